@@ -1,0 +1,99 @@
+//! A load generator and known-syscall workload for the tests and the
+//! overhead benchmark. Talks to the kernel through libc directly so every
+//! call is exactly one syscall.
+//!
+//!   workload known MARKER      openat(MARKER) -> ENOENT, 100 x getppid, write(/dev/null)
+//!   workload getppid N         N x getppid
+//!   workload storm getppid|open SECS   run for SECS, print "<calls> <calls/s>"
+//!   workload loop-open PATH MS        openat(PATH) every MS ms until killed
+//!   workload churn N          fork+exec N short-lived children (/bin/true)
+
+use std::ffi::CString;
+use std::time::{Duration, Instant};
+
+fn getppid() {
+    // SAFETY: no arguments, no memory.
+    unsafe { libc::syscall(libc::SYS_getppid) };
+}
+
+fn open_close(path: &CString) {
+    // SAFETY: path is a valid NUL-terminated string for the whole call.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) };
+    if fd >= 0 {
+        let mut b = [0u8; 1];
+        // SAFETY: fd was just opened; b is a valid 1-byte buffer.
+        unsafe {
+            libc::read(fd, b.as_mut_ptr().cast(), 1);
+            libc::close(fd);
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    match arg(1).as_str() {
+        "known" => {
+            let marker = CString::new(arg(2)).expect("marker without NUL");
+            // SAFETY: valid C string.
+            let fd = unsafe { libc::open(marker.as_ptr(), libc::O_RDONLY) };
+            assert!(fd < 0, "the marker path must not exist");
+            for _ in 0..100 {
+                getppid();
+            }
+            let null = CString::new("/dev/null").unwrap();
+            // SAFETY: valid C string; buffer lives across the call.
+            unsafe {
+                let fd = libc::open(null.as_ptr(), libc::O_WRONLY);
+                libc::write(fd, b"hello".as_ptr().cast(), 5);
+                libc::close(fd);
+            }
+        }
+        "getppid" => {
+            let n: u64 = arg(2).parse().expect("count");
+            for _ in 0..n {
+                getppid();
+            }
+        }
+        "storm" => {
+            let secs: f64 = arg(3).parse().unwrap_or(2.0);
+            let path = CString::new("/dev/null").unwrap();
+            let open = arg(2) == "open";
+            let end = Instant::now() + Duration::from_secs_f64(secs);
+            let start = Instant::now();
+            let mut calls = 0u64;
+            while Instant::now() < end {
+                for _ in 0..1000 {
+                    if open {
+                        open_close(&path);
+                        calls += 3;
+                    } else {
+                        getppid();
+                        calls += 1;
+                    }
+                }
+            }
+            let el = start.elapsed().as_secs_f64();
+            println!("{calls} {:.0}", calls as f64 / el);
+        }
+        "loop-open" => {
+            let path = CString::new(arg(2)).expect("path");
+            let ms: u64 = arg(3).parse().unwrap_or(50);
+            loop {
+                open_close(&path);
+                std::thread::sleep(Duration::from_millis(ms));
+            }
+        }
+        "churn" => {
+            let n: u32 = arg(2).parse().expect("count");
+            for _ in 0..n {
+                let st = std::process::Command::new("/bin/true").status();
+                assert!(st.is_ok_and(|s| s.success()));
+            }
+        }
+        other => {
+            eprintln!("workload: unknown mode {other:?}");
+            std::process::exit(2);
+        }
+    }
+}

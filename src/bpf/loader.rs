@@ -1,0 +1,292 @@
+//! Opening, loading and attaching the kernel program, and updating its
+//! filter maps. Everything here runs on the capture thread, which owns the
+//! skeleton for its whole life.
+
+use std::mem::MaybeUninit;
+use std::os::unix::fs::MetadataExt;
+
+use anyhow::{anyhow, Context, Result};
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use libbpf_rs::{Link, MapCore, MapFlags, OpenObject};
+
+use crate::model::raw::{Cap, Plan, CAP_ARGV, CAP_STR, P_NO_RETURN, P_REFRESH};
+use crate::model::syscalls::{self, Arch, ArgKind, RetKind};
+
+#[allow(clippy::all, clippy::pedantic)]
+mod skel {
+    include!(concat!(env!("OUT_DIR"), "/systrace.skel.rs"));
+}
+use skel::*;
+
+/// Highest syscall number the kernel-side tables cover (MAX_NR in C).
+pub const MAX_NR: u32 = 1024;
+
+/// Options that must be fixed before the program is loaded.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Ring buffer size in bytes (rounded up to a power of two).
+    pub ring_bytes: u32,
+    /// Bytes of read/write buffers to copy (0..=4096).
+    pub buf_max: u32,
+    /// Wake the reader when this many bytes are queued; below that it
+    /// drains on its own timer, so a busy machine costs few wake-ups.
+    pub wake_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            ring_bytes: 32 << 20,
+            buf_max: 64,
+            wake_bytes: 2 << 20,
+        }
+    }
+}
+
+/// In-kernel filters. Empty sets mean "everything".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KernelFilter {
+    pub pids: Option<Vec<u32>>,
+    pub cgroups: Option<Vec<u64>>,
+    pub syscalls: Option<Vec<u32>>,
+}
+
+/// The loaded and attached program.
+pub struct Tracer {
+    pub(crate) skel: SystraceSkel<'static>,
+    _links: Vec<Link>,
+}
+
+/// Turns libbpf's error into the one line a user needs.
+fn explain(e: libbpf_rs::Error, what: &str) -> anyhow::Error {
+    let msg = e.to_string();
+    let hint = if msg.contains("Operation not permitted") || msg.contains("EPERM") {
+        " (needs root: CAP_BPF and CAP_PERFMON)"
+    } else if msg.contains("BTF") || msg.contains("btf") {
+        " (the kernel needs BTF: /sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y)"
+    } else {
+        ""
+    };
+    anyhow!("{what}: {msg}{hint}")
+}
+
+/// Device and inode of our pid namespace, and our pid inside it: the kernel
+/// side uses them to recognise the tracer even inside a container.
+fn self_ns() -> Result<(u64, u64, u32)> {
+    let md = std::fs::metadata("/proc/self/ns/pid").context("reading /proc/self/ns/pid")?;
+    let dev = md.dev();
+    // The kernel compares against its internal dev_t (major << 20 | minor).
+    let kdev = (libc::major(dev) as u64) << 20 | libc::minor(dev) as u64;
+    Ok((kdev, md.ino(), std::process::id()))
+}
+
+/// The capture plan of one syscall: which arguments to copy from user memory.
+pub fn plan_for(info: &syscalls::SyscallInfo) -> Plan {
+    let mut plan = Plan::default();
+    let mut n = 0;
+    let exec = matches!(info.name, "execve" | "execveat");
+    for (i, a) in info.args.iter().enumerate() {
+        let kind = match a.kind {
+            ArgKind::Path => CAP_STR,
+            ArgKind::Argv if n < 2 => CAP_ARGV,
+            _ => continue,
+        };
+        if n == 2 {
+            break;
+        }
+        plan.caps[n] = Cap {
+            kind,
+            arg: i as u8,
+            len_arg: 0,
+            // The old address space is gone at sys_exit of a successful exec.
+            at_enter: exec as u8,
+        };
+        n += 1;
+    }
+    if matches!(info.returns, RetKind::NoReturn) {
+        plan.flags |= P_NO_RETURN;
+    }
+    if matches!(
+        info.name,
+        "setns" | "unshare" | "setsid" | "execve" | "execveat"
+    ) {
+        plan.flags |= P_REFRESH;
+    }
+    plan
+}
+
+impl Tracer {
+    pub fn load(opts: &LoadOptions) -> Result<Tracer> {
+        check_privileges()?;
+        let obj: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
+        let builder = SystraceSkelBuilder::default();
+        let mut open = builder
+            .open(obj)
+            .map_err(|e| explain(e, "opening the eBPF program"))?;
+        let (dev, ino, tgid) = self_ns()?;
+        {
+            let ro = open
+                .maps
+                .rodata_data
+                .as_deref_mut()
+                .ok_or_else(|| anyhow!("eBPF program has no rodata"))?;
+            ro.self_ns_dev = dev;
+            ro.self_ns_ino = ino;
+            ro.self_ns_tgid = tgid;
+            ro.buf_max = opts.buf_max.min(4096);
+        }
+        let ring = opts.ring_bytes.max(4096).next_power_of_two();
+        open.maps
+            .events
+            .set_max_entries(ring)
+            .map_err(|e| explain(e, "sizing the ring buffer"))?;
+        if let Some(d) = open.maps.data_data.as_deref_mut() {
+            d.wake_bytes = opts.wake_bytes.min(ring as u64 / 2);
+        }
+        let mut skel = open
+            .load()
+            .map_err(|e| explain(e, "loading the eBPF program"))?;
+        let arch = Arch::native();
+        for info in syscalls::table(arch) {
+            if info.nr >= MAX_NR {
+                continue;
+            }
+            let plan = plan_for(info);
+            if plan != Plan::default() {
+                skel.maps
+                    .plans
+                    .update(&info.nr.to_ne_bytes(), &plan.as_bytes(), MapFlags::ANY)
+                    .map_err(|e| explain(e, "writing capture plans"))?;
+            }
+        }
+        let enter = skel
+            .progs
+            .sys_enter
+            .attach_raw_tracepoint("sys_enter")
+            .map_err(|e| explain(e, "attaching to raw_syscalls:sys_enter"))?;
+        let exit = skel
+            .progs
+            .sys_exit
+            .attach_raw_tracepoint("sys_exit")
+            .map_err(|e| explain(e, "attaching to raw_syscalls:sys_exit"))?;
+        let _ = &mut skel;
+        Ok(Tracer {
+            skel,
+            _links: vec![enter, exit],
+        })
+    }
+
+    /// Host tgid of this process as the kernel side learnt it (0 until our
+    /// first traced syscall).
+    pub fn self_tgid(&self) -> u32 {
+        self.skel.maps.bss_data.as_deref().map_or(0, |b| b.self_tgid)
+    }
+
+    /// Sum over CPUs of failed ring-buffer writes.
+    pub fn kernel_lost(&self) -> u64 {
+        let key = 0u32.to_ne_bytes();
+        match self.skel.maps.lost.lookup_percpu(&key, MapFlags::ANY) {
+            Ok(Some(vals)) => vals
+                .iter()
+                .filter_map(|v| v.get(..8))
+                .map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes")))
+                .sum(),
+            _ => 0,
+        }
+    }
+
+    /// Replaces the in-kernel filters. Sets are filled before the switch is
+    /// turned on, so no event slips through half-configured.
+    pub fn set_filter(&mut self, f: &KernelFilter) -> Result<()> {
+        let maps = &mut self.skel.maps;
+        let bss = maps
+            .bss_data
+            .as_deref_mut()
+            .ok_or_else(|| anyhow!("eBPF program has no bss"))?;
+        bss.filter_pid_on = 0;
+        bss.filter_cgroup_on = 0;
+        bss.filter_nr_on = 0;
+        clear_map(&maps.pid_filter)?;
+        clear_map(&maps.cgroup_filter)?;
+        if let Some(pids) = &f.pids {
+            for p in pids {
+                maps.pid_filter
+                    .update(&p.to_ne_bytes(), &[1], MapFlags::ANY)
+                    .context("updating the pid filter")?;
+            }
+        }
+        if let Some(cgs) = &f.cgroups {
+            for c in cgs {
+                maps.cgroup_filter
+                    .update(&c.to_ne_bytes(), &[1], MapFlags::ANY)
+                    .context("updating the cgroup filter")?;
+            }
+        }
+        let bss = maps.bss_data.as_deref_mut().expect("checked above");
+        bss.nr_bits = [0; (MAX_NR / 64) as usize];
+        if let Some(nrs) = &f.syscalls {
+            for &nr in nrs.iter().filter(|&&n| n < MAX_NR) {
+                bss.nr_bits[(nr / 64) as usize] |= 1 << (nr % 64);
+            }
+        }
+        bss.filter_pid_on = f.pids.is_some() as u32;
+        bss.filter_cgroup_on = f.cgroups.is_some() as u32;
+        bss.filter_nr_on = f.syscalls.is_some() as u32;
+        Ok(())
+    }
+}
+
+fn clear_map(map: &dyn MapCore) -> Result<()> {
+    let keys: Vec<Vec<u8>> = map.keys().collect();
+    for k in keys {
+        let _ = map.delete(&k);
+    }
+    Ok(())
+}
+
+/// Fails early, with the message users need, when we cannot load BPF.
+pub fn check_privileges() -> Result<()> {
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    if euid != 0 && !has_bpf_caps() {
+        return Err(anyhow!(crate::NEEDS_ROOT));
+    }
+    Ok(())
+}
+
+/// CAP_BPF (39) and CAP_PERFMON (38) in the effective set, or CAP_SYS_ADMIN (21).
+fn has_bpf_caps() -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    let eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    let has = |bit: u32| eff & (1u64 << bit) != 0;
+    has(21) || (has(38) && has(39))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openat_copies_its_path_and_execve_its_argv_at_enter() {
+        let arch = Arch::X86_64;
+        let open = plan_for(syscalls::by_name(arch, "openat").unwrap());
+        assert_eq!(open.caps[0].kind, CAP_STR);
+        assert_eq!(open.caps[0].arg, 1);
+        assert_eq!(open.caps[0].at_enter, 0);
+        let exec = plan_for(syscalls::by_name(arch, "execve").unwrap());
+        assert_eq!((exec.caps[0].kind, exec.caps[0].arg), (CAP_STR, 0));
+        assert_eq!((exec.caps[1].kind, exec.caps[1].arg), (CAP_ARGV, 1));
+        assert_eq!(exec.caps[0].at_enter, 1);
+        assert_ne!(exec.flags & P_REFRESH, 0);
+        let exit = plan_for(syscalls::by_name(arch, "exit_group").unwrap());
+        assert_ne!(exit.flags & P_NO_RETURN, 0);
+        let getppid = plan_for(syscalls::by_name(arch, "getppid").unwrap());
+        assert_eq!(getppid, Plan::default());
+    }
+}

@@ -1,0 +1,5 @@
+//! The kernel edge: the eBPF program (systrace.bpf.c), its loader and the
+//! ring-buffer reader thread.
+
+pub mod loader;
+pub mod reader;

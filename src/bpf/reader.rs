@@ -1,0 +1,254 @@
+//! The capture thread: owns the loaded program, drains the ring buffer on a
+//! short timer (or when the kernel side wakes it because the ring is
+//! filling), decodes records and hands them on in batches. It never blocks
+//! on the consumer: a full channel is counted as lost events.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use libbpf_rs::RingBufferBuilder;
+
+use super::loader::{KernelFilter, LoadOptions, Tracer};
+use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::syscalls::Arch;
+
+/// Events per batch sent to the consumer.
+const BATCH: usize = 4096;
+/// Batches the channel holds before the reader starts counting drops.
+const CHANNEL_BATCHES: usize = 512;
+
+#[derive(Clone, Debug)]
+pub struct CaptureOptions {
+    pub load: LoadOptions,
+    pub filter: KernelFilter,
+    /// How often the ring is drained when the kernel side does not wake us.
+    pub drain_every: Duration,
+}
+
+impl Default for CaptureOptions {
+    fn default() -> Self {
+        CaptureOptions {
+            load: LoadOptions::default(),
+            filter: KernelFilter::default(),
+            drain_every: Duration::from_millis(10),
+        }
+    }
+}
+
+/// Commands to the capture thread.
+#[derive(Debug)]
+pub enum Control {
+    SetFilter(KernelFilter),
+    Stop,
+}
+
+/// Counters shared with the consumer side.
+#[derive(Debug, Default)]
+pub struct CaptureStats {
+    pub received: AtomicU64,
+    pub kernel_lost: AtomicU64,
+    pub channel_lost: AtomicU64,
+    pub bad_records: AtomicU64,
+}
+
+impl CaptureStats {
+    pub fn lost(&self) -> LostEvents {
+        LostEvents {
+            kernel: self.kernel_lost.load(Ordering::Relaxed),
+            channel: self.channel_lost.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A running capture.
+pub struct Capture {
+    pub events: Receiver<Vec<Event>>,
+    pub stats: Arc<CaptureStats>,
+    control: Sender<Control>,
+    thread: Option<JoinHandle<Result<()>>>,
+}
+
+impl Capture {
+    /// Loads and attaches the program on a new thread; returns once it is
+    /// attached (or with the reason it could not be).
+    pub fn start(opts: CaptureOptions) -> Result<Capture> {
+        let (tx, rx) = bounded(CHANNEL_BATCHES);
+        let (ctl_tx, ctl_rx) = bounded(64);
+        let (ready_tx, ready_rx) = bounded::<Result<()>>(1);
+        let stats = Arc::new(CaptureStats::default());
+        let st = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || run(opts, tx, ctl_rx, ready_tx, st))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Capture {
+                events: rx,
+                stats,
+                control: ctl_tx,
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => match thread.join() {
+                Ok(Err(e)) => Err(e),
+                _ => Err(anyhow!("the capture thread stopped while loading")),
+            },
+        }
+    }
+
+    pub fn set_filter(&self, f: KernelFilter) {
+        let _ = self.control.send(Control::SetFilter(f));
+    }
+
+    /// Stops capture, drains what is left in the ring and joins the thread.
+    pub fn stop(&mut self) -> Result<()> {
+        let _ = self.control.send(Control::Stop);
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| anyhow!("the capture thread panicked"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+struct Batcher {
+    out: Sender<Vec<Event>>,
+    batch: Vec<Event>,
+    stats: Arc<CaptureStats>,
+    arch: Arch,
+    /// Test-only knob: pretend the consumer is slow by sleeping per batch.
+    slow: Option<Duration>,
+}
+
+impl Batcher {
+    fn push(&mut self, data: &[u8]) {
+        match TraceEvent::from_bytes(data, self.arch) {
+            Ok(ev) => {
+                self.batch.push(Event::Syscall(ev));
+                if self.batch.len() >= BATCH {
+                    self.flush();
+                }
+            }
+            Err(_) => {
+                self.stats.bad_records.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let n = self.batch.len() as u64;
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.stats.received.fetch_add(n, Ordering::Relaxed);
+        match self.out.try_send(batch) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.stats.channel_lost.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+        if let Some(d) = self.slow {
+            std::thread::sleep(d);
+        }
+    }
+
+    fn send_lost(&mut self, lost: LostEvents) {
+        self.flush();
+        // The lost marker itself must not be dropped silently: block briefly.
+        let _ = self
+            .out
+            .send_timeout(vec![Event::Lost(lost)], Duration::from_millis(100));
+    }
+}
+
+fn run(
+    opts: CaptureOptions,
+    tx: Sender<Vec<Event>>,
+    ctl: Receiver<Control>,
+    ready: Sender<Result<()>>,
+    stats: Arc<CaptureStats>,
+) -> Result<()> {
+    let mut tracer = match Tracer::load(&opts.load).and_then(|mut t| {
+        t.set_filter(&opts.filter)?;
+        Ok(t)
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return Ok(());
+        }
+    };
+    let slow = std::env::var("SYSTRACE_TEST_SLOW_CONSUMER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis);
+    let batcher = Rc::new(RefCell::new(Batcher {
+        out: tx,
+        batch: Vec::with_capacity(BATCH),
+        stats: stats.clone(),
+        arch: Arch::native(),
+        slow,
+    }));
+    let cb = batcher.clone();
+    let mut builder = RingBufferBuilder::new();
+    builder.add(&tracer.skel.maps.events, move |data: &[u8]| {
+        cb.borrow_mut().push(data);
+        0
+    })?;
+    let ring = builder.build()?;
+    let _ = ready.send(Ok(()));
+
+    let mut last_lost = LostEvents::default();
+    let mut last_check = Instant::now();
+    loop {
+        // poll() returns early when the kernel side forces a wake-up; the
+        // consume() after it drains whatever arrived without one.
+        if let Err(e) = ring.poll(opts.drain_every) {
+            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
+                return Err(anyhow!("reading the ring buffer: {e}"));
+            }
+        }
+        let _ = ring.consume();
+        batcher.borrow_mut().flush();
+
+        let stop = loop {
+            match ctl.try_recv() {
+                Ok(Control::SetFilter(f)) => tracer.set_filter(&f)?,
+                Ok(Control::Stop) => break true,
+                Err(crossbeam_channel::TryRecvError::Empty) => break false,
+                Err(crossbeam_channel::TryRecvError::Disconnected) => break true,
+            }
+        };
+        if stop || last_check.elapsed() >= Duration::from_millis(200) {
+            last_check = Instant::now();
+            if stop {
+                let _ = ring.consume();
+            }
+            let k = tracer.kernel_lost();
+            stats.kernel_lost.store(k, Ordering::Relaxed);
+            let lost = stats.lost();
+            if lost != last_lost || stop {
+                last_lost = lost;
+                batcher.borrow_mut().send_lost(lost);
+            }
+        }
+        if stop {
+            break;
+        }
+    }
+    Ok(())
+}

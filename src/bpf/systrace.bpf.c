@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Syscall capture at raw_syscalls sys_enter / sys_exit.
+ *
+ * Enter stores start time, args and context-switch count in task-local
+ * storage (no hash map on the hot path); exit emits one record per completed
+ * syscall into a ring buffer. Wake-ups are batched: user space is only woken
+ * when the ring passes a fill threshold, otherwise it drains on a timer. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "systrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TAIL_MAX 8192 /* power of two: offsets are masked with it */
+#define STR_MAX 4096  /* PATH_MAX */
+#define BUF_MAX 4096
+#define ARGV_STR_MAX 1024 /* per argv entry */
+#define MAX_NR 1024
+
+/* Set before load. */
+const volatile u64 self_ns_dev = 0;
+const volatile u64 self_ns_ino = 0;
+const volatile u32 self_ns_tgid = 0;
+const volatile u32 buf_max = 64;
+
+/* Changed at run time by user space. */
+u32 self_tgid = 0; /* host tgid of the tracer, learnt on its first syscall */
+u32 filter_pid_on = 0;
+u32 filter_cgroup_on = 0;
+u32 filter_nr_on = 0;
+u64 nr_bits[MAX_NR / 64] = {};
+u64 wake_bytes = 1 << 20; /* wake the reader once this much is queued */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+/* Failed ring-buffer writes, per CPU: reported as lost events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} lost SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_NR);
+	__type(key, u32);
+	__type(value, struct st_plan);
+} plans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, u32);
+	__type(value, u8);
+} pid_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, u64);
+	__type(value, u8);
+} cgroup_filter SEC(".maps");
+
+/* Per task: the syscall in flight plus identity that only changes through
+ * a few syscalls (setns, unshare, setsid, execve), so it is read once and
+ * refreshed after those instead of on every event. */
+struct task_state {
+	u64 start_ns;
+	u64 args[6];
+	u64 csw;
+	u32 nr;
+	u32 active;
+	u32 ident_valid;
+	u32 ns_pid;
+	u32 session;
+	u32 pid_ns;
+	u32 mnt_ns;
+	u32 uts_ns;
+	u32 ipc_ns;
+	u32 cgroup_ns;
+	u32 net_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} tasks SEC(".maps");
+
+/* A record being assembled: header followed by room for captured data. The
+ * tail has room past TAIL_MAX so a masked offset plus one bounded copy
+ * always stays inside it. */
+struct scratch {
+	struct st_event ev;
+	u8 tail[TAIL_MAX * 3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct scratch);
+} scratch_buf SEC(".maps");
+
+/* Data that must be copied at sys_enter (execve argv), held until exit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, u32);
+	__type(value, struct scratch);
+} pending SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+	u32 zero = 0;
+	u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline bool is_self(u32 tgid)
+{
+	if (self_tgid)
+		return tgid == self_tgid;
+	/* Not learnt yet: compare inside the tracer's own pid namespace, since
+	 * its getpid() there says nothing about its host pid. */
+	struct bpf_pidns_info ns = {};
+	if (bpf_get_ns_current_pid_tgid(self_ns_dev, self_ns_ino, &ns, sizeof(ns)) == 0 &&
+	    ns.tgid == self_ns_tgid) {
+		self_tgid = tgid;
+		return true;
+	}
+	return false;
+}
+
+static __always_inline bool wanted(u32 tgid, u32 nr)
+{
+	if (is_self(tgid))
+		return false;
+	if (filter_pid_on && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return false;
+	if (filter_cgroup_on) {
+		u64 cg = bpf_get_current_cgroup_id();
+		if (!bpf_map_lookup_elem(&cgroup_filter, &cg))
+			return false;
+	}
+	if (filter_nr_on) {
+		if (nr >= MAX_NR)
+			return false;
+		u32 i = nr;
+		barrier_var(i); /* keep the mask: the verifier needs to see the bound */
+		i &= MAX_NR - 1;
+		if (!(nr_bits[i >> 6] & (1ULL << (i & 63))))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void read_ident(struct task_struct *task, struct task_state *ts)
+{
+	struct pid *tp = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	struct upid up = {};
+	bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]);
+	ts->ns_pid = up.nr;
+	ts->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
+	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
+	ts->mnt_ns = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+	ts->uts_ns = BPF_CORE_READ(nsp, uts_ns, ns.inum);
+	ts->ipc_ns = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+	ts->cgroup_ns = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	ts->net_ns = BPF_CORE_READ(nsp, net_ns, ns.inum);
+	struct pid *sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID]);
+	ts->session = BPF_CORE_READ(sid, numbers[0].nr);
+	ts->ident_valid = 1;
+}
+
+static __always_inline u64 ctx_switches(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, nvcsw) + BPF_CORE_READ(task, nivcsw);
+}
+
+static __always_inline void read_args(struct pt_regs *regs, u64 *args)
+{
+	struct pt_regs r = {};
+	bpf_probe_read_kernel(&r, sizeof(r), regs);
+#if defined(__TARGET_ARCH_arm64)
+	args[0] = r.regs[0];
+	args[1] = r.regs[1];
+	args[2] = r.regs[2];
+	args[3] = r.regs[3];
+	args[4] = r.regs[4];
+	args[5] = r.regs[5];
+#else
+	args[0] = r.di;
+	args[1] = r.si;
+	args[2] = r.dx;
+	args[3] = r.r10;
+	args[4] = r.r8;
+	args[5] = r.r9;
+#endif
+}
+
+static __always_inline void fill_header(struct st_event *ev, struct task_state *ts, u64 pid_tgid,
+					u32 nr, u64 now, u64 csw_now)
+{
+	u64 ugid = bpf_get_current_uid_gid();
+	ev->start_ns = ts->start_ns;
+	ev->finish_ns = now;
+	__builtin_memcpy(ev->args, ts->args, sizeof(ev->args));
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->context_sw = csw_now - ts->csw;
+	ev->pid = pid_tgid >> 32;
+	ev->tid = (u32)pid_tgid;
+	ev->uid = (u32)ugid;
+	ev->gid = ugid >> 32;
+	ev->ns_pid = ts->ns_pid;
+	ev->session = ts->session;
+	ev->pid_ns = ts->pid_ns;
+	ev->mnt_ns = ts->mnt_ns;
+	ev->uts_ns = ts->uts_ns;
+	ev->ipc_ns = ts->ipc_ns;
+	ev->cgroup_ns = ts->cgroup_ns;
+	ev->net_ns = ts->net_ns;
+	ev->nr = nr;
+	ev->flags = 0;
+	ev->tail_len = 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+}
+
+/* Copies one capture into tail at offset `off`; returns the new offset. */
+static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, const u64 *args,
+				   s64 ret, u16 *flags)
+{
+	if (cap->kind == ST_CAP_NONE || cap->arg >= 6)
+		return off;
+	if (off >= TAIL_MAX - sizeof(struct st_chunk)) {
+		*flags |= ST_F_TRUNCATED;
+		return off;
+	}
+	barrier_var(off);
+	off &= TAIL_MAX - 1; /* a no-op the verifier can see */
+	struct st_chunk *ch = (void *)(tail + off);
+	u8 *dst = tail + off + sizeof(*ch);
+	const void *src = (const void *)args[cap->arg & 7];
+	long n = 0;
+	u64 len = 0;
+
+	switch (cap->kind) {
+	case ST_CAP_STR:
+		n = bpf_probe_read_user_str(dst, STR_MAX, src);
+		if (n <= 0)
+			return off;
+		if (n == STR_MAX && dst[(STR_MAX - 1) & (STR_MAX - 1)] == 0)
+			*flags |= ST_F_TRUNCATED;
+		n -= 1; /* drop the NUL */
+		break;
+	case ST_CAP_BUF_IN:
+	case ST_CAP_SOCKADDR:
+		if (cap->len_arg >= 6)
+			return off;
+		len = args[cap->len_arg & 7];
+		goto buf;
+	case ST_CAP_BUF_OUT:
+		if (ret <= 0)
+			return off;
+		len = ret;
+	buf:
+		if (cap->kind != ST_CAP_SOCKADDR && len > buf_max) {
+			len = buf_max;
+			*flags |= ST_F_TRUNCATED;
+		}
+		if (len > BUF_MAX)
+			len = BUF_MAX;
+		if (len == 0)
+			return off;
+		if (bpf_probe_read_user(dst, len & (BUF_MAX * 2 - 1), src) != 0)
+			return off;
+		n = len;
+		break;
+	case ST_CAP_ARGV: {
+		u32 used = 0;
+		for (int i = 0; i < ST_MAX_ARGV; i++) {
+			const char *p = NULL;
+			if (bpf_probe_read_user(&p, sizeof(p), (const void *)((const char **)src + i)) != 0 ||
+			    !p)
+				break;
+			if (used >= STR_MAX - ARGV_STR_MAX) {
+				*flags |= ST_F_TRUNCATED;
+				break;
+			}
+			/* A constant size keeps the verifier's bounds simple. */
+			long m = bpf_probe_read_user_str(dst + (used & (STR_MAX - 1)), ARGV_STR_MAX, p);
+			if (m <= 0)
+				break;
+			if (m == ARGV_STR_MAX)
+				*flags |= ST_F_TRUNCATED;
+			used += m; /* keeps the NUL as separator */
+			if (i == ST_MAX_ARGV - 1)
+				*flags |= ST_F_TRUNCATED;
+		}
+		if (used == 0)
+			return off;
+		n = used;
+		break;
+	}
+	default:
+		return off;
+	}
+	ch->len = n;
+	ch->arg = cap->arg;
+	ch->kind = cap->kind;
+	return off + sizeof(*ch) + (u32)n;
+}
+
+static __always_inline int emit_scratch(struct scratch *s, u32 off)
+{
+	if (off > TAIL_MAX)
+		off = TAIL_MAX;
+	barrier_var(off);
+	off &= TAIL_MAX * 2 - 1; /* a no-op the verifier can see */
+	s->ev.tail_len = off;
+	u64 size = sizeof(s->ev) + off;
+	u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	u64 fl = avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, s, size, fl) != 0)
+		count_lost();
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	u32 nr = ctx->args[1];
+	if (!wanted(pid_tgid >> 32, nr))
+		return 0;
+
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *ts =
+		bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts)
+		return 0;
+	if (!ts->ident_valid)
+		read_ident(task, ts);
+	ts->start_ns = bpf_ktime_get_ns();
+	read_args((struct pt_regs *)ctx->args[0], ts->args);
+	ts->csw = ctx_switches(task);
+	ts->nr = nr;
+
+	u32 key = nr & (MAX_NR - 1);
+	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+	if (!plan) {
+		ts->active = 1;
+		return 0;
+	}
+
+	if (plan->flags & ST_P_NO_RETURN) {
+		/* exit/exit_group never reach sys_exit: emit now. */
+		ts->active = 0;
+		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+		if (!ev) {
+			count_lost();
+			return 0;
+		}
+		fill_header(ev, ts, pid_tgid, nr, ts->start_ns, ts->csw);
+		ev->flags = ST_F_NO_RETURN;
+		ev->ret = 0;
+		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+		return 0;
+	}
+	ts->active = 1;
+
+	if (plan->caps[0].at_enter || plan->caps[1].at_enter) {
+		u32 zero = 0;
+		struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
+		if (!s)
+			return 0;
+		u16 fl = 0;
+		u32 off = 0;
+		if (plan->caps[0].at_enter)
+			off = capture(s->tail, off, &plan->caps[0], ts->args, 0, &fl);
+		if (plan->caps[1].at_enter)
+			off = capture(s->tail, off, &plan->caps[1], ts->args, 0, &fl);
+		s->ev.flags = fl;
+		s->ev.tail_len = off > TAIL_MAX ? TAIL_MAX : off;
+		u32 tid = (u32)pid_tgid;
+		bpf_map_update_elem(&pending, &tid, s, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *ts = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (!ts || !ts->active)
+		return 0;
+	ts->active = 0;
+
+	u64 now = bpf_ktime_get_ns();
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	s64 ret = ctx->args[1];
+	u32 nr = ts->nr;
+	u64 csw = ctx_switches(task);
+	u32 key = nr & (MAX_NR - 1);
+	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+
+	if (plan && (plan->flags & ST_P_REFRESH) && ret >= 0)
+		read_ident(task, ts);
+
+	if (!plan || (plan->caps[0].kind == ST_CAP_NONE && plan->caps[1].kind == ST_CAP_NONE)) {
+		/* Fast path: fixed-size record straight into the ring. */
+		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+		if (!ev) {
+			count_lost();
+			return 0;
+		}
+		fill_header(ev, ts, pid_tgid, nr, now, csw);
+		ev->ret = ret;
+		u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		bpf_ringbuf_submit(ev, avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+
+	u32 tid = (u32)pid_tgid;
+	struct scratch *s = NULL;
+	u32 off = 0;
+	u16 fl = 0;
+	if (plan->caps[0].at_enter || plan->caps[1].at_enter) {
+		s = bpf_map_lookup_elem(&pending, &tid);
+		if (!s) {
+			/* A non-leader thread that exec'd now runs as the leader. */
+			u32 tgid = pid_tgid >> 32;
+			s = bpf_map_lookup_elem(&pending, &tgid);
+		}
+		if (s) {
+			off = s->ev.tail_len;
+			fl = s->ev.flags;
+		}
+	}
+	if (!s) {
+		u32 zero = 0;
+		s = bpf_map_lookup_elem(&scratch_buf, &zero);
+		if (!s)
+			return 0;
+	}
+	if (!plan->caps[0].at_enter)
+		off = capture(s->tail, off, &plan->caps[0], ts->args, ret, &fl);
+	if (!plan->caps[1].at_enter)
+		off = capture(s->tail, off, &plan->caps[1], ts->args, ret, &fl);
+	fill_header(&s->ev, ts, pid_tgid, nr, now, csw);
+	s->ev.ret = ret;
+	s->ev.flags = fl;
+	emit_scratch(s, off);
+	if (plan->caps[0].at_enter || plan->caps[1].at_enter) {
+		bpf_map_delete_elem(&pending, &tid);
+		u32 tgid = pid_tgid >> 32;
+		if (tgid != tid)
+			bpf_map_delete_elem(&pending, &tgid);
+	}
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* The one wire format between the kernel program and user space.
+ * Mirrored once in src/model/raw.rs (#[repr(C)], size asserted at compile
+ * time). Change both together and bump nothing else: the session format is
+ * JSON, not this struct. */
+#ifndef SYSTRACE_H
+#define SYSTRACE_H
+
+#define ST_COMM_LEN 16
+
+/* Record flags */
+#define ST_F_NO_RETURN 0x1 /* emitted at sys_enter: exit/exit_group */
+#define ST_F_TRUNCATED 0x2 /* a captured string/buffer was cut short */
+
+/* Capture plan per syscall number (map `plans`): what to copy from user
+ * memory. User space fills it from the syscall signature table, so the
+ * knowledge of which syscall has which pointer lives in one place. */
+#define ST_CAP_NONE 0
+#define ST_CAP_STR 1     /* NUL-terminated string (path) */
+#define ST_CAP_ARGV 2    /* char *const argv[]: strings, NUL separated */
+#define ST_CAP_BUF_IN 3  /* buffer, length in arg `len_arg` */
+#define ST_CAP_BUF_OUT 4 /* buffer filled by the kernel, length = return */
+#define ST_CAP_SOCKADDR 5 /* struct sockaddr, length in arg `len_arg` */
+
+#define ST_MAX_CAPS 2
+#define ST_MAX_ARGV 16
+
+struct st_cap {
+	unsigned char kind;
+	unsigned char arg;
+	unsigned char len_arg;
+	unsigned char at_enter; /* copy at sys_enter (execve: old mm gone at exit) */
+};
+
+/* Plan flags */
+#define ST_P_NO_RETURN 0x1 /* never reaches sys_exit: emit at enter */
+#define ST_P_REFRESH 0x2   /* may change namespaces/session/pid: re-read them */
+
+struct st_plan {
+	struct st_cap caps[ST_MAX_CAPS];
+	unsigned int flags;
+};
+
+/* Each captured item in the variable tail starts with this header. */
+struct st_chunk {
+	unsigned short len;   /* bytes that follow */
+	unsigned char arg;    /* argument index the data belongs to */
+	unsigned char kind;   /* ST_CAP_* */
+};
+
+/* Fixed part of every record; captured chunks follow it (tail_len bytes). */
+struct st_event {
+	unsigned long long start_ns;
+	unsigned long long finish_ns;
+	unsigned long long args[6];
+	long long ret;
+	unsigned long long cgroup_id;
+	unsigned long long context_sw;
+	unsigned int pid;  /* tgid, host pid namespace */
+	unsigned int tid;
+	unsigned int uid;
+	unsigned int gid;
+	unsigned int ns_pid; /* tgid as seen in its own pid namespace */
+	unsigned int session;
+	unsigned int pid_ns;
+	unsigned int mnt_ns;
+	unsigned int uts_ns;
+	unsigned int ipc_ns;
+	unsigned int cgroup_ns;
+	unsigned int net_ns;
+	unsigned int nr;
+	unsigned short flags;
+	unsigned short tail_len;
+	char comm[ST_COMM_LEN];
+};
+
+#endif

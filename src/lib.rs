@@ -1,0 +1,14 @@
+//! systrace-tui: live syscall tracing with eBPF, decoded like strace,
+//! grouped by container and pod.
+
+pub mod bpf;
+pub mod cli;
+pub mod clock;
+pub mod headless;
+pub mod model;
+pub mod run;
+pub mod ui;
+
+/// The message for a user without the privileges to load BPF.
+pub const NEEDS_ROOT: &str =
+    "systrace-tui needs root (CAP_BPF and CAP_PERFMON): try sudo systrace-tui";

@@ -1,0 +1,9 @@
+//! Pure data and decoding: no files, sockets or threads, so everything here
+//! is unit-testable and fuzzable.
+
+pub mod args;
+pub mod errno;
+pub mod escape;
+pub mod event;
+pub mod raw;
+pub mod syscalls;

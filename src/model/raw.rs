@@ -1,0 +1,381 @@
+//! `RawEvent`: the Rust mirror of `struct st_event` in src/bpf/systrace.h,
+//! and the parser for the variable tail of captured data that follows it.
+
+use std::fmt;
+
+/// Length of `comm` in the kernel (TASK_COMM_LEN).
+pub const COMM_LEN: usize = 16;
+
+/// Record flag: the syscall never returns (exit, exit_group); emitted at enter.
+pub const F_NO_RETURN: u16 = 0x1;
+/// Record flag: a captured string or buffer was cut short.
+pub const F_TRUNCATED: u16 = 0x2;
+
+/// Capture kinds, as in `ST_CAP_*`.
+pub const CAP_NONE: u8 = 0;
+pub const CAP_STR: u8 = 1;
+pub const CAP_ARGV: u8 = 2;
+pub const CAP_BUF_IN: u8 = 3;
+pub const CAP_BUF_OUT: u8 = 4;
+pub const CAP_SOCKADDR: u8 = 5;
+
+/// Plan flags, as in `ST_P_*`.
+pub const P_NO_RETURN: u32 = 0x1;
+pub const P_REFRESH: u32 = 0x2;
+
+/// The fixed part of every record, exactly as the kernel writes it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RawEvent {
+    pub start_ns: u64,
+    pub finish_ns: u64,
+    pub args: [u64; 6],
+    pub ret: i64,
+    pub cgroup_id: u64,
+    pub context_sw: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub ns_pid: u32,
+    pub session: u32,
+    pub pid_ns: u32,
+    pub mnt_ns: u32,
+    pub uts_ns: u32,
+    pub ipc_ns: u32,
+    pub cgroup_ns: u32,
+    pub net_ns: u32,
+    pub nr: u32,
+    pub flags: u16,
+    pub tail_len: u16,
+    pub comm: [u8; COMM_LEN],
+}
+
+/// Size of the wire header; must equal `sizeof(struct st_event)`.
+pub const RAW_EVENT_SIZE: usize = 160;
+const _: () = assert!(std::mem::size_of::<RawEvent>() == RAW_EVENT_SIZE);
+
+/// Mirror of `struct st_cap` / `struct st_plan` (the per-syscall capture plan).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cap {
+    pub kind: u8,
+    pub arg: u8,
+    pub len_arg: u8,
+    pub at_enter: u8,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub caps: [Cap; 2],
+    pub flags: u32,
+}
+const _: () = assert!(std::mem::size_of::<Plan>() == 12);
+
+impl Plan {
+    pub fn as_bytes(&self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        for (i, c) in self.caps.iter().enumerate() {
+            b[i * 4..i * 4 + 4].copy_from_slice(&[c.kind, c.arg, c.len_arg, c.at_enter]);
+        }
+        b[8..].copy_from_slice(&self.flags.to_ne_bytes());
+        b
+    }
+}
+
+/// Why a record could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RawError {
+    #[error("record too short: {got} bytes, header needs {need}")]
+    Short { got: usize, need: usize },
+    #[error("record tail is {got} bytes, header says {declared}")]
+    TailMismatch { got: usize, declared: usize },
+    #[error("captured chunk at offset {offset} runs past the end of the record")]
+    BadChunk { offset: usize },
+}
+
+fn rd_u64(b: &[u8], o: usize) -> u64 {
+    u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"))
+}
+fn rd_u32(b: &[u8], o: usize) -> u32 {
+    u32::from_ne_bytes(b[o..o + 4].try_into().expect("4 bytes"))
+}
+fn rd_u16(b: &[u8], o: usize) -> u16 {
+    u16::from_ne_bytes(b[o..o + 2].try_into().expect("2 bytes"))
+}
+
+impl RawEvent {
+    /// Parses the header from the start of `bytes` and returns it with the
+    /// tail that follows. Field by field, so an unaligned buffer is fine.
+    pub fn from_bytes(bytes: &[u8]) -> Result<(RawEvent, &[u8]), RawError> {
+        if bytes.len() < RAW_EVENT_SIZE {
+            return Err(RawError::Short {
+                got: bytes.len(),
+                need: RAW_EVENT_SIZE,
+            });
+        }
+        let b = &bytes[..RAW_EVENT_SIZE];
+        let mut args = [0u64; 6];
+        for (i, a) in args.iter_mut().enumerate() {
+            *a = rd_u64(b, 16 + i * 8);
+        }
+        let mut comm = [0u8; COMM_LEN];
+        comm.copy_from_slice(&b[144..160]);
+        let ev = RawEvent {
+            start_ns: rd_u64(b, 0),
+            finish_ns: rd_u64(b, 8),
+            args,
+            ret: rd_u64(b, 64) as i64,
+            cgroup_id: rd_u64(b, 72),
+            context_sw: rd_u64(b, 80),
+            pid: rd_u32(b, 88),
+            tid: rd_u32(b, 92),
+            uid: rd_u32(b, 96),
+            gid: rd_u32(b, 100),
+            ns_pid: rd_u32(b, 104),
+            session: rd_u32(b, 108),
+            pid_ns: rd_u32(b, 112),
+            mnt_ns: rd_u32(b, 116),
+            uts_ns: rd_u32(b, 120),
+            ipc_ns: rd_u32(b, 124),
+            cgroup_ns: rd_u32(b, 128),
+            net_ns: rd_u32(b, 132),
+            nr: rd_u32(b, 136),
+            flags: rd_u16(b, 140),
+            tail_len: rd_u16(b, 142),
+            comm,
+        };
+        // The ring buffer pads records to 8 bytes, so allow up to 7 extra.
+        let tail = &bytes[RAW_EVENT_SIZE..];
+        let declared = ev.tail_len as usize;
+        if tail.len() < declared || tail.len() > declared + 7 {
+            return Err(RawError::TailMismatch {
+                got: tail.len(),
+                declared,
+            });
+        }
+        let tail = &tail[..declared];
+        // Validate now so later readers of the tail cannot fail.
+        Chunks::new(tail).try_for_each(|c| c.map(|_| ()))?;
+        Ok((ev, tail))
+    }
+
+    /// Serializes the header as the kernel would (used by tests and fuzzing).
+    pub fn to_bytes(&self) -> [u8; RAW_EVENT_SIZE] {
+        let mut b = [0u8; RAW_EVENT_SIZE];
+        b[0..8].copy_from_slice(&self.start_ns.to_ne_bytes());
+        b[8..16].copy_from_slice(&self.finish_ns.to_ne_bytes());
+        for (i, a) in self.args.iter().enumerate() {
+            b[16 + i * 8..24 + i * 8].copy_from_slice(&a.to_ne_bytes());
+        }
+        b[64..72].copy_from_slice(&self.ret.to_ne_bytes());
+        b[72..80].copy_from_slice(&self.cgroup_id.to_ne_bytes());
+        b[80..88].copy_from_slice(&self.context_sw.to_ne_bytes());
+        let u32s = [
+            self.pid,
+            self.tid,
+            self.uid,
+            self.gid,
+            self.ns_pid,
+            self.session,
+            self.pid_ns,
+            self.mnt_ns,
+            self.uts_ns,
+            self.ipc_ns,
+            self.cgroup_ns,
+            self.net_ns,
+            self.nr,
+        ];
+        for (i, v) in u32s.iter().enumerate() {
+            b[88 + i * 4..92 + i * 4].copy_from_slice(&v.to_ne_bytes());
+        }
+        b[140..142].copy_from_slice(&self.flags.to_ne_bytes());
+        b[142..144].copy_from_slice(&self.tail_len.to_ne_bytes());
+        b[144..160].copy_from_slice(&self.comm);
+        b
+    }
+}
+
+/// One captured item from a record's tail.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Chunk<'a> {
+    pub arg: u8,
+    pub kind: u8,
+    pub data: &'a [u8],
+}
+
+impl fmt::Debug for Chunk<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Chunk{{arg:{}, kind:{}, {:?}}}",
+            self.arg,
+            self.kind,
+            String::from_utf8_lossy(self.data)
+        )
+    }
+}
+
+/// Iterator over the chunks of a tail: `u16 len, u8 arg, u8 kind, data`.
+pub struct Chunks<'a> {
+    tail: &'a [u8],
+    off: usize,
+}
+
+impl<'a> Chunks<'a> {
+    pub fn new(tail: &'a [u8]) -> Self {
+        Chunks { tail, off: 0 }
+    }
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = Result<Chunk<'a>, RawError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = &self.tail[self.off..];
+        if rest.is_empty() {
+            return None;
+        }
+        let offset = self.off;
+        if rest.len() < 4 {
+            self.off = self.tail.len();
+            return Some(Err(RawError::BadChunk { offset }));
+        }
+        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
+        if rest.len() < 4 + len {
+            self.off = self.tail.len();
+            return Some(Err(RawError::BadChunk { offset }));
+        }
+        self.off += 4 + len;
+        Some(Ok(Chunk {
+            arg: rest[2],
+            kind: rest[3],
+            data: &rest[4..4 + len],
+        }))
+    }
+}
+
+/// Builds a tail from chunks (tests, fuzzing, replay).
+pub fn encode_chunks(chunks: &[Chunk<'_>]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for c in chunks {
+        v.extend_from_slice(&(c.data.len() as u16).to_ne_bytes());
+        v.push(c.arg);
+        v.push(c.kind);
+        v.extend_from_slice(c.data);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> RawEvent {
+        let mut comm = [0u8; COMM_LEN];
+        comm[..4].copy_from_slice(b"bash");
+        RawEvent {
+            start_ns: 100,
+            finish_ns: 250,
+            args: [1, 2, 3, 4, 5, 6],
+            ret: -2,
+            cgroup_id: 77,
+            context_sw: 3,
+            pid: 10,
+            tid: 11,
+            uid: 1000,
+            gid: 1001,
+            ns_pid: 1,
+            session: 9,
+            pid_ns: 0xf000_0001,
+            mnt_ns: 0xf000_0002,
+            uts_ns: 0xf000_0003,
+            ipc_ns: 0xf000_0004,
+            cgroup_ns: 0xf000_0005,
+            net_ns: 0xf000_0006,
+            nr: 257,
+            flags: F_TRUNCATED,
+            tail_len: 0,
+            comm,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_bytes() {
+        let ev = sample();
+        let bytes = ev.to_bytes();
+        let (back, tail) = RawEvent::from_bytes(&bytes).unwrap();
+        assert_eq!(back, ev);
+        assert!(tail.is_empty());
+    }
+
+    #[test]
+    fn field_offsets_match_the_c_layout() {
+        let ev = sample();
+        // Same bytes as a raw memory copy of the repr(C) struct.
+        let mem: [u8; RAW_EVENT_SIZE] = unsafe { std::mem::transmute(ev) };
+        assert_eq!(mem, ev.to_bytes());
+    }
+
+    #[test]
+    fn truncated_header_is_an_error() {
+        let bytes = sample().to_bytes();
+        for n in [0, 1, 8, 100, RAW_EVENT_SIZE - 1] {
+            assert_eq!(
+                RawEvent::from_bytes(&bytes[..n]).unwrap_err(),
+                RawError::Short {
+                    got: n,
+                    need: RAW_EVENT_SIZE
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn tail_is_parsed_and_padding_tolerated() {
+        let tail = encode_chunks(&[Chunk {
+            arg: 1,
+            kind: CAP_STR,
+            data: b"/etc/passwd",
+        }]);
+        let mut ev = sample();
+        ev.tail_len = tail.len() as u16;
+        let mut bytes = ev.to_bytes().to_vec();
+        bytes.extend_from_slice(&tail);
+        bytes.extend_from_slice(&[0; 5]); // ring-buffer alignment padding
+        let (_, t) = RawEvent::from_bytes(&bytes).unwrap();
+        let chunks: Vec<_> = Chunks::new(t).map(|c| c.unwrap()).collect();
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].data, b"/etc/passwd");
+        assert_eq!(chunks[0].arg, 1);
+    }
+
+    #[test]
+    fn oversized_or_inconsistent_records_are_errors() {
+        let mut ev = sample();
+        ev.tail_len = 10;
+        let mut bytes = ev.to_bytes().to_vec();
+        bytes.extend_from_slice(&[0; 4]);
+        assert!(matches!(
+            RawEvent::from_bytes(&bytes),
+            Err(RawError::TailMismatch { .. })
+        ));
+        // More than padding beyond the declared tail.
+        let mut bytes = sample().to_bytes().to_vec();
+        bytes.extend_from_slice(&[0; 64]);
+        assert!(matches!(
+            RawEvent::from_bytes(&bytes),
+            Err(RawError::TailMismatch { .. })
+        ));
+        // A chunk that claims more data than is there.
+        let mut ev = sample();
+        let tail = [200u8, 0, 1, 1, b'a', b'b'];
+        ev.tail_len = tail.len() as u16;
+        let mut bytes = ev.to_bytes().to_vec();
+        bytes.extend_from_slice(&tail);
+        assert_eq!(
+            RawEvent::from_bytes(&bytes).unwrap_err(),
+            RawError::BadChunk { offset: 0 }
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! Wires a source of events (live capture) to a consumer (TUI or headless
+//! printer).
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use regex::bytes::Regex;
+
+use crate::bpf::loader::{KernelFilter, LoadOptions};
+use crate::bpf::reader::{Capture, CaptureOptions};
+use crate::cli::{Cli, ColorMode};
+use crate::clock::Clock;
+use crate::headless::Printer;
+use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::ui::app::{App, Source};
+use crate::ui::theme::Theme;
+
+/// User-space filters that have no kernel equivalent.
+pub struct UserFilter {
+    comm: Option<Regex>,
+}
+
+impl UserFilter {
+    pub fn from_cli(cli: &Cli) -> Result<UserFilter> {
+        let comm = cli
+            .comm
+            .as_deref()
+            .map(|r| Regex::new(r).with_context(|| format!("invalid --comm regex {r:?}")))
+            .transpose()?;
+        Ok(UserFilter { comm })
+    }
+
+    pub fn matches(&self, ev: &TraceEvent) -> bool {
+        self.comm
+            .as_ref()
+            .is_none_or(|r| r.is_match(ev.comm_bytes()))
+    }
+}
+
+fn kernel_filter(cli: &Cli) -> KernelFilter {
+    KernelFilter {
+        pids: (!cli.pids.is_empty()).then(|| cli.pids.clone()),
+        ..Default::default()
+    }
+}
+
+fn capture_options(cli: &Cli) -> CaptureOptions {
+    CaptureOptions {
+        load: LoadOptions {
+            ring_bytes: cli.ring_mb.clamp(1, 1024) << 20,
+            buf_max: cli.buf_size.min(4096),
+            ..Default::default()
+        },
+        filter: kernel_filter(cli),
+        ..Default::default()
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP raise this flag; every loop checks it, so the
+/// terminal is restored and files are flushed on the way out.
+pub fn stop_flag() -> Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, flag.clone())?;
+    }
+    Ok(flag)
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let filter = UserFilter::from_cli(&cli)?;
+    let stop = stop_flag()?;
+    let clock = Clock::measure();
+    let mut capture = Capture::start(capture_options(&cli))?;
+    let res = if cli.no_tui {
+        run_headless(&cli, &filter, &mut capture, clock, &stop)
+    } else {
+        run_tui(&cli, &filter, &mut capture, clock, &stop)
+    };
+    capture.stop()?;
+    res
+}
+
+fn deadline(cli: &Cli) -> Option<Instant> {
+    cli.duration
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)))
+}
+
+fn run_headless(
+    cli: &Cli,
+    filter: &UserFilter,
+    capture: &mut Capture,
+    clock: Clock,
+    stop: &Arc<AtomicBool>,
+) -> Result<()> {
+    let color = match cli.color {
+        ColorMode::Always => true,
+        ColorMode::Never => false,
+        ColorMode::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let printer = Printer { color, clock };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let end = deadline(cli);
+    let mut shown = 0u64;
+    let mut lost = LostEvents::default();
+    let mut handle = |batch: Vec<Event>, out: &mut io::BufWriter<_>| -> Result<bool> {
+        for ev in batch {
+            match ev {
+                Event::Syscall(e) => {
+                    if filter.matches(&e) {
+                        shown += 1;
+                        if !cli.quiet {
+                            if let Err(err) = printer.print(out, &e) {
+                                // A closed pipe (| head) ends the run quietly.
+                                if err.kind() == io::ErrorKind::BrokenPipe {
+                                    return Ok(false);
+                                }
+                                return Err(err.into());
+                            }
+                        }
+                    }
+                }
+                Event::Lost(l) => lost = l,
+            }
+        }
+        Ok(true)
+    };
+    loop {
+        if stop.load(Ordering::Relaxed) || end.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let wait = end.map_or(Duration::from_millis(100), |d| {
+            d.saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(100))
+        });
+        match capture.events.recv_timeout(wait) {
+            Ok(batch) => {
+                if !handle(batch, &mut out)? {
+                    return Ok(());
+                }
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        }
+        let _ = out.flush();
+    }
+    // Stop the kernel side, then take everything it still had queued.
+    capture.stop()?;
+    while let Ok(batch) = capture.events.try_recv() {
+        if !handle(batch, &mut out)? {
+            return Ok(());
+        }
+    }
+    let _ = out.flush();
+    drop(out);
+    let lost = LostEvents {
+        kernel: lost.kernel.max(capture.stats.lost().kernel),
+        channel: lost.channel.max(capture.stats.lost().channel),
+    };
+    eprintln!(
+        "systrace-tui: {shown} events captured, {} lost (kernel {}, user space {})",
+        lost.total(),
+        lost.kernel,
+        lost.channel
+    );
+    Ok(())
+}
+
+fn run_tui(
+    cli: &Cli,
+    filter: &UserFilter,
+    capture: &mut Capture,
+    clock: Clock,
+    stop: &Arc<AtomicBool>,
+) -> Result<()> {
+    let mut app = App::new(cli.retain, Theme::from_env(), clock, Source::Live);
+    // Apply the CLI's user-space filter before events reach the store.
+    let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(64);
+    let src = capture.events.clone();
+    let comm = filter.comm.clone();
+    let end = deadline(cli);
+    let stop2 = stop.clone();
+    let pump = std::thread::Builder::new()
+        .name("filter".into())
+        .spawn(move || {
+            let f = UserFilter { comm };
+            while let Ok(batch) = src.recv() {
+                let batch: Vec<Event> = batch
+                    .into_iter()
+                    .filter(|e| match e {
+                        Event::Syscall(t) => f.matches(t),
+                        Event::Lost(_) => true,
+                    })
+                    .collect();
+                if tx.send(batch).is_err() {
+                    break;
+                }
+                if end.is_some_and(|d| Instant::now() >= d) {
+                    stop2.store(true, Ordering::Relaxed);
+                }
+            }
+        })?;
+    let res = crate::ui::run(&mut app, &rx, stop);
+    drop(rx);
+    capture.stop()?;
+    let _ = pump.join();
+    res
+}

@@ -1,0 +1,98 @@
+//! The bounded in-memory event store. Events are numbered by a sequence
+//! that never repeats, so positions stay meaningful while old events are
+//! dropped from the front.
+
+use std::collections::VecDeque;
+
+use crate::model::event::TraceEvent;
+
+pub struct Store {
+    events: VecDeque<TraceEvent>,
+    /// Sequence number of `events[0]`.
+    first_seq: u64,
+    cap: usize,
+    /// Events dropped from the front because of `cap`.
+    pub evicted: u64,
+}
+
+impl Store {
+    pub fn new(cap: usize) -> Store {
+        let cap = cap.max(1);
+        Store {
+            events: VecDeque::with_capacity(cap.min(1 << 16)),
+            first_seq: 0,
+            cap,
+            evicted: 0,
+        }
+    }
+
+    pub fn push(&mut self, ev: TraceEvent) {
+        if self.events.len() == self.cap {
+            self.events.pop_front();
+            self.first_seq += 1;
+            self.evicted += 1;
+        }
+        self.events.push_back(ev);
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    pub fn first_seq(&self) -> u64 {
+        self.first_seq
+    }
+
+    /// One past the newest sequence number.
+    pub fn end_seq(&self) -> u64 {
+        self.first_seq + self.events.len() as u64
+    }
+
+    pub fn get(&self, seq: u64) -> Option<&TraceEvent> {
+        let i = seq.checked_sub(self.first_seq)?;
+        self.events.get(usize::try_from(i).ok()?)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &TraceEvent> + ExactSizeIterator {
+        self.events.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::raw::RawEvent;
+    use crate::model::syscalls::Arch;
+
+    fn ev(n: u32) -> TraceEvent {
+        let raw = RawEvent {
+            nr: n,
+            ..Default::default()
+        };
+        TraceEvent::from_raw(&raw, &[], Arch::X86_64)
+    }
+
+    #[test]
+    fn drops_oldest_first_and_keeps_sequence_numbers() {
+        let mut s = Store::new(3);
+        for i in 0..5 {
+            s.push(ev(i));
+        }
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.first_seq(), 2);
+        assert_eq!(s.end_seq(), 5);
+        assert_eq!(s.evicted, 2);
+        assert_eq!(s.get(2).unwrap().nr, 2);
+        assert_eq!(s.get(4).unwrap().nr, 4);
+        assert!(s.get(1).is_none());
+        assert!(s.get(5).is_none());
+    }
+}

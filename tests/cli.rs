@@ -1,0 +1,206 @@
+//! The real binary: headless mode, self-exclusion, privilege errors, TUI in tmux.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{bin, require_root, unique, workload, Tmux};
+
+/// Runs the tracer headless while `work` runs; returns its stdout.
+fn headless(args: &[&str], work: impl FnOnce()) -> (String, String, i32) {
+    let child = Command::new(bin())
+        .args(["--no-tui", "--color", "never"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The tracer prints nothing until attached; give it a bounded moment.
+    std::thread::sleep(Duration::from_millis(800));
+    work();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn headless_comm_filter_and_summary() {
+    if !require_root("headless_comm_filter_and_summary") {
+        return;
+    }
+    let marker = format!("/tmp/{}\x1b[31m", unique("hl"));
+    let (out, err, code) = headless(&["--duration", "3", "--comm", "^workload$"], || {
+        let st = Command::new(workload())
+            .args(["known", &marker])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    });
+    assert_eq!(code, 0, "stderr: {err}");
+    let escaped = marker.replace('\x1b', "\\x1b");
+    let open = out
+        .lines()
+        .find(|l| l.contains(&escaped))
+        .unwrap_or_else(|| panic!("no line with the marker in:\n{out}"));
+    assert!(open.contains(" workload["), "{open}");
+    assert!(open.contains("openat("), "{open}");
+    assert!(
+        open.contains("= -1 ENOENT (No such file or directory)"),
+        "{open}"
+    );
+    assert!(!out.contains('\x1b'), "raw escape byte reached the output");
+    assert_eq!(out.lines().filter(|l| l.contains(" getppid()")).count(), 100);
+    assert!(
+        out.lines().all(|l| l.contains(" workload[")),
+        "--comm lets only the workload through"
+    );
+    assert!(
+        err.contains("events captured") && err.contains("lost"),
+        "summary line: {err}"
+    );
+}
+
+/// Pids of the direct children of `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+fn pids_in(out: &str) -> Vec<u32> {
+    out.lines()
+        .filter_map(|l| {
+            let s = l.split('[').nth(1)?;
+            s.split('/').next()?.parse().ok()
+        })
+        .collect()
+}
+
+#[test]
+fn never_traces_itself() {
+    if !require_root("never_traces_itself") {
+        return;
+    }
+    let child = Command::new(bin())
+        .args(["--no-tui", "--color", "never", "--duration", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let me = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let pids = pids_in(&stdout);
+    assert!(!pids.is_empty(), "saw no events at all");
+    assert!(!pids.contains(&me), "the tracer's own syscalls were traced");
+}
+
+#[test]
+fn never_traces_itself_inside_a_pid_namespace() {
+    if !require_root("never_traces_itself_inside_a_pid_namespace") {
+        return;
+    }
+    let child = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(bin())
+        .args(["--no-tui", "--color", "never", "--duration", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let unshare = child.id();
+    let tracer = common::wait_for(Duration::from_secs(5), || {
+        children(unshare).first().copied()
+    })
+    .expect("unshare forked the tracer");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let pids = pids_in(&stdout);
+    assert!(!pids.is_empty(), "saw no events at all");
+    assert!(
+        !pids.contains(&tracer),
+        "the tracer (host pid {tracer}) traced itself: {} of {} lines",
+        pids.iter().filter(|&&p| p == tracer).count(),
+        pids.len()
+    );
+}
+
+#[test]
+fn unprivileged_user_gets_one_clear_line() {
+    if !require_root("unprivileged_user_gets_one_clear_line") {
+        return;
+    }
+    // Copy the binary where `nobody` can execute it.
+    let dir = std::env::temp_dir().join(unique("st-noroot"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("systrace-tui");
+    std::fs::copy(bin(), &exe).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(&exe)
+        .args(["--no-tui", "--duration", "1"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(
+        err.trim_end(),
+        "systrace-tui needs root (CAP_BPF and CAP_PERFMON): try sudo systrace-tui"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn tui_shows_a_child_pauses_and_quits() {
+    if !require_root("tui_shows_a_child_pauses_and_quits") {
+        return;
+    }
+    let marker = format!("/tmp/{}", unique("tui-marker"));
+    let status = std::env::temp_dir().join(unique("tui-status"));
+    let cmd = format!(
+        "{} --comm '^workload$'; echo $? > {}",
+        bin().display(),
+        status.display()
+    );
+    let tmux = Tmux::start(&cmd, 200, 50);
+    tmux.wait_screen(Duration::from_secs(10), |s| s.contains("LIVE"));
+    let mut work = Command::new(workload())
+        .args(["loop-open", &marker, "50"])
+        .spawn()
+        .unwrap();
+    let screen = tmux.wait_screen(Duration::from_secs(10), |s| s.contains(&marker));
+    let line = screen.lines().find(|l| l.contains(&marker)).unwrap();
+    assert!(line.contains("workload") && line.contains("openat"), "{line}");
+    assert!(line.contains("-1 ENOENT"), "{line}");
+    tmux.send(&["Space"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| s.contains("PAUSED"));
+    tmux.send(&["q"]);
+    let code = common::wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&status).ok().filter(|s| !s.is_empty())
+    });
+    let _ = work.kill();
+    let _ = work.wait();
+    let _ = std::fs::remove_file(&status);
+    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+}

@@ -1,0 +1,131 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Root-only tests call this first. Without root they fail loudly, unless
+/// SYSTRACE_ALLOW_NO_ROOT=1 says skipping is intended (e.g. a laptop run).
+pub fn require_root(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var("SYSTRACE_ALLOW_NO_ROOT").as_deref() == Ok("1") {
+        eprintln!("SKIPPED {test}: needs root (SYSTRACE_ALLOW_NO_ROOT=1 is set)");
+        return false;
+    }
+    panic!(
+        "{test} needs root to load eBPF: run the suite as root, or set SYSTRACE_ALLOW_NO_ROOT=1 to skip root-only tests"
+    );
+}
+
+/// The systrace-tui binary cargo built for this test run.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_systrace-tui"))
+}
+
+/// The workload example (cargo builds examples for `cargo test`).
+pub fn workload() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/<test> -> target/<profile>/examples/workload
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let p = dir.join("examples").join("workload");
+    if !p.exists() {
+        let st = Command::new(env!("CARGO"))
+            .args(["build", "--example", "workload"])
+            .status()
+            .expect("cargo build --example workload");
+        assert!(st.success());
+    }
+    assert!(p.exists(), "workload example not built at {}", p.display());
+    p
+}
+
+/// A name no other run can produce.
+pub fn unique(prefix: &str) -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{t}", std::process::id())
+}
+
+/// Polls `f` until it returns Some or `limit` passes. For conditions that
+/// have no signal to wait on (a screen's contents, a file appearing).
+pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A tmux session that is killed when dropped.
+pub struct Tmux {
+    pub name: String,
+}
+
+impl Tmux {
+    pub fn start(cmd: &str, w: u16, h: u16) -> Tmux {
+        let name = unique("st");
+        let st = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x"])
+            .arg(w.to_string())
+            .arg("-y")
+            .arg(h.to_string())
+            .arg(cmd)
+            .status()
+            .expect("tmux is installed (scripts/test.sh installs it)");
+        assert!(st.success(), "tmux new-session failed");
+        Tmux { name }
+    }
+
+    pub fn send(&self, keys: &[&str]) {
+        let st = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn wait_screen(&self, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        let r = wait_for(limit, || {
+            last = self.screen();
+            pred(&last).then(|| last.clone())
+        });
+        r.unwrap_or_else(|| panic!("screen never matched; last screen:\n{last}"))
+    }
+
+    pub fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.name])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .output();
+    }
+}

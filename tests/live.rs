@@ -1,0 +1,111 @@
+//! Root-only: real eBPF capture of a known child process.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use systrace_tui::bpf::reader::{Capture, CaptureOptions};
+use systrace_tui::model::event::{Event, TraceEvent};
+
+/// Collects events of `pid` until `done` says the set is complete.
+fn collect(
+    cap: &Capture,
+    pid: u32,
+    limit: Duration,
+    done: impl Fn(&[TraceEvent]) -> bool,
+) -> Vec<TraceEvent> {
+    let end = Instant::now() + limit;
+    let mut got = Vec::new();
+    while Instant::now() < end && !done(&got) {
+        if let Ok(batch) = cap.events.recv_timeout(Duration::from_millis(100)) {
+            for ev in batch {
+                if let Event::Syscall(e) = ev {
+                    if e.pid == pid {
+                        got.push(e);
+                    }
+                }
+            }
+        }
+    }
+    got
+}
+
+#[test]
+fn captures_a_known_child() {
+    if !common::require_root("captures_a_known_child") {
+        return;
+    }
+    let marker = format!("/tmp/{}", common::unique("systrace-missing"));
+    let mut cap = Capture::start(CaptureOptions::default()).expect("load and attach");
+    let child = Command::new(common::workload())
+        .args(["known", &marker])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let evs = collect(&cap, pid, Duration::from_secs(10), |evs| {
+        evs.iter().any(|e| e.name() == "exit_group")
+    });
+    cap.stop().unwrap();
+
+    let opens: Vec<_> = evs
+        .iter()
+        .filter(|e| e.name() == "openat" && e.path() == Some(marker.as_bytes()))
+        .collect();
+    assert_eq!(opens.len(), 1, "one openat of the marker");
+    assert_eq!(opens[0].errno(), Some(2), "ENOENT");
+    assert_eq!(opens[0].ret, -2);
+    assert_eq!(
+        evs.iter().filter(|e| e.name() == "getppid").count(),
+        100,
+        "exactly 100 getppid calls"
+    );
+    assert!(evs.iter().any(|e| e.name() == "write" && e.ret == 5));
+    let exit = evs.iter().find(|e| e.name() == "exit_group").unwrap();
+    assert!(!exit.returns());
+    for e in &evs {
+        assert!(e.finish_ns >= e.start_ns, "{e:?}");
+        assert_eq!(e.pid, pid);
+        assert_eq!(e.tid, pid, "single-threaded workload");
+        assert!(e.ns.pid != 0 && e.ns.mnt != 0 && e.ns.net != 0);
+    }
+    // The exec that started the workload carries its path and argv.
+    let ns_mnt = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    assert!(ns_mnt.to_string_lossy().contains(&evs[0].ns.mnt.to_string()));
+}
+
+#[test]
+fn execve_shows_path_and_argv() {
+    if !common::require_root("execve_shows_path_and_argv") {
+        return;
+    }
+    let marker = common::unique("argv-marker");
+    let mut cap = Capture::start(CaptureOptions::default()).expect("load and attach");
+    let child = Command::new("/bin/sh")
+        .args(["-c", "exec /bin/true \"$0\" second", &marker])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let _ = child.wait_with_output().unwrap();
+    let evs = collect(&cap, pid, Duration::from_secs(10), |evs| {
+        evs.iter().any(|e| e.name() == "exit_group")
+    });
+    cap.stop().unwrap();
+    let line = evs
+        .iter()
+        .filter(|e| e.name() == "execve")
+        .map(systrace_tui::model::args::strace_line)
+        .find(|l| l.contains("/bin/true"))
+        .unwrap_or_else(|| panic!("no execve of /bin/true among {} events", evs.len()));
+    assert!(
+        line.starts_with(&format!(
+            "execve(\"/bin/true\", [\"/bin/true\", \"{marker}\", \"second\"], "
+        )),
+        "{line}"
+    );
+    assert!(line.ends_with(" = 0"), "{line}");
+    let e = evs.iter().find(|e| e.name() == "exit_group").unwrap();
+    assert_eq!(e.comm(), "true", "exec changes comm");
+}
