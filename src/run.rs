@@ -110,6 +110,7 @@ fn run_headless(
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let end = deadline(cli);
+    eprintln!("systrace-tui: tracing (Ctrl-C to stop)");
     let mut shown = 0u64;
     let mut lost = LostEvents::default();
     let mut handle = |batch: Vec<Event>, out: &mut io::BufWriter<_>| -> Result<bool> {

@@ -2,29 +2,45 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{bin, require_root, unique, workload, Tmux};
 
-/// Runs the tracer headless while `work` runs; returns its stdout.
+/// Runs the tracer headless, runs `work` once it says it is attached, and
+/// returns its stdout, stderr and exit code.
 fn headless(args: &[&str], work: impl FnOnce()) -> (String, String, i32) {
-    let child = Command::new(bin())
+    let mut child = Command::new(bin())
         .args(["--no-tui", "--color", "never"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The tracer prints nothing until attached; give it a bounded moment.
-    std::thread::sleep(Duration::from_millis(800));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).unwrap();
+        s
+    });
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = String::new();
+    // The tracer announces on stderr when it is attached.
+    loop {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        stderr.push_str(&line);
+        if line.contains("tracing") {
+            break;
+        }
+    }
     work();
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    err.read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    (reader.join().unwrap(), stderr, status.code().unwrap_or(-1))
 }
 
 #[test]
@@ -44,7 +60,7 @@ fn headless_comm_filter_and_summary() {
     let escaped = marker.replace('\x1b', "\\x1b");
     let open = out
         .lines()
-        .find(|l| l.contains(&escaped))
+        .find(|l| l.contains(&escaped) && l.contains(" openat("))
         .unwrap_or_else(|| panic!("no line with the marker in:\n{out}"));
     assert!(open.contains(" workload["), "{open}");
     assert!(open.contains("openat("), "{open}");
@@ -53,7 +69,10 @@ fn headless_comm_filter_and_summary() {
         "{open}"
     );
     assert!(!out.contains('\x1b'), "raw escape byte reached the output");
-    assert_eq!(out.lines().filter(|l| l.contains(" getppid()")).count(), 100);
+    assert_eq!(
+        out.lines().filter(|l| l.contains(" getppid()")).count(),
+        100
+    );
     assert!(
         out.lines().all(|l| l.contains(" workload[")),
         "--comm lets only the workload through"
@@ -191,13 +210,18 @@ fn tui_shows_a_child_pauses_and_quits() {
         .unwrap();
     let screen = tmux.wait_screen(Duration::from_secs(10), |s| s.contains(&marker));
     let line = screen.lines().find(|l| l.contains(&marker)).unwrap();
-    assert!(line.contains("workload") && line.contains("openat"), "{line}");
+    assert!(
+        line.contains("workload") && line.contains("openat"),
+        "{line}"
+    );
     assert!(line.contains("-1 ENOENT"), "{line}");
     tmux.send(&["Space"]);
     tmux.wait_screen(Duration::from_secs(5), |s| s.contains("PAUSED"));
     tmux.send(&["q"]);
     let code = common::wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&status).ok().filter(|s| !s.is_empty())
+        std::fs::read_to_string(&status)
+            .ok()
+            .filter(|s| !s.is_empty())
     });
     let _ = work.kill();
     let _ = work.wait();

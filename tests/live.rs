@@ -73,7 +73,9 @@ fn captures_a_known_child() {
     }
     // The exec that started the workload carries its path and argv.
     let ns_mnt = std::fs::read_link("/proc/self/ns/mnt").unwrap();
-    assert!(ns_mnt.to_string_lossy().contains(&evs[0].ns.mnt.to_string()));
+    assert!(ns_mnt
+        .to_string_lossy()
+        .contains(&evs[0].ns.mnt.to_string()));
 }
 
 #[test]

@@ -179,7 +179,11 @@ impl Tracer {
     /// Host tgid of this process as the kernel side learnt it (0 until our
     /// first traced syscall).
     pub fn self_tgid(&self) -> u32 {
-        self.skel.maps.bss_data.as_deref().map_or(0, |b| b.self_tgid)
+        self.skel
+            .maps
+            .bss_data
+            .as_deref()
+            .map_or(0, |b| b.self_tgid)
     }
 
     /// Sum over CPUs of failed ring-buffer writes.

@@ -112,7 +112,9 @@ impl Capture {
     pub fn stop(&mut self) -> Result<()> {
         let _ = self.control.send(Control::Stop);
         match self.thread.take() {
-            Some(t) => t.join().map_err(|_| anyhow!("the capture thread panicked"))?,
+            Some(t) => t
+                .join()
+                .map_err(|_| anyhow!("the capture thread panicked"))?,
             None => Ok(()),
         }
     }

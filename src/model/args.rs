@@ -28,7 +28,9 @@ pub fn format_args(ev: &TraceEvent, out: &mut String) {
 }
 
 fn format_arg(ev: &TraceEvent, i: usize, out: &mut String) {
-    let argv = ev.chunks().find(|c| c.kind == CAP_ARGV && c.arg as usize == i);
+    let argv = ev
+        .chunks()
+        .find(|c| c.kind == CAP_ARGV && c.arg as usize == i);
     if let Some(c) = argv {
         out.push('[');
         let mut parts = c.data.split(|&b| b == 0).peekable();

@@ -182,7 +182,11 @@ impl App {
             (Source::Live, false) => Span::styled(" LIVE ", t.ok()),
         };
         let lost = self.lost.total();
-        let lost_style = if lost > 0 { t.error() } else { Style::default() };
+        let lost_style = if lost > 0 {
+            t.error()
+        } else {
+            Style::default()
+        };
         let line = Line::from(vec![
             Span::styled("systrace-tui", t.header()),
             mode,
@@ -294,7 +298,12 @@ fn render_help(f: &mut Frame, area: Rect, t: &Theme) {
     };
     let lines: Vec<Line> = rows
         .into_iter()
-        .map(|(k, h)| Line::from(vec![Span::styled(format!("{k:>14}  "), t.header()), Span::raw(h)]))
+        .map(|(k, h)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>14}  "), t.header()),
+                Span::raw(h),
+            ])
+        })
         .collect();
     f.render_widget(Clear, popup);
     f.render_widget(

@@ -56,7 +56,12 @@ pub const BINDINGS: &[Binding] = &[
     key(KeyCode::Down, Action::Down, "Down", "next event"),
     key(KeyCode::PageUp, Action::PageUp, "PgUp", "page up"),
     key(KeyCode::PageDown, Action::PageDown, "PgDn", "page down"),
-    key(KeyCode::Char('g'), Action::Top, "g", "oldest retained event"),
+    key(
+        KeyCode::Char('g'),
+        Action::Top,
+        "g",
+        "oldest retained event",
+    ),
     key(KeyCode::Home, Action::Top, "Home", "oldest retained event"),
     key(
         KeyCode::Char('G'),
@@ -64,8 +69,18 @@ pub const BINDINGS: &[Binding] = &[
         "G",
         "newest event and follow",
     ),
-    key(KeyCode::End, Action::Bottom, "End", "newest event and follow"),
-    key(KeyCode::Char('?'), Action::Help, "?", "show / hide this help"),
+    key(
+        KeyCode::End,
+        Action::Bottom,
+        "End",
+        "newest event and follow",
+    ),
+    key(
+        KeyCode::Char('?'),
+        Action::Help,
+        "?",
+        "show / hide this help",
+    ),
 ];
 
 /// The action bound to a key press, if any.

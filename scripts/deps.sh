@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building (and, with "test", testing) needs on Debian/Ubuntu.
+# Only missing packages are installed; safe to run again.
+set -euo pipefail
+
+build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make)
+# tmux drives the TUI in tests; strace is the decoding oracle; util-linux
+# brings unshare and setpriv.
+test_pkgs=(tmux strace util-linux procps)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" = "test" ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo not found: install Rust >= 1.88 (https://rustup.rs) and run again" >&2
+  exit 1
+fi

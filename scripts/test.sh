@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit tests and the root-only
+# integration tests (real eBPF, real processes, the TUI in tmux).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+  # Root-only tests need root; keep the caller's toolchain on PATH.
+  exec sudo -E env "PATH=$PATH" bash "$0" "$@"
+fi
+bash scripts/deps.sh test
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked -- --test-threads=2
