@@ -1,8 +1,15 @@
 //! The terminal front end: ratatui + crossterm.
 
 pub mod app;
+pub mod help;
 pub mod keys;
+pub mod prompt;
+pub mod rows;
+pub mod status;
 pub mod store;
+pub mod stream;
+#[cfg(test)]
+mod testutil;
 pub mod theme;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,11 +67,7 @@ fn event_loop(
         let wait = FRAME.saturating_sub(last_draw.elapsed());
         if event::poll(wait.max(Duration::from_millis(1)))? {
             match event::read()? {
-                TermEvent::Key(k) if k.kind != KeyEventKind::Release => {
-                    if let Some(a) = keys::action_for(&k) {
-                        app.on_action(a);
-                    }
-                }
+                TermEvent::Key(k) if k.kind != KeyEventKind::Release => app.on_key(&k),
                 TermEvent::Resize(..) => last_draw = Instant::now() - FRAME,
                 _ => {}
             }
