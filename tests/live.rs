@@ -99,7 +99,7 @@ fn execve_shows_path_and_argv() {
         .iter()
         .filter(|e| e.name() == "execve")
         .map(systrace_tui::model::args::strace_line)
-        .find(|l| l.contains("/bin/true"))
+        .find(|l| l.starts_with("execve(\"/bin/true\""))
         .unwrap_or_else(|| panic!("no execve of /bin/true among {} events", evs.len()));
     assert!(
         line.starts_with(&format!(
