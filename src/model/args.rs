@@ -1,82 +1,35 @@
-//! Rendering of arguments and return values in strace's notation.
-//! Captured strings are shown quoted and escaped; other arguments in hex.
+//! Rendering of arguments and return values in strace's notation, and their
+//! structured (JSON) form for the export format. Both come from the typed
+//! decoder in `model::decode`, so they always agree.
 
 use std::fmt::Write;
 
+use super::decode;
 use super::errno;
-use super::escape;
 use super::event::TraceEvent;
-use super::raw::{CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_STR};
 
-/// How many bytes of a string or buffer a line shows.
-pub const SHOW_STR: usize = 256;
-
-/// Number of arguments to print for this event.
+/// Number of arguments shown for this event.
 pub fn arg_count(ev: &TraceEvent) -> usize {
-    ev.syscall().map_or(6, |s| s.args.len())
+    decode::decode(ev).len()
 }
 
 /// Appends the argument list (without parentheses).
 pub fn format_args(ev: &TraceEvent, out: &mut String) {
-    let n = arg_count(ev);
-    for i in 0..n {
+    for (i, a) in decode::decode(ev).iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        format_arg(ev, i, out);
+        a.value.write(out);
     }
 }
 
-fn format_arg(ev: &TraceEvent, i: usize, out: &mut String) {
-    let argv = ev
-        .chunks()
-        .find(|c| c.kind == CAP_ARGV && c.arg as usize == i);
-    if let Some(c) = argv {
-        out.push('[');
-        let mut parts = c.data.split(|&b| b == 0).peekable();
-        let mut first = true;
-        while let Some(p) = parts.next() {
-            // The data ends with a NUL, so the last split is empty.
-            if p.is_empty() && parts.peek().is_none() {
-                break;
-            }
-            if !first {
-                out.push_str(", ");
-            }
-            first = false;
-            out.push_str(&escape::quoted(p, SHOW_STR, false));
-        }
-        out.push(']');
-        if ev.truncated() {
-            out.push_str("...");
-        }
-        return;
-    }
-    if let Some(c) = ev.chunk(i as u8) {
-        match c.kind {
-            CAP_STR | CAP_BUF_IN | CAP_BUF_OUT => {
-                out.push_str(&escape::quoted(c.data, SHOW_STR, ev.truncated()));
-                return;
-            }
-            _ => {}
-        }
-    }
-    let _ = write!(out, "{:#x}", ev.args[i]);
-}
-
-/// The result column: `0`, `3`, `-1 ENOENT`, or `?` for calls that never return.
+/// The result column: `0`, `3`, `0x7f..` (mmap), `-1 ENOENT`, or `?` for
+/// calls that never return.
 pub fn format_result(ev: &TraceEvent) -> String {
-    if !ev.returns() {
-        return "?".to_string();
-    }
-    match ev.errno() {
-        Some(e) => format!("-1 {}", errno::name(e).unwrap_or("E?")),
-        None if ev.ret > 0xffff_ffff || ev.ret < -0xffff_ffff => format!("{:#x}", ev.ret),
-        None => ev.ret.to_string(),
-    }
+    decode::format_return(ev)
 }
 
-/// A whole strace-style line: `openat(0xffffff9c, "/x", 0) = -1 ENOENT (No such file or directory)`.
+/// A whole strace-style line: `openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory)`.
 pub fn strace_line(ev: &TraceEvent) -> String {
     let mut s = String::with_capacity(96);
     s.push_str(&ev.name());
@@ -92,10 +45,27 @@ pub fn strace_line(ev: &TraceEvent) -> String {
     s
 }
 
+/// The decoded arguments as a JSON object, argument name -> value:
+/// numbers as numbers; pointers and raw values as `"0x.."` strings; NULL as
+/// null; named constants as strings; flags as a list of names in strace's
+/// order (leftover bits as one `"0x.."` entry; `[]` is 0); modes as octal
+/// strings (`"0644"`); strings and buffers as strings (UTF-8 as is, other
+/// bytes escaped), or `{"data", "truncated": true}` when cut short; argv as
+/// a list of strings (`{"items", "truncated": true}` when cut short);
+/// sockaddrs as `{family, addr, port}` or `{family, path}`; fds with a known
+/// path as `{fd, path}`.
+pub fn args_json(ev: &TraceEvent) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for a in decode::decode(ev) {
+        m.insert(a.name.to_string(), a.value.json());
+    }
+    serde_json::Value::Object(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::{encode_chunks, Chunk, RawEvent};
+    use crate::model::raw::{encode_chunks, Chunk, RawEvent, CAP_ARGV, CAP_STR};
     use crate::model::syscalls::Arch;
 
     fn ev(nr: u32, ret: i64, args: [u64; 6], chunks: &[Chunk<'_>]) -> TraceEvent {
@@ -115,22 +85,22 @@ mod tests {
         let e = ev(
             257,
             -2,
-            [0xffff_ff9c, 0x1000, 0, 0, 0, 0],
+            [0xffff_ff9c, 0x1000, 0o2000000, 0, 0, 0],
             &[Chunk {
                 arg: 1,
                 kind: CAP_STR,
                 data: b"/x\n",
             }],
         );
-        let line = strace_line(&e);
-        assert!(
-            line.starts_with("openat(0xffffff9c, \"/x\\n\", 0x0"),
-            "{line}"
+        assert_eq!(
+            strace_line(&e),
+            "openat(AT_FDCWD, \"/x\\n\", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)"
         );
-        assert!(
-            line.ends_with(") = -1 ENOENT (No such file or directory)"),
-            "{line}"
-        );
+        let j = args_json(&e);
+        assert_eq!(j["dfd"], "AT_FDCWD");
+        assert_eq!(j["filename"], "/x\n");
+        assert_eq!(j["flags"], serde_json::json!(["O_RDONLY", "O_CLOEXEC"]));
+        assert!(j.get("mode").is_none(), "no O_CREAT: mode not shown");
     }
 
     #[test]
@@ -138,7 +108,7 @@ mod tests {
         let e = ev(
             59,
             0,
-            [0; 6],
+            [1, 2, 0x7ffd_0000, 0, 0, 0],
             &[
                 Chunk {
                     arg: 0,
@@ -152,12 +122,11 @@ mod tests {
                 },
             ],
         );
-        let line = strace_line(&e);
-        assert!(
-            line.starts_with("execve(\"/bin/ls\", [\"ls\", \"-l\"], "),
-            "{line}"
+        assert_eq!(
+            strace_line(&e),
+            "execve(\"/bin/ls\", [\"ls\", \"-l\"], 0x7ffd0000) = 0"
         );
-        assert!(line.ends_with(" = 0"), "{line}");
+        assert_eq!(args_json(&e)["argv"], serde_json::json!(["ls", "-l"]));
     }
 
     #[test]
@@ -167,6 +136,13 @@ mod tests {
             format_result(&ev(9, 0x7f00_0000_1000, [0; 6], &[])),
             "0x7f0000001000"
         );
+        // brk returns an address even when it is small.
+        assert_eq!(format_result(&ev(12, 0x5000, [0; 6], &[])), "0x5000");
         assert_eq!(format_result(&ev(1, -9, [0; 6], &[])), "-1 EBADF");
+        // A large size stays decimal.
+        assert_eq!(
+            format_result(&ev(0, 0x1_0000_0000, [0; 6], &[])),
+            "4294967296"
+        );
     }
 }

@@ -18,6 +18,12 @@ pub const CAP_ARGV: u8 = 2;
 pub const CAP_BUF_IN: u8 = 3;
 pub const CAP_BUF_OUT: u8 = 4;
 pub const CAP_SOCKADDR: u8 = 5;
+/// `struct sockaddr` filled by the kernel; its length is read at exit
+/// through the pointer in arg `len_arg` (accept, getsockname, recvfrom).
+pub const CAP_SOCKADDR_OUT: u8 = 6;
+/// User-space only: the path an fd argument refers to, added by the fd
+/// table (`-y`); `arg` 0xff stands for the returned fd.
+pub const CAP_FD_PATH: u8 = 0x80;
 
 /// Plan flags, as in `ST_P_*`.
 pub const P_NO_RETURN: u32 = 0x1;

@@ -1,0 +1,1103 @@
+//! Typed decoding of syscall arguments: every argument becomes a [`Value`]
+//! that renders either in strace's notation or as JSON, so the text line and
+//! the export format cannot disagree.
+
+pub mod consts;
+pub mod sockaddr;
+
+use std::fmt::Write;
+
+use super::escape;
+use super::event::TraceEvent;
+use super::raw::{
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FD_PATH, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
+};
+use super::syscalls::{Arch, ArgKind, ArgSpec, FlagSet, RetKind, SyscallInfo};
+use consts::{Bits, Names};
+pub use sockaddr::Sockaddr;
+
+/// Longest string the kernel side copies (PATH_MAX, including the NUL).
+pub const STR_MAX: usize = 4096;
+
+/// Argument index that fd-path annotations use for the return value.
+pub const RET_SLOT: u8 = 0xff;
+
+/// One part of a flags value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Flag {
+    Name(&'static str),
+    /// Bits no name covers, shown in hex.
+    Bits(u64),
+}
+
+/// A decoded argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value<'a> {
+    Int(i64),
+    UInt(u64),
+    /// Pointers and opaque values, in hex.
+    Hex(u64),
+    Null,
+    /// Permission bits in octal, with file-type names where present.
+    Mode(u32),
+    /// A named constant (AT_FDCWD, SEEK_SET, SIGTERM).
+    Sym(&'static str),
+    /// `A|B|0x40`; empty means 0.
+    Flags(Vec<Flag>),
+    Str {
+        data: &'a [u8],
+        truncated: bool,
+    },
+    Argv {
+        items: Vec<&'a [u8]>,
+        truncated: bool,
+    },
+    Sockaddr(Sockaddr<'a>),
+    /// A descriptor with what it refers to (`3</etc/passwd>`).
+    Fd {
+        fd: i64,
+        path: &'a [u8],
+    },
+    /// `[1]`: an int passed by reference (setsockopt values).
+    IntArray(Vec<i64>),
+}
+
+/// A decoded argument with its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg<'a> {
+    pub name: &'static str,
+    pub value: Value<'a>,
+}
+
+/// Bit flags: names for every table entry whose bits are all set, in table
+/// order, then the leftover bits in hex.
+pub fn bits(v: u64, table: Bits) -> Vec<Flag> {
+    let mut left = v;
+    let mut out = Vec::new();
+    for &(mask, name) in table {
+        if mask != 0 && left & mask == mask {
+            out.push(Flag::Name(name));
+            left &= !mask;
+        }
+    }
+    if left != 0 {
+        out.push(Flag::Bits(left));
+    }
+    out
+}
+
+/// A named value, or the number itself.
+fn named(v: i64, table: Names) -> Value<'static> {
+    consts::name_of(table, v).map_or(Value::Int(v), Value::Sym)
+}
+
+fn signal(v: u64) -> Value<'static> {
+    let s = v as i32 as i64;
+    match s {
+        1..=31 => Value::Sym(consts::SIGNALS[s as usize]),
+        32..=64 => Value::Sym(rt_signal_name(s)),
+        _ => Value::Int(s),
+    }
+}
+
+fn rt_signal_name(s: i64) -> &'static str {
+    const RT: [&str; 33] = [
+        "SIGRTMIN", "SIGRT_1", "SIGRT_2", "SIGRT_3", "SIGRT_4", "SIGRT_5", "SIGRT_6", "SIGRT_7",
+        "SIGRT_8", "SIGRT_9", "SIGRT_10", "SIGRT_11", "SIGRT_12", "SIGRT_13", "SIGRT_14",
+        "SIGRT_15", "SIGRT_16", "SIGRT_17", "SIGRT_18", "SIGRT_19", "SIGRT_20", "SIGRT_21",
+        "SIGRT_22", "SIGRT_23", "SIGRT_24", "SIGRT_25", "SIGRT_26", "SIGRT_27", "SIGRT_28",
+        "SIGRT_29", "SIGRT_30", "SIGRT_31", "SIGRT_32",
+    ];
+    RT[(s - 32) as usize]
+}
+
+fn open_flags(v: u64, arch: Arch) -> Vec<Flag> {
+    let table = match arch {
+        Arch::X86_64 => consts::OPEN_FLAGS_X86,
+        Arch::Aarch64 => consts::OPEN_FLAGS_ARM64,
+    };
+    let acc = consts::name_of(consts::OPEN_ACCMODE, (v & 3) as i64).unwrap_or("O_RDONLY");
+    let mut out = vec![Flag::Name(acc)];
+    out.extend(bits(v & !3, table));
+    out
+}
+
+/// Flags, and for 0 the name strace gives the empty set (if any).
+fn flags_or(v: u64, table: Bits, zero: Option<&'static str>) -> Value<'static> {
+    match (v, zero) {
+        (0, Some(z)) => Value::Sym(z),
+        _ => Value::Flags(bits(v, table)),
+    }
+}
+
+/// Tables for arguments typed `Flags(Other)` or `Int`, chosen by syscall and
+/// argument name: the signature tables say "flags", strace knows which.
+fn by_name_table(sys: &str, arg: &str) -> Option<Table> {
+    use consts::*;
+    use Table::{B, N};
+    Some(match (sys, arg) {
+        ("send" | "sendto" | "recv" | "recvfrom" | "sendmsg" | "recvmsg", "flags")
+        | ("sendmmsg" | "recvmmsg", "flags") => B(MSG_FLAGS),
+        ("wait4", "options") => B(WAIT4_OPTIONS),
+        ("waitid", "options") => B(WAIT_OPTIONS),
+        ("waitid", "idtype") => N(P_IDTYPE),
+        ("renameat2", "flags") => B(RENAME_FLAGS),
+        ("memfd_create", "flags") => B(MFD_FLAGS),
+        ("getrandom", "flags") => B(GRND_FLAGS),
+        ("flock", "operation") => B(LOCK_OPS),
+        ("close_range", "flags") => B(CLOSE_RANGE_FLAGS),
+        ("msync", "flags") => B(MS_SYNC_FLAGS),
+        ("mlockall", "flags") => B(MCL_FLAGS),
+        ("mlock2", "flags") => B(MLOCK_FLAGS),
+        ("mremap", "flags") => B(MREMAP_FLAGS),
+        ("umount2", "flags") => B(UMOUNT_FLAGS),
+        ("fallocate", "mode") => B(FALLOC_FLAGS),
+        ("splice" | "tee" | "vmsplice", "flags") => B(SPLICE_FLAGS),
+        ("mount", "mountflags") => B(MOUNT_FLAGS),
+        ("setxattr" | "lsetxattr" | "fsetxattr", "flags") => B(XATTR_FLAGS),
+        ("pidfd_open", "flags") => B(PIDFD_FLAGS),
+        ("inotify_add_watch", "mask") => B(IN_MASK),
+        ("clock_nanosleep", "flags") => B(TIMER_ABSTIME),
+        ("getrlimit" | "setrlimit" | "prlimit64", "resource") => N(RLIMIT),
+        ("getrusage", "who") => N(RUSAGE_WHO),
+        ("getitimer" | "setitimer", "which") => N(ITIMER),
+        ("getpriority" | "setpriority", "which") => N(PRIO_WHICH),
+        ("sched_setscheduler", "policy")
+        | ("sched_get_priority_max" | "sched_get_priority_min", "policy") => N(SCHED_POLICY),
+        ("fadvise64", "advice") => N(FADV),
+        ("arch_prctl", "code") => N(ARCH_PRCTL),
+        ("membarrier", "cmd") => N(MEMBARRIER_CMD),
+        ("seccomp", "op") => N(SECCOMP_OP),
+        ("ptrace", "request") => N(PTRACE_REQ),
+        _ => return None,
+    })
+}
+
+enum Table {
+    B(Bits),
+    N(Names),
+}
+
+/// Flags of creation calls that take a subset of the open flags.
+fn fd_flags_table(sys: &str) -> Bits {
+    match sys {
+        "epoll_create1" => consts::EPOLL_FLAGS,
+        "eventfd2" => consts::EFD_FLAGS,
+        "timerfd_create" => consts::TFD_FLAGS,
+        "signalfd4" => consts::SFD_FLAGS,
+        "inotify_init1" => consts::IN_FLAGS,
+        "accept4" => consts::SOCK_FLAGS,
+        _ => consts::FD_FLAGS,
+    }
+}
+
+fn takes_open_flags(sys: &str) -> bool {
+    matches!(
+        sys,
+        "open" | "openat" | "mq_open" | "open_by_handle_at" | "fanotify_init"
+    )
+}
+
+fn flag_value(set: FlagSet, v: u64, sys: &str, arch: Arch) -> Value<'static> {
+    use consts::*;
+    match set {
+        FlagSet::OpenFlags if takes_open_flags(sys) => Value::Flags(open_flags(v, arch)),
+        FlagSet::OpenFlags => Value::Flags(bits(v, fd_flags_table(sys))),
+        FlagSet::AtFlags => match sys {
+            "faccessat2" => Value::Flags(bits(v, AT_FLAGS_ACCESS)),
+            // The sync type lives in two bits; 0 has a name of its own.
+            "statx" if v & 0x6000 == 0 => {
+                let mut f = vec![Flag::Name("AT_STATX_SYNC_AS_STAT")];
+                f.extend(bits(v, AT_FLAGS));
+                Value::Flags(f)
+            }
+            _ => Value::Flags(bits(v, AT_FLAGS)),
+        },
+        FlagSet::AccessMode => flags_or(v, ACCESS_MODE, Some("F_OK")),
+        FlagSet::MmapProt => flags_or(v, PROT, Some("PROT_NONE")),
+        FlagSet::MmapFlags => {
+            let mut f = match name_of(MAP_TYPE, (v & 0xf) as i64) {
+                Some(n) => vec![Flag::Name(n)],
+                None if v & 0xf != 0 => vec![Flag::Bits(v & 0xf)],
+                None => vec![],
+            };
+            f.extend(bits(v & !0xf, MAP_FLAGS));
+            Value::Flags(f)
+        }
+        FlagSet::CloneFlags if sys == "clone" => {
+            // The low byte is the signal sent to the parent on exit.
+            let mut f = bits(v & !0xff, CLONE_FLAGS);
+            let sig = (v & 0xff) as i64;
+            if sig != 0 {
+                match signal(sig as u64) {
+                    Value::Sym(s) => f.push(Flag::Name(s)),
+                    _ => f.push(Flag::Bits(sig as u64)),
+                }
+            }
+            Value::Flags(f)
+        }
+        FlagSet::CloneFlags => Value::Flags(bits(v, CLONE_FLAGS)),
+        FlagSet::SocketDomain => named(v as i32 as i64, AF),
+        FlagSet::SocketType => {
+            let mut f = match name_of(SOCK_TYPE, (v & 0xf) as i64) {
+                Some(n) => vec![Flag::Name(n)],
+                None => vec![Flag::Bits(v & 0xf)],
+            };
+            f.extend(bits(v & !0xf, SOCK_FLAGS));
+            Value::Flags(f)
+        }
+        FlagSet::Whence => named(v as i32 as i64, WHENCE),
+        FlagSet::FcntlCmd => named(v as i32 as i64, F_CMD),
+        FlagSet::FutexOp => {
+            let cmd = v & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+            let Some(name) = name_of(FUTEX_CMD, cmd as i64) else {
+                return Value::Hex(v);
+            };
+            let mut f = vec![Flag::Name(name)];
+            if v & FUTEX_PRIVATE != 0 {
+                f[0] = Flag::Name(futex_private(name));
+            }
+            if v & FUTEX_CLOCK_REALTIME != 0 {
+                f.push(Flag::Name("FUTEX_CLOCK_REALTIME"));
+            }
+            Value::Flags(f)
+        }
+        FlagSet::ClockId => named(v as i32 as i64, CLOCK),
+        FlagSet::Madvise => named(v as i32 as i64, MADV),
+        FlagSet::SigprocmaskHow => named(v as i32 as i64, SIG_HOW),
+        FlagSet::PrctlOption => named(v as i32 as i64, PR),
+        FlagSet::EpollCtlOp => named(v as i32 as i64, EPOLL_CTL),
+        FlagSet::Ioctl => match name_of(IOCTL, (v & 0xffff_ffff) as i64) {
+            Some(n) => Value::Sym(n),
+            None => Value::Hex(v & 0xffff_ffff),
+        },
+        FlagSet::Shutdown => named(v as i32 as i64, SHUT),
+        FlagSet::SockLevel => named(v as i32 as i64, SOL),
+        FlagSet::Other => Value::Hex(v),
+    }
+}
+
+fn futex_private(name: &'static str) -> &'static str {
+    match name {
+        "FUTEX_WAIT" => "FUTEX_WAIT_PRIVATE",
+        "FUTEX_WAKE" => "FUTEX_WAKE_PRIVATE",
+        "FUTEX_FD" => "FUTEX_FD_PRIVATE",
+        "FUTEX_REQUEUE" => "FUTEX_REQUEUE_PRIVATE",
+        "FUTEX_CMP_REQUEUE" => "FUTEX_CMP_REQUEUE_PRIVATE",
+        "FUTEX_WAKE_OP" => "FUTEX_WAKE_OP_PRIVATE",
+        "FUTEX_LOCK_PI" => "FUTEX_LOCK_PI_PRIVATE",
+        "FUTEX_UNLOCK_PI" => "FUTEX_UNLOCK_PI_PRIVATE",
+        "FUTEX_TRYLOCK_PI" => "FUTEX_TRYLOCK_PI_PRIVATE",
+        "FUTEX_WAIT_BITSET" => "FUTEX_WAIT_BITSET_PRIVATE",
+        "FUTEX_WAKE_BITSET" => "FUTEX_WAKE_BITSET_PRIVATE",
+        "FUTEX_WAIT_REQUEUE_PI" => "FUTEX_WAIT_REQUEUE_PI_PRIVATE",
+        "FUTEX_CMP_REQUEUE_PI" => "FUTEX_CMP_REQUEUE_PI_PRIVATE",
+        "FUTEX_LOCK_PI2" => "FUTEX_LOCK_PI2_PRIVATE",
+        other => other,
+    }
+}
+
+fn ptr(v: u64) -> Value<'static> {
+    if v == 0 {
+        Value::Null
+    } else {
+        Value::Hex(v)
+    }
+}
+
+fn chunk_of(ev: &TraceEvent, i: usize, kind: u8) -> Option<&[u8]> {
+    ev.chunks()
+        .find(|c| c.arg as usize == i && c.kind == kind)
+        .map(|c| c.data)
+}
+
+/// The path an fd argument (or, with [`RET_SLOT`], the returned fd) refers
+/// to, when a fd table annotated the event.
+pub fn fd_path(ev: &TraceEvent, slot: u8) -> Option<&[u8]> {
+    ev.chunks()
+        .find(|c| c.arg == slot && c.kind == CAP_FD_PATH)
+        .map(|c| c.data)
+}
+
+fn fd_value(ev: &TraceEvent, i: usize, v: u64) -> Value<'_> {
+    let fd = v as i32 as i64;
+    match fd_path(ev, i as u8) {
+        Some(path) if fd >= 0 => Value::Fd { fd, path },
+        _ => Value::Int(fd),
+    }
+}
+
+/// Decodes argument `i` of `ev` according to `spec`.
+fn decode_one<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, spec: &ArgSpec) -> Value<'a> {
+    let v = ev.args[i];
+    let sys = info.name;
+    if let Some(t) = by_name_table(sys, spec.name) {
+        return match t {
+            Table::B(b) => Value::Flags(bits(v, b)),
+            Table::N(n) => named(v as i32 as i64, n),
+        };
+    }
+    match spec.kind {
+        ArgKind::Int | ArgKind::Pid => Value::Int(v as i32 as i64),
+        ArgKind::UInt | ArgKind::SockLen => Value::UInt(v & 0xffff_ffff),
+        ArgKind::Hex => Value::Hex(v),
+        ArgKind::Fd => fd_value(ev, i, v),
+        ArgKind::DirFd if v as i32 as i64 == consts::AT_FDCWD => Value::Sym("AT_FDCWD"),
+        ArgKind::DirFd => fd_value(ev, i, v),
+        ArgKind::Path | ArgKind::Str => match chunk_of(ev, i, CAP_STR) {
+            // The kernel copies at most STR_MAX bytes with the NUL.
+            Some(data) => Value::Str {
+                data,
+                truncated: data.len() >= STR_MAX - 1,
+            },
+            None => ptr(v),
+        },
+        ArgKind::BufIn | ArgKind::BufOut => {
+            let cap = if spec.kind == ArgKind::BufIn {
+                CAP_BUF_IN
+            } else {
+                CAP_BUF_OUT
+            };
+            match chunk_of(ev, i, cap) {
+                Some(data) => {
+                    // What the call moved: the length argument going in, the
+                    // return value coming out. Less captured = cut short.
+                    let moved = if cap == CAP_BUF_OUT {
+                        ev.ret.max(0) as u64
+                    } else {
+                        spec.len_arg.map_or(0, |l| ev.args[usize::from(l)])
+                    };
+                    if sys == "setsockopt" && data.len() == 4 {
+                        let n = i32::from_ne_bytes([data[0], data[1], data[2], data[3]]);
+                        return Value::IntArray(vec![n.into()]);
+                    }
+                    Value::Str {
+                        data,
+                        truncated: (data.len() as u64) < moved,
+                    }
+                }
+                None => ptr(v),
+            }
+        }
+        ArgKind::Ptr | ArgKind::Struct => ptr(v),
+        ArgKind::Flags(set) => flag_value(set, v, sys, ev.arch),
+        ArgKind::Mode => Value::Mode(v as u32),
+        ArgKind::Signal => signal(v),
+        ArgKind::Uid | ArgKind::Gid => {
+            let id = v as u32;
+            if id == u32::MAX {
+                Value::Int(-1)
+            } else {
+                Value::UInt(id.into())
+            }
+        }
+        ArgKind::Size => Value::UInt(v),
+        ArgKind::Off => Value::Int(v as i64),
+        ArgKind::Argv => match ev
+            .chunks()
+            .find(|c| c.kind == CAP_ARGV && c.arg as usize == i)
+        {
+            Some(c) => {
+                let mut items: Vec<&[u8]> = c.data.split(|&b| b == 0).collect();
+                // The data ends with a NUL, so the last split is empty.
+                if items.last().is_some_and(|l| l.is_empty()) {
+                    items.pop();
+                }
+                Value::Argv {
+                    items,
+                    truncated: ev.truncated(),
+                }
+            }
+            None => ptr(v),
+        },
+        ArgKind::Sockaddr => match chunk_of(ev, i, CAP_SOCKADDR)
+            .or_else(|| chunk_of(ev, i, CAP_SOCKADDR_OUT))
+            .and_then(Sockaddr::parse)
+        {
+            Some(sa) => Value::Sockaddr(sa),
+            None => ptr(v),
+        },
+    }
+}
+
+/// How many arguments strace shows: some calls print an argument only when
+/// another one makes it meaningful.
+fn shown_args(ev: &TraceEvent, info: &SyscallInfo) -> usize {
+    let n = info.args.len();
+    let a = &ev.args;
+    match info.name {
+        // The mode matters only when a file may be created.
+        "open" | "openat" | "mq_open" => {
+            let fi = if info.name == "openat" { 2 } else { 1 };
+            let tmpfile = match ev.arch {
+                Arch::X86_64 => 0o20000000,
+                Arch::Aarch64 => 0o20000000,
+            };
+            if a[fi] & (0o100 | tmpfile) != 0 {
+                n
+            } else {
+                n - 1
+            }
+        }
+        "fcntl" => match a[1] as i32 {
+            // Getters take no argument.
+            1 | 3 | 9 | 11 | 1025 | 1032 | 1034 => 2,
+            _ => n,
+        },
+        _ => n,
+    }
+}
+
+/// Per-call refinements of one argument that depend on another argument.
+fn refine<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, v: Value<'a>) -> Value<'a> {
+    let a = &ev.args;
+    match (info.name, i) {
+        ("fcntl", 2) => match a[1] as i32 {
+            2 => Value::Flags(bits(a[2], consts::FD_CLOEXEC_FLAGS)),
+            4 => Value::Flags(open_flags(a[2], ev.arch)),
+            0 | 8 | 1024 | 1026 | 1030 | 1031 => Value::Int(a[2] as i32 as i64),
+            10 => signal(a[2]),
+            _ => ptr(a[2]),
+        },
+        ("socket" | "socketpair", 2) => match a[0] as i32 {
+            2 | 10 => named(a[2] as i32 as i64, consts::IPPROTO),
+            16 => named(a[2] as i32 as i64, consts::NETLINK_PROTO),
+            _ => v,
+        },
+        ("setsockopt" | "getsockopt", 2) => {
+            let table = match a[1] as i32 {
+                1 => consts::SO,
+                6 => consts::TCP_OPT,
+                0 => consts::IP_OPT,
+                41 => consts::IPV6_OPT,
+                _ => return v,
+            };
+            named(a[2] as i32 as i64, table)
+        }
+        _ => v,
+    }
+}
+
+/// Every shown argument of `ev`, decoded. Unknown syscalls show six in hex.
+pub fn decode(ev: &TraceEvent) -> Vec<Arg<'_>> {
+    let Some(info) = ev.syscall() else {
+        const NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
+        return (0..6)
+            .map(|i| Arg {
+                name: NAMES[i],
+                value: Value::Hex(ev.args[i]),
+            })
+            .collect();
+    };
+    let n = shown_args(ev, info);
+    info.args[..n]
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let mut value = decode_one(ev, info, i, spec);
+            // mmap's offset is a page-aligned file position: strace shows hex.
+            if info.name == "mmap" && i == 5 {
+                value = Value::Hex(ev.args[5]);
+            }
+            Arg {
+                name: spec.name,
+                value: refine(ev, info, i, value),
+            }
+        })
+        .collect()
+}
+
+const S_IFMT: u32 = 0o170000;
+const FILE_TYPES: Names = &[
+    (0o140000, "S_IFSOCK"),
+    (0o120000, "S_IFLNK"),
+    (0o100000, "S_IFREG"),
+    (0o060000, "S_IFBLK"),
+    (0o040000, "S_IFDIR"),
+    (0o020000, "S_IFCHR"),
+    (0o010000, "S_IFIFO"),
+];
+
+fn write_mode(out: &mut String, m: u32) {
+    let ty = m & S_IFMT;
+    if ty != 0 {
+        match consts::name_of(FILE_TYPES, ty.into()) {
+            Some(n) => {
+                out.push_str(n);
+                out.push('|');
+            }
+            None => {
+                let _ = write!(out, "{ty:#o}|");
+            }
+        }
+    }
+    // C's "%#03o": a leading 0, at least three digits.
+    let o = format!("0{:o}", m & !S_IFMT);
+    let _ = write!(out, "{o:0>3}");
+}
+
+/// C's `%#x`: zero has no prefix.
+fn write_hex(out: &mut String, n: u64) {
+    if n == 0 {
+        out.push('0');
+    } else {
+        let _ = write!(out, "{n:#x}");
+    }
+}
+
+fn mode_string(m: u32) -> String {
+    let mut s = String::new();
+    write_mode(&mut s, m);
+    s
+}
+
+impl Value<'_> {
+    /// Appends the value in strace's notation.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Value::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::UInt(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Hex(n) => write_hex(out, *n),
+            Value::Null => out.push_str("NULL"),
+            Value::Mode(m) => write_mode(out, *m),
+            Value::Sym(s) => out.push_str(s),
+            Value::Flags(f) if f.is_empty() => out.push('0'),
+            Value::Flags(f) => {
+                for (k, part) in f.iter().enumerate() {
+                    if k > 0 {
+                        out.push('|');
+                    }
+                    match part {
+                        Flag::Name(n) => out.push_str(n),
+                        Flag::Bits(b) => write_hex(out, *b),
+                    }
+                }
+            }
+            Value::Str { data, truncated } => {
+                out.push_str(&escape::quoted(data, STR_MAX, *truncated));
+            }
+            Value::Argv { items, truncated } => {
+                out.push('[');
+                for (k, it) in items.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&escape::quoted(it, STR_MAX, false));
+                }
+                if *truncated {
+                    out.push_str(if items.is_empty() { "..." } else { ", ..." });
+                }
+                out.push(']');
+            }
+            Value::Sockaddr(sa) => sa.write(out),
+            Value::Fd { fd, path } => {
+                let _ = write!(out, "{fd}<");
+                // strace -y leaves the path unquoted; escape what is hostile.
+                out.push_str(&escape::plain(path, STR_MAX));
+                out.push('>');
+            }
+            Value::IntArray(v) => {
+                out.push('[');
+                for (k, n) in v.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "{n}");
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    /// The structured form for the export format.
+    pub fn json(&self) -> serde_json::Value {
+        use serde_json::{json, Value as J};
+        match self {
+            Value::Int(n) => json!(n),
+            Value::UInt(n) => json!(n),
+            Value::Hex(n) => J::String(format!("{n:#x}")),
+            Value::Null => J::Null,
+            Value::Mode(m) => J::String(mode_string(*m)),
+            Value::Sym(s) => J::String((*s).to_string()),
+            Value::Flags(f) => J::Array(
+                f.iter()
+                    .map(|p| match p {
+                        Flag::Name(n) => J::String((*n).to_string()),
+                        Flag::Bits(b) => J::String(format!("{b:#x}")),
+                    })
+                    .collect(),
+            ),
+            Value::Str { data, truncated } => {
+                let s = json_bytes(data);
+                if *truncated {
+                    json!({"data": s, "truncated": true})
+                } else {
+                    J::String(s)
+                }
+            }
+            Value::Argv { items, truncated } => {
+                let list: Vec<J> = items.iter().map(|i| J::String(json_bytes(i))).collect();
+                if *truncated {
+                    json!({"items": list, "truncated": true})
+                } else {
+                    J::Array(list)
+                }
+            }
+            Value::Sockaddr(sa) => sa.json(),
+            Value::Fd { fd, path } => json!({"fd": fd, "path": json_bytes(path)}),
+            Value::IntArray(v) => json!(v),
+        }
+    }
+
+    /// True for values shown as bare numbers or hex with no decoding.
+    pub fn is_raw(&self) -> bool {
+        matches!(self, Value::Hex(_))
+    }
+}
+
+/// Bytes from a traced process as a JSON string: UTF-8 as is (JSON escapes
+/// control characters itself), anything else in strace's escaped form.
+pub fn json_bytes(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_string(),
+        Err(_) => escape::plain(b, usize::MAX),
+    }
+}
+
+/// The return value in strace's notation (without the errno text).
+pub fn format_return(ev: &TraceEvent) -> String {
+    if !ev.returns() {
+        return "?".to_string();
+    }
+    if let Some(e) = ev.errno() {
+        return format!("-1 {}", super::errno::name(e).unwrap_or("E?"));
+    }
+    let kind = ev.syscall().map_or(RetKind::Int, |s| s.returns);
+    let mut s = match kind {
+        RetKind::Ptr => format!("{:#x}", ev.ret),
+        _ => ev.ret.to_string(),
+    };
+    if kind == RetKind::Fd {
+        if let Some(p) = fd_path(ev, RET_SLOT) {
+            s.push('<');
+            s.push_str(&escape::plain(p, STR_MAX));
+            s.push('>');
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::raw::{encode_chunks, Chunk, RawEvent, F_TRUNCATED};
+    use crate::model::syscalls::by_name;
+
+    /// A crafted event for syscall `name` on x86_64.
+    fn ev_on(arch: Arch, name: &str, ret: i64, args: &[u64], chunks: &[Chunk<'_>]) -> TraceEvent {
+        let mut a = [0u64; 6];
+        a[..args.len()].copy_from_slice(args);
+        let tail = encode_chunks(chunks);
+        let raw = RawEvent {
+            nr: by_name(arch, name).unwrap().nr,
+            ret,
+            args: a,
+            tail_len: tail.len() as u16,
+            ..Default::default()
+        };
+        TraceEvent::from_raw(&raw, &tail, arch)
+    }
+
+    fn evc(name: &str, ret: i64, args: &[u64], chunks: &[Chunk<'_>]) -> TraceEvent {
+        ev_on(Arch::X86_64, name, ret, args, chunks)
+    }
+
+    fn ev(name: &str, ret: i64, args: &[u64]) -> TraceEvent {
+        evc(name, ret, args, &[])
+    }
+
+    fn line(e: &TraceEvent) -> String {
+        let mut s = format!("{}(", e.name());
+        for (i, a) in decode(e).iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            a.value.write(&mut s);
+        }
+        s.push_str(") = ");
+        s.push_str(&format_return(e));
+        s
+    }
+
+    fn c(arg: u8, kind: u8, data: &[u8]) -> Chunk<'_> {
+        Chunk { arg, kind, data }
+    }
+
+    const M1: u64 = u64::MAX; // -1 as a register value
+
+    #[test]
+    fn files() {
+        let p = [c(1, CAP_STR, b"/etc/passwd")];
+        assert_eq!(
+            line(&evc(
+                "openat",
+                3,
+                &[(-100i64) as u64, 1, 0o2000000 | 0o4000, 0],
+                &p
+            )),
+            r#"openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_NONBLOCK|O_CLOEXEC) = 3"#
+        );
+        assert_eq!(
+            line(&evc("openat", 3, &[5, 1, 0o1101, 0o644], &p)),
+            r#"openat(5, "/etc/passwd", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3"#
+        );
+        // Unknown bits survive as hex; the tmpfile combination keeps its name.
+        assert_eq!(
+            line(&evc(
+                "openat",
+                -22,
+                &[M1, 1, 0x4000_0000 | 0o20200002, 0o600],
+                &p
+            )),
+            r#"openat(-1, "/etc/passwd", O_RDWR|O_TMPFILE|0x40000000, 0600) = -1 EINVAL"#
+        );
+        // arm64 numbers O_DIRECTORY differently.
+        assert_eq!(
+            line(&ev_on(Arch::Aarch64, "openat", 3, &[M1, 1, 0o40000, 0], &p)),
+            r#"openat(-1, "/etc/passwd", O_RDONLY|O_DIRECTORY) = 3"#
+        );
+        assert_eq!(
+            line(&evc(
+                "newfstatat",
+                0,
+                &[3, 1, 0x7ffc, 0x1000],
+                &[c(1, CAP_STR, b"")]
+            )),
+            r#"newfstatat(3, "", 0x7ffc, AT_EMPTY_PATH) = 0"#
+        );
+        assert_eq!(
+            line(&evc(
+                "unlinkat",
+                0,
+                &[M1 - 99, 1, 0x200],
+                &[c(1, CAP_STR, b"d")]
+            )),
+            r#"unlinkat(AT_FDCWD, "d", AT_REMOVEDIR) = 0"#
+        );
+        assert_eq!(
+            line(&evc(
+                "faccessat2",
+                0,
+                &[M1 - 99, 1, 4 | 1, 0x200],
+                &[c(1, CAP_STR, b"x")]
+            )),
+            r#"faccessat2(AT_FDCWD, "x", R_OK|X_OK, AT_EACCESS) = 0"#
+        );
+        assert_eq!(
+            line(&evc("access", -2, &[1, 0], &[c(0, CAP_STR, b"x")])),
+            r#"access("x", F_OK) = -1 ENOENT"#
+        );
+        assert_eq!(
+            line(&evc(
+                "statx",
+                0,
+                &[3, 1, 0x1000, 0xfff, 0x10],
+                &[c(1, CAP_STR, b"")]
+            )),
+            r#"statx(3, "", AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH, 0xfff, 0x10) = 0"#
+        );
+        assert_eq!(
+            line(&ev("lseek", 10, &[3, 10, 0])),
+            "lseek(3, 10, SEEK_SET) = 10"
+        );
+        assert_eq!(
+            line(&ev("lseek", 0, &[3, M1, 2])),
+            "lseek(3, -1, SEEK_END) = 0"
+        );
+        assert_eq!(line(&ev("umask", 0o22, &[0o77])), "umask(077) = 18");
+        assert_eq!(line(&ev("fchmod", 0, &[3, 0o4755])), "fchmod(3, 04755) = 0");
+        assert_eq!(line(&ev("fchmod", 0, &[3, 0])), "fchmod(3, 000) = 0");
+        assert_eq!(
+            line(&evc(
+                "mknodat",
+                0,
+                &[3, 1, 0o10644, 0],
+                &[c(1, CAP_STR, b"f")]
+            )),
+            r#"mknodat(3, "f", S_IFIFO|0644, 0) = 0"#
+        );
+        assert_eq!(
+            line(&ev("dup3", 4, &[3, 4, 0o2000000])),
+            "dup3(3, 4, O_CLOEXEC) = 4"
+        );
+        assert_eq!(line(&ev("pipe2", 0, &[0x7ff0, 0])), "pipe2(0x7ff0, 0) = 0");
+        assert_eq!(
+            line(&evc(
+                "renameat2",
+                0,
+                &[M1 - 99, 1, M1 - 99, 3, 1],
+                &[c(1, CAP_STR, b"a"), c(3, CAP_STR, b"b")]
+            )),
+            r#"renameat2(AT_FDCWD, "a", AT_FDCWD, "b", RENAME_NOREPLACE) = 0"#
+        );
+        assert_eq!(
+            line(&ev("flock", 0, &[3, 2 | 4])),
+            "flock(3, LOCK_EX|LOCK_NB) = 0"
+        );
+    }
+
+    #[test]
+    fn fcntl_and_ioctl() {
+        assert_eq!(
+            line(&ev("fcntl", 1, &[3, 1, 0x55])),
+            "fcntl(3, F_GETFD) = 1"
+        );
+        assert_eq!(
+            line(&ev("fcntl", 0, &[3, 2, 1])),
+            "fcntl(3, F_SETFD, FD_CLOEXEC) = 0"
+        );
+        assert_eq!(
+            line(&ev("fcntl", 0, &[3, 4, 0o4002])),
+            "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0"
+        );
+        assert_eq!(
+            line(&ev("fcntl", 10, &[3, 1030, 10])),
+            "fcntl(3, F_DUPFD_CLOEXEC, 10) = 10"
+        );
+        assert_eq!(
+            line(&ev("ioctl", -25, &[1, 0x5401, 0x7ffc])),
+            "ioctl(1, TCGETS, 0x7ffc) = -1 ENOTTY"
+        );
+        assert_eq!(
+            line(&ev("ioctl", 0, &[1, 0x1234_5678, 0])),
+            "ioctl(1, 0x12345678, 0) = 0"
+        );
+    }
+
+    #[test]
+    fn buffers_and_truncation() {
+        let e = evc(
+            "read",
+            832,
+            &[3, 0x7ff0, 832],
+            &[c(1, CAP_BUF_OUT, b"\x7fELF\x02\n")],
+        );
+        assert_eq!(line(&e), r#"read(3, "\x7fELF\x02\n"..., 832) = 832"#);
+        let e = evc("write", 6, &[1, 0x7ff0, 6], &[c(1, CAP_BUF_IN, b"hello\n")]);
+        assert_eq!(line(&e), r#"write(1, "hello\n", 6) = 6"#);
+        // Nothing read: the buffer is only an address.
+        assert_eq!(
+            line(&ev("read", -9, &[9, 0x7ff0, 8])),
+            "read(9, 0x7ff0, 8) = -1 EBADF"
+        );
+        let j = decode(&evc("read", 832, &[3, 1, 832], &[c(1, CAP_BUF_OUT, b"ab")]))[1]
+            .value
+            .json();
+        assert_eq!(j, serde_json::json!({"data": "ab", "truncated": true}));
+        // Invalid UTF-8 is escaped in JSON too.
+        assert_eq!(json_bytes(b"a\xffb"), "a\\xffb");
+    }
+
+    #[test]
+    fn memory() {
+        assert_eq!(
+            line(&ev("mmap", 0x7f00_0000_0000, &[0, 8192, 3, 0x22, M1, 0])),
+            "mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000"
+        );
+        assert_eq!(
+            line(&ev("mmap", 0x7f00_0000_0000, &[0x7f00_0000_0000, 4096, 5, 0x812, 3, 0x26000])),
+            "mmap(0x7f0000000000, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3, 0x26000) = 0x7f0000000000"
+        );
+        assert_eq!(
+            line(&ev("mprotect", 0, &[0x1000, 4096, 0])),
+            "mprotect(0x1000, 4096, PROT_NONE) = 0"
+        );
+        assert_eq!(
+            line(&ev("brk", 0x55d0_0000, &[0])),
+            "brk(NULL) = 0x55d00000"
+        );
+        assert_eq!(
+            line(&ev("madvise", 0, &[0x1000, 4096, 4])),
+            "madvise(0x1000, 4096, MADV_DONTNEED) = 0"
+        );
+        assert_eq!(
+            line(&ev("munmap", 0, &[0x1000, 4096])),
+            "munmap(0x1000, 4096) = 0"
+        );
+    }
+
+    #[test]
+    fn processes_and_signals() {
+        assert_eq!(
+            line(&ev("clone", 42, &[0x0120_0011, 0, 0, 0x7f10, 0])),
+            "clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, NULL, NULL, 0x7f10, 0) = 42"
+        );
+        assert_eq!(
+            line(&ev("unshare", 0, &[0x2002_0000])),
+            "unshare(CLONE_NEWNS|CLONE_NEWPID) = 0"
+        );
+        assert_eq!(line(&ev("kill", 0, &[42, 15])), "kill(42, SIGTERM) = 0");
+        assert_eq!(line(&ev("kill", 0, &[M1, 0])), "kill(-1, 0) = 0");
+        assert_eq!(
+            line(&ev("tgkill", 0, &[1, 2, 34])),
+            "tgkill(1, 2, SIGRT_2) = 0"
+        );
+        assert_eq!(
+            line(&ev("rt_sigprocmask", 0, &[2, 0x7f00, 0, 8])),
+            "rt_sigprocmask(SIG_SETMASK, 0x7f00, NULL, 8) = 0"
+        );
+        assert_eq!(
+            line(&ev("rt_sigaction", 0, &[17, 0x7f00, 0, 8])),
+            "rt_sigaction(SIGCHLD, 0x7f00, NULL, 8) = 0"
+        );
+        assert_eq!(
+            line(&ev("wait4", 42, &[M1, 0x7f00, 1 | 0x4000_0000, 0])),
+            "wait4(-1, 0x7f00, WNOHANG|__WALL, NULL) = 42"
+        );
+        assert_eq!(
+            line(&ev("prctl", 0, &[15, 0x7f00, 0, 0, 0])),
+            "prctl(PR_SET_NAME, 0x7f00, 0, 0, 0) = 0"
+        );
+        assert_eq!(
+            line(&ev("setresuid", 0, &[M1, 0, 1000])),
+            "setresuid(-1, 0, 1000) = 0"
+        );
+        assert_eq!(
+            line(&ev("futex", 0, &[0x7f00, 128 | 9 | 256, 1, 0, 0, u64::from(u32::MAX)])),
+            "futex(0x7f00, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 1, NULL, NULL, 4294967295) = 0"
+        );
+        let argv = evc(
+            "execve",
+            0,
+            &[1, 2, 3],
+            &[c(0, CAP_STR, b"/bin/x"), c(1, CAP_ARGV, b"x\0a b\0")],
+        );
+        assert_eq!(line(&argv), r#"execve("/bin/x", ["x", "a b"], 0x3) = 0"#);
+        let mut cut = argv.clone();
+        cut.flags |= F_TRUNCATED;
+        assert!(
+            line(&cut).contains(r#"["x", "a b", ...]"#),
+            "{}",
+            line(&cut)
+        );
+    }
+
+    #[test]
+    fn network() {
+        assert_eq!(
+            line(&ev("socket", 3, &[2, 1 | 0o2000000, 0])),
+            "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3"
+        );
+        assert_eq!(
+            line(&ev("socket", 3, &[1, 2, 0])),
+            "socket(AF_UNIX, SOCK_DGRAM, 0) = 3"
+        );
+        let sin = [2u8, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            line(&evc(
+                "connect",
+                -111,
+                &[3, 0x7f00, 16],
+                &[c(1, CAP_SOCKADDR, &sin)]
+            )),
+            r#"connect(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = -1 ECONNREFUSED"#
+        );
+        assert_eq!(
+            line(&evc(
+                "accept4",
+                4,
+                &[3, 0x7f00, 0x7f10, 0o2000000],
+                &[c(1, CAP_SOCKADDR_OUT, &sin)]
+            )),
+            r#"accept4(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 0x7f10, SOCK_CLOEXEC) = 4"#
+        );
+        assert_eq!(
+            line(&evc(
+                "setsockopt",
+                0,
+                &[3, 1, 2, 0x7f00, 4],
+                &[c(3, CAP_BUF_IN, &1i32.to_ne_bytes())]
+            )),
+            "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0"
+        );
+        assert_eq!(
+            line(&ev("getsockopt", 0, &[3, 6, 1, 0x7f00, 0x7f10])),
+            "getsockopt(3, SOL_TCP, TCP_NODELAY, 0x7f00, 0x7f10) = 0"
+        );
+        assert_eq!(
+            line(&evc(
+                "sendto",
+                5,
+                &[3, 1, 5, 0x4000, 0, 0],
+                &[c(1, CAP_BUF_IN, b"hello")]
+            )),
+            r#"sendto(3, "hello", 5, MSG_NOSIGNAL, NULL, 0) = 5"#
+        );
+        assert_eq!(
+            line(&ev("shutdown", 0, &[3, 1])),
+            "shutdown(3, SHUT_WR) = 0"
+        );
+        assert_eq!(line(&ev("listen", 0, &[3, 128])), "listen(3, 128) = 0");
+        let j = decode(&evc("connect", 0, &[3, 1, 16], &[c(1, CAP_SOCKADDR, &sin)]))[1]
+            .value
+            .json();
+        assert_eq!(j["port"], 8080);
+    }
+
+    #[test]
+    fn polling_time_and_fd_paths() {
+        assert_eq!(
+            line(&ev("epoll_ctl", 0, &[4, 1, 3, 0x7f00])),
+            "epoll_ctl(4, EPOLL_CTL_ADD, 3, 0x7f00) = 0"
+        );
+        assert_eq!(
+            line(&ev("epoll_create1", 4, &[0o2000000])),
+            "epoll_create1(EPOLL_CLOEXEC) = 4"
+        );
+        assert_eq!(
+            line(&ev("clock_gettime", 0, &[1, 0x7f00])),
+            "clock_gettime(CLOCK_MONOTONIC, 0x7f00) = 0"
+        );
+        assert_eq!(
+            line(&ev("clock_nanosleep", 0, &[0, 1, 0x7f00, 0])),
+            "clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, 0x7f00, NULL) = 0"
+        );
+        assert_eq!(
+            line(&ev("io_uring_setup", 5, &[8, 0x7f00])),
+            "io_uring_setup(8, 0x7f00) = 5"
+        );
+        let e = evc(
+            "read",
+            0,
+            &[3, 0x7f00, 8],
+            &[c(0, CAP_FD_PATH, b"/etc/passwd")],
+        );
+        assert_eq!(line(&e), "read(3</etc/passwd>, 0x7f00, 8) = 0");
+        assert_eq!(
+            decode(&e)[0].value.json(),
+            serde_json::json!({"fd": 3, "path": "/etc/passwd"})
+        );
+        let o = evc(
+            "openat",
+            3,
+            &[M1 - 99, 1, 0],
+            &[c(1, CAP_STR, b"/x"), c(RET_SLOT, CAP_FD_PATH, b"/x")],
+        );
+        assert_eq!(line(&o), r#"openat(AT_FDCWD, "/x", O_RDONLY) = 3</x>"#);
+    }
+
+    #[test]
+    fn unknown_syscall_shows_six_hex_args() {
+        let raw = RawEvent {
+            nr: 999,
+            args: [0, 1, 2, 3, 4, 0x7f],
+            ..Default::default()
+        };
+        let e = TraceEvent::from_raw(&raw, &[], Arch::X86_64);
+        assert_eq!(line(&e), "syscall_999(0, 0x1, 0x2, 0x3, 0x4, 0x7f) = 0");
+    }
+}
