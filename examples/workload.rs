@@ -7,6 +7,8 @@
 //!   workload storm getppid|open SECS   run for SECS, print "<calls> <calls/s>"
 //!   workload loop-open PATH MS        openat(PATH) every MS ms until killed
 //!   workload churn N          fork+exec N short-lived children (/bin/true)
+//!   workload gated-getppid N  wait for a byte on stdin, then N x getppid
+//!   workload hostile          set a comm and open paths full of control bytes
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};
@@ -89,6 +91,33 @@ fn main() {
             for _ in 0..n {
                 let st = std::process::Command::new("/bin/true").status();
                 assert!(st.is_ok_and(|s| s.success()));
+            }
+        }
+        "gated-getppid" => {
+            let n: u64 = arg(2).parse().expect("count");
+            let mut b = [0u8; 1];
+            // SAFETY: reading one byte into a valid buffer.
+            unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) };
+            for _ in 0..n {
+                getppid();
+            }
+        }
+        "hostile" => {
+            // A command name and paths chosen to break a terminal if printed raw.
+            let comm = b"ev\x1b]0;pwn\x07\0";
+            // SAFETY: PR_SET_NAME reads a NUL-terminated string of <= 16 bytes.
+            unsafe { libc::prctl(libc::PR_SET_NAME, comm.as_ptr()) };
+            let mut long = b"/tmp/\x1b[2J\x1b[H\n\r\t\xff\xfe".to_vec();
+            long.extend(std::iter::repeat_n(b'A', 5000));
+            for p in [
+                &b"/tmp/\x1b[31mred\x1b[0m"[..],
+                &b"/tmp/line\nbreak\rcr\x08bs\x7f"[..],
+                &b"/tmp/\xc3\x28invalid-utf8\xff"[..],
+                &long[..],
+            ] {
+                let c = CString::new(p).unwrap();
+                // SAFETY: valid C string.
+                unsafe { libc::open(c.as_ptr(), libc::O_RDONLY) };
             }
         }
         other => {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod headless;
 pub mod model;
+pub mod privs;
 pub mod run;
 pub mod ui;
 

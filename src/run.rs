@@ -55,6 +55,7 @@ fn capture_options(cli: &Cli) -> CaptureOptions {
             ..Default::default()
         },
         filter: kernel_filter(cli),
+        drop_privileges: true,
         ..Default::default()
     }
 }
@@ -78,6 +79,8 @@ pub fn run(cli: Cli) -> Result<()> {
     let stop = stop_flag()?;
     let clock = Clock::measure();
     let mut capture = Capture::start(capture_options(&cli))?;
+    // The capture thread dropped its own; threads started from here inherit these.
+    crate::privs::drop_privileges()?;
     let res = if cli.no_tui {
         run_headless(&cli, &filter, &mut capture, clock, &stop)
     } else {

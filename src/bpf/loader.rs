@@ -54,7 +54,7 @@ pub struct KernelFilter {
 /// The loaded and attached program.
 pub struct Tracer {
     pub(crate) skel: SystraceSkel<'static>,
-    _links: Vec<Link>,
+    links: Vec<Link>,
 }
 
 /// Turns libbpf's error into the one line a user needs.
@@ -143,7 +143,7 @@ impl Tracer {
         if let Some(d) = open.maps.data_data.as_deref_mut() {
             d.wake_bytes = opts.wake_bytes.min(ring as u64 / 2);
         }
-        let mut skel = open
+        let skel = open
             .load()
             .map_err(|e| explain(e, "loading the eBPF program"))?;
         let arch = Arch::native();
@@ -159,6 +159,16 @@ impl Tracer {
                     .map_err(|e| explain(e, "writing capture plans"))?;
             }
         }
+        Ok(Tracer {
+            skel,
+            links: Vec::new(),
+        })
+    }
+
+    /// Attaches both programs. Set filters before this, so nothing that
+    /// should be filtered out is ever seen.
+    pub fn attach(&mut self) -> Result<()> {
+        let skel = &mut self.skel;
         let enter = skel
             .progs
             .sys_enter
@@ -169,11 +179,8 @@ impl Tracer {
             .sys_exit
             .attach_raw_tracepoint("sys_exit")
             .map_err(|e| explain(e, "attaching to raw_syscalls:sys_exit"))?;
-        let _ = &mut skel;
-        Ok(Tracer {
-            skel,
-            _links: vec![enter, exit],
-        })
+        self.links = vec![enter, exit];
+        Ok(())
     }
 
     /// Host tgid of this process as the kernel side learnt it (0 until our

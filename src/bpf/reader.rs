@@ -29,6 +29,8 @@ pub struct CaptureOptions {
     pub filter: KernelFilter,
     /// How often the ring is drained when the kernel side does not wake us.
     pub drain_every: Duration,
+    /// Give up capabilities not needed once attached (see `privs`).
+    pub drop_privileges: bool,
 }
 
 impl Default for CaptureOptions {
@@ -37,6 +39,7 @@ impl Default for CaptureOptions {
             load: LoadOptions::default(),
             filter: KernelFilter::default(),
             drain_every: Duration::from_millis(10),
+            drop_privileges: false,
         }
     }
 }
@@ -186,6 +189,7 @@ fn run(
 ) -> Result<()> {
     let mut tracer = match Tracer::load(&opts.load).and_then(|mut t| {
         t.set_filter(&opts.filter)?;
+        t.attach()?;
         Ok(t)
     }) {
         Ok(t) => t,
@@ -212,6 +216,12 @@ fn run(
         0
     })?;
     let ring = builder.build()?;
+    if opts.drop_privileges {
+        if let Err(e) = crate::privs::drop_privileges() {
+            let _ = ready.send(Err(e));
+            return Ok(());
+        }
+    }
     let _ = ready.send(Ok(()));
 
     let mut last_lost = LostEvents::default();

@@ -141,10 +141,10 @@ static __always_inline bool is_self(u32 tgid)
 	return false;
 }
 
-static __always_inline bool wanted(u32 tgid, u32 nr)
+/* The user's filters. Checked at enter, and again at exit so that a call
+ * that entered before a filter changed cannot slip through. */
+static __always_inline bool filter_ok(u32 tgid, u32 nr)
 {
-	if (is_self(tgid))
-		return false;
 	if (filter_pid_on && !bpf_map_lookup_elem(&pid_filter, &tgid))
 		return false;
 	if (filter_cgroup_on) {
@@ -162,6 +162,11 @@ static __always_inline bool wanted(u32 tgid, u32 nr)
 			return false;
 	}
 	return true;
+}
+
+static __always_inline bool wanted(u32 tgid, u32 nr)
+{
+	return !is_self(tgid) && filter_ok(tgid, nr);
 }
 
 static __always_inline void read_ident(struct task_struct *task, struct task_state *ts)
@@ -411,6 +416,8 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	s64 ret = ctx->args[1];
 	u32 nr = ts->nr;
+	if ((filter_pid_on | filter_cgroup_on | filter_nr_on) && !filter_ok(pid_tgid >> 32, nr))
+		return 0;
 	u64 csw = ctx_switches(task);
 	u32 key = nr & (MAX_NR - 1);
 	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);

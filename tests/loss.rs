@@ -1,0 +1,109 @@
+//! Root-only: exact loss accounting. Alone in its own test binary because it
+//! sets the slow-consumer knob for the whole process.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use systrace_tui::bpf::loader::{KernelFilter, LoadOptions};
+use systrace_tui::bpf::reader::{Capture, CaptureOptions};
+use systrace_tui::model::event::Event;
+use systrace_tui::model::syscalls::{self, Arch};
+
+/// Received + lost (kernel ring + user-space channel) must equal exactly the
+/// syscalls the workload made, also when the consumer is too slow and
+/// events really are lost.
+#[test]
+fn received_plus_lost_equals_syscalls_made() {
+    if !common::require_root("received_plus_lost_equals_syscalls_made") {
+        return;
+    }
+    // Test-only knob: the reader sleeps after each batch it hands on.
+    std::env::set_var("SYSTRACE_TEST_SLOW_CONSUMER_MS", "1");
+    const N: u64 = 2_000_000;
+    let mut child = Command::new(common::workload())
+        .args(["gated-getppid", &N.to_string()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let getppid = syscalls::by_name(Arch::native(), "getppid").unwrap().nr;
+    // Only this process's getppid calls: everything received or lost is one of them.
+    let opts = CaptureOptions {
+        load: LoadOptions {
+            ring_bytes: 64 << 10,
+            ..Default::default()
+        },
+        filter: KernelFilter {
+            pids: Some(vec![pid]),
+            syscalls: Some(vec![getppid]),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut cap = Capture::start(opts).expect("load and attach");
+    child.stdin.take().unwrap().write_all(b"g").unwrap();
+    let mut received = 0u64;
+    let mut lost_seen = None;
+    // Play a stalled consumer for a while so the channel overflows too
+    // (deliberate slowness, not synchronization), then drain.
+    std::thread::sleep(Duration::from_secs(3));
+    let mut exited = false;
+    loop {
+        while let Ok(batch) = cap.events.try_recv() {
+            for ev in batch {
+                match ev {
+                    Event::Syscall(e) => {
+                        assert_eq!((e.pid, e.nr), (pid, getppid));
+                        received += 1;
+                    }
+                    Event::Lost(l) => lost_seen = Some(l),
+                }
+            }
+        }
+        if !exited {
+            exited = child.try_wait().unwrap().is_some();
+            if !exited {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+        }
+        break;
+    }
+    assert!(child.wait().unwrap().success());
+    cap.stop().unwrap();
+    while let Ok(batch) = cap.events.try_recv() {
+        for ev in batch {
+            match ev {
+                Event::Syscall(_) => received += 1,
+                Event::Lost(l) => lost_seen = Some(l),
+            }
+        }
+    }
+    let lost = cap.stats.lost();
+    eprintln!(
+        "made {N}: received {received}, lost in kernel {}, lost in user space {}",
+        lost.kernel, lost.channel
+    );
+    assert!(
+        lost.kernel > 0,
+        "the slowed reader should have lost events in the ring"
+    );
+    assert!(
+        lost.channel > 0,
+        "the stalled consumer should have lost batches"
+    );
+    assert_eq!(
+        received + lost.kernel + lost.channel,
+        N,
+        "received {received} + kernel lost {} + channel lost {} != {N}",
+        lost.kernel,
+        lost.channel
+    );
+    // The lost marker in the stream agrees with the counters.
+    if let Some(l) = lost_seen {
+        assert!(l.total() <= lost.total());
+    }
+}
