@@ -75,16 +75,25 @@ pub struct Tmux {
 impl Tmux {
     pub fn start(cmd: &str, w: u16, h: u16) -> Tmux {
         let name = unique("st");
-        let st = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x"])
-            .arg(w.to_string())
-            .arg("-y")
-            .arg(h.to_string())
-            .arg(cmd)
-            .status()
-            .expect("tmux is installed (scripts/test.sh installs it)");
-        assert!(st.success(), "tmux new-session failed");
-        Tmux { name }
+        // Two sessions created at once can race on starting the tmux server;
+        // the loser fails at once, so try again a few times.
+        let mut last = String::new();
+        for _ in 0..5 {
+            let out = Command::new("tmux")
+                .args(["new-session", "-d", "-s", &name, "-x"])
+                .arg(w.to_string())
+                .arg("-y")
+                .arg(h.to_string())
+                .arg(cmd)
+                .output()
+                .expect("tmux is installed (scripts/test.sh installs it)");
+            if out.status.success() {
+                return Tmux { name };
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("tmux new-session failed: {last}");
     }
 
     pub fn send(&self, keys: &[&str]) {
