@@ -3,10 +3,13 @@
 # Only missing packages are installed; safe to run again.
 set -euo pipefail
 
-build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make)
+# protobuf-compiler: the CRI protos (k8s-cri) are compiled at build time.
+build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make protobuf-compiler)
 # tmux drives the TUI in tests; strace is the decoding oracle; util-linux
 # brings unshare and setpriv.
-test_pkgs=(tmux strace util-linux procps)
+# podman, runc, containerd (with ctr), busybox-static (images without a
+# registry) and containernetworking-plugins run real containers and pods.
+test_pkgs=(tmux strace util-linux procps podman runc containerd busybox-static containernetworking-plugins)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "test" ]; then

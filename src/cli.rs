@@ -48,4 +48,27 @@ pub struct Cli {
     /// Bytes of read/write data to capture per call (max 4096).
     #[arg(long, default_value_t = 64, value_name = "BYTES")]
     pub buf_size: u32,
+
+    /// Only containers whose pod name matches REGEX (Kubernetes or podman
+    /// pods). Filtered in the kernel by cgroup, kept current as pods come and go.
+    #[arg(long = "pod", value_name = "REGEX")]
+    pub pod: Option<String>,
+
+    /// Only pods in Kubernetes namespaces matching REGEX.
+    #[arg(long = "namespace", value_name = "REGEX")]
+    pub namespace: Option<String>,
+
+    /// Only containers whose name matches REGEX.
+    #[arg(long = "container", value_name = "REGEX")]
+    pub container: Option<String>,
+
+    /// Only processes outside containers (with --pod/--namespace/--container:
+    /// those too).
+    #[arg(long)]
+    pub host: bool,
+
+    /// A CRI runtime socket to ask for pod and container names (repeatable;
+    /// containerd's, k3s's and CRI-O's default sockets are always tried).
+    #[arg(long = "cri-socket", value_name = "PATH")]
+    pub cri_sockets: Vec<std::path::PathBuf>,
 }

@@ -80,4 +80,20 @@ impl Printer {
     pub fn print(&self, w: &mut impl Write, ev: &TraceEvent) -> io::Result<()> {
         writeln!(w, "{}", self.line(ev))
     }
+
+    /// The line with the event's container label in front:
+    /// `namespace/pod/container`, the container name, or `host`.
+    pub fn print_labeled(
+        &self,
+        w: &mut impl Write,
+        label: &str,
+        ev: &TraceEvent,
+    ) -> io::Result<()> {
+        let label = if self.color {
+            Color::DarkGray.paint(label).to_string()
+        } else {
+            label.to_string()
+        };
+        writeln!(w, "{label} {}", self.line(ev))
+    }
 }

@@ -8,6 +8,7 @@ pub mod headless;
 pub mod model;
 pub mod privs;
 pub mod run;
+pub mod topology;
 pub mod ui;
 
 /// The message for a user without the privileges to load BPF.

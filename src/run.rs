@@ -14,7 +14,10 @@ use crate::bpf::reader::{Capture, CaptureOptions};
 use crate::cli::{Cli, ColorMode};
 use crate::clock::Clock;
 use crate::headless::Printer;
+use crate::model::container::ContainerMap;
 use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::topology::names::Sources;
+use crate::topology::{Selection, Topology, TopologyOptions};
 use crate::ui::app::{App, Source};
 use crate::ui::theme::Theme;
 
@@ -74,19 +77,63 @@ pub fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
+/// The container topology for this run. Without a cgroup2 hierarchy there
+/// is none (everything is "host"), unless a container filter needs it.
+fn topology(cli: &Cli) -> Result<Option<Topology>> {
+    let selection = Selection::new(
+        cli.pod.as_deref(),
+        cli.namespace.as_deref(),
+        cli.container.as_deref(),
+        cli.host,
+    )?;
+    let opts = TopologyOptions {
+        sources: Sources {
+            cri_sockets: crate::topology::cri::sockets(&cli.cri_sockets),
+            ..Default::default()
+        },
+        selection: selection.clone(),
+        ..Default::default()
+    };
+    match Topology::new(opts, kernel_filter(cli)) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if selection.is_none() => {
+            eprintln!("systrace-tui: containers are not shown: {e:#}");
+            Ok(None)
+        }
+        Err(e) => {
+            Err(e.context("--pod/--namespace/--container/--host need the cgroup v2 hierarchy"))
+        }
+    }
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     let filter = UserFilter::from_cli(&cli)?;
     let stop = stop_flag()?;
     let clock = Clock::measure();
-    let mut capture = Capture::start(capture_options(&cli))?;
+    let topo = topology(&cli)?;
+    let mut opts = capture_options(&cli);
+    if let Some(t) = &topo {
+        opts.filter = t.kernel_filter();
+    }
+    let mut capture = Capture::start(opts)?;
     // The capture thread dropped its own; threads started from here inherit these.
     crate::privs::drop_privileges()?;
+    let (events, pipeline) = match topo {
+        Some(t) => {
+            let (rx, h) = t.spawn(capture.events.clone(), Some(capture.filter_handle()))?;
+            (rx, Some(h))
+        }
+        None => (capture.events.clone(), None),
+    };
     let res = if cli.no_tui {
-        run_headless(&cli, &filter, &mut capture, clock, &stop)
+        run_headless(&cli, &filter, &mut capture, &events, clock, &stop)
     } else {
-        run_tui(&cli, &filter, &mut capture, clock, &stop)
+        run_tui(&cli, &filter, &mut capture, events, clock, &stop)
     };
     capture.stop()?;
+    if let Some(h) = pipeline {
+        let _ = h.join();
+    }
     res
 }
 
@@ -99,6 +146,7 @@ fn run_headless(
     cli: &Cli,
     filter: &UserFilter,
     capture: &mut Capture,
+    events: &crossbeam_channel::Receiver<Vec<Event>>,
     clock: Clock,
     stop: &Arc<AtomicBool>,
 ) -> Result<()> {
@@ -116,6 +164,7 @@ fn run_headless(
     eprintln!("systrace-tui: tracing (Ctrl-C to stop)");
     let mut shown = 0u64;
     let mut lost = LostEvents::default();
+    let mut containers = ContainerMap::default();
     let mut handle = |batch: Vec<Event>, out: &mut io::BufWriter<_>| -> Result<bool> {
         for ev in batch {
             match ev {
@@ -123,7 +172,8 @@ fn run_headless(
                     if filter.matches(&e) {
                         shown += 1;
                         if !cli.quiet {
-                            if let Err(err) = printer.print(out, &e) {
+                            let label = containers.label(e.cgroup_id);
+                            if let Err(err) = printer.print_labeled(out, &label, &e) {
                                 // A closed pipe (| head) ends the run quietly.
                                 if err.kind() == io::ErrorKind::BrokenPipe {
                                     return Ok(false);
@@ -134,6 +184,8 @@ fn run_headless(
                     }
                 }
                 Event::Lost(l) => lost = l,
+                Event::ContainerAdd(a) => containers.add(&a),
+                Event::ContainerDel(d) => containers.del(&d),
             }
         }
         Ok(true)
@@ -146,7 +198,7 @@ fn run_headless(
             d.saturating_duration_since(Instant::now())
                 .min(Duration::from_millis(100))
         });
-        match capture.events.recv_timeout(wait) {
+        match events.recv_timeout(wait) {
             Ok(batch) => {
                 if !handle(batch, &mut out)? {
                     return Ok(());
@@ -159,7 +211,8 @@ fn run_headless(
     }
     // Stop the kernel side, then take everything it still had queued.
     capture.stop()?;
-    while let Ok(batch) = capture.events.try_recv() {
+    // The pipeline ends once the capture's channel is drained and closed.
+    while let Ok(batch) = events.recv_timeout(Duration::from_secs(2)) {
         if !handle(batch, &mut out)? {
             return Ok(());
         }
@@ -183,13 +236,13 @@ fn run_tui(
     cli: &Cli,
     filter: &UserFilter,
     capture: &mut Capture,
+    src: crossbeam_channel::Receiver<Vec<Event>>,
     clock: Clock,
     stop: &Arc<AtomicBool>,
 ) -> Result<()> {
     let mut app = App::new(cli.retain, Theme::from_env(), clock, Source::Live);
     // Apply the CLI's user-space filter before events reach the store.
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(64);
-    let src = capture.events.clone();
     let comm = filter.comm.clone();
     let end = deadline(cli);
     let stop2 = stop.clone();
@@ -202,7 +255,7 @@ fn run_tui(
                     .into_iter()
                     .filter(|e| match e {
                         Event::Syscall(t) => f.matches(t),
-                        Event::Lost(_) => true,
+                        _ => true,
                     })
                     .collect();
                 if tx.send(batch).is_err() {

@@ -206,33 +206,37 @@ impl Tracer {
         }
     }
 
-    /// Replaces the in-kernel filters. Sets are filled before the switch is
-    /// turned on, so no event slips through half-configured.
+    /// Replaces the in-kernel filters. A set that stays on is updated in
+    /// place (new keys added before stale ones go), so a filter that is
+    /// only changing never lets everything through for a moment; a set
+    /// being turned on is filled before its switch.
     pub fn set_filter(&mut self, f: &KernelFilter) -> Result<()> {
         let maps = &mut self.skel.maps;
         let bss = maps
             .bss_data
             .as_deref_mut()
             .ok_or_else(|| anyhow!("eBPF program has no bss"))?;
-        bss.filter_pid_on = 0;
-        bss.filter_cgroup_on = 0;
+        if f.pids.is_none() {
+            bss.filter_pid_on = 0;
+        }
+        if f.cgroups.is_none() {
+            bss.filter_cgroup_on = 0;
+        }
         bss.filter_nr_on = 0;
-        clear_map(&maps.pid_filter)?;
-        clear_map(&maps.cgroup_filter)?;
-        if let Some(pids) = &f.pids {
-            for p in pids {
-                maps.pid_filter
-                    .update(&p.to_ne_bytes(), &[1], MapFlags::ANY)
-                    .context("updating the pid filter")?;
-            }
-        }
-        if let Some(cgs) = &f.cgroups {
-            for c in cgs {
-                maps.cgroup_filter
-                    .update(&c.to_ne_bytes(), &[1], MapFlags::ANY)
-                    .context("updating the cgroup filter")?;
-            }
-        }
+        let pids: Vec<Vec<u8>> = f
+            .pids
+            .iter()
+            .flatten()
+            .map(|p| p.to_ne_bytes().to_vec())
+            .collect();
+        sync_set(&maps.pid_filter, &pids).context("updating the pid filter")?;
+        let cgs: Vec<Vec<u8>> = f
+            .cgroups
+            .iter()
+            .flatten()
+            .map(|c| c.to_ne_bytes().to_vec())
+            .collect();
+        sync_set(&maps.cgroup_filter, &cgs).context("updating the cgroup filter")?;
         let bss = maps.bss_data.as_deref_mut().expect("checked above");
         bss.nr_bits = [0; (MAX_NR / 64) as usize];
         if let Some(nrs) = &f.syscalls {
@@ -247,9 +251,17 @@ impl Tracer {
     }
 }
 
-fn clear_map(map: &dyn MapCore) -> Result<()> {
-    let keys: Vec<Vec<u8>> = map.keys().collect();
-    for k in keys {
+/// Makes a hash set map hold exactly `keys`: adds first, then removes.
+fn sync_set(map: &dyn MapCore, keys: &[Vec<u8>]) -> Result<()> {
+    let want: std::collections::HashSet<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    for k in &want {
+        map.update(k, &[1], MapFlags::ANY)?;
+    }
+    let stale: Vec<Vec<u8>> = map
+        .keys()
+        .filter(|k| !want.contains(k.as_slice()))
+        .collect();
+    for k in stale {
         let _ = map.delete(&k);
     }
     Ok(())

@@ -51,6 +51,16 @@ pub enum Control {
     Stop,
 }
 
+/// Changes the in-kernel filter of a running capture from another thread.
+#[derive(Clone, Debug)]
+pub struct FilterHandle(Sender<Control>);
+
+impl FilterHandle {
+    pub fn set(&self, f: KernelFilter) {
+        let _ = self.0.send(Control::SetFilter(f));
+    }
+}
+
 /// Counters shared with the consumer side.
 #[derive(Debug, Default)]
 pub struct CaptureStats {
@@ -109,6 +119,11 @@ impl Capture {
 
     pub fn set_filter(&self, f: KernelFilter) {
         let _ = self.control.send(Control::SetFilter(f));
+    }
+
+    /// A handle other threads (the topology) use to change the filter.
+    pub fn filter_handle(&self) -> FilterHandle {
+        FilterHandle(self.control.clone())
     }
 
     /// Stops capture, drains what is left in the ring and joins the thread.

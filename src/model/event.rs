@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use super::container::{ContainerAddEvent, ContainerDelEvent};
 use super::errno;
 use super::raw::{Chunk, Chunks, RawError, RawEvent, CAP_ARGV, COMM_LEN, F_NO_RETURN, F_TRUNCATED};
 use super::syscalls::{self, Arch, SyscallClass, SyscallInfo};
@@ -68,6 +69,8 @@ impl LostEvents {
 pub enum Event {
     Syscall(TraceEvent),
     Lost(LostEvents),
+    ContainerAdd(ContainerAddEvent),
+    ContainerDel(ContainerDelEvent),
 }
 
 impl TraceEvent {

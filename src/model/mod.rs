@@ -2,6 +2,7 @@
 //! is unit-testable and fuzzable.
 
 pub mod args;
+pub mod container;
 pub mod decode;
 pub mod errno;
 pub mod escape;

@@ -15,6 +15,7 @@ use super::store::Store;
 use super::theme::Theme;
 use super::{help, status, stream};
 use crate::clock::Clock;
+use crate::model::container::ContainerMap;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 
 /// Where the events come from, shown in the header.
@@ -54,6 +55,9 @@ pub struct App {
     pub total: u64,
     pub lost: LostEvents,
     pub quit: bool,
+    /// Which container each cgroup is (labels are looked up at draw time,
+    /// so names that arrive late relabel earlier events too).
+    pub containers: ContainerMap,
     rate: Rate,
 }
 
@@ -103,6 +107,7 @@ impl App {
             total: 0,
             lost: LostEvents::default(),
             quit: false,
+            containers: ContainerMap::default(),
             rate: Rate::new(),
         }
     }
@@ -125,6 +130,8 @@ impl App {
                 }
             }
             Event::Lost(l) => self.lost = l,
+            Event::ContainerAdd(a) => self.containers.add(&a),
+            Event::ContainerDel(d) => self.containers.del(&d),
         }
     }
 

@@ -1,0 +1,162 @@
+//! The cgroup v2 hierarchy: where it is mounted, and which directory each
+//! cgroup id (the directory's inode, what `bpf_get_current_cgroup_id()`
+//! returns) stands for.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+
+/// Undoes mountinfo's octal escapes (`\040` is a space).
+fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The mount point of the first cgroup2 file system in a mountinfo text
+/// (hybrid hosts mount it at /sys/fs/cgroup/unified, v2-only hosts at
+/// /sys/fs/cgroup). None on v1-only hosts.
+pub fn cgroup2_mount(mountinfo: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        let (pre, post) = line.split_once(" - ")?;
+        let fstype = post.split_whitespace().next()?;
+        if fstype != "cgroup2" {
+            return None;
+        }
+        let mnt = pre.split_whitespace().nth(4)?;
+        Some(PathBuf::from(unescape_mountinfo(mnt)))
+    })
+}
+
+/// The cgroup v2 tree, with an id -> path cache that is rebuilt by a walk
+/// when asked (on an unknown id, and on a timer for deletions), never per
+/// event.
+pub struct CgroupTree {
+    root: PathBuf,
+    /// cgroup id -> path relative to the mount ("/" for the root).
+    paths: HashMap<u64, String>,
+}
+
+impl CgroupTree {
+    /// Finds the cgroup2 mount of this process's mount namespace.
+    pub fn discover() -> Result<CgroupTree> {
+        let mi = std::fs::read_to_string("/proc/self/mountinfo")
+            .context("reading /proc/self/mountinfo")?;
+        let root = cgroup2_mount(&mi).ok_or_else(|| {
+            anyhow!("no cgroup2 file system is mounted (cgroup v1-only host): containers cannot be told apart by cgroup id")
+        })?;
+        Ok(CgroupTree::at(root))
+    }
+
+    pub fn at(root: PathBuf) -> CgroupTree {
+        CgroupTree {
+            root,
+            paths: HashMap::new(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn get(&self, id: u64) -> Option<&str> {
+        self.paths.get(&id).map(String::as_str)
+    }
+
+    pub fn paths(&self) -> &HashMap<u64, String> {
+        &self.paths
+    }
+
+    /// The directory of a cgroup path.
+    pub fn dir(&self, rel: &str) -> PathBuf {
+        self.root.join(rel.trim_start_matches('/'))
+    }
+
+    /// Walks the whole tree again. Directories that vanish mid-walk are
+    /// skipped: cgroups come and go all the time.
+    pub fn rescan(&mut self) -> Result<()> {
+        let mut paths = HashMap::with_capacity(self.paths.len().max(64));
+        let md = std::fs::metadata(&self.root)
+            .with_context(|| format!("reading {}", self.root.display()))?;
+        paths.insert(md.ino(), "/".to_string());
+        let mut stack = vec![(self.root.clone(), String::new())];
+        while let Some((dir, rel)) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for ent in rd.flatten() {
+                let Ok(ft) = ent.file_type() else { continue };
+                if !ft.is_dir() {
+                    continue;
+                }
+                let Ok(md) = ent.metadata() else { continue };
+                let name = ent.file_name().to_string_lossy().into_owned();
+                let child = format!("{rel}/{name}");
+                paths.insert(md.ino(), child.clone());
+                stack.push((ent.path(), child));
+            }
+        }
+        self.paths = paths;
+        Ok(())
+    }
+
+    /// A pid in a cgroup (for reading its hostname), if any is left.
+    pub fn first_pid(&self, rel: &str) -> Option<u32> {
+        let procs = std::fs::read_to_string(self.dir(rel).join("cgroup.procs")).ok()?;
+        procs.lines().find_map(|l| l.trim().parse().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_cgroup2_on_hybrid_v2_and_v1_hosts() {
+        let hybrid = "\
+25 30 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw
+28 25 0:25 / /sys/fs/cgroup ro shared:9 - tmpfs tmpfs ro,mode=755
+29 28 0:26 / /sys/fs/cgroup/unified rw shared:10 - cgroup2 cgroup2 rw,nsdelegate
+30 28 0:27 / /sys/fs/cgroup/memory rw shared:11 - cgroup cgroup rw,memory
+";
+        assert_eq!(
+            cgroup2_mount(hybrid),
+            Some(PathBuf::from("/sys/fs/cgroup/unified"))
+        );
+        let v2 = "35 24 0:30 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw\n";
+        assert_eq!(cgroup2_mount(v2), Some(PathBuf::from("/sys/fs/cgroup")));
+        let v1 = "30 28 0:27 / /sys/fs/cgroup/memory rw shared:11 - cgroup cgroup rw,memory\n";
+        assert_eq!(cgroup2_mount(v1), None);
+        let spaced = "35 24 0:30 / /mnt/my\\040cg rw - cgroup2 none rw\n";
+        assert_eq!(cgroup2_mount(spaced), Some(PathBuf::from("/mnt/my cg")));
+    }
+
+    #[test]
+    fn rescan_maps_inodes_to_relative_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        let mut t = CgroupTree::at(dir.path().to_path_buf());
+        t.rescan().unwrap();
+        let ino = std::fs::metadata(dir.path().join("a/b")).unwrap().ino();
+        assert_eq!(t.get(ino), Some("/a/b"));
+        let root = std::fs::metadata(dir.path()).unwrap().ino();
+        assert_eq!(t.get(root), Some("/"));
+        std::fs::remove_dir(dir.path().join("a/b")).unwrap();
+        t.rescan().unwrap();
+        assert_eq!(t.get(ino), None);
+    }
+}

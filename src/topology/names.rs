@@ -1,0 +1,522 @@
+//! Container id -> names, from the runtimes' own interfaces, in this order:
+//! podman's storage files (plus `podman pod inspect` for a pod's name, once
+//! per pod), the CRI over containerd's / CRI-O's sockets, OCI bundle
+//! annotations in containerd's and CRI-O's state directories, docker's
+//! config.v2.json, and as the last resort for a pod name the hostname the
+//! container sees (`/proc/PID/root/etc/hostname`: runtimes set a pod's uts
+//! hostname to the pod name).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::path::PathMatch;
+use crate::model::container::{ContainerInfo, PodInfo, Runtime};
+use crate::model::escape;
+
+/// What one source knows; sources fill in what earlier ones left open.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    pub container: Option<String>,
+    pub image: Option<String>,
+    pub pod: Option<String>,
+    pub namespace: Option<String>,
+    pub pod_uid: Option<String>,
+    pub sandbox_id: Option<String>,
+    pub sandbox: bool,
+    /// The runtime as the CRI names itself ("containerd", "cri-o").
+    pub runtime_name: Option<String>,
+}
+
+impl Names {
+    /// Takes the fields `other` knows and `self` does not.
+    pub fn fill(&mut self, other: Names) {
+        fn f(a: &mut Option<String>, b: Option<String>) {
+            if a.is_none() {
+                *a = b;
+            }
+        }
+        f(&mut self.container, other.container);
+        f(&mut self.image, other.image);
+        f(&mut self.pod, other.pod);
+        f(&mut self.namespace, other.namespace);
+        f(&mut self.pod_uid, other.pod_uid);
+        f(&mut self.sandbox_id, other.sandbox_id);
+        f(&mut self.runtime_name, other.runtime_name);
+        self.sandbox |= other.sandbox;
+    }
+
+    fn complete(&self, want_pod: bool) -> bool {
+        self.container.is_some() && (!want_pod || self.pod.is_some())
+    }
+}
+
+fn get(m: &HashMap<String, String>, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .find_map(|k| m.get(*k))
+        .filter(|v| !v.is_empty())
+        .cloned()
+}
+
+/// Names from OCI config.json annotations, as containerd's CRI plugin
+/// (`io.kubernetes.cri.*`), CRI-O (`io.kubernetes.*`, `io.kubernetes.cri-o.*`)
+/// and podman (`io.kubernetes.cri-o.ContainerType`) write them.
+pub fn from_annotations(a: &HashMap<String, String>) -> Names {
+    let kind = get(
+        a,
+        &[
+            "io.kubernetes.cri.container-type",
+            "io.kubernetes.cri-o.ContainerType",
+        ],
+    );
+    let sandbox = kind.as_deref() == Some("sandbox");
+    Names {
+        container: get(
+            a,
+            &[
+                "io.kubernetes.cri.container-name",
+                "io.kubernetes.container.name",
+            ],
+        )
+        .or_else(|| sandbox.then(|| "POD".to_string())),
+        image: get(
+            a,
+            &[
+                "io.kubernetes.cri.image-name",
+                "io.kubernetes.cri-o.ImageName",
+            ],
+        ),
+        pod: get(
+            a,
+            &["io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"],
+        ),
+        namespace: get(
+            a,
+            &[
+                "io.kubernetes.cri.sandbox-namespace",
+                "io.kubernetes.pod.namespace",
+            ],
+        ),
+        pod_uid: get(
+            a,
+            &["io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"],
+        ),
+        sandbox_id: get(
+            a,
+            &[
+                "io.kubernetes.cri.sandbox-id",
+                "io.kubernetes.cri-o.SandboxID",
+            ],
+        ),
+        sandbox,
+        runtime_name: None,
+    }
+}
+
+#[derive(Deserialize)]
+struct OciSpec {
+    #[serde(default)]
+    annotations: HashMap<String, String>,
+}
+
+/// Annotations of an OCI bundle's config.json text.
+pub fn oci_annotations(json: &str) -> Option<HashMap<String, String>> {
+    serde_json::from_str::<OciSpec>(json)
+        .ok()
+        .map(|s| s.annotations)
+}
+
+#[derive(Deserialize)]
+struct PodmanContainer {
+    id: String,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    metadata: String,
+}
+
+#[derive(Deserialize, Default)]
+struct PodmanMetadata {
+    #[serde(rename = "image-name", default)]
+    image_name: Option<String>,
+}
+
+/// Name and image of container `id` in podman's (containers/storage)
+/// containers.json.
+pub fn podman_containers_json(json: &str, id: &str) -> Option<Names> {
+    let list: Vec<PodmanContainer> = serde_json::from_str(json).ok()?;
+    let c = list.into_iter().find(|c| c.id == id)?;
+    let md: PodmanMetadata = serde_json::from_str(&c.metadata).unwrap_or_default();
+    Some(Names {
+        container: c.names.into_iter().next(),
+        image: md.image_name,
+        ..Default::default()
+    })
+}
+
+#[derive(Deserialize)]
+struct DockerConfig {
+    #[serde(rename = "Name", default)]
+    name: String,
+    #[serde(rename = "Config", default)]
+    config: Option<DockerInner>,
+}
+
+#[derive(Deserialize)]
+struct DockerInner {
+    #[serde(rename = "Image", default)]
+    image: String,
+    #[serde(rename = "Labels", default)]
+    labels: Option<HashMap<String, String>>,
+}
+
+/// Names from docker's /var/lib/docker/containers/<id>/config.v2.json
+/// (Kubernetes labels too, for cri-dockerd).
+pub fn docker_config_v2(json: &str) -> Option<Names> {
+    let c: DockerConfig = serde_json::from_str(json).ok()?;
+    let mut n = Names {
+        container: Some(c.name.trim_start_matches('/').to_string()).filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    if let Some(inner) = c.config {
+        n.image = Some(inner.image).filter(|s| !s.is_empty());
+        if let Some(l) = inner.labels {
+            let k = from_annotations(&l);
+            n.pod = k.pod;
+            n.namespace = k.namespace;
+            n.pod_uid = k.pod_uid;
+        }
+    }
+    Some(n)
+}
+
+/// Where the runtimes keep their files. Defaults are the packaged ones.
+#[derive(Clone, Debug)]
+pub struct Sources {
+    pub cri_sockets: Vec<PathBuf>,
+    /// containerd state directories (holding io.containerd.runtime.v2.task).
+    pub containerd_state: Vec<PathBuf>,
+    pub podman_graph: PathBuf,
+    /// containers/storage run root (podman and CRI-O).
+    pub storage_run: PathBuf,
+    pub docker_root: PathBuf,
+    /// Spawn `podman pod inspect` for a podman pod's name.
+    pub podman_cli: bool,
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources {
+            cri_sockets: super::cri::sockets(&[]),
+            containerd_state: vec!["/run/containerd".into(), "/run/k3s/containerd".into()],
+            podman_graph: "/var/lib/containers/storage".into(),
+            storage_run: "/run/containers/storage".into(),
+            docker_root: "/var/lib/docker".into(),
+            podman_cli: true,
+        }
+    }
+}
+
+/// Runs a command with a time limit; its stdout on success.
+fn run_bounded(cmd: &mut Command, limit: Duration) -> Option<String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let end = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(st)) => {
+                let out = child.wait_with_output().ok()?;
+                return st
+                    .success()
+                    .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string());
+            }
+            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// The resolver: owned by the topology's resolver thread.
+pub struct Resolver {
+    pub sources: Sources,
+    rt: Option<tokio::runtime::Runtime>,
+    /// podman pod id -> name (pods are few; asked once each).
+    podman_pods: HashMap<String, Option<String>>,
+}
+
+impl Resolver {
+    pub fn new(sources: Sources) -> Resolver {
+        Resolver {
+            sources,
+            rt: None,
+            podman_pods: HashMap::new(),
+        }
+    }
+
+    fn cri(&mut self, id: &str) -> Option<Names> {
+        let socks: Vec<PathBuf> = self
+            .sources
+            .cri_sockets
+            .iter()
+            .filter(|p| p.exists())
+            .cloned()
+            .collect();
+        if socks.is_empty() {
+            return None;
+        }
+        if self.rt.is_none() {
+            self.rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok();
+        }
+        let rt = self.rt.as_ref()?;
+        socks
+            .iter()
+            .find_map(|s| rt.block_on(super::cri::lookup(s, id)).ok().flatten())
+    }
+
+    fn bundle(&self, m: &PathMatch) -> Option<Names> {
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        for st in &self.sources.containerd_state {
+            let tasks = st.join("io.containerd.runtime.v2.task");
+            match &m.namespace {
+                Some(ns) => candidates.push(tasks.join(ns).join(&m.id)),
+                None => {
+                    if let Ok(rd) = std::fs::read_dir(&tasks) {
+                        candidates.extend(rd.flatten().map(|e| e.path().join(&m.id)));
+                    }
+                }
+            }
+        }
+        // CRI-O (and podman's run root) keep the spec next to the container.
+        candidates.push(
+            self.sources
+                .storage_run
+                .join("overlay-containers")
+                .join(&m.id)
+                .join("userdata"),
+        );
+        candidates.iter().find_map(|dir| {
+            let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
+            Some(from_annotations(&oci_annotations(&text)?))
+        })
+    }
+
+    fn podman(&mut self, m: &PathMatch) -> Names {
+        let mut n = std::fs::read_to_string(
+            self.sources
+                .podman_graph
+                .join("overlay-containers/containers.json"),
+        )
+        .ok()
+        .and_then(|j| podman_containers_json(&j, &m.id))
+        .unwrap_or_default();
+        let spec = self
+            .sources
+            .podman_graph
+            .join("overlay-containers")
+            .join(&m.id)
+            .join("userdata/config.json");
+        if let Some(a) = std::fs::read_to_string(spec)
+            .ok()
+            .and_then(|t| oci_annotations(&t))
+        {
+            n.sandbox = from_annotations(&a).sandbox;
+        }
+        if let Some(pod) = &m.pod_id {
+            let cli = self.sources.podman_cli;
+            let name = self
+                .podman_pods
+                .entry(pod.clone())
+                .or_insert_with(|| {
+                    cli.then(|| {
+                        run_bounded(
+                            Command::new("podman").args([
+                                "pod",
+                                "inspect",
+                                "--format",
+                                "{{.Name}}",
+                                pod,
+                            ]),
+                            Duration::from_secs(5),
+                        )
+                    })
+                    .flatten()
+                    .filter(|s| !s.is_empty())
+                })
+                .clone();
+            n.pod = name;
+        }
+        n
+    }
+
+    fn docker(&self, id: &str) -> Option<Names> {
+        let p = self
+            .sources
+            .docker_root
+            .join("containers")
+            .join(id)
+            .join("config.v2.json");
+        docker_config_v2(&std::fs::read_to_string(p).ok()?)
+    }
+
+    /// Everything that can be found about a container. `pid` is a process
+    /// in its cgroup, for the hostname fallback.
+    pub fn resolve(&mut self, m: &PathMatch, pid: Option<u32>) -> ContainerInfo {
+        let in_pod = m.pod_uid.is_some() || m.pod_id.is_some();
+        let mut n = Names::default();
+        let mut runtime = m.runtime;
+        match m.runtime {
+            Runtime::Podman => n.fill(self.podman(m)),
+            Runtime::Docker => {
+                if let Some(d) = self.docker(&m.id) {
+                    n.fill(d);
+                }
+            }
+            Runtime::ContainerdCri | Runtime::CriO | Runtime::Containerd => {
+                if let Some(c) = self.cri(&m.id) {
+                    if c.runtime_name
+                        .as_deref()
+                        .is_some_and(|r| r.contains("cri-o"))
+                    {
+                        runtime = Runtime::CriO;
+                    }
+                    n.fill(c);
+                }
+                if !n.complete(in_pod) {
+                    if let Some(b) = self.bundle(m) {
+                        n.fill(b);
+                    }
+                }
+            }
+        }
+        if in_pod && n.pod.is_none() {
+            n.pod = pid.and_then(hostname_of);
+        }
+        info_from(m, runtime, n)
+    }
+}
+
+/// The hostname a process sees: for a pod, the pod name.
+pub fn hostname_of(pid: u32) -> Option<String> {
+    let h = std::fs::read_to_string(format!("/proc/{pid}/root/etc/hostname")).ok()?;
+    let h = h.trim();
+    (!h.is_empty()).then(|| h.to_string())
+}
+
+/// Builds the container record; every name is escaped here, once.
+pub fn info_from(m: &PathMatch, runtime: Runtime, n: Names) -> ContainerInfo {
+    let esc = |s: Option<String>| s.map(|s| escape::plain_str(&s, 253));
+    let mut c = ContainerInfo::new(&m.id, runtime);
+    c.name = esc(n.container);
+    c.image = esc(n.image);
+    c.sandbox = n.sandbox;
+    let pod = PodInfo {
+        name: esc(n.pod),
+        namespace: esc(n.namespace),
+        uid: esc(n.pod_uid.or_else(|| m.pod_uid.clone())),
+        id: esc(n.sandbox_id.or_else(|| m.pod_id.clone())),
+    };
+    if pod != PodInfo::default() {
+        c.pod = Some(pod);
+    }
+    c.resolved = true;
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containerd_cri_annotations() {
+        let json = r#"{"ociVersion":"1.0.2","annotations":{
+            "io.kubernetes.cri.container-type":"container",
+            "io.kubernetes.cri.container-name":"app",
+            "io.kubernetes.cri.image-name":"docker.io/library/busybox:latest",
+            "io.kubernetes.cri.sandbox-name":"checkout-7d9f",
+            "io.kubernetes.cri.sandbox-namespace":"shop",
+            "io.kubernetes.cri.sandbox-uid":"u-1",
+            "io.kubernetes.cri.sandbox-id":"abc"}}"#;
+        let n = from_annotations(&oci_annotations(json).unwrap());
+        assert_eq!(n.container.as_deref(), Some("app"));
+        assert_eq!(n.pod.as_deref(), Some("checkout-7d9f"));
+        assert_eq!(n.namespace.as_deref(), Some("shop"));
+        assert_eq!(n.pod_uid.as_deref(), Some("u-1"));
+        assert_eq!(n.image.as_deref(), Some("docker.io/library/busybox:latest"));
+        assert!(!n.sandbox);
+        let sb = r#"{"annotations":{"io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-name":"p"}}"#;
+        let n = from_annotations(&oci_annotations(sb).unwrap());
+        assert!(n.sandbox);
+        assert_eq!(n.container.as_deref(), Some("POD"));
+    }
+
+    #[test]
+    fn crio_annotations() {
+        let json = r#"{"annotations":{"io.kubernetes.pod.name":"web-0","io.kubernetes.pod.namespace":"default",
+            "io.kubernetes.container.name":"nginx","io.kubernetes.cri-o.ContainerType":"container"}}"#;
+        let n = from_annotations(&oci_annotations(json).unwrap());
+        assert_eq!(
+            (
+                n.pod.as_deref(),
+                n.namespace.as_deref(),
+                n.container.as_deref()
+            ),
+            (Some("web-0"), Some("default"), Some("nginx"))
+        );
+    }
+
+    #[test]
+    fn podman_storage_and_docker_config() {
+        let json = r#"[{"id":"aa","names":["dde5-infra"],"metadata":"{\"image-name\":\"localhost/podman-pause:4.3.1-0\"}"},
+                      {"id":"bb","names":["web"],"metadata":"{\"image-name\":\"localhost/local/busybox:latest\",\"name\":\"web\"}"}]"#;
+        let n = podman_containers_json(json, "bb").unwrap();
+        assert_eq!(n.container.as_deref(), Some("web"));
+        assert_eq!(n.image.as_deref(), Some("localhost/local/busybox:latest"));
+        assert!(podman_containers_json(json, "cc").is_none());
+        let d = r#"{"Name":"/redis","Config":{"Image":"redis:7","Labels":{"io.kubernetes.pod.name":"r-0"}}}"#;
+        let n = docker_config_v2(d).unwrap();
+        assert_eq!(n.container.as_deref(), Some("redis"));
+        assert_eq!(n.image.as_deref(), Some("redis:7"));
+        assert_eq!(n.pod.as_deref(), Some("r-0"));
+    }
+
+    #[test]
+    fn names_are_escaped_once_when_built() {
+        let m = super::super::path::parse(&format!("/docker/{}", "a".repeat(64))).unwrap();
+        let c = info_from(
+            &m,
+            Runtime::Docker,
+            Names {
+                container: Some("evil\x1b[2J".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(c.name.as_deref(), Some("evil\\x1b[2J"));
+        assert!(c.pod.is_none());
+    }
+
+    #[test]
+    fn a_hanging_command_is_killed_at_its_limit() {
+        let t = Instant::now();
+        let out = run_bounded(Command::new("sleep").arg("30"), Duration::from_millis(200));
+        assert_eq!(out, None);
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            run_bounded(Command::new("echo").arg("hi"), Duration::from_secs(5)).as_deref(),
+            Some("hi")
+        );
+    }
+}
