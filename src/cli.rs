@@ -29,6 +29,17 @@ pub struct Cli {
     #[arg(short = 'c', long = "comm", value_name = "REGEX")]
     pub comm: Option<String>,
 
+    /// Only events matching EXPR, e.g. 'syscall == openat and errno != 0'
+    /// (the language of the TUI's `f` prompt; pid and syscall tests are
+    /// applied in the kernel where the expression allows it).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+
+    /// With --no-tui: print a per-syscall table (like strace -c, plus
+    /// p50/p99 latency) at exit instead of one line per event.
+    #[arg(long)]
+    pub summary: bool,
+
     /// Colors in --no-tui output (NO_COLOR is honoured in auto mode).
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorMode,

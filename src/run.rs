@@ -6,24 +6,30 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use regex::bytes::Regex;
 
-use crate::bpf::loader::{KernelFilter, LoadOptions};
+use crate::bpf::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::bpf::reader::{Capture, CaptureOptions};
 use crate::cli::{Cli, ColorMode};
 use crate::clock::Clock;
 use crate::headless::Printer;
 use crate::model::container::ContainerMap;
 use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::filter::{Filter, FilterContext};
+use crate::model::stats::Stats;
+use crate::model::syscalls::Arch;
 use crate::topology::names::Sources;
 use crate::topology::{Selection, Topology, TopologyOptions};
 use crate::ui::app::{App, Source};
 use crate::ui::theme::Theme;
 
-/// User-space filters that have no kernel equivalent.
+/// User-space filters (`--comm`, `--filter`); the kernel may already have
+/// applied part of `--filter` (see `kernel_filter`).
+#[derive(Clone)]
 pub struct UserFilter {
     comm: Option<Regex>,
+    expr: Option<Filter>,
 }
 
 impl UserFilter {
@@ -33,31 +39,52 @@ impl UserFilter {
             .as_deref()
             .map(|r| Regex::new(r).with_context(|| format!("invalid --comm regex {r:?}")))
             .transpose()?;
-        Ok(UserFilter { comm })
+        let expr = cli
+            .filter
+            .as_deref()
+            .map(|f| Filter::parse(f).map_err(|e| anyhow!("invalid --filter: {e}")))
+            .transpose()?;
+        Ok(UserFilter { comm, expr })
     }
 
-    pub fn matches(&self, ev: &TraceEvent) -> bool {
+    pub fn matches(&self, ev: &TraceEvent, ctx: &dyn FilterContext) -> bool {
         self.comm
             .as_ref()
             .is_none_or(|r| r.is_match(ev.comm_bytes()))
+            && self.expr.as_ref().is_none_or(|f| f.matches(ev, ctx))
     }
 }
 
-fn kernel_filter(cli: &Cli) -> KernelFilter {
+/// `--pid` and what the kernel can do of `--filter`, combined.
+fn kernel_filter(cli: &Cli, filter: &UserFilter) -> KernelFilter {
+    let push = filter
+        .expr
+        .as_ref()
+        .map(|f| f.pushdown(Arch::native(), MAX_NR))
+        .unwrap_or_default();
+    let mut pids = push.pids;
+    if !cli.pids.is_empty() {
+        let cli_pids = cli.pids.iter().copied().collect();
+        pids = Some(match pids {
+            Some(p) => p.intersection(&cli_pids).copied().collect(),
+            None => cli_pids,
+        });
+    }
     KernelFilter {
-        pids: (!cli.pids.is_empty()).then(|| cli.pids.clone()),
-        ..Default::default()
+        pids: pids.map(|p| p.into_iter().collect()),
+        cgroups: None,
+        syscalls: push.syscalls.map(|s| s.into_iter().collect()),
     }
 }
 
-fn capture_options(cli: &Cli) -> CaptureOptions {
+fn capture_options(cli: &Cli, filter: &UserFilter) -> CaptureOptions {
     CaptureOptions {
         load: LoadOptions {
             ring_bytes: cli.ring_mb.clamp(1, 1024) << 20,
             buf_max: cli.buf_size.min(4096),
             ..Default::default()
         },
-        filter: kernel_filter(cli),
+        filter: kernel_filter(cli, filter),
         drop_privileges: true,
         ..Default::default()
     }
@@ -79,7 +106,7 @@ pub fn stop_flag() -> Result<Arc<AtomicBool>> {
 
 /// The container topology for this run. Without a cgroup2 hierarchy there
 /// is none (everything is "host"), unless a container filter needs it.
-fn topology(cli: &Cli) -> Result<Option<Topology>> {
+fn topology(cli: &Cli, filter: &UserFilter) -> Result<Option<Topology>> {
     let selection = Selection::new(
         cli.pod.as_deref(),
         cli.namespace.as_deref(),
@@ -94,7 +121,7 @@ fn topology(cli: &Cli) -> Result<Option<Topology>> {
         selection: selection.clone(),
         ..Default::default()
     };
-    match Topology::new(opts, kernel_filter(cli)) {
+    match Topology::new(opts, kernel_filter(cli, filter)) {
         Ok(t) => Ok(Some(t)),
         Err(e) if selection.is_none() => {
             eprintln!("systrace-tui: containers are not shown: {e:#}");
@@ -110,8 +137,8 @@ pub fn run(cli: Cli) -> Result<()> {
     let filter = UserFilter::from_cli(&cli)?;
     let stop = stop_flag()?;
     let clock = Clock::measure();
-    let topo = topology(&cli)?;
-    let mut opts = capture_options(&cli);
+    let topo = topology(&cli, &filter)?;
+    let mut opts = capture_options(&cli, &filter);
     if let Some(t) = &topo {
         opts.filter = t.kernel_filter();
     }
@@ -165,13 +192,16 @@ fn run_headless(
     let mut shown = 0u64;
     let mut lost = LostEvents::default();
     let mut containers = ContainerMap::default();
+    let mut stats = Stats::default();
     let mut handle = |batch: Vec<Event>, out: &mut io::BufWriter<_>| -> Result<bool> {
         for ev in batch {
             match ev {
                 Event::Syscall(e) => {
-                    if filter.matches(&e) {
+                    if filter.matches(&e, &containers) {
                         shown += 1;
-                        if !cli.quiet {
+                        if cli.summary {
+                            stats.record(&e, &containers.label(e.cgroup_id));
+                        } else if !cli.quiet {
                             let label = containers.label(e.cgroup_id);
                             if let Err(err) = printer.print_labeled(out, &label, &e) {
                                 // A closed pipe (| head) ends the run quietly.
@@ -219,6 +249,9 @@ fn run_headless(
     }
     let _ = out.flush();
     drop(out);
+    if cli.summary {
+        eprint!("{}", stats.table(crate::clock::fmt_duration));
+    }
     let lost = LostEvents {
         kernel: lost.kernel.max(capture.stats.lost().kernel),
         channel: lost.channel.max(capture.stats.lost().channel),
@@ -243,18 +276,27 @@ fn run_tui(
     let mut app = App::new(cli.retain, Theme::from_env(), clock, Source::Live);
     // Apply the CLI's user-space filter before events reach the store.
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(64);
-    let comm = filter.comm.clone();
+    let f = filter.clone();
     let end = deadline(cli);
     let stop2 = stop.clone();
     let pump = std::thread::Builder::new()
         .name("filter".into())
         .spawn(move || {
-            let f = UserFilter { comm };
+            // The filter's own view of containers, for pod/container tests.
+            let mut containers = ContainerMap::default();
             while let Ok(batch) = src.recv() {
                 let batch: Vec<Event> = batch
                     .into_iter()
                     .filter(|e| match e {
-                        Event::Syscall(t) => f.matches(t),
+                        Event::Syscall(t) => f.matches(t, &containers),
+                        Event::ContainerAdd(a) => {
+                            containers.add(a);
+                            true
+                        }
+                        Event::ContainerDel(d) => {
+                            containers.del(d);
+                            true
+                        }
                         _ => true,
                     })
                     .collect();

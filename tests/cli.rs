@@ -228,3 +228,103 @@ fn tui_shows_a_child_pauses_and_quits() {
     let _ = std::fs::remove_file(&status);
     assert_eq!(code.as_deref().map(str::trim), Some("0"));
 }
+
+#[test]
+fn invalid_filter_is_one_line_with_the_column_and_exit_2() {
+    let out = Command::new(bin())
+        .args(["--no-tui", "--filter", "syscall == openat and pid == x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("column 30") && err.contains("pid"), "{err}");
+}
+
+#[test]
+fn headless_filter_expression_and_summary_table() {
+    if !require_root("headless_filter_expression_and_summary_table") {
+        return;
+    }
+    let marker = format!("/tmp/{}", unique("flt"));
+    // A copy under a name of its own: other runs of the workload on this
+    // machine must not match `comm ==`.
+    let comm = format!("wl{}", std::process::id() % 1_000_000);
+    let exe = CopiedExe::new(&comm);
+    let run_known = || {
+        let st = Command::new(&exe.path)
+            .args(["known", &marker])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    // Pushed into the kernel (syscall set) and checked in user space (comm).
+    let filter = format!("comm == {comm} and syscall in (getppid, openat)");
+    let (out, err, code) = headless(&["--duration", "3", "--filter", &filter], run_known);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(!out.is_empty(), "stderr: {err}");
+    assert!(
+        out.lines().all(|l| l.contains(&format!(" {comm}["))
+            && (l.contains(" getppid(") || l.contains(" openat("))),
+        "{out}"
+    );
+    assert_eq!(out.lines().filter(|l| l.contains(" getppid(")).count(), 100);
+    assert!(
+        out.lines()
+            .any(|l| l.contains(&marker) && l.contains("ENOENT")),
+        "{out}"
+    );
+
+    let (out, err, code) = headless(
+        &[
+            "--duration",
+            "3",
+            "--summary",
+            "--filter",
+            &format!("comm == {comm}"),
+        ],
+        run_known,
+    );
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(out.is_empty(), "--summary prints the table only: {out}");
+    let header = err
+        .lines()
+        .find(|l| l.contains("% time"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(header.contains("p50") && header.contains("p99"), "{header}");
+    let getppid = err
+        .lines()
+        .find(|l| l.trim_end().ends_with(" getppid"))
+        .unwrap_or_else(|| panic!("no getppid row:\n{err}"));
+    let cols: Vec<&str> = getppid.split_whitespace().collect();
+    assert_eq!(cols[3], "100", "calls column: {getppid}");
+    let openat = err
+        .lines()
+        .find(|l| l.trim_end().ends_with(" openat"))
+        .unwrap_or_else(|| panic!("no openat row:\n{err}"));
+    let errors: u64 = openat.split_whitespace().nth(4).unwrap().parse().unwrap();
+    assert!(errors >= 1, "the marker open failed: {openat}");
+}
+
+/// A copy of the workload binary, removed on drop.
+struct CopiedExe {
+    path: std::path::PathBuf,
+}
+
+impl CopiedExe {
+    fn new(name: &str) -> CopiedExe {
+        let dir = std::env::temp_dir().join(unique("exe"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::copy(workload(), &path).unwrap();
+        CopiedExe { path }
+    }
+}
+
+impl Drop for CopiedExe {
+    fn drop(&mut self) {
+        if let Some(d) = self.path.parent() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}

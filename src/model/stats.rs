@@ -1,0 +1,465 @@
+//! Per-syscall and per-group statistics, like `strace -c` plus latency
+//! percentiles. Latencies go into a log-bucket histogram (8 buckets per
+//! power of two, so a percentile is within ~6% of the true value) instead of
+//! stored samples: memory stays fixed however many events arrive.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write;
+
+use super::event::TraceEvent;
+use super::syscalls::{self, Arch};
+
+/// Buckets per power of two.
+const SUB: u64 = 8;
+const SUB_BITS: u32 = 3;
+/// Exact buckets 0..8, then 8 per octave up to 2^64.
+const BUCKETS: usize = (SUB as usize) + (64 - SUB_BITS as usize) * SUB as usize;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Histogram {
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            counts: vec![0; BUCKETS],
+            total: 0,
+        }
+    }
+}
+
+fn bucket(ns: u64) -> usize {
+    if ns < SUB {
+        return ns as usize;
+    }
+    let e = 63 - ns.leading_zeros();
+    let mantissa = (ns >> (e - SUB_BITS)) - SUB;
+    (SUB + u64::from(e - SUB_BITS) * SUB + mantissa) as usize
+}
+
+/// `[low, high)` of bucket `i` (the last bucket's end saturates).
+pub fn bucket_range(i: usize) -> (u64, u64) {
+    let i = i as u64;
+    if i < SUB {
+        return (i, i + 1);
+    }
+    let e = (i - SUB) / SUB;
+    let m = (i - SUB) % SUB;
+    let low = (SUB + m) << e;
+    let high = u64::try_from(u128::from(SUB + m + 1) << e).unwrap_or(u64::MAX);
+    (low, high)
+}
+
+impl Histogram {
+    pub fn record(&mut self, ns: u64) {
+        self.counts[bucket(ns)] += 1;
+        self.total += 1;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The value below which a fraction `q` of the samples lie (the middle
+    /// of the bucket holding that rank); 0 when empty.
+    pub fn quantile(&self, q: f64) -> u64 {
+        if self.total == 0 {
+            return 0;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                let (lo, hi) = bucket_range(i);
+                return lo + (hi - lo) / 2;
+            }
+        }
+        0
+    }
+
+    /// Non-empty buckets as `(low, high, count)`, in order.
+    pub fn buckets(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 0)
+            .map(|(i, &c)| {
+                let (lo, hi) = bucket_range(i);
+                (lo, hi, c)
+            })
+    }
+}
+
+/// Counters for one syscall or one group.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Row {
+    pub calls: u64,
+    pub errors: u64,
+    pub total_ns: u64,
+    pub latency: Histogram,
+}
+
+impl Row {
+    fn record(&mut self, ev: &TraceEvent) {
+        self.calls += 1;
+        if ev.errno().is_some() {
+            self.errors += 1;
+        }
+        if ev.returns() {
+            let d = ev.duration_ns();
+            self.total_ns = self.total_ns.saturating_add(d);
+            self.latency.record(d);
+        }
+    }
+
+    pub fn error_rate(&self) -> f64 {
+        if self.calls == 0 {
+            0.0
+        } else {
+            self.errors as f64 / self.calls as f64
+        }
+    }
+
+    pub fn mean_ns(&self) -> u64 {
+        self.total_ns.checked_div(self.latency.count()).unwrap_or(0)
+    }
+
+    pub fn p50(&self) -> u64 {
+        self.latency.quantile(0.5)
+    }
+
+    pub fn p99(&self) -> u64 {
+        self.latency.quantile(0.99)
+    }
+}
+
+/// Seconds of events-per-second history kept per group.
+pub const RATE_SECONDS: usize = 60;
+
+/// Events per second of a group, by event time (so replays look the same).
+#[derive(Clone, Debug, Default)]
+pub struct RateHistory {
+    /// The second of the last entry in `counts`.
+    last_sec: u64,
+    counts: VecDeque<u64>,
+}
+
+impl RateHistory {
+    fn record(&mut self, sec: u64) {
+        if self.counts.is_empty() {
+            self.last_sec = sec;
+            self.counts.push_back(0);
+        }
+        if sec > self.last_sec {
+            let gap = (sec - self.last_sec).min(RATE_SECONDS as u64);
+            for _ in 0..gap {
+                self.counts.push_back(0);
+            }
+            self.last_sec = sec;
+            while self.counts.len() > RATE_SECONDS {
+                self.counts.pop_front();
+            }
+        }
+        // Events arrive roughly, not strictly, in time order.
+        let back = (self.last_sec - sec) as usize;
+        if back < self.counts.len() {
+            let i = self.counts.len() - 1 - back;
+            self.counts[i] += 1;
+        }
+    }
+
+    /// Counts per second for the `RATE_SECONDS` up to and including `now_sec`.
+    pub fn series(&self, now_sec: u64) -> Vec<u64> {
+        let mut out = vec![0; RATE_SECONDS];
+        for (i, &c) in self.counts.iter().rev().enumerate() {
+            let sec = self.last_sec.saturating_sub(i as u64);
+            if sec <= now_sec && now_sec - sec < RATE_SECONDS as u64 {
+                out[RATE_SECONDS - 1 - (now_sec - sec) as usize] = c;
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Group {
+    pub row: Row,
+    pub rate: RateHistory,
+}
+
+/// Columns the tables can be sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Total,
+    Calls,
+    Errors,
+    ErrorRate,
+    Mean,
+    P50,
+    P99,
+    Name,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 8] = [
+        SortKey::Total,
+        SortKey::Calls,
+        SortKey::Errors,
+        SortKey::ErrorRate,
+        SortKey::Mean,
+        SortKey::P50,
+        SortKey::P99,
+        SortKey::Name,
+    ];
+
+    pub fn next(self) -> SortKey {
+        let i = SortKey::ALL.iter().position(|&k| k == self).unwrap_or(0);
+        SortKey::ALL[(i + 1) % SortKey::ALL.len()]
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Total => "total time",
+            SortKey::Calls => "calls",
+            SortKey::Errors => "errors",
+            SortKey::ErrorRate => "error rate",
+            SortKey::Mean => "mean",
+            SortKey::P50 => "p50",
+            SortKey::P99 => "p99",
+            SortKey::Name => "name",
+        }
+    }
+}
+
+/// Orders rows by `key`, biggest first (names A to Z); `reverse` flips it.
+pub fn sort_rows<K: AsRef<str>>(rows: &mut [(K, &Row)], key: SortKey, reverse: bool) {
+    rows.sort_by(|(an, a), (bn, b)| {
+        let ord = match key {
+            SortKey::Total => b.total_ns.cmp(&a.total_ns),
+            SortKey::Calls => b.calls.cmp(&a.calls),
+            SortKey::Errors => b.errors.cmp(&a.errors),
+            SortKey::ErrorRate => b.error_rate().total_cmp(&a.error_rate()),
+            SortKey::Mean => b.mean_ns().cmp(&a.mean_ns()),
+            SortKey::P50 => b.p50().cmp(&a.p50()),
+            SortKey::P99 => b.p99().cmp(&a.p99()),
+            SortKey::Name => an.as_ref().cmp(bn.as_ref()),
+        }
+        .then_with(|| an.as_ref().cmp(bn.as_ref()));
+        if reverse {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub by_syscall: HashMap<(Arch, u32), Row>,
+    pub by_group: HashMap<String, Group>,
+    pub events: u64,
+    /// The newest event second seen (the end of the rate series).
+    pub last_sec: u64,
+}
+
+impl Stats {
+    /// Counts one event into its syscall's row and into `group`'s row.
+    pub fn record(&mut self, ev: &TraceEvent, group: &str) {
+        self.events += 1;
+        self.by_syscall
+            .entry((ev.arch, ev.nr))
+            .or_default()
+            .record(ev);
+        let sec = ev.finish_ns.max(ev.start_ns) / 1_000_000_000;
+        self.last_sec = self.last_sec.max(sec);
+        let g = match self.by_group.get_mut(group) {
+            Some(g) => g,
+            None => self.by_group.entry(group.to_string()).or_default(),
+        };
+        g.row.record(ev);
+        g.rate.record(sec);
+    }
+
+    pub fn syscall_rows(&self, key: SortKey, reverse: bool) -> Vec<(String, &Row)> {
+        let mut rows: Vec<(String, &Row)> = self
+            .by_syscall
+            .iter()
+            .map(|(&(arch, nr), r)| (syscalls::name_or_unknown(arch, nr).into_owned(), r))
+            .collect();
+        sort_rows(&mut rows, key, reverse);
+        rows
+    }
+
+    pub fn group_rows(&self, key: SortKey, reverse: bool) -> Vec<(&str, &Group)> {
+        let mut rows: Vec<(&str, &Row)> = self
+            .by_group
+            .iter()
+            .map(|(k, g)| (k.as_str(), &g.row))
+            .collect();
+        sort_rows(&mut rows, key, reverse);
+        rows.into_iter()
+            .map(|(k, _)| (k, &self.by_group[k]))
+            .collect()
+    }
+
+    /// The `strace -c`-like table, plus percentiles, sorted by total time.
+    pub fn table(&self, fmt_ns: impl Fn(u64) -> String) -> String {
+        let rows = self.syscall_rows(SortKey::Total, false);
+        let total_ns: u64 = rows.iter().map(|(_, r)| r.total_ns).sum();
+        let calls: u64 = rows.iter().map(|(_, r)| r.calls).sum();
+        let errors: u64 = rows.iter().map(|(_, r)| r.errors).sum();
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:>6} {:>10} {:>10} {:>9} {:>8} {:>6} {:>9} {:>9} {:<16}",
+            "% time", "total", "mean", "calls", "errors", "err%", "p50", "p99", "syscall"
+        );
+        let rule = format!(
+            "{} {} {} {} {} {} {} {} {}",
+            "-".repeat(6),
+            "-".repeat(10),
+            "-".repeat(10),
+            "-".repeat(9),
+            "-".repeat(8),
+            "-".repeat(6),
+            "-".repeat(9),
+            "-".repeat(9),
+            "-".repeat(16)
+        );
+        let _ = writeln!(s, "{rule}");
+        for (name, r) in &rows {
+            let pct = if total_ns == 0 {
+                0.0
+            } else {
+                100.0 * r.total_ns as f64 / total_ns as f64
+            };
+            let _ = writeln!(
+                s,
+                "{:>6.2} {:>10} {:>10} {:>9} {:>8} {:>6.1} {:>9} {:>9} {:<16}",
+                pct,
+                fmt_ns(r.total_ns),
+                fmt_ns(r.mean_ns()),
+                r.calls,
+                r.errors,
+                100.0 * r.error_rate(),
+                fmt_ns(r.p50()),
+                fmt_ns(r.p99()),
+                name
+            );
+        }
+        let _ = writeln!(s, "{rule}");
+        let _ = writeln!(
+            s,
+            "{:>6.2} {:>10} {:>10} {:>9} {:>8} {:>6.1} {:>9} {:>9} {:<16}",
+            100.0,
+            fmt_ns(total_ns),
+            "",
+            calls,
+            errors,
+            if calls == 0 {
+                0.0
+            } else {
+                100.0 * errors as f64 / calls as f64
+            },
+            "",
+            "",
+            "total"
+        );
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::raw::RawEvent;
+
+    fn ev(nr: u32, ret: i64, start: u64, dur: u64) -> TraceEvent {
+        let raw = RawEvent {
+            nr,
+            ret,
+            start_ns: start,
+            finish_ns: start + dur,
+            ..Default::default()
+        };
+        TraceEvent::from_raw(&raw, &[], Arch::X86_64)
+    }
+
+    #[test]
+    fn buckets_cover_every_value_in_order() {
+        for v in [0u64, 1, 7, 8, 9, 15, 16, 17, 1000, 1 << 40, u64::MAX] {
+            let (lo, hi) = bucket_range(bucket(v));
+            assert!(lo <= v && (v < hi || hi == u64::MAX), "{v}: [{lo}, {hi})");
+        }
+        assert!(bucket(u64::MAX) < BUCKETS);
+        for i in 1..BUCKETS {
+            assert_eq!(bucket_range(i - 1).1, bucket_range(i).0, "bucket {i}");
+        }
+    }
+
+    #[test]
+    fn percentiles_are_within_the_bucket_error() {
+        let mut h = Histogram::default();
+        // 1..=10000 us: p50 = 5000us, p99 = 9900us.
+        for i in 1..=10_000u64 {
+            h.record(i * 1000);
+        }
+        let near = |got: u64, want: u64| (got as f64 - want as f64).abs() / (want as f64) < 0.07;
+        assert!(near(h.quantile(0.5), 5_000_000), "{}", h.quantile(0.5));
+        assert!(near(h.quantile(0.99), 9_900_000), "{}", h.quantile(0.99));
+        assert_eq!(h.count(), 10_000);
+        assert_eq!(Histogram::default().quantile(0.5), 0);
+    }
+
+    #[test]
+    fn rows_count_calls_errors_and_time() {
+        let mut s = Stats::default();
+        s.record(&ev(257, -2, 0, 1000), "host");
+        s.record(&ev(257, 3, 0, 3000), "host");
+        s.record(&ev(110, 1, 0, 100), "pod-a");
+        let open = &s.by_syscall[&(Arch::X86_64, 257)];
+        assert_eq!((open.calls, open.errors, open.total_ns), (2, 1, 4000));
+        assert_eq!(open.mean_ns(), 2000);
+        assert!((open.error_rate() - 0.5).abs() < 1e-9);
+        assert_eq!(s.by_group["host"].row.calls, 2);
+        let rows = s.syscall_rows(SortKey::Calls, false);
+        assert_eq!(rows[0].0, "openat");
+        let rows = s.syscall_rows(SortKey::Calls, true);
+        assert_eq!(rows[0].0, "getppid");
+        let rows = s.syscall_rows(SortKey::Name, false);
+        assert_eq!(rows[0].0, "getppid");
+        let groups = s.group_rows(SortKey::Total, false);
+        assert_eq!(groups[0].0, "host");
+        let t = s.table(|ns| format!("{ns}ns"));
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(
+            lines[0].contains("% time") && lines[0].contains("p99"),
+            "{t}"
+        );
+        assert!(
+            lines[2].ends_with("openat") || lines[2].trim_end().ends_with("openat"),
+            "{t}"
+        );
+        assert!(lines[2].contains(" 2 ") && lines[2].contains("50.0"), "{t}");
+        assert!(lines.last().unwrap().contains(" 3 "), "{t}");
+    }
+
+    #[test]
+    fn rate_history_counts_per_second_and_shifts() {
+        let mut s = Stats::default();
+        for i in 0..5 {
+            s.record(&ev(110, 1, 10_000_000_000 + i, 1), "g");
+        }
+        s.record(&ev(110, 1, 12_000_000_000, 1), "g");
+        let series = s.by_group["g"].rate.series(12);
+        assert_eq!(series.len(), RATE_SECONDS);
+        assert_eq!(&series[RATE_SECONDS - 3..], &[5, 0, 1]);
+        // Later: the old seconds scroll left.
+        let later = s.by_group["g"].rate.series(14);
+        assert_eq!(&later[RATE_SECONDS - 5..], &[5, 0, 1, 0, 0]);
+    }
+}
