@@ -49,8 +49,12 @@ fn headless_comm_filter_and_summary() {
         return;
     }
     let marker = format!("/tmp/{}\x1b[31m", unique("hl"));
-    let (out, err, code) = headless(&["--duration", "3", "--comm", "^workload$"], || {
-        let st = Command::new(workload())
+    // A name of its own: workloads of other test runs must not match.
+    let comm = format!("hl{}", std::process::id() % 1_000_000);
+    let exe = CopiedExe::new(&comm);
+    let re = format!("^{comm}$");
+    let (out, err, code) = headless(&["--duration", "3", "--comm", &re], || {
+        let st = Command::new(&exe.path)
             .args(["known", &marker])
             .status()
             .unwrap();
@@ -62,7 +66,7 @@ fn headless_comm_filter_and_summary() {
         .lines()
         .find(|l| l.contains(&escaped) && l.contains(" openat("))
         .unwrap_or_else(|| panic!("no line with the marker in:\n{out}"));
-    assert!(open.contains(" workload["), "{open}");
+    assert!(open.contains(&format!(" {comm}[")), "{open}");
     assert!(open.contains("openat("), "{open}");
     assert!(
         open.contains("= -1 ENOENT (No such file or directory)"),
@@ -74,7 +78,7 @@ fn headless_comm_filter_and_summary() {
         100
     );
     assert!(
-        out.lines().all(|l| l.contains(" workload[")),
+        out.lines().all(|l| l.contains(&format!(" {comm}["))),
         "--comm lets only the workload through"
     );
     assert!(

@@ -317,3 +317,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn container_map_answers_pod_namespace_and_container() {
+    use crate::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime};
+    use std::sync::Arc;
+    let mut c = ContainerInfo::new(&"ab".repeat(32), Runtime::ContainerdCri);
+    c.name = Some("app".into());
+    c.pod = Some(PodInfo {
+        name: Some("web-1".into()),
+        namespace: Some("prod".into()),
+        ..Default::default()
+    });
+    let mut map = ContainerMap::default();
+    map.add(&ContainerAddEvent {
+        cgroup_id: 10,
+        container: Arc::new(c),
+    });
+    let f = Filter::parse("pod == web-1 and namespace == prod and container == app").unwrap();
+    let evs = sample();
+    assert!(f.matches(&evs[0], &map), "cgroup 10 is web-1");
+    assert!(!f.matches(&evs[2], &map), "cgroup 20 is the host");
+}
