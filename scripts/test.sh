@@ -11,3 +11,5 @@ bash scripts/deps.sh test
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --test-threads=2
+# A short fuzz smoke of every target (the long runs are bench/fuzz).
+bash bench/fuzz 10

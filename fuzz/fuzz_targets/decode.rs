@@ -1,0 +1,44 @@
+//! Structured random events: a real syscall number, random arguments and a
+//! well-formed tail of random captured chunks, so the decoders (flags,
+//! sockaddrs, buffers, argv) see plausible input far more often than with
+//! raw bytes.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent};
+use systrace_tui::model::{args, escape, event::TraceEvent, syscalls};
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 64 {
+        return;
+    }
+    let (head, rest) = data.split_at(64);
+    let arch = syscalls::Arch::ALL[(head[0] & 1) as usize];
+    let table = syscalls::table(arch);
+    let info = &table[u16::from_le_bytes([head[1], head[2]]) as usize % table.len()];
+    let mut raw = RawEvent {
+        nr: info.nr,
+        ret: i64::from_le_bytes(head[8..16].try_into().unwrap()),
+        flags: u16::from(head[3] & 3),
+        ..Default::default()
+    };
+    for (i, a) in raw.args.iter_mut().enumerate() {
+        *a = u64::from_le_bytes(head[16 + i * 8..24 + i * 8].try_into().unwrap());
+    }
+    raw.comm.copy_from_slice(&rest[..16.min(rest.len())].iter().copied().chain(std::iter::repeat(0)).take(16).collect::<Vec<u8>>());
+    // Chunks: [arg, kind, len] headers followed by data, until input runs out.
+    let mut chunks = Vec::new();
+    let mut r = rest;
+    while r.len() >= 3 && chunks.len() < 4 {
+        let (arg, kind, len) = (r[0] % 6, r[1] % 8, r[2] as usize);
+        let body = &r[3..];
+        let n = len.min(body.len());
+        chunks.push(Chunk { arg, kind, data: &body[..n] });
+        r = &body[n..];
+    }
+    let tail = encode_chunks(&chunks);
+    raw.tail_len = tail.len() as u16;
+    let ev = TraceEvent::from_raw(&raw, &tail, arch);
+    let line = args::strace_line(&ev);
+    assert!(escape::is_safe(&line), "{line:?}");
+    let _ = args::args_json(&ev);
+});
