@@ -7,9 +7,10 @@ set -euo pipefail
 build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make protobuf-compiler)
 # tmux drives the TUI in tests; strace is the decoding oracle; util-linux
 # brings unshare and setpriv.
-# podman, runc, containerd (with ctr), busybox-static (images without a
-# registry) and containernetworking-plugins run real containers and pods.
-test_pkgs=(tmux strace util-linux procps podman runc containerd busybox-static containernetworking-plugins)
+# podman, runc, catatonit (podman's pod infra), containerd (with ctr),
+# busybox-static (images without a registry) and containernetworking-plugins
+# (loopback, which containerd's CRI always runs) for real containers and pods.
+test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "test" ]; then

@@ -336,6 +336,9 @@ impl Resolver {
             n.sandbox = from_annotations(&a).sandbox;
         }
         if let Some(pod) = &m.pod_id {
+            // podman names a pod's infra container `<pod id:12>-infra`.
+            let infra = format!("{}-infra", &pod[..pod.len().min(12)]);
+            n.sandbox |= n.container.as_deref() == Some(infra.as_str());
             let cli = self.sources.podman_cli;
             let name = self
                 .podman_pods

@@ -1,0 +1,192 @@
+//! Root-only, real podman: a pod named like a Kubernetes pod with two
+//! containers, a container outside it, and a second pod.
+
+mod common;
+mod runtimes;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use runtimes::{Podman, Traced};
+use systrace_tui::model::container::Runtime;
+use systrace_tui::topology::{Selection, TopologyOptions};
+
+/// A short token that keeps names of parallel runs apart.
+fn token() -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        ^ std::process::id();
+    format!("{:06x}", n & 0xff_ffff)
+}
+
+/// A shell loop that opens a missing file (a marker the test looks for).
+fn opener(marker: &str) -> String {
+    format!("while :; do cat {marker} 2>/dev/null; sleep 0.1; done")
+}
+
+#[test]
+fn podman_pod_names_resolve_and_containers_come_and_go() {
+    if !common::require_root("podman_pod_names_resolve_and_containers_come_and_go") {
+        return;
+    }
+    let u = token();
+    let mut pm = Podman::new(&format!("names-{u}"));
+    let pod = format!("checkout-7d9f8b6c5-{u}");
+    pm.pod(&pod);
+    let (web, db, solo) = (format!("web-{u}"), format!("db-{u}"), format!("solo-{u}"));
+    let (mw, md, ms) = (
+        format!("/m-web-{u}"),
+        format!("/m-db-{u}"),
+        format!("/m-solo-{u}"),
+    );
+    pm.run(&web, Some(&pod), &opener(&mw));
+    pm.run(&db, Some(&pod), &opener(&md));
+    pm.run(&solo, None, &opener(&ms));
+
+    let mut t = Traced::start(TopologyOptions::default());
+    let named = |t: &Traced, marker: &str, name: &str| {
+        t.opening(marker)
+            .iter()
+            .any(|(_, e)| t.now(e).is_some_and(|c| c.name.as_deref() == Some(name)))
+    };
+    assert!(
+        t.pump_until(Duration::from_secs(20), |t| {
+            named(t, &mw, &web) && named(t, &md, &db) && named(t, &ms, &solo)
+        }),
+        "events of all three containers, with names"
+    );
+    for (marker, name) in [(&mw, &web), (&md, &db)] {
+        let evs = t.opening(marker);
+        let c = t.now(&evs[0].1).unwrap();
+        assert_eq!(c.name.as_deref(), Some(name.as_str()));
+        assert_eq!(c.pod_name(), Some(pod.as_str()), "{c:?}");
+        assert_eq!(c.namespace(), None, "podman pods have no namespace");
+        assert_eq!(c.runtime, Runtime::Podman);
+        assert_eq!(c.image.as_deref(), Some(pm.image.as_str()));
+        assert_eq!(c.label(), format!("{pod}/{name}"));
+        // Every event of that marker came from that one container.
+        assert!(evs.iter().all(|(_, e)| t.now(e).unwrap().id == c.id));
+    }
+    let solo_c = t.now(&t.opening(&ms)[0].1).unwrap();
+    assert_eq!(solo_c.pod, None);
+    assert_eq!(solo_c.label(), solo);
+    // The pod's infra container is known and marked as such.
+    assert!(
+        t.adds
+            .iter()
+            .any(|c| c.sandbox && c.pod_name() == Some(pod.as_str())),
+        "infra container of the pod"
+    );
+
+    // A container that starts while tracing, opens its marker, and exits.
+    let short = format!("short-{u}");
+    let mshort = format!("/m-short-{u}");
+    let id = pm.run(
+        &short,
+        Some(&pod),
+        &format!("cat {mshort} 2>/dev/null; exit 0"),
+    );
+    assert!(
+        t.pump_until(Duration::from_secs(20), |t| {
+            t.dels.iter().any(|c| c.id == id)
+        }),
+        "ContainerDel for the exited container"
+    );
+    let del = t.dels.iter().find(|c| c.id == id).unwrap();
+    assert_eq!(del.runtime, Runtime::Podman);
+    assert!(t.adds.iter().any(|c| c.id == id), "it was added before");
+    let opens = t.opening(&mshort);
+    assert_eq!(opens.len(), 1, "its one open was seen");
+    let at_arrival = opens[0]
+        .0
+        .as_ref()
+        .expect("labelled as a container on arrival");
+    assert_eq!(at_arrival.id, id);
+}
+
+#[test]
+fn pod_filter_is_applied_in_the_kernel() {
+    if !common::require_root("pod_filter_is_applied_in_the_kernel") {
+        return;
+    }
+    let u = token();
+    let mut pm = Podman::new(&format!("filter-{u}"));
+    let pod = format!("checkout-5c6d7f-{u}");
+    let other = format!("payments-5c6d7f-{u}");
+    pm.pod(&pod);
+    pm.pod(&other);
+    let (mw, md, mo) = (
+        format!("/m-web-{u}"),
+        format!("/m-db-{u}"),
+        format!("/m-pay-{u}"),
+    );
+    pm.run(&format!("web-{u}"), Some(&pod), &opener(&mw));
+    pm.run(&format!("db-{u}"), Some(&pod), &opener(&md));
+    pm.run(&format!("pay-{u}"), Some(&other), &opener(&mo));
+
+    let re = format!("^checkout-5c6d7f-{u}$");
+    let sel = Selection::new(Some(&re), None, None, false).unwrap();
+    let mut t = Traced::start(TopologyOptions {
+        selection: sel,
+        ..Default::default()
+    });
+    // A container that joins the pod after tracing started is picked up.
+    let ml = format!("/m-late-{u}");
+    pm.run(&format!("late-{u}"), Some(&pod), &opener(&ml));
+    assert!(t.pump_until(Duration::from_secs(20), |t| {
+        !t.opening(&mw).is_empty() && !t.opening(&md).is_empty() && !t.opening(&ml).is_empty()
+    }));
+    // Two more seconds of the other pod running next to it.
+    t.pump_until(Duration::from_secs(2), |_| false);
+    assert!(
+        t.opening(&mo).is_empty(),
+        "the other pod's events never arrived"
+    );
+    assert!(!t.seen.is_empty());
+    for (_, e) in &t.seen {
+        let c = t.now(e).unwrap_or_else(|| {
+            panic!(
+                "an event from outside any container arrived: {}[{}]",
+                e.comm(),
+                e.pid
+            )
+        });
+        assert_eq!(c.pod_name(), Some(pod.as_str()), "{c:?}");
+    }
+    drop(t);
+
+    // The same through the command line: every line is labelled with the pod.
+    let out = Command::new(common::bin())
+        .args([
+            "--no-tui",
+            "--color",
+            "never",
+            "--duration",
+            "2",
+            "--pod",
+            &re,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with(&format!("{pod}/web-{u} ")) && l.contains(&mw)));
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with(&format!("{pod}/db-{u} ")) && l.contains(&md)));
+    assert!(
+        text.lines().all(|l| l.starts_with(&format!("{pod}/"))),
+        "{text}"
+    );
+    assert!(!text.contains(&mo));
+}
