@@ -20,6 +20,8 @@ use crate::model::syscalls::Arch;
 
 /// Events per batch sent to the consumer.
 const BATCH: usize = 4096;
+/// Most records taken from the ring between two looks at the control channel.
+const DRAIN_SLICE: usize = 1 << 16;
 /// Batches the channel holds before the reader starts counting drops.
 const CHANNEL_BATCHES: usize = 512;
 
@@ -242,14 +244,12 @@ fn run(
     let mut last_lost = LostEvents::default();
     let mut last_check = Instant::now();
     loop {
-        // poll() returns early when the kernel side forces a wake-up; the
-        // consume() after it drains whatever arrived without one.
-        if let Err(e) = ring.poll(opts.drain_every) {
-            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
-                return Err(anyhow!("reading the ring buffer: {e}"));
-            }
-        }
-        let _ = ring.consume();
+        // Wait for a forced wake-up or the drain timer, then drain in bounded
+        // slices: under a flood the ring never empties, and an unbounded
+        // drain (what libbpf's poll/consume do) would never get back to the
+        // control messages (stop, new filters).
+        wait_readable(ring.epoll_fd(), opts.drain_every);
+        let _ = ring.consume_raw_n(DRAIN_SLICE);
         batcher.borrow_mut().flush();
 
         let stop = loop {
@@ -263,7 +263,7 @@ fn run(
         if stop || last_check.elapsed() >= Duration::from_millis(200) {
             last_check = Instant::now();
             if stop {
-                let _ = ring.consume();
+                let _ = ring.consume_raw_n(DRAIN_SLICE);
             }
             let k = tracer.kernel_lost();
             stats.kernel_lost.store(k, Ordering::Relaxed);
@@ -278,4 +278,12 @@ fn run(
         }
     }
     Ok(())
+}
+
+/// Blocks until the ring's epoll fd is readable or `timeout` passes.
+fn wait_readable(epfd: i32, timeout: Duration) {
+    let mut ev = [libc::epoll_event { events: 0, u64: 0 }; 1];
+    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: `ev` is valid for one entry; an error (EINTR) only ends the wait early.
+    unsafe { libc::epoll_wait(epfd, ev.as_mut_ptr(), 1, ms) };
 }
