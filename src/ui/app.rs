@@ -13,6 +13,7 @@ use super::prompt::{Prompt, PromptOutcome};
 use super::rows::Rows;
 use super::store::Store;
 use super::theme::Theme;
+use super::tree::Tree;
 use super::{help, status, stream};
 use crate::clock::Clock;
 use crate::model::container::ContainerMap;
@@ -58,6 +59,8 @@ pub struct App {
     /// Which container each cgroup is (labels are looked up at draw time,
     /// so names that arrive late relabel earlier events too).
     pub containers: ContainerMap,
+    /// The container/pod pane; its selection narrows the stream.
+    pub tree: Tree,
     rate: Rate,
 }
 
@@ -108,19 +111,42 @@ impl App {
             lost: LostEvents::default(),
             quit: false,
             containers: ContainerMap::default(),
+            tree: Tree::default(),
             rate: Rate::new(),
         }
     }
 
     /// Whether an event belongs in the stream's rows.
-    fn visible(&self, _ev: &TraceEvent) -> bool {
-        true
+    fn visible(&self, ev: &TraceEvent) -> bool {
+        self.tree.accepts(ev.cgroup_id, &self.containers)
+    }
+
+    /// Container pane and column are shown once there are containers.
+    pub fn shows_containers(&self) -> bool {
+        !self.containers.is_empty()
+    }
+
+    /// Rebuilds the stream's rows after the tree selection changed.
+    fn refilter(&mut self) {
+        let first = self.store.first_seq();
+        self.rows = if *self.tree.selected() == super::tree::NodeKey::All {
+            Rows::all()
+        } else {
+            Rows::filtered(
+                (first..)
+                    .zip(self.store.iter())
+                    .filter(|(_, e)| self.visible(e))
+                    .map(|(s, _)| s)
+                    .collect(),
+            )
+        };
     }
 
     pub fn ingest(&mut self, ev: Event) {
         match ev {
             Event::Syscall(e) => {
                 self.total += 1;
+                self.tree.count(e.cgroup_id);
                 let show = self.visible(&e);
                 let seq = self.store.end_seq();
                 self.store.push(e);
@@ -130,7 +156,13 @@ impl App {
                 }
             }
             Event::Lost(l) => self.lost = l,
-            Event::ContainerAdd(a) => self.containers.add(&a),
+            Event::ContainerAdd(a) => {
+                self.containers.add(&a);
+                // Names can arrive after a container's first events.
+                if *self.tree.selected() != super::tree::NodeKey::All {
+                    self.refilter();
+                }
+            }
             Event::ContainerDel(d) => self.containers.del(&d),
         }
     }
@@ -146,6 +178,7 @@ impl App {
     /// Call once per frame: keeps rates fresh when nothing arrives.
     pub fn tick(&mut self) {
         self.rate.add(0);
+        self.tree.tick(&self.containers);
     }
 
     pub fn events_per_sec(&self) -> f64 {
@@ -173,6 +206,13 @@ impl App {
             return;
         }
         match a {
+            Action::SwitchPane => self.tree.focused = !self.tree.focused,
+            Action::Up | Action::Down if self.tree.focused => {
+                let d = if a == Action::Up { -1 } else { 1 };
+                if self.tree.move_by(d, &self.containers) {
+                    self.refilter();
+                }
+            }
             Action::Quit => self.quit = true,
             Action::TogglePause => {
                 self.paused = !self.paused;
@@ -255,7 +295,18 @@ impl App {
         ])
         .areas(area);
         status::render_header(self, f, head);
-        stream::render(self, f, body);
+        // The container pane, when the terminal is wide enough for both.
+        let tree_w = if body.width >= 100 && self.shows_containers() {
+            36
+        } else {
+            0
+        };
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(1)]).areas(body);
+        if tree_w > 0 {
+            self.tree.render(f, left, &self.containers, &self.theme);
+        }
+        stream::render(self, f, right);
         match &self.prompt {
             Some(p) => p.render(f, foot, &self.theme),
             None => status::render_footer(self, f, foot),

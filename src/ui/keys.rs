@@ -14,6 +14,7 @@ pub enum Action {
     Top,
     Bottom,
     Help,
+    SwitchPane,
 }
 
 pub struct Binding {
@@ -36,6 +37,12 @@ const fn key(code: KeyCode, action: Action, label: &'static str, help: &'static 
 }
 
 pub const BINDINGS: &[Binding] = &[
+    key(
+        KeyCode::Tab,
+        Action::SwitchPane,
+        "Tab",
+        "move between the container pane and the stream",
+    ),
     key(KeyCode::Char('q'), Action::Quit, "q", "quit"),
     Binding {
         code: KeyCode::Char('c'),

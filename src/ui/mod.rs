@@ -11,6 +11,7 @@ pub mod stream;
 #[cfg(test)]
 mod testutil;
 pub mod theme;
+pub mod tree;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -30,16 +30,18 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         top = cur_idx + 1 - rows_avail;
     }
     app.top = app.rows.seq_at(first, end, top).unwrap_or(first);
+    let with_ctr = app.shows_containers();
     let mut rows = Vec::with_capacity(rows_avail);
     for seq in app.rows.seqs_from(first, end, top).take(rows_avail) {
         let Some(ev) = app.store.get(seq) else { break };
-        let mut row = stream_row(ev, &app.clock, &t);
+        let label = with_ctr.then(|| app.containers.label(ev.cgroup_id));
+        let mut row = stream_row(ev, label.as_deref(), &app.clock, &t);
         if seq == cur && n > 0 {
             row = row.style(t.selected());
         }
         rows.push(row);
     }
-    let widths = [
+    let mut widths = vec![
         Constraint::Length(15),
         Constraint::Length(16),
         Constraint::Length(7),
@@ -49,17 +51,27 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Constraint::Length(14),
         Constraint::Length(9),
     ];
-    let header = Row::new([
+    let mut names = vec![
         "TIME", "COMM", "PID", "TID", "SYSCALL", "ARGS", "RESULT", "DURATION",
-    ])
-    .style(t.header());
+    ];
+    if with_ctr {
+        widths.insert(1, Constraint::Length(24));
+        names.insert(1, "CONTAINER");
+    }
+    let header = Row::new(names).style(t.header());
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     f.render_widget(table, area);
 }
 
 /// One row of the event table. Every string from the traced process is
 /// escaped by the model's formatters before it gets here.
-pub fn stream_row<'a>(ev: &TraceEvent, clock: &Clock, t: &Theme) -> Row<'a> {
+/// `container`: the container column's label, when the column is shown.
+pub fn stream_row<'a>(
+    ev: &TraceEvent,
+    container: Option<&str>,
+    clock: &Clock,
+    t: &Theme,
+) -> Row<'a> {
     let mut a = String::new();
     args::format_args(ev, &mut a);
     let result = args::format_result(ev);
@@ -69,7 +81,7 @@ pub fn stream_row<'a>(ev: &TraceEvent, clock: &Clock, t: &Theme) -> Row<'a> {
         t.ok()
     };
     let dur = ev.duration_ns();
-    Row::new(vec![
+    let mut cells = vec![
         Span::raw(clock.time_of_day(ev.start_ns)),
         Span::raw(ev.comm()),
         Span::raw(ev.pid.to_string()),
@@ -85,7 +97,11 @@ pub fn stream_row<'a>(ev: &TraceEvent, clock: &Clock, t: &Theme) -> Row<'a> {
             },
             t.duration(dur),
         ),
-    ])
+    ];
+    if let Some(c) = container {
+        cells.insert(1, Span::styled(c.to_string(), t.dim()));
+    }
+    Row::new(cells)
 }
 
 #[cfg(test)]

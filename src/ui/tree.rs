@@ -1,0 +1,510 @@
+//! The left pane: host, Kubernetes namespaces -> pods -> containers, podman
+//! pods -> containers, then other containers; each row with its events per
+//! second and a sparkline of the last seconds. The selected node narrows the
+//! stream (`accepts`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::model::container::{ContainerInfo, ContainerMap, HOST};
+
+/// A node of the tree.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeKey {
+    All,
+    Host,
+    Namespace(String),
+    /// A pod: Kubernetes (with its namespace) or podman (none).
+    Pod {
+        namespace: Option<String>,
+        name: String,
+    },
+    /// A container, by runtime id.
+    Container(String),
+}
+
+/// One drawn row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeRow {
+    pub depth: u16,
+    pub key: NodeKey,
+    pub label: String,
+}
+
+/// Seconds of history per node.
+const HISTORY: usize = 30;
+
+#[derive(Clone, Debug, Default)]
+struct NodeStats {
+    /// Events per completed second, oldest first.
+    history: VecDeque<u64>,
+    total: u64,
+}
+
+pub struct Tree {
+    /// Events per cgroup since the last roll: one hash update per event.
+    pending: HashMap<u64, u64>,
+    stats: HashMap<NodeKey, NodeStats>,
+    window: Instant,
+    selected: NodeKey,
+    pub focused: bool,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree {
+            pending: HashMap::new(),
+            stats: HashMap::new(),
+            window: Instant::now(),
+            selected: NodeKey::All,
+            focused: false,
+        }
+    }
+}
+
+/// The nodes an event of container `c` (None: host) counts towards.
+fn ancestry(c: Option<&ContainerInfo>) -> Vec<NodeKey> {
+    let mut v = vec![NodeKey::All];
+    let Some(c) = c else {
+        v.push(NodeKey::Host);
+        return v;
+    };
+    if let Some(ns) = c.namespace() {
+        v.push(NodeKey::Namespace(ns.to_string()));
+    }
+    if let Some(p) = c.pod_name() {
+        v.push(NodeKey::Pod {
+            namespace: c.namespace().map(str::to_string),
+            name: p.to_string(),
+        });
+    }
+    v.push(NodeKey::Container(c.id.clone()));
+    v
+}
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `width` values as block characters, scaled to their maximum.
+pub fn sparkline(values: &VecDeque<u64>, width: usize) -> String {
+    let skip = values.len().saturating_sub(width);
+    let vals: Vec<u64> = values.iter().skip(skip).copied().collect();
+    let max = vals.iter().copied().max().unwrap_or(0);
+    let mut s: String = " ".repeat(width - vals.len());
+    for v in vals {
+        s.push(if max == 0 || v == 0 {
+            ' '
+        } else {
+            SPARK[((v * 7).div_ceil(max)).min(7) as usize]
+        });
+    }
+    s
+}
+
+impl Tree {
+    /// Counts one event. Called for every event, so it only bumps a counter.
+    pub fn count(&mut self, cgroup_id: u64) {
+        *self.pending.entry(cgroup_id).or_default() += 1;
+    }
+
+    /// Once a second: moves the counts into per-node history.
+    pub fn tick(&mut self, containers: &ContainerMap) {
+        if self.window.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.window = Instant::now();
+        self.roll(containers);
+    }
+
+    /// Closes the current second (tests call this directly).
+    pub fn roll(&mut self, containers: &ContainerMap) {
+        let mut sums: HashMap<NodeKey, u64> = HashMap::new();
+        for (cg, n) in self.pending.drain() {
+            for k in ancestry(containers.get(cg).map(|c| c.as_ref())) {
+                *sums.entry(k).or_default() += n;
+            }
+        }
+        for k in sums.keys() {
+            self.stats.entry(k.clone()).or_default();
+        }
+        for (k, st) in self.stats.iter_mut() {
+            let n = sums.get(k).copied().unwrap_or(0);
+            st.total += n;
+            st.history.push_back(n);
+            if st.history.len() > HISTORY {
+                st.history.pop_front();
+            }
+        }
+    }
+
+    /// Events in the last completed second.
+    pub fn rate(&self, k: &NodeKey) -> u64 {
+        self.stats
+            .get(k)
+            .and_then(|s| s.history.back().copied())
+            .unwrap_or(0)
+    }
+
+    pub fn total(&self, k: &NodeKey) -> u64 {
+        self.stats.get(k).map_or(0, |s| s.total)
+    }
+
+    pub fn selected(&self) -> &NodeKey {
+        &self.selected
+    }
+
+    /// Does an event of this cgroup belong to the selected node?
+    pub fn accepts(&self, cgroup_id: u64, containers: &ContainerMap) -> bool {
+        match &self.selected {
+            NodeKey::All => true,
+            k => ancestry(containers.get(cgroup_id).map(|c| c.as_ref())).contains(k),
+        }
+    }
+
+    /// The rows in display order: all, host, namespaces with their pods and
+    /// containers, podman pods, then standalone containers. Pod sandboxes
+    /// (pause / infra) are counted in their pod but get no row.
+    pub fn rows(&self, containers: &ContainerMap) -> Vec<TreeRow> {
+        let mut uniq: BTreeMap<String, &ContainerInfo> = BTreeMap::new();
+        for (_, c) in containers.iter() {
+            uniq.entry(c.id.clone()).or_insert(c);
+        }
+        type PodKey = (Option<String>, String);
+        let mut namespaces: BTreeSet<String> = BTreeSet::new();
+        let mut pods: BTreeMap<PodKey, Vec<&ContainerInfo>> = BTreeMap::new();
+        let mut solo: Vec<&ContainerInfo> = Vec::new();
+        for c in uniq.values() {
+            match c.pod_name() {
+                Some(p) => {
+                    let ns = c.namespace().map(str::to_string);
+                    if let Some(n) = &ns {
+                        namespaces.insert(n.clone());
+                    }
+                    let e = pods.entry((ns, p.to_string())).or_default();
+                    if !c.sandbox {
+                        e.push(c);
+                    }
+                }
+                None => solo.push(c),
+            }
+        }
+        let by_name = |v: &mut Vec<&ContainerInfo>| {
+            v.sort_by(|a, b| a.display_name().cmp(b.display_name()).then(a.id.cmp(&b.id)))
+        };
+        let row = |depth, key, label: &str| TreeRow {
+            depth,
+            key,
+            label: label.to_string(),
+        };
+        let mut out = vec![row(0, NodeKey::All, "all"), row(0, NodeKey::Host, HOST)];
+        let push_pod =
+            |out: &mut Vec<TreeRow>, depth, key: &PodKey, cs: &mut Vec<&ContainerInfo>| {
+                out.push(row(
+                    depth,
+                    NodeKey::Pod {
+                        namespace: key.0.clone(),
+                        name: key.1.clone(),
+                    },
+                    &key.1,
+                ));
+                by_name(cs);
+                for c in cs.iter() {
+                    out.push(row(
+                        depth + 1,
+                        NodeKey::Container(c.id.clone()),
+                        c.display_name(),
+                    ));
+                }
+            };
+        for ns in &namespaces {
+            out.push(row(0, NodeKey::Namespace(ns.clone()), ns));
+            for (k, cs) in pods.iter_mut().filter(|(k, _)| k.0.as_ref() == Some(ns)) {
+                push_pod(&mut out, 1, k, cs);
+            }
+        }
+        for (k, cs) in pods.iter_mut().filter(|(k, _)| k.0.is_none()) {
+            push_pod(&mut out, 0, k, cs);
+        }
+        by_name(&mut solo);
+        for c in solo {
+            out.push(row(0, NodeKey::Container(c.id.clone()), c.display_name()));
+        }
+        out
+    }
+
+    /// Moves the selection by `delta` rows; true when it changed.
+    pub fn move_by(&mut self, delta: i64, containers: &ContainerMap) -> bool {
+        let rows = self.rows(containers);
+        let i = rows
+            .iter()
+            .position(|r| r.key == self.selected)
+            .unwrap_or(0) as i64;
+        let j = (i + delta).clamp(0, rows.len() as i64 - 1) as usize;
+        let new = rows[j].key.clone();
+        let changed = new != self.selected;
+        self.selected = new;
+        changed
+    }
+
+    /// Selects a node directly (tests, and a node that went away).
+    pub fn select(&mut self, k: NodeKey) {
+        self.selected = k;
+    }
+
+    pub fn render(&self, f: &mut Frame, area: Rect, containers: &ContainerMap, t: &Theme) {
+        let rows = self.rows(containers);
+        let inner_w = area.width.saturating_sub(2) as usize;
+        let spark_w = 10.min(inner_w / 3);
+        let rate_w = 7;
+        let label_w = inner_w.saturating_sub(spark_w + rate_w + 2);
+        let height = area.height.saturating_sub(2) as usize;
+        let sel = rows
+            .iter()
+            .position(|r| r.key == self.selected)
+            .unwrap_or(0);
+        // Keep the selected row in view.
+        let first = sel.saturating_sub(height.saturating_sub(1));
+        let empty = VecDeque::new();
+        let lines: Vec<Line> = rows
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(height)
+            .map(|(i, r)| {
+                let indent = "  ".repeat(r.depth as usize);
+                let mut label = format!("{indent}{}", r.label);
+                if label.chars().count() > label_w {
+                    label = label
+                        .chars()
+                        .take(label_w.saturating_sub(1))
+                        .collect::<String>()
+                        + "…";
+                }
+                let hist = self.stats.get(&r.key).map_or(&empty, |s| &s.history);
+                let text = format!(
+                    "{label:<label_w$} {:>rate_w$} {}",
+                    human(self.rate(&r.key)),
+                    sparkline(hist, spark_w)
+                );
+                let style = if i == sel {
+                    t.selected()
+                } else if matches!(r.key, NodeKey::Namespace(_) | NodeKey::All) {
+                    t.header()
+                } else {
+                    Style::default()
+                };
+                Line::from(Span::styled(text, style))
+            })
+            .collect();
+        let border = if self.focused { t.warn() } else { t.dim() };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(border)
+            .title(" containers  ev/s ");
+        f.render_widget(Paragraph::new(lines).block(block), area);
+    }
+}
+
+/// 1234 -> "1234", 12345 -> "12.3k", 1234567 -> "1.2M".
+fn human(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::container::{ContainerAddEvent, PodInfo, Runtime};
+
+    fn add(
+        m: &mut ContainerMap,
+        cg: u64,
+        id: char,
+        name: &str,
+        pod: Option<(&str, Option<&str>)>,
+        sandbox: bool,
+    ) {
+        let mut c = ContainerInfo::new(&id.to_string().repeat(64), Runtime::ContainerdCri);
+        c.name = Some(name.into());
+        c.sandbox = sandbox;
+        c.pod = pod.map(|(p, ns)| PodInfo {
+            name: Some(p.into()),
+            namespace: ns.map(str::to_string),
+            ..Default::default()
+        });
+        m.add(&ContainerAddEvent {
+            cgroup_id: cg,
+            container: Arc::new(c),
+        });
+    }
+
+    fn sample() -> ContainerMap {
+        let mut m = ContainerMap::default();
+        add(
+            &mut m,
+            10,
+            'a',
+            "app",
+            Some(("checkout-1", Some("shop"))),
+            false,
+        );
+        add(
+            &mut m,
+            11,
+            'b',
+            "POD",
+            Some(("checkout-1", Some("shop"))),
+            true,
+        );
+        add(
+            &mut m,
+            12,
+            'c',
+            "sidecar",
+            Some(("checkout-1", Some("shop"))),
+            false,
+        );
+        add(&mut m, 20, 'd', "web", Some(("blog", None)), false);
+        add(&mut m, 30, 'e', "redis", None, false);
+        m
+    }
+
+    #[test]
+    fn rows_nest_namespaces_pods_and_containers_and_hide_sandboxes() {
+        let m = sample();
+        let t = Tree::default();
+        let rows: Vec<(u16, String)> = t.rows(&m).into_iter().map(|r| (r.depth, r.label)).collect();
+        let want: Vec<(u16, String)> = [
+            (0, "all"),
+            (0, "host"),
+            (0, "shop"),
+            (1, "checkout-1"),
+            (2, "app"),
+            (2, "sidecar"),
+            (0, "blog"),
+            (1, "web"),
+            (0, "redis"),
+        ]
+        .into_iter()
+        .map(|(d, l)| (d, l.to_string()))
+        .collect();
+        assert_eq!(rows, want);
+    }
+
+    #[test]
+    fn counts_roll_up_and_the_selection_narrows() {
+        let m = sample();
+        let mut t = Tree::default();
+        for _ in 0..5 {
+            t.count(10); // app
+        }
+        t.count(11); // pause
+        t.count(30); // redis
+        t.count(99); // host
+        t.count(99);
+        t.roll(&m);
+        let pod = NodeKey::Pod {
+            namespace: Some("shop".into()),
+            name: "checkout-1".into(),
+        };
+        assert_eq!(t.rate(&NodeKey::All), 9);
+        assert_eq!(t.rate(&NodeKey::Host), 2);
+        assert_eq!(t.rate(&NodeKey::Namespace("shop".into())), 6);
+        assert_eq!(t.rate(&pod), 6);
+        assert_eq!(t.rate(&NodeKey::Container("a".repeat(64))), 5);
+        t.roll(&m);
+        assert_eq!(t.rate(&pod), 0, "a quiet second");
+        assert_eq!(t.total(&pod), 6);
+
+        assert!(t.accepts(99, &m));
+        // all -> host -> shop -> checkout-1
+        assert!(t.move_by(3, &m));
+        assert_eq!(t.selected(), &pod);
+        assert!(t.accepts(10, &m) && t.accepts(11, &m) && t.accepts(12, &m));
+        assert!(!t.accepts(20, &m) && !t.accepts(99, &m));
+        assert!(t.move_by(-2, &m));
+        assert_eq!(t.selected(), &NodeKey::Host);
+        assert!(t.accepts(99, &m) && !t.accepts(10, &m));
+        assert!(!t.move_by(-5, &m) || t.selected() == &NodeKey::All);
+        assert_eq!(t.selected(), &NodeKey::All);
+    }
+
+    #[test]
+    fn the_pane_groups_and_its_selection_narrows_the_stream() {
+        use crate::model::event::Event;
+        use crate::ui::keys::Action;
+        use crate::ui::testutil::{app_with, event, screen};
+
+        let mut app = app_with(vec![]);
+        let m = sample();
+        let adds: Vec<Event> = m
+            .iter()
+            .map(|(cg, c)| {
+                Event::ContainerAdd(ContainerAddEvent {
+                    cgroup_id: cg,
+                    container: c.clone(),
+                })
+            })
+            .collect();
+        let mut in_pod = event("openat", "cat", 10, -2, Some("/in-pod"));
+        in_pod.cgroup_id = 10;
+        let mut on_host = event("openat", "sh", 11, -2, Some("/on-host"));
+        on_host.cgroup_id = 99;
+        app.ingest_batch(adds);
+        app.ingest_batch(vec![Event::Syscall(in_pod), Event::Syscall(on_host)]);
+        let s = screen(&mut app, 200, 14);
+        assert!(s.contains("containers"), "{s}");
+        for want in [
+            "shop",
+            "  checkout-1",
+            "    app",
+            "    sidecar",
+            "blog",
+            "redis",
+        ] {
+            assert!(s.contains(want), "{want:?} in\n{s}");
+        }
+        let line = s.lines().find(|l| l.contains("/in-pod")).unwrap();
+        assert!(line.contains("shop/checkout-1/app"), "{line}");
+        let line = s.lines().find(|l| l.contains("/on-host")).unwrap();
+        assert!(line.contains(" host "), "{line}");
+
+        // Tab to the pane, down to the pod: only its events remain.
+        app.on_action(Action::SwitchPane);
+        for _ in 0..3 {
+            app.on_action(Action::Down);
+        }
+        let s = screen(&mut app, 200, 14);
+        assert!(s.contains("/in-pod") && !s.contains("/on-host"), "{s}");
+        // Up to host: the other way round.
+        app.on_action(Action::Up);
+        app.on_action(Action::Up);
+        let s = screen(&mut app, 200, 14);
+        assert!(!s.contains("/in-pod") && s.contains("/on-host"), "{s}");
+        // Back to the stream: j/k move events again, the narrowing stays.
+        app.on_action(Action::SwitchPane);
+        assert!(!app.tree.focused);
+        assert_eq!(app.tree.selected(), &NodeKey::Host);
+    }
+
+    #[test]
+    fn sparkline_scales_to_the_maximum() {
+        let v: VecDeque<u64> = [0, 1, 2, 4, 8].into_iter().collect();
+        let s = sparkline(&v, 6);
+        assert_eq!(s.chars().count(), 6);
+        assert!(s.starts_with("  "), "{s:?}");
+        assert!(s.ends_with('█'), "{s:?}");
+        assert_eq!(human(12_345), "12.3k");
+    }
+}
