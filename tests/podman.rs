@@ -53,9 +53,14 @@ fn podman_pod_names_resolve_and_containers_come_and_go() {
     };
     assert!(
         t.pump_until(Duration::from_secs(20), |t| {
-            named(t, &mw, &web) && named(t, &md, &db) && named(t, &ms, &solo)
+            named(t, &mw, &web)
+                && named(t, &md, &db)
+                && named(t, &ms, &solo)
+                && t.adds
+                    .iter()
+                    .any(|c| c.sandbox && c.pod_name() == Some(pod.as_str()))
         }),
-        "events of all three containers, with names"
+        "events of all three containers, with names, and the pod's infra container"
     );
     for (marker, name) in [(&mw, &web), (&md, &db)] {
         let evs = t.opening(marker);
@@ -72,14 +77,6 @@ fn podman_pod_names_resolve_and_containers_come_and_go() {
     let solo_c = t.now(&t.opening(&ms)[0].1).unwrap();
     assert_eq!(solo_c.pod, None);
     assert_eq!(solo_c.label(), solo);
-    // The pod's infra container is known and marked as such.
-    assert!(
-        t.adds
-            .iter()
-            .any(|c| c.sandbox && c.pod_name() == Some(pod.as_str())),
-        "infra container of the pod"
-    );
-
     // A container that starts while tracing, opens its marker, and exits.
     let short = format!("short-{u}");
     let mshort = format!("/m-short-{u}");
