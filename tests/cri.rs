@@ -16,7 +16,7 @@ use k8s_cri::v1::{
     PodSandboxConfig, PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest,
     StartContainerRequest, StopPodSandboxRequest,
 };
-use runtimes::{Podman, Traced};
+use runtimes::{opener, Podman, Traced};
 use systrace_tui::model::container::Runtime;
 use systrace_tui::topology::names::{Resolver, Sources};
 use systrace_tui::topology::{cgroups, cri, path, Selection, TopologyOptions};
@@ -308,10 +308,6 @@ impl Drop for Containerd {
             let _ = std::fs::remove_dir(m.join("kubepods"));
         }
     }
-}
-
-fn opener(marker: &str) -> String {
-    format!("while :; do cat {marker} 2>/dev/null; sleep 0.1; done")
 }
 
 #[test]

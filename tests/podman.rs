@@ -7,7 +7,7 @@ mod runtimes;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use runtimes::{Podman, Traced};
+use runtimes::{opener, Podman, Traced};
 use systrace_tui::model::container::Runtime;
 use systrace_tui::topology::{Selection, TopologyOptions};
 
@@ -19,11 +19,6 @@ fn token() -> String {
         .subsec_nanos()
         ^ std::process::id();
     format!("{:06x}", n & 0xff_ffff)
-}
-
-/// A shell loop that opens a missing file (a marker the test looks for).
-fn opener(marker: &str) -> String {
-    format!("while :; do cat {marker} 2>/dev/null; sleep 0.1; done")
 }
 
 #[test]

@@ -35,6 +35,11 @@ pub fn busybox_rootfs(dir: &Path) -> PathBuf {
     root
 }
 
+/// A shell loop that opens a missing file (a marker the test looks for).
+pub fn opener(marker: &str) -> String {
+    format!("while :; do cat {marker} 2>/dev/null; sleep 0.1; done")
+}
+
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd
         .stdin(Stdio::null())
