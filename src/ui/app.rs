@@ -1,23 +1,28 @@
 //! UI state and action dispatch. `App` holds what is shown; the views
-//! (stream.rs, help.rs, status.rs, prompt.rs, ...) only read it while
-//! drawing and never do I/O.
+//! (stream.rs, detail.rs, stats.rs, help.rs, status.rs, prompt.rs) only
+//! read it while drawing and never do I/O.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::Frame;
+use regex::Regex;
 
 use super::keys::{self, Action};
-use super::prompt::{Prompt, PromptOutcome};
+use super::prompt::{Prompt, PromptError, PromptKind, PromptOutcome};
 use super::rows::Rows;
 use super::store::Store;
 use super::theme::Theme;
-use super::tree::Tree;
-use super::{help, status, stream};
+use super::tree::{NodeKey, Tree};
+use super::{detail, help, stats, status, stream};
 use crate::clock::Clock;
+use crate::model::args;
 use crate::model::container::ContainerMap;
 use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::filter::Filter;
+use crate::model::stats::{SortKey, Stats};
 
 /// Where the events come from, shown in the header.
 #[derive(Clone, Debug)]
@@ -30,6 +35,14 @@ pub enum Source {
 pub enum Overlay {
     None,
     Help,
+    Details,
+}
+
+/// The main view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Stream,
+    Stats,
 }
 
 pub struct App {
@@ -42,6 +55,7 @@ pub struct App {
     /// Newest event stays selected and visible.
     pub follow: bool,
     pub paused: bool,
+    pub tab: Tab,
     pub overlay: Overlay,
     /// The open text prompt, if any; it takes the keys while open.
     pub prompt: Option<Prompt>,
@@ -61,6 +75,28 @@ pub struct App {
     pub containers: ContainerMap,
     /// The container/pod pane; its selection narrows the stream.
     pub tree: Tree,
+    /// The view filter (`f`); capture goes on regardless.
+    pub filter: Option<Filter>,
+    pub errors_only: bool,
+    /// The search (`/`), over the text of a shown line.
+    pub search: Option<Regex>,
+    /// Statistics of the events the stream shows, since the view filter
+    /// last changed (retained events included at that moment).
+    pub stats: Stats,
+    pub stats_sort: SortKey,
+    pub stats_reverse: bool,
+    /// Selected row of the per-syscall statistics table.
+    pub stats_selected: usize,
+    pub detail_scroll: u16,
+    /// A one-line note for the user (search misses, copy done, ...).
+    pub message: Option<String>,
+    /// Text waiting to go to the terminal's clipboard (OSC 52); the event
+    /// loop writes it, because drawing does no I/O.
+    pub clipboard: Option<String>,
+    /// Start of the first event seen: "relative" times count from here.
+    pub first_ns: Option<u64>,
+    /// How long the last re-filter of the retained events took.
+    pub last_refilter: Option<Duration>,
     rate: Rate,
 }
 
@@ -101,6 +137,7 @@ impl App {
             source,
             follow: true,
             paused: false,
+            tab: Tab::Stream,
             overlay: Overlay::None,
             prompt: None,
             selected: 0,
@@ -112,13 +149,30 @@ impl App {
             quit: false,
             containers: ContainerMap::default(),
             tree: Tree::default(),
+            filter: None,
+            errors_only: false,
+            search: None,
+            stats: Stats::default(),
+            stats_sort: SortKey::default(),
+            stats_reverse: false,
+            stats_selected: 0,
+            detail_scroll: 0,
+            message: None,
+            clipboard: None,
+            first_ns: None,
+            last_refilter: None,
             rate: Rate::new(),
         }
     }
 
     /// Whether an event belongs in the stream's rows.
-    fn visible(&self, ev: &TraceEvent) -> bool {
-        self.tree.accepts(ev.cgroup_id, &self.containers)
+    pub fn visible(&self, ev: &TraceEvent) -> bool {
+        (!self.errors_only || ev.errno().is_some())
+            && self.tree.accepts(ev.cgroup_id, &self.containers)
+            && self
+                .filter
+                .as_ref()
+                .is_none_or(|f| f.matches(ev, &self.containers))
     }
 
     /// Container pane and column are shown once there are containers.
@@ -126,20 +180,14 @@ impl App {
         !self.containers.is_empty()
     }
 
-    /// Rebuilds the stream's rows after the tree selection changed.
-    fn refilter(&mut self) {
-        let first = self.store.first_seq();
-        self.rows = if *self.tree.selected() == super::tree::NodeKey::All {
-            Rows::all()
-        } else {
-            Rows::filtered(
-                (first..)
-                    .zip(self.store.iter())
-                    .filter(|(_, e)| self.visible(e))
-                    .map(|(s, _)| s)
-                    .collect(),
-            )
-        };
+    /// Whether every retained event is shown (no filter of any kind).
+    fn unfiltered(&self) -> bool {
+        self.filter.is_none() && !self.errors_only && *self.tree.selected() == NodeKey::All
+    }
+
+    /// The group an event is counted under in the statistics.
+    pub fn group_of(&self, ev: &TraceEvent) -> String {
+        self.containers.label(ev.cgroup_id)
     }
 
     pub fn ingest(&mut self, ev: Event) {
@@ -147,7 +195,12 @@ impl App {
             Event::Syscall(e) => {
                 self.total += 1;
                 self.tree.count(e.cgroup_id);
+                self.first_ns.get_or_insert(e.start_ns);
                 let show = self.visible(&e);
+                if show {
+                    let g = self.group_of(&e);
+                    self.stats.record(&e, &g);
+                }
                 let seq = self.store.end_seq();
                 self.store.push(e);
                 self.rows.evict_before(self.store.first_seq());
@@ -159,7 +212,7 @@ impl App {
             Event::ContainerAdd(a) => {
                 self.containers.add(&a);
                 // Names can arrive after a container's first events.
-                if *self.tree.selected() != super::tree::NodeKey::All {
+                if !self.unfiltered() {
                     self.refilter();
                 }
             }
@@ -185,12 +238,49 @@ impl App {
         self.rate.per_sec
     }
 
-    /// A key press: the open prompt or overlay gets it first, then the key table.
+    /// Rebuilds the rows (and statistics) from the retained events after
+    /// the view filter changed. The selection stays on the same event, or
+    /// the nearest shown one before it.
+    pub fn refilter(&mut self) {
+        let t0 = Instant::now();
+        let keep = self.current();
+        let mut stats = Stats::default();
+        if self.unfiltered() {
+            self.rows = Rows::all();
+            for ev in self.store.iter() {
+                stats.record(ev, &self.containers.label(ev.cgroup_id));
+            }
+        } else {
+            let first = self.store.first_seq();
+            let mut seqs = VecDeque::new();
+            for (i, ev) in self.store.iter().enumerate() {
+                if self.visible(ev) {
+                    seqs.push_back(first + i as u64);
+                    stats.record(ev, &self.containers.label(ev.cgroup_id));
+                }
+            }
+            self.rows = Rows::filtered(seqs);
+        }
+        self.stats = stats;
+        self.stats_selected = 0;
+        if !self.follow {
+            self.selected = keep;
+        }
+        self.last_refilter = Some(t0.elapsed());
+    }
+
+    /// A key press: the open prompt gets it first, then the key table.
     pub fn on_key(&mut self, k: &KeyEvent) {
         if let Some(p) = &mut self.prompt {
+            let kind = p.kind;
             match p.on_key(k) {
-                PromptOutcome::Cancel | PromptOutcome::Submit => self.prompt = None,
-                PromptOutcome::Edited | PromptOutcome::Unchanged => {}
+                PromptOutcome::Cancel => self.prompt = None,
+                PromptOutcome::Submit => self.submit_prompt(),
+                PromptOutcome::Edited => {
+                    let text = p.input.clone();
+                    p.error = validate(kind, &text).err();
+                }
+                PromptOutcome::Unchanged => {}
             }
             return;
         }
@@ -199,12 +289,105 @@ impl App {
         }
     }
 
+    fn submit_prompt(&mut self) {
+        let Some(p) = self.prompt.take() else { return };
+        let input = p.input.clone();
+        let text = input.trim();
+        match p.kind {
+            PromptKind::Filter => {
+                if text.is_empty() {
+                    self.filter = None;
+                } else {
+                    match Filter::parse(text) {
+                        Ok(f) => self.filter = Some(f),
+                        Err(e) => {
+                            // Keep the prompt open on the mistake.
+                            let mut p = p;
+                            p.error = Some(PromptError {
+                                column: e.column,
+                                message: e.message,
+                            });
+                            self.prompt = Some(p);
+                            return;
+                        }
+                    }
+                }
+                self.refilter();
+                self.message = Some(format!(
+                    "{} of {} retained events shown",
+                    self.row_count(),
+                    self.store.len()
+                ));
+            }
+            PromptKind::Search => {
+                if text.is_empty() {
+                    self.search = None;
+                    return;
+                }
+                match Regex::new(text) {
+                    Ok(re) => {
+                        self.search = Some(re);
+                        self.jump_match(true, true);
+                    }
+                    Err(_) => {
+                        let mut p = p;
+                        p.error = validate(PromptKind::Search, text).err();
+                        self.prompt = Some(p);
+                    }
+                }
+            }
+        }
+    }
+
     pub fn on_action(&mut self, a: Action) {
+        self.message = None;
         if self.overlay == Overlay::Help && !matches!(a, Action::Quit) {
             // Any key closes the help.
             self.overlay = Overlay::None;
             return;
         }
+        if self.overlay == Overlay::Details {
+            match a {
+                Action::Quit => self.quit = true,
+                Action::Up => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+                Action::Down => self.detail_scroll = self.detail_scroll.saturating_add(1),
+                Action::PageUp => {
+                    self.detail_scroll = self.detail_scroll.saturating_sub(self.page as u16)
+                }
+                Action::PageDown => {
+                    self.detail_scroll = self.detail_scroll.saturating_add(self.page as u16)
+                }
+                Action::Top => self.detail_scroll = 0,
+                Action::Copy => self.copy_selected(),
+                Action::Help => self.overlay = Overlay::Help,
+                _ => self.overlay = Overlay::None,
+            }
+            return;
+        }
+        if self.tab == Tab::Stats {
+            match a {
+                Action::Up => self.stats_selected = self.stats_selected.saturating_sub(1),
+                Action::Down => self.stats_selected += 1,
+                Action::PageUp => {
+                    self.stats_selected = self.stats_selected.saturating_sub(self.page as usize)
+                }
+                Action::PageDown => self.stats_selected += self.page as usize,
+                Action::Top => self.stats_selected = 0,
+                Action::SortNext => {
+                    self.stats_sort = self.stats_sort.next();
+                    self.stats_selected = 0;
+                }
+                Action::SortReverse => self.stats_reverse = !self.stats_reverse,
+                Action::Stats | Action::Close => self.tab = Tab::Stream,
+                Action::Details => {}
+                _ => self.on_stream_action(a),
+            }
+            return;
+        }
+        self.on_stream_action(a);
+    }
+
+    fn on_stream_action(&mut self, a: Action) {
         match a {
             Action::SwitchPane => self.tree.focused = !self.tree.focused,
             Action::Up | Action::Down if self.tree.focused => {
@@ -232,10 +415,139 @@ impl App {
                 self.paused = false;
             }
             Action::Help => self.overlay = Overlay::Help,
+            Action::Filter => {
+                let text = self.filter.as_ref().map_or("", |f| f.text());
+                self.prompt = Some(Prompt::new(PromptKind::Filter, text));
+            }
+            Action::ErrorsOnly => {
+                self.errors_only = !self.errors_only;
+                self.refilter();
+            }
+            Action::Search => {
+                let text = self.search.as_ref().map_or("", |r| r.as_str());
+                self.prompt = Some(Prompt::new(PromptKind::Search, text));
+            }
+            Action::NextMatch => self.jump_match(true, false),
+            Action::PrevMatch => self.jump_match(false, false),
+            Action::Details => {
+                if self.selected_event().is_some() {
+                    // Opening details holds the event still.
+                    let cur = self.current();
+                    self.select(cur);
+                    self.detail_scroll = 0;
+                    self.overlay = Overlay::Details;
+                }
+            }
+            Action::Stats => self.tab = Tab::Stats,
+            Action::Copy => self.copy_selected(),
+            Action::Close => {
+                self.search = None;
+            }
+            Action::SortNext | Action::SortReverse => {}
         }
     }
 
-    fn row_count(&self) -> usize {
+    fn copy_selected(&mut self) {
+        if let Some(ev) = self.selected_event() {
+            let line = self.line_text(ev);
+            self.clipboard = Some(line);
+            self.message = Some("copied the line to the clipboard (OSC 52)".into());
+        }
+    }
+
+    /// The text of an event's line, as searched and copied: time, process,
+    /// container, then the strace-style call.
+    pub fn line_text(&self, ev: &TraceEvent) -> String {
+        let mut s = format!(
+            "{} {}[{}/{}] ",
+            self.clock.time_of_day(ev.start_ns),
+            ev.comm(),
+            ev.pid,
+            ev.tid
+        );
+        if let Some(c) = self.containers.get(ev.cgroup_id) {
+            s.push_str(&c.label());
+            s.push(' ');
+        }
+        s.push_str(&args::strace_line(ev));
+        if ev.returns() {
+            s.push_str(&format!(
+                " <{}>",
+                crate::clock::fmt_duration(ev.duration_ns())
+            ));
+        }
+        s
+    }
+
+    /// Moves to the next (or previous) shown event whose line matches the
+    /// search; `inclusive` also considers the selected one.
+    fn jump_match(&mut self, forward: bool, inclusive: bool) {
+        let Some(re) = self.search.clone() else {
+            self.message = Some("no search: press / first".into());
+            return;
+        };
+        let n = self.row_count();
+        if n == 0 {
+            return;
+        }
+        let cur = self.current_row();
+        let hit = |i: usize| {
+            self.row_seq(i)
+                .and_then(|s| self.store.get(s))
+                .is_some_and(|ev| re.is_match(&self.line_text(ev)))
+        };
+        let found = if forward {
+            let start = if inclusive { cur } else { cur + 1 };
+            (start..n).find(|&i| hit(i))
+        } else {
+            let end = if inclusive { cur + 1 } else { cur };
+            (0..end).rev().find(|&i| hit(i))
+        };
+        match found.and_then(|i| self.row_seq(i)) {
+            Some(s) => self.select(s),
+            None => {
+                self.message = Some(format!(
+                    "no {} match for /{}/",
+                    if forward { "later" } else { "earlier" },
+                    re.as_str()
+                ))
+            }
+        }
+    }
+
+    pub fn on_mouse(&mut self, m: &MouseEvent) {
+        if self.overlay != Overlay::None || self.prompt.is_some() {
+            match m.kind {
+                MouseEventKind::ScrollDown if self.overlay == Overlay::Details => {
+                    self.detail_scroll = self.detail_scroll.saturating_add(3)
+                }
+                MouseEventKind::ScrollUp if self.overlay == Overlay::Details => {
+                    self.detail_scroll = self.detail_scroll.saturating_sub(3)
+                }
+                _ => {}
+            }
+            return;
+        }
+        match m.kind {
+            MouseEventKind::ScrollDown => self.on_action(Action::Down),
+            MouseEventKind::ScrollUp => self.on_action(Action::Up),
+            MouseEventKind::Down(MouseButton::Left) if self.tab == Tab::Stream => {
+                let a = self.stream_area;
+                // The first line of the table is its header.
+                if m.column >= a.x && m.column < a.right() && m.row > a.y && m.row < a.bottom() {
+                    let first = self.store.first_seq();
+                    let top = self.rows.index_of(first, self.top);
+                    let i = top + (m.row - a.y - 1) as usize;
+                    if let Some(s) = self.row_seq(i) {
+                        self.select(s);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn row_count(&self) -> usize {
         self.rows.len(self.store.first_seq(), self.store.end_seq())
     }
 
@@ -295,24 +607,56 @@ impl App {
         ])
         .areas(area);
         status::render_header(self, f, head);
-        // The container pane, when the terminal is wide enough for both.
-        let tree_w = if body.width >= 100 && self.shows_containers() {
-            36
-        } else {
-            0
-        };
-        let [left, right] =
-            Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(1)]).areas(body);
-        if tree_w > 0 {
-            self.tree.render(f, left, &self.containers, &self.theme);
+        match self.tab {
+            Tab::Stream => {
+                // The container pane, when the terminal is wide enough for both.
+                let tree_w = if body.width >= 100 && self.shows_containers() {
+                    36
+                } else {
+                    0
+                };
+                let [left, right] =
+                    Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(1)])
+                        .areas(body);
+                if tree_w > 0 {
+                    self.tree.render(f, left, &self.containers, &self.theme);
+                }
+                stream::render(self, f, right);
+            }
+            Tab::Stats => stats::render(self, f, body),
         }
-        stream::render(self, f, right);
         match &self.prompt {
             Some(p) => p.render(f, foot, &self.theme),
             None => status::render_footer(self, f, foot),
         }
-        if self.overlay == Overlay::Help {
-            help::render(f, area, &self.theme);
+        match self.overlay {
+            Overlay::Help => help::render(f, area, &self.theme),
+            Overlay::Details => detail::render(self, f, body),
+            Overlay::None => {}
         }
+    }
+}
+
+/// Checks prompt input as it is typed, so the error shows while typing.
+fn validate(kind: PromptKind, text: &str) -> Result<(), PromptError> {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    match kind {
+        PromptKind::Filter => Filter::parse(text).map(|_| ()).map_err(|e| PromptError {
+            column: e.column,
+            message: e.message,
+        }),
+        PromptKind::Search => Regex::new(text).map(|_| ()).map_err(|e| {
+            let msg = e.to_string();
+            let last = msg.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+            PromptError {
+                column: 1,
+                message: format!(
+                    "invalid regex: {}",
+                    last.trim().trim_start_matches("error: ")
+                ),
+            }
+        }),
     }
 }

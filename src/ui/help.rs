@@ -10,7 +10,7 @@ use super::theme::Theme;
 
 pub fn render(f: &mut Frame, area: Rect, t: &Theme) {
     let rows = keys::help_rows();
-    let w = 70.min(area.width);
+    let w = 84.min(area.width);
     let h = (rows.len() as u16 + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - w) / 2,

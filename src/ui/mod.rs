@@ -1,10 +1,12 @@
 //! The terminal front end: ratatui + crossterm.
 
 pub mod app;
+pub mod detail;
 pub mod help;
 pub mod keys;
 pub mod prompt;
 pub mod rows;
+pub mod stats;
 pub mod status;
 pub mod store;
 pub mod stream;
@@ -18,8 +20,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use base64::Engine;
 use crossbeam_channel::Receiver;
-use crossterm::event::{self, Event as TermEvent, KeyEventKind};
+use crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent, KeyEventKind,
+};
+use std::io::Write;
 
 use crate::model::event::Event;
 use app::App;
@@ -32,7 +38,16 @@ const FRAME: Duration = Duration::from_millis(33);
 /// included (ratatui's init installs a hook that restores first).
 pub fn run(app: &mut App, events: &Receiver<Vec<Event>>, stop: &Arc<AtomicBool>) -> Result<()> {
     let mut terminal = ratatui::init();
+    // Mouse reporting must be switched off on every way out, panics too:
+    // this hook runs before ratatui's, which restores the rest.
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        prev(info);
+    }));
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
     let res = event_loop(&mut terminal, app, events, stop);
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     res
 }
@@ -69,9 +84,21 @@ fn event_loop(
         if event::poll(wait.max(Duration::from_millis(1)))? {
             match event::read()? {
                 TermEvent::Key(k) if k.kind != KeyEventKind::Release => app.on_key(&k),
-                TermEvent::Resize(..) => last_draw = Instant::now() - FRAME,
+                TermEvent::Mouse(m) => app.on_mouse(&m),
                 _ => {}
             }
         }
+        if let Some(text) = app.clipboard.take() {
+            copy_osc52(&text);
+        }
     }
+}
+
+/// Puts `text` on the terminal's clipboard (OSC 52); terminals that do not
+/// support it ignore the sequence.
+fn copy_osc52(text: &str) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
 }

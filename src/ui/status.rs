@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::app::{App, Source};
+use super::app::{App, Source, Tab};
 
 pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
@@ -31,12 +31,39 @@ pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
         )),
         Span::styled(format!("lost {lost}"), lost_style),
     ]);
+    let mut line = line;
+    let tab = |name: &'static str, on: bool| {
+        if on {
+            Span::styled(format!(" [{name}]"), t.header())
+        } else {
+            Span::styled(format!("  {name} "), t.dim())
+        }
+    };
+    line.spans.push(Span::raw(" |"));
+    line.spans.push(tab("stream", app.tab == Tab::Stream));
+    line.spans.push(tab("stats", app.tab == Tab::Stats));
+    if app.errors_only {
+        line.spans.push(Span::styled(" | errors only", t.error()));
+    }
+    if let Some(flt) = &app.filter {
+        line.spans.push(Span::raw(" | filter: "));
+        line.spans
+            .push(Span::styled(flt.text().to_string(), t.warn()));
+    }
+    if app.filter.is_some() || app.errors_only {
+        line.spans
+            .push(Span::raw(format!(" ({} shown)", app.row_count())));
+    }
     f.render_widget(Paragraph::new(line), area);
 }
 
 pub fn render_footer(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let hint = "q quit  space pause  j/k scroll  PgUp/PgDn page  g/G top/bottom  ? help";
+    let hint = "? help  q quit  f filter  e errors  / search  n/N next/prev  Enter details  s stats  space pause  G follow";
+    if let Some(m) = &app.message {
+        f.render_widget(Paragraph::new(Span::styled(m.as_str(), t.warn())), area);
+        return;
+    }
     let mut spans = vec![Span::styled(hint, t.dim())];
     if !app.follow && !app.paused {
         spans.push(Span::styled("  (not following: G to follow)", t.warn()));

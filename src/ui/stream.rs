@@ -1,9 +1,11 @@
 //! The stream view: one table row per event, newest at the bottom.
 
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
-use ratatui::widgets::{Row, Table};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table};
 use ratatui::Frame;
+use regex::Regex;
 
 use super::app::App;
 use super::theme::Theme;
@@ -35,7 +37,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     for seq in app.rows.seqs_from(first, end, top).take(rows_avail) {
         let Some(ev) = app.store.get(seq) else { break };
         let label = with_ctr.then(|| app.containers.label(ev.cgroup_id));
-        let mut row = stream_row(ev, label.as_deref(), &app.clock, &t);
+        let mut row = stream_row(ev, label.as_deref(), &app.clock, &t, app.search.as_ref());
         if seq == cur && n > 0 {
             row = row.style(t.selected());
         }
@@ -71,6 +73,7 @@ pub fn stream_row<'a>(
     container: Option<&str>,
     clock: &Clock,
     t: &Theme,
+    search: Option<&Regex>,
 ) -> Row<'a> {
     let mut a = String::new();
     args::format_args(ev, &mut a);
@@ -81,27 +84,50 @@ pub fn stream_row<'a>(
         t.ok()
     };
     let dur = ev.duration_ns();
+    let dur_text = if ev.returns() {
+        fmt_duration(dur)
+    } else {
+        String::new()
+    };
+    let hl = t.search_match();
+    let cell = |text: String, style: Style| highlighted(text, style, search, hl);
     let mut cells = vec![
-        Span::raw(clock.time_of_day(ev.start_ns)),
-        Span::raw(ev.comm()),
-        Span::raw(ev.pid.to_string()),
-        Span::raw(ev.tid.to_string()),
-        Span::styled(ev.name().into_owned(), t.class(ev.class())),
-        Span::raw(a),
-        Span::styled(result, result_style),
-        Span::styled(
-            if ev.returns() {
-                fmt_duration(dur)
-            } else {
-                String::new()
-            },
-            t.duration(dur),
-        ),
+        cell(clock.time_of_day(ev.start_ns), Style::default()),
+        cell(ev.comm(), Style::default()),
+        cell(ev.pid.to_string(), Style::default()),
+        cell(ev.tid.to_string(), Style::default()),
+        cell(ev.name().into_owned(), t.class(ev.class())),
+        cell(a, Style::default()),
+        cell(result, result_style),
+        cell(dur_text, t.duration(dur)),
     ];
     if let Some(c) = container {
-        cells.insert(1, Span::styled(c.to_string(), t.dim()));
+        cells.insert(1, cell(c.to_string(), t.dim()));
     }
     Row::new(cells)
+}
+
+/// A cell whose search matches are drawn in `hl`.
+fn highlighted<'a>(text: String, style: Style, search: Option<&Regex>, hl: Style) -> Cell<'a> {
+    let Some(re) = search else {
+        return Cell::from(Span::styled(text, style));
+    };
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for m in re.find_iter(&text) {
+        if m.start() == m.end() {
+            continue;
+        }
+        if m.start() > at {
+            spans.push(Span::styled(text[at..m.start()].to_string(), style));
+        }
+        spans.push(Span::styled(text[m.start()..m.end()].to_string(), hl));
+        at = m.end();
+    }
+    if at < text.len() {
+        spans.push(Span::styled(text[at..].to_string(), style));
+    }
+    Cell::from(Line::from(spans))
 }
 
 #[cfg(test)]
@@ -157,5 +183,165 @@ mod tests {
         assert!(s.contains(" 100 ") && !s.contains(" 149 "), "{s}");
         app.on_action(Action::PageDown);
         assert_eq!(app.selected_event().unwrap().pid, 107);
+    }
+}
+
+#[cfg(test)]
+mod feature_tests {
+    use crossterm::event::{
+        KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+    };
+
+    use crate::ui::keys::Action;
+    use crate::ui::testutil::{app_with, event, screen};
+
+    fn typ(app: &mut crate::ui::app::App, text: &str) {
+        for c in text.chars() {
+            app.on_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    fn enter(app: &mut crate::ui::app::App) {
+        app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    }
+
+    fn sample() -> crate::ui::app::App {
+        app_with(vec![
+            event("openat", "cat", 10, -2, Some("/etc/nope")),
+            event("getppid", "sh", 11, 7, None),
+            event("openat", "cat", 12, 3, Some("/etc/passwd")),
+            event("getppid", "sh", 13, 7, None),
+        ])
+    }
+
+    #[test]
+    fn filter_prompt_shows_the_error_column_then_filters_the_rows() {
+        let mut app = sample();
+        app.on_action(Action::Filter);
+        typ(&mut app, "syscall == opnat");
+        let s = screen(&mut app, 160, 12);
+        let lines: Vec<&str> = s.lines().collect();
+        let input = lines
+            .iter()
+            .position(|l| l.starts_with("filter: syscall == opnat"))
+            .unwrap_or_else(|| panic!("{s}"));
+        let caret = lines[input + 1];
+        // "filter: " is 8 wide; the value starts at column 12 of the input.
+        assert_eq!(caret.find('^'), Some(8 + 11), "{s}");
+        assert!(caret.contains("unknown syscall `opnat`"), "{s}");
+        // Enter on a mistake keeps the prompt open.
+        enter(&mut app);
+        assert!(app.prompt.is_some());
+        app.on_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        typ(&mut app, "syscall == openat and errno != 0");
+        assert!(app.prompt.as_ref().unwrap().error.is_none());
+        enter(&mut app);
+        assert!(app.prompt.is_none());
+        let s = screen(&mut app, 160, 12);
+        assert!(
+            s.contains("/etc/nope") && !s.contains("/etc/passwd") && !s.contains("getppid"),
+            "{s}"
+        );
+        assert!(
+            s.contains("filter: syscall == openat and errno != 0") && s.contains("(1 shown)"),
+            "{s}"
+        );
+        // An empty filter shows everything again.
+        app.on_action(Action::Filter);
+        app.on_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        enter(&mut app);
+        assert_eq!(app.row_count(), 4);
+    }
+
+    #[test]
+    fn errors_only_toggles_and_new_events_are_filtered_too() {
+        let mut app = sample();
+        app.on_action(Action::ErrorsOnly);
+        assert_eq!(app.row_count(), 1);
+        app.ingest(crate::model::event::Event::Syscall(event(
+            "openat",
+            "ls",
+            14,
+            -13,
+            Some("/root/x"),
+        )));
+        app.ingest(crate::model::event::Event::Syscall(event(
+            "getppid", "ls", 14, 1, None,
+        )));
+        let s = screen(&mut app, 160, 12);
+        assert!(
+            s.contains("errors only") && s.contains("EACCES") && !s.contains("getppid"),
+            "{s}"
+        );
+        app.on_action(Action::ErrorsOnly);
+        assert_eq!(app.row_count(), 6);
+    }
+
+    #[test]
+    fn search_jumps_between_matches_and_highlights_them() {
+        let mut app = sample();
+        app.on_action(Action::Top);
+        app.on_action(Action::Search);
+        typ(&mut app, "passwd|nope");
+        enter(&mut app);
+        assert_eq!(
+            app.selected_event().unwrap().pid,
+            10,
+            "the selected line matches"
+        );
+        app.on_action(Action::NextMatch);
+        assert_eq!(app.selected_event().unwrap().pid, 12);
+        app.on_action(Action::NextMatch);
+        assert_eq!(app.selected_event().unwrap().pid, 12, "no later match");
+        assert!(app
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("no later match"));
+        app.on_action(Action::PrevMatch);
+        assert_eq!(app.selected_event().unwrap().pid, 10);
+        // The match is drawn in the search style (underlined).
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 12)).unwrap();
+        term.draw(|f| app.render(f)).unwrap();
+        let buf = term.backend().buffer();
+        let (x, y) = (0..12u16)
+            .flat_map(|y| (0..150u16).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                buf[(x, y)].symbol() == "p"
+                    && (1..6)
+                        .all(|i| buf[(x + i, y)].symbol() == &"passwd"[i as usize..=i as usize])
+            })
+            .expect("passwd on screen");
+        assert!(buf[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::UNDERLINED));
+        assert!(!buf[(0, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::UNDERLINED));
+    }
+
+    #[test]
+    fn mouse_wheel_scrolls_and_a_click_selects() {
+        let mut app = sample();
+        screen(&mut app, 160, 12);
+        let wheel = |kind| MouseEvent {
+            kind,
+            column: 5,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        };
+        app.on_mouse(&wheel(MouseEventKind::ScrollUp));
+        assert_eq!(app.selected_event().unwrap().pid, 12);
+        // Row 2 of the screen is the first event (header line, table header).
+        app.on_mouse(&wheel(MouseEventKind::Down(MouseButton::Left)).clone());
+        let click = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 20,
+            row: 2,
+            modifiers: KeyModifiers::NONE,
+        };
+        app.on_mouse(&click);
+        assert_eq!(app.selected_event().unwrap().pid, 10);
+        assert!(!app.follow);
     }
 }

@@ -69,6 +69,16 @@ impl Theme {
         Style::default().add_modifier(Modifier::BOLD)
     }
 
+    /// Text that matches the search: underlined even without colors.
+    pub fn search_match(&self) -> Style {
+        let s = Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+        if self.color {
+            s.fg(Color::Black).bg(Color::Yellow)
+        } else {
+            s
+        }
+    }
+
     pub fn warn(&self) -> Style {
         self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }

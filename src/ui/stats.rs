@@ -1,0 +1,267 @@
+//! The statistics tab (`s`): per syscall and per container/pod — calls,
+//! errors, error rate, total and mean time, p50/p99 latency — sortable; an
+//! events/s sparkline per group; the latency histogram of the selected
+//! syscall.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::app::App;
+use crate::clock::fmt_duration;
+use crate::model::stats::{Histogram, Row as StatRow, SortKey, RATE_SECONDS};
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A one-line sparkline of `series` (blank where a value is 0).
+pub fn sparkline(series: &[u64]) -> String {
+    let max = series.iter().copied().max().unwrap_or(0);
+    series
+        .iter()
+        .map(|&v| {
+            if v == 0 || max == 0 {
+                ' '
+            } else {
+                SPARK[((v * 8).div_ceil(max) - 1).min(7) as usize]
+            }
+        })
+        .collect()
+}
+
+/// Histogram rows merged by power of two: `(low, high, count)`.
+pub fn octaves(h: &Histogram) -> Vec<(u64, u64, u64)> {
+    let mut out: Vec<(u64, u64, u64)> = Vec::new();
+    for (lo, _hi, c) in h.buckets() {
+        let o = if lo == 0 { 0 } else { 63 - lo.leading_zeros() };
+        let low = if lo == 0 { 0 } else { 1u64 << o };
+        let high = 1u64.checked_shl(o + 1).unwrap_or(u64::MAX).max(1);
+        match out.last_mut() {
+            Some(last) if last.0 == low => last.2 += c,
+            _ => out.push((low, high, c)),
+        }
+    }
+    out
+}
+
+fn header_cell(label: &'static str, key: SortKey, app: &App) -> String {
+    if app.stats_sort == key {
+        format!("{label}{}", if app.stats_reverse { "▲" } else { "▼" })
+    } else {
+        label.to_string()
+    }
+}
+
+fn stat_cells(r: &StatRow) -> [String; 7] {
+    [
+        r.calls.to_string(),
+        r.errors.to_string(),
+        format!("{:.1}%", 100.0 * r.error_rate()),
+        fmt_duration(r.total_ns),
+        fmt_duration(r.mean_ns()),
+        fmt_duration(r.p50()),
+        fmt_duration(r.p99()),
+    ]
+}
+
+pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
+    let t = app.theme;
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area);
+    let [groups_area, hist_area] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
+    app.page = left.height.saturating_sub(3).max(1) as u64;
+
+    let rows = app.stats.syscall_rows(app.stats_sort, app.stats_reverse);
+    if !rows.is_empty() {
+        app.stats_selected = app.stats_selected.min(rows.len() - 1);
+    }
+    let sel = app.stats_selected;
+    let visible = left.height.saturating_sub(3) as usize;
+    let skip = (sel + 1).saturating_sub(visible);
+    let table_rows: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(visible)
+        .map(|(i, (name, r))| {
+            let mut cells = vec![Span::raw(name.clone())];
+            let [calls, errs, rate, total, mean, p50, p99] = stat_cells(r);
+            cells.push(Span::raw(calls));
+            let err_style = if r.errors > 0 {
+                t.error()
+            } else {
+                Default::default()
+            };
+            cells.push(Span::styled(errs, err_style));
+            cells.push(Span::styled(rate, err_style));
+            cells.push(Span::raw(total));
+            cells.push(Span::raw(mean));
+            cells.push(Span::raw(p50));
+            cells.push(Span::styled(p99, t.duration(r.p99())));
+            let row = Row::new(cells);
+            if i == sel {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = Row::new(vec![
+        header_cell("SYSCALL", SortKey::Name, app),
+        header_cell("CALLS", SortKey::Calls, app),
+        header_cell("ERRORS", SortKey::Errors, app),
+        header_cell("ERR%", SortKey::ErrorRate, app),
+        header_cell("TOTAL", SortKey::Total, app),
+        header_cell("MEAN", SortKey::Mean, app),
+        header_cell("P50", SortKey::P50, app),
+        header_cell("P99", SortKey::P99, app),
+    ])
+    .style(t.header());
+    let widths = [
+        Constraint::Min(14),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(9),
+    ];
+    let title = format!(
+        " per syscall: {} events, sorted by {} (o: next column, O: reverse) ",
+        app.stats.events,
+        app.stats_sort.label()
+    );
+    f.render_widget(
+        Table::new(table_rows, widths)
+            .header(header)
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        left,
+    );
+
+    // Groups: container / pod, with their events/s over the last minute.
+    let spark_w = (groups_area.width as usize)
+        .saturating_sub(40)
+        .clamp(5, RATE_SECONDS);
+    let groups = app.stats.group_rows(app.stats_sort, app.stats_reverse);
+    let group_rows: Vec<Row> = groups
+        .iter()
+        .take(groups_area.height.saturating_sub(3) as usize)
+        .map(|(name, g)| {
+            let series = g.rate.series(app.stats.last_sec);
+            let tail = &series[series.len() - spark_w..];
+            Row::new(vec![
+                Span::raw(name.to_string()),
+                Span::raw(g.row.calls.to_string()),
+                Span::raw(format!("{:.1}%", 100.0 * g.row.error_rate())),
+                Span::raw(fmt_duration(g.row.p99())),
+                Span::styled(sparkline(tail), t.ok()),
+            ])
+        })
+        .collect();
+    f.render_widget(
+        Table::new(
+            group_rows,
+            [
+                Constraint::Min(10),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(8),
+                Constraint::Length(spark_w as u16),
+            ],
+        )
+        .header(Row::new(["GROUP", "CALLS", "ERR%", "P99", "EVENTS/S"]).style(t.header()))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" per container / pod "),
+        ),
+        groups_area,
+    );
+
+    // Latency histogram of the selected syscall.
+    let (title, lines) = match rows.get(sel) {
+        Some((name, r)) => {
+            let oct = octaves(&r.latency);
+            let max = oct.iter().map(|o| o.2).max().unwrap_or(1).max(1);
+            let bar_w = (hist_area.width as usize).saturating_sub(32).max(4);
+            let lines: Vec<Line> = oct
+                .iter()
+                .map(|&(lo, hi, c)| {
+                    let n = ((c as f64 / max as f64) * bar_w as f64).ceil() as usize;
+                    Line::from(vec![
+                        Span::raw(format!(
+                            "{:>8} - {:<8} ",
+                            fmt_duration(lo),
+                            fmt_duration(hi)
+                        )),
+                        Span::styled("█".repeat(n.max(1)), t.duration(lo)),
+                        Span::raw(format!(" {c}")),
+                    ])
+                })
+                .collect();
+            (format!(" latency of {name} "), lines)
+        }
+        None => (" latency ".to_string(), vec![Line::raw("no events yet")]),
+    };
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        hist_area,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::keys::Action;
+    use crate::ui::testutil::{app_with, event, screen};
+
+    #[test]
+    fn sparkline_scales_to_the_maximum() {
+        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
+        assert_eq!(sparkline(&[0, 0]), "  ");
+    }
+
+    #[test]
+    fn stats_tab_shows_tables_sorting_and_histogram() {
+        let mut evs = vec![];
+        for i in 0..3 {
+            evs.push(event("openat", "cat", 10 + i, -2, Some("/x")));
+        }
+        evs.push(event("openat", "cat", 20, 3, Some("/y")));
+        evs.push(event("getppid", "sh", 30, 1, None));
+        let mut app = app_with(evs);
+        app.on_action(Action::Stats);
+        let s = screen(&mut app, 160, 30);
+        assert!(s.contains("per syscall: 5 events"), "{s}");
+        let open = s
+            .lines()
+            .find(|l| l.contains("│openat"))
+            .unwrap_or_else(|| panic!("{s}"));
+        let cols: Vec<&str> = open.split_whitespace().collect();
+        // name, calls, errors, error rate
+        assert!(
+            cols[0].ends_with("openat") && cols[1] == "4" && cols[2] == "3",
+            "{open}"
+        );
+        assert!(open.contains("75.0%"), "{open}");
+        assert!(
+            s.contains("per container / pod") && s.contains("host"),
+            "{s}"
+        );
+        assert!(s.contains("latency of openat") && s.contains("█ 4"), "{s}");
+        // Sort by calls, then reversed: getppid first.
+        app.on_action(Action::SortNext);
+        assert_eq!(app.stats_sort, SortKey::Calls);
+        app.on_action(Action::SortReverse);
+        let s = screen(&mut app, 160, 30);
+        assert!(s.contains("CALLS▲"), "{s}");
+        assert!(s.contains("latency of getppid"), "{s}");
+        app.on_action(Action::Stats);
+        assert!(
+            screen(&mut app, 160, 30).contains("SYSCALL "),
+            "back to the stream"
+        );
+    }
+}
