@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{bin, require_root, unique, workload, Tmux};
+use common::{bin, require_root, unique, workload, CopiedExe, Tmux};
 
 /// Runs the tracer headless, runs `work` once it says it is attached, and
 /// returns its stdout, stderr and exit code.
@@ -308,27 +308,4 @@ fn headless_filter_expression_and_summary_table() {
         .unwrap_or_else(|| panic!("no openat row:\n{err}"));
     let errors: u64 = openat.split_whitespace().nth(4).unwrap().parse().unwrap();
     assert!(errors >= 1, "the marker open failed: {openat}");
-}
-
-/// A copy of the workload binary, removed on drop.
-struct CopiedExe {
-    path: std::path::PathBuf,
-}
-
-impl CopiedExe {
-    fn new(name: &str) -> CopiedExe {
-        let dir = std::env::temp_dir().join(unique("exe"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::copy(workload(), &path).unwrap();
-        CopiedExe { path }
-    }
-}
-
-impl Drop for CopiedExe {
-    fn drop(&mut self) {
-        if let Some(d) = self.path.parent() {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
 }

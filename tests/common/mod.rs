@@ -138,3 +138,27 @@ impl Drop for Tmux {
             .output();
     }
 }
+
+/// A copy of the workload binary under a name of its own (its comm), so
+/// `comm ==` filters cannot match workloads of other runs; removed on drop.
+pub struct CopiedExe {
+    pub path: std::path::PathBuf,
+}
+
+impl CopiedExe {
+    pub fn new(name: &str) -> CopiedExe {
+        let dir = std::env::temp_dir().join(unique("exe"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::copy(workload(), &path).unwrap();
+        CopiedExe { path }
+    }
+}
+
+impl Drop for CopiedExe {
+    fn drop(&mut self) {
+        if let Some(d) = self.path.parent() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}

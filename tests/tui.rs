@@ -1,0 +1,158 @@
+//! Root-only: the TUI driven through tmux like a user would: filter, search
+//! and jump, details, statistics, quit.
+
+mod common;
+
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use common::{bin, require_root, unique, wait_for, CopiedExe, Tmux};
+
+/// Kills and reaps a child process when dropped (also on test failure).
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Table rows of the screen: the lines that show `comm`'s events.
+fn rows<'a>(screen: &'a str, comm: &str) -> Vec<&'a str> {
+    screen
+        .lines()
+        .filter(|l| l.contains(&format!(" {comm} ")))
+        .collect()
+}
+
+/// The value of a detail field, e.g. `started`.
+fn field<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    screen.lines().find_map(|l| {
+        let t = l.trim_start_matches(['│', ' ']);
+        t.strip_prefix(name)
+            .map(|v| v.trim().trim_end_matches('│').trim())
+    })
+}
+
+#[test]
+fn filter_search_details_stats_and_quit() {
+    if !require_root("filter_search_details_stats_and_quit") {
+        return;
+    }
+    let comm = format!("tu{}", std::process::id() % 1_000_000);
+    let exe = CopiedExe::new(&comm);
+    let marker = format!("/tmp/{}", unique("tui-e2e"));
+    let status = std::env::temp_dir().join(unique("tui-e2e-status"));
+    let _cleanup = StatusFile(status.clone());
+    let cmd = format!(
+        "{} --comm '^{comm}$'; echo $? > {}",
+        bin().display(),
+        status.display()
+    );
+    let tmux = Tmux::start(&cmd, 200, 50);
+    tmux.wait_screen(Duration::from_secs(20), |s| s.contains("LIVE"));
+    let _work = Reaped(
+        Command::new(&exe.path)
+            .args(["loop-open", &marker, "30"])
+            .spawn()
+            .unwrap(),
+    );
+    // Both the failing opens and the sleeps between them show up.
+    tmux.wait_screen(Duration::from_secs(20), |s| {
+        let r = rows(s, &comm);
+        r.iter().any(|l| l.contains(&marker)) && r.iter().any(|l| !l.contains("openat"))
+    });
+
+    // A mistake is pointed at while typing.
+    tmux.send(&["f"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.lines().any(|l| l.starts_with("filter:"))
+    });
+    tmux.send(&["-l", "syscall == opnat"]);
+    let s = tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("unknown syscall `opnat`")
+    });
+    let caret = s.lines().find(|l| l.contains("^ unknown syscall")).unwrap();
+    assert_eq!(caret.find('^'), Some("filter: syscall == ".len()), "{s}");
+    // Fix it: only the failed opens remain, old ones included.
+    tmux.send(&["C-u"]);
+    tmux.send(&["-l", "syscall == openat and errno == ENOENT"]);
+    tmux.send(&["Enter"]);
+    // Waiting for the whole screen to agree also rides out a capture taken
+    // halfway through a redraw.
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        let r = rows(s, &comm);
+        s.contains("filter: syscall == openat and errno == ENOENT")
+            && r.len() >= 2
+            && r.iter()
+                .all(|l| l.contains("openat") && l.contains("ENOENT") && l.contains(&marker))
+    });
+
+    // Search from the oldest event, open the match, jump to the next one.
+    tmux.send(&["Space"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| s.contains("PAUSED"));
+    tmux.send(&["g", "/"]);
+    tmux.send(&["-l", "tui-e2e"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| s.contains("search /tui-e2e"));
+    tmux.send(&["Enter"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| !s.contains("search /tui-e2e"));
+    tmux.send(&["Enter"]);
+    // The last field drawn: the capture is not from halfway through a redraw.
+    let first = tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("event details") && s.contains("ctx switches")
+    });
+    assert!(first.contains(&marker), "{first}");
+    assert!(
+        first.contains("errno 2 ENOENT (No such file or directory)"),
+        "{first}"
+    );
+    let started1 = field(&first, "started").unwrap().to_string();
+    tmux.send(&["Escape"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| !s.contains("event details"));
+    tmux.send(&["n", "Enter"]);
+    let second = tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("event details")
+            && s.contains("ctx switches")
+            && field(s, "started").is_some_and(|v| v != started1)
+    });
+    assert!(second.contains(&marker), "{second}");
+    let started2 = field(&second, "started").unwrap();
+    assert!(started2 > started1.as_str(), "{started1} then {started2}");
+    // A key right after Escape would read as Alt+key: wait for the close.
+    tmux.send(&["Escape"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| !s.contains("event details"));
+
+    // Statistics of what the stream shows.
+    tmux.send(&["s"]);
+    let s = tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("per syscall") && s.contains("latency of")
+    });
+    let open = s
+        .lines()
+        .find(|l| l.contains("│openat"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(open.contains("100.0%"), "every shown openat failed: {open}");
+    assert!(s.contains("latency of openat"), "{s}");
+    tmux.send(&["s"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("SYSCALL ") && s.contains("ARGS")
+    });
+
+    tmux.send(&["q"]);
+    let code = wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&status)
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
+    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+}
+
+/// Removes the exit-status file when dropped.
+struct StatusFile(std::path::PathBuf);
+
+impl Drop for StatusFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
