@@ -2,6 +2,7 @@
 //! (stream.rs, detail.rs, stats.rs, help.rs, status.rs, prompt.rs) only
 //! read it while drawing and never do I/O.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use super::tree::{NodeKey, Tree};
 use super::{detail, help, stats, status, stream};
 use crate::clock::Clock;
 use crate::model::args;
-use crate::model::container::ContainerMap;
+use crate::model::container::{ContainerMap, HOST};
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::filter::Filter;
 use crate::model::stats::{SortKey, Stats};
@@ -186,8 +187,12 @@ impl App {
     }
 
     /// The group an event is counted under in the statistics.
-    pub fn group_of(&self, ev: &TraceEvent) -> String {
-        self.containers.label(ev.cgroup_id)
+    pub fn group_of(&self, ev: &TraceEvent) -> Cow<'static, str> {
+        match self.containers.get(ev.cgroup_id) {
+            Some(c) => Cow::Owned(c.label()),
+            // Most events: no allocation.
+            None => Cow::Borrowed(HOST),
+        }
     }
 
     pub fn ingest(&mut self, ev: Event) {
@@ -248,7 +253,7 @@ impl App {
         if self.unfiltered() {
             self.rows = Rows::all();
             for ev in self.store.iter() {
-                stats.record(ev, &self.containers.label(ev.cgroup_id));
+                stats.record(ev, &self.group_of(ev));
             }
         } else {
             let first = self.store.first_seq();
@@ -256,7 +261,7 @@ impl App {
             for (i, ev) in self.store.iter().enumerate() {
                 if self.visible(ev) {
                     seqs.push_back(first + i as u64);
-                    stats.record(ev, &self.containers.label(ev.cgroup_id));
+                    stats.record(ev, &self.group_of(ev));
                 }
             }
             self.rows = Rows::filtered(seqs);
