@@ -8,6 +8,7 @@
 //!   workload loop-open PATH MS        openat(PATH) every MS ms until killed
 //!   workload churn N          fork+exec N short-lived children (/bin/true)
 //!   workload gated-getppid N  wait for a byte on stdin, then N x getppid
+//!   workload gated-churn N    wait for a byte on stdin, then churn N
 //!   workload hostile          set a comm and open paths full of control bytes
 
 use std::ffi::CString;
@@ -86,8 +87,13 @@ fn main() {
                 std::thread::sleep(Duration::from_millis(ms));
             }
         }
-        "churn" => {
+        "churn" | "gated-churn" => {
             let n: u32 = arg(2).parse().expect("count");
+            if arg(1) == "gated-churn" {
+                let mut b = [0u8; 1];
+                // SAFETY: reading one byte into a valid buffer.
+                unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) };
+            }
             for _ in 0..n {
                 let st = std::process::Command::new("/bin/true").status();
                 assert!(st.is_ok_and(|s| s.success()));

@@ -202,12 +202,26 @@ fn fork_exec_churn_keeps_identities_straight() {
     use systrace_tui::bpf::reader::{Capture, CaptureOptions};
     use systrace_tui::model::event::Event;
     const N: usize = 1000;
-    let mut cap = Capture::start(CaptureOptions::default()).expect("load and attach");
+    // The workload and its children run in a cgroup of their own, and the
+    // kernel side is filtered to it: what this test sees and loses is theirs
+    // alone, however busy the rest of the machine is.
+    let cg = common::TestCgroup::new("st-churn");
     let mut child = Command::new(workload())
-        .args(["churn", &N.to_string()])
+        .args(["gated-churn", &N.to_string()])
+        .stdin(Stdio::piped())
         .spawn()
         .unwrap();
     let parent = child.id();
+    cg.add(parent);
+    let opts = CaptureOptions {
+        filter: systrace_tui::bpf::loader::KernelFilter {
+            cgroups: Some(vec![cg.id()]),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut cap = Capture::start(opts).expect("load and attach");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"g").unwrap();
     // Per pid: positions of its exec of /bin/true and of its exit as
     // `true`. Judged at the end for the workload's own children only
     // (other `true` processes on a busy machine may have exec'd before

@@ -22,7 +22,7 @@ fn received_plus_lost_equals_syscalls_made() {
     }
     // Test-only knob: the reader sleeps after each batch it hands on.
     std::env::set_var("SYSTRACE_TEST_SLOW_CONSUMER_MS", "1");
-    const N: u64 = 2_000_000;
+    const N: u64 = 3_000_000;
     let mut child = Command::new(common::workload())
         .args(["gated-getppid", &N.to_string()])
         .stdin(Stdio::piped())
@@ -47,9 +47,12 @@ fn received_plus_lost_equals_syscalls_made() {
     child.stdin.take().unwrap().write_all(b"g").unwrap();
     let mut received = 0u64;
     let mut lost_seen = None;
-    // Play a stalled consumer for a while so the channel overflows too
-    // (deliberate slowness, not synchronization), then drain.
-    std::thread::sleep(Duration::from_secs(3));
+    // Play a stalled consumer until the channel overflows too (the reader
+    // counts it), then drain.
+    common::wait_for(Duration::from_secs(60), || {
+        (cap.stats.lost().channel > 0).then_some(())
+    })
+    .expect("the stalled consumer's channel overflowed");
     let mut exited = false;
     loop {
         while let Ok(batch) = cap.events.try_recv() {

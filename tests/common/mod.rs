@@ -32,13 +32,16 @@ pub fn workload() -> PathBuf {
     // target/<profile>/deps/<test> -> target/<profile>/examples/workload
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let p = dir.join("examples").join("workload");
-    if !p.exists() {
+    // `cargo test --test X` does not rebuild examples: make sure it is current
+    // (a no-op when it is), once per test binary.
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
         let st = Command::new(env!("CARGO"))
             .args(["build", "--example", "workload"])
             .status()
             .expect("cargo build --example workload");
         assert!(st.success());
-    }
+    });
     assert!(p.exists(), "workload example not built at {}", p.display());
     p
 }
@@ -160,5 +163,42 @@ impl Drop for CopiedExe {
         if let Some(d) = self.path.parent() {
             let _ = std::fs::remove_dir_all(d);
         }
+    }
+}
+
+/// A cgroup v2 directory of the test's own, removed when dropped. Putting a
+/// workload in it lets a test filter the kernel side to exactly that
+/// workload and its children (the cgroup id is the directory's inode).
+pub struct TestCgroup {
+    pub path: PathBuf,
+}
+
+impl TestCgroup {
+    pub fn new(prefix: &str) -> TestCgroup {
+        let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let root = systrace_tui::topology::cgroups::cgroup2_mount(&mi)
+            .expect("a cgroup2 file system is mounted");
+        let path = root.join(unique(prefix));
+        std::fs::create_dir(&path).expect("creating a test cgroup");
+        TestCgroup { path }
+    }
+
+    pub fn id(&self) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&self.path).unwrap().ino()
+    }
+
+    pub fn add(&self, pid: u32) {
+        std::fs::write(self.path.join("cgroup.procs"), pid.to_string())
+            .expect("moving a process into the test cgroup");
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        // Processes may take a moment to leave after exiting.
+        let _ = wait_for(Duration::from_secs(5), || {
+            std::fs::remove_dir(&self.path).ok()
+        });
     }
 }
