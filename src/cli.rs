@@ -56,6 +56,10 @@ pub struct Cli {
     #[arg(long, default_value_t = 32, value_name = "MIB")]
     pub ring_mb: u32,
 
+    /// Show what fd arguments refer to, like strace -y: `3</etc/passwd>`.
+    #[arg(short = 'y', long)]
+    pub fd_paths: bool,
+
     /// Bytes of read/write data to capture per call (max 4096).
     #[arg(long, default_value_t = 64, value_name = "BYTES")]
     pub buf_size: u32,

@@ -13,6 +13,7 @@ use crate::bpf::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::bpf::reader::{Capture, CaptureOptions};
 use crate::cli::{Cli, ColorMode};
 use crate::clock::Clock;
+use crate::fdtable::FdPaths;
 use crate::headless::Printer;
 use crate::model::container::ContainerMap;
 use crate::model::event::{Event, LostEvents, TraceEvent};
@@ -193,11 +194,15 @@ fn run_headless(
     let mut lost = LostEvents::default();
     let mut containers = ContainerMap::default();
     let mut stats = Stats::default();
+    let mut fd_paths = cli.fd_paths.then(FdPaths::new);
     let mut handle = |batch: Vec<Event>, out: &mut io::BufWriter<_>| -> Result<bool> {
         for ev in batch {
             match ev {
-                Event::Syscall(e) => {
+                Event::Syscall(mut e) => {
                     if filter.matches(&e, &containers) {
+                        if let Some(fp) = fd_paths.as_mut() {
+                            fp.process(&mut e);
+                        }
                         shown += 1;
                         if cli.summary {
                             stats.record(&e, &containers.label(e.cgroup_id));
@@ -279,13 +284,14 @@ fn run_tui(
     let f = filter.clone();
     let end = deadline(cli);
     let stop2 = stop.clone();
+    let mut fd_paths = cli.fd_paths.then(FdPaths::new);
     let pump = std::thread::Builder::new()
         .name("filter".into())
         .spawn(move || {
             // The filter's own view of containers, for pod/container tests.
             let mut containers = ContainerMap::default();
             while let Ok(batch) = src.recv() {
-                let batch: Vec<Event> = batch
+                let mut batch: Vec<Event> = batch
                     .into_iter()
                     .filter(|e| match e {
                         Event::Syscall(t) => f.matches(t, &containers),
@@ -300,6 +306,13 @@ fn run_tui(
                         _ => true,
                     })
                     .collect();
+                if let Some(fp) = fd_paths.as_mut() {
+                    for e in &mut batch {
+                        if let Event::Syscall(t) = e {
+                            fp.process(t);
+                        }
+                    }
+                }
                 if tx.send(batch).is_err() {
                     break;
                 }

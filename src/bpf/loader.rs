@@ -9,7 +9,10 @@ use anyhow::{anyhow, Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, OpenObject};
 
-use crate::model::raw::{Cap, Plan, CAP_ARGV, CAP_STR, P_NO_RETURN, P_REFRESH};
+use crate::model::raw::{
+    Cap, Plan, CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
+    P_NO_RETURN, P_REFRESH,
+};
 use crate::model::syscalls::{self, Arch, ArgKind, RetKind};
 
 #[allow(clippy::all, clippy::pedantic)]
@@ -86,9 +89,18 @@ pub fn plan_for(info: &syscalls::SyscallInfo) -> Plan {
     let mut n = 0;
     let exec = matches!(info.name, "execve" | "execveat");
     for (i, a) in info.args.iter().enumerate() {
+        // envp is left out: argv and the path already use both slots.
+        let len_is_ptr = a
+            .len_arg
+            .and_then(|l| info.args.get(usize::from(l)))
+            .is_some_and(|l| l.kind == ArgKind::Ptr);
         let kind = match a.kind {
-            ArgKind::Path => CAP_STR,
-            ArgKind::Argv if n < 2 => CAP_ARGV,
+            ArgKind::Path | ArgKind::Str => CAP_STR,
+            ArgKind::Argv => CAP_ARGV,
+            ArgKind::BufIn => CAP_BUF_IN,
+            ArgKind::BufOut => CAP_BUF_OUT,
+            ArgKind::Sockaddr if len_is_ptr => CAP_SOCKADDR_OUT,
+            ArgKind::Sockaddr => CAP_SOCKADDR,
             _ => continue,
         };
         if n == 2 {
@@ -97,7 +109,7 @@ pub fn plan_for(info: &syscalls::SyscallInfo) -> Plan {
         plan.caps[n] = Cap {
             kind,
             arg: i as u8,
-            len_arg: 0,
+            len_arg: a.len_arg.unwrap_or(0),
             // The old address space is gone at sys_exit of a successful exec.
             at_enter: exec as u8,
         };
@@ -311,5 +323,35 @@ mod tests {
         assert_ne!(exit.flags & P_NO_RETURN, 0);
         let getppid = plan_for(syscalls::by_name(arch, "getppid").unwrap());
         assert_eq!(getppid, Plan::default());
+    }
+
+    fn caps(name: &str) -> Vec<(u8, u8, u8)> {
+        let p = plan_for(syscalls::by_name(Arch::X86_64, name).unwrap());
+        p.caps
+            .iter()
+            .filter(|c| c.kind != 0)
+            .map(|c| (c.kind, c.arg, c.len_arg))
+            .collect()
+    }
+
+    #[test]
+    fn buffers_and_sockaddrs_are_planned_only_where_they_exist() {
+        assert_eq!(caps("read"), [(CAP_BUF_OUT, 1, 2)]);
+        assert_eq!(caps("write"), [(CAP_BUF_IN, 1, 2)]);
+        assert_eq!(caps("pwrite64"), [(CAP_BUF_IN, 1, 2)]);
+        assert_eq!(caps("connect"), [(CAP_SOCKADDR, 1, 2)]);
+        assert_eq!(caps("bind"), [(CAP_SOCKADDR, 1, 2)]);
+        // The kernel writes these addresses and their length through a pointer.
+        assert_eq!(caps("accept4"), [(CAP_SOCKADDR_OUT, 1, 2)]);
+        assert_eq!(caps("getpeername"), [(CAP_SOCKADDR_OUT, 1, 2)]);
+        assert_eq!(
+            caps("recvfrom"),
+            [(CAP_BUF_OUT, 1, 2), (CAP_SOCKADDR_OUT, 4, 5)]
+        );
+        assert_eq!(caps("sendto"), [(CAP_BUF_IN, 1, 2), (CAP_SOCKADDR, 4, 5)]);
+        assert_eq!(caps("renameat"), [(CAP_STR, 1, 0), (CAP_STR, 3, 0)]);
+        for none in ["getpid", "close", "mmap", "futex", "readv", "fstat"] {
+            assert!(caps(none).is_empty(), "{none} copies nothing");
+        }
     }
 }

@@ -17,6 +17,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define STR_MAX 4096  /* PATH_MAX */
 #define BUF_MAX 4096
 #define ARGV_STR_MAX 1024 /* per argv entry */
+#define SOCKADDR_MAX 128  /* sizeof(struct sockaddr_storage) */
 #define MAX_NR 1024
 
 /* Set before load. */
@@ -274,12 +275,23 @@ static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, 
 			return off;
 		len = args[cap->len_arg & 7];
 		goto buf;
+	case ST_CAP_SOCKADDR_OUT: {
+		u32 l = 0;
+		if (ret < 0 || cap->len_arg >= 6 ||
+		    bpf_probe_read_user(&l, sizeof(l), (const void *)args[cap->len_arg & 7]) != 0)
+			return off;
+		len = l;
+		goto buf;
+	}
 	case ST_CAP_BUF_OUT:
 		if (ret <= 0)
 			return off;
 		len = ret;
 	buf:
-		if (cap->kind != ST_CAP_SOCKADDR && len > buf_max) {
+		if (cap->kind == ST_CAP_SOCKADDR || cap->kind == ST_CAP_SOCKADDR_OUT) {
+			if (len > SOCKADDR_MAX)
+				len = SOCKADDR_MAX;
+		} else if (len > buf_max) {
 			len = buf_max;
 			*flags |= ST_F_TRUNCATED;
 		}

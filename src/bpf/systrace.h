@@ -20,6 +20,8 @@
 #define ST_CAP_BUF_IN 3  /* buffer, length in arg `len_arg` */
 #define ST_CAP_BUF_OUT 4 /* buffer filled by the kernel, length = return */
 #define ST_CAP_SOCKADDR 5 /* struct sockaddr, length in arg `len_arg` */
+#define ST_CAP_SOCKADDR_OUT 6 /* struct sockaddr filled by the kernel, length
+			       * read at exit through the pointer in `len_arg` */
 
 #define ST_MAX_CAPS 2
 #define ST_MAX_ARGV 16

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod errno;
 pub mod escape;
 pub mod event;
+pub mod fdtable;
 pub mod filter;
 pub mod raw;
 pub mod stats;

@@ -898,3 +898,118 @@ pub const SIGNALS: [&str; 32] = [
     "SIGPWR",
     "SIGSYS",
 ];
+
+pub const STATX_MASK: Bits = &[
+    (0x7ff, "STATX_BASIC_STATS"),
+    (0x1, "STATX_TYPE"),
+    (0x2, "STATX_MODE"),
+    (0x4, "STATX_NLINK"),
+    (0x8, "STATX_UID"),
+    (0x10, "STATX_GID"),
+    (0x20, "STATX_ATIME"),
+    (0x40, "STATX_MTIME"),
+    (0x80, "STATX_CTIME"),
+    (0x100, "STATX_INO"),
+    (0x200, "STATX_SIZE"),
+    (0x400, "STATX_BLOCKS"),
+    (0x800, "STATX_BTIME"),
+    (0x1000, "STATX_MNT_ID"),
+    (0x2000, "STATX_DIOALIGN"),
+    (0x4000, "STATX_MNT_ID_UNIQUE"),
+    (0x8000, "STATX_SUBVOL"),
+    (0x10000, "STATX_WRITE_ATOMIC"),
+];
+pub const RWF_FLAGS: Bits = &[
+    (1, "RWF_HIPRI"),
+    (2, "RWF_DSYNC"),
+    (4, "RWF_SYNC"),
+    (8, "RWF_NOWAIT"),
+    (0x10, "RWF_APPEND"),
+    (0x20, "RWF_NOAPPEND"),
+    (0x40, "RWF_ATOMIC"),
+];
+pub const MEMBARRIER_FLAGS: Bits = &[(1, "MEMBARRIER_CMD_FLAG_CPU")];
+pub const SECCOMP_FLAGS: Bits = &[
+    (1, "SECCOMP_FILTER_FLAG_TSYNC"),
+    (2, "SECCOMP_FILTER_FLAG_LOG"),
+    (4, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"),
+    (8, "SECCOMP_FILTER_FLAG_NEW_LISTENER"),
+    (0x10, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"),
+    (0x20, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"),
+];
+pub const TFD_TIMER_FLAGS: Bits = &[(1, "TFD_TIMER_ABSTIME"), (2, "TFD_TIMER_CANCEL_ON_SET")];
+pub const SYNC_FILE_RANGE_FLAGS: Bits = &[
+    (1, "SYNC_FILE_RANGE_WAIT_BEFORE"),
+    (2, "SYNC_FILE_RANGE_WRITE"),
+    (4, "SYNC_FILE_RANGE_WAIT_AFTER"),
+];
+pub const IORING_ENTER_FLAGS: Bits = &[
+    (1, "IORING_ENTER_GETEVENTS"),
+    (2, "IORING_ENTER_SQ_WAKEUP"),
+    (4, "IORING_ENTER_SQ_WAIT"),
+    (8, "IORING_ENTER_EXT_ARG"),
+    (0x10, "IORING_ENTER_REGISTERED_RING"),
+    (0x20, "IORING_ENTER_ABS_TIMER"),
+    (0x40, "IORING_ENTER_EXT_ARG_REG"),
+];
+pub const OPEN_TREE_FLAGS: Bits = &[
+    (1, "OPEN_TREE_CLONE"),
+    (0o2000000, "OPEN_TREE_CLOEXEC"),
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+    (0x8000, "AT_RECURSIVE"),
+];
+pub const CLOEXEC_BIT0: Bits = &[(1, "FSOPEN_CLOEXEC")];
+pub const FSPICK_FLAGS: Bits = &[
+    (1, "FSPICK_CLOEXEC"),
+    (2, "FSPICK_SYMLINK_NOFOLLOW"),
+    (4, "FSPICK_NO_AUTOMOUNT"),
+    (8, "FSPICK_EMPTY_PATH"),
+];
+pub const MOVE_MOUNT_FLAGS: Bits = &[
+    (1, "MOVE_MOUNT_F_SYMLINKS"),
+    (2, "MOVE_MOUNT_F_AUTOMOUNTS"),
+    (4, "MOVE_MOUNT_F_EMPTY_PATH"),
+    (0x10, "MOVE_MOUNT_T_SYMLINKS"),
+    (0x20, "MOVE_MOUNT_T_AUTOMOUNTS"),
+    (0x40, "MOVE_MOUNT_T_EMPTY_PATH"),
+    (0x100, "MOVE_MOUNT_SET_GROUP"),
+    (0x200, "MOVE_MOUNT_BENEATH"),
+];
+pub const MPOL_MF_FLAGS: Bits = &[
+    (1, "MPOL_MF_STRICT"),
+    (2, "MPOL_MF_MOVE"),
+    (4, "MPOL_MF_MOVE_ALL"),
+];
+pub const MPOL_F_FLAGS: Bits = &[
+    (1, "MPOL_F_NODE"),
+    (2, "MPOL_F_ADDR"),
+    (4, "MPOL_F_MEMS_ALLOWED"),
+];
+pub const MODULE_INIT_FLAGS: Bits = &[
+    (1, "MODULE_INIT_IGNORE_MODVERSIONS"),
+    (2, "MODULE_INIT_IGNORE_VERMAGIC"),
+    (4, "MODULE_INIT_COMPRESSED_FILE"),
+];
+pub const FD_FLAGS_DELETE_MODULE: Bits = &[(0o4000, "O_NONBLOCK"), (0o1000, "O_TRUNC")];
+pub const PERF_FLAGS: Bits = &[
+    (1, "PERF_FLAG_FD_NO_GROUP"),
+    (2, "PERF_FLAG_FD_OUTPUT"),
+    (4, "PERF_FLAG_PID_CGROUP"),
+    (8, "PERF_FLAG_FD_CLOEXEC"),
+];
+pub const PIDFD_SIGNAL_FLAGS: Bits = &[
+    (1, "PIDFD_SIGNAL_THREAD"),
+    (2, "PIDFD_SIGNAL_THREAD_GROUP"),
+    (4, "PIDFD_SIGNAL_PROCESS_GROUP"),
+];
+pub const LANDLOCK_CREATE_FLAGS: Bits = &[
+    (1, "LANDLOCK_CREATE_RULESET_VERSION"),
+    (2, "LANDLOCK_CREATE_RULESET_ERRATA"),
+];
+pub const SHADOW_STACK_FLAGS: Bits = &[
+    (1, "SHADOW_STACK_SET_TOKEN"),
+    (2, "SHADOW_STACK_SET_MARKER"),
+];
+pub const LSM_FLAGS: Bits = &[(1, "LSM_FLAG_SINGLE")];

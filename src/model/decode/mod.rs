@@ -86,9 +86,9 @@ pub fn bits(v: u64, table: Bits) -> Vec<Flag> {
     out
 }
 
-/// A named value, or the number itself.
+/// A named value, or (like strace's `0x63 /* SEEK_??? */`) the number in hex.
 fn named(v: i64, table: Names) -> Value<'static> {
-    consts::name_of(table, v).map_or(Value::Int(v), Value::Sym)
+    consts::name_of(table, v).map_or(Value::Hex(u64::from(v as u32)), Value::Sym)
 }
 
 fn signal(v: u64) -> Value<'static> {
@@ -169,6 +169,49 @@ fn by_name_table(sys: &str, arg: &str) -> Option<Table> {
         ("membarrier", "cmd") => N(MEMBARRIER_CMD),
         ("seccomp", "op") => N(SECCOMP_OP),
         ("ptrace", "request") => N(PTRACE_REQ),
+        ("statx", "mask") => B(STATX_MASK),
+        ("preadv2" | "pwritev2", "flags") => B(RWF_FLAGS),
+        ("membarrier", "flags") => B(MEMBARRIER_FLAGS),
+        ("seccomp", "flags") => B(SECCOMP_FLAGS),
+        ("timerfd_settime", "flags") => B(TFD_TIMER_FLAGS),
+        ("timer_settime", "flags") => B(TIMER_ABSTIME),
+        ("sync_file_range", "flags") => B(SYNC_FILE_RANGE_FLAGS),
+        ("io_uring_enter", "flags") => B(IORING_ENTER_FLAGS),
+        ("open_tree" | "open_tree_attr", "flags") => B(OPEN_TREE_FLAGS),
+        ("fsopen", "flags") | ("fsmount", "flags") => B(CLOEXEC_BIT0),
+        ("fspick", "flags") => B(FSPICK_FLAGS),
+        ("move_mount", "flags") => B(MOVE_MOUNT_FLAGS),
+        ("mbind", "flags") | ("move_pages", "flags") => B(MPOL_MF_FLAGS),
+        ("get_mempolicy", "flags") => B(MPOL_F_FLAGS),
+        ("finit_module", "flags") => B(MODULE_INIT_FLAGS),
+        ("delete_module", "flags") => B(FD_FLAGS_DELETE_MODULE),
+        ("perf_event_open", "flags") => B(PERF_FLAGS),
+        ("pidfd_send_signal", "flags") => B(PIDFD_SIGNAL_FLAGS),
+        ("memfd_secret", "flags") => B(FD_FLAGS),
+        ("landlock_create_ruleset", "flags") => B(LANDLOCK_CREATE_FLAGS),
+        ("map_shadow_stack", "flags") => B(SHADOW_STACK_FLAGS),
+        ("lsm_get_self_attr" | "lsm_set_self_attr" | "lsm_list_modules", "flags") => B(LSM_FLAGS),
+        // Flags the kernel requires to be 0 today: any bit shows as hex.
+        (
+            "process_vm_readv"
+            | "process_vm_writev"
+            | "pidfd_getfd"
+            | "process_madvise"
+            | "process_mrelease"
+            | "set_mempolicy_home_node"
+            | "cachestat"
+            | "mseal"
+            | "futex_waitv"
+            | "landlock_add_rule"
+            | "landlock_restrict_self"
+            | "statmount"
+            | "listmount"
+            | "copy_file_range"
+            | "sched_setattr"
+            | "sched_getattr"
+            | "listns",
+            "flags",
+        ) => B(&[]),
         _ => return None,
     })
 }
@@ -367,6 +410,13 @@ fn decode_one<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, spec: &ArgSp
                     } else {
                         spec.len_arg.map_or(0, |l| ev.args[usize::from(l)])
                     };
+                    // getcwd's length counts the NUL it copied.
+                    if sys == "getcwd" {
+                        return Value::Str {
+                            data: data.strip_suffix(b"\0").unwrap_or(data),
+                            truncated: (data.len() as u64) < moved,
+                        };
+                    }
                     if sys == "setsockopt" && data.len() == 4 {
                         let n = i32::from_ne_bytes([data[0], data[1], data[2], data[3]]);
                         return Value::IntArray(vec![n.into()]);
@@ -494,11 +544,7 @@ pub fn decode(ev: &TraceEvent) -> Vec<Arg<'_>> {
         .iter()
         .enumerate()
         .map(|(i, spec)| {
-            let mut value = decode_one(ev, info, i, spec);
-            // mmap's offset is a page-aligned file position: strace shows hex.
-            if info.name == "mmap" && i == 5 {
-                value = Value::Hex(ev.args[5]);
-            }
+            let value = decode_one(ev, info, i, spec);
             Arg {
                 name: spec.name,
                 value: refine(ev, info, i, value),
@@ -677,8 +723,26 @@ pub fn format_return(ev: &TraceEvent) -> String {
         return format!("-1 {}", super::errno::name(e).unwrap_or("E?"));
     }
     let kind = ev.syscall().map_or(RetKind::Int, |s| s.returns);
-    let mut s = match kind {
-        RetKind::Ptr => format!("{:#x}", ev.ret),
+    let mut s = match (kind, ev.name().as_ref()) {
+        (RetKind::Ptr, _) => format!("{:#x}", ev.ret),
+        // The previous mask, in octal like the argument.
+        (_, "umask") => mode_string(ev.ret as u32),
+        // Flag getters: the value in hex with its names, as strace does.
+        (_, "fcntl") if ev.args[1] == 1 || ev.args[1] == 3 => {
+            let flags = if ev.args[1] == 1 {
+                Value::Flags(bits(ev.ret as u64, consts::FD_CLOEXEC_FLAGS))
+            } else {
+                Value::Flags(open_flags(ev.ret as u64, ev.arch))
+            };
+            let mut t = String::new();
+            write_hex(&mut t, ev.ret as u64);
+            if ev.ret != 0 {
+                t.push_str(" (flags ");
+                flags.write(&mut t);
+                t.push(')');
+            }
+            t
+        }
         _ => ev.ret.to_string(),
     };
     if kind == RetKind::Fd {
@@ -808,7 +872,7 @@ mod tests {
                 &[3, 1, 0x1000, 0xfff, 0x10],
                 &[c(1, CAP_STR, b"")]
             )),
-            r#"statx(3, "", AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH, 0xfff, 0x10) = 0"#
+            r#"statx(3, "", AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH, STATX_BASIC_STATS|STATX_BTIME, 0x10) = 0"#
         );
         assert_eq!(
             line(&ev("lseek", 10, &[3, 10, 0])),
@@ -818,7 +882,11 @@ mod tests {
             line(&ev("lseek", 0, &[3, M1, 2])),
             "lseek(3, -1, SEEK_END) = 0"
         );
-        assert_eq!(line(&ev("umask", 0o22, &[0o77])), "umask(077) = 18");
+        assert_eq!(line(&ev("umask", 0o22, &[0o77])), "umask(077) = 022");
+        assert_eq!(
+            line(&ev("lseek", -22, &[0, 0, 99])),
+            "lseek(0, 0, 0x63) = -1 EINVAL"
+        );
         assert_eq!(line(&ev("fchmod", 0, &[3, 0o4755])), "fchmod(3, 04755) = 0");
         assert_eq!(line(&ev("fchmod", 0, &[3, 0])), "fchmod(3, 000) = 0");
         assert_eq!(
@@ -854,8 +922,13 @@ mod tests {
     fn fcntl_and_ioctl() {
         assert_eq!(
             line(&ev("fcntl", 1, &[3, 1, 0x55])),
-            "fcntl(3, F_GETFD) = 1"
+            "fcntl(3, F_GETFD) = 0x1 (flags FD_CLOEXEC)"
         );
+        assert_eq!(
+            line(&ev("fcntl", 0x8800, &[3, 3])),
+            "fcntl(3, F_GETFL) = 0x8800 (flags O_RDONLY|O_NONBLOCK|O_LARGEFILE)"
+        );
+        assert_eq!(line(&ev("fcntl", 0, &[3, 1])), "fcntl(3, F_GETFD) = 0");
         assert_eq!(
             line(&ev("fcntl", 0, &[3, 2, 1])),
             "fcntl(3, F_SETFD, FD_CLOEXEC) = 0"
@@ -1099,5 +1172,82 @@ mod tests {
         };
         let e = TraceEvent::from_raw(&raw, &[], Arch::X86_64);
         assert_eq!(line(&e), "syscall_999(0, 0x1, 0x2, 0x3, 0x4, 0x7f) = 0");
+    }
+}
+
+/// How completely the decoder renders a syscall's arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Coverage {
+    /// Some argument is shown as a raw hex value for want of a decoder.
+    Partial,
+    /// Every argument is typed: numbers, fds, pointers to structures not
+    /// copied (as addresses, like strace for unread memory).
+    Typed,
+    /// Typed, and at least one argument is symbolic or copied data (flags,
+    /// names, strings, buffers, sockaddrs, modes, signals).
+    Symbolic,
+}
+
+/// The decoder's coverage of `info` (used for the decoded-syscall count).
+pub fn coverage(info: &SyscallInfo) -> Coverage {
+    let mut symbolic = false;
+    for a in info.args {
+        let tabled = by_name_table(info.name, a.name).is_some();
+        // Values strace itself shows in hex.
+        let hex_by_design = matches!(
+            (info.name, a.name),
+            ("mmap", "offset") | ("clone", "tls") | ("rseq", "rseq_len" | "sig")
+        );
+        match a.kind {
+            ArgKind::Hex if tabled => symbolic = true,
+            ArgKind::Hex if hex_by_design => {}
+            ArgKind::Hex => return Coverage::Partial,
+            ArgKind::Flags(FlagSet::Other) if !tabled => return Coverage::Partial,
+            ArgKind::Flags(_)
+            | ArgKind::Path
+            | ArgKind::Str
+            | ArgKind::BufIn
+            | ArgKind::BufOut
+            | ArgKind::Argv
+            | ArgKind::Sockaddr
+            | ArgKind::Mode
+            | ArgKind::Signal
+            | ArgKind::DirFd => symbolic = true,
+            _ if tabled => symbolic = true,
+            _ => {}
+        }
+    }
+    if symbolic {
+        Coverage::Symbolic
+    } else {
+        Coverage::Typed
+    }
+}
+
+#[cfg(test)]
+mod coverage_tests {
+    use super::*;
+    use crate::model::syscalls::{by_name, table};
+
+    #[test]
+    fn at_least_200_syscalls_are_decoded_with_types() {
+        for arch in Arch::ALL {
+            let t = table(arch);
+            let count = |c: Coverage| t.iter().filter(|s| coverage(s) >= c).count();
+            let (typed, symbolic) = (count(Coverage::Typed), count(Coverage::Symbolic));
+            eprintln!(
+                "{}: {} syscalls, {typed} fully typed, {symbolic} of them with symbolic or copied arguments",
+                arch.name(),
+                t.len()
+            );
+            assert!(typed >= 200, "{}: only {typed} typed", arch.name());
+            if arch == Arch::X86_64 {
+                assert!(symbolic >= 200, "only {symbolic} with symbolic arguments");
+            }
+        }
+        let x = |n| coverage(by_name(Arch::X86_64, n).unwrap());
+        assert_eq!(x("openat"), Coverage::Symbolic);
+        assert_eq!(x("getpid"), Coverage::Typed);
+        assert_eq!(x("ioctl"), Coverage::Partial);
     }
 }

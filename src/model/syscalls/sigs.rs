@@ -453,7 +453,8 @@ pub(super) const mmap: Sig = s(
         fl("prot", F::MmapProt),
         fl("flags", F::MmapFlags),
         FD,
-        a("offset", Off),
+        // Page-aligned, so hex reads better (and strace shows it so).
+        a("offset", Hex),
     ],
 );
 pub(super) const munmap: Sig = s(C::Memory, R::Int, &[ADDR, a("length", Size)]);
@@ -778,7 +779,7 @@ pub(super) const getcpu: Sig = s(
 pub(super) const rseq: Sig = s(
     C::Process,
     R::Int,
-    &[a("rseq", Struct), a("rseq_len", UInt), FLAGS, a("sig", Hex)],
+    &[a("rseq", Struct), a("rseq_len", Hex), FLAGS, a("sig", Hex)],
 );
 pub(super) const pidfd_open: Sig = s(C::Process, R::Fd, &[PID, FLAGS]);
 // targetfd is a descriptor in the other process, so it is shown as a number.

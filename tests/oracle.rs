@@ -1,0 +1,492 @@
+//! strace as the oracle for argument decoding: the corpus program
+//! (examples/stcorpus.rs) runs under strace while systrace-tui traces the
+//! same run, so both see the very same calls, pids, fds and addresses. Every
+//! syscall line is compared: name, each argument, and the return/errno.
+//!
+//! Intentional differences (skipped, and counted as such in the report):
+//! - strace decodes structures and arrays behind pointers (`{st_mode=...}`,
+//!   `[3, 4]`, `[16]`); systrace-tui shows those as addresses. An argument is
+//!   compared unless systrace-tui shows an address and strace something that
+//!   is not an address.
+//! - strace's `/* 35 vars */`-style comments are dropped (execve's envp is
+//!   shown as an address by both).
+//! - Calls listed in `ARGS_NOT_COMPARED` print a different number of
+//!   arguments in strace (it shows only the ones the operation uses, or names
+//!   them): name and return are still compared.
+//! - getrandom's buffer: strace forces all-hex for it (`"\x66\x11"`), we use
+//!   the same escaping as for every other buffer.
+//! - Return decorations that strace adds after the value (`0 (Timeout)`) are
+//!   dropped when we do not print one; errno names and texts are compared.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{bin, require_root, unique, wait_for};
+
+const MODES: &[&str] = &["files", "net", "unix", "proc", "mem", "signals"];
+
+/// (syscall, why its arguments are not compared).
+const ARGS_NOT_COMPARED: &[(&str, &str)] = &[
+    (
+        "clone",
+        "strace names and reorders clone's arguments (child_stack=, flags=, ...)",
+    ),
+    (
+        "rt_sigreturn",
+        "strace shows the restored mask as an argument",
+    ),
+    ("prctl", "strace shows only the arguments the option uses"),
+    (
+        "futex",
+        "strace shows only the arguments the operation uses",
+    ),
+    ("ioctl", "strace decodes the request's argument structure"),
+];
+
+/// Arguments whose rendering differs on purpose: (syscall, index, why).
+const ARG_EXCEPTIONS: &[(&str, usize, &str)] =
+    &[("getrandom", 0, "strace forces hex escapes for random bytes")];
+
+fn corpus() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let p = dir.join("examples").join("stcorpus");
+    if !p.exists() {
+        let st = Command::new(env!("CARGO"))
+            .args(["build", "--example", "stcorpus"])
+            .status()
+            .expect("cargo build --example stcorpus");
+        assert!(st.success());
+    }
+    p
+}
+
+/// One syscall line, split into its parts.
+#[derive(Debug, Clone)]
+struct Call {
+    name: String,
+    args: Vec<String>,
+    ret: String,
+}
+
+/// Splits `name(a, {b, c}, "d,e") = ret` at top-level commas; quotes,
+/// brackets, braces and parentheses nest.
+fn parse_call(s: &str) -> Option<Call> {
+    let open = s.find('(')?;
+    let name = s[..open].trim().to_string();
+    let b = s.as_bytes();
+    let mut depth = 0i32;
+    let mut i = open;
+    let mut args = Vec::new();
+    let mut cur = String::new();
+    let mut in_str = false;
+    while i < b.len() {
+        let c = b[i] as char;
+        if in_str {
+            cur.push(c);
+            if c == '\\' && i + 1 < b.len() {
+                cur.push(b[i + 1] as char);
+                i += 1;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else {
+            match c {
+                '"' => {
+                    in_str = true;
+                    cur.push(c);
+                }
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    if depth > 1 {
+                        cur.push(c);
+                    }
+                }
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                    cur.push(c);
+                }
+                ',' if depth == 1 => args.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        i += 1;
+    }
+    if !cur.trim().is_empty() || !args.is_empty() {
+        args.push(cur);
+    }
+    let args = args.iter().map(|a| strip_comments(a)).collect();
+    let rest = &s[i + 1..];
+    let ret = rest.trim_start().strip_prefix('=')?.trim().to_string();
+    Some(Call { name, args, ret })
+}
+
+/// Drops `/* ... */` comments outside strings and trims.
+fn strip_comments(a: &str) -> String {
+    let mut out = String::new();
+    let mut rest = a;
+    while let Some(p) = rest.find("/*") {
+        if rest[..p].matches('"').count() % 2 == 1 {
+            break;
+        }
+        out.push_str(&rest[..p]);
+        match rest[p..].find("*/") {
+            Some(e) => rest = &rest[p + e + 2..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
+/// systrace-tui's line: `12:00:00.000001 comm[pid/tid] call = ret <1.2us>`.
+fn parse_ours(line: &str) -> Option<(u32, Call)> {
+    let lb = line.find('[')?;
+    let slash = lb + line[lb..].find('/')?;
+    let rb = slash + line[slash..].find("] ")?;
+    let tid: u32 = line[slash + 1..rb].parse().ok()?;
+    let mut body = &line[rb + 2..];
+    if body.ends_with('>') {
+        if let Some(p) = body.rfind(" <") {
+            body = &body[..p];
+        }
+    }
+    Some((tid, parse_call(body)?))
+}
+
+fn is_address(s: &str) -> bool {
+    s == "NULL" || (s.starts_with("0x") && s[2..].chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Kills the tracer if the test fails before stopping it.
+struct Tracer(Child);
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Removes the scratch directory.
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    lines: usize,
+    args_compared: usize,
+    args_skipped: usize,
+    mismatches: Vec<String>,
+}
+
+fn compare(mode: &str, tid: u32, theirs: &[Call], ours: &[Call], t: &mut Tally) {
+    if theirs.len() != ours.len() {
+        let names = |v: &[Call]| v.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        t.mismatches.push(format!(
+            "{mode} tid {tid}: strace saw {} calls, systrace-tui {}\n  strace: {:?}\n  ours:   {:?}",
+            theirs.len(),
+            ours.len(),
+            names(theirs),
+            names(ours)
+        ));
+    }
+    for (s, o) in theirs.iter().zip(ours) {
+        t.lines += 1;
+        if s.name != o.name {
+            t.mismatches
+                .push(format!("{mode} tid {tid}: name {} vs {}", s.name, o.name));
+            continue;
+        }
+        // Return: exact, except a trailing decoration only strace prints.
+        let sret = if o.ret.contains(" (") || !s.ret.contains(" (") {
+            s.ret.clone()
+        } else {
+            s.ret[..s.ret.find(" (").unwrap()].to_string()
+        };
+        if sret != o.ret {
+            t.mismatches.push(format!(
+                "{mode} tid {tid} {}: return {:?} vs ours {:?}",
+                s.name, s.ret, o.ret
+            ));
+        }
+        if ARGS_NOT_COMPARED.iter().any(|(n, _)| *n == s.name) {
+            t.args_skipped += s.args.len();
+            continue;
+        }
+        if s.args.len() != o.args.len() {
+            t.mismatches.push(format!(
+                "{mode} tid {tid} {}: {} args vs ours {}\n  strace: {:?}\n  ours:   {:?}",
+                s.name,
+                s.args.len(),
+                o.args.len(),
+                s.args,
+                o.args
+            ));
+            continue;
+        }
+        for (i, (sa, oa)) in s.args.iter().zip(&o.args).enumerate() {
+            let excepted = ARG_EXCEPTIONS
+                .iter()
+                .any(|(n, k, _)| *n == s.name && *k == i);
+            // strace decoded what we show as an address.
+            if excepted || (is_address(oa) && !is_address(sa)) {
+                t.args_skipped += 1;
+                continue;
+            }
+            t.args_compared += 1;
+            if sa != oa {
+                t.mismatches.push(format!(
+                    "{mode} tid {tid} {} arg {i}: strace {sa:?} vs ours {oa:?}",
+                    s.name
+                ));
+            }
+        }
+    }
+}
+
+fn strace_calls(path: &Path) -> Vec<Call> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with("---") && !l.starts_with("+++"))
+        .map(|l| parse_call(l).unwrap_or_else(|| panic!("cannot parse strace line {l:?}")))
+        .collect()
+}
+
+#[test]
+fn parser_splits_nested_arguments() {
+    let c = parse_call(
+        r#"f(1, {a=1, b=[2, 3]}, "x, \"y\"", 0x7f /* 3 vars */) = -1 ENOENT (No such file)"#,
+    )
+    .unwrap();
+    assert_eq!(c.name, "f");
+    assert_eq!(c.args, ["1", "{a=1, b=[2, 3]}", r#""x, \"y\"""#, "0x7f"]);
+    assert_eq!(c.ret, "-1 ENOENT (No such file)");
+    let c = parse_call("getpid() = 42").unwrap();
+    assert!(c.args.is_empty());
+    let (tid, c) = parse_ours("12:00:00.000001 stcorpus[5/6] close(3) = 0 <1.2us>").unwrap();
+    assert_eq!((tid, c.name.as_str(), c.ret.as_str()), (6, "close", "0"));
+    assert!(is_address("0x7ffd") && is_address("NULL") && !is_address("[16]"));
+}
+
+#[test]
+fn strace_agrees_with_systrace_on_the_corpus() {
+    if !require_root("strace_agrees_with_systrace_on_the_corpus") {
+        return;
+    }
+    let strace_ok = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        strace_ok,
+        "strace is not installed (scripts/deps.sh installs it)"
+    );
+    let prog = corpus();
+    let dir = TempDir(std::env::temp_dir().join(unique("oracle")));
+    std::fs::create_dir_all(&dir.0).unwrap();
+
+    let (tracer, out, reader) = start_tracer(&[]);
+
+    let mut files: Vec<(String, u32, PathBuf)> = Vec::new();
+    for mode in MODES {
+        let prefix = dir.0.join(format!("{mode}.st"));
+        let work = dir.0.join(format!("{mode}.d"));
+        std::fs::create_dir_all(&work).unwrap();
+        let st = Command::new("strace")
+            .args([
+                "-ff",
+                "-qq",
+                "-e",
+                "signal=none",
+                "--strings-in-hex=non-ascii-chars",
+            ])
+            .args(["-s", "64", "-o"])
+            .arg(&prefix)
+            .arg(&prog)
+            .arg(mode)
+            .arg(&work)
+            .status()
+            .unwrap();
+        assert!(st.success(), "corpus mode {mode} failed under strace");
+        for e in std::fs::read_dir(&dir.0).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if let Some(tid) = name.strip_prefix(&format!("{mode}.st.")) {
+                files.push((mode.to_string(), tid.parse().unwrap(), p));
+            }
+        }
+    }
+    // Every traced process ends in exit_group; wait until each one's last
+    // call has come through the tracer before stopping it.
+    let tids: Vec<u32> = files.iter().map(|f| f.1).collect();
+    let all_in = wait_for(Duration::from_secs(20), || {
+        let o = out.lock().unwrap();
+        tids.iter()
+            .all(|t| o.contains(&format!("/{t}] exit_group(")))
+            .then_some(())
+    });
+    stop_tracer(tracer, reader);
+    assert!(
+        all_in.is_some(),
+        "not every corpus process reached the tracer's output"
+    );
+
+    let mut ours: HashMap<u32, Vec<Call>> = HashMap::new();
+    for l in out.lock().unwrap().lines() {
+        if let Some((tid, c)) = parse_ours(l) {
+            ours.entry(tid).or_default().push(c);
+        }
+    }
+    let mut per_mode: BTreeMap<String, Tally> = BTreeMap::new();
+    for (mode, tid, path) in &files {
+        let theirs = strace_calls(path);
+        let mine = ours.remove(tid).unwrap_or_default();
+        compare(
+            mode,
+            *tid,
+            &theirs,
+            &mine,
+            per_mode.entry(mode.clone()).or_default(),
+        );
+    }
+    let mut total = Tally::default();
+    for (mode, t) in &per_mode {
+        eprintln!(
+            "oracle {mode}: {} lines, {} args compared, {} skipped, {} mismatches",
+            t.lines,
+            t.args_compared,
+            t.args_skipped,
+            t.mismatches.len()
+        );
+        total.lines += t.lines;
+        total.args_compared += t.args_compared;
+        total.args_skipped += t.args_skipped;
+        total.mismatches.extend(t.mismatches.iter().cloned());
+    }
+    let items = total.lines + total.args_compared;
+    eprintln!(
+        "oracle total: {} lines and {} args compared, {} args skipped; agreement {:.2}%",
+        total.lines,
+        total.args_compared,
+        total.args_skipped,
+        100.0 * (items - total.mismatches.len().min(items)) as f64 / items.max(1) as f64
+    );
+    assert!(
+        total.lines > 500,
+        "the corpus produced too few lines: {}",
+        total.lines
+    );
+    assert!(
+        total.mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        total.mismatches.len(),
+        total.mismatches.join("\n")
+    );
+}
+
+/// Starts the tracer headless on the corpus' processes and returns once it
+/// is attached, with its stdout collected in the background.
+fn start_tracer(extra: &[&str]) -> (Tracer, Arc<Mutex<String>>, std::thread::JoinHandle<()>) {
+    let mut child = Command::new(bin())
+        .args([
+            "--no-tui",
+            "--color",
+            "never",
+            "--comm",
+            "^(stcorpus|true)$",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = out.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 1 << 16];
+        loop {
+            match stdout.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sink
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    });
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let tracer = Tracer(child);
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 && !line.contains("tracing") {
+        line.clear();
+    }
+    assert!(line.contains("tracing"), "the tracer did not start");
+    (tracer, out, reader)
+}
+
+/// Stops the tracer with SIGINT (it drains and flushes) and waits for it.
+fn stop_tracer(mut tracer: Tracer, reader: std::thread::JoinHandle<()>) {
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(tracer.0.id() as i32, libc::SIGINT) };
+    let _ = tracer.0.wait();
+    reader.join().unwrap();
+}
+
+#[test]
+fn fd_paths_flag_shows_what_fds_refer_to() {
+    if !require_root("fd_paths_flag_shows_what_fds_refer_to") {
+        return;
+    }
+    let prog = corpus();
+    let dir = TempDir(std::env::temp_dir().join(unique("fdpaths")));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let (tracer, out, reader) = start_tracer(&["-y"]);
+    let st = Command::new(&prog)
+        .arg("files")
+        .arg(&dir.0)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let data = format!("{}/data.txt", dir.0.display());
+    // The files mode ends with two umask calls.
+    let done = wait_for(Duration::from_secs(20), || {
+        let o = out.lock().unwrap();
+        (o.matches(" umask(").count() >= 2).then_some(())
+    });
+    stop_tracer(tracer, reader);
+    assert!(done.is_some(), "the corpus run did not reach the output");
+    let o = out.lock().unwrap();
+    let open = o
+        .lines()
+        .find(|l| l.contains("openat(") && l.contains(&data) && l.contains("O_CREAT"))
+        .unwrap_or_else(|| panic!("no openat of {data} in:\n{o}"));
+    assert!(open.contains(&format!(") = 3<{data}>")), "{open}");
+    assert!(
+        o.lines()
+            .any(|l| l.contains(&format!("write(3<{data}>, \"hello, oracle"))),
+        "write on the new fd is annotated:\n{o}"
+    );
+    // dup'ed descriptors refer to the same file; closed ones are forgotten.
+    assert!(
+        o.contains(&format!("dup2(3<{data}>, 20) = 20<{data}>")),
+        "{o}"
+    );
+    assert!(o.contains("close(999) = -1 EBADF"), "{o}");
+}
