@@ -1,5 +1,7 @@
 //! Command-line options.
 
+use std::path::PathBuf;
+
 use clap::{Parser, ValueEnum};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -86,4 +88,20 @@ pub struct Cli {
     /// containerd's, k3s's and CRI-O's default sockets are always tried).
     #[arg(long = "cri-socket", value_name = "PATH")]
     pub cri_sockets: Vec<std::path::PathBuf>,
+
+    /// Save every event shown to FILE as JSON Lines (FILE.zst: compressed).
+    #[arg(short = 'w', long = "export", value_name = "FILE")]
+    pub export: Option<PathBuf>,
+
+    /// Let --export overwrite an existing file (never through a symlink).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Open a saved session instead of tracing live (no root needed).
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: skip bad lines (and count them) instead of stopping.
+    #[arg(long, requires = "replay")]
+    pub skip_bad: bool,
 }

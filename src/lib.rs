@@ -9,6 +9,7 @@ pub mod headless;
 pub mod model;
 pub mod privs;
 pub mod run;
+pub mod session;
 pub mod topology;
 pub mod ui;
 

@@ -20,6 +20,8 @@ use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::filter::{Filter, FilterContext};
 use crate::model::stats::Stats;
 use crate::model::syscalls::Arch;
+use crate::session::format::Filters;
+use crate::session::writer::{live_header, Sink, Writer};
 use crate::topology::names::Sources;
 use crate::topology::{Selection, Topology, TopologyOptions};
 use crate::ui::app::{App, Source};
@@ -31,6 +33,8 @@ use crate::ui::theme::Theme;
 pub struct UserFilter {
     comm: Option<Regex>,
     expr: Option<Filter>,
+    /// `--pid` again: a replay has no kernel to apply it.
+    pids: Vec<u32>,
 }
 
 impl UserFilter {
@@ -45,15 +49,72 @@ impl UserFilter {
             .as_deref()
             .map(|f| Filter::parse(f).map_err(|e| anyhow!("invalid --filter: {e}")))
             .transpose()?;
-        Ok(UserFilter { comm, expr })
+        Ok(UserFilter {
+            comm,
+            expr,
+            pids: cli.pids.clone(),
+        })
     }
 
     pub fn matches(&self, ev: &TraceEvent, ctx: &dyn FilterContext) -> bool {
-        self.comm
-            .as_ref()
-            .is_none_or(|r| r.is_match(ev.comm_bytes()))
+        (self.pids.is_empty() || self.pids.contains(&ev.pid))
+            && self
+                .comm
+                .as_ref()
+                .is_none_or(|r| r.is_match(ev.comm_bytes()))
             && self.expr.as_ref().is_none_or(|f| f.matches(ev, ctx))
     }
+}
+
+/// A `UserFilter` applied to a stream of batches: it follows the container
+/// events so pod and container tests see the current names.
+pub struct BatchFilter {
+    pub filter: UserFilter,
+    pub containers: ContainerMap,
+}
+
+impl BatchFilter {
+    pub fn new(filter: UserFilter) -> BatchFilter {
+        BatchFilter {
+            filter,
+            containers: ContainerMap::default(),
+        }
+    }
+
+    /// Keeps the matching syscalls and every other event.
+    pub fn retain(&mut self, batch: &mut Vec<Event>) {
+        let (f, containers) = (&self.filter, &mut self.containers);
+        batch.retain(|e| match e {
+            Event::Syscall(t) => f.matches(t, containers),
+            Event::ContainerAdd(a) => {
+                containers.add(a);
+                true
+            }
+            Event::ContainerDel(d) => {
+                containers.del(d);
+                true
+            }
+            Event::Lost(_) => true,
+        });
+    }
+}
+
+/// The filters recorded in a session file's header.
+pub fn session_filters(cli: &Cli) -> Filters {
+    Filters {
+        pids: cli.pids.clone(),
+        comm: cli.comm.clone(),
+        filter: cli.filter.clone(),
+        view: None,
+    }
+}
+
+/// Completes an export and says so on stderr.
+pub fn finish_export(w: Writer, lost: LostEvents) -> Result<u64> {
+    let path = w.path().to_path_buf();
+    let n = w.finish(lost)?;
+    eprintln!("systrace-tui: wrote {n} events to {}", path.display());
+    Ok(n)
 }
 
 /// `--pid` and what the kernel can do of `--filter`, combined.
@@ -137,6 +198,9 @@ fn topology(cli: &Cli, filter: &UserFilter) -> Result<Option<Topology>> {
 pub fn run(cli: Cli) -> Result<()> {
     let filter = UserFilter::from_cli(&cli)?;
     let stop = stop_flag()?;
+    if let Some(path) = cli.replay.clone() {
+        return crate::session::replay::run(&cli, &path, &filter, &stop);
+    }
     let clock = Clock::measure();
     let topo = topology(&cli, &filter)?;
     let mut opts = capture_options(&cli, &filter);
@@ -153,21 +217,131 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         None => (capture.events.clone(), None),
     };
+    // Created once capture runs, so a user without root gets no file.
+    let writer = match &cli.export {
+        Some(p) => Some(Writer::create(
+            p,
+            cli.force,
+            &live_header(clock, session_filters(&cli)),
+        )?),
+        None => None,
+    };
+    let sink = writer.as_ref().map(Writer::sink);
     let res = if cli.no_tui {
-        run_headless(&cli, &filter, &mut capture, &events, clock, &stop)
+        run_headless(&cli, &filter, &mut capture, &events, clock, &stop, sink)
     } else {
-        run_tui(&cli, &filter, &mut capture, events, clock, &stop)
+        run_tui(&cli, &filter, &mut capture, events, clock, &stop, sink)
     };
     capture.stop()?;
     if let Some(h) = pipeline {
         let _ = h.join();
     }
-    res
+    // The export is finished on every way out, errors included.
+    let fin = writer.map(|w| finish_export(w, capture.stats.lost()));
+    res?;
+    fin.transpose()?;
+    Ok(())
 }
 
 fn deadline(cli: &Cli) -> Option<Instant> {
     cli.duration
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)))
+}
+
+/// The `--no-tui` consumer: filters, prints (or counts for `--summary`)
+/// and optionally exports batches, live or replayed.
+pub struct Headless<'a> {
+    cli: &'a Cli,
+    filter: &'a UserFilter,
+    printer: Printer,
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    export: Option<Sink>,
+    containers: ContainerMap,
+    stats: Stats,
+    /// `-y`: fd paths from this machine's /proc, so live capture only.
+    fd_paths: Option<FdPaths>,
+    pub shown: u64,
+    pub lost: LostEvents,
+}
+
+impl<'a> Headless<'a> {
+    pub fn new(cli: &'a Cli, filter: &'a UserFilter, clock: Clock, export: Option<Sink>) -> Self {
+        let color = match cli.color {
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+            ColorMode::Auto => {
+                io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Headless {
+            cli,
+            filter,
+            printer: Printer { color, clock },
+            out: io::BufWriter::with_capacity(1 << 16, io::stdout().lock()),
+            export,
+            containers: ContainerMap::default(),
+            stats: Stats::default(),
+            fd_paths: (cli.fd_paths && cli.replay.is_none()).then(FdPaths::new),
+            shown: 0,
+            lost: LostEvents::default(),
+        }
+    }
+
+    /// False when the run should end: stdout was closed (`| head`) or the
+    /// export writer stopped (its error comes out of `Writer::finish`).
+    pub fn handle(&mut self, batch: Vec<Event>) -> Result<bool> {
+        let mut keep = Vec::with_capacity(batch.len());
+        for mut ev in batch {
+            if let (Event::Syscall(e), Some(fp)) = (&mut ev, self.fd_paths.as_mut()) {
+                if self.filter.matches(e, &self.containers) {
+                    fp.process(e);
+                }
+            }
+            match &ev {
+                Event::Syscall(e) => {
+                    if !self.filter.matches(e, &self.containers) {
+                        continue;
+                    }
+                    self.shown += 1;
+                    if self.cli.summary {
+                        self.stats.record(e, &self.containers.label(e.cgroup_id));
+                    } else if !self.cli.quiet {
+                        let label = self.containers.label(e.cgroup_id);
+                        if let Err(err) = self.printer.print_labeled(&mut self.out, &label, e) {
+                            // A closed pipe (| head) ends the run quietly.
+                            if err.kind() == io::ErrorKind::BrokenPipe {
+                                return Ok(false);
+                            }
+                            return Err(err.into());
+                        }
+                    }
+                }
+                Event::Lost(l) => self.lost = *l,
+                Event::ContainerAdd(a) => self.containers.add(a),
+                Event::ContainerDel(d) => self.containers.del(d),
+            }
+            keep.push(ev);
+        }
+        if let Some(s) = &self.export {
+            if !s.send(keep) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+
+    /// Flushes and prints the `--summary` table, if asked for.
+    pub fn finish(&mut self) {
+        self.flush();
+        if self.cli.summary {
+            eprint!("{}", self.stats.table(crate::clock::fmt_duration));
+        }
+    }
 }
 
 fn run_headless(
@@ -177,54 +351,11 @@ fn run_headless(
     events: &crossbeam_channel::Receiver<Vec<Event>>,
     clock: Clock,
     stop: &Arc<AtomicBool>,
+    export: Option<Sink>,
 ) -> Result<()> {
-    let color = match cli.color {
-        ColorMode::Always => true,
-        ColorMode::Never => false,
-        ColorMode::Auto => {
-            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let printer = Printer { color, clock };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut sink = Headless::new(cli, filter, clock, export);
     let end = deadline(cli);
     eprintln!("systrace-tui: tracing (Ctrl-C to stop)");
-    let mut shown = 0u64;
-    let mut lost = LostEvents::default();
-    let mut containers = ContainerMap::default();
-    let mut stats = Stats::default();
-    let mut fd_paths = cli.fd_paths.then(FdPaths::new);
-    let mut handle = |batch: Vec<Event>, out: &mut io::BufWriter<_>| -> Result<bool> {
-        for ev in batch {
-            match ev {
-                Event::Syscall(mut e) => {
-                    if filter.matches(&e, &containers) {
-                        if let Some(fp) = fd_paths.as_mut() {
-                            fp.process(&mut e);
-                        }
-                        shown += 1;
-                        if cli.summary {
-                            stats.record(&e, &containers.label(e.cgroup_id));
-                        } else if !cli.quiet {
-                            let label = containers.label(e.cgroup_id);
-                            if let Err(err) = printer.print_labeled(out, &label, &e) {
-                                // A closed pipe (| head) ends the run quietly.
-                                if err.kind() == io::ErrorKind::BrokenPipe {
-                                    return Ok(false);
-                                }
-                                return Err(err.into());
-                            }
-                        }
-                    }
-                }
-                Event::Lost(l) => lost = l,
-                Event::ContainerAdd(a) => containers.add(&a),
-                Event::ContainerDel(d) => containers.del(&d),
-            }
-        }
-        Ok(true)
-    };
     loop {
         if stop.load(Ordering::Relaxed) || end.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -235,34 +366,31 @@ fn run_headless(
         });
         match events.recv_timeout(wait) {
             Ok(batch) => {
-                if !handle(batch, &mut out)? {
+                if !sink.handle(batch)? {
                     return Ok(());
                 }
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         }
-        let _ = out.flush();
+        sink.flush();
     }
     // Stop the kernel side, then take everything it still had queued.
     capture.stop()?;
     // The pipeline ends once the capture's channel is drained and closed.
     while let Ok(batch) = events.recv_timeout(Duration::from_secs(2)) {
-        if !handle(batch, &mut out)? {
+        if !sink.handle(batch)? {
             return Ok(());
         }
     }
-    let _ = out.flush();
-    drop(out);
-    if cli.summary {
-        eprint!("{}", stats.table(crate::clock::fmt_duration));
-    }
+    sink.finish();
     let lost = LostEvents {
-        kernel: lost.kernel.max(capture.stats.lost().kernel),
-        channel: lost.channel.max(capture.stats.lost().channel),
+        kernel: sink.lost.kernel.max(capture.stats.lost().kernel),
+        channel: sink.lost.channel.max(capture.stats.lost().channel),
     };
     eprintln!(
-        "systrace-tui: {shown} events captured, {} lost (kernel {}, user space {})",
+        "systrace-tui: {} events captured, {} lost (kernel {}, user space {})",
+        sink.shown,
         lost.total(),
         lost.kernel,
         lost.channel
@@ -277,41 +405,30 @@ fn run_tui(
     src: crossbeam_channel::Receiver<Vec<Event>>,
     clock: Clock,
     stop: &Arc<AtomicBool>,
+    export: Option<Sink>,
 ) -> Result<()> {
     let mut app = App::new(cli.retain, Theme::from_env(), clock, Source::Live);
+    app.export.base = Some(live_header(clock, session_filters(cli)));
     // Apply the CLI's user-space filter before events reach the store.
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(64);
-    let f = filter.clone();
+    let mut f = BatchFilter::new(filter.clone());
     let end = deadline(cli);
     let stop2 = stop.clone();
     let mut fd_paths = cli.fd_paths.then(FdPaths::new);
     let pump = std::thread::Builder::new()
         .name("filter".into())
         .spawn(move || {
-            // The filter's own view of containers, for pod/container tests.
-            let mut containers = ContainerMap::default();
-            while let Ok(batch) = src.recv() {
-                let mut batch: Vec<Event> = batch
-                    .into_iter()
-                    .filter(|e| match e {
-                        Event::Syscall(t) => f.matches(t, &containers),
-                        Event::ContainerAdd(a) => {
-                            containers.add(a);
-                            true
-                        }
-                        Event::ContainerDel(d) => {
-                            containers.del(d);
-                            true
-                        }
-                        _ => true,
-                    })
-                    .collect();
+            while let Ok(mut batch) = src.recv() {
+                f.retain(&mut batch);
                 if let Some(fp) = fd_paths.as_mut() {
                     for e in &mut batch {
                         if let Event::Syscall(t) = e {
                             fp.process(t);
                         }
                     }
+                }
+                if let Some(s) = &export {
+                    s.send(batch.clone());
                 }
                 if tx.send(batch).is_err() {
                     break;

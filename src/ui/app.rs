@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
@@ -11,6 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::Frame;
 use regex::Regex;
 
+use super::export::ExportUi;
 use super::keys::{self, Action};
 use super::prompt::{Prompt, PromptError, PromptKind, PromptOutcome};
 use super::rows::Rows;
@@ -24,11 +27,17 @@ use crate::model::container::{ContainerMap, HOST};
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::filter::Filter;
 use crate::model::stats::{SortKey, Stats};
+use crate::session::replay::LoadState;
 
 /// Where the events come from, shown in the header.
 #[derive(Clone, Debug)]
 pub enum Source {
     Live,
+    /// A saved session, loading in the background.
+    Replay {
+        path: PathBuf,
+        load: Arc<LoadState>,
+    },
 }
 
 /// A window drawn over the main view; it takes the keys while open.
@@ -98,6 +107,8 @@ pub struct App {
     pub first_ns: Option<u64>,
     /// How long the last re-filter of the retained events took.
     pub last_refilter: Option<Duration>,
+    /// The `w` export prompt and job.
+    pub export: ExportUi,
     rate: Rate,
 }
 
@@ -162,6 +173,7 @@ impl App {
             clipboard: None,
             first_ns: None,
             last_refilter: None,
+            export: ExportUi::default(),
             rate: Rate::new(),
         }
     }
@@ -276,6 +288,9 @@ impl App {
 
     /// A key press: the open prompt gets it first, then the key table.
     pub fn on_key(&mut self, k: &KeyEvent) {
+        if super::export::on_key(self, k) {
+            return;
+        }
         if let Some(p) = &mut self.prompt {
             let kind = p.kind;
             match p.on_key(k) {
@@ -449,6 +464,7 @@ impl App {
                 self.search = None;
             }
             Action::SortNext | Action::SortReverse => {}
+            Action::Export => super::export::open(self),
         }
     }
 
@@ -639,6 +655,7 @@ impl App {
             Overlay::Details => detail::render(self, f, body),
             Overlay::None => {}
         }
+        super::export::render(self, f, area);
     }
 }
 

@@ -26,6 +26,7 @@ pub enum Action {
     SortReverse,
     Copy,
     Close,
+    Export,
 }
 
 pub struct Binding {
@@ -148,6 +149,12 @@ pub const BINDINGS: &[Binding] = &[
         Action::Close,
         "Esc",
         "close details / help / statistics",
+    ),
+    key(
+        KeyCode::Char('w'),
+        Action::Export,
+        "w",
+        "write the retained events to a file",
     ),
     key(
         KeyCode::Char('?'),

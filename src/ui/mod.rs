@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod detail;
+pub mod export;
 pub mod help;
 pub mod keys;
 pub mod prompt;
@@ -49,6 +50,8 @@ pub fn run(app: &mut App, events: &Receiver<Vec<Event>>, stop: &Arc<AtomicBool>)
     let res = event_loop(&mut terminal, app, events, stop);
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
+    // An export started with `w` is completed before the program ends.
+    export::wait(app);
     res
 }
 
@@ -73,6 +76,7 @@ fn event_loop(
             }
         }
         app.tick();
+        export::poll(app);
         if last_draw.elapsed() >= FRAME {
             terminal.draw(|f| app.render(f))?;
             last_draw = Instant::now();

@@ -13,6 +13,7 @@ pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
     let mode = match (&app.source, app.paused) {
         (_, true) => Span::styled(" PAUSED ", t.warn()),
         (Source::Live, false) => Span::styled(" LIVE ", t.ok()),
+        (Source::Replay { .. }, false) => Span::styled(" REPLAY ", t.warn()),
     };
     let lost = app.lost.total();
     let lost_style = if lost > 0 {
@@ -53,6 +54,14 @@ pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
     if app.filter.is_some() || app.errors_only {
         line.spans
             .push(Span::raw(format!(" ({} shown)", app.row_count())));
+    }
+    if let Source::Replay { path, load } = &app.source {
+        // Where the session comes from, and how far loading got.
+        line.spans.push(Span::raw(format!(
+            " | {} | {}",
+            crate::model::escape::plain(path.as_os_str().as_encoded_bytes(), 200),
+            load.status()
+        )));
     }
     f.render_widget(Paragraph::new(line), area);
 }

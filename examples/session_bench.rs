@@ -1,0 +1,83 @@
+//! Session export / replay throughput, for the figures in the README and
+//! the issue notes (a benchmark, not a test):
+//!
+//!   cargo run --release --example session_bench [EVENTS]
+//!
+//! Writes EVENTS (default 1,000,000) openat-like events with a captured path
+//! through `SessionFile` (plain and zstd), then loads each file back with the
+//! replay reader, and prints events/s and seconds.
+
+use std::time::Instant;
+
+use systrace_tui::clock::Clock;
+use systrace_tui::model::event::{Event, LostEvents, TraceEvent};
+use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
+use systrace_tui::model::syscalls::Arch;
+use systrace_tui::session::format::Filters;
+use systrace_tui::session::reader;
+use systrace_tui::session::writer::{live_header, SessionFile};
+
+fn event(i: u64) -> TraceEvent {
+    let path = format!("/usr/lib/x86_64-linux-gnu/lib{}.so.6", i % 977);
+    let tail = encode_chunks(&[Chunk {
+        arg: 1,
+        kind: CAP_STR,
+        data: path.as_bytes(),
+    }]);
+    let mut raw = RawEvent {
+        nr: if i.is_multiple_of(3) { 257 } else { 0 },
+        ret: if i.is_multiple_of(5) { -2 } else { 3 },
+        start_ns: 1_000_000_000 + i * 1_000,
+        finish_ns: 1_000_000_000 + i * 1_000 + 700,
+        args: [0xffff_ff9c, 0x7ffd_1234_5000, 0x80000, 0, 0, 0],
+        pid: 1000 + (i % 50) as u32,
+        tid: 1000 + (i % 50) as u32,
+        pid_ns: 4_026_531_836,
+        mnt_ns: 4_026_531_841,
+        tail_len: tail.len() as u16,
+        ..Default::default()
+    };
+    raw.comm[..5].copy_from_slice(b"nginx");
+    TraceEvent::from_raw(&raw, &tail, Arch::native())
+}
+
+fn main() {
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let events: Vec<TraceEvent> = (0..n).map(event).collect();
+    let dir = std::env::temp_dir().join(format!("st-session-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    for name in ["bench.jsonl", "bench.jsonl.zst"] {
+        let path = dir.join(name);
+        let header = live_header(Clock::measure(), Filters::default());
+        let t = Instant::now();
+        let mut f = SessionFile::create(&path, true, &header).expect("create");
+        for ev in &events {
+            f.syscall(ev).expect("write");
+        }
+        f.finish(LostEvents::default()).expect("finish");
+        let w = t.elapsed().as_secs_f64();
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+
+        let t = Instant::now();
+        let (mut r, _) = reader::open(&path, false).expect("open");
+        let mut got = 0u64;
+        while let Some(ev) = r.next_item().expect("read") {
+            if let Event::Syscall(_) = ev {
+                got += 1;
+            }
+        }
+        let l = t.elapsed().as_secs_f64();
+        assert_eq!(got, n);
+        println!(
+            "{name}: {n} events, {:.1} MB ({:.0} B/event); write {w:.2} s = {:.0} events/s; load {l:.2} s = {:.0} events/s",
+            size as f64 / 1e6,
+            size as f64 / n as f64,
+            n as f64 / w,
+            n as f64 / l
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

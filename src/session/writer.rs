@@ -1,0 +1,402 @@
+//! Writing session files: safe creation (0600, no symlinks, no silent
+//! overwrite), optional zstd, and a writer thread for live capture.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::{anyhow, Context, Result};
+use crossbeam_channel::{bounded, Sender};
+
+use super::format::{ContainerInfo, ContainerLine, Header, LostLine, SyscallOut, WallClock};
+use crate::clock::Clock;
+use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::syscalls::Arch;
+
+/// Host name and kernel release, for the header.
+pub fn host_and_kernel() -> (String, String) {
+    // SAFETY: uname fills the zeroed struct; the fields are NUL-terminated.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return (String::new(), String::new());
+    }
+    let field = |f: &[libc::c_char]| {
+        let b: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&b).into_owned()
+    };
+    (field(&u.nodename), field(&u.release))
+}
+
+/// A header for a recording that starts now on this machine.
+pub fn live_header(clock: Clock, filters: super::format::Filters) -> Header {
+    let (host, kernel) = host_and_kernel();
+    Header::new(
+        host,
+        kernel,
+        Arch::native(),
+        clock,
+        Clock::monotonic_now(),
+        filters,
+    )
+}
+
+fn is_zstd(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "zst")
+}
+
+/// Creates `path` for writing with mode 0600. Never follows a symlink;
+/// refuses an existing file unless `overwrite`.
+pub fn create_file(path: &Path, overwrite: bool) -> Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    if overwrite {
+        o.create(true).truncate(true);
+    } else {
+        // O_CREAT|O_EXCL fails on any existing name, symlinks included.
+        o.create_new(true);
+    }
+    let f = o.open(path).map_err(|e| match e.raw_os_error() {
+        Some(libc::EEXIST) if path.is_symlink() => {
+            anyhow!(
+                "{} is a symlink: refusing to write through it",
+                path.display()
+            )
+        }
+        Some(libc::EEXIST) => anyhow!(
+            "{} already exists: use --force to overwrite it",
+            path.display()
+        ),
+        Some(libc::ELOOP) => {
+            anyhow!(
+                "{} is a symlink: refusing to write through it",
+                path.display()
+            )
+        }
+        _ => anyhow!("cannot create {}: {e}", path.display()),
+    })?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(anyhow!("{} is not a regular file", path.display()));
+    }
+    // An overwritten file keeps its old mode: tighten it.
+    if meta.permissions().mode() & 0o777 != 0o600 {
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
+}
+
+enum Out {
+    Plain(BufWriter<File>),
+    Zstd(zstd::Encoder<'static, BufWriter<File>>),
+}
+
+impl Out {
+    fn w(&mut self) -> &mut dyn Write {
+        match self {
+            Out::Plain(w) => w,
+            Out::Zstd(w) => w,
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        let mut inner = match self {
+            Out::Plain(w) => w,
+            Out::Zstd(w) => w.finish()?,
+        };
+        inner.flush()?;
+        inner.get_ref().sync_all()
+    }
+}
+
+/// A session file being written, synchronously. `Writer` runs one on a
+/// thread; the TUI's export job uses one directly.
+pub struct SessionFile {
+    out: Out,
+    /// Containers by cgroup, as last announced, for the syscall lines.
+    containers: HashMap<u64, ContainerInfo>,
+    wall: WallClock,
+    line: Vec<u8>,
+    last_lost: LostEvents,
+    pub written: u64,
+}
+
+impl SessionFile {
+    pub fn create(path: &Path, overwrite: bool, header: &Header) -> Result<SessionFile> {
+        let f = create_file(path, overwrite)?;
+        let buf = BufWriter::with_capacity(1 << 18, f);
+        let out = if is_zstd(path) {
+            Out::Zstd(zstd::Encoder::new(buf, 3)?)
+        } else {
+            Out::Plain(buf)
+        };
+        let mut s = SessionFile {
+            out,
+            containers: HashMap::new(),
+            wall: WallClock::new(header.clock()),
+            line: Vec::with_capacity(1024),
+            last_lost: LostEvents::default(),
+            written: 0,
+        };
+        s.put(header)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(s)
+    }
+
+    fn put(&mut self, v: &impl serde::Serialize) -> io::Result<()> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, v)?;
+        self.line.push(b'\n');
+        self.out.w().write_all(&self.line)
+    }
+
+    pub fn syscall(&mut self, ev: &TraceEvent) -> io::Result<()> {
+        self.line.clear();
+        let wall = self.wall.format(ev.start_ns);
+        let c = self.containers.get(&ev.cgroup_id);
+        serde_json::to_writer(&mut self.line, &SyscallOut::new(ev, wall, c))?;
+        self.line.push(b'\n');
+        self.out.w().write_all(&self.line)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Writes a lost line when the counts changed since the last one.
+    pub fn lost(&mut self, l: LostEvents) -> io::Result<()> {
+        if l == self.last_lost {
+            return Ok(());
+        }
+        self.last_lost = l;
+        self.put(&LostLine::new(l, None))
+    }
+
+    pub fn event(&mut self, ev: &Event) -> io::Result<()> {
+        match ev {
+            Event::Syscall(e) => self.syscall(e),
+            Event::Lost(l) => self.lost(*l),
+            Event::ContainerAdd(a) => {
+                let line = ContainerLine::new("container_add", a.cgroup_id, &a.container);
+                self.containers.insert(a.cgroup_id, line.container.clone());
+                self.put(&line)
+            }
+            Event::ContainerDel(d) => {
+                self.containers.remove(&d.cgroup_id);
+                self.put(&ContainerLine::new(
+                    "container_del",
+                    d.cgroup_id,
+                    &d.container,
+                ))
+            }
+        }
+    }
+
+    /// Writes the final lost summary, flushes and syncs. Returns the number
+    /// of syscall events written.
+    pub fn finish(mut self, lost: LostEvents) -> io::Result<u64> {
+        let l = LostEvents {
+            kernel: lost.kernel.max(self.last_lost.kernel),
+            channel: lost.channel.max(self.last_lost.channel),
+        };
+        self.put(&LostLine::new(l, Some(self.written)))?;
+        self.out.finish()?;
+        Ok(self.written)
+    }
+}
+
+enum Msg {
+    Batch(Vec<Event>),
+    Finish(LostEvents),
+}
+
+/// Hands batches to a `Writer`'s thread. Cloneable, for pump threads.
+#[derive(Clone)]
+pub struct Sink {
+    tx: Sender<Msg>,
+    /// Syscall events sent so far (sent, not yet necessarily written).
+    pub sent: Arc<AtomicU64>,
+}
+
+impl Sink {
+    /// False once the writer has stopped (an I/O error: see `finish`).
+    pub fn send(&self, batch: Vec<Event>) -> bool {
+        let n = batch
+            .iter()
+            .filter(|e| matches!(e, Event::Syscall(_)))
+            .count();
+        self.sent.fetch_add(n as u64, Ordering::Relaxed);
+        self.tx.send(Msg::Batch(batch)).is_ok()
+    }
+}
+
+/// A session file written on its own thread, so serialization and disk
+/// never slow the consumer down. Batches queue up to a bound, then the
+/// sender waits: an export is complete or it is an error, never lossy.
+pub struct Writer {
+    sink: Sink,
+    path: PathBuf,
+    thread: JoinHandle<Result<u64>>,
+}
+
+impl Writer {
+    /// Creates the file now (so a bad path fails before capture starts) and
+    /// starts the thread.
+    pub fn create(path: &Path, overwrite: bool, header: &Header) -> Result<Writer> {
+        let mut file = SessionFile::create(path, overwrite, header)?;
+        let (tx, rx) = bounded::<Msg>(256);
+        let p = path.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("session-writer".into())
+            .spawn(move || -> Result<u64> {
+                let ctx = || format!("writing {}", p.display());
+                while let Ok(msg) = rx.recv() {
+                    match msg {
+                        Msg::Batch(b) => {
+                            for ev in &b {
+                                file.event(ev).with_context(ctx)?;
+                            }
+                        }
+                        Msg::Finish(lost) => return file.finish(lost).with_context(ctx),
+                    }
+                }
+                Err(anyhow!(
+                    "{}: the writer was dropped unfinished",
+                    p.display()
+                ))
+            })?;
+        Ok(Writer {
+            sink: Sink {
+                tx,
+                sent: Arc::new(AtomicU64::new(0)),
+            },
+            path: path.to_path_buf(),
+            thread,
+        })
+    }
+
+    pub fn sink(&self) -> Sink {
+        self.sink.clone()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the final lost line and waits until the file is complete and
+    /// on disk. Returns the number of events written.
+    pub fn finish(self, lost: LostEvents) -> Result<u64> {
+        let _ = self.sink.tx.send(Msg::Finish(lost));
+        self.thread
+            .join()
+            .map_err(|_| anyhow!("the session writer thread panicked"))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::format::Filters;
+    use crate::session::reader::{self, tests::sample_event};
+
+    /// A scratch directory removed on drop, also when a test fails.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let p = std::env::temp_dir().join(format!(
+                "st-writer-{name}-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            Scratch(p)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn header() -> Header {
+        live_header(Clock::measure(), Filters::default())
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn files_are_private_and_never_clobbered_or_followed() {
+        let d = Scratch::new("safety");
+        let p = d.0.join("s.jsonl");
+        SessionFile::create(&p, false, &header())
+            .unwrap()
+            .finish(LostEvents::default())
+            .unwrap();
+        assert_eq!(mode(&p), 0o600);
+        let e = SessionFile::create(&p, false, &header()).err().unwrap();
+        assert!(format!("{e:#}").contains("already exists"), "{e:#}");
+        // --force overwrites, and tightens a looser mode.
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        SessionFile::create(&p, true, &header()).unwrap();
+        assert_eq!(mode(&p), 0o600);
+        // Symlinks: to a file, dangling; with and without --force.
+        let target = d.0.join("victim");
+        std::fs::write(&target, "keep").unwrap();
+        let link = d.0.join("link.jsonl");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let dangling = d.0.join("dangling.jsonl");
+        std::os::unix::fs::symlink(d.0.join("nowhere"), &dangling).unwrap();
+        for l in [&link, &dangling] {
+            for force in [false, true] {
+                let e = SessionFile::create(l, force, &header()).err().unwrap();
+                assert!(format!("{e:#}").contains("symlink"), "{e:#}");
+            }
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert!(!d.0.join("nowhere").exists());
+    }
+
+    #[test]
+    fn writer_thread_writes_a_complete_file_plain_and_zstd() {
+        let d = Scratch::new("thread");
+        for name in ["s.jsonl", "s.jsonl.zst"] {
+            let p = d.0.join(name);
+            let w = Writer::create(&p, false, &header()).unwrap();
+            let sink = w.sink();
+            let evs: Vec<Event> = (0..3000).map(|i| Event::Syscall(sample_event(i))).collect();
+            for chunk in evs.chunks(700) {
+                assert!(sink.send(chunk.to_vec()));
+            }
+            let lost = LostEvents {
+                kernel: 4,
+                channel: 5,
+            };
+            assert!(sink.send(vec![Event::Lost(lost)]));
+            assert_eq!(w.finish(lost).unwrap(), 3000);
+            let bytes = std::fs::read(&p).unwrap();
+            assert_eq!(bytes.starts_with(b"{"), name.ends_with(".jsonl"));
+            let (mut r, _) = reader::open(&p, false).unwrap();
+            let mut got = Vec::new();
+            while let Some(it) = r.next_item().unwrap() {
+                if let Event::Syscall(e) = it {
+                    got.push(e);
+                }
+            }
+            assert_eq!(got, (0..3000).map(sample_event).collect::<Vec<_>>());
+            let s = r.summary.as_ref().expect("final line");
+            assert_eq!((s.kernel, s.channel, s.events), (4, 5, Some(3000)));
+            assert!(r.warnings().is_empty());
+        }
+    }
+}

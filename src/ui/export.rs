@@ -1,0 +1,298 @@
+//! The `w` key: write the retained events (all, or those matching the view
+//! filter) to a session file, on a background thread with a progress bar.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::{Context, Result};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph};
+use ratatui::Frame;
+
+use super::app::App;
+use crate::model::escape;
+use crate::model::event::TraceEvent;
+use crate::session::format::Filters;
+use crate::session::writer::{live_header, SessionFile};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Matching,
+}
+
+pub struct Job {
+    path: PathBuf,
+    total: u64,
+    done: Arc<AtomicU64>,
+    handle: JoinHandle<Result<u64>>,
+}
+
+#[derive(Default)]
+pub enum Stage {
+    #[default]
+    Idle,
+    /// Typing the file name.
+    Name(String),
+    /// Choosing all retained events or only the matching ones (counts
+    /// taken once, when the prompt opened).
+    Scope(PathBuf, usize, usize),
+    /// The file exists: overwrite?
+    Confirm(PathBuf, Scope),
+    Running(Job),
+}
+
+#[derive(Default)]
+pub struct ExportUi {
+    pub stage: Stage,
+    /// Header to write (the live machine's, or the replayed file's).
+    pub base: Option<crate::session::format::Header>,
+    /// The outcome of the last export, shown until the next one.
+    pub message: Option<(String, bool)>,
+}
+
+pub fn open(app: &mut App) {
+    if matches!(app.export.stage, Stage::Idle) {
+        app.export.stage = Stage::Name(String::new());
+        app.export.message = None;
+    }
+}
+
+/// Handles a key while a prompt is open; false lets the key table have it.
+pub fn on_key(app: &mut App, k: &KeyEvent) -> bool {
+    if k.modifiers.contains(KeyModifiers::CONTROL) {
+        return false;
+    }
+    let stage = std::mem::take(&mut app.export.stage);
+    app.export.stage = match stage {
+        Stage::Idle => return false,
+        Stage::Running(j) => {
+            app.export.stage = Stage::Running(j);
+            return false;
+        }
+        Stage::Name(mut s) => match k.code {
+            KeyCode::Esc => Stage::Idle,
+            KeyCode::Enter if !s.trim().is_empty() => {
+                let all = app.store.len();
+                let matching = app.rows.len(app.store.first_seq(), app.store.end_seq());
+                Stage::Scope(PathBuf::from(s.trim()), all, matching)
+            }
+            KeyCode::Backspace => {
+                s.pop();
+                Stage::Name(s)
+            }
+            KeyCode::Char(c) => {
+                s.push(c);
+                Stage::Name(s)
+            }
+            _ => Stage::Name(s),
+        },
+        Stage::Scope(p, all, matching) => match k.code {
+            KeyCode::Esc => Stage::Idle,
+            KeyCode::Char('a') => check(app, p, Scope::All),
+            KeyCode::Char('m') => check(app, p, Scope::Matching),
+            _ => Stage::Scope(p, all, matching),
+        },
+        Stage::Confirm(p, scope) => match k.code {
+            KeyCode::Char('y') => start(app, p, scope, true),
+            KeyCode::Char('n') | KeyCode::Esc => {
+                app.export.message = Some(("export cancelled".into(), false));
+                Stage::Idle
+            }
+            _ => Stage::Confirm(p, scope),
+        },
+    };
+    true
+}
+
+fn shown(p: &std::path::Path) -> String {
+    escape::plain(p.as_os_str().as_encoded_bytes(), 120)
+}
+
+/// Asks before overwriting; refuses symlinks outright.
+fn check(app: &mut App, p: PathBuf, scope: Scope) -> Stage {
+    match std::fs::symlink_metadata(&p) {
+        Ok(m) if m.file_type().is_symlink() => {
+            app.export.message = Some((
+                format!("{} is a symlink: not writing through it", shown(&p)),
+                true,
+            ));
+            Stage::Idle
+        }
+        Ok(_) => Stage::Confirm(p, scope),
+        Err(_) => start(app, p, scope, false),
+    }
+}
+
+fn start(app: &mut App, path: PathBuf, scope: Scope, overwrite: bool) -> Stage {
+    let (first, end) = (app.store.first_seq(), app.store.end_seq());
+    let events: Vec<TraceEvent> = match scope {
+        Scope::All => app.store.iter().cloned().collect(),
+        // The rows the stream shows are the events matching the filter.
+        Scope::Matching => app
+            .rows
+            .seqs_from(first, end, 0)
+            .filter_map(|s| app.store.get(s).cloned())
+            .collect(),
+    };
+    let mut header = app
+        .export
+        .base
+        .clone()
+        .unwrap_or_else(|| live_header(app.clock, Filters::default()));
+    if scope == Scope::Matching {
+        let mut v: Vec<String> = app.filter.iter().map(|f| f.text().to_string()).collect();
+        if app.errors_only {
+            v.push("errors only".into());
+        }
+        header.filters.view = (!v.is_empty()).then(|| v.join("; "));
+    }
+    // Created here so an error shows at once; written on a thread.
+    let file = match SessionFile::create(&path, overwrite, &header) {
+        Ok(f) => f,
+        Err(e) => {
+            app.export.message = Some((format!("{e:#}"), true));
+            return Stage::Idle;
+        }
+    };
+    let lost = app.lost;
+    let done = Arc::new(AtomicU64::new(0));
+    let d = done.clone();
+    let p = path.clone();
+    let total = events.len() as u64;
+    let handle = std::thread::Builder::new()
+        .name("export".into())
+        .spawn(move || -> Result<u64> {
+            let mut file = file;
+            for (i, ev) in events.iter().enumerate() {
+                file.syscall(ev)
+                    .with_context(|| format!("writing {}", p.display()))?;
+                if i % 1024 == 0 {
+                    d.store(i as u64, Ordering::Relaxed);
+                }
+            }
+            let n = file
+                .finish(lost)
+                .with_context(|| format!("writing {}", p.display()))?;
+            d.store(n, Ordering::Relaxed);
+            Ok(n)
+        });
+    match handle {
+        Ok(handle) => Stage::Running(Job {
+            path,
+            total,
+            done,
+            handle,
+        }),
+        Err(e) => {
+            app.export.message = Some((format!("cannot start the export: {e}"), true));
+            Stage::Idle
+        }
+    }
+}
+
+fn outcome(job: Job) -> (String, bool) {
+    match job.handle.join() {
+        Ok(Ok(n)) => (format!("wrote {n} events to {}", shown(&job.path)), false),
+        Ok(Err(e)) => (format!("export failed: {e:#}"), true),
+        Err(_) => ("export failed: the writer panicked".into(), true),
+    }
+}
+
+/// Once per frame: picks up a finished export.
+pub fn poll(app: &mut App) {
+    if let Stage::Running(j) = &app.export.stage {
+        if j.handle.is_finished() {
+            if let Stage::Running(j) = std::mem::take(&mut app.export.stage) {
+                app.export.message = Some(outcome(j));
+            }
+        }
+    }
+}
+
+/// On the way out: a running export is completed, not cut off.
+pub fn wait(app: &mut App) {
+    if let Stage::Running(j) = std::mem::take(&mut app.export.stage) {
+        let (msg, err) = outcome(j);
+        if err {
+            eprintln!("systrace-tui: {msg}");
+        }
+    }
+}
+
+fn popup(area: Rect, h: u16) -> Rect {
+    let w = 72.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let block = Block::default().borders(Borders::ALL).title(" export ");
+    let text: Vec<Line> = match &app.export.stage {
+        Stage::Idle => {
+            if let Some((m, err)) = &app.export.message {
+                let style = if *err { t.error() } else { t.ok() };
+                let row = Rect {
+                    y: area.y + area.height.saturating_sub(1),
+                    height: 1.min(area.height),
+                    ..area
+                };
+                f.render_widget(Clear, row);
+                f.render_widget(Paragraph::new(Span::styled(m.clone(), style)), row);
+            }
+            return;
+        }
+        Stage::Running(j) => {
+            let r = popup(area, 3);
+            let n = j.done.load(Ordering::Relaxed).min(j.total);
+            let ratio = if j.total == 0 {
+                1.0
+            } else {
+                n as f64 / j.total as f64
+            };
+            f.render_widget(Clear, r);
+            f.render_widget(
+                Gauge::default()
+                    .block(block.title(format!(" writing {} ", shown(&j.path))))
+                    .ratio(ratio)
+                    .label(format!("{n} / {}", j.total)),
+                r,
+            );
+            return;
+        }
+        Stage::Name(s) => vec![
+            Line::from(vec![
+                Span::raw("file: "),
+                Span::styled(format!("{}_", escape::plain(s.as_bytes(), 200)), t.header()),
+            ]),
+            Line::styled("Enter: next   Esc: cancel   (.zst: compressed)", t.dim()),
+        ],
+        Stage::Scope(p, all, matching) => {
+            vec![
+                Line::raw(format!("write to {}:", shown(p))),
+                Line::raw(format!("  a  all {all} retained events")),
+                Line::raw(format!(
+                    "  m  only the {matching} events matching the current filter"
+                )),
+                Line::styled("Esc: cancel", t.dim()),
+            ]
+        }
+        Stage::Confirm(p, _) => vec![
+            Line::styled(format!("{} exists.", shown(p)), t.warn()),
+            Line::styled("Overwrite it? (y/n)", t.warn()),
+        ],
+    };
+    let r = popup(area, text.len() as u16 + 2);
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(text).block(block), r);
+}

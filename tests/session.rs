@@ -1,0 +1,552 @@
+//! Export and replay through the real binary: live capture to a file,
+//! replay headless and in the TUI, signals, safety and bad input.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{bin, require_root, unique, wait_for, workload, Tmux};
+use systrace_tui::clock::Clock;
+use systrace_tui::model::event::{LostEvents, TraceEvent};
+use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
+use systrace_tui::model::syscalls::Arch;
+use systrace_tui::session::format::Filters;
+use systrace_tui::session::writer::{live_header, SessionFile};
+
+/// A scratch directory (world-readable, for the unprivileged runs),
+/// removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        let p = std::env::temp_dir().join(unique("st-session"));
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Scratch(p)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A copy of the workload under a name no other process has, so a
+/// `--comm` filter sees only this test's processes even when other suites
+/// run workloads at the same time. Returns the path and the comm regex.
+fn own_workload(d: &Scratch) -> (PathBuf, String) {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    // comm keeps 15 bytes: stay below that.
+    let name = format!("wl{:06x}{:05}", t & 0xff_ffff, std::process::id() % 100_000);
+    let p = d.path(&name);
+    std::fs::copy(workload(), &p).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (p, format!("^{name}$"))
+}
+
+/// Kills and reaps a child on drop (a workload left running by a failure).
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A tracer running headless with its stdout collected on a thread.
+struct Tracer {
+    child: Reaper,
+    lines: Arc<AtomicU64>,
+    /// Lines containing `exit_group` so far.
+    exits: Arc<AtomicU64>,
+    stdout: Option<std::thread::JoinHandle<String>>,
+    stderr: BufReader<std::process::ChildStderr>,
+    err_text: String,
+}
+
+impl Tracer {
+    /// Starts the tracer and returns once it says it is attached.
+    fn start(args: &[&str]) -> Tracer {
+        let mut child = Command::new(bin())
+            .args(["--no-tui", "--color", "never"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let lines = Arc::new(AtomicU64::new(0));
+        let exits = Arc::new(AtomicU64::new(0));
+        let (l2, e2) = (lines.clone(), exits.clone());
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            for line in BufReader::new(out).lines() {
+                let line = line.unwrap();
+                if line.contains(" exit_group(") {
+                    e2.fetch_add(1, Ordering::Relaxed);
+                }
+                s.push_str(&line);
+                s.push('\n');
+                l2.fetch_add(1, Ordering::Relaxed);
+            }
+            s
+        });
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut err_text = String::new();
+        loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            err_text.push_str(&line);
+            if line.contains("tracing") {
+                break;
+            }
+        }
+        Tracer {
+            child: Reaper(child),
+            lines,
+            exits,
+            stdout: Some(stdout),
+            stderr,
+            err_text,
+        }
+    }
+
+    fn signal(&self, sig: libc::c_int) {
+        // SAFETY: the pid is our own live child.
+        assert_eq!(unsafe { libc::kill(self.child.0.id() as i32, sig) }, 0);
+    }
+
+    /// Waits for the exit; returns stdout, stderr and the exit code.
+    fn finish(mut self) -> (String, String, i32) {
+        self.stderr.read_to_string(&mut self.err_text).unwrap();
+        let st = self.child.0.wait().unwrap();
+        let out = self.stdout.take().unwrap().join().unwrap();
+        (
+            out,
+            std::mem::take(&mut self.err_text),
+            st.code().unwrap_or(-1),
+        )
+    }
+}
+
+fn run(args: &[&std::ffi::OsStr]) -> (String, String, i32) {
+    let out = Command::new(bin())
+        .args(["--no-tui", "--color", "never"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn replay(path: &Path, extra: &[&str]) -> (String, String, i32) {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--replay".as_ref(), path.as_os_str()];
+    args.extend(extra.iter().map(|s| std::ffi::OsStr::new(*s)));
+    run(&args)
+}
+
+/// Every line of a session file as JSON; the file must be complete.
+fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    let bytes = std::fs::read(path).unwrap();
+    let bytes = if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        zstd::decode_all(&bytes[..]).unwrap()
+    } else {
+        bytes
+    };
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.ends_with('\n'), "the file ends with a whole line");
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("line {}: {e}: {l}", i + 1))
+        })
+        .collect()
+}
+
+/// Checks the shape of a complete file; returns the number of syscalls.
+fn check_complete(path: &Path) -> u64 {
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "session files are private");
+    let v = json_lines(path);
+    assert_eq!(v[0]["type"], "header");
+    assert_eq!(v[0]["format"], "systrace-tui-session");
+    let last = v.last().unwrap();
+    assert_eq!(last["type"], "lost", "{last}");
+    assert_eq!(last["final"], true, "{last}");
+    let n = v.iter().filter(|l| l["type"] == "syscall").count() as u64;
+    assert_eq!(last["events"], n, "the summary counts the events written");
+    n
+}
+
+#[test]
+fn live_export_replays_event_for_event() {
+    if !require_root("live_export_replays_event_for_event") {
+        return;
+    }
+    let d = Scratch::new();
+    let file = d.path("known.jsonl");
+    let marker = format!("/tmp/{}\x1b[31m\u{e9}", unique("rt"));
+    let (wl, comm) = own_workload(&d);
+    let t = Tracer::start(&["--comm", &comm, "--export", file.to_str().unwrap()]);
+    let st = Command::new(&wl).args(["known", &marker]).status().unwrap();
+    assert!(st.success());
+    // Its last call shown live means all of it went through (a loaded
+    // machine can hold events back for a while).
+    wait_for(Duration::from_secs(30), || {
+        (t.exits.load(Ordering::Relaxed) > 0).then_some(())
+    })
+    .expect("the workload's exit_group is shown live");
+    // Ctrl-C ends the capture: the ring is drained and the file completed.
+    t.signal(libc::SIGINT);
+    let (live, err, code) = t.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote "), "{err}");
+    let n = check_complete(&file);
+    assert_eq!(n, live.lines().count() as u64);
+    assert_eq!(
+        live.lines().filter(|l| l.contains(" getppid()")).count(),
+        100
+    );
+
+    let (replayed, rerr, rcode) = replay(&file, &[]);
+    assert_eq!(rcode, 0, "{rerr}");
+    assert_eq!(replayed, live, "replay shows exactly what was shown live");
+    assert!(rerr.contains(&format!("{n} events replayed")), "{rerr}");
+
+    // The JSON carries the decoded fields for jq.
+    let v = json_lines(&file);
+    let open = v
+        .iter()
+        .find(|l| l["args"]["filename"] == marker.as_str())
+        .expect("the marker's openat, args.filename as text");
+    assert_eq!(open["syscall"]["name"], "openat");
+    assert_eq!(open["error"], "ENOENT");
+    assert_eq!(open["return"], -2);
+    assert_eq!(open["comm"], wl.file_name().unwrap().to_str().unwrap());
+    assert!(open["wall_time"].as_str().unwrap().ends_with('Z'));
+
+    // Filters apply to a replay, and a replay can be cut to a smaller file.
+    let pid = open["pid"].as_u64().unwrap().to_string();
+    let (by_pid, _, _) = replay(&file, &["--pid", &pid]);
+    assert_eq!(by_pid, live);
+    let (none, _, _) = replay(&file, &["--pid", "1"]);
+    assert!(none.is_empty());
+    let cut = d.path("cut.jsonl.zst");
+    let (_, cerr, ccode) = replay(
+        &file,
+        &[
+            "--quiet",
+            "--comm",
+            "^nothing$",
+            "--export",
+            cut.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(ccode, 0, "{cerr}");
+    assert_eq!(check_complete(&cut), 0);
+    let cut2 = d.path("cut2.jsonl");
+    let (_, cerr, ccode) = replay(
+        &file,
+        &["--quiet", "--pid", &pid, "-w", cut2.to_str().unwrap()],
+    );
+    assert_eq!(ccode, 0, "{cerr}");
+    assert_eq!(check_complete(&cut2), n);
+    let (again, _, _) = replay(&cut2, &[]);
+    assert_eq!(again, live);
+    let h = &json_lines(&cut2)[0];
+    assert_eq!(h["cut_from"], "known.jsonl");
+    assert_eq!(h["filters"]["pids"][0].as_u64().unwrap().to_string(), pid);
+}
+
+/// SIGTERM or SIGINT in the middle of a busy capture leaves a complete file.
+fn signal_mid_capture(sig: libc::c_int, name: &str) {
+    let d = Scratch::new();
+    let file = d.path(name);
+    let (wl, comm) = own_workload(&d);
+    let t = Tracer::start(&["--comm", &comm, "-w", file.to_str().unwrap()]);
+    let _work = Reaper(
+        Command::new(&wl)
+            .args(["loop-open", "/nonexistent/st-session", "1"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(Duration::from_secs(20), || {
+        (t.lines.load(Ordering::Relaxed) >= 300).then_some(())
+    })
+    .expect("the workload shows up in the live output");
+    t.signal(sig);
+    let (live, err, code) = t.finish();
+    assert_eq!(code, 0, "{err}");
+    let n = check_complete(&file);
+    assert_eq!(n, live.lines().count() as u64, "{err}");
+    assert!(n >= 300);
+}
+
+#[test]
+fn sigterm_mid_capture_leaves_a_complete_file() {
+    if !require_root("sigterm_mid_capture_leaves_a_complete_file") {
+        return;
+    }
+    signal_mid_capture(libc::SIGTERM, "term.jsonl");
+}
+
+#[test]
+fn sigint_mid_capture_leaves_a_complete_zstd_file() {
+    if !require_root("sigint_mid_capture_leaves_a_complete_zstd_file") {
+        return;
+    }
+    signal_mid_capture(libc::SIGINT, "int.jsonl.zst");
+}
+
+/// A small session made with the library: `n` openat calls of `/tmp/f<i>`.
+fn make_session(path: &Path, n: u32) {
+    let mut f = SessionFile::create(
+        path,
+        false,
+        &live_header(Clock::measure(), Filters::default()),
+    )
+    .unwrap();
+    for i in 0..n {
+        let p = format!("/tmp/f{i}");
+        let tail = encode_chunks(&[Chunk {
+            arg: 1,
+            kind: CAP_STR,
+            data: p.as_bytes(),
+        }]);
+        let mut raw = RawEvent {
+            nr: 257,
+            ret: -2,
+            start_ns: Clock::monotonic_now(),
+            pid: 4000 + i % 2,
+            tid: 4000 + i % 2,
+            tail_len: tail.len() as u16,
+            ..Default::default()
+        };
+        raw.finish_ns = raw.start_ns + 1500;
+        raw.comm[..6].copy_from_slice(b"sample");
+        f.syscall(&TraceEvent::from_raw(&raw, &tail, Arch::native()))
+            .unwrap();
+    }
+    f.finish(LostEvents::default()).unwrap();
+}
+
+#[test]
+fn replay_needs_no_root() {
+    if !require_root("replay_needs_no_root") {
+        return;
+    }
+    let d = Scratch::new();
+    let exe = d.path("systrace-tui");
+    std::fs::copy(bin(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = d.path("s.jsonl");
+    make_session(&file, 10);
+    // Recorded by root (0600): hand it to the user, as after a copy.
+    std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
+    let nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .arg(&exe)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = nobody(&[
+        "--no-tui",
+        "--color",
+        "never",
+        "--replay",
+        file.to_str().unwrap(),
+        "--pid",
+        "4001",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 5, "{stdout}");
+    assert!(stdout
+        .lines()
+        .all(|l| l.contains("sample[4001/4001] openat(") && l.contains("-1 ENOENT")));
+    assert!(stdout.contains("\"/tmp/f9\""), "{stdout}");
+    // Live capture still refuses the same user.
+    let out = nobody(&["--no-tui", "--duration", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn bad_files_give_one_line_with_the_line_number() {
+    let d = Scratch::new();
+    let file = d.path("s.jsonl");
+    make_session(&file, 5);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut bad: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+    bad[3] = "{\"type\":\"syscall\",".into();
+    let badf = d.path("bad.jsonl");
+    std::fs::write(&badf, bad.join("\n") + "\n").unwrap();
+    let (out, err, code) = replay(&badf, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(out.lines().count(), 2, "the lines before the bad one");
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with(&format!("systrace-tui: {}: line 4: ", badf.display())),
+        "{err}"
+    );
+    let (out, err, code) = replay(&badf, &["--skip-bad"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 4);
+    assert!(err.contains("skipped 1 bad lines (first: line 4:"), "{err}");
+    // Wrong version, empty file, not a file at all.
+    text = text.replacen("\"version\":1", "\"version\":9", 1);
+    std::fs::write(&badf, &text).unwrap();
+    let (_, err, code) = replay(&badf, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("line 1: session format version 9 is not supported"),
+        "{err}"
+    );
+    std::fs::write(&badf, "").unwrap();
+    let (_, err, code) = replay(&badf, &["--skip-bad"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("line 1: the file is empty"), "{err}");
+    let (_, err, code) = replay(&d.path("missing"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // No overwrite without --force, and never the file being read.
+    let (_, err, code) = replay(&file, &["-w", badf.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists: use --force"), "{err}");
+    let (_, err, code) = replay(&file, &["--force", "-w", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is the file being replayed"), "{err}");
+    let (_, err, code) = replay(&file, &["--quiet", "--force", "-w", badf.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(check_complete(&badf), 5);
+}
+
+#[test]
+fn tui_replays_and_exports_with_w() {
+    let d = Scratch::new();
+    let file = d.path("in.jsonl");
+    make_session(&file, 300);
+    let out = d.path("out.jsonl");
+    let status = d.path("status");
+    let cmd = format!(
+        "{} --replay {}; echo $? > {}",
+        bin().display(),
+        file.display(),
+        status.display()
+    );
+    let tmux = Tmux::start(&cmd, 200, 50);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("REPLAY") && s.contains("loaded 300 events")
+    });
+    tmux.send(&["w"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| s.contains("file: _"));
+    tmux.send(&["-l", out.to_str().unwrap()]);
+    tmux.send(&["Enter"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("all 300 retained events")
+    });
+    tmux.send(&["a"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains(&format!("wrote 300 events to {}", out.display()))
+    });
+    assert_eq!(check_complete(&out), 300);
+    // Same events, same order: the replays print the same lines.
+    assert_eq!(replay(&out, &[]).0, replay(&file, &[]).0);
+    // Again to the same name: asks first; "n" keeps the file.
+    let before = std::fs::read(&out).unwrap();
+    tmux.send(&["w"]);
+    tmux.send(&["-l", out.to_str().unwrap()]);
+    tmux.send(&["Enter", "m"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("Overwrite it? (y/n)")
+    });
+    tmux.send(&["n"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| s.contains("export cancelled"));
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    tmux.send(&["w"]);
+    tmux.send(&["-l", out.to_str().unwrap()]);
+    tmux.send(&["Enter", "m"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("Overwrite it? (y/n)")
+    });
+    tmux.send(&["y"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| s.contains("wrote 300 events"));
+    assert_eq!(check_complete(&out), 300);
+    tmux.send(&["q"]);
+    let code = wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&status)
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
+    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+}
+
+#[test]
+fn tui_live_export_is_complete_after_q() {
+    if !require_root("tui_live_export_is_complete_after_q") {
+        return;
+    }
+    let d = Scratch::new();
+    let file = d.path("tui.jsonl");
+    let status = d.path("status");
+    let marker = format!("/tmp/{}", unique("tui-export"));
+    let (wl, comm) = own_workload(&d);
+    let cmd = format!(
+        "{} --comm '{comm}' -w {}; echo $? > {}",
+        bin().display(),
+        file.display(),
+        status.display()
+    );
+    let tmux = Tmux::start(&cmd, 200, 50);
+    tmux.wait_screen(Duration::from_secs(10), |s| s.contains("LIVE"));
+    let st = Command::new(&wl).args(["known", &marker]).status().unwrap();
+    assert!(st.success());
+    tmux.wait_screen(Duration::from_secs(10), |s| s.contains("exit_group"));
+    tmux.send(&["q"]);
+    let code = wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&status)
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
+    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+    check_complete(&file);
+    let v = json_lines(&file);
+    assert_eq!(
+        v.iter()
+            .filter(|l| l["syscall"]["name"] == "getppid")
+            .count(),
+        100
+    );
+    assert!(v.iter().any(|l| l["args"]["filename"] == marker.as_str()));
+}
