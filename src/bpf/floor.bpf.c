@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The "floor" of the overhead benchmark: the same two attach points as
+ * systrace.bpf.c, doing nothing. Whatever a tracer at raw_syscalls costs
+ * beyond this is its own work; this much is the price of the attach point. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("raw_tp/sys_enter")
+int floor_enter(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int floor_exit(void *ctx)
+{
+	return 0;
+}
