@@ -1,0 +1,88 @@
+//! Events for the benches: ring-buffer records shaped like a busy machine's
+//! (most calls without captured data, some with a path), and an App that
+//! holds them.
+
+#![allow(dead_code)] // each bench uses a different part
+
+use systrace_tui::clock::Clock;
+use systrace_tui::model::event::{Event, TraceEvent};
+use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
+use systrace_tui::model::syscalls::{self, Arch};
+use systrace_tui::ui::app::{App, Source};
+use systrace_tui::ui::theme::Theme;
+
+const COMMS: [&str; 4] = ["nginx", "postgres", "bash", "workload"];
+
+/// Ring-buffer record `i` of a repeating mix: getppid, read, an openat with a
+/// path (ENOENT every other time), close. So a quarter carry a tail.
+pub fn record(i: u64) -> Vec<u8> {
+    let (name, ret, path): (&str, i64, Option<&str>) = match i % 4 {
+        0 => ("getppid", 4242, None),
+        1 => ("read", 512, None),
+        2 if i % 8 == 2 => ("openat", -2, Some("/etc/ld.so.preload")),
+        2 => ("openat", 3, Some("/usr/lib/x86_64-linux-gnu/libc.so.6")),
+        _ => ("close", 0, None),
+    };
+    let info = syscalls::by_name(Arch::native(), name).expect("known syscall");
+    let tail = path.map_or_else(Vec::new, |p| {
+        encode_chunks(&[Chunk {
+            arg: 1,
+            kind: CAP_STR,
+            data: p.as_bytes(),
+        }])
+    });
+    let pid = 1000 + (i % 7) as u32;
+    let mut raw = RawEvent {
+        nr: info.nr,
+        ret,
+        start_ns: 1_000_000_000 + i * 1_000,
+        finish_ns: 1_000_000_000 + i * 1_000 + 700,
+        args: [3, 0x7ffd_0000_1000, 512, 0, 0, 0],
+        pid,
+        tid: pid,
+        uid: 1000,
+        gid: 1000,
+        cgroup_id: 4242,
+        tail_len: tail.len() as u16,
+        ..Default::default()
+    };
+    let comm = COMMS[(i % COMMS.len() as u64) as usize];
+    raw.comm[..comm.len()].copy_from_slice(comm.as_bytes());
+    let mut bytes = raw.to_bytes().to_vec();
+    bytes.extend_from_slice(&tail);
+    bytes
+}
+
+/// Decoded events of the same mix.
+pub fn events(n: u64) -> Vec<TraceEvent> {
+    (0..n)
+        .map(|i| TraceEvent::from_bytes(&record(i), Arch::native()).expect("valid record"))
+        .collect()
+}
+
+/// An App (colors on, as a user sees it) retaining `n` events of the mix.
+pub fn app_with(n: usize) -> App {
+    let mut app = App::new(
+        n,
+        Theme { color: true },
+        Clock { boot_unix_ns: 0 },
+        Source::Live,
+    );
+    let mut left = n as u64;
+    let mut i = 0;
+    while left > 0 {
+        let k = left.min(4096);
+        app.ingest_batch(
+            (i..i + k)
+                .map(|j| {
+                    Event::Syscall(
+                        TraceEvent::from_bytes(&record(j), Arch::native()).expect("valid record"),
+                    )
+                })
+                .collect(),
+        );
+        i += k;
+        left -= k;
+    }
+    app
+}

@@ -1,0 +1,62 @@
+//! criterion benches of the user-space hot path: decoding a ring-buffer
+//! record, the user-space filter, and drawing a TUI frame over 1,000,000
+//! retained events. Run: `cargo bench --bench hot_path`.
+
+mod common;
+
+use std::hint::black_box;
+
+use clap::Parser;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use systrace_tui::cli::Cli;
+use systrace_tui::model::event::TraceEvent;
+use systrace_tui::model::syscalls::Arch;
+use systrace_tui::run::UserFilter;
+
+fn decode(c: &mut Criterion) {
+    let plain = common::record(0);
+    let with_path = common::record(2);
+    let mut g = c.benchmark_group("decode");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("no_tail", |b| {
+        b.iter(|| TraceEvent::from_bytes(black_box(&plain), Arch::native()))
+    });
+    g.bench_function("path_tail", |b| {
+        b.iter(|| TraceEvent::from_bytes(black_box(&with_path), Arch::native()))
+    });
+    g.finish();
+}
+
+fn filter(c: &mut Criterion) {
+    let evs = common::events(1024);
+    let f = UserFilter::from_cli(&Cli::parse_from([
+        "systrace-tui",
+        "--comm",
+        "^(nginx|curl)$",
+    ]))
+    .expect("valid regex");
+    let mut g = c.benchmark_group("filter");
+    g.throughput(Throughput::Elements(evs.len() as u64));
+    g.bench_function("comm_regex_1024", |b| {
+        b.iter(|| evs.iter().filter(|e| f.matches(black_box(e))).count())
+    });
+    g.finish();
+}
+
+fn render(c: &mut Criterion) {
+    let mut app = common::app_with(1_000_000);
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
+    let mut g = c.benchmark_group("render");
+    g.sample_size(50);
+    g.bench_function("frame_200x50_1M_retained", |b| {
+        b.iter(|| {
+            term.draw(|f| app.render(f)).expect("draw");
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, filter, render);
+criterion_main!(benches);
