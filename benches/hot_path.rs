@@ -1,6 +1,6 @@
 //! criterion benches of the user-space hot path: decoding a ring-buffer
-//! record, the user-space filter, and drawing a TUI frame over 1,000,000
-//! retained events. Run: `cargo bench --bench hot_path`.
+//! record, the user-space filters (--comm regex, the filter language), and
+//! drawing a TUI frame over 1,000,000 retained events. Run: `cargo bench --bench hot_path`.
 
 mod common;
 
@@ -12,6 +12,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use systrace_tui::cli::Cli;
 use systrace_tui::model::event::TraceEvent;
+use systrace_tui::model::filter::{Filter, NoContainers};
 use systrace_tui::model::syscalls::Arch;
 use systrace_tui::run::UserFilter;
 
@@ -31,17 +32,44 @@ fn decode(c: &mut Criterion) {
 
 fn filter(c: &mut Criterion) {
     let evs = common::events(1024);
-    let f = UserFilter::from_cli(&Cli::parse_from([
+    let mut g = c.benchmark_group("filter");
+    g.throughput(Throughput::Elements(evs.len() as u64));
+    let comm = UserFilter::from_cli(&Cli::parse_from([
         "systrace-tui",
         "--comm",
         "^(nginx|curl)$",
     ]))
     .expect("valid regex");
-    let mut g = c.benchmark_group("filter");
-    g.throughput(Throughput::Elements(evs.len() as u64));
-    g.bench_function("comm_regex_1024", |b| {
-        b.iter(|| evs.iter().filter(|e| f.matches(black_box(e))).count())
+    g.bench_function("comm_regex", |b| {
+        b.iter(|| {
+            evs.iter()
+                .filter(|e| comm.matches(black_box(e), &NoContainers))
+                .count()
+        })
     });
+    // The filter language: comparisons only, a regex on the path, and a
+    // field that renders the argument text first.
+    for (name, text) in [
+        (
+            "expr_syscall_errno",
+            "syscall in (openat, read) and errno != 0",
+        ),
+        (
+            "expr_comm_path_regex",
+            "comm == nginx or path ~ '^/usr/lib/'",
+        ),
+        ("expr_duration_pid", "duration > 500ns and pid != 1003"),
+        ("expr_args_text", "args ~ 'libc'"),
+    ] {
+        let f = Filter::parse(text).expect("valid filter");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                evs.iter()
+                    .filter(|e| f.matches(black_box(e), &NoContainers))
+                    .count()
+            })
+        });
+    }
     g.finish();
 }
 
