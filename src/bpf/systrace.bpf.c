@@ -338,16 +338,6 @@ static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, 
 	return off + sizeof(*ch) + (u32)n;
 }
 
-/* Wake the reader only for the record that takes the queue past wake_bytes.
- * Above it the reader is awake already or its timer is due; forcing a
- * wake-up on every record there cost ~1.8 us per syscall, so a reader that
- * fell behind slowed the machine down further. */
-static __always_inline u64 wake_flag(u64 queued_before, u64 queued_after)
-{
-	return queued_before < wake_bytes && queued_after >= wake_bytes ? BPF_RB_FORCE_WAKEUP
-									 : BPF_RB_NO_WAKEUP;
-}
-
 static __always_inline int emit_scratch(struct scratch *s, u32 off)
 {
 	if (off > TAIL_MAX)
@@ -357,7 +347,7 @@ static __always_inline int emit_scratch(struct scratch *s, u32 off)
 	s->ev.tail_len = off;
 	u64 size = sizeof(s->ev) + off;
 	u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	u64 fl = wake_flag(avail, avail + size);
+	u64 fl = avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&events, s, size, fl) != 0)
 		count_lost();
 	return 0;
@@ -457,8 +447,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		fill_header(ev, task, ts, pid_tgid, nr, now, csw);
 		ev->ret = ret;
 		u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		/* avail counts this record and its 8-byte ring header */
-		bpf_ringbuf_submit(ev, wake_flag(avail - sizeof(*ev) - 8, avail));
+		bpf_ringbuf_submit(ev, avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 		return 0;
 	}
 
