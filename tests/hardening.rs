@@ -304,3 +304,31 @@ fn capabilities_are_dropped_after_attach() {
     }
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn exits_when_its_terminal_goes_away() {
+    if !require_root("exits_when_its_terminal_goes_away") {
+        return;
+    }
+    let tmux = Tmux::start(&format!("{} --comm xnothingx", bin().display()), 120, 30);
+    tmux.wait_screen(Duration::from_secs(10), |s| s.contains("LIVE"));
+    let pid = tracer_pid_of_pane(&tmux);
+    // Closing the window hangs up the terminal under the tracer.
+    drop(tmux);
+    let gone = common::wait_for(Duration::from_secs(10), || {
+        (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    });
+    if gone.is_none() {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("the tracer kept running after its terminal was closed");
+    }
+}
+
+/// The pane's own process (the tracer, when it is the pane's command).
+fn tracer_pid_of_pane(tmux: &Tmux) -> u32 {
+    let out = Command::new("tmux")
+        .args(["display-message", "-p", "-t", &tmux.name, "#{pane_pid}"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}

@@ -64,7 +64,7 @@ fn event_loop(
     let panic_knob = std::env::var_os("SYSTRACE_TEST_PANIC_UI").is_some();
     let mut last_draw = Instant::now() - FRAME;
     loop {
-        if stop.load(Ordering::Relaxed) || app.quit {
+        if stop.load(Ordering::Relaxed) || app.quit || terminal_hung_up() {
             return Ok(());
         }
         // Take what arrived, but bounded so input stays responsive under load.
@@ -85,11 +85,20 @@ fn event_loop(
             }
         }
         let wait = FRAME.saturating_sub(last_draw.elapsed());
-        if event::poll(wait.max(Duration::from_millis(1)))? {
+        // Wait on the terminal ourselves: crossterm's poll spins forever on a
+        // hung-up terminal (read() = 0) and would never return to see it.
+        if wait_input(wait.max(Duration::from_millis(1))) == Input::HungUp {
+            return Ok(());
+        }
+        // Then take what crossterm has (keys, mouse, resizes) without waiting.
+        while event::poll(Duration::ZERO)? {
             match event::read()? {
                 TermEvent::Key(k) if k.kind != KeyEventKind::Release => app.on_key(&k),
                 TermEvent::Mouse(m) => app.on_mouse(&m),
                 _ => {}
+            }
+            if app.quit {
+                break;
             }
         }
         if let Some(text) = app.clipboard.take() {
@@ -105,4 +114,35 @@ fn copy_osc52(text: &str) {
     let mut out = std::io::stdout();
     let _ = write!(out, "\x1b]52;c;{b64}\x07");
     let _ = out.flush();
+}
+
+#[derive(PartialEq, Eq)]
+enum Input {
+    Ready,
+    Timeout,
+    HungUp,
+}
+
+/// Waits up to `timeout` for terminal input. HungUp once the terminal is
+/// gone (its window closed, the tmux session killed).
+fn wait_input(timeout: Duration) -> Input {
+    let mut fd = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(&mut fd, 1, ms) };
+    if n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        Input::HungUp
+    } else if n > 0 {
+        Input::Ready
+    } else {
+        Input::Timeout
+    }
+}
+
+fn terminal_hung_up() -> bool {
+    wait_input(Duration::ZERO) == Input::HungUp
 }
