@@ -10,7 +10,7 @@ use anyhow::{anyhow, Context, Result};
 use regex::bytes::Regex;
 
 use crate::bpf::loader::{KernelFilter, LoadOptions, MAX_NR};
-use crate::bpf::reader::{Capture, CaptureOptions};
+use crate::bpf::reader::{Capture, CaptureOptions, Recycler};
 use crate::cli::{Cli, ColorMode};
 use crate::clock::Clock;
 use crate::fdtable::FdPaths;
@@ -262,6 +262,8 @@ pub struct Headless<'a> {
     fd_paths: Option<FdPaths>,
     pub shown: u64,
     pub lost: LostEvents,
+    /// Live capture: where emptied batches go back for reuse.
+    pub recycler: Option<Recycler>,
 }
 
 impl<'a> Headless<'a> {
@@ -285,23 +287,27 @@ impl<'a> Headless<'a> {
             fd_paths: (cli.fd_paths && cli.replay.is_none()).then(FdPaths::new),
             shown: 0,
             lost: LostEvents::default(),
+            recycler: None,
         }
     }
 
     /// False when the run should end: stdout was closed (`| head`) or the
     /// export writer stopped (its error comes out of `Writer::finish`).
-    pub fn handle(&mut self, batch: Vec<Event>) -> Result<bool> {
-        let mut keep = Vec::with_capacity(batch.len());
-        for mut ev in batch {
-            if let (Event::Syscall(e), Some(fp)) = (&mut ev, self.fd_paths.as_mut()) {
-                if self.filter.matches(e, &self.containers) {
-                    fp.process(e);
-                }
+    pub fn handle(&mut self, mut batch: Vec<Event>) -> Result<bool> {
+        // Filtered in place: at full capture a copy of every event per batch
+        // was a sizable share of user space's time.
+        let mut failed: Option<io::Error> = None;
+        batch.retain_mut(|ev| {
+            if failed.is_some() {
+                return false;
             }
-            match &ev {
+            match ev {
                 Event::Syscall(e) => {
                     if !self.filter.matches(e, &self.containers) {
-                        continue;
+                        return false;
+                    }
+                    if let Some(fp) = self.fd_paths.as_mut() {
+                        fp.process(e);
                     }
                     self.shown += 1;
                     if self.cli.summary {
@@ -309,11 +315,8 @@ impl<'a> Headless<'a> {
                     } else if !self.cli.quiet {
                         let label = self.containers.label(e.cgroup_id);
                         if let Err(err) = self.printer.print_labeled(&mut self.out, &label, e) {
-                            // A closed pipe (| head) ends the run quietly.
-                            if err.kind() == io::ErrorKind::BrokenPipe {
-                                return Ok(false);
-                            }
-                            return Err(err.into());
+                            failed = Some(err);
+                            return false;
                         }
                     }
                 }
@@ -321,12 +324,21 @@ impl<'a> Headless<'a> {
                 Event::ContainerAdd(a) => self.containers.add(a),
                 Event::ContainerDel(d) => self.containers.del(d),
             }
-            keep.push(ev);
-        }
-        if let Some(s) = &self.export {
-            if !s.send(keep) {
+            true
+        });
+        if let Some(err) = failed {
+            // A closed pipe (| head) ends the run quietly.
+            if err.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(false);
             }
+            return Err(err.into());
+        }
+        if let Some(s) = &self.export {
+            if !s.send(batch) {
+                return Ok(false);
+            }
+        } else if let Some(r) = &self.recycler {
+            r.give(batch);
         }
         Ok(true)
     }
@@ -354,6 +366,7 @@ fn run_headless(
     export: Option<Sink>,
 ) -> Result<()> {
     let mut sink = Headless::new(cli, filter, clock, export);
+    sink.recycler = Some(capture.recycler.clone());
     let end = deadline(cli);
     eprintln!("systrace-tui: tracing (Ctrl-C to stop)");
     loop {

@@ -24,6 +24,11 @@ const BATCH: usize = 4096;
 const DRAIN_SLICE: usize = 1 << 16;
 /// Batches the channel holds before the reader starts counting drops.
 const CHANNEL_BATCHES: usize = 512;
+/// How long a part-filled batch may wait before it is sent anyway (full
+/// batches go at once). Bounds the latency the TUI sees.
+const PARTIAL_FLUSH: Duration = Duration::from_millis(5);
+/// Emptied batches kept for reuse.
+const POOL_BATCHES: usize = 64;
 
 #[derive(Clone, Debug)]
 pub struct CaptureOptions {
@@ -82,9 +87,25 @@ impl CaptureStats {
 }
 
 /// A running capture.
+/// Gives emptied batches back to the capture thread. At full capture a
+/// fresh batch per 4,096 events meant fresh pages (and page faults) each
+/// time, and the matching frees unmapped them again.
+#[derive(Clone)]
+pub struct Recycler(Sender<Vec<Event>>);
+
+impl Recycler {
+    pub fn give(&self, mut batch: Vec<Event>) {
+        if batch.capacity() >= BATCH {
+            batch.clear();
+            let _ = self.0.try_send(batch);
+        }
+    }
+}
+
 pub struct Capture {
     pub events: Receiver<Vec<Event>>,
     pub stats: Arc<CaptureStats>,
+    pub recycler: Recycler,
     control: Sender<Control>,
     thread: Option<JoinHandle<Result<()>>>,
 }
@@ -94,17 +115,19 @@ impl Capture {
     /// attached (or with the reason it could not be).
     pub fn start(opts: CaptureOptions) -> Result<Capture> {
         let (tx, rx) = bounded(CHANNEL_BATCHES);
+        let (pool_tx, pool_rx) = bounded(POOL_BATCHES);
         let (ctl_tx, ctl_rx) = bounded(64);
         let (ready_tx, ready_rx) = bounded::<Result<()>>(1);
         let stats = Arc::new(CaptureStats::default());
         let st = stats.clone();
         let thread = std::thread::Builder::new()
             .name("capture".into())
-            .spawn(move || run(opts, tx, ctl_rx, ready_tx, st))?;
+            .spawn(move || run(opts, tx, pool_rx, ctl_rx, ready_tx, st))?;
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(Capture {
                 events: rx,
                 stats,
+                recycler: Recycler(pool_tx),
                 control: ctl_tx,
                 thread: Some(thread),
             }),
@@ -148,7 +171,9 @@ impl Drop for Capture {
 
 struct Batcher {
     out: Sender<Vec<Event>>,
+    pool: Receiver<Vec<Event>>,
     batch: Vec<Event>,
+    last_flush: Instant,
     stats: Arc<CaptureStats>,
     arch: Arch,
     /// Test-only knob: pretend the consumer is slow by sleeping per batch.
@@ -170,12 +195,23 @@ impl Batcher {
         }
     }
 
+    fn flush_if_older(&mut self, age: Duration) {
+        if self.last_flush.elapsed() >= age {
+            self.flush();
+        }
+    }
+
     fn flush(&mut self) {
+        self.last_flush = Instant::now();
         if self.batch.is_empty() {
             return;
         }
         let n = self.batch.len() as u64;
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let fresh = self
+            .pool
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.batch, fresh);
         self.stats.received.fetch_add(n, Ordering::Relaxed);
         match self.out.try_send(batch) {
             Ok(()) => {}
@@ -200,6 +236,7 @@ impl Batcher {
 fn run(
     opts: CaptureOptions,
     tx: Sender<Vec<Event>>,
+    pool: Receiver<Vec<Event>>,
     ctl: Receiver<Control>,
     ready: Sender<Result<()>>,
     stats: Arc<CaptureStats>,
@@ -221,7 +258,9 @@ fn run(
         .map(Duration::from_millis);
     let batcher = Rc::new(RefCell::new(Batcher {
         out: tx,
+        pool,
         batch: Vec::with_capacity(BATCH),
+        last_flush: Instant::now(),
         stats: stats.clone(),
         arch: Arch::native(),
         slow,
@@ -250,7 +289,11 @@ fn run(
         // control messages (stop, new filters).
         wait_readable(ring.epoll_fd(), opts.drain_every);
         let _ = ring.consume_raw_n(DRAIN_SLICE);
-        batcher.borrow_mut().flush();
+        // A part-filled batch waits a little for company: under load the
+        // ring wakes us often with few records each time, and a channel
+        // message per wake-up (with a thread wake-up on the other side)
+        // filled the channel faster than the consumers were scheduled.
+        batcher.borrow_mut().flush_if_older(PARTIAL_FLUSH);
 
         let stop = loop {
             match ctl.try_recv() {

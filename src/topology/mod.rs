@@ -413,20 +413,43 @@ impl Topology {
 
     /// Passes a batch through, with a `ContainerAdd` before the first
     /// event of each container cgroup not seen before.
-    fn label_batch(&mut self, batch: Vec<Event>, req: &Sender<Request>) -> Vec<Event> {
-        let mut out = Vec::with_capacity(batch.len() + 1);
-        for ev in batch {
-            if let Event::Syscall(e) = &ev {
-                let id = e.cgroup_id;
-                if self.tree.get(id).is_none()
-                    && !self.vanished.contains(&id)
-                    && self.last_rescan.elapsed() >= MIN_RESCAN_GAP
-                {
-                    self.rescan(&mut out, req);
-                    if self.tree.get(id).is_none() {
-                        self.vanished.insert(id);
-                    }
+    /// Announces containers seen for the first time before their first
+    /// event. The batch passes through untouched unless that happens (rare):
+    /// copying every event here cost more than the rest of the stage.
+    fn label_batch(&mut self, mut batch: Vec<Event>, req: &Sender<Request>) -> Vec<Event> {
+        let mut inserts: Vec<(usize, Vec<Event>)> = Vec::new();
+        // Runs of events from one cgroup are the norm: check each run once.
+        let mut last = None;
+        for (i, ev) in batch.iter().enumerate() {
+            let Event::Syscall(e) = ev else { continue };
+            let id = e.cgroup_id;
+            if last == Some(id) {
+                continue;
+            }
+            last = Some(id);
+            if self.tree.get(id).is_none()
+                && !self.vanished.contains(&id)
+                && self.last_rescan.elapsed() >= MIN_RESCAN_GAP
+            {
+                let mut added = Vec::new();
+                self.rescan(&mut added, req);
+                if self.tree.get(id).is_none() {
+                    self.vanished.insert(id);
                 }
+                if !added.is_empty() {
+                    inserts.push((i, added));
+                }
+            }
+        }
+        if inserts.is_empty() {
+            return batch;
+        }
+        let extra: usize = inserts.iter().map(|(_, a)| a.len()).sum();
+        let mut out = Vec::with_capacity(batch.len() + extra);
+        let mut inserts = inserts.into_iter().peekable();
+        for (i, ev) in batch.drain(..).enumerate() {
+            while let Some((_, added)) = inserts.next_if(|(at, _)| *at == i) {
+                out.extend(added);
             }
             out.push(ev);
         }
