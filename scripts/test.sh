@@ -13,3 +13,5 @@ cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --test-threads=2
 # A short fuzz smoke of every target (the long runs are bench/fuzz).
 bash bench/fuzz 10
+# The arm64 build (cross-compiled; see scripts/cross-aarch64.sh).
+bash scripts/cross-aarch64.sh

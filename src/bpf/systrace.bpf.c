@@ -195,10 +195,22 @@ static __always_inline u64 ctx_switches(struct task_struct *task)
 	return task->nvcsw + task->nivcsw;
 }
 
+#if defined(__TARGET_ARCH_arm64)
+/* The committed vmlinux.h is x86's. Everything else this program reads is
+ * relocated by name at load time (CO-RE), but the register file is not: on
+ * arm64 pt_regs starts with the UAPI user_pt_regs, whose layout is ABI. */
+struct st_user_pt_regs {
+	u64 regs[31];
+	u64 sp;
+	u64 pc;
+	u64 pstate;
+};
+#endif
+
 static __always_inline void read_args(struct pt_regs *regs, u64 *args)
 {
 #if defined(__TARGET_ARCH_arm64)
-	bpf_probe_read_kernel(args, 6 * sizeof(u64), &regs->regs[0]);
+	bpf_probe_read_kernel(args, 6 * sizeof(u64), &((struct st_user_pt_regs *)regs)->regs[0]);
 #else
 	/* r10, r9, r8, ax, cx, dx, si, di sit next to each other in pt_regs:
 	 * one 64-byte read instead of the whole 168-byte struct. */
