@@ -190,7 +190,21 @@ fn topology(cli: &Cli, filter: &UserFilter) -> Result<Option<Topology>> {
             Ok(None)
         }
         Err(e) => {
-            Err(e.context("--pod/--namespace/--container/--host need the cgroup v2 hierarchy"))
+            // Name the flags given, so the one line says what to drop.
+            let flags: Vec<&str> = [
+                (cli.pod.is_some(), "--pod"),
+                (cli.namespace.is_some(), "--namespace"),
+                (cli.container.is_some(), "--container"),
+                (cli.host, "--host"),
+            ]
+            .into_iter()
+            .filter_map(|(on, f)| on.then_some(f))
+            .collect();
+            let verb = if flags.len() == 1 { "needs" } else { "need" };
+            Err(e.context(format!(
+                "{} {verb} the cgroup v2 hierarchy",
+                flags.join(" and ")
+            )))
         }
     }
 }

@@ -6,7 +6,7 @@ mod common;
 mod runtimes;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -45,18 +45,6 @@ fn cgroup_mounts() -> Vec<PathBuf> {
             (fs == "cgroup" || fs == "cgroup2").then(|| PathBuf::from(mnt))
         })
         .collect()
-}
-
-/// Removes a cgroup directory tree, children first.
-fn rmdir_tree(p: &Path) {
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                rmdir_tree(&e.path());
-            }
-        }
-    }
-    let _ = std::fs::remove_dir(p);
 }
 
 struct Containerd {
@@ -301,7 +289,7 @@ impl Drop for Containerd {
         }
         for m in &mounts {
             for p in &self.cgroup_parents {
-                rmdir_tree(&m.join(p.trim_start_matches('/')));
+                common::rmdir_tree(&m.join(p.trim_start_matches('/')));
             }
             // Parents only when empty: remove_dir fails otherwise.
             let _ = std::fs::remove_dir(m.join("kubepods/besteffort"));

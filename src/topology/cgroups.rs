@@ -27,19 +27,29 @@ fn unescape_mountinfo(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The mount point of the first cgroup2 file system in a mountinfo text
-/// (hybrid hosts mount it at /sys/fs/cgroup/unified, v2-only hosts at
-/// /sys/fs/cgroup). None on v1-only hosts.
+/// The mount point of the cgroup2 file system in a mountinfo text (hybrid
+/// hosts mount it at /sys/fs/cgroup/unified, v2-only hosts at
+/// /sys/fs/cgroup). A mount of the whole tree is preferred over one of a
+/// subtree (a bind mount of one cgroup, as runtimes make for nested
+/// containers), which would hide every cgroup outside it. None on v1-only
+/// hosts.
 pub fn cgroup2_mount(mountinfo: &str) -> Option<PathBuf> {
-    mountinfo.lines().find_map(|line| {
-        let (pre, post) = line.split_once(" - ")?;
-        let fstype = post.split_whitespace().next()?;
-        if fstype != "cgroup2" {
-            return None;
-        }
-        let mnt = pre.split_whitespace().nth(4)?;
-        Some(PathBuf::from(unescape_mountinfo(mnt)))
-    })
+    let mounts: Vec<(&str, &str)> = mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (pre, post) = line.split_once(" - ")?;
+            if post.split_whitespace().next()? != "cgroup2" {
+                return None;
+            }
+            let mut f = pre.split_whitespace().skip(3);
+            Some((f.next()?, f.next()?))
+        })
+        .collect();
+    let (_, mnt) = mounts
+        .iter()
+        .find(|(root, _)| *root == "/")
+        .or_else(|| mounts.first())?;
+    Some(PathBuf::from(unescape_mountinfo(mnt)))
 }
 
 /// The cgroup v2 tree, with an id -> path cache that is rebuilt by a walk
@@ -143,6 +153,19 @@ mod tests {
         assert_eq!(cgroup2_mount(v1), None);
         let spaced = "35 24 0:30 / /mnt/my\\040cg rw - cgroup2 none rw\n";
         assert_eq!(cgroup2_mount(spaced), Some(PathBuf::from("/mnt/my cg")));
+        let sub_first = "\
+40 24 0:30 /kubepods/pod1 /run/nested rw - cgroup2 cgroup2 rw
+35 24 0:30 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw
+";
+        assert_eq!(
+            cgroup2_mount(sub_first),
+            Some(PathBuf::from("/sys/fs/cgroup"))
+        );
+        let only_sub = "40 24 0:30 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            cgroup2_mount(only_sub),
+            Some(PathBuf::from("/sys/fs/cgroup"))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use hyper_util::rt::TokioIo;
 use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use k8s_cri::v1::{ContainerStatusRequest, PodSandboxStatusRequest, VersionRequest};
@@ -40,10 +40,17 @@ pub async fn connect(path: &Path) -> Result<RuntimeServiceClient<Channel>> {
     }));
     let ch = tokio::time::timeout(TIMEOUT, ch)
         .await
-        .map_err(|_| anyhow!("connecting to {}: timed out", path.display()))?
-        .with_context(|| format!("connecting to {}", path.display()))?;
+        .map_err(|_| Unreachable(format!("connecting to {}: timed out", path.display())))?
+        .map_err(|e| Unreachable(format!("connecting to {}: {e}", path.display())))?;
     Ok(RuntimeServiceClient::new(ch))
 }
+
+/// A socket that could not be reached or did not answer in time, as
+/// opposed to one that answered with an error: callers leave it alone
+/// for a while instead of paying the timeout again per container.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreachable(pub String);
 
 fn label(m: &HashMap<String, String>, k: &str) -> Option<String> {
     m.get(k).filter(|v| !v.is_empty()).cloned()
@@ -54,10 +61,11 @@ fn label(m: &HashMap<String, String>, k: &str) -> Option<String> {
 pub async fn lookup(socket: &Path, id: &str) -> Result<Option<Names>> {
     let mut c = connect(socket).await?;
     // A runtime that does not answer this cheap call is not asked more.
+    let timed_out = || Unreachable(format!("{}: timed out", socket.display()));
     let runtime_name = tokio::time::timeout(TIMEOUT, c.version(VersionRequest::default()))
         .await
-        .map_err(|_| anyhow!("{}: timed out", socket.display()))?
-        .map_err(|s| anyhow!("{}: {}", socket.display(), s.message()))?
+        .map_err(|_| timed_out())?
+        .map_err(|s| Unreachable(format!("{}: {}", socket.display(), s.message())))?
         .into_inner()
         .runtime_name;
     let runtime_name = Some(runtime_name).filter(|n| !n.is_empty());
@@ -65,7 +73,10 @@ pub async fn lookup(socket: &Path, id: &str) -> Result<Option<Names>> {
         container_id: id.to_string(),
         verbose: false,
     };
-    if let Ok(Ok(resp)) = tokio::time::timeout(TIMEOUT, c.container_status(req)).await {
+    let status = tokio::time::timeout(TIMEOUT, c.container_status(req))
+        .await
+        .map_err(|_| timed_out())?;
+    if let Ok(resp) = status {
         if let Some(st) = resp.into_inner().status {
             let l = &st.labels;
             return Ok(Some(Names {
@@ -110,7 +121,7 @@ pub async fn lookup(socket: &Path, id: &str) -> Result<Option<Names>> {
         })),
         Ok(Err(s)) if s.code() == tonic::Code::NotFound => Ok(None),
         Ok(Err(s)) => Err(anyhow!("{}: {}", socket.display(), s.message())),
-        Err(_) => Err(anyhow!("{}: timed out", socket.display())),
+        Err(_) => Err(timed_out().into()),
     }
 }
 

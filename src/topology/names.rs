@@ -247,12 +247,20 @@ fn run_bounded(cmd: &mut Command, limit: Duration) -> Option<String> {
     }
 }
 
+/// How long a CRI socket that could not be reached or did not answer in
+/// time is left alone. Without it a hung runtime costs its timeout
+/// once per container, so startup with a selection on a busy node could
+/// take minutes.
+pub const CRI_BACKOFF: Duration = Duration::from_secs(30);
+
 /// The resolver: owned by the topology's resolver thread.
 pub struct Resolver {
     pub sources: Sources,
     rt: Option<tokio::runtime::Runtime>,
     /// podman pod id -> name (pods are few; asked once each).
     podman_pods: HashMap<String, Option<String>>,
+    /// CRI sockets that failed, and until when they are skipped.
+    cri_down: HashMap<PathBuf, Instant>,
 }
 
 impl Resolver {
@@ -261,15 +269,18 @@ impl Resolver {
             sources,
             rt: None,
             podman_pods: HashMap::new(),
+            cri_down: HashMap::new(),
         }
     }
 
     fn cri(&mut self, id: &str) -> Option<Names> {
+        let now = Instant::now();
+        self.cri_down.retain(|_, until| *until > now);
         let socks: Vec<PathBuf> = self
             .sources
             .cri_sockets
             .iter()
-            .filter(|p| p.exists())
+            .filter(|p| p.exists() && !self.cri_down.contains_key(*p))
             .cloned()
             .collect();
         if socks.is_empty() {
@@ -282,9 +293,17 @@ impl Resolver {
                 .ok();
         }
         let rt = self.rt.as_ref()?;
-        socks
-            .iter()
-            .find_map(|s| rt.block_on(super::cri::lookup(s, id)).ok().flatten())
+        for s in socks {
+            match rt.block_on(super::cri::lookup(&s, id)) {
+                Ok(Some(n)) => return Some(n),
+                Ok(None) => {}
+                Err(e) if e.is::<super::cri::Unreachable>() => {
+                    self.cri_down.insert(s, Instant::now() + CRI_BACKOFF);
+                }
+                Err(_) => {}
+            }
+        }
+        None
     }
 
     fn bundle(&self, m: &PathMatch) -> Option<Names> {
@@ -412,9 +431,25 @@ impl Resolver {
     }
 }
 
-/// The hostname a process sees: for a pod, the pod name.
+/// The hostname a process sees: for a pod, the pod name. None when it is
+/// the node's own name: a process sharing the host's files, or a
+/// hostNetwork pod (kubelet gives those the node's name), is not named
+/// by it.
 pub fn hostname_of(pid: u32) -> Option<String> {
-    let h = std::fs::read_to_string(format!("/proc/{pid}/root/etc/hostname")).ok()?;
+    let h = read_hostname(&format!("/proc/{pid}/root/etc/hostname"))?;
+    let node = [
+        "/etc/hostname",
+        "/proc/1/root/etc/hostname",
+        "/proc/sys/kernel/hostname",
+    ];
+    let is_node = node
+        .iter()
+        .any(|p| read_hostname(p).as_deref() == Some(h.as_str()));
+    (!is_node).then_some(h)
+}
+
+fn read_hostname(path: &str) -> Option<String> {
+    let h = std::fs::read_to_string(path).ok()?;
     let h = h.trim();
     (!h.is_empty()).then(|| h.to_string())
 }
@@ -509,6 +544,54 @@ mod tests {
         );
         assert_eq!(c.name.as_deref(), Some("evil\\x1b[2J"));
         assert!(c.pod.is_none());
+    }
+
+    #[test]
+    fn the_nodes_own_hostname_names_no_pod() {
+        // This process shares the host's files: its hostname is the node's.
+        assert_eq!(hostname_of(std::process::id()), None);
+    }
+
+    /// A CRI socket that accepts and never answers is asked once, then left
+    /// alone: its timeout is not paid again for every container.
+    #[test]
+    fn a_hanging_cri_socket_is_asked_once_per_backoff() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("hung.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let n = accepted.clone();
+        // Detached: it holds the connections open (unanswered) until the
+        // test process ends.
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for c in listener.incoming() {
+                n.fetch_add(1, Ordering::SeqCst);
+                held.push(c);
+            }
+        });
+        let mut r = Resolver::new(Sources {
+            cri_sockets: vec![sock.clone()],
+            ..Default::default()
+        });
+        assert_eq!(r.cri(&"a".repeat(64)), None);
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let t = Instant::now();
+        for c in ["b", "c", "d"] {
+            assert_eq!(r.cri(&c.repeat(64)), None);
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "asked again");
+        assert!(
+            t.elapsed() < super::super::cri::TIMEOUT,
+            "{:?}",
+            t.elapsed()
+        );
+        // Once the backoff is over it is asked again.
+        r.cri_down.values_mut().for_each(|u| *u = Instant::now());
+        assert_eq!(r.cri(&"e".repeat(64)), None);
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
     #[test]

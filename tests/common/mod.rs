@@ -196,9 +196,20 @@ impl TestCgroup {
 
 impl Drop for TestCgroup {
     fn drop(&mut self) {
-        // Processes may take a moment to leave after exiting.
-        let _ = wait_for(Duration::from_secs(5), || {
-            std::fs::remove_dir(&self.path).ok()
-        });
+        rmdir_tree(&self.path);
     }
+}
+
+/// Removes a cgroup directory and every cgroup below it, children first.
+/// Processes may take a moment to leave after exiting, so each removal is
+/// retried for a few seconds.
+pub fn rmdir_tree(p: &std::path::Path) {
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                rmdir_tree(&e.path());
+            }
+        }
+    }
+    let _ = wait_for(Duration::from_secs(5), || std::fs::remove_dir(p).ok());
 }
