@@ -13,12 +13,14 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{bin, require_root, unique, wait_for, CopiedExe, TestCgroup, Tmux};
+use common::{
+    bin, exit_code_in, require_root, unique, wait_for, CopiedExe, Reaped, TestCgroup, Tmux,
+};
 use systrace_tui::topology::cri::TIMEOUT;
 
 /// How the cgroup file systems look to the tracer.
@@ -107,16 +109,6 @@ fn tracer(layout: Layout, no_runtime: bool, args: &[&str]) -> Command {
     .arg(bin())
     .args(args);
     c
-}
-
-/// Kills and reaps a child when the test ends, however it ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A headless run: stdout lines, stderr, exit code, wall time.
@@ -281,12 +273,42 @@ fn label(line: &str) -> &str {
     line.split(' ').next().unwrap_or("")
 }
 
-fn lines_with<'a>(r: &'a Run, marker: &str) -> Vec<&'a String> {
-    r.lines.iter().filter(|l| l.contains(marker)).collect()
+/// A member's process was traced (at least 10 of its openat calls every
+/// 20 ms came out) and every line of it carries `want` as its label.
+fn assert_labelled(r: &Run, m: &Member, want: &str) {
+    let mine: Vec<&String> = r.lines.iter().filter(|l| l.contains(&m.marker)).collect();
+    assert!(
+        mine.len() >= 10,
+        "{} lines of {want}; stderr: {}",
+        mine.len(),
+        r.stderr
+    );
+    let wrong: Vec<_> = mine.iter().filter(|l| label(l) != want).collect();
+    assert!(
+        wrong.is_empty(),
+        "not labelled {want}: {:?}",
+        &wrong[..wrong.len().min(3)]
+    );
 }
 
 fn assert_no_panic(r: &Run) {
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+/// A headless run of `secs` seconds that shows only `exe`'s processes.
+fn own_comm_run(layout: Layout, no_runtime: bool, exe: &CopiedExe, secs: u32) -> Run {
+    let comm = format!("^{}$", exe.path.file_name().unwrap().to_string_lossy());
+    let secs = secs.to_string();
+    let args = [
+        "--no-tui",
+        "--color",
+        "never",
+        "--comm",
+        &comm,
+        "--duration",
+        &secs,
+    ];
+    run_headless(tracer(layout, no_runtime, &args), Duration::from_secs(60))
 }
 
 /// A workload copy under a comm of its own, so `--comm` sees this test only.
@@ -330,13 +352,7 @@ fn pods_resolve_and_are_selected_in_the_kernel_on_v2_only_and_hybrid_layouts() {
             r.stderr
         );
         let want = format!("{pod}/{}", &id[..12]);
-        let mine = lines_with(&r, &m.marker);
-        assert!(
-            mine.len() >= 10,
-            "{layout:?}: {} lines of the pod's process; stderr: {}",
-            mine.len(),
-            r.stderr
-        );
+        assert_labelled(&r, &m, &want);
         // Selected in the kernel: nothing else on this busy machine gets
         // through, and every line carries the pod's label.
         let others: Vec<_> = r.lines.iter().filter(|l| label(l) != want).collect();
@@ -358,23 +374,7 @@ fn v1_only_host_traces_everything_as_host_and_refuses_container_filters() {
     let id = container_id();
     let pod = unique("web").replace('-', "x");
     let m = Member::start(&cgs.kube_container(&id), &exe.path, Some(&pod));
-    let comm = format!("^{}$", exe.path.file_name().unwrap().to_string_lossy());
-    let r = run_headless(
-        tracer(
-            Layout::V1Only,
-            false,
-            &[
-                "--no-tui",
-                "--color",
-                "never",
-                "--comm",
-                &comm,
-                "--duration",
-                "2",
-            ],
-        ),
-        Duration::from_secs(60),
-    );
+    let r = own_comm_run(Layout::V1Only, false, &exe, 2);
     assert_no_panic(&r);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(
@@ -385,18 +385,7 @@ fn v1_only_host_traces_everything_as_host_and_refuses_container_filters() {
         "{}",
         r.stderr
     );
-    let mine = lines_with(&r, &m.marker);
-    assert!(
-        mine.len() >= 10,
-        "{} lines; stderr: {}",
-        mine.len(),
-        r.stderr
-    );
-    assert!(
-        mine.iter().all(|l| label(l) == "host"),
-        "{:?}",
-        &mine[..mine.len().min(5)]
-    );
+    assert_labelled(&r, &m, "host");
     // Container filters cannot work here: one line that says why, exit 1,
     // before anything is loaded.
     for flag in [
@@ -464,38 +453,11 @@ fn with_no_runtime_installed_containers_are_shown_by_id() {
             Member::start(&cgs.kube_container(&cri), &exe.path, None),
         ),
     ];
-    let comm = format!("^{}$", exe.path.file_name().unwrap().to_string_lossy());
-    let r = run_headless(
-        tracer(
-            Layout::Host,
-            true,
-            &[
-                "--no-tui",
-                "--color",
-                "never",
-                "--comm",
-                &comm,
-                "--duration",
-                "3",
-            ],
-        ),
-        Duration::from_secs(60),
-    );
+    let r = own_comm_run(Layout::Host, true, &exe, 3);
     assert_no_panic(&r);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     for (id, m) in &members {
-        let mine = lines_with(&r, &m.marker);
-        assert!(
-            mine.len() >= 10,
-            "{} lines of {id}; stderr: {}",
-            mine.len(),
-            r.stderr
-        );
-        assert!(
-            mine.iter().all(|l| label(l) == &id[..12]),
-            "{id}: {:?}",
-            &mine[..mine.len().min(3)]
-        );
+        assert_labelled(&r, m, &id[..12]);
     }
 }
 
@@ -609,15 +571,7 @@ fn hanging_cri_sockets_are_asked_once_and_the_headless_run_ends_on_time() {
     assert!(r.took < bound, "took {:?} (bound {bound:?})", r.took);
     // The names still come, from the fallback after the hung runtime.
     for (id, pod, m) in &members {
-        let mine = lines_with(&r, &m.marker);
-        assert!(
-            mine.len() >= 10,
-            "{} lines of {pod}; stderr: {}",
-            mine.len(),
-            r.stderr
-        );
-        let want = format!("{pod}/{}", &id[..12]);
-        assert!(mine.iter().all(|l| label(l) == want), "{:?}", &mine[..3]);
+        assert_labelled(&r, m, &format!("{pod}/{}", &id[..12]));
     }
     println!(
         "headless run with 2 hung CRI sockets and 6 selected pods: {:?}",
@@ -678,12 +632,8 @@ fn tui_answers_keys_while_cri_sockets_hang() {
     let pending: usize = socks.iter().map(|s| s.open.load(Ordering::SeqCst)).sum();
     let t = Instant::now();
     tmux.send(&["q"]);
-    let code = wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&status)
-            .ok()
-            .filter(|s| !s.is_empty())
-    });
-    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+    let code = exit_code_in(&status, Duration::from_secs(10));
+    assert_eq!(code.as_deref(), Some("0"));
     println!(
         "quit with {pending} hung lookup(s) open, {asked} of 4 sockets asked: exit status after {:?}",
         t.elapsed()

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// Root-only tests call this first. Without root they fail loudly, unless
@@ -212,4 +212,25 @@ pub fn rmdir_tree(p: &std::path::Path) {
         }
     }
     let _ = wait_for(Duration::from_secs(5), || std::fs::remove_dir(p).ok());
+}
+
+/// Kills and reaps a child when the test ends, however it ends.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The exit code a shell wrote to `path` (`CMD; echo $? > path`, how the
+/// TUI tests learn how the tracer ended), once it is there.
+pub fn exit_code_in(path: &std::path::Path, limit: Duration) -> Option<String> {
+    wait_for(limit, || {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    })
 }
