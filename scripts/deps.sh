@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building (and, with "test", testing) needs on Debian/Ubuntu.
+# Installs what building (and, with "test", testing) needs on Debian/Ubuntu;
+# `deps.sh only PKG...` installs the named packages.
 # Only missing packages are installed; safe to run again.
 set -euo pipefail
 
@@ -15,6 +16,10 @@ test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybo
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "test" ]; then
   want+=("${test_pkgs[@]}")
+elif [ "${1:-}" = "only" ]; then
+  # `deps.sh only PKG...`: just these (other scripts' extra packages).
+  shift
+  want=("$@")
 fi
 
 missing=()
