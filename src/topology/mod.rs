@@ -163,8 +163,12 @@ impl Topology {
             let mut seen = HashSet::new();
             for (m, pid) in reqs {
                 if seen.insert(m.id.clone()) {
-                    let info = t.resolver.as_mut().expect("not spawned").resolve(&m, pid);
-                    *t.attempts.entry(m.id.clone()).or_default() += 1;
+                    let r = t.resolver.as_mut().expect("not spawned");
+                    let info = r.resolve(&m, pid);
+                    let retry = r.skipped_a_runtime() && info.name.is_none();
+                    if !retry {
+                        *t.attempts.entry(m.id.clone()).or_default() += 1;
+                    }
                     t.apply_info(Arc::new(info), &mut sink);
                 }
             }
@@ -266,12 +270,13 @@ impl Topology {
         let _ = req.send(Request { m: m.clone(), pid });
     }
 
-    /// Names arrived: every cgroup of that container gets them.
+    /// Names arrived: every cgroup of that container gets them. A lookup
+    /// that found nothing new (a retry) sends nothing.
     fn apply_info(&mut self, info: Arc<ContainerInfo>, out: &mut Vec<Event>) {
         self.pending.remove(&info.id);
         self.by_id.insert(info.id.clone(), info.clone());
         for (cg, (_, c)) in self.containers.iter_mut() {
-            if c.id == info.id {
+            if c.id == info.id && **c != *info {
                 *c = info.clone();
                 out.push(Event::ContainerAdd(ContainerAddEvent {
                     cgroup_id: *cg,
@@ -327,14 +332,17 @@ impl Topology {
     ) -> Result<(Receiver<Vec<Event>>, JoinHandle<()>)> {
         let (out_tx, out_rx) = bounded::<Vec<Event>>(512);
         let (req_tx, req_rx) = unbounded::<Request>();
-        let (res_tx, res_rx) = unbounded::<ContainerInfo>();
+        let (res_tx, res_rx) = unbounded::<(ContainerInfo, bool)>();
         let mut resolver = self.resolver.take().expect("spawned once");
         std::thread::Builder::new()
             .name("topology-names".into())
             .spawn(move || {
                 while let Ok(r) = req_rx.recv() {
                     let info = resolver.resolve(&r.m, r.pid);
-                    if res_tx.send(info).is_err() {
+                    // A name left open because a runtime was in its backoff
+                    // is asked again at a later walk.
+                    let retry = resolver.skipped_a_runtime() && info.name.is_none();
+                    if res_tx.send((info, retry)).is_err() {
                         break;
                     }
                 }
@@ -376,7 +384,7 @@ impl Topology {
         input: Receiver<Vec<Event>>,
         out: Sender<Vec<Event>>,
         req: Sender<Request>,
-        results: Receiver<ContainerInfo>,
+        results: Receiver<(ContainerInfo, bool)>,
         filter: Option<FilterHandle>,
     ) {
         loop {
@@ -390,7 +398,12 @@ impl Topology {
                     Err(_) => break,
                 },
                 recv(results) -> r => match r {
-                    Ok(info) => {
+                    Ok((info, retry)) => {
+                        if retry {
+                            if let Some(n) = self.attempts.get_mut(&info.id) {
+                                *n = n.saturating_sub(1);
+                            }
+                        }
                         let mut v = Vec::new();
                         self.apply_info(Arc::new(info), &mut v);
                         v

@@ -261,6 +261,8 @@ pub struct Resolver {
     podman_pods: HashMap<String, Option<String>>,
     /// CRI sockets that failed, and until when they are skipped.
     cri_down: HashMap<PathBuf, Instant>,
+    /// The last `resolve` left out a CRI socket that is in its backoff.
+    skipped: bool,
 }
 
 impl Resolver {
@@ -270,19 +272,21 @@ impl Resolver {
             rt: None,
             podman_pods: HashMap::new(),
             cri_down: HashMap::new(),
+            skipped: false,
         }
     }
 
     fn cri(&mut self, id: &str) -> Option<Names> {
         let now = Instant::now();
         self.cri_down.retain(|_, until| *until > now);
-        let socks: Vec<PathBuf> = self
+        let (socks, down): (Vec<PathBuf>, Vec<PathBuf>) = self
             .sources
             .cri_sockets
             .iter()
-            .filter(|p| p.exists() && !self.cri_down.contains_key(*p))
+            .filter(|p| p.exists())
             .cloned()
-            .collect();
+            .partition(|p| !self.cri_down.contains_key(p));
+        self.skipped |= !down.is_empty();
         if socks.is_empty() {
             return None;
         }
@@ -397,6 +401,7 @@ impl Resolver {
     /// Everything that can be found about a container. `pid` is a process
     /// in its cgroup, for the hostname fallback.
     pub fn resolve(&mut self, m: &PathMatch, pid: Option<u32>) -> ContainerInfo {
+        self.skipped = false;
         let in_pod = m.pod_uid.is_some() || m.pod_id.is_some();
         let mut n = Names::default();
         let mut runtime = m.runtime;
@@ -428,6 +433,15 @@ impl Resolver {
             n.pod = pid.and_then(hostname_of);
         }
         info_from(m, runtime, n)
+    }
+}
+
+impl Resolver {
+    /// Whether the last `resolve` could not ask a runtime that is in its
+    /// backoff: a name it left open may come once the runtime answers
+    /// again, so that lookup should not count as a failed attempt.
+    pub fn skipped_a_runtime(&self) -> bool {
+        self.skipped
     }
 }
 
@@ -583,6 +597,14 @@ mod tests {
             assert_eq!(r.cri(&c.repeat(64)), None);
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 1, "asked again");
+        let m = super::super::path::parse(&format!(
+            "/kubepods/besteffort/pod{}/{}",
+            "1".repeat(32),
+            "f".repeat(64)
+        ))
+        .unwrap();
+        let _ = r.resolve(&m, None);
+        assert!(r.skipped_a_runtime(), "the lookup left out the hung socket");
         assert!(
             t.elapsed() < super::super::cri::TIMEOUT,
             "{:?}",
@@ -590,7 +612,8 @@ mod tests {
         );
         // Once the backoff is over it is asked again.
         r.cri_down.values_mut().for_each(|u| *u = Instant::now());
-        assert_eq!(r.cri(&"e".repeat(64)), None);
+        let _ = r.resolve(&m, None);
+        assert!(!r.skipped_a_runtime());
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
