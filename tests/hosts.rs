@@ -268,6 +268,33 @@ impl Member {
     }
 }
 
+/// One kubelet-style pod container with a process in it whose hostname is
+/// the pod's name. Fields drop in order: the process before its cgroups.
+struct OnePod {
+    m: Member,
+    _cgs: Cgroups,
+    exe: CopiedExe,
+    id: String,
+    pod: String,
+}
+
+impl OnePod {
+    fn start(tag: &str) -> OnePod {
+        let exe = own_exe(tag);
+        let cgs = Cgroups::new();
+        let id = container_id();
+        let pod = unique("web").replace('-', "x");
+        let m = Member::start(&cgs.kube_container(&id), &exe.path, Some(&pod));
+        OnePod {
+            m,
+            _cgs: cgs,
+            exe,
+            id,
+            pod,
+        }
+    }
+}
+
 /// The label headless lines put first (`host`, `pod/container`, ...).
 fn label(line: &str) -> &str {
     line.split(' ').next().unwrap_or("")
@@ -295,20 +322,18 @@ fn assert_no_panic(r: &Run) {
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
 
+/// A headless run of `secs` seconds (uncoloured) with `select` options.
+fn timed_run(layout: Layout, no_runtime: bool, select: &[&str], secs: u32) -> Run {
+    let secs = secs.to_string();
+    let mut args = vec!["--no-tui", "--color", "never", "--duration", &secs];
+    args.extend_from_slice(select);
+    run_headless(tracer(layout, no_runtime, &args), Duration::from_secs(90))
+}
+
 /// A headless run of `secs` seconds that shows only `exe`'s processes.
 fn own_comm_run(layout: Layout, no_runtime: bool, exe: &CopiedExe, secs: u32) -> Run {
     let comm = format!("^{}$", exe.path.file_name().unwrap().to_string_lossy());
-    let secs = secs.to_string();
-    let args = [
-        "--no-tui",
-        "--color",
-        "never",
-        "--comm",
-        &comm,
-        "--duration",
-        &secs,
-    ];
-    run_headless(tracer(layout, no_runtime, &args), Duration::from_secs(60))
+    timed_run(layout, no_runtime, &["--comm", &comm], secs)
 }
 
 /// A workload copy under a comm of its own, so `--comm` sees this test only.
@@ -321,29 +346,11 @@ fn pods_resolve_and_are_selected_in_the_kernel_on_v2_only_and_hybrid_layouts() {
     if !require_root("pods_resolve_and_are_selected_in_the_kernel_on_v2_only_and_hybrid_layouts") {
         return;
     }
-    let exe = own_exe("hv2");
     for layout in [Layout::V2Only, Layout::Hybrid] {
-        let cgs = Cgroups::new();
-        let id = container_id();
-        let pod = unique("web").replace('-', "x");
-        let m = Member::start(&cgs.kube_container(&id), &exe.path, Some(&pod));
+        let p = OnePod::start("hv2");
+        let (m, id, pod) = (&p.m, &p.id, &p.pod);
         let sel = format!("^{pod}$");
-        let r = run_headless(
-            tracer(
-                layout,
-                false,
-                &[
-                    "--no-tui",
-                    "--color",
-                    "never",
-                    "--pod",
-                    &sel,
-                    "--duration",
-                    "3",
-                ],
-            ),
-            Duration::from_secs(60),
-        );
+        let r = timed_run(layout, false, &["--pod", &sel], 3);
         assert_no_panic(&r);
         assert_eq!(r.code, Some(0), "{layout:?}: {}", r.stderr);
         assert!(
@@ -352,7 +359,7 @@ fn pods_resolve_and_are_selected_in_the_kernel_on_v2_only_and_hybrid_layouts() {
             r.stderr
         );
         let want = format!("{pod}/{}", &id[..12]);
-        assert_labelled(&r, &m, &want);
+        assert_labelled(&r, m, &want);
         // Selected in the kernel: nothing else on this busy machine gets
         // through, and every line carries the pod's label.
         let others: Vec<_> = r.lines.iter().filter(|l| label(l) != want).collect();
@@ -369,12 +376,8 @@ fn v1_only_host_traces_everything_as_host_and_refuses_container_filters() {
     if !require_root("v1_only_host_traces_everything_as_host_and_refuses_container_filters") {
         return;
     }
-    let exe = own_exe("hv1");
-    let cgs = Cgroups::new();
-    let id = container_id();
-    let pod = unique("web").replace('-', "x");
-    let m = Member::start(&cgs.kube_container(&id), &exe.path, Some(&pod));
-    let r = own_comm_run(Layout::V1Only, false, &exe, 2);
+    let p = OnePod::start("hv1");
+    let r = own_comm_run(Layout::V1Only, false, &p.exe, 2);
     assert_no_panic(&r);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(
@@ -385,7 +388,7 @@ fn v1_only_host_traces_everything_as_host_and_refuses_container_filters() {
         "{}",
         r.stderr
     );
-    assert_labelled(&r, &m, "host");
+    assert_labelled(&r, &p.m, "host");
     // Container filters cannot work here: one line that says why, exit 1,
     // before anything is loaded.
     for flag in [
@@ -545,21 +548,12 @@ fn hanging_cri_sockets_are_asked_once_and_the_headless_run_ends_on_time() {
         })
         .collect();
     let sel = format!("^{prefix}-");
-    let duration = 3.0;
-    let dur = duration.to_string();
-    let mut args = vec![
-        "--no-tui",
-        "--color",
-        "never",
-        "--pod",
-        &sel,
-        "--duration",
-        &dur,
-    ];
+    let duration = 3;
+    let mut select = vec!["--pod", &sel];
     for s in &socks {
-        args.extend(["--cri-socket", s.path()]);
+        select.extend(["--cri-socket", s.path()]);
     }
-    let r = run_headless(tracer(Layout::Host, false, &args), Duration::from_secs(90));
+    let r = timed_run(Layout::Host, false, &select, duration);
     assert_no_panic(&r);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     // Each hung socket cost one timeout, not one per container: startup
@@ -567,7 +561,8 @@ fn hanging_cri_sockets_are_asked_once_and_the_headless_run_ends_on_time() {
     for s in &socks {
         assert_eq!(s.accepted.load(Ordering::SeqCst), 1, "{}", s.path());
     }
-    let bound = Duration::from_secs_f64(duration) + TIMEOUT * 2 * socks.len() as u32 + TIMEOUT * 2;
+    let bound =
+        Duration::from_secs(duration.into()) + TIMEOUT * 2 * socks.len() as u32 + TIMEOUT * 2;
     assert!(r.took < bound, "took {:?} (bound {bound:?})", r.took);
     // The names still come, from the fallback after the hung runtime.
     for (id, pod, m) in &members {
