@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -25,18 +25,7 @@ fn headless(args: &[&str], work: impl FnOnce()) -> (String, String, i32) {
         s
     });
     let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut stderr = String::new();
-    // The tracer announces on stderr when it is attached.
-    loop {
-        let mut line = String::new();
-        if err.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        stderr.push_str(&line);
-        if line.contains("tracing") {
-            break;
-        }
-    }
+    let (mut stderr, _) = common::await_attached(&mut err);
     work();
     err.read_to_string(&mut stderr).unwrap();
     let status = child.wait().unwrap();

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -28,10 +28,7 @@ fn start_headless(args: &[&str]) -> (std::process::Child, BufReader<std::process
         .spawn()
         .unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 && !line.contains("tracing") {
-        line.clear();
-    }
+    common::await_attached(&mut err);
     (child, err)
 }
 

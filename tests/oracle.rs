@@ -21,7 +21,7 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -433,11 +433,8 @@ fn start_tracer(extra: &[&str]) -> (Tracer, Arc<Mutex<String>>, std::thread::Joi
     });
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let tracer = Tracer(child);
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 && !line.contains("tracing") {
-        line.clear();
-    }
-    assert!(line.contains("tracing"), "the tracer did not start");
+    let (said, attached) = common::await_attached(&mut err);
+    assert!(attached, "the tracer did not start: {said}");
     (tracer, out, reader)
 }
 

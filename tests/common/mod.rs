@@ -234,3 +234,19 @@ pub fn exit_code_in(path: &std::path::Path, limit: Duration) -> Option<String> {
             .filter(|s| !s.is_empty())
     })
 }
+
+/// Reads the tracer's stderr until it says it is attached (its "tracing"
+/// line) or the stream ends. Returns what was read and whether it attached.
+pub fn await_attached(err: &mut impl std::io::BufRead) -> (String, bool) {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap_or(0) == 0 {
+            return (seen, false);
+        }
+        seen.push_str(&line);
+        if line.contains("tracing") {
+            return (seen, true);
+        }
+    }
+}
