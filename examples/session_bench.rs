@@ -5,7 +5,9 @@
 //!
 //! Writes EVENTS (default 1,000,000) openat-like events with a captured path
 //! through `SessionFile` (plain and zstd), then loads each file back with the
-//! replay reader, and prints events/s and seconds.
+//! replay reader, and prints events/s and seconds. On a shared machine the
+//! wall time depends on the load; the CPU seconds the process used (all its
+//! threads: the writer and reader each run a helper thread) do much less.
 
 use std::time::Instant;
 
@@ -41,6 +43,15 @@ fn event(i: u64) -> TraceEvent {
     TraceEvent::from_raw(&raw, &tail, Arch::native())
 }
 
+/// CPU seconds used so far by the whole process, user and system.
+fn cpu_secs() -> f64 {
+    // SAFETY: getrusage fills the zeroed struct.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    s(u.ru_utime) + s(u.ru_stime)
+}
+
 fn main() {
     let n: u64 = std::env::args()
         .nth(1)
@@ -52,16 +63,19 @@ fn main() {
     for name in ["bench.jsonl", "bench.jsonl.zst"] {
         let path = dir.join(name);
         let header = live_header(Clock::measure(), Filters::default());
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_secs());
         let mut f = SessionFile::create(&path, true, &header).expect("create");
         for ev in &events {
             f.syscall(ev).expect("write");
         }
+        let tf = Instant::now();
         f.finish(LostEvents::default()).expect("finish");
+        let fin = tf.elapsed().as_secs_f64();
         let w = t.elapsed().as_secs_f64();
+        let wc = cpu_secs() - c;
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
 
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_secs());
         let (mut r, _) = reader::open(&path, false).expect("open");
         let mut got = 0u64;
         while let Some(ev) = r.next_item().expect("read") {
@@ -70,9 +84,12 @@ fn main() {
             }
         }
         let l = t.elapsed().as_secs_f64();
+        let lc = cpu_secs() - c;
         assert_eq!(got, n);
         println!(
-            "{name}: {n} events, {:.1} MB ({:.0} B/event); write {w:.2} s = {:.0} events/s; load {l:.2} s = {:.0} events/s",
+            "{name}: {n} events, {:.1} MB ({:.0} B/event); \
+             write {w:.2} s = {:.0} events/s (finish incl. fsync {fin:.2} s; CPU {wc:.2} s); \
+             load {l:.2} s = {:.0} events/s (CPU {lc:.2} s)",
             size as f64 / 1e6,
             size as f64 / n as f64,
             n as f64 / w,

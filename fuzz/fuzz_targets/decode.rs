@@ -40,5 +40,8 @@ fuzz_target!(|data: &[u8]| {
     let ev = TraceEvent::from_raw(&raw, &tail, arch);
     let line = args::strace_line(&ev);
     assert!(escape::is_safe(&line), "{line:?}");
-    let _ = args::args_json(&ev);
+    // The export's streamed form is the Value form, byte for byte.
+    let mut streamed = Vec::new();
+    args::write_args_json(&ev, &mut streamed);
+    assert_eq!(streamed, args::args_json(&ev).to_string().into_bytes());
 });

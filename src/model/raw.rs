@@ -261,14 +261,29 @@ impl<'a> Iterator for Chunks<'a> {
     }
 }
 
+/// Bytes before each chunk's data: `u16 len, u8 arg, u8 kind`.
+pub const CHUNK_HEAD: usize = 4;
+
+/// Starts a chunk at the end of `v` with length 0: append its data, then
+/// [`set_chunk_len`] on the slice from here (replay, which decodes each
+/// chunk's data in place).
+pub fn push_chunk_head(v: &mut Vec<u8>, arg: u8, kind: u8) {
+    v.extend_from_slice(&[0, 0, arg, kind]);
+}
+
+/// Sets the length of the chunk that `chunk` starts with.
+pub fn set_chunk_len(chunk: &mut [u8], len: u16) {
+    chunk[..2].copy_from_slice(&len.to_ne_bytes());
+}
+
 /// Builds a tail from chunks (tests, fuzzing, replay).
 pub fn encode_chunks(chunks: &[Chunk<'_>]) -> Vec<u8> {
     let mut v = Vec::new();
     for c in chunks {
-        v.extend_from_slice(&(c.data.len() as u16).to_ne_bytes());
-        v.push(c.arg);
-        v.push(c.kind);
+        let at = v.len();
+        push_chunk_head(&mut v, c.arg, c.kind);
         v.extend_from_slice(c.data);
+        set_chunk_len(&mut v[at..], c.data.len() as u16);
     }
     v
 }

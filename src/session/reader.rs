@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Deserialize;
 
 use super::format::{
@@ -117,6 +118,47 @@ fn json_msg(e: &serde_json::Error) -> String {
     format!("{e}").replace(" at line 1 column", " at column")
 }
 
+/// Parses one line (without its newline): `Ok(None)` for a blank line. The
+/// final `lost` line is also kept in `summary`.
+fn parse(arch: Arch, buf: &[u8], summary: &mut Option<LostLine>) -> Result<Option<Event>, String> {
+    let text = std::str::from_utf8(buf)
+        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to()))?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    // Lines this tool wrote start with their type: parse those directly.
+    if text.starts_with(r#"{"type":"syscall","#) {
+        let s: SyscallIn = serde_json::from_str(text).map_err(|e| json_msg(&e))?;
+        return s.into_event(arch).map(|e| Some(Event::Syscall(e)));
+    }
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| json_msg(&e))?;
+    let kind = v
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or("no \"type\" field")?;
+    let bad = |e: serde_json::Error| format!("bad {kind} line: {}", json_msg(&e));
+    match kind {
+        "syscall" => {
+            let s = SyscallIn::deserialize(&v).map_err(bad)?;
+            s.into_event(arch).map(|e| Some(Event::Syscall(e)))
+        }
+        "lost" => {
+            let l = LostLine::deserialize(&v).map_err(bad)?;
+            let lost = l.lost();
+            if l.is_final {
+                *summary = Some(l);
+            }
+            Ok(Some(Event::Lost(lost)))
+        }
+        "container_add" | "container_del" => ContainerLine::deserialize(&v)
+            .map_err(bad)?
+            .to_event()
+            .map(Some),
+        "header" => Err("a second header inside the file".into()),
+        other => Err(format!("unknown line type {other:?}")),
+    }
+}
+
 impl<R: BufRead> Reader<R> {
     /// Reads and checks the header line.
     pub fn new(mut src: R, skip_bad: bool) -> Result<Reader<R>, LineError> {
@@ -197,6 +239,37 @@ impl<R: BufRead> Reader<R> {
             }
             self.line_no += 1;
             let line = self.line_no;
+            // Most lines lie whole in the input buffer: parse them there,
+            // without copying. The rest (a line across two reads, the end,
+            // errors) go the general way below.
+            let avail = match self.src.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    self.line_no -= 1;
+                    continue;
+                }
+                Err(e) => {
+                    // The stream cannot go on after an I/O or zstd error.
+                    self.done = true;
+                    self.bad(LineError {
+                        line,
+                        msg: io_msg(&e),
+                    })?;
+                    continue;
+                }
+            };
+            if let Some(end) = memchr::memchr(b'\n', avail).filter(|&e| e <= MAX_LINE) {
+                let res = parse(self.arch, &avail[..end], &mut self.summary);
+                self.src.consume(end + 1);
+                match res {
+                    Ok(Some(item)) => return Ok(Some(self.count(item))),
+                    Ok(None) => continue,
+                    Err(msg) => {
+                        self.bad(LineError { line, msg })?;
+                        continue;
+                    }
+                }
+            }
             let msg: String = match read_line(&mut self.src, &mut self.buf) {
                 Err(e) => {
                     // The stream cannot go on after an I/O or zstd error.
@@ -209,11 +282,8 @@ impl<R: BufRead> Reader<R> {
                 }
                 Ok(RawLine::TooLong) => format!("line is longer than {MAX_LINE} bytes"),
                 Ok(RawLine::Line(complete)) => {
-                    let buf = std::mem::take(&mut self.buf);
-                    let res = self.parse(&buf);
-                    self.buf = buf;
-                    match res {
-                        Ok(Some(item)) => return Ok(Some(item)),
+                    match parse(self.arch, &self.buf, &mut self.summary) {
+                        Ok(Some(item)) => return Ok(Some(self.count(item))),
                         Ok(None) => continue,
                         Err(_) if !complete => {
                             "truncated: the file ends in the middle of this line".into()
@@ -222,60 +292,26 @@ impl<R: BufRead> Reader<R> {
                     }
                 }
             };
-            let e = LineError { line, msg };
-            if !self.skip_bad {
-                self.done = true;
-                return Err(e);
-            }
-            self.skipped += 1;
-            self.first_skipped.get_or_insert(e);
+            self.bad(LineError { line, msg })?;
         }
     }
 
-    /// Parses the line in `buf`: `Ok(None)` for a blank line.
-    fn parse(&mut self, buf: &[u8]) -> Result<Option<Event>, String> {
-        let text = std::str::from_utf8(buf)
-            .map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to()))?;
-        if text.trim().is_empty() {
-            return Ok(None);
+    fn count(&mut self, item: Event) -> Event {
+        if let Event::Syscall(_) = item {
+            self.events += 1;
         }
-        // Lines this tool wrote start with their type: parse those directly.
-        if text.starts_with(r#"{"type":"syscall","#) {
-            let s: SyscallIn = serde_json::from_str(text).map_err(|e| json_msg(&e))?;
-            return self.syscall(s).map(Some);
-        }
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| json_msg(&e))?;
-        let kind = v
-            .get("type")
-            .and_then(|t| t.as_str())
-            .ok_or("no \"type\" field")?;
-        let bad = |e: serde_json::Error| format!("bad {kind} line: {}", json_msg(&e));
-        match kind {
-            "syscall" => {
-                let s = SyscallIn::deserialize(&v).map_err(bad)?;
-                self.syscall(s).map(Some)
-            }
-            "lost" => {
-                let l = LostLine::deserialize(&v).map_err(bad)?;
-                let lost = l.lost();
-                if l.is_final {
-                    self.summary = Some(l);
-                }
-                Ok(Some(Event::Lost(lost)))
-            }
-            "container_add" | "container_del" => ContainerLine::deserialize(&v)
-                .map_err(bad)?
-                .to_event()
-                .map(Some),
-            "header" => Err("a second header inside the file".into()),
-            other => Err(format!("unknown line type {other:?}")),
-        }
+        item
     }
 
-    fn syscall(&mut self, s: SyscallIn) -> Result<Event, String> {
-        let ev = s.into_event(self.arch)?;
-        self.events += 1;
-        Ok(Event::Syscall(ev))
+    /// A bad line: the error, or with `skip_bad` one more skipped line.
+    fn bad(&mut self, e: LineError) -> Result<(), LineError> {
+        if !self.skip_bad {
+            self.done = true;
+            return Err(e);
+        }
+        self.skipped += 1;
+        self.first_skipped.get_or_insert(e);
+        Ok(())
     }
 
     /// One line for the user about what was skipped or missing, if anything.
@@ -327,6 +363,102 @@ impl FileProgress {
     }
 }
 
+/// Size of the blocks `Prefetch` hands over.
+const BLOCK: usize = 1 << 20;
+
+/// Reads (and decompresses) the file on a thread of its own, a few blocks
+/// ahead of the parser, so zstd and JSON parsing overlap on two cores.
+/// Bounded: at most a few blocks are in flight.
+struct Prefetch {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    /// Used blocks go back to the thread, so it does not allocate anew.
+    back: Sender<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Prefetch {
+    fn start(mut src: Box<dyn Read + Send>) -> io::Result<Prefetch> {
+        let (tx, rx) = bounded::<io::Result<Vec<u8>>>(3);
+        let (back, back_rx) = bounded::<Vec<u8>>(4);
+        std::thread::Builder::new()
+            .name("replay-read".into())
+            .spawn(move || loop {
+                let mut b = back_rx.try_recv().unwrap_or_default();
+                b.resize(BLOCK, 0);
+                let mut n = 0;
+                let res = loop {
+                    match src.read(&mut b[n..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(k) => {
+                            n += k;
+                            if n == b.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                b.truncate(n);
+                let end = n == 0 || res.is_err();
+                // What was read before an error goes first, then the error.
+                if n > 0 && tx.send(Ok(b)).is_err() {
+                    return;
+                }
+                if let Err(e) = res {
+                    let _ = tx.send(Err(e));
+                }
+                if end {
+                    return;
+                }
+            })?;
+        Ok(Prefetch {
+            rx,
+            back,
+            cur: Vec::new(),
+            pos: 0,
+            done: false,
+        })
+    }
+}
+
+impl Read for Prefetch {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Prefetch {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos == self.cur.len() && !self.done {
+            match self.rx.recv() {
+                Ok(Ok(b)) => {
+                    let used = std::mem::replace(&mut self.cur, b);
+                    let _ = self.back.try_send(used);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                // The thread is done: the end of the input.
+                Err(_) => self.done = true,
+            }
+        }
+        Ok(&self.cur[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.cur.len());
+    }
+}
+
 pub type FileReader = Reader<Box<dyn BufRead + Send>>;
 
 /// Opens a session file; zstd is recognised by its magic bytes.
@@ -347,13 +479,15 @@ pub fn open(path: &Path, skip_bad: bool) -> Result<(FileReader, FileProgress)> {
     let magic = raw
         .fill_buf()
         .map_err(|e| anyhow!("reading {}: {e}", path.display()))?;
-    let src: Box<dyn BufRead + Send> = if magic.starts_with(&ZSTD_MAGIC) {
+    let src: Box<dyn Read + Send> = if magic.starts_with(&ZSTD_MAGIC) {
         let d = zstd::Decoder::with_buffer(raw)
             .map_err(|e| anyhow!("reading {}: {e}", path.display()))?;
-        Box::new(BufReader::with_capacity(1 << 18, d))
+        Box::new(d)
     } else {
         Box::new(raw)
     };
+    let src: Box<dyn BufRead + Send> =
+        Box::new(Prefetch::start(src).map_err(|e| anyhow!("reading {}: {e}", path.display()))?);
     let reader = Reader::new(src, skip_bad).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok((
         reader,
@@ -394,7 +528,7 @@ pub(crate) mod tests {
     use crate::clock::Clock;
     use crate::model::event::{LostEvents, TraceEvent};
     use crate::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
-    use crate::session::format::{Filters, LostLine, SyscallOut, WallClock};
+    use crate::session::format::{write_syscall, Filters, LostLine, WallClock};
 
     pub(crate) fn sample_event(i: u32) -> TraceEvent {
         let path = format!("/tmp/f{i}\u{e9}");
@@ -435,8 +569,9 @@ pub(crate) mod tests {
         let mut wc = WallClock::new(clock);
         for i in 0..n {
             let ev = sample_event(i);
-            let wall = wc.format(ev.start_ns).to_string();
-            s.push_str(&serde_json::to_string(&SyscallOut::new(&ev, &wall, None)).unwrap());
+            let mut line = Vec::new();
+            write_syscall(&mut line, &ev, wc.format(ev.start_ns), None);
+            s.push_str(std::str::from_utf8(&line).unwrap());
             s.push('\n');
         }
         let l = LostLine::new(
@@ -590,6 +725,55 @@ pub(crate) mod tests {
         let mut r = Reader::new(cut.as_bytes(), false).unwrap();
         while r.next_item().unwrap().is_some() {}
         assert!(r.warnings()[0].contains("cut short"));
+    }
+
+    fn syscalls(items: &[Event]) -> Vec<TraceEvent> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                Event::Syscall(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Files go through the read-ahead thread: lines that straddle its
+    /// blocks, zstd, and a zstd stream cut short (an error naming a line).
+    #[test]
+    fn files_read_through_the_read_ahead_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = sample_session(6000);
+        assert!(text.len() > 2 * BLOCK, "{}", text.len());
+        let z = zstd::encode_all(text.as_bytes(), 3).unwrap();
+        let (_, want, _) = read_all(text.as_bytes(), false).unwrap();
+        for (name, bytes) in [("s.jsonl", text.as_bytes()), ("s.jsonl.zst", &z[..])] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let (mut r, progress) = open(&path, false).unwrap();
+            let mut got = Vec::new();
+            while let Some(it) = r.next_item().unwrap() {
+                got.push(it);
+            }
+            assert_eq!(got.len(), want.len(), "{name}");
+            assert_eq!(syscalls(&got), syscalls(&want), "{name}");
+            assert_eq!(r.line(), 6003, "{name}");
+            assert!(r.warnings().is_empty(), "{name}: {:?}", r.warnings());
+            assert_eq!(progress.fraction(), 1.0);
+        }
+        let path = dir.path().join("cut.jsonl.zst");
+        std::fs::write(&path, &z[..z.len() * 2 / 3]).unwrap();
+        let (mut r, _) = open(&path, false).unwrap();
+        let mut n = 0;
+        let e = loop {
+            match r.next_item() {
+                Ok(Some(_)) => n += 1,
+                Ok(None) => panic!("a cut zstd stream read as complete"),
+                Err(e) => break e,
+            }
+        };
+        assert!(n > 1000, "{n}");
+        assert_eq!(e.line, n + 2, "{e}");
+        assert!(e.msg.contains("truncated"), "{e}");
     }
 
     /// Random damage to valid files (flipped, inserted, deleted bytes and

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use anyhow::{anyhow, Context, Result};
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender};
 
-use super::format::{ContainerInfo, ContainerLine, Header, LostLine, SyscallOut, WallClock};
+use super::format::{write_syscall, ContainerLine, Header, LostLine, WallClock};
 use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::syscalls::Arch;
@@ -95,8 +95,8 @@ pub fn create_file(path: &Path, overwrite: bool) -> Result<File> {
 }
 
 enum Out {
-    Plain(BufWriter<File>),
-    Zstd(zstd::Encoder<'static, BufWriter<File>>),
+    Plain(File),
+    Zstd(zstd::Encoder<'static, File>),
 }
 
 impl Out {
@@ -108,23 +108,103 @@ impl Out {
     }
 
     fn finish(self) -> io::Result<()> {
-        let mut inner = match self {
-            Out::Plain(w) => w,
+        let f = match self {
+            Out::Plain(f) => f,
             Out::Zstd(w) => w.finish()?,
         };
-        inner.flush()?;
-        inner.get_ref().sync_all()
+        f.sync_all()
+    }
+}
+
+/// Lines collect in a buffer that goes to the disk thread (and on to the
+/// compressor or the file) in pieces of about this size.
+const FLUSH_AT: usize = 1 << 18;
+const BUF_CAP: usize = FLUSH_AT + (64 << 10);
+
+/// Writes (and compresses) on a thread of its own, so formatting lines
+/// overlaps with zstd and with the kernel's copy into the page cache.
+/// Bounded: when the disk side is slower, `send` waits; nothing is dropped.
+struct DiskThread {
+    tx: Option<Sender<Vec<u8>>>,
+    /// Written buffers come back for reuse.
+    back: Receiver<Vec<u8>>,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl DiskThread {
+    fn start(mut out: Out) -> io::Result<DiskThread> {
+        let (tx, rx) = bounded::<Vec<u8>>(4);
+        let (back_tx, back) = bounded::<Vec<u8>>(8);
+        let thread = std::thread::Builder::new()
+            .name("session-disk".into())
+            .spawn(move || -> io::Result<()> {
+                for mut b in rx {
+                    out.w().write_all(&b)?;
+                    b.clear();
+                    let _ = back_tx.try_send(b);
+                }
+                // The sender is gone: end the stream and sync.
+                out.finish()
+            })?;
+        Ok(DiskThread {
+            tx: Some(tx),
+            back,
+            thread: Some(thread),
+        })
+    }
+
+    /// Hands `buf` over and leaves an empty buffer in its place.
+    fn send(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
+        let next = self
+            .back
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BUF_CAP));
+        let full = std::mem::replace(buf, next);
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(full).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The thread stopped on an error: that error is the answer.
+            self.tx = None;
+            self.join()
+        }
+    }
+
+    fn join(&mut self) -> io::Result<()> {
+        match self.thread.take() {
+            Some(t) => match t.join() {
+                Ok(Ok(())) => Err(io::Error::other("the session file was closed early")),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(io::Error::other("the session disk thread panicked")),
+            },
+            None => Err(io::Error::other(
+                "the session file was closed after an error",
+            )),
+        }
+    }
+
+    /// Waits until everything is written, the stream ended and synced.
+    fn finish(mut self) -> io::Result<()> {
+        self.tx = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(io::Error::other("the session disk thread panicked")),
+            None => Err(io::Error::other(
+                "the session file was closed after an error",
+            )),
+        }
     }
 }
 
 /// A session file being written, synchronously. `Writer` runs one on a
 /// thread; the TUI's export job uses one directly.
 pub struct SessionFile {
-    out: Out,
-    /// Containers by cgroup, as last announced, for the syscall lines.
-    containers: HashMap<u64, ContainerInfo>,
+    out: DiskThread,
+    /// Containers by cgroup, as last announced, serialized once for the
+    /// syscall lines.
+    containers: HashMap<u64, Vec<u8>>,
     wall: WallClock,
-    line: Vec<u8>,
+    buf: Vec<u8>,
     last_lost: LostEvents,
     pub written: u64,
 }
@@ -132,17 +212,16 @@ pub struct SessionFile {
 impl SessionFile {
     pub fn create(path: &Path, overwrite: bool, header: &Header) -> Result<SessionFile> {
         let f = create_file(path, overwrite)?;
-        let buf = BufWriter::with_capacity(1 << 18, f);
         let out = if is_zstd(path) {
-            Out::Zstd(zstd::Encoder::new(buf, 3)?)
+            Out::Zstd(zstd::Encoder::new(f, 3)?)
         } else {
-            Out::Plain(buf)
+            Out::Plain(f)
         };
         let mut s = SessionFile {
-            out,
+            out: DiskThread::start(out)?,
             containers: HashMap::new(),
             wall: WallClock::new(header.clock()),
-            line: Vec::with_capacity(1024),
+            buf: Vec::with_capacity(BUF_CAP),
             last_lost: LostEvents::default(),
             written: 0,
         };
@@ -151,22 +230,34 @@ impl SessionFile {
         Ok(s)
     }
 
+    /// Ends the line just appended to the buffer; writes the buffer out
+    /// once it is large.
+    fn end_line(&mut self) -> io::Result<()> {
+        self.buf.push(b'\n');
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.out.send(&mut self.buf)
+    }
+
     fn put(&mut self, v: &impl serde::Serialize) -> io::Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, v)?;
-        self.line.push(b'\n');
-        self.out.w().write_all(&self.line)
+        serde_json::to_writer(&mut self.buf, v)?;
+        self.end_line()
     }
 
     pub fn syscall(&mut self, ev: &TraceEvent) -> io::Result<()> {
-        self.line.clear();
         let wall = self.wall.format(ev.start_ns);
-        let c = self.containers.get(&ev.cgroup_id);
-        serde_json::to_writer(&mut self.line, &SyscallOut::new(ev, wall, c))?;
-        self.line.push(b'\n');
-        self.out.w().write_all(&self.line)?;
+        let c = self.containers.get(&ev.cgroup_id).map(Vec::as_slice);
+        write_syscall(&mut self.buf, ev, wall, c);
         self.written += 1;
-        Ok(())
+        self.end_line()
     }
 
     /// Writes a lost line when the counts changed since the last one.
@@ -184,7 +275,8 @@ impl SessionFile {
             Event::Lost(l) => self.lost(*l),
             Event::ContainerAdd(a) => {
                 let line = ContainerLine::new("container_add", a.cgroup_id, &a.container);
-                self.containers.insert(a.cgroup_id, line.container.clone());
+                self.containers
+                    .insert(a.cgroup_id, serde_json::to_vec(&line.container)?);
                 self.put(&line)
             }
             Event::ContainerDel(d) => {
@@ -206,6 +298,7 @@ impl SessionFile {
             channel: lost.channel.max(self.last_lost.channel),
         };
         self.put(&LostLine::new(l, Some(self.written)))?;
+        self.flush_buf()?;
         self.out.finish()?;
         Ok(self.written)
     }

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use super::escape;
 use super::event::TraceEvent;
+use super::jsonw;
 use super::raw::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FD_PATH, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
 };
@@ -696,6 +697,51 @@ impl Value<'_> {
             Value::Sockaddr(sa) => sa.json(),
             Value::Fd { fd, path } => json!({"fd": fd, "path": json_bytes(path)}),
             Value::IntArray(v) => json!(v),
+        }
+    }
+
+    /// `json()` written straight into `out`: the same bytes serde_json
+    /// writes for it (objects with their keys sorted, as its `Map` keeps
+    /// them), without building the `serde_json::Value`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Int(n) => jsonw::int(out, *n),
+            Value::UInt(n) => jsonw::uint(out, *n),
+            Value::Hex(n) => jsonw::hex_str(out, *n),
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Mode(m) => jsonw::str(out, &mode_string(*m)),
+            Value::Sym(s) => jsonw::str(out, s),
+            Value::Flags(f) => jsonw::list(out, f, |out, p| match p {
+                Flag::Name(n) => jsonw::str(out, n),
+                Flag::Bits(b) => jsonw::hex_str(out, *b),
+            }),
+            Value::Str { data, truncated } => {
+                if *truncated {
+                    out.extend_from_slice(b"{\"data\":");
+                    jsonw::bytes_str(out, data);
+                    out.extend_from_slice(b",\"truncated\":true}");
+                } else {
+                    jsonw::bytes_str(out, data);
+                }
+            }
+            Value::Argv { items, truncated } => {
+                if *truncated {
+                    out.extend_from_slice(b"{\"items\":");
+                }
+                jsonw::list(out, items, |out, i| jsonw::bytes_str(out, i));
+                if *truncated {
+                    out.extend_from_slice(b",\"truncated\":true}");
+                }
+            }
+            Value::Sockaddr(sa) => sa.write_json(out),
+            Value::Fd { fd, path } => {
+                out.extend_from_slice(b"{\"fd\":");
+                jsonw::int(out, *fd);
+                out.extend_from_slice(b",\"path\":");
+                jsonw::bytes_str(out, path);
+                out.push(b'}');
+            }
+            Value::IntArray(v) => jsonw::list(out, v, |out, n| jsonw::int(out, *n)),
         }
     }
 

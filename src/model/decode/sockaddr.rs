@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::consts;
-use crate::model::escape;
+use crate::model::{escape, jsonw};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sockaddr<'a> {
@@ -180,6 +180,75 @@ impl<'a> Sockaddr<'a> {
                 json!({"family": family, "data": escape::plain(data, usize::MAX)})
             }
         }
+    }
+}
+
+impl Sockaddr<'_> {
+    /// `json()` written straight into `out`, keys sorted as serde_json's
+    /// `Map` sorts them, so the bytes are the same.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let family = |out: &mut Vec<u8>| {
+            out.extend_from_slice(b"\"family\":");
+            jsonw::str(out, &self.family_name());
+        };
+        out.push(b'{');
+        match self {
+            Sockaddr::Inet { port, addr } => {
+                out.extend_from_slice(b"\"addr\":");
+                jsonw::str(out, &addr.to_string());
+                out.push(b',');
+                family(out);
+                out.extend_from_slice(b",\"port\":");
+                jsonw::uint(out, (*port).into());
+            }
+            Sockaddr::Inet6 {
+                port,
+                addr,
+                flowinfo,
+                scope_id,
+            } => {
+                out.extend_from_slice(b"\"addr\":");
+                jsonw::str(out, &addr.to_string());
+                out.push(b',');
+                family(out);
+                out.extend_from_slice(b",\"flowinfo\":");
+                jsonw::uint(out, (*flowinfo).into());
+                out.extend_from_slice(b",\"port\":");
+                jsonw::uint(out, (*port).into());
+                out.extend_from_slice(b",\"scope_id\":");
+                jsonw::uint(out, (*scope_id).into());
+            }
+            Sockaddr::Unix {
+                path,
+                abstract_name,
+            } => {
+                if *abstract_name {
+                    out.extend_from_slice(b"\"abstract\":true,");
+                    family(out);
+                    out.extend_from_slice(b",\"path\":");
+                    jsonw::str(out, &format!("@{}", super::json_bytes(path)));
+                } else {
+                    family(out);
+                    out.extend_from_slice(b",\"path\":");
+                    jsonw::bytes_str(out, path);
+                }
+            }
+            Sockaddr::UnixUnnamed => family(out),
+            Sockaddr::Netlink { pid, groups } => {
+                family(out);
+                out.extend_from_slice(b",\"groups\":");
+                jsonw::uint(out, (*groups).into());
+                out.extend_from_slice(b",\"pid\":");
+                jsonw::uint(out, (*pid).into());
+            }
+            Sockaddr::Other { data, .. } => {
+                out.extend_from_slice(b"\"data\":");
+                jsonw::str(out, &escape::plain(data, usize::MAX));
+                out.push(b',');
+                family(out);
+            }
+        }
+        out.push(b'}');
     }
 }
 
