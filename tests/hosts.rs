@@ -22,6 +22,7 @@ use common::{
     bin, exit_code_in, require_root, unique, wait_for, CopiedExe, Reaped, TestCgroup, Tmux,
 };
 use systrace_tui::topology::cri::TIMEOUT;
+use systrace_tui::topology::names::PODMAN_TIMEOUT;
 
 /// How the cgroup file systems look to the tracer.
 #[derive(Clone, Copy, Debug)]
@@ -88,13 +89,12 @@ for b in podman docker nerdctl crictl ctr containerd crio runc crun conmon; do
 done
 "#;
 
-/// The tracer with `args`, in a private mount namespace set up as asked.
-fn tracer(layout: Layout, no_runtime: bool, args: &[&str]) -> Command {
+/// The tracer with `args`, in a private mount namespace with `layout` and
+/// then `setup` (shell) applied.
+fn tracer(layout: Layout, setup: &str, args: &[&str]) -> Command {
     let mut script = String::from("set -e\n");
     script.push_str(&layout_script(layout));
-    if no_runtime {
-        script.push_str(NO_RUNTIME);
-    }
+    script.push_str(setup);
     script.push_str("exec \"$@\"\n");
     let mut c = Command::new("unshare");
     c.args([
@@ -323,17 +323,17 @@ fn assert_no_panic(r: &Run) {
 }
 
 /// A headless run of `secs` seconds (uncoloured) with `select` options.
-fn timed_run(layout: Layout, no_runtime: bool, select: &[&str], secs: u32) -> Run {
+fn timed_run(layout: Layout, setup: &str, select: &[&str], secs: u32) -> Run {
     let secs = secs.to_string();
     let mut args = vec!["--no-tui", "--color", "never", "--duration", &secs];
     args.extend_from_slice(select);
-    run_headless(tracer(layout, no_runtime, &args), Duration::from_secs(90))
+    run_headless(tracer(layout, setup, &args), Duration::from_secs(90))
 }
 
 /// A headless run of `secs` seconds that shows only `exe`'s processes.
-fn own_comm_run(layout: Layout, no_runtime: bool, exe: &CopiedExe, secs: u32) -> Run {
+fn own_comm_run(layout: Layout, setup: &str, exe: &CopiedExe, secs: u32) -> Run {
     let comm = format!("^{}$", exe.path.file_name().unwrap().to_string_lossy());
-    timed_run(layout, no_runtime, &["--comm", &comm], secs)
+    timed_run(layout, setup, &["--comm", &comm], secs)
 }
 
 /// A workload copy under a comm of its own, so `--comm` sees this test only.
@@ -350,7 +350,7 @@ fn pods_resolve_and_are_selected_in_the_kernel_on_v2_only_and_hybrid_layouts() {
         let p = OnePod::start("hv2");
         let (m, id, pod) = (&p.m, &p.id, &p.pod);
         let sel = format!("^{pod}$");
-        let r = timed_run(layout, false, &["--pod", &sel], 3);
+        let r = timed_run(layout, "", &["--pod", &sel], 3);
         assert_no_panic(&r);
         assert_eq!(r.code, Some(0), "{layout:?}: {}", r.stderr);
         assert!(
@@ -377,7 +377,7 @@ fn v1_only_host_traces_everything_as_host_and_refuses_container_filters() {
         return;
     }
     let p = OnePod::start("hv1");
-    let r = own_comm_run(Layout::V1Only, false, &p.exe, 2);
+    let r = own_comm_run(Layout::V1Only, "", &p.exe, 2);
     assert_no_panic(&r);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(
@@ -399,10 +399,7 @@ fn v1_only_host_traces_everything_as_host_and_refuses_container_filters() {
     ] {
         let mut args = vec!["--no-tui", "--duration", "30"];
         args.extend_from_slice(flag);
-        let r = run_headless(
-            tracer(Layout::V1Only, false, &args),
-            Duration::from_secs(20),
-        );
+        let r = run_headless(tracer(Layout::V1Only, "", &args), Duration::from_secs(20));
         assert_no_panic(&r);
         assert_eq!(r.code, Some(1), "{flag:?}: {}", r.stderr);
         let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -456,7 +453,7 @@ fn with_no_runtime_installed_containers_are_shown_by_id() {
             Member::start(&cgs.kube_container(&cri), &exe.path, None),
         ),
     ];
-    let r = own_comm_run(Layout::Host, true, &exe, 3);
+    let r = own_comm_run(Layout::Host, NO_RUNTIME, &exe, 3);
     assert_no_panic(&r);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     for (id, m) in &members {
@@ -553,7 +550,7 @@ fn hanging_cri_sockets_are_asked_once_and_the_headless_run_ends_on_time() {
     for s in &socks {
         select.extend(["--cri-socket", s.path()]);
     }
-    let r = timed_run(Layout::Host, false, &select, duration);
+    let r = timed_run(Layout::Host, "", &select, duration);
     assert_no_panic(&r);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     // Each hung socket cost one timeout, not one per container: startup
@@ -632,5 +629,85 @@ fn tui_answers_keys_while_cri_sockets_hang() {
     println!(
         "quit with {pending} hung lookup(s) open, {asked} of 4 sockets asked: exit status after {:?}",
         t.elapsed()
+    );
+}
+
+/// A `podman` that hangs the way one waiting on a storage lock does: it
+/// blocks on a lock this guard holds, so it ends when the guard (or the
+/// test process) goes, and counts how often it was run.
+struct HungPodman {
+    dir: tempfile::TempDir,
+    _lock: std::fs::File,
+}
+
+impl HungPodman {
+    fn new() -> HungPodman {
+        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::io::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        let lock = std::fs::File::create(dir.path().join("lock")).unwrap();
+        // SAFETY: a valid open fd; the lock is released when it closes.
+        assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+        let script = dir.path().join("podman");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho run >> {d}/runs\nexec flock {d}/lock true\n",
+                d = dir.path().display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        HungPodman { dir, _lock: lock }
+    }
+
+    /// Shell that puts it in place of the installed podman.
+    fn setup(&self) -> String {
+        format!(
+            "mount --bind {} \"$(command -v podman)\"\n",
+            self.dir.path().join("podman").display()
+        )
+    }
+
+    fn runs(&self) -> usize {
+        std::fs::read_to_string(self.dir.path().join("runs"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    }
+}
+
+#[test]
+fn a_hung_podman_costs_one_timeout_not_one_per_pod() {
+    if !require_root("a_hung_podman_costs_one_timeout_not_one_per_pod") {
+        return;
+    }
+    let podman = HungPodman::new();
+    let exe = own_exe("hpm");
+    let cgs = Cgroups::new();
+    let prefix = unique("cart").replace('-', "x");
+    let members: Vec<(String, String, Member)> = (0..4)
+        .map(|i| {
+            let (pod_id, id) = (container_id(), container_id());
+            let pod = format!("{prefix}-{i}");
+            let cg = cgs.make(&format!("libpod_parent/{pod_id}/libpod-{id}"));
+            (id, pod.clone(), Member::start(&cg, &exe.path, Some(&pod)))
+        })
+        .collect();
+    let sel = format!("^{prefix}-");
+    let duration = 3;
+    let r = timed_run(Layout::Host, &podman.setup(), &["--pod", &sel], duration);
+    assert_no_panic(&r);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // Startup with a selection looks every pod up: the hung podman was run
+    // once, then left alone.
+    assert_eq!(podman.runs(), 1);
+    let bound = Duration::from_secs(duration.into()) + PODMAN_TIMEOUT + Duration::from_secs(6);
+    assert!(r.took < bound, "took {:?} (bound {bound:?})", r.took);
+    for (id, pod, m) in &members {
+        assert_labelled(&r, m, &format!("{pod}/{}", &id[..12]));
+    }
+    println!(
+        "headless run with a hung podman and 4 selected pods: {:?}",
+        r.took
     );
 }

@@ -220,38 +220,56 @@ impl Default for Sources {
     }
 }
 
-/// Runs a command with a time limit; its stdout on success.
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Option<String> {
-    let mut child = cmd
+/// How a command run with a time limit ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Ran {
+    /// It succeeded; its stdout, trimmed.
+    Out(String),
+    /// It could not start, or failed.
+    Failed,
+    /// It was killed at the limit.
+    Hung,
+}
+
+/// Runs a command with a time limit.
+fn run_bounded(cmd: &mut Command, limit: Duration) -> Ran {
+    let Ok(mut child) = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .ok()?;
+    else {
+        return Ran::Failed;
+    };
     let end = Instant::now() + limit;
     loop {
         match child.try_wait() {
             Ok(Some(st)) => {
-                let out = child.wait_with_output().ok()?;
-                return st
-                    .success()
-                    .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string());
+                return match child.wait_with_output() {
+                    Ok(out) if st.success() => {
+                        Ran::Out(String::from_utf8_lossy(&out.stdout).trim().to_string())
+                    }
+                    _ => Ran::Failed,
+                };
             }
             Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
+            res => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return None;
+                return if res.is_ok() { Ran::Hung } else { Ran::Failed };
             }
         }
     }
 }
 
 /// How long a CRI socket that could not be reached or did not answer in
-/// time is left alone. Without it a hung runtime costs its timeout
+/// time, or a podman command that hung, is left alone. Without it a hung runtime costs its timeout
 /// once per container, so startup with a selection on a busy node could
 /// take minutes.
 pub const CRI_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Per `podman` command.
+pub const PODMAN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The resolver: owned by the topology's resolver thread.
 pub struct Resolver {
@@ -261,7 +279,10 @@ pub struct Resolver {
     podman_pods: HashMap<String, Option<String>>,
     /// CRI sockets that failed, and until when they are skipped.
     cri_down: HashMap<PathBuf, Instant>,
-    /// The last `resolve` left out a CRI socket that is in its backoff.
+    /// `podman` hung: not run again until then.
+    podman_down: Option<Instant>,
+    /// The last `resolve` did not hear from a runtime that hangs (or is in
+    /// its backoff after hanging).
     skipped: bool,
 }
 
@@ -272,6 +293,7 @@ impl Resolver {
             rt: None,
             podman_pods: HashMap::new(),
             cri_down: HashMap::new(),
+            podman_down: None,
             skipped: false,
         }
     }
@@ -303,6 +325,7 @@ impl Resolver {
                 Ok(None) => {}
                 Err(e) if e.is::<super::cri::Unreachable>() => {
                     self.cri_down.insert(s, Instant::now() + CRI_BACKOFF);
+                    self.skipped = true;
                 }
                 Err(_) => {}
             }
@@ -362,30 +385,39 @@ impl Resolver {
             // podman names a pod's infra container `<pod id:12>-infra`.
             let infra = format!("{}-infra", &pod[..pod.len().min(12)]);
             n.sandbox |= n.container.as_deref() == Some(infra.as_str());
-            let cli = self.sources.podman_cli;
-            let name = self
-                .podman_pods
-                .entry(pod.clone())
-                .or_insert_with(|| {
-                    cli.then(|| {
-                        run_bounded(
-                            Command::new("podman").args([
-                                "pod",
-                                "inspect",
-                                "--format",
-                                "{{.Name}}",
-                                pod,
-                            ]),
-                            Duration::from_secs(5),
-                        )
-                    })
-                    .flatten()
-                    .filter(|s| !s.is_empty())
-                })
-                .clone();
-            n.pod = name;
+            n.pod = match self.podman_pods.get(pod) {
+                Some(name) => name.clone(),
+                None => self.podman_pod_name(pod),
+            };
         }
         n
+    }
+
+    /// A podman pod's name from `podman pod inspect`, remembered unless
+    /// podman hung (it may answer later).
+    fn podman_pod_name(&mut self, pod: &str) -> Option<String> {
+        if !self.sources.podman_cli {
+            return None;
+        }
+        if self.podman_down.is_some_and(|until| Instant::now() < until) {
+            self.skipped = true;
+            return None;
+        }
+        let ran = run_bounded(
+            Command::new("podman").args(["pod", "inspect", "--format", "{{.Name}}", pod]),
+            PODMAN_TIMEOUT,
+        );
+        let name = match ran {
+            Ran::Out(s) => Some(s).filter(|s| !s.is_empty()),
+            Ran::Failed => None,
+            Ran::Hung => {
+                self.podman_down = Some(Instant::now() + CRI_BACKOFF);
+                self.skipped = true;
+                return None;
+            }
+        };
+        self.podman_pods.insert(pod.to_string(), name.clone());
+        name
     }
 
     fn docker(&self, id: &str) -> Option<Names> {
@@ -610,22 +642,37 @@ mod tests {
             "{:?}",
             t.elapsed()
         );
-        // Once the backoff is over it is asked again.
+        // Once the backoff is over it is asked again (and hangs again).
         r.cri_down.values_mut().for_each(|u| *u = Instant::now());
         let _ = r.resolve(&m, None);
-        assert!(!r.skipped_a_runtime());
+        assert!(r.skipped_a_runtime());
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        // A lookup that reaches no hung runtime is a real attempt.
+        let docker = super::super::path::parse(&format!("/docker/{}", "d".repeat(64))).unwrap();
+        let _ = r.resolve(&docker, None);
+        assert!(!r.skipped_a_runtime());
     }
 
     #[test]
     fn a_hanging_command_is_killed_at_its_limit() {
         let t = Instant::now();
         let out = run_bounded(Command::new("sleep").arg("30"), Duration::from_millis(200));
-        assert_eq!(out, None);
+        assert_eq!(out, Ran::Hung);
         assert!(t.elapsed() < Duration::from_secs(5));
         assert_eq!(
-            run_bounded(Command::new("echo").arg("hi"), Duration::from_secs(5)).as_deref(),
-            Some("hi")
+            run_bounded(Command::new("echo").arg("hi"), Duration::from_secs(5)),
+            Ran::Out("hi".into())
+        );
+        assert_eq!(
+            run_bounded(&mut Command::new("false"), Duration::from_secs(5)),
+            Ran::Failed
+        );
+        assert_eq!(
+            run_bounded(
+                &mut Command::new("/nonexistent/podman"),
+                Duration::from_secs(5)
+            ),
+            Ran::Failed
         );
     }
 }
