@@ -2,9 +2,13 @@
 //! percentiles and memory, which criterion does not):
 //! - TUI frame render with 1,000,000 retained events, 200x50: p50 / p99;
 //! - resident memory per retained event (RSS growth while filling the store);
-//! - reader-side throughput: decode + batch + channel + store, events/s.
+//! - reader-side throughput: decode + batch + channel + store, events/s;
+//! - re-filtering 1,000,000 retained events, one line per kind of filter;
+//! - frames of the other views (search highlight, details, statistics)
+//!   while events keep arriving.
 //!
-//! Run: `cargo bench --bench budget` (BENCHMARKS.md has the figures).
+//! Run: `cargo bench --bench budget [SECTION...]` (BENCHMARKS.md has the
+//! figures).
 
 mod common;
 
@@ -12,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use systrace_tui::model::event::{Event, TraceEvent};
+use systrace_tui::model::filter::Filter;
 use systrace_tui::model::syscalls::Arch;
-use systrace_tui::ui::app::App;
+use systrace_tui::ui::app::{App, Tab};
 use systrace_tui::ui::keys::Action;
 
 use ratatui::backend::TestBackend;
@@ -40,6 +45,142 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// CPU time of this thread: a frame's own cost, without the time other
+/// programs on a shared machine had the core (which wall time includes).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out-pointer; the clock exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Times `draw` (wall and CPU) `n` times; `between` runs untimed before each.
+fn frame_times(
+    app: &mut App,
+    n: usize,
+    mut between: impl FnMut(&mut App, usize),
+    mut draw: impl FnMut(&mut App),
+) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        between(app, i);
+        let (t, c) = (Instant::now(), thread_cpu());
+        draw(app);
+        cpu.push(thread_cpu() - c);
+        wall.push(t.elapsed());
+    }
+    wall.sort();
+    cpu.sort();
+    (wall, cpu)
+}
+
+/// Re-filtering the retained events (target: <= 150 ms for 1M), one line
+/// per kind of test: numbers, syscall and class sets, text, regexes on the
+/// command, the path and the rendered arguments, container fields, the
+/// errors-only key, and clearing the filter (statistics only). Median of 3.
+fn refilter() {
+    let mut app = common::app_with_varied(RETAINED as u64);
+    println!(
+        "re-filter {} retained events (median of 3; {} threads):",
+        app.store.len(),
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    );
+    let cases: [(&str, Option<&str>, bool); 14] = [
+        ("number", Some("errno != 0"), false),
+        ("number list", Some("pid in (1001, 1002)"), false),
+        ("duration", Some("duration > 100us"), false),
+        ("syscall set", Some("syscall == openat"), false),
+        ("class set", Some("class == file"), false),
+        ("text", Some("comm == cat"), false),
+        ("regex on comm", Some("comm ~ '^post'"), false),
+        ("regex on path", Some("path ~ '^/etc/'"), false),
+        ("container field", Some("pod == web"), false),
+        ("regex on args", Some("args ~ 'libfoo1'"), false),
+        (
+            "args and syscall",
+            Some("args ~ 'libfoo1' and syscall == openat"),
+            false,
+        ),
+        (
+            "combined",
+            Some("syscall == openat and errno == ENOENT or comm == sh"),
+            false,
+        ),
+        ("errors only (e)", None, true),
+        ("no filter", None, false),
+    ];
+    for (kind, expr, errors_only) in cases {
+        app.filter = expr.map(|e| Filter::parse(e).expect("valid filter"));
+        app.errors_only = errors_only;
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            app.refilter();
+            times.push(app.last_refilter.expect("timed"));
+        }
+        times.sort();
+        println!(
+            "  {:>7.1} ms  {:>8} shown  {kind:<17} {}",
+            ms(times[1]),
+            app.row_count(),
+            expr.unwrap_or(if errors_only { "key e" } else { "-" })
+        );
+    }
+}
+
+/// Frame times of each view over the varied mix while 1000 events arrive
+/// between frames, as in a busy live session.
+fn views() {
+    let mut app = common::app_with_varied(RETAINED as u64);
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
+    let mut next = RETAINED as u64;
+    let mut frames = |app: &mut App, label: &str| {
+        let (times, cpu) = frame_times(
+            app,
+            300,
+            |app, _| {
+                app.ingest_batch(
+                    (next..next + 1000)
+                        .map(|i| Event::Syscall(common::varied_event(i)))
+                        .collect(),
+                );
+                next += 1000;
+            },
+            |app| {
+                term.draw(|f| app.render(f)).expect("draw");
+            },
+        );
+        println!(
+            "  {label:<26} p50 {:>6.2} ms  p99 {:>6.2} ms  (CPU p50 {:>5.2} ms  p99 {:>5.2} ms)",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            ms(percentile(&cpu, 0.5)),
+            ms(percentile(&cpu, 0.99)),
+        );
+    };
+    println!("frames 200x50, {RETAINED} retained, 1000 new events per frame:");
+    frames(&mut app, "stream, following");
+    app.filter = Some(Filter::parse("class == file").expect("valid filter"));
+    app.refilter();
+    frames(&mut app, "stream, filtered");
+    app.filter = None;
+    app.refilter();
+    app.search = Some(regex::Regex::new("libfoo").expect("regex"));
+    frames(&mut app, "stream, search highlight");
+    app.search = None;
+    app.on_action(Action::Details);
+    frames(&mut app, "details");
+    app.on_action(Action::Close);
+    app.tab = Tab::Stats;
+    frames(&mut app, "statistics");
+}
+
 fn render_and_memory() {
     let before = rss_bytes();
     let mut app = common::app_with(RETAINED);
@@ -53,27 +194,32 @@ fn render_and_memory() {
     );
 
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
-    let mut times = Vec::new();
+    let n = app.store.len();
     // Following the newest events, then scrolled into the middle of the store.
-    for i in 0..600 {
-        if i == 300 {
-            app.on_action(Action::Top);
-            for _ in 0..1000 {
-                app.on_action(Action::PageDown);
+    let (times, cpu) = frame_times(
+        &mut app,
+        600,
+        |app, i| {
+            if i == 300 {
+                app.on_action(Action::Top);
+                for _ in 0..1000 {
+                    app.on_action(Action::PageDown);
+                }
             }
-        }
-        let t = Instant::now();
-        term.draw(|f| app.render(f)).expect("draw");
-        times.push(t.elapsed());
-    }
-    times.sort();
+        },
+        |app| {
+            term.draw(|f| app.render(f)).expect("draw");
+        },
+    );
     println!(
-        "render 200x50, {} retained: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} frames",
-        app.store.len(),
-        percentile(&times, 0.5).as_secs_f64() * 1e3,
-        percentile(&times, 0.99).as_secs_f64() * 1e3,
-        times.last().expect("frames").as_secs_f64() * 1e3,
-        times.len()
+        "render 200x50, {n} retained: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} frames \
+         (CPU time: p50 {:.2} ms, p99 {:.2} ms)",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().expect("frames")),
+        times.len(),
+        ms(percentile(&cpu, 0.5)),
+        ms(percentile(&cpu, 0.99)),
     );
 }
 
@@ -112,8 +258,25 @@ fn pipeline(total: u64, consume: impl FnOnce(crossbeam_channel::Receiver<Vec<Eve
 }
 
 fn main() {
-    // `cargo bench` passes --bench; a filter argument is not supported.
-    render_and_memory();
+    // `cargo bench` passes --bench; other arguments name the sections to
+    // run (render, refilter, views, pipeline), all of them by default.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let run = |name: &str| only.is_empty() || only.iter().any(|a| a == name);
+    if run("render") {
+        render_and_memory();
+    }
+    if run("refilter") {
+        refilter();
+    }
+    if run("views") {
+        views();
+    }
+    if !run("pipeline") {
+        return;
+    }
     let total = 8_000_000;
     println!("pipeline: decode + batches of {BATCH} + channel + TUI store ({RETAINED} retained):");
     pipeline(total, |rx| {

@@ -86,3 +86,66 @@ pub fn app_with(n: usize) -> App {
     }
     app
 }
+
+/// Event `i` of a more varied mix, for the re-filter and view timings: file
+/// calls with paths (some failing), reads and writes, a refused connect,
+/// getppid; 4 commands, 50 processes, durations from 200 ns to 185 us.
+pub fn varied_event(i: u64) -> TraceEvent {
+    let (name, ret, path): (&str, i64, Option<String>) = match i % 10 {
+        0 => (
+            "openat",
+            -2,
+            Some(format!("/usr/lib/x86_64/libfoo{}.so", i % 97)),
+        ),
+        1 => ("openat", 3, Some(format!("/etc/conf.d/file{}", i % 13))),
+        2..=4 => ("read", 512, None),
+        5 => ("write", 64, None),
+        6 => ("close", 0, None),
+        7 => ("connect", -111, None),
+        _ => ("getppid", 1, None),
+    };
+    let info = syscalls::by_name(Arch::X86_64, name).expect("known syscall");
+    let tail = path.as_deref().map_or_else(Vec::new, |p| {
+        encode_chunks(&[Chunk {
+            arg: 1,
+            kind: CAP_STR,
+            data: p.as_bytes(),
+        }])
+    });
+    let comms: [&[u8]; 4] = [b"nginx", b"cat", b"postgres", b"sh"];
+    let mut raw = RawEvent {
+        nr: info.nr,
+        ret,
+        start_ns: 1_000_000_000 + i * 1000,
+        finish_ns: 1_000_000_000 + i * 1000 + 200 + (i % 5000) * 37,
+        pid: 1000 + (i % 50) as u32,
+        tid: 1000 + (i % 50) as u32,
+        args: [0xffff_ff9c, 0x1000, 0x80000, 0, 0, 0],
+        tail_len: tail.len() as u16,
+        ..Default::default()
+    };
+    let c = comms[(i % 4) as usize];
+    raw.comm[..c.len()].copy_from_slice(c);
+    TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
+}
+
+/// An App (colors on) retaining `n` events of the varied mix.
+pub fn app_with_varied(n: u64) -> App {
+    let mut app = App::new(
+        n as usize,
+        Theme { color: true },
+        Clock { boot_unix_ns: 0 },
+        Source::Live,
+    );
+    let mut i = 0;
+    while i < n {
+        let k = (n - i).min(4096);
+        app.ingest_batch(
+            (i..i + k)
+                .map(|j| Event::Syscall(varied_event(j)))
+                .collect(),
+        );
+        i += k;
+    }
+    app
+}

@@ -16,7 +16,7 @@ pub fn arg_count(ev: &TraceEvent) -> usize {
 
 /// Appends the argument list (without parentheses).
 pub fn format_args(ev: &TraceEvent, out: &mut String) {
-    for (i, a) in decode::decode(ev).iter().enumerate() {
+    for (i, a) in decode::decode_iter(ev).enumerate() {
         if i > 0 {
             out.push_str(", ");
         }

@@ -31,22 +31,32 @@ pub fn escape_into(out: &mut String, bytes: &[u8], max: usize) -> bool {
 /// here at `max` or earlier in the kernel, `truncated`).
 pub fn quoted(bytes: &[u8], max: usize, truncated: bool) -> String {
     let mut s = String::with_capacity(bytes.len().min(max) + 2);
-    s.push('"');
-    let cut = escape_into(&mut s, bytes, max);
-    s.push('"');
-    if cut || truncated {
-        s.push_str("...");
-    }
+    quoted_into(&mut s, bytes, max, truncated);
     s
+}
+
+/// `quoted`, appended to `out`.
+pub fn quoted_into(out: &mut String, bytes: &[u8], max: usize, truncated: bool) {
+    out.push('"');
+    let cut = escape_into(out, bytes, max);
+    out.push('"');
+    if cut || truncated {
+        out.push_str("...");
+    }
 }
 
 /// An unquoted escaped string (comm, hostnames, labels), cut with `...`.
 pub fn plain(bytes: &[u8], max: usize) -> String {
     let mut s = String::with_capacity(bytes.len().min(max));
-    if escape_into(&mut s, bytes, max) {
-        s.push_str("...");
-    }
+    plain_into(&mut s, bytes, max);
     s
+}
+
+/// `plain`, appended to `out`.
+pub fn plain_into(out: &mut String, bytes: &[u8], max: usize) {
+    if escape_into(out, bytes, max) {
+        out.push_str("...");
+    }
 }
 
 /// True when `s` can go to a terminal as it is.

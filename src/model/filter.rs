@@ -18,7 +18,6 @@
 //! evaluating an event is comparisons only, except `args`, which renders the
 //! argument text first.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -393,6 +392,39 @@ pub struct Filter {
     text: String,
 }
 
+/// Rough cost of evaluating `e` on one event, to test cheap operands of
+/// `and` / `or` first (both are free of side effects, so the order does not
+/// change the result): numbers and syscall sets are a load and a compare,
+/// text needs the tail or the container map, `args` renders the arguments.
+fn cost(e: &Expr) -> u32 {
+    match e {
+        Expr::Not(a) => cost(a),
+        Expr::And(a, b) | Expr::Or(a, b) => cost(a) + cost(b),
+        Expr::Cmp(c) => {
+            let field = match c.field {
+                Field::Args => 100,
+                Field::Path | Field::Container | Field::Pod | Field::Namespace => 4,
+                Field::Comm => 2,
+                _ => 1,
+            };
+            let test = match c.test {
+                Test::Regex(_) => 4,
+                Test::StrIn(_) => 2,
+                _ => 1,
+            };
+            field * test
+        }
+    }
+}
+
+fn cheap_first(a: Expr, b: Expr) -> (Expr, Expr) {
+    if cost(&b) < cost(&a) {
+        (b, a)
+    } else {
+        (a, b)
+    }
+}
+
 // ---------------------------------------------------------------- parser
 
 struct Parser {
@@ -432,7 +464,8 @@ impl Parser {
         let mut e = self.and()?;
         while self.peek().tok == Tok::Or {
             self.next();
-            e = Expr::Or(Box::new(e), Box::new(self.and()?));
+            let (a, b) = cheap_first(e, self.and()?);
+            e = Expr::Or(Box::new(a), Box::new(b));
         }
         Ok(e)
     }
@@ -441,7 +474,8 @@ impl Parser {
         let mut e = self.unary()?;
         while self.peek().tok == Tok::And {
             self.next();
-            e = Expr::And(Box::new(e), Box::new(self.unary()?));
+            let (a, b) = cheap_first(e, self.unary()?);
+            e = Expr::And(Box::new(a), Box::new(b));
         }
         Ok(e)
     }
@@ -737,6 +771,12 @@ impl Filter {
         eval(&self.expr, ev, ctx)
     }
 
+    /// Rough cost of testing one event: 1 for a number, 100 and more when
+    /// the argument text has to be rendered.
+    pub fn cost(&self) -> u32 {
+        cost(&self.expr)
+    }
+
     /// The part of the filter the kernel can apply: a superset of what the
     /// whole expression selects, in the numbering of `arch`. Syscalls at or
     /// above `max_nr` (beyond the kernel's bitmap) disable the syscall set.
@@ -777,33 +817,49 @@ fn num_value(f: Field, ev: &TraceEvent) -> Option<i128> {
     }
 }
 
-fn str_value<'e>(
-    f: Field,
-    ev: &'e TraceEvent,
-    ctx: &'e dyn FilterContext,
-) -> Option<Cow<'e, [u8]>> {
+fn str_value<'e>(f: Field, ev: &'e TraceEvent, ctx: &'e dyn FilterContext) -> Option<&'e [u8]> {
     match f {
-        Field::Comm => Some(Cow::Borrowed(ev.comm_bytes())),
-        Field::Path => ev.path().map(Cow::Borrowed),
-        Field::Args => {
-            let mut s = String::new();
-            args::format_args(ev, &mut s);
-            Some(Cow::Owned(s.into_bytes()))
-        }
-        Field::Container => ctx
-            .container(ev.cgroup_id)
-            .container
-            .map(|s| Cow::Borrowed(s.as_bytes())),
-        Field::Pod => ctx
-            .container(ev.cgroup_id)
-            .pod
-            .map(|s| Cow::Borrowed(s.as_bytes())),
-        Field::Namespace => ctx
-            .container(ev.cgroup_id)
-            .namespace
-            .map(|s| Cow::Borrowed(s.as_bytes())),
+        Field::Comm => Some(ev.comm_bytes()),
+        Field::Path => ev.path(),
+        Field::Container => ctx.container(ev.cgroup_id).container.map(str::as_bytes),
+        Field::Pod => ctx.container(ev.cgroup_id).pod.map(str::as_bytes),
+        Field::Namespace => ctx.container(ev.cgroup_id).namespace.map(str::as_bytes),
         _ => None,
     }
+}
+
+thread_local! {
+    /// The rendered argument text of the event under test: one buffer per
+    /// thread, reused, so `args` costs no allocation for the text itself.
+    static ARGS_TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Runs `test` on the text of field `f`; `None` when it has no value.
+fn with_str_value(
+    f: Field,
+    ev: &TraceEvent,
+    ctx: &dyn FilterContext,
+    test: impl FnOnce(&[u8]) -> bool,
+) -> Option<bool> {
+    if f != Field::Args {
+        return str_value(f, ev, ctx).map(test);
+    }
+    ARGS_TEXT.with(|buf| {
+        // A filter is never evaluated from inside another, so the buffer is
+        // free; fall back to a fresh one rather than panic if it were not.
+        match buf.try_borrow_mut() {
+            Ok(mut text) => {
+                text.clear();
+                args::format_args(ev, &mut text);
+                Some(test(text.as_bytes()))
+            }
+            Err(_) => {
+                let mut text = String::new();
+                args::format_args(ev, &mut text);
+                Some(test(text.as_bytes()))
+            }
+        }
+    })
 }
 
 /// The positive test; `None` when the field has no value for this event.
@@ -824,11 +880,8 @@ fn test(c: &Cmp, ev: &TraceEvent, ctx: &dyn FilterContext) -> Option<bool> {
             let x = num_value(c.field, ev)?;
             vs.contains(&x)
         }
-        Test::StrIn(vs) => {
-            let x = str_value(c.field, ev, ctx)?;
-            vs.iter().any(|v| **v == *x)
-        }
-        Test::Regex(re) => re.is_match(&str_value(c.field, ev, ctx)?),
+        Test::StrIn(vs) => with_str_value(c.field, ev, ctx, |x| vs.iter().any(|v| **v == *x))?,
+        Test::Regex(re) => with_str_value(c.field, ev, ctx, |x| re.is_match(x))?,
     })
 }
 

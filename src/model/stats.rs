@@ -163,12 +163,18 @@ impl RateHistory {
                 self.counts.pop_front();
             }
         }
-        // Events arrive roughly, not strictly, in time order.
+        // Events arrive roughly, not strictly, in time order, and a re-filter
+        // counts the retained events newest first: a second older than the
+        // first one kept still counts while it is inside the window.
         let back = (self.last_sec - sec) as usize;
-        if back < self.counts.len() {
-            let i = self.counts.len() - 1 - back;
-            self.counts[i] += 1;
+        if back >= RATE_SECONDS {
+            return;
         }
+        while self.counts.len() <= back {
+            self.counts.push_front(0);
+        }
+        let i = self.counts.len() - 1 - back;
+        self.counts[i] += 1;
     }
 
     /// Counts per second for the `RATE_SECONDS` up to and including `now_sec`.
@@ -257,38 +263,112 @@ pub fn sort_rows<K: AsRef<str>>(rows: &mut [(K, &Row)], key: SortKey, reverse: b
     });
 }
 
+/// Syscall numbers below this get a direct slot; others (bogus numbers from
+/// a foreign kernel) are searched for.
+const SLOTS_MAX: u32 = 4096;
+
+/// Statistics of a stream of events. `record` runs for every shown event and
+/// every retained one on a re-filter, so rows are found without hashing in
+/// the common cases: syscalls by a slot per number, groups by remembering
+/// the last one (most events in a row come from the same group).
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
-    pub by_syscall: HashMap<(Arch, u32), Row>,
-    pub by_group: HashMap<String, Group>,
+    syscalls: Vec<((Arch, u32), Row)>,
+    /// Per architecture: index + 1 into `syscalls` by number, 0 for none.
+    slots: [Vec<u32>; 2],
+    groups: Vec<(String, Group)>,
+    group_index: HashMap<String, usize>,
+    last_group: usize,
     pub events: u64,
     /// The newest event second seen (the end of the rate series).
     pub last_sec: u64,
+}
+
+fn arch_slot(a: Arch) -> usize {
+    match a {
+        Arch::X86_64 => 0,
+        Arch::Aarch64 => 1,
+    }
 }
 
 impl Stats {
     /// Counts one event into its syscall's row and into `group`'s row.
     pub fn record(&mut self, ev: &TraceEvent, group: &str) {
         self.events += 1;
-        self.by_syscall
-            .entry((ev.arch, ev.nr))
-            .or_default()
-            .record(ev);
+        let i = self.syscall_index(ev.arch, ev.nr);
+        self.syscalls[i].1.record(ev);
         let sec = ev.finish_ns.max(ev.start_ns) / 1_000_000_000;
         self.last_sec = self.last_sec.max(sec);
-        let g = match self.by_group.get_mut(group) {
-            Some(g) => g,
-            None => self.by_group.entry(group.to_string()).or_default(),
-        };
+        let gi = self.group_index(group);
+        let g = &mut self.groups[gi].1;
         g.row.record(ev);
         g.rate.record(sec);
     }
 
+    fn syscall_index(&mut self, arch: Arch, nr: u32) -> usize {
+        let key = (arch, nr);
+        if nr >= SLOTS_MAX {
+            return match self.syscalls.iter().position(|(k, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    self.syscalls.push((key, Row::default()));
+                    self.syscalls.len() - 1
+                }
+            };
+        }
+        let slots = &mut self.slots[arch_slot(arch)];
+        if slots.len() <= nr as usize {
+            slots.resize(nr as usize + 1, 0);
+        }
+        match slots[nr as usize] {
+            0 => {
+                self.syscalls.push((key, Row::default()));
+                slots[nr as usize] = self.syscalls.len() as u32;
+                self.syscalls.len() - 1
+            }
+            i => i as usize - 1,
+        }
+    }
+
+    fn group_index(&mut self, group: &str) -> usize {
+        if self
+            .groups
+            .get(self.last_group)
+            .is_some_and(|(name, _)| name == group)
+        {
+            return self.last_group;
+        }
+        let i = match self.group_index.get(group) {
+            Some(&i) => i,
+            None => {
+                self.groups.push((group.to_string(), Group::default()));
+                self.group_index
+                    .insert(group.to_string(), self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        };
+        self.last_group = i;
+        i
+    }
+
+    /// The row of one syscall, if any event of it was counted.
+    pub fn syscall(&self, arch: Arch, nr: u32) -> Option<&Row> {
+        self.syscalls
+            .iter()
+            .find(|(k, _)| *k == (arch, nr))
+            .map(|(_, r)| r)
+    }
+
+    /// The row of one group, if any event of it was counted.
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.group_index.get(name).map(|&i| &self.groups[i].1)
+    }
+
     pub fn syscall_rows(&self, key: SortKey, reverse: bool) -> Vec<(String, &Row)> {
         let mut rows: Vec<(String, &Row)> = self
-            .by_syscall
+            .syscalls
             .iter()
-            .map(|(&(arch, nr), r)| (syscalls::name_or_unknown(arch, nr).into_owned(), r))
+            .map(|((arch, nr), r)| (syscalls::name_or_unknown(*arch, *nr).into_owned(), r))
             .collect();
         sort_rows(&mut rows, key, reverse);
         rows
@@ -296,13 +376,13 @@ impl Stats {
 
     pub fn group_rows(&self, key: SortKey, reverse: bool) -> Vec<(&str, &Group)> {
         let mut rows: Vec<(&str, &Row)> = self
-            .by_group
+            .groups
             .iter()
             .map(|(k, g)| (k.as_str(), &g.row))
             .collect();
         sort_rows(&mut rows, key, reverse);
         rows.into_iter()
-            .map(|(k, _)| (k, &self.by_group[k]))
+            .map(|(k, _)| (k, &self.groups[self.group_index[k]].1))
             .collect()
     }
 
@@ -421,11 +501,11 @@ mod tests {
         s.record(&ev(257, -2, 0, 1000), "host");
         s.record(&ev(257, 3, 0, 3000), "host");
         s.record(&ev(110, 1, 0, 100), "pod-a");
-        let open = &s.by_syscall[&(Arch::X86_64, 257)];
+        let open = s.syscall(Arch::X86_64, 257).unwrap();
         assert_eq!((open.calls, open.errors, open.total_ns), (2, 1, 4000));
         assert_eq!(open.mean_ns(), 2000);
         assert!((open.error_rate() - 0.5).abs() < 1e-9);
-        assert_eq!(s.by_group["host"].row.calls, 2);
+        assert_eq!(s.group("host").unwrap().row.calls, 2);
         let rows = s.syscall_rows(SortKey::Calls, false);
         assert_eq!(rows[0].0, "openat");
         let rows = s.syscall_rows(SortKey::Calls, true);
@@ -449,17 +529,60 @@ mod tests {
     }
 
     #[test]
+    fn the_order_of_recording_does_not_matter() {
+        // A re-filter counts the retained events newest first.
+        let evs: Vec<(TraceEvent, &str)> = (0..200u64)
+            .map(|i| {
+                let nr = [0, 1, 257, 110, 5000][(i % 5) as usize];
+                let ret = if i % 7 == 0 { -2 } else { 1 };
+                let g = ["host", "pod-a", "pod-b"][(i % 3) as usize];
+                (ev(nr, ret, 10_000_000_000 + i * 250_000_000, 100 + i), g)
+            })
+            .collect();
+        let mut fwd = Stats::default();
+        let mut back = Stats::default();
+        for (e, g) in &evs {
+            fwd.record(e, g);
+        }
+        for (e, g) in evs.iter().rev() {
+            back.record(e, g);
+        }
+        assert_eq!(fwd.events, back.events);
+        assert_eq!(fwd.last_sec, back.last_sec);
+        for nr in [0, 1, 257, 110, 5000] {
+            let (a, b) = (
+                fwd.syscall(Arch::X86_64, nr),
+                back.syscall(Arch::X86_64, nr),
+            );
+            assert!(a.is_some_and(|r| r.calls == 40), "{nr}");
+            assert_eq!(a, b, "{nr}");
+        }
+        for g in ["host", "pod-a", "pod-b"] {
+            let (a, b) = (fwd.group(g).unwrap(), back.group(g).unwrap());
+            assert_eq!(a.row, b.row, "{g}");
+            assert_eq!(
+                a.rate.series(fwd.last_sec),
+                b.rate.series(fwd.last_sec),
+                "{g}"
+            );
+            assert!(a.rate.series(fwd.last_sec).iter().sum::<u64>() > 0);
+        }
+        assert!(fwd.syscall(Arch::Aarch64, 0).is_none());
+        assert!(fwd.group("nope").is_none());
+    }
+
+    #[test]
     fn rate_history_counts_per_second_and_shifts() {
         let mut s = Stats::default();
         for i in 0..5 {
             s.record(&ev(110, 1, 10_000_000_000 + i, 1), "g");
         }
         s.record(&ev(110, 1, 12_000_000_000, 1), "g");
-        let series = s.by_group["g"].rate.series(12);
+        let series = s.group("g").unwrap().rate.series(12);
         assert_eq!(series.len(), RATE_SECONDS);
         assert_eq!(&series[RATE_SECONDS - 3..], &[5, 0, 1]);
         // Later: the old seconds scroll left.
-        let later = s.by_group["g"].rate.series(14);
+        let later = s.group("g").unwrap().rate.series(14);
         assert_eq!(&later[RATE_SECONDS - 5..], &[5, 0, 1, 0, 0]);
     }
 }

@@ -3,7 +3,6 @@
 //! read it while drawing and never do I/O.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +15,7 @@ use regex::Regex;
 use super::export::ExportUi;
 use super::keys::{self, Action};
 use super::prompt::{Prompt, PromptError, PromptKind, PromptOutcome};
+use super::refilter::{group_label, Scan, ViewTest, REFILTER_SLICE};
 use super::rows::Rows;
 use super::store::Store;
 use super::theme::Theme;
@@ -23,7 +23,7 @@ use super::tree::{NodeKey, Tree};
 use super::{detail, help, stats, status, stream};
 use crate::clock::Clock;
 use crate::model::args;
-use crate::model::container::{ContainerMap, HOST};
+use crate::model::container::ContainerMap;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::filter::Filter;
 use crate::model::stats::{SortKey, Stats};
@@ -110,6 +110,8 @@ pub struct App {
     /// The `w` export prompt and job.
     pub export: ExportUi,
     rate: Rate,
+    /// A re-filter still going through the retained events.
+    pub(super) scan: Option<Scan>,
 }
 
 /// Events per second over the last full second.
@@ -175,17 +177,22 @@ impl App {
             last_refilter: None,
             export: ExportUi::default(),
             rate: Rate::new(),
+            scan: None,
         }
     }
 
     /// Whether an event belongs in the stream's rows.
     pub fn visible(&self, ev: &TraceEvent) -> bool {
-        (!self.errors_only || ev.errno().is_some())
-            && self.tree.accepts(ev.cgroup_id, &self.containers)
-            && self
-                .filter
-                .as_ref()
-                .is_none_or(|f| f.matches(ev, &self.containers))
+        self.view_test().accepts(ev)
+    }
+
+    pub(super) fn view_test(&self) -> ViewTest<'_> {
+        ViewTest {
+            filter: self.filter.as_ref(),
+            errors_only: self.errors_only,
+            tree: &self.tree,
+            containers: &self.containers,
+        }
     }
 
     /// Container pane and column are shown once there are containers.
@@ -194,17 +201,13 @@ impl App {
     }
 
     /// Whether every retained event is shown (no filter of any kind).
-    fn unfiltered(&self) -> bool {
+    pub(super) fn unfiltered(&self) -> bool {
         self.filter.is_none() && !self.errors_only && *self.tree.selected() == NodeKey::All
     }
 
     /// The group an event is counted under in the statistics.
     pub fn group_of(&self, ev: &TraceEvent) -> Cow<'static, str> {
-        match self.containers.get(ev.cgroup_id) {
-            Some(c) => Cow::Owned(c.label()),
-            // Most events: no allocation.
-            None => Cow::Borrowed(HOST),
-        }
+        group_label(&self.containers, ev)
     }
 
     pub fn ingest(&mut self, ev: Event) {
@@ -228,9 +231,10 @@ impl App {
             Event::Lost(l) => self.lost = l,
             Event::ContainerAdd(a) => {
                 self.containers.add(&a);
-                // Names can arrive after a container's first events.
+                // Names can arrive after a container's first events. Many
+                // arrive at once at start-up: the event loop does the work.
                 if !self.unfiltered() {
-                    self.refilter();
+                    self.start_refilter();
                 }
             }
             Event::ContainerDel(d) => self.containers.del(&d),
@@ -253,37 +257,6 @@ impl App {
 
     pub fn events_per_sec(&self) -> f64 {
         self.rate.per_sec
-    }
-
-    /// Rebuilds the rows (and statistics) from the retained events after
-    /// the view filter changed. The selection stays on the same event, or
-    /// the nearest shown one before it.
-    pub fn refilter(&mut self) {
-        let t0 = Instant::now();
-        let keep = self.current();
-        let mut stats = Stats::default();
-        if self.unfiltered() {
-            self.rows = Rows::all();
-            for ev in self.store.iter() {
-                stats.record(ev, &self.group_of(ev));
-            }
-        } else {
-            let first = self.store.first_seq();
-            let mut seqs = VecDeque::new();
-            for (i, ev) in self.store.iter().enumerate() {
-                if self.visible(ev) {
-                    seqs.push_back(first + i as u64);
-                    stats.record(ev, &self.group_of(ev));
-                }
-            }
-            self.rows = Rows::filtered(seqs);
-        }
-        self.stats = stats;
-        self.stats_selected = 0;
-        if !self.follow {
-            self.selected = keep;
-        }
-        self.last_refilter = Some(t0.elapsed());
     }
 
     /// A key press: the open prompt gets it first, then the key table.
@@ -332,12 +305,11 @@ impl App {
                         }
                     }
                 }
-                self.refilter();
-                self.message = Some(format!(
-                    "{} of {} retained events shown",
-                    self.row_count(),
-                    self.store.len()
-                ));
+                self.start_refilter();
+                if let Some(s) = &mut self.scan {
+                    s.announce = true;
+                }
+                self.refilter_step(REFILTER_SLICE);
             }
             PromptKind::Search => {
                 if text.is_empty() {
@@ -413,7 +385,7 @@ impl App {
             Action::Up | Action::Down if self.tree.focused => {
                 let d = if a == Action::Up { -1 } else { 1 };
                 if self.tree.move_by(d, &self.containers) {
-                    self.refilter();
+                    self.begin_refilter();
                 }
             }
             Action::Quit => self.quit = true,
@@ -441,7 +413,7 @@ impl App {
             }
             Action::ErrorsOnly => {
                 self.errors_only = !self.errors_only;
-                self.refilter();
+                self.begin_refilter();
             }
             Action::Search => {
                 let text = self.search.as_ref().map_or("", |r| r.as_str());
@@ -609,6 +581,9 @@ impl App {
     pub fn select(&mut self, seq: u64) {
         self.selected = seq;
         self.follow = false;
+        if let Some(s) = &mut self.scan {
+            s.keep = seq;
+        }
     }
 
     /// The selected event, if any is retained and visible.

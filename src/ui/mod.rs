@@ -6,6 +6,7 @@ pub mod export;
 pub mod help;
 pub mod keys;
 pub mod prompt;
+pub mod refilter;
 pub mod rows;
 pub mod stats;
 pub mod status;
@@ -75,6 +76,8 @@ fn event_loop(
                 break;
             }
         }
+        // A re-filter goes on between frames, so keys are handled meanwhile.
+        let filtering = app.refilter_step(refilter::REFILTER_SLICE);
         app.tick();
         export::poll(app);
         if last_draw.elapsed() >= FRAME {
@@ -84,7 +87,11 @@ fn event_loop(
                 panic!("test knob: panic in the UI thread");
             }
         }
-        let wait = FRAME.saturating_sub(last_draw.elapsed());
+        let wait = if filtering {
+            Duration::ZERO
+        } else {
+            FRAME.saturating_sub(last_draw.elapsed())
+        };
         // Wait on the terminal ourselves: crossterm's poll spins forever on a
         // hung-up terminal (read() = 0) and would never return to see it.
         if wait_input(wait.max(Duration::from_millis(1))) == Input::HungUp {

@@ -32,6 +32,18 @@ impl Rows {
         }
     }
 
+    /// Adds rows older than every row held, oldest first (a re-filter
+    /// works from the newest event back).
+    pub fn prepend(&mut self, older: &[u64]) {
+        if let Some(f) = &mut self.filtered {
+            debug_assert!(older.windows(2).all(|w| w[0] < w[1]));
+            debug_assert!(older.last().zip(f.front()).is_none_or(|(a, b)| a < b));
+            for &s in older.iter().rev() {
+                f.push_front(s);
+            }
+        }
+    }
+
     /// Forgets rows whose events the store has dropped.
     pub fn evict_before(&mut self, first: u64) {
         if let Some(f) = &mut self.filtered {
@@ -93,6 +105,11 @@ mod tests {
         assert_eq!(r.index_of(0, 8), 1);
         assert_eq!(r.index_of(0, 2), 0);
         r.push(12);
+        r.prepend(&[1, 2]);
+        assert_eq!(
+            r.seqs_from(0, 13, 0).collect::<Vec<_>>(),
+            vec![1, 2, 3, 5, 9, 12]
+        );
         r.evict_before(6);
         assert_eq!(r.seq_at(6, 13, 0), Some(9));
         assert_eq!(r.seqs_from(6, 13, 0).collect::<Vec<_>>(), vec![9, 12]);

@@ -55,6 +55,12 @@ pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
         line.spans
             .push(Span::raw(format!(" ({} shown)", app.row_count())));
     }
+    if let Some(done) = app.refilter_progress() {
+        line.spans.push(Span::styled(
+            format!(" filtering {:.0}%", done * 100.0),
+            t.warn(),
+        ));
+    }
     if let Source::Replay { path, load } = &app.source {
         // Where the session comes from, and how far loading got.
         line.spans.push(Span::raw(format!(

@@ -61,6 +61,15 @@ impl Store {
         self.events.get(usize::try_from(i).ok()?)
     }
 
+    /// The retained events with sequence numbers in `[lo, hi)`.
+    pub fn range(&self, lo: u64, hi: u64) -> std::collections::vec_deque::Iter<'_, TraceEvent> {
+        let first = self.first_seq;
+        let end = self.end_seq();
+        let (lo, hi) = (lo.clamp(first, end), hi.clamp(first, end));
+        self.events
+            .range((lo - first) as usize..(hi.max(lo) - first) as usize)
+    }
+
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &TraceEvent> + ExactSizeIterator {
         self.events.iter()
     }
@@ -94,5 +103,10 @@ mod tests {
         assert_eq!(s.get(4).unwrap().nr, 4);
         assert!(s.get(1).is_none());
         assert!(s.get(5).is_none());
+        let nrs = |lo, hi| s.range(lo, hi).map(|e| e.nr).collect::<Vec<_>>();
+        assert_eq!(nrs(3, 5), vec![3, 4]);
+        assert_eq!(nrs(0, 3), vec![2], "clamped to what is retained");
+        assert_eq!(nrs(4, 9), vec![4]);
+        assert!(nrs(4, 2).is_empty());
     }
 }

@@ -6,6 +6,7 @@ pub mod consts;
 pub mod sockaddr;
 
 use std::fmt::Write;
+use std::sync::OnceLock;
 
 use super::escape;
 use super::event::TraceEvent;
@@ -13,7 +14,7 @@ use super::jsonw;
 use super::raw::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FD_PATH, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
 };
-use super::syscalls::{Arch, ArgKind, ArgSpec, FlagSet, RetKind, SyscallInfo};
+use super::syscalls::{self, Arch, ArgKind, ArgSpec, FlagSet, RetKind, SyscallInfo};
 use consts::{Bits, Names};
 pub use sockaddr::Sockaddr;
 
@@ -217,9 +218,33 @@ fn by_name_table(sys: &str, arg: &str) -> Option<Table> {
     })
 }
 
+#[derive(Clone, Copy)]
 enum Table {
     B(Bits),
     N(Names),
+}
+
+/// `by_name_table` for argument `i` of `info`, worked out once per
+/// syscall: matching names for every argument of every event was most of
+/// the cost of rendering argument text (filters over `args`, the stream).
+fn arg_table(arch: Arch, info: &SyscallInfo, i: usize) -> Option<Table> {
+    type PerNr = Vec<[Option<Table>; 6]>;
+    static TABLES: OnceLock<[PerNr; 2]> = OnceLock::new();
+    let per_nr = |a: Arch| {
+        let mut v: PerNr = vec![[None; 6]; syscalls::max_nr(a) as usize + 1];
+        for s in syscalls::table(a) {
+            for (k, spec) in s.args.iter().enumerate().take(6) {
+                v[s.nr as usize][k] = by_name_table(s.name, spec.name);
+            }
+        }
+        v
+    };
+    let tables = TABLES.get_or_init(|| [per_nr(Arch::X86_64), per_nr(Arch::Aarch64)]);
+    let v = match arch {
+        Arch::X86_64 => &tables[0],
+        Arch::Aarch64 => &tables[1],
+    };
+    v.get(info.nr as usize)?.get(i).copied().flatten()
 }
 
 /// Flags of creation calls that take a subset of the open flags.
@@ -375,7 +400,7 @@ fn fd_value(ev: &TraceEvent, i: usize, v: u64) -> Value<'_> {
 fn decode_one<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, spec: &ArgSpec) -> Value<'a> {
     let v = ev.args[i];
     let sys = info.name;
-    if let Some(t) = by_name_table(sys, spec.name) {
+    if let Some(t) = arg_table(ev.arch, info, i) {
         return match t {
             Table::B(b) => Value::Flags(bits(v, b)),
             Table::N(n) => named(v as i32 as i64, n),
@@ -531,27 +556,28 @@ fn refine<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, v: Value<'a>) ->
 
 /// Every shown argument of `ev`, decoded. Unknown syscalls show six in hex.
 pub fn decode(ev: &TraceEvent) -> Vec<Arg<'_>> {
-    let Some(info) = ev.syscall() else {
-        const NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
-        return (0..6)
-            .map(|i| Arg {
-                name: NAMES[i],
-                value: Value::Hex(ev.args[i]),
-            })
-            .collect();
-    };
-    let n = shown_args(ev, info);
-    info.args[..n]
-        .iter()
-        .enumerate()
-        .map(|(i, spec)| {
+    decode_iter(ev).collect()
+}
+
+/// `decode`, one argument at a time (rendering text needs no list).
+pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
+    const NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
+    let info = ev.syscall();
+    let n = info.map_or(6, |info| shown_args(ev, info));
+    (0..n).map(move |i| match info {
+        None => Arg {
+            name: NAMES[i],
+            value: Value::Hex(ev.args[i]),
+        },
+        Some(info) => {
+            let spec = &info.args[i];
             let value = decode_one(ev, info, i, spec);
             Arg {
                 name: spec.name,
                 value: refine(ev, info, i, value),
             }
-        })
-        .collect()
+        }
+    })
 }
 
 const S_IFMT: u32 = 0o170000;
@@ -624,16 +650,14 @@ impl Value<'_> {
                     }
                 }
             }
-            Value::Str { data, truncated } => {
-                out.push_str(&escape::quoted(data, STR_MAX, *truncated));
-            }
+            Value::Str { data, truncated } => escape::quoted_into(out, data, STR_MAX, *truncated),
             Value::Argv { items, truncated } => {
                 out.push('[');
                 for (k, it) in items.iter().enumerate() {
                     if k > 0 {
                         out.push_str(", ");
                     }
-                    out.push_str(&escape::quoted(it, STR_MAX, false));
+                    escape::quoted_into(out, it, STR_MAX, false);
                 }
                 if *truncated {
                     out.push_str(if items.is_empty() { "..." } else { ", ..." });
@@ -644,7 +668,7 @@ impl Value<'_> {
             Value::Fd { fd, path } => {
                 let _ = write!(out, "{fd}<");
                 // strace -y leaves the path unquoted; escape what is hostile.
-                out.push_str(&escape::plain(path, STR_MAX));
+                escape::plain_into(out, path, STR_MAX);
                 out.push('>');
             }
             Value::IntArray(v) => {
@@ -1274,6 +1298,45 @@ pub fn coverage(info: &SyscallInfo) -> Coverage {
 mod coverage_tests {
     use super::*;
     use crate::model::syscalls::{by_name, table};
+
+    #[test]
+    fn tables_worked_out_once_are_the_ones_named() {
+        fn same(a: Option<Table>, b: Option<Table>) -> bool {
+            match (a, b) {
+                (None, None) => true,
+                (Some(Table::B(x)), Some(Table::B(y))) => std::ptr::eq(x, y),
+                (Some(Table::N(x)), Some(Table::N(y))) => std::ptr::eq(x, y),
+                _ => false,
+            }
+        }
+        let mut tabled = 0;
+        for arch in Arch::ALL {
+            for info in table(arch) {
+                for (i, spec) in info.args.iter().enumerate() {
+                    let named = by_name_table(info.name, spec.name);
+                    tabled += usize::from(named.is_some());
+                    assert!(
+                        same(arg_table(arch, info, i), named),
+                        "{} {}",
+                        info.name,
+                        spec.name
+                    );
+                }
+                assert!(arg_table(arch, info, 6).is_none());
+            }
+        }
+        assert!(tabled > 50, "{tabled}");
+        // The order of decoding is the order of the list.
+        let e = by_name(Arch::X86_64, "openat").unwrap();
+        let raw = crate::model::raw::RawEvent {
+            nr: e.nr,
+            args: [0xffff_ff9c, 0, 0o101, 0o644, 0, 0],
+            ..Default::default()
+        };
+        let ev = TraceEvent::from_raw(&raw, &[], Arch::X86_64);
+        let names: Vec<&str> = decode_iter(&ev).map(|a| a.name).collect();
+        assert_eq!(names, ["dfd", "filename", "flags", "mode"]);
+    }
 
     #[test]
     fn at_least_200_syscalls_are_decoded_with_types() {

@@ -319,6 +319,79 @@ proptest! {
 }
 
 #[test]
+fn cheap_tests_are_evaluated_first() {
+    let f = Filter::parse("args ~ passwd and pid == 10").unwrap();
+    match &f.expr {
+        Expr::And(a, b) => {
+            assert!(
+                matches!(&**a, Expr::Cmp(c) if c.field == Field::Pid),
+                "{a:?}"
+            );
+            assert!(
+                matches!(&**b, Expr::Cmp(c) if c.field == Field::Args),
+                "{b:?}"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    // The text it was written as is kept.
+    assert_eq!(f.text(), "args ~ passwd and pid == 10");
+    assert_eq!(selected("args ~ passwd and pid == 10"), [1]);
+    assert_eq!(selected("args ~ passwd or pid == 20"), [1, 2]);
+}
+
+/// Atoms of every cost class, the argument text and regexes included.
+fn costly_atom() -> impl Strategy<Value = String> {
+    prop_oneof![
+        atom(),
+        Just("args ~ nope".to_string()),
+        Just("args ~ 'O_RDONLY'".to_string()),
+        Just("args == ''".to_string()),
+        Just("path ~ '^/etc/p'".to_string()),
+        Just("path !~ 'nope'".to_string()),
+        (0..COMMS.len()).prop_map(|i| format!("comm ~ '^{}'", &COMMS[i][..1])),
+    ]
+}
+
+/// Events as `event()` makes them, some with a path.
+fn event_with_path() -> impl Strategy<Value = TraceEvent> {
+    let path = prop_oneof![
+        Just(None),
+        Just(Some("/etc/nope")),
+        Just(Some("/etc/passwd"))
+    ];
+    (
+        0..NAMES.len(),
+        0..COMMS.len(),
+        1u32..6,
+        prop_oneof![Just(-2i64), Just(0), Just(3)],
+        0u64..3000,
+        path,
+    )
+        .prop_map(|(n, c, pid, ret, d, p)| ev(NAMES[n], COMMS[c], pid, ret, d, p))
+}
+
+proptest! {
+    /// Reordering `and` / `or` by cost does not change what they select:
+    /// a combination selects what its parts say it should.
+    #[test]
+    fn reordered_combinations_agree_with_their_parts(
+        a in costly_atom(),
+        b in costly_atom(),
+        events in proptest::collection::vec(event_with_path(), 1..30),
+    ) {
+        let (fa, fb) = (Filter::parse(&a).unwrap(), Filter::parse(&b).unwrap());
+        let and = Filter::parse(&format!("({a}) and ({b})")).unwrap();
+        let or = Filter::parse(&format!("({a}) or ({b})")).unwrap();
+        for e in &events {
+            let (x, y) = (fa.matches(e, &NoContainers), fb.matches(e, &NoContainers));
+            prop_assert_eq!(and.matches(e, &NoContainers), x && y, "{} and {}", a, b);
+            prop_assert_eq!(or.matches(e, &NoContainers), x || y, "{} or {}", a, b);
+        }
+    }
+}
+
+#[test]
 fn container_map_answers_pod_namespace_and_container() {
     use crate::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime};
     use std::sync::Arc;

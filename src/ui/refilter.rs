@@ -1,0 +1,388 @@
+//! Re-filtering the retained events after the view filter changed (`f`,
+//! `e`, the container pane, container names arriving): in slices between
+//! frames, each slice split over the cores.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::app::App;
+use super::rows::Rows;
+use super::store::Store;
+use super::tree::Tree;
+use crate::model::container::{ContainerMap, HOST};
+use crate::model::event::TraceEvent;
+use crate::model::filter::Filter;
+use crate::model::stats::Stats;
+
+/// A re-filter in progress. The retained events are tested from the newest
+/// back, a slice per turn of the event loop, so keys keep being handled
+/// while a million events are filtered. Found rows go in front of the rows
+/// held, new events behind them, so the rows stay in order throughout and
+/// the newest matches show first.
+pub struct Scan {
+    /// Events below this sequence number are still to be tested.
+    pub(super) hi: u64,
+    /// Where the scan began.
+    pub(super) from: u64,
+    /// The event to select when done (if not following).
+    pub(super) keep: u64,
+    /// Time spent so far (the slices, not the pauses between them).
+    pub(super) busy: Duration,
+    /// Say how many events are shown when done.
+    pub(super) announce: bool,
+}
+
+/// Events per thread and step of a re-filter.
+const SCAN_CHUNK: u64 = 1 << 16;
+
+/// Filters at least this costly (`args`: rendering every event's argument
+/// text) are split over the cores. Cheaper ones are not: their work is
+/// smaller than what a thread start and join cost on a busy machine.
+const PARALLEL_FROM_COST: u32 = 50;
+
+/// How long a key that changes the view filter waits for the re-filter
+/// before the next frame; the rest is done between frames.
+pub const REFILTER_SLICE: Duration = Duration::from_millis(20);
+
+/// The view's tests, borrowed from the App so that worker threads can run
+/// them over parts of the store.
+pub(super) struct ViewTest<'a> {
+    pub(super) filter: Option<&'a Filter>,
+    pub(super) errors_only: bool,
+    pub(super) tree: &'a Tree,
+    pub(super) containers: &'a ContainerMap,
+}
+
+impl ViewTest<'_> {
+    pub(super) fn accepts(&self, ev: &TraceEvent) -> bool {
+        (!self.errors_only || ev.errno().is_some())
+            && self.tree.accepts(ev.cgroup_id, self.containers)
+            && self.filter.is_none_or(|f| f.matches(ev, self.containers))
+    }
+
+    /// Appends the sequence numbers in `[lo, hi)` of the events shown, and
+    /// counts them in `stats` if given: in the same pass, while the event
+    /// is in the cache (a second pass over a chunk misses on every event).
+    fn collect(
+        &self,
+        store: &Store,
+        lo: u64,
+        hi: u64,
+        out: &mut Vec<u64>,
+        mut stats: Option<&mut Stats>,
+    ) {
+        let lo = lo.max(store.first_seq());
+        for (i, ev) in store.range(lo, hi).enumerate() {
+            if self.accepts(ev) {
+                out.push(lo + i as u64);
+                if let Some(s) = stats.as_deref_mut() {
+                    s.record(ev, &group_label(self.containers, ev));
+                }
+            }
+        }
+    }
+}
+
+/// Threads a re-filter uses: the cores there are, up to 4.
+fn refilter_threads() -> u64 {
+    static N: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get() as u64)
+            .min(4)
+    })
+}
+
+/// The group an event is counted under in the statistics.
+pub(super) fn group_label(containers: &ContainerMap, ev: &TraceEvent) -> Cow<'static, str> {
+    match containers.get(ev.cgroup_id) {
+        Some(c) => Cow::Owned(c.label()),
+        // Most events: no allocation.
+        None => Cow::Borrowed(HOST),
+    }
+}
+
+impl App {
+    /// Rebuilds the rows (and statistics) from the retained events after
+    /// the view filter changed, all at once. The selection stays on the
+    /// same event, or the nearest shown one before it.
+    pub fn refilter(&mut self) {
+        self.start_refilter();
+        self.refilter_step(Duration::MAX);
+    }
+
+    /// Starts a re-filter and does its first slice: on a small store all of
+    /// it, on a big one the newest events, the rest between frames.
+    pub(super) fn begin_refilter(&mut self) {
+        self.start_refilter();
+        self.refilter_step(REFILTER_SLICE);
+    }
+
+    /// Starts a re-filter; `refilter_step` does the work.
+    pub fn start_refilter(&mut self) {
+        // A re-filter that replaces one in progress keeps its selection:
+        // the rows found so far are partial.
+        let keep = match &self.scan {
+            Some(s) => s.keep,
+            None => self.current(),
+        };
+        self.rows = if self.unfiltered() {
+            Rows::all()
+        } else {
+            Rows::filtered(VecDeque::new())
+        };
+        self.stats = Stats::default();
+        self.stats_selected = 0;
+        let end = self.store.end_seq();
+        self.scan = Some(Scan {
+            hi: end,
+            from: end,
+            keep,
+            busy: Duration::ZERO,
+            announce: false,
+        });
+    }
+
+    /// Continues a re-filter for about `budget`; true while one is pending.
+    pub fn refilter_step(&mut self, budget: Duration) -> bool {
+        let Some(mut scan) = self.scan.take() else {
+            return false;
+        };
+        let t0 = Instant::now();
+        let filtered = self.rows.is_filtered();
+        let threads = match &self.filter {
+            Some(f) if f.cost() >= PARALLEL_FROM_COST => refilter_threads(),
+            _ => 1,
+        };
+        let mut hits = Vec::new();
+        while scan.hi > self.store.first_seq() {
+            let lo = scan
+                .hi
+                .saturating_sub(SCAN_CHUNK * threads)
+                .max(self.store.first_seq());
+            if filtered && threads < 2 {
+                hits.clear();
+                let view = ViewTest {
+                    filter: self.filter.as_ref(),
+                    errors_only: self.errors_only,
+                    tree: &self.tree,
+                    containers: &self.containers,
+                };
+                view.collect(&self.store, lo, scan.hi, &mut hits, Some(&mut self.stats));
+                self.rows.prepend(&hits);
+            } else if filtered {
+                // Costly filters select few events: counting them after
+                // the threads are done costs little.
+                hits.clear();
+                self.matching_on(threads, lo, scan.hi, &mut hits);
+                self.rows.prepend(&hits);
+                for ev in hits.iter().filter_map(|&s| self.store.get(s)) {
+                    self.stats.record(ev, &group_label(&self.containers, ev));
+                }
+            } else {
+                for ev in self.store.range(lo, scan.hi) {
+                    self.stats.record(ev, &group_label(&self.containers, ev));
+                }
+            }
+            scan.hi = lo;
+            if t0.elapsed() >= budget {
+                break;
+            }
+        }
+        scan.busy += t0.elapsed();
+        if scan.hi > self.store.first_seq() {
+            self.scan = Some(scan);
+            return true;
+        }
+        if !self.follow {
+            self.selected = scan.keep;
+        }
+        if scan.announce {
+            self.message = Some(format!(
+                "{} of {} retained events shown",
+                self.row_count(),
+                self.store.len()
+            ));
+        }
+        self.last_refilter = Some(scan.busy);
+        false
+    }
+
+    /// The share of the retained events a pending re-filter has tested.
+    pub fn refilter_progress(&self) -> Option<f64> {
+        let s = self.scan.as_ref()?;
+        let total = s.from.saturating_sub(self.store.first_seq()).max(1);
+        Some(s.from.saturating_sub(s.hi.max(self.store.first_seq())) as f64 / total as f64)
+    }
+
+    /// Sequence numbers in `[lo, hi)` of the events the view shows, in
+    /// order, split over `threads` (the tests only read); each worker has
+    /// its own copy of the filter, so its regexes have their own caches.
+    fn matching_on(&self, threads: u64, lo: u64, hi: u64, out: &mut Vec<u64>) {
+        if threads < 2 || hi - lo < 4096 {
+            self.view_test().collect(&self.store, lo, hi, out, None);
+            return;
+        }
+        let per = (hi - lo).div_ceil(threads);
+        std::thread::scope(|sc| {
+            let workers: Vec<_> = (1..threads)
+                .map(|k| {
+                    let (a, b) = ((lo + per * k).min(hi), (lo + per * (k + 1)).min(hi));
+                    let filter = self.filter.clone();
+                    let (tree, containers, store) = (&self.tree, &self.containers, &self.store);
+                    let errors_only = self.errors_only;
+                    sc.spawn(move || {
+                        let view = ViewTest {
+                            filter: filter.as_ref(),
+                            errors_only,
+                            tree,
+                            containers,
+                        };
+                        let mut part = Vec::new();
+                        view.collect(store, a, b, &mut part, None);
+                        part
+                    })
+                })
+                .collect();
+            self.view_test()
+                .collect(&self.store, lo, (lo + per).min(hi), out, None);
+            for w in workers {
+                match w.join() {
+                    Ok(part) => out.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event::Event;
+    use crate::ui::testutil::{app_with, event};
+
+    /// A varied set: five syscalls, four commands, failures, paths.
+    fn varied(n: u32) -> Vec<TraceEvent> {
+        (0..n)
+            .map(|i| {
+                let (name, ret, path) = match i % 6 {
+                    0 => ("openat", -2, Some(format!("/etc/nope{}", i % 11))),
+                    1 => ("openat", 3, Some(format!("/usr/lib/lib{}.so", i % 7))),
+                    2 => ("read", 512, None),
+                    3 => ("connect", -111, None),
+                    4 => ("close", if i % 4 == 0 { -9 } else { 0 }, None),
+                    _ => ("getppid", 1, None),
+                };
+                let comm = ["cat", "sh", "nginx", "postgres"][(i % 4) as usize];
+                event(name, comm, 100 + i % 37, ret, path.as_deref())
+            })
+            .collect()
+    }
+
+    const FILTERS: [&str; 7] = [
+        "errno != 0",
+        "class == file",
+        "syscall in (openat, close) and comm != sh",
+        "args ~ 'lib[35]' or pid == 101",
+        "path ~ nope1 and not errno == 0",
+        "comm ~ '^post' or class == network",
+        "pid > 120",
+    ];
+
+    /// The rows one event at a time, as `visible` says.
+    fn one_by_one(app: &App) -> Vec<u64> {
+        let first = app.store.first_seq();
+        app.store
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| app.visible(e))
+            .map(|(i, _)| first + i as u64)
+            .collect()
+    }
+
+    fn rows(app: &App) -> Vec<u64> {
+        let (first, end) = (app.store.first_seq(), app.store.end_seq());
+        app.rows.seqs_from(first, end, 0).collect()
+    }
+
+    #[test]
+    fn split_over_threads_selects_what_one_by_one_selects() {
+        let mut app = app_with(vec![]);
+        app.store = Store::new(50_000);
+        app.ingest_batch(varied(30_000).into_iter().map(Event::Syscall).collect());
+        for text in FILTERS {
+            app.filter = Some(Filter::parse(text).unwrap());
+            for errors_only in [false, true] {
+                app.errors_only = errors_only;
+                let want = one_by_one(&app);
+                assert!(!want.is_empty() && want.len() < 30_000, "{text}");
+                for threads in [1, 2, 3, 4] {
+                    let mut got = Vec::new();
+                    // An uneven range, so the parts differ in size.
+                    app.matching_on(threads, 7, 30_000, &mut got);
+                    let tail: Vec<u64> = want.iter().copied().filter(|&s| s >= 7).collect();
+                    assert_eq!(got, tail, "{text}, {threads} threads");
+                }
+                app.refilter();
+                assert_eq!(rows(&app), want, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn slices_with_events_arriving_and_leaving_end_like_one_refilter() {
+        let evs = varied(200_000);
+        for text in FILTERS {
+            let mut app = app_with(vec![]);
+            // Several chunks, and small enough that arrivals push old
+            // events out mid-scan.
+            app.store = Store::new(142_000);
+            let stored = 2 * SCAN_CHUNK as usize + 10_000;
+            app.ingest_batch(evs[..stored].iter().cloned().map(Event::Syscall).collect());
+            app.filter = Some(Filter::parse(text).unwrap());
+            app.start_refilter();
+            let mut next = stored;
+            let mut slices = 0;
+            // A zero budget does one chunk per step.
+            while app.refilter_step(Duration::ZERO) {
+                let p = app.refilter_progress().unwrap();
+                assert!((0.0..=1.0).contains(&p), "{p}");
+                let more = evs[next..next + 3000].iter().cloned().map(Event::Syscall);
+                app.ingest_batch(more.collect());
+                next += 3000;
+                slices += 1;
+                // Rows stay ordered while the scan runs.
+                assert!(rows(&app).windows(2).all(|w| w[0] < w[1]), "{text}");
+            }
+            assert!(slices >= 1, "{text}: the store spans several chunks");
+            assert!(app.refilter_progress().is_none());
+            assert!(app.store.evicted > 0);
+            let got = rows(&app);
+            assert_eq!(got, one_by_one(&app), "{text}");
+            let counted = app.stats.events;
+            app.refilter();
+            assert_eq!(rows(&app), got, "{text}");
+            // Arrivals are counted as they come, the rest by the scan: every
+            // retained row is in the statistics (and some evicted since).
+            assert_eq!(app.stats.events, got.len() as u64);
+            assert!(counted >= app.stats.events, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_key_during_a_refilter_keeps_its_selection() {
+        let mut app = app_with(vec![]);
+        app.store = Store::new(300_000);
+        app.ingest_batch(varied(200_000).into_iter().map(Event::Syscall).collect());
+        app.filter = Some(Filter::parse("syscall == openat").unwrap());
+        app.start_refilter();
+        assert!(app.refilter_step(Duration::ZERO), "more than one chunk");
+        let seq = rows(&app)[5];
+        app.select(seq);
+        while app.refilter_step(Duration::ZERO) {}
+        assert_eq!(app.current(), seq);
+        assert!(app.last_refilter.is_some());
+    }
+}
