@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::format::{
     ContainerLine, Header, HeaderProbe, LostLine, SyscallIn, FORMAT_NAME, FORMAT_VERSION,
+    SYSCALL_PREFIX,
 };
 use crate::model::event::Event;
 use crate::model::syscalls::Arch;
@@ -126,9 +127,13 @@ fn parse(arch: Arch, buf: &[u8], summary: &mut Option<LostLine>) -> Result<Optio
     if text.trim().is_empty() {
         return Ok(None);
     }
-    // Lines this tool wrote start with their type: parse those directly.
-    if text.starts_with(r#"{"type":"syscall","#) {
-        let s: SyscallIn = serde_json::from_str(text).map_err(|e| json_msg(&e))?;
+    // Lines this tool wrote start with their type: parse those directly,
+    // most without serde_json at all.
+    if text.starts_with(SYSCALL_PREFIX) {
+        let s = match SyscallIn::parse_fast(text) {
+            Some(s) => s,
+            None => serde_json::from_str(text).map_err(|e| json_msg(&e))?,
+        };
         return s.into_event(arch).map(|e| Some(Event::Syscall(e)));
     }
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| json_msg(&e))?;

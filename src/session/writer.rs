@@ -120,6 +120,9 @@ impl Out {
 /// compressor or the file) in pieces of about this size.
 const FLUSH_AT: usize = 1 << 18;
 const BUF_CAP: usize = FLUSH_AT + (64 << 10);
+/// Buffers in flight to the disk thread (about 16 MiB): deep enough that
+/// on a busy machine neither side waits for the other to be scheduled.
+const QUEUE: usize = 64;
 
 /// Writes (and compresses) on a thread of its own, so formatting lines
 /// overlaps with zstd and with the kernel's copy into the page cache.
@@ -133,8 +136,8 @@ struct DiskThread {
 
 impl DiskThread {
     fn start(mut out: Out) -> io::Result<DiskThread> {
-        let (tx, rx) = bounded::<Vec<u8>>(4);
-        let (back_tx, back) = bounded::<Vec<u8>>(8);
+        let (tx, rx) = bounded::<Vec<u8>>(QUEUE);
+        let (back_tx, back) = bounded::<Vec<u8>>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("session-disk".into())
             .spawn(move || -> io::Result<()> {
