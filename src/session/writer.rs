@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -107,6 +108,20 @@ impl Out {
         }
     }
 
+    /// Starts the kernel writing what is in the page cache so far, without
+    /// waiting: the final fsync then has little left to wait for.
+    fn start_writeback(&self) {
+        let f = match self {
+            Out::Plain(f) => f,
+            Out::Zstd(w) => w.get_ref(),
+        };
+        // SAFETY: a plain syscall on an open descriptor; 0, 0 = the whole
+        // file. Only a hint: an error changes nothing.
+        unsafe {
+            libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+
     fn finish(self) -> io::Result<()> {
         let f = match self {
             Out::Plain(f) => f,
@@ -123,6 +138,8 @@ const BUF_CAP: usize = FLUSH_AT + (64 << 10);
 /// Buffers in flight to the disk thread (about 16 MiB): deep enough that
 /// on a busy machine neither side waits for the other to be scheduled.
 const QUEUE: usize = 64;
+/// Input bytes between two writeback hints to the kernel.
+const WRITEBACK_EVERY: usize = 8 << 20;
 
 /// Writes (and compresses) on a thread of its own, so formatting lines
 /// overlaps with zstd and with the kernel's copy into the page cache.
@@ -141,8 +158,14 @@ impl DiskThread {
         let thread = std::thread::Builder::new()
             .name("session-disk".into())
             .spawn(move || -> io::Result<()> {
+                let mut unsynced = 0;
                 for mut b in rx {
                     out.w().write_all(&b)?;
+                    unsynced += b.len();
+                    if unsynced >= WRITEBACK_EVERY {
+                        unsynced = 0;
+                        out.start_writeback();
+                    }
                     b.clear();
                     let _ = back_tx.try_send(b);
                 }
