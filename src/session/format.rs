@@ -1062,13 +1062,7 @@ mod tests {
     #[test]
     fn fast_path_never_disagrees_with_serde_json_on_damaged_lines() {
         let lines = corpus_lines();
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut rnd = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n.max(1) as u64) as usize
-        };
+        let mut rnd = crate::session::reader::tests::rng();
         let (mut tried, mut accepted) = (0, 0);
         for round in 0..20_000 {
             let mut b = lines[rnd(lines.len())].clone().into_bytes();

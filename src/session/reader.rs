@@ -556,6 +556,18 @@ pub(crate) mod tests {
         TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
     }
 
+    /// Numbers below `n`, from xorshift: deterministic, so a failure
+    /// reproduces.
+    pub(crate) fn rng() -> impl FnMut(usize) -> usize {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n.max(1) as u64) as usize
+        }
+    }
+
     /// A complete session as text: header, `n` syscalls, final lost line.
     pub(crate) fn sample_session(n: u32) -> String {
         let clock = Clock {
@@ -787,14 +799,7 @@ pub(crate) mod tests {
     fn mutated_input_never_panics() {
         let base = sample_session(20).into_bytes();
         let zbase = zstd::encode_all(&base[..], 3).unwrap();
-        // xorshift: deterministic, so a failure reproduces.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut rnd = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n.max(1) as u64) as usize
-        };
+        let mut rnd = rng();
         let mut errors = 0;
         for round in 0..3000 {
             let mut b = if round % 4 == 0 {
