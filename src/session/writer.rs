@@ -486,6 +486,30 @@ mod tests {
         assert!(!d.0.join("nowhere").exists());
     }
 
+    /// A write that fails on the disk thread comes back as the error of a
+    /// later `send` (or of `finish`): never lost.
+    #[test]
+    fn disk_thread_errors_come_back() {
+        let d = Scratch::new("diskerr");
+        let p = d.0.join("ro");
+        std::fs::write(&p, "").unwrap();
+        // Opened read-only: every write fails with EBADF.
+        let mut t = DiskThread::start(Out::Plain(File::open(&p).unwrap())).unwrap();
+        let mut err = None;
+        for _ in 0..2 * QUEUE {
+            let mut b = b"line\n".to_vec();
+            if let Err(e) = t.send(&mut b) {
+                err = Some(e);
+                break;
+            }
+        }
+        let e = err.expect("a send after the thread failed must fail");
+        assert_eq!(e.raw_os_error(), Some(libc::EBADF), "{e}");
+        // Later calls keep failing rather than pretending to write.
+        assert!(t.send(&mut b"more".to_vec()).is_err());
+        assert!(t.finish().is_err());
+    }
+
     #[test]
     fn writer_thread_writes_a_complete_file_plain_and_zstd() {
         let d = Scratch::new("thread");
