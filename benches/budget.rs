@@ -49,16 +49,21 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// CPU time of this thread: a frame's own cost, without the time other
-/// programs on a shared machine had the core (which wall time includes).
-fn thread_cpu() -> Duration {
+/// CPU time of `clock` (this thread, or the whole process): the work
+/// itself, without the time other programs on a shared machine had the
+/// cores (which wall time includes).
+fn cpu_time(clock: libc::clockid_t) -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: ts is a valid out-pointer; the clock exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    // SAFETY: ts is a valid out-pointer; both clocks exist on Linux.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn thread_cpu() -> Duration {
+    cpu_time(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// Times `draw` (wall and CPU) `n` times; `between` runs untimed before each.
@@ -84,7 +89,8 @@ fn frame_times(
 /// Re-filtering the retained events (target: <= 150 ms for 1M), one line
 /// per kind of test: numbers, syscall and class sets, text, regexes on the
 /// command, the path and the rendered arguments, container fields, the
-/// errors-only key, and clearing the filter (statistics only). Median of 3.
+/// errors-only key, and clearing the filter (statistics only). Median of 3,
+/// wall time and CPU time of all threads.
 fn refilter() {
     let mut app = common::app_with_varied(RETAINED as u64);
     println!(
@@ -119,15 +125,19 @@ fn refilter() {
     for (kind, expr, errors_only) in cases {
         app.filter = expr.map(|e| Filter::parse(e).expect("valid filter"));
         app.errors_only = errors_only;
-        let mut times = Vec::new();
+        let (mut times, mut cpu) = (Vec::new(), Vec::new());
         for _ in 0..3 {
+            let c = cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID);
             app.refilter();
+            cpu.push(cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID) - c);
             times.push(app.last_refilter.expect("timed"));
         }
         times.sort();
+        cpu.sort();
         println!(
-            "  {:>7.1} ms  {:>8} shown  {kind:<17} {}",
+            "  {:>7.1} ms  (CPU {:>6.1} ms)  {:>8} shown  {kind:<17} {}",
             ms(times[1]),
+            ms(cpu[1]),
             app.row_count(),
             expr.unwrap_or(if errors_only { "key e" } else { "-" })
         );

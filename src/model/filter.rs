@@ -844,6 +844,10 @@ fn with_str_value(
     if f != Field::Args {
         return str_value(f, ev, ctx).map(test);
     }
+    // A known call without arguments (getpid, sched_yield, ...) has no text.
+    if ev.syscall().is_some_and(|s| s.args.is_empty()) {
+        return Some(test(b""));
+    }
     ARGS_TEXT.with(|buf| {
         // A filter is never evaluated from inside another, so the buffer is
         // free; fall back to a fresh one rather than panic if it were not.

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::app::App;
@@ -33,8 +34,11 @@ pub struct Scan {
     pub(super) announce: bool,
 }
 
-/// Events per thread and step of a re-filter.
+/// Events tested between looks at the clock, one thread.
 const SCAN_CHUNK: u64 = 1 << 16;
+
+/// Events a thread takes at a time when a re-filter is split over threads.
+const PIECE: u64 = 4096;
 
 /// Filters at least this costly (`args`: rendering every event's argument
 /// text) are split over the cores. Cheaper ones are not: their work is
@@ -156,12 +160,26 @@ impl App {
             _ => 1,
         };
         let mut hits = Vec::new();
-        while scan.hi > self.store.first_seq() {
+        let parallel = filtered && threads > 1;
+        if parallel {
+            // One pass over all that is left, split over the threads, for
+            // as long as the budget lasts.
+            let first = self.store.first_seq();
+            let lo = self.matching_on(threads, first, scan.hi, (t0, budget), &mut hits);
+            self.rows.prepend(&hits);
+            // Costly filters select few events: counting them after the
+            // threads are done costs little.
+            for ev in hits.iter().filter_map(|&s| self.store.get(s)) {
+                self.stats.record(ev, &group_label(&self.containers, ev));
+            }
+            scan.hi = lo;
+        }
+        while !parallel && scan.hi > self.store.first_seq() {
             let lo = scan
                 .hi
-                .saturating_sub(SCAN_CHUNK * threads)
+                .saturating_sub(SCAN_CHUNK)
                 .max(self.store.first_seq());
-            if filtered && threads < 2 {
+            if filtered {
                 hits.clear();
                 let view = ViewTest {
                     filter: self.filter.as_ref(),
@@ -171,15 +189,6 @@ impl App {
                 };
                 view.collect(&self.store, lo, scan.hi, &mut hits, Some(&mut self.stats));
                 self.rows.prepend(&hits);
-            } else if filtered {
-                // Costly filters select few events: counting them after
-                // the threads are done costs little.
-                hits.clear();
-                self.matching_on(threads, lo, scan.hi, &mut hits);
-                self.rows.prepend(&hits);
-                for ev in hits.iter().filter_map(|&s| self.store.get(s)) {
-                    self.stats.record(ev, &group_label(&self.containers, ev));
-                }
             } else {
                 for ev in self.store.range(lo, scan.hi) {
                     self.stats.record(ev, &group_label(&self.containers, ev));
@@ -216,22 +225,53 @@ impl App {
         Some(s.from.saturating_sub(s.hi.max(self.store.first_seq())) as f64 / total as f64)
     }
 
-    /// Sequence numbers in `[lo, hi)` of the events the view shows, in
-    /// order, split over `threads` (the tests only read); each worker has
-    /// its own copy of the filter, so its regexes have their own caches.
-    fn matching_on(&self, threads: u64, lo: u64, hi: u64, out: &mut Vec<u64>) {
-        if threads < 2 || hi - lo < 4096 {
+    /// Tests the events in `[lo, hi)` from the newest back, in pieces that
+    /// `threads` threads take in turn until none is left or the `budget`
+    /// (from its start) is used up. Appends the sequence numbers of the
+    /// events shown, in order, and returns where testing stopped: `[stop,
+    /// hi)` was tested. Taking pieces in turn instead of halves means a
+    /// thread the scheduler runs late (a busy machine) holds nobody up; each
+    /// thread has its own copy of the filter, so its regexes have their own
+    /// caches.
+    fn matching_on(
+        &self,
+        threads: u64,
+        lo: u64,
+        hi: u64,
+        (t0, budget): (Instant, Duration),
+        out: &mut Vec<u64>,
+    ) -> u64 {
+        if threads < 2 || hi - lo < 2 * PIECE {
             self.view_test().collect(&self.store, lo, hi, out, None);
-            return;
+            return lo;
         }
-        let per = (hi - lo).div_ceil(threads);
-        std::thread::scope(|sc| {
+        let pieces = (hi - lo).div_ceil(PIECE);
+        let next = AtomicU64::new(0);
+        let store = &self.store;
+        // Piece p is [hi - (p + 1) * PIECE, hi - p * PIECE), cut at lo. Pieces
+        // are handed out in order and each one taken is finished, so the
+        // tested range is always one piece sequence from `hi` down.
+        let work = |view: ViewTest<'_>, first_free: bool| {
+            let mut found: Vec<(u64, Vec<u64>)> = Vec::new();
+            while (first_free && found.is_empty()) || t0.elapsed() < budget {
+                let p = next.fetch_add(1, Ordering::Relaxed);
+                if p >= pieces {
+                    break;
+                }
+                let b = hi - p * PIECE;
+                let mut part = Vec::new();
+                view.collect(store, b.saturating_sub(PIECE).max(lo), b, &mut part, None);
+                found.push((p, part));
+            }
+            found
+        };
+        let mut found = std::thread::scope(|sc| {
             let workers: Vec<_> = (1..threads)
-                .map(|k| {
-                    let (a, b) = ((lo + per * k).min(hi), (lo + per * (k + 1)).min(hi));
+                .map(|_| {
                     let filter = self.filter.clone();
-                    let (tree, containers, store) = (&self.tree, &self.containers, &self.store);
+                    let (tree, containers) = (&self.tree, &self.containers);
                     let errors_only = self.errors_only;
+                    let work = &work;
                     sc.spawn(move || {
                         let view = ViewTest {
                             filter: filter.as_ref(),
@@ -239,21 +279,27 @@ impl App {
                             tree,
                             containers,
                         };
-                        let mut part = Vec::new();
-                        view.collect(store, a, b, &mut part, None);
-                        part
+                        work(view, false)
                     })
                 })
                 .collect();
-            self.view_test()
-                .collect(&self.store, lo, (lo + per).min(hi), out, None);
+            // This thread always tests a piece, so every step gets on.
+            let mut found = work(self.view_test(), true);
             for w in workers {
                 match w.join() {
-                    Ok(part) => out.extend(part),
+                    Ok(part) => found.extend(part),
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
+            found
         });
+        // Oldest piece first.
+        found.sort_unstable_by_key(|&(p, _)| std::cmp::Reverse(p));
+        for (_, part) in found {
+            out.extend(part);
+        }
+        let taken = next.load(Ordering::Relaxed).min(pieces);
+        hi.saturating_sub(taken * PIECE).max(lo)
     }
 }
 
@@ -320,10 +366,19 @@ mod tests {
                 assert!(!want.is_empty() && want.len() < 30_000, "{text}");
                 for threads in [1, 2, 3, 4] {
                     let mut got = Vec::new();
-                    // An uneven range, so the parts differ in size.
-                    app.matching_on(threads, 7, 30_000, &mut got);
+                    // An uneven range, so the last piece is short.
+                    let all = (Instant::now(), Duration::MAX);
+                    let stop = app.matching_on(threads, 7, 30_000, all, &mut got);
+                    assert_eq!(stop, 7);
                     let tail: Vec<u64> = want.iter().copied().filter(|&s| s >= 7).collect();
                     assert_eq!(got, tail, "{text}, {threads} threads");
+                    // No time at all: at least one piece, from the top down.
+                    got.clear();
+                    let none = (Instant::now(), Duration::ZERO);
+                    let stop = app.matching_on(threads, 7, 30_000, none, &mut got);
+                    assert!((7..=30_000 - PIECE).contains(&stop), "{stop}");
+                    let tail: Vec<u64> = want.iter().copied().filter(|&s| s >= stop).collect();
+                    assert_eq!(got, tail, "{text}, {threads} threads, no time");
                 }
                 app.refilter();
                 assert_eq!(rows(&app), want, "{text}");

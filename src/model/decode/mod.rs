@@ -526,6 +526,10 @@ fn shown_args(ev: &TraceEvent, info: &SyscallInfo) -> usize {
 
 /// Per-call refinements of one argument that depend on another argument.
 fn refine<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, v: Value<'a>) -> Value<'a> {
+    // Only third arguments are refined: no name to compare for the others.
+    if i != 2 {
+        return v;
+    }
     let a = &ev.args;
     match (info.name, i) {
         ("fcntl", 2) => match a[1] as i32 {

@@ -121,6 +121,10 @@ fn valid_expressions_select_the_right_events() {
         ("path != /etc/passwd", &[0, 2, 3, 4, 5]),
         ("args ~ '\"/etc/nope\"'", &[0]),
         ("args ~ passwd", &[1]),
+        // getppid has no arguments: empty text; exit_group's is its status.
+        ("args == ''", &[4]),
+        ("args !~ '.'", &[4]),
+        ("args ~ '^-100$'", &[5]),
         ("pod == web-1", &[0, 1]),
         ("namespace == prod and container == app", &[0, 1]),
         ("pod != web-1", &[2, 3, 4, 5]),
