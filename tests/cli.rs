@@ -211,15 +211,11 @@ fn tui_shows_a_child_pauses_and_quits() {
     tmux.send(&["Space"]);
     tmux.wait_screen(Duration::from_secs(5), |s| s.contains("PAUSED"));
     tmux.send(&["q"]);
-    let code = common::wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&status)
-            .ok()
-            .filter(|s| !s.is_empty())
-    });
+    let code = common::exit_code_in(&status, Duration::from_secs(10));
     let _ = work.kill();
     let _ = work.wait();
     let _ = std::fs::remove_file(&status);
-    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+    assert_eq!(code.as_deref(), Some("0"));
 }
 
 #[test]

@@ -106,17 +106,7 @@ impl Tracer {
             s
         });
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut err_text = String::new();
-        loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            err_text.push_str(&line);
-            if line.contains("tracing") {
-                break;
-            }
-        }
+        let (err_text, _) = common::await_attached(&mut stderr);
         Tracer {
             child: Reaper(child),
             lines,
@@ -504,12 +494,8 @@ fn tui_replays_and_exports_with_w() {
     tmux.wait_screen(Duration::from_secs(10), |s| s.contains("wrote 300 events"));
     assert_eq!(check_complete(&out), 300);
     tmux.send(&["q"]);
-    let code = wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&status)
-            .ok()
-            .filter(|s| !s.is_empty())
-    });
-    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+    let code = common::exit_code_in(&status, Duration::from_secs(10));
+    assert_eq!(code.as_deref(), Some("0"));
 }
 
 #[test]
@@ -534,12 +520,8 @@ fn tui_live_export_is_complete_after_q() {
     assert!(st.success());
     tmux.wait_screen(Duration::from_secs(10), |s| s.contains("exit_group"));
     tmux.send(&["q"]);
-    let code = wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&status)
-            .ok()
-            .filter(|s| !s.is_empty())
-    });
-    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+    let code = common::exit_code_in(&status, Duration::from_secs(10));
+    assert_eq!(code.as_deref(), Some("0"));
     check_complete(&file);
     let v = json_lines(&file);
     assert_eq!(

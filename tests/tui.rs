@@ -6,7 +6,7 @@ mod common;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use common::{bin, require_root, unique, wait_for, CopiedExe, Tmux};
+use common::{bin, require_root, unique, CopiedExe, Tmux};
 
 /// Kills and reaps a child process when dropped (also on test failure).
 struct Reaped(Child);
@@ -140,12 +140,8 @@ fn filter_search_details_stats_and_quit() {
     });
 
     tmux.send(&["q"]);
-    let code = wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&status)
-            .ok()
-            .filter(|s| !s.is_empty())
-    });
-    assert_eq!(code.as_deref().map(str::trim), Some("0"));
+    let code = common::exit_code_in(&status, Duration::from_secs(10));
+    assert_eq!(code.as_deref(), Some("0"));
 }
 
 /// Removes the exit-status file when dropped.
