@@ -86,7 +86,6 @@ impl CaptureStats {
     }
 }
 
-/// A running capture.
 /// Gives emptied batches back to the capture thread. At full capture a
 /// fresh batch per 4,096 events meant fresh pages (and page faults) each
 /// time, and the matching frees unmapped them again.
@@ -102,6 +101,7 @@ impl Recycler {
     }
 }
 
+/// A running capture.
 pub struct Capture {
     pub events: Receiver<Vec<Event>>,
     pub stats: Arc<CaptureStats>,
