@@ -475,21 +475,20 @@ fn tui_replays_and_exports_with_w() {
     assert_eq!(replay(&out, &[]).0, replay(&file, &[]).0);
     // Again to the same name: asks first; "n" keeps the file.
     let before = std::fs::read(&out).unwrap();
-    tmux.send(&["w"]);
-    tmux.send(&["-l", out.to_str().unwrap()]);
-    tmux.send(&["Enter", "m"]);
-    tmux.wait_screen(Duration::from_secs(5), |s| {
-        s.contains("Overwrite it? (y/n)")
-    });
+    // Export the matching events to `out` again, up to the overwrite question.
+    let export_again = || {
+        tmux.send(&["w"]);
+        tmux.send(&["-l", out.to_str().unwrap()]);
+        tmux.send(&["Enter", "m"]);
+        tmux.wait_screen(Duration::from_secs(5), |s| {
+            s.contains("Overwrite it? (y/n)")
+        });
+    };
+    export_again();
     tmux.send(&["n"]);
     tmux.wait_screen(Duration::from_secs(5), |s| s.contains("export cancelled"));
     assert_eq!(std::fs::read(&out).unwrap(), before);
-    tmux.send(&["w"]);
-    tmux.send(&["-l", out.to_str().unwrap()]);
-    tmux.send(&["Enter", "m"]);
-    tmux.wait_screen(Duration::from_secs(5), |s| {
-        s.contains("Overwrite it? (y/n)")
-    });
+    export_again();
     tmux.send(&["y"]);
     tmux.wait_screen(Duration::from_secs(10), |s| s.contains("wrote 300 events"));
     assert_eq!(check_complete(&out), 300);
