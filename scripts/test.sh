@@ -7,11 +7,22 @@ if [ "$(id -u)" -ne 0 ]; then
   # Root-only tests need root; keep the caller's toolchain on PATH.
   exec sudo -E env "PATH=$PATH" bash "$0" "$@"
 fi
+# Incremental build data only helps edit-compile loops; here it would take
+# a gigabyte or more of disk.
+export CARGO_INCREMENTAL=0
+# Free space decides whether this run can finish; show it with each stage so
+# a full disk is plain in the log.
+disk() { echo "== $1: $(df -h --output=avail . | tail -1 | tr -d ' ') free on $(df --output=target . | tail -1)"; }
+disk start
 bash scripts/deps.sh test
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --test-threads=2
+disk "after the tests"
 # A short fuzz smoke of every target (the long runs are bench/fuzz).
 bash bench/fuzz 10
+disk "after the fuzz smoke"
 # The arm64 build (cross-compiled; see scripts/cross-aarch64.sh).
 bash scripts/cross-aarch64.sh
+disk end
+du -sh target fuzz/target 2>/dev/null || true
