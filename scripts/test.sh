@@ -13,15 +13,27 @@ export CARGO_INCREMENTAL=0
 # Free space decides whether this run can finish; show it with each stage so
 # a full disk is plain in the log.
 disk() { echo "== $1: $(df -h --output=avail . | tail -1 | tr -d ' ') free on $(df --output=target . | tail -1)"; }
+# On a nearly full disk, a finished stage's build output makes room for the
+# next one (each stage builds with different flags, so none reuses another's).
+make_room() {
+  local kib
+  kib=$(df -k --output=avail . | tail -1 | tr -d ' ')
+  if [ "$kib" -lt $((6 * 1024 * 1024)) ]; then
+    echo "== disk is short ($((kib / 1024)) MiB free): removing $1 to make room"
+    rm -rf "$1"
+  fi
+}
 disk start
 bash scripts/deps.sh test
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --test-threads=2
 disk "after the tests"
+make_room target/debug
 # A short fuzz smoke of every target (the long runs are bench/fuzz).
 bash bench/fuzz 10
 disk "after the fuzz smoke"
+make_room fuzz/target
 # The arm64 build (cross-compiled; see scripts/cross-aarch64.sh).
 bash scripts/cross-aarch64.sh
 disk end
