@@ -29,12 +29,12 @@ fn main() -> Result<()> {
     let _enter = skel
         .progs
         .floor_enter
-        .attach_raw_tracepoint("sys_enter")
+        .attach_trace()
         .context("attaching to raw_syscalls:sys_enter")?;
     let _exit = skel
         .progs
         .floor_exit
-        .attach_raw_tracepoint("sys_exit")
+        .attach_trace()
         .context("attaching to raw_syscalls:sys_exit")?;
     eprintln!("floor: attached");
     signals.forever().next();

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The "floor" of the overhead benchmark: the same two attach points as
- * systrace.bpf.c, doing nothing. Whatever a tracer at raw_syscalls costs
+ * systrace.bpf.c (tp_btf on raw_syscalls), doing nothing. Whatever a tracer at raw_syscalls costs
  * beyond this is its own work; this much is the price of the attach point. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
-SEC("raw_tp/sys_enter")
+SEC("tp_btf/sys_enter")
 int floor_enter(void *ctx)
 {
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int floor_exit(void *ctx)
 {
 	return 0;

@@ -184,12 +184,12 @@ impl Tracer {
         let enter = skel
             .progs
             .sys_enter
-            .attach_raw_tracepoint("sys_enter")
+            .attach_trace()
             .map_err(|e| explain(e, "attaching to raw_syscalls:sys_enter"))?;
         let exit = skel
             .progs
             .sys_exit
-            .attach_raw_tracepoint("sys_exit")
+            .attach_trace()
             .map_err(|e| explain(e, "attaching to raw_syscalls:sys_exit"))?;
         self.links = vec![enter, exit];
         Ok(())

@@ -212,16 +212,13 @@ static __always_inline void read_args(struct pt_regs *regs, u64 *args)
 #if defined(__TARGET_ARCH_arm64)
 	bpf_probe_read_kernel(args, 6 * sizeof(u64), &((struct st_user_pt_regs *)regs)->regs[0]);
 #else
-	/* r10, r9, r8, ax, cx, dx, si, di sit next to each other in pt_regs:
-	 * one 64-byte read instead of the whole 168-byte struct. */
-	u64 r[8] = {};
-	bpf_probe_read_kernel(r, sizeof(r), &regs->r10);
-	args[0] = r[7]; /* di */
-	args[1] = r[6]; /* si */
-	args[2] = r[5]; /* dx */
-	args[3] = r[0]; /* r10 */
-	args[4] = r[2]; /* r8 */
-	args[5] = r[1]; /* r9 */
+	/* A tp_btf argument is a typed kernel pointer: plain loads, no helper. */
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
 #endif
 }
 
@@ -365,11 +362,13 @@ static __always_inline int emit_scratch(struct scratch *s, u32 off)
 	return 0;
 }
 
-SEC("raw_tp/sys_enter")
-int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+/* tp_btf rather than raw_tp: the same tracepoint, but the register file
+ * arrives as a BTF-typed pointer that can be read without a helper call. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
-	u32 nr = ctx->args[1];
+	u32 nr = id;
 	if (!wanted(pid_tgid >> 32, nr))
 		return 0;
 
@@ -381,7 +380,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (!ts->ident_valid)
 		read_ident(task, ts);
 	ts->start_ns = bpf_ktime_get_ns();
-	read_args((struct pt_regs *)ctx->args[0], ts->args);
+	read_args(regs, ts->args);
 	ts->csw = ctx_switches(task);
 	ts->nr = nr;
 
@@ -427,8 +426,8 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_state *ts = bpf_task_storage_get(&tasks, task, 0, 0);
@@ -438,7 +437,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 
 	u64 now = bpf_ktime_get_ns();
 	u64 pid_tgid = bpf_get_current_pid_tgid();
-	s64 ret = ctx->args[1];
+	s64 ret = sys_ret;
 	u32 nr = ts->nr;
 	if ((filter_pid_on | filter_cgroup_on | filter_nr_on) && !filter_ok(pid_tgid >> 32, nr))
 		return 0;
