@@ -61,6 +61,16 @@ impl Histogram {
         self.total
     }
 
+    fn merge(&mut self, other: &Histogram) {
+        if other.counts.len() > self.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.total += other.total;
+    }
+
     /// The value below which a fraction `q` of the samples lie (the middle
     /// of the bucket holding that rank); 0 when empty.
     pub fn quantile(&self, q: f64) -> u64 {
@@ -114,6 +124,13 @@ impl Row {
         }
     }
 
+    fn merge(&mut self, other: &Row) {
+        self.calls += other.calls;
+        self.errors += other.errors;
+        self.total_ns = self.total_ns.saturating_add(other.total_ns);
+        self.latency.merge(&other.latency);
+    }
+
     pub fn error_rate(&self) -> f64 {
         if self.calls == 0 {
             0.0
@@ -148,6 +165,19 @@ pub struct RateHistory {
 
 impl RateHistory {
     fn record(&mut self, sec: u64) {
+        self.add(sec, 1);
+    }
+
+    fn merge(&mut self, other: &RateHistory) {
+        let n = other.counts.len() as u64;
+        for (i, &c) in other.counts.iter().enumerate() {
+            if c > 0 {
+                self.add(other.last_sec + 1 + i as u64 - n, c);
+            }
+        }
+    }
+
+    fn add(&mut self, sec: u64, n: u64) {
         if self.counts.is_empty() {
             self.last_sec = sec;
             self.counts.push_back(0);
@@ -173,7 +203,7 @@ impl RateHistory {
             self.counts.push_front(0);
         }
         let i = self.counts.len() - 1 - back;
-        self.counts[i] += 1;
+        self.counts[i] += n;
     }
 
     /// Counts per second for the `RATE_SECONDS` up to and including `now_sec`.
@@ -194,6 +224,20 @@ pub struct Group {
     pub row: Row,
     pub rate: RateHistory,
 }
+
+impl Group {
+    fn merge(&mut self, other: &Group) {
+        self.row.merge(&other.row);
+        self.rate.merge(&other.rate);
+    }
+}
+
+/// Groups kept by name. Past this many, the least recently active group is
+/// folded into [`EARLIER_GROUPS`], so a long run on a host where containers
+/// come and go keeps bounded memory while every event stays counted.
+pub const GROUPS_MAX: usize = 1024;
+/// The row that holds the folded groups.
+pub const EARLIER_GROUPS: &str = "(earlier groups)";
 
 /// Columns the tables can be sorted by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -278,6 +322,10 @@ pub struct Stats {
     groups: Vec<(String, Group)>,
     group_index: HashMap<String, usize>,
     last_group: usize,
+    /// GROUPS_MAX when 0 (tests set a small one).
+    group_cap: usize,
+    /// How many groups were folded into EARLIER_GROUPS.
+    pub folded_groups: u64,
     pub events: u64,
     /// The newest event second seen (the end of the rate series).
     pub last_sec: u64,
@@ -340,6 +388,14 @@ impl Stats {
         let i = match self.group_index.get(group) {
             Some(&i) => i,
             None => {
+                let cap = if self.group_cap == 0 {
+                    GROUPS_MAX
+                } else {
+                    self.group_cap
+                };
+                while self.groups.len() >= cap.max(2) {
+                    self.fold_least_recent();
+                }
                 self.groups.push((group.to_string(), Group::default()));
                 self.group_index
                     .insert(group.to_string(), self.groups.len() - 1);
@@ -348,6 +404,48 @@ impl Stats {
         };
         self.last_group = i;
         i
+    }
+
+    /// Statistics that keep at most `cap` groups (at least 2).
+    pub fn with_group_cap(cap: usize) -> Stats {
+        Stats {
+            group_cap: cap.max(2),
+            ..Stats::default()
+        }
+    }
+
+    /// Folds the group whose newest event is oldest (fewest calls on a tie)
+    /// into EARLIER_GROUPS. New groups are rare (a container appearing), so
+    /// a scan is fine.
+    fn fold_least_recent(&mut self) {
+        let Some(victim) = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| name != EARLIER_GROUPS)
+            .min_by_key(|(_, (_, g))| (g.rate.last_sec, g.row.calls))
+            .map(|(i, _)| i)
+        else {
+            return;
+        };
+        let (name, g) = self.groups.swap_remove(victim);
+        self.group_index.remove(&name);
+        if let Some((moved, _)) = self.groups.get(victim) {
+            self.group_index.insert(moved.clone(), victim);
+        }
+        self.last_group = usize::MAX;
+        self.folded_groups += 1;
+        let bucket = match self.group_index.get(EARLIER_GROUPS) {
+            Some(&i) => i,
+            None => {
+                self.groups
+                    .push((EARLIER_GROUPS.to_string(), Group::default()));
+                self.group_index
+                    .insert(EARLIER_GROUPS.to_string(), self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        };
+        self.groups[bucket].1.merge(&g);
     }
 
     /// The row of one syscall, if any event of it was counted.
@@ -466,6 +564,51 @@ mod tests {
             ..Default::default()
         };
         TraceEvent::from_raw(&raw, &[], Arch::X86_64)
+    }
+
+    #[test]
+    fn past_the_cap_the_least_recent_groups_fold_and_every_event_stays_counted() {
+        let mut s = Stats::with_group_cap(4);
+        // Containers come and go: c0 .. c9, one second each, 1 + i events.
+        let mut expect_calls = 0;
+        for i in 0..10u64 {
+            for k in 0..=i {
+                let e = ev(
+                    39,
+                    if k == 0 { -2 } else { 0 },
+                    (100 + i) * 1_000_000_000,
+                    1_000 * (i + 1),
+                );
+                s.record(&e, &format!("c{i}"));
+                expect_calls += 1;
+            }
+        }
+        let rows = s.group_rows(SortKey::Name, false);
+        assert!(rows.len() <= 4, "{} groups kept", rows.len());
+        let names: Vec<&str> = rows.iter().map(|(n, _)| *n).collect();
+        assert!(names.contains(&"c9") && names.contains(&"c8"), "{names:?}");
+        assert!(names.contains(&EARLIER_GROUPS), "{names:?}");
+        let calls: u64 = rows.iter().map(|(_, g)| g.row.calls).sum();
+        assert_eq!(calls, expect_calls);
+        let errors: u64 = rows.iter().map(|(_, g)| g.row.errors).sum();
+        assert_eq!(errors, 10);
+        let earlier = s.group(EARLIER_GROUPS).unwrap();
+        let kept: u64 = names
+            .iter()
+            .filter(|n| **n != EARLIER_GROUPS)
+            .map(|n| s.group(n).unwrap().row.calls)
+            .sum();
+        assert_eq!(earlier.row.calls + kept, expect_calls);
+        assert_eq!(earlier.row.latency.count(), earlier.row.calls);
+        assert_eq!(s.folded_groups as usize, 10 - (rows.len() - 1));
+        // The folded groups' per-second counts land in their seconds.
+        let series = earlier.rate.series(109);
+        assert_eq!(series.iter().sum::<u64>(), earlier.row.calls);
+        assert_eq!(series[RATE_SECONDS - 10], 1, "c0's one event at second 100");
+        // A folded name that comes back starts a new row.
+        s.record(&ev(39, 0, 110 * 1_000_000_000, 10), "c0");
+        assert_eq!(s.group("c0").unwrap().row.calls, 1);
+        assert!(s.group_rows(SortKey::Name, false).len() <= 4);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use super::app::App;
 use crate::clock::fmt_duration;
-use crate::model::stats::{Histogram, Row as StatRow, SortKey, RATE_SECONDS};
+use crate::model::stats::{Histogram, Row as StatRow, SortKey, EARLIER_GROUPS, RATE_SECONDS};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -151,8 +151,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         .map(|(name, g)| {
             let series = g.rate.series(app.stats.last_sec);
             let tail = &series[series.len() - spark_w..];
+            let label = if *name == EARLIER_GROUPS {
+                format!("({} earlier groups)", app.stats.folded_groups)
+            } else {
+                name.to_string()
+            };
             Row::new(vec![
-                Span::raw(name.to_string()),
+                Span::raw(label),
                 Span::raw(g.row.calls.to_string()),
                 Span::raw(format!("{:.1}%", 100.0 * g.row.error_rate())),
                 Span::raw(fmt_duration(g.row.p99())),

@@ -141,6 +141,17 @@ impl Tree {
                 st.history.pop_front();
             }
         }
+        // A node whose containers are gone has no row; once its sparkline
+        // has gone flat it is dropped, so container churn costs no memory.
+        let live: BTreeSet<NodeKey> = containers
+            .iter()
+            .flat_map(|(_, c)| ancestry(Some(c.as_ref())))
+            .collect();
+        self.stats.retain(|k, st| {
+            matches!(k, NodeKey::All | NodeKey::Host)
+                || live.contains(k)
+                || st.history.iter().any(|&n| n > 0)
+        });
     }
 
     /// Events in the last completed second.
@@ -325,7 +336,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::model::container::{ContainerAddEvent, PodInfo, Runtime};
+    use crate::model::container::{ContainerAddEvent, ContainerDelEvent, PodInfo, Runtime};
 
     fn add(
         m: &mut ContainerMap,
@@ -438,6 +449,42 @@ mod tests {
         assert!(t.accepts(99, &m) && !t.accepts(10, &m));
         assert!(!t.move_by(-5, &m) || t.selected() == &NodeKey::All);
         assert_eq!(t.selected(), &NodeKey::All);
+    }
+
+    #[test]
+    fn nodes_of_gone_containers_are_dropped_once_quiet() {
+        let mut m = sample();
+        let mut t = Tree::default();
+        t.count(30); // redis
+        t.count(20); // blog/web
+        t.count(99); // host
+        t.roll(&m);
+        let redis = NodeKey::Container("e".repeat(64));
+        let web = NodeKey::Container("d".repeat(64));
+        let blog = NodeKey::Pod {
+            namespace: None,
+            name: "blog".into(),
+        };
+        let gone = m.get(30).unwrap().clone();
+        m.del(&ContainerDelEvent {
+            cgroup_id: 30,
+            container: gone,
+        });
+        // Still drawn as a flat sparkline while its last events are in view.
+        for _ in 1..HISTORY {
+            t.roll(&m);
+        }
+        assert_eq!(t.total(&redis), 1);
+        t.roll(&m);
+        assert!(
+            !t.stats.contains_key(&redis),
+            "a gone, quiet container is dropped"
+        );
+        // Live containers, their pods, and host keep their node however quiet.
+        assert_eq!(t.total(&web), 1);
+        assert_eq!(t.total(&blog), 1);
+        assert_eq!(t.total(&NodeKey::Host), 1);
+        assert_eq!(t.total(&NodeKey::All), 3);
     }
 
     #[test]
