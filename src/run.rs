@@ -175,16 +175,24 @@ fn topology(cli: &Cli, filter: &UserFilter) -> Result<Option<Topology>> {
         cli.container.as_deref(),
         cli.host,
     )?;
+    // Tests on pod / namespace / container names in --filter narrow the
+    // kernel's cgroup set as the flags do.
+    let from_filter = filter
+        .expr
+        .as_ref()
+        .and_then(|f| f.pushdown(Arch::native(), MAX_NR).containers);
     let opts = TopologyOptions {
         sources: Sources {
             cri_sockets: crate::topology::cri::sockets(&cli.cri_sockets),
             ..Default::default()
         },
-        selection: selection.clone(),
+        selection: Selection::with_filter(selection.clone(), from_filter),
         ..Default::default()
     };
     match Topology::new(opts, kernel_filter(cli, filter)) {
         Ok(t) => Ok(Some(t)),
+        // Without the flags, a host without cgroup v2 still runs: a --filter
+        // test on container names then just never matches.
         Err(e) if selection.is_none() => {
             eprintln!("systrace-tui: containers are not shown: {e:#}");
             Ok(None)

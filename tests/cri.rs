@@ -18,6 +18,8 @@ use k8s_cri::v1::{
 };
 use runtimes::{opener, Podman, Traced};
 use systrace_tui::model::container::Runtime;
+use systrace_tui::model::filter::Filter;
+use systrace_tui::model::syscalls::Arch;
 use systrace_tui::topology::names::{Resolver, Sources};
 use systrace_tui::topology::{cgroups, cri, path, Selection, TopologyOptions};
 use tonic::transport::Channel;
@@ -361,6 +363,24 @@ fn cri_pods_resolve_and_filter_in_the_kernel() {
         (id_b.as_str(), Some("worker"))
     );
     assert_eq!(c.label(), format!("{ns_b}/{pod_b}/worker"));
+    drop(t);
+
+    // --filter: its tests on pod and container names become the same
+    // in-kernel set (here pod A, by an expression that also names a syscall).
+    let expr = format!("pod == '{pod_a}' and container ~ '^app$' and syscall == openat");
+    let pred = Filter::parse(&expr)
+        .unwrap()
+        .pushdown(Arch::native(), 1024)
+        .containers;
+    assert!(pred.is_some(), "{expr}: container tests pushed down");
+    let mut t = traced(Selection::with_filter(None, pred));
+    assert!(t.pump_until(Duration::from_secs(20), |t| !t.opening(&ma).is_empty()));
+    t.pump_until(Duration::from_secs(2), |_| false);
+    assert!(t.opening(&mb).is_empty(), "pod B's events are absent");
+    for (_, e) in &t.seen {
+        let c = t.now(e).expect("no host events under a pod filter");
+        assert_eq!(c.pod_name(), Some(pod_a.as_str()));
+    }
     drop(t);
 
     // The cgroup tree knows pod A's container by its id, in the kubelet's

@@ -24,7 +24,7 @@ use std::fmt;
 use regex::bytes::Regex;
 
 use super::args;
-use super::container::ContainerMap;
+use super::container::{ContainerInfo, ContainerMap};
 use super::errno;
 use super::event::TraceEvent;
 use super::syscalls::{self, Arch, SyscallClass};
@@ -53,9 +53,10 @@ impl FilterContext for NoContainers {
     }
 }
 
-impl FilterContext for ContainerMap {
-    fn container(&self, cgroup_id: u64) -> ContainerNames<'_> {
-        match self.get(cgroup_id) {
+impl<'a> ContainerNames<'a> {
+    /// The names the filter sees for a container (None: a host process).
+    pub fn of(c: Option<&'a ContainerInfo>) -> ContainerNames<'a> {
+        match c {
             Some(c) => ContainerNames {
                 container: Some(c.display_name()),
                 pod: c.pod_name(),
@@ -63,6 +64,12 @@ impl FilterContext for ContainerMap {
             },
             None => ContainerNames::default(),
         }
+    }
+}
+
+impl FilterContext for ContainerMap {
+    fn container(&self, cgroup_id: u64) -> ContainerNames<'_> {
+        ContainerNames::of(self.get(cgroup_id).map(|c| c.as_ref()))
     }
 }
 
@@ -896,6 +903,66 @@ fn test(c: &Cmp, ev: &TraceEvent, ctx: &dyn FilterContext) -> Option<bool> {
 pub struct Pushdown {
     pub pids: Option<BTreeSet<u32>>,
     pub syscalls: Option<BTreeSet<u32>>,
+    /// Tests on pod / namespace / container names: the topology turns them
+    /// into the kernel's set of cgroup ids.
+    pub containers: Option<ContainerPred>,
+}
+
+/// The part of a filter that depends only on an event's container names.
+/// Built from positive tests joined by `and` / `or`, so it selects a
+/// superset of what the whole filter selects.
+#[derive(Clone, Debug)]
+pub struct ContainerPred(Expr);
+
+impl ContainerPred {
+    pub fn matches(&self, names: &ContainerNames) -> bool {
+        fn eval(e: &Expr, n: &ContainerNames) -> bool {
+            match e {
+                Expr::And(a, b) => eval(a, n) && eval(b, n),
+                Expr::Or(a, b) => eval(a, n) || eval(b, n),
+                Expr::Cmp(c) => {
+                    let v = match c.field {
+                        Field::Pod => n.pod,
+                        Field::Namespace => n.namespace,
+                        Field::Container => n.container,
+                        _ => return true,
+                    };
+                    let Some(v) = v.map(str::as_bytes) else {
+                        return false;
+                    };
+                    match &c.test {
+                        Test::StrIn(vs) => vs.iter().any(|x| x[..] == *v),
+                        Test::Regex(re) => re.is_match(v),
+                        _ => true,
+                    }
+                }
+                // Never built (see `push`); keeping the event is always safe.
+                Expr::Not(_) => true,
+            }
+        }
+        eval(&self.0, names)
+    }
+}
+
+/// Two predicates are equal when they print the same (regexes have no
+/// equality of their own; their source text is what matters here).
+impl PartialEq for ContainerPred {
+    fn eq(&self, other: &Self) -> bool {
+        format!("{:?}", self.0) == format!("{:?}", other.0)
+    }
+}
+
+impl Eq for ContainerPred {}
+
+fn both(
+    a: Option<ContainerPred>,
+    b: Option<ContainerPred>,
+    join: fn(Box<Expr>, Box<Expr>) -> Expr,
+) -> Option<ContainerPred> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(ContainerPred(join(Box::new(a.0), Box::new(b.0)))),
+        _ => None,
+    }
 }
 
 fn intersect(a: Option<BTreeSet<u32>>, b: Option<BTreeSet<u32>>) -> Option<BTreeSet<u32>> {
@@ -923,9 +990,14 @@ fn push(e: &Expr, arch: Arch) -> Pushdown {
     match e {
         Expr::And(a, b) => {
             let (a, b) = (push(a, arch), push(b, arch));
+            let containers = match (a.containers, b.containers) {
+                (Some(x), Some(y)) => both(Some(x), Some(y), Expr::And),
+                (x, y) => x.or(y),
+            };
             Pushdown {
                 pids: intersect(a.pids, b.pids),
                 syscalls: intersect(a.syscalls, b.syscalls),
+                containers,
             }
         }
         Expr::Or(a, b) => {
@@ -933,6 +1005,7 @@ fn push(e: &Expr, arch: Arch) -> Pushdown {
             Pushdown {
                 pids: union(a.pids, b.pids),
                 syscalls: union(a.syscalls, b.syscalls),
+                containers: both(a.containers, b.containers, Expr::Or),
             }
         }
         Expr::Not(_) => Pushdown::default(),
@@ -940,12 +1013,18 @@ fn push(e: &Expr, arch: Arch) -> Pushdown {
         Expr::Cmp(c) => match (&c.test, c.field) {
             (Test::NumIn(vs), Field::Pid) => Pushdown {
                 pids: Some(vs.iter().filter_map(|&v| u32::try_from(v).ok()).collect()),
-                syscalls: None,
+                ..Default::default()
             },
             (Test::Nr(set), _) => Pushdown {
-                pids: None,
                 syscalls: Some(set.numbers(arch)),
+                ..Default::default()
             },
+            (Test::StrIn(_) | Test::Regex(_), Field::Pod | Field::Namespace | Field::Container) => {
+                Pushdown {
+                    containers: Some(ContainerPred(Expr::Cmp(c.clone()))),
+                    ..Default::default()
+                }
+            }
             _ => Pushdown::default(),
         },
     }

@@ -31,6 +31,7 @@ use crate::bpf::loader::KernelFilter;
 use crate::bpf::reader::FilterHandle;
 use crate::model::container::{ContainerAddEvent, ContainerDelEvent, ContainerInfo};
 use crate::model::event::Event;
+use crate::model::filter::{ContainerNames, ContainerPred};
 use cgroups::CgroupTree;
 use names::{Resolver, Sources};
 use path::PathMatch;
@@ -44,6 +45,9 @@ pub struct Selection {
     pub namespace: Option<Regex>,
     pub container: Option<Regex>,
     pub host: bool,
+    /// The container part of `--filter` (`Filter::pushdown`), on top of the
+    /// flags.
+    pub filter: Option<ContainerPred>,
 }
 
 impl Selection {
@@ -63,8 +67,20 @@ impl Selection {
             namespace: re(namespace, "--namespace")?,
             container: re(container, "--container")?,
             host,
+            filter: None,
         };
         Ok((s.host || s.by_container()).then_some(s))
+    }
+
+    /// Adds the container part of a `--filter` expression.
+    pub fn with_filter(sel: Option<Selection>, pred: Option<ContainerPred>) -> Option<Selection> {
+        match pred {
+            None => sel,
+            Some(p) => Some(Selection {
+                filter: Some(p),
+                ..sel.unwrap_or_default()
+            }),
+        }
     }
 
     fn by_container(&self) -> bool {
@@ -73,15 +89,25 @@ impl Selection {
 
     /// `None`: a host process.
     pub fn matches(&self, c: Option<&ContainerInfo>) -> bool {
-        let Some(c) = c else { return self.host };
         let ok = |re: &Option<Regex>, v: Option<&str>| {
             re.as_ref()
                 .is_none_or(|re| v.is_some_and(|v| re.is_match(v)))
         };
-        self.by_container()
-            && ok(&self.pod, c.pod_name())
-            && ok(&self.namespace, c.namespace())
-            && ok(&self.container, c.name.as_deref())
+        let by_flags = !(self.host || self.by_container())
+            || match c {
+                None => self.host,
+                Some(c) => {
+                    self.by_container()
+                        && ok(&self.pod, c.pod_name())
+                        && ok(&self.namespace, c.namespace())
+                        && ok(&self.container, c.name.as_deref())
+                }
+            };
+        by_flags
+            && self
+                .filter
+                .as_ref()
+                .is_none_or(|p| p.matches(&ContainerNames::of(c)))
     }
 }
 
@@ -505,5 +531,35 @@ mod tests {
             .unwrap();
         assert!(both.matches(None) && both.matches(Some(&ctr(None, Some("app")))));
         assert!(Selection::new(Some("("), None, None, false).is_err());
+    }
+
+    #[test]
+    fn a_filter_expression_narrows_the_selection_or_makes_one() {
+        use crate::model::filter::Filter;
+        use crate::model::syscalls::Arch;
+        let pred = |text: &str| {
+            Filter::parse(text)
+                .unwrap()
+                .pushdown(Arch::X86_64, 1024)
+                .containers
+        };
+        let web = ctr(Some(("web-1", Some("shop"))), Some("app"));
+        let db = ctr(Some(("db-0", Some("shop"))), Some("db"));
+        let redis = ctr(None, Some("redis"));
+
+        assert!(Selection::with_filter(None, pred("pid == 1")).is_none());
+        let s = Selection::with_filter(None, pred("pod ~ '^web-' and syscall == read")).unwrap();
+        assert!(s.matches(Some(&web)) && !s.matches(Some(&db)));
+        assert!(!s.matches(Some(&redis)) && !s.matches(None));
+
+        // On top of the flags: both must hold.
+        let flags = Selection::new(None, Some("^shop$"), None, false).unwrap();
+        let s = Selection::with_filter(flags, pred("container in (db, redis)")).unwrap();
+        assert!(s.matches(Some(&db)));
+        assert!(!s.matches(Some(&web)) && !s.matches(Some(&redis)));
+        // --host with a container test selects nothing the filter would keep.
+        let host = Selection::new(None, None, None, true).unwrap();
+        let s = Selection::with_filter(host, pred("container == redis")).unwrap();
+        assert!(!s.matches(None) && !s.matches(Some(&redis)));
     }
 }

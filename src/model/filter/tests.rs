@@ -224,6 +224,7 @@ fn pushdown_of_typical_expressions() {
         Pushdown {
             pids: Some([7].into()),
             syscalls: nrs(&["read", "write"]),
+            containers: None,
         }
     );
     assert_eq!(p("pid == 7 or pid in (8, 9)").pids, Some([7, 8, 9].into()));
@@ -237,6 +238,28 @@ fn pushdown_of_typical_expressions() {
         "openat in, getppid out"
     );
     assert_eq!(p("syscall ~ '^getpp'").syscalls, nrs(&["getppid"]));
+    // Container names: positive tests under and/or go to the cgroup set.
+    let names = |pod, namespace, container| ContainerNames {
+        pod,
+        namespace,
+        container,
+    };
+    let web = names(Some("web-1"), Some("shop"), Some("app"));
+    let db = names(Some("db-0"), Some("shop"), Some("db"));
+    let standalone = names(None, None, Some("redis"));
+    let host = ContainerNames::default();
+    let c = p("pod ~ '^web-' and syscall == read").containers.unwrap();
+    assert!(c.matches(&web) && !c.matches(&db) && !c.matches(&standalone) && !c.matches(&host));
+    let c = p("namespace == shop and (container in (db, redis) or pod == web-1)")
+        .containers
+        .unwrap();
+    assert!(c.matches(&web) && c.matches(&db) && !c.matches(&standalone));
+    let c = p("container == redis or pod == db-0").containers.unwrap();
+    assert!(c.matches(&standalone) && c.matches(&db) && !c.matches(&web));
+    assert_eq!(p("pod == web-1 or pid == 7").containers, None);
+    assert_eq!(p("not pod == web-1").containers, None);
+    assert_eq!(p("pod != web-1").containers, None);
+    assert_eq!(p("pod !~ web").containers, None);
     // Beyond the kernel bitmap the syscall set cannot be pushed.
     assert_eq!(
         Filter::parse("syscall == openat")
@@ -246,12 +269,16 @@ fn pushdown_of_typical_expressions() {
     );
 }
 
-/// The kernel side's test (src/bpf/systrace.bpf.c `filtered_out`).
-fn kernel_passes(p: &Pushdown, e: &TraceEvent) -> bool {
+/// The kernel side's test (src/bpf/systrace.bpf.c `filter_ok`; the cgroup
+/// set holds the cgroups whose container the predicate accepts).
+fn kernel_passes(p: &Pushdown, e: &TraceEvent, ctx: &dyn FilterContext) -> bool {
     p.pids.as_ref().is_none_or(|s| s.contains(&e.pid))
         && p.syscalls
             .as_ref()
             .is_none_or(|s| e.nr < MAX_NR && s.contains(&e.nr))
+        && p.containers
+            .as_ref()
+            .is_none_or(|c| c.matches(&ctx.container(e.cgroup_id)))
 }
 
 const NAMES: [&str; 6] = ["openat", "read", "write", "getppid", "connect", "mmap"];
@@ -279,6 +306,16 @@ fn atom() -> impl Strategy<Value = String> {
         (0..COMMS.len()).prop_map(|i| format!("comm == {}", COMMS[i])),
         Just("errno != 0".to_string()),
         Just("duration > 1us".to_string()),
+        prop_oneof![
+            Just("pod == web-1"),
+            Just("pod ~ '^web'"),
+            Just("pod != web-1"),
+            Just("namespace == shop"),
+            Just("namespace in (shop, prod)"),
+            Just("container == app"),
+            Just("container !~ '^d'"),
+        ]
+        .prop_map(str::to_string),
     ]
 }
 
@@ -314,9 +351,15 @@ proptest! {
     ) {
         let f = Filter::parse(&text).unwrap();
         let p = f.pushdown(Arch::X86_64, MAX_NR);
+        // cgroup id = pid: 1-3 in pods, 4 and 5 on the host.
+        let ctx = Pods(HashMap::from([
+            (1, ("app", "web-1", "shop")),
+            (2, ("db", "db-0", "shop")),
+            (3, ("app", "web-2", "prod")),
+        ]));
         for e in &events {
-            let user = f.matches(e, &NoContainers);
-            let both = kernel_passes(&p, e) && user;
+            let user = f.matches(e, &ctx);
+            let both = kernel_passes(&p, e, &ctx) && user;
             prop_assert_eq!(both, user, "{} on pid {} {}", text, e.pid, e.name());
         }
     }
