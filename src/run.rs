@@ -444,6 +444,8 @@ fn run_tui(
 ) -> Result<()> {
     let mut app = App::new(cli.retain, Theme::from_env(), clock, Source::Live);
     app.export.base = Some(live_header(clock, session_filters(cli)));
+    // Emptied batches go back to the capture thread, as on the headless path.
+    app.recycler = Some(capture.recycler.clone());
     // Apply the CLI's user-space filter before events reach the store.
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(64);
     let mut f = BatchFilter::new(filter.clone());

@@ -21,6 +21,7 @@ use super::store::Store;
 use super::theme::Theme;
 use super::tree::{NodeKey, Tree};
 use super::{detail, help, stats, status, stream};
+use crate::bpf::reader::Recycler;
 use crate::clock::Clock;
 use crate::model::args;
 use crate::model::container::ContainerMap;
@@ -112,6 +113,8 @@ pub struct App {
     rate: Rate,
     /// A re-filter still going through the retained events.
     pub(super) scan: Option<Scan>,
+    /// Live: where emptied batches go back to the capture thread.
+    pub recycler: Option<Recycler>,
 }
 
 /// Events per second over the last full second.
@@ -178,6 +181,7 @@ impl App {
             export: ExportUi::default(),
             rate: Rate::new(),
             scan: None,
+            recycler: None,
         }
     }
 
@@ -241,12 +245,15 @@ impl App {
         }
     }
 
-    pub fn ingest_batch(&mut self, batch: Vec<Event>) {
+    pub fn ingest_batch(&mut self, mut batch: Vec<Event>) {
         let n = batch.len() as u64;
-        for ev in batch {
+        for ev in batch.drain(..) {
             self.ingest(ev);
         }
         self.rate.add(n);
+        if let Some(r) = &self.recycler {
+            r.give(batch);
+        }
     }
 
     /// Call once per frame: keeps rates fresh when nothing arrives.
