@@ -954,15 +954,8 @@ impl PartialEq for ContainerPred {
 
 impl Eq for ContainerPred {}
 
-fn both(
-    a: Option<ContainerPred>,
-    b: Option<ContainerPred>,
-    join: fn(Box<Expr>, Box<Expr>) -> Expr,
-) -> Option<ContainerPred> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(ContainerPred(join(Box::new(a.0), Box::new(b.0)))),
-        _ => None,
-    }
+fn join(a: ContainerPred, b: ContainerPred, op: fn(Box<Expr>, Box<Expr>) -> Expr) -> ContainerPred {
+    ContainerPred(op(Box::new(a.0), Box::new(b.0)))
 }
 
 fn intersect(a: Option<BTreeSet<u32>>, b: Option<BTreeSet<u32>>) -> Option<BTreeSet<u32>> {
@@ -990,8 +983,9 @@ fn push(e: &Expr, arch: Arch) -> Pushdown {
     match e {
         Expr::And(a, b) => {
             let (a, b) = (push(a, arch), push(b, arch));
+            // Either side alone already bounds an `and`.
             let containers = match (a.containers, b.containers) {
-                (Some(x), Some(y)) => both(Some(x), Some(y), Expr::And),
+                (Some(x), Some(y)) => Some(join(x, y, Expr::And)),
                 (x, y) => x.or(y),
             };
             Pushdown {
@@ -1005,7 +999,11 @@ fn push(e: &Expr, arch: Arch) -> Pushdown {
             Pushdown {
                 pids: union(a.pids, b.pids),
                 syscalls: union(a.syscalls, b.syscalls),
-                containers: both(a.containers, b.containers, Expr::Or),
+                // An `or` is bounded only when both sides are.
+                containers: match (a.containers, b.containers) {
+                    (Some(x), Some(y)) => Some(join(x, y, Expr::Or)),
+                    _ => None,
+                },
             }
         }
         Expr::Not(_) => Pushdown::default(),
