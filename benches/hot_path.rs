@@ -6,15 +6,14 @@ mod common;
 
 use std::hint::black_box;
 
-use clap::Parser;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use systrace_tui::cli::Cli;
+use systrace_tui::model::container::ContainerMap;
 use systrace_tui::model::event::TraceEvent;
 use systrace_tui::model::filter::{Filter, NoContainers};
 use systrace_tui::model::syscalls::Arch;
-use systrace_tui::run::UserFilter;
+use systrace_tui::stages::UserFilter;
 
 fn decode(c: &mut Criterion) {
     let plain = common::record(0);
@@ -34,16 +33,12 @@ fn filter(c: &mut Criterion) {
     let evs = common::events(1024);
     let mut g = c.benchmark_group("filter");
     g.throughput(Throughput::Elements(evs.len() as u64));
-    let comm = UserFilter::from_cli(&Cli::parse_from([
-        "systrace-tui",
-        "--comm",
-        "^(nginx|curl)$",
-    ]))
-    .expect("valid regex");
+    let comm = UserFilter::new(&[], Some("^(nginx|curl)$"), None, None).expect("valid regex");
+    let none = ContainerMap::default();
     g.bench_function("comm_regex", |b| {
         b.iter(|| {
             evs.iter()
-                .filter(|e| comm.matches(black_box(e), &NoContainers))
+                .filter(|e| comm.matches(black_box(e), &none))
                 .count()
         })
     });

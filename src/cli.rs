@@ -20,7 +20,7 @@ pub struct Cli {
     pub no_tui: bool,
 
     /// Stop after SECS seconds and print a summary.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub duration: Option<f64>,
 
     /// Only these processes (thread-group ids); repeatable. Filtered in the kernel.
@@ -37,8 +37,8 @@ pub struct Cli {
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
 
-    /// With --no-tui: print a per-syscall table (like strace -c, plus
-    /// p50/p99 latency) at exit instead of one line per event.
+    /// Print a per-syscall table (like strace -c, plus p50/p99 latency) at
+    /// exit instead of one line per event (implies --no-tui).
     #[arg(long)]
     pub summary: bool,
 
@@ -46,24 +46,28 @@ pub struct Cli {
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorMode,
 
-    /// Print no event lines, only the summary (headless counting mode).
+    /// Print no event lines, only the closing count (implies --no-tui).
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
     /// Events the TUI keeps in memory; the oldest are dropped first.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    #[arg(long, default_value_t = 1_000_000, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub retain: usize,
 
-    /// Size of the kernel ring buffer in MiB.
-    #[arg(long, default_value_t = 32, value_name = "MIB")]
+    /// Size of the kernel ring buffer in MiB (1 to 1024; the kernel needs a
+    /// power of two, other sizes are rounded up).
+    #[arg(long, default_value_t = 32, value_name = "MIB",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub ring_mb: u32,
 
     /// Show what fd arguments refer to, like strace -y: `3</etc/passwd>`.
     #[arg(short = 'y', long)]
     pub fd_paths: bool,
 
-    /// Bytes of read/write data to capture per call (max 4096).
-    #[arg(long, default_value_t = 64, value_name = "BYTES")]
+    /// Bytes of read/write data to capture per call (0 to 4096).
+    #[arg(long, default_value_t = 64, value_name = "BYTES",
+          value_parser = clap::value_parser!(u32).range(0..=4096))]
     pub buf_size: u32,
 
     /// Only containers whose pod name matches REGEX (Kubernetes or podman
@@ -89,7 +93,8 @@ pub struct Cli {
     #[arg(long = "cri-socket", value_name = "PATH")]
     pub cri_sockets: Vec<std::path::PathBuf>,
 
-    /// Save every event shown to FILE as JSON Lines (FILE.zst: compressed).
+    /// Save every event shown to FILE as JSON Lines (FILE.zst: compressed;
+    /// `-` for standard output, where event lines then are not printed).
     #[arg(short = 'w', long = "export", value_name = "FILE")]
     pub export: Option<PathBuf>,
 
@@ -104,4 +109,15 @@ pub struct Cli {
     /// With --replay: skip bad lines (and count them) instead of stopping.
     #[arg(long, requires = "replay")]
     pub skip_bad: bool,
+}
+
+/// A number of seconds: finite and not negative.
+fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
+        return Err(format!("{s:?} is not a number of seconds (0 or more)"));
+    }
+    Ok(v)
 }

@@ -25,6 +25,12 @@ impl FdPaths {
         FdPaths::default()
     }
 
+    /// Learns from an event that is not shown (`process` is for the shown
+    /// ones). Every event goes through one of the two, in order.
+    pub fn learn(&mut self, ev: &TraceEvent) {
+        self.table.observe(ev);
+    }
+
     /// Annotates `ev` and learns from it. Call once per event, in order.
     pub fn process(&mut self, ev: &mut TraceEvent) {
         self.table.annotate(ev, false);

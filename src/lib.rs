@@ -7,9 +7,12 @@ pub mod clock;
 pub mod fdtable;
 pub mod headless;
 pub mod model;
+pub mod output;
 pub mod privs;
 pub mod run;
 pub mod session;
+pub mod stages;
+pub mod stop;
 pub mod topology;
 pub mod ui;
 

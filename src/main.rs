@@ -1,21 +1,24 @@
 use clap::Parser;
 
+use systrace_tui::say;
+
 fn main() {
     let cli = systrace_tui::cli::Cli::parse();
     if let Some(expr) = &cli.filter {
         // Same exit code as clap's own usage errors.
         if let Err(e) = systrace_tui::model::filter::Filter::parse(expr) {
-            eprintln!("systrace-tui: invalid --filter: {e}");
+            say!("systrace-tui: invalid --filter: {e}");
             std::process::exit(2);
         }
     }
     if let Err(e) = systrace_tui::run::run(cli) {
         let msg = format!("{e:#}");
         if msg.starts_with("systrace-tui") {
-            eprintln!("{msg}");
+            say!("{msg}");
         } else {
-            eprintln!("systrace-tui: {msg}");
+            say!("systrace-tui: {msg}");
         }
-        std::process::exit(1);
+        let usage = e.downcast_ref::<systrace_tui::run::Usage>().is_some();
+        std::process::exit(if usage { 2 } else { 1 });
     }
 }

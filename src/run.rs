@@ -1,102 +1,50 @@
-//! Wires a source of events (live capture) to a consumer (TUI or headless
-//! printer).
+//! Composes a run: a source of batches (live capture, or a replayed file),
+//! the stages (`stages.rs`), and a consumer (the TUI or headless lines),
+//! with an export tee. Every composition ends the same way: the consumer
+//! stops, the stop is raised, the source is finished (its receivers
+//! dropped before any thread is joined, so no producer waits on a queue
+//! nobody reads), and the export is completed.
 
-use std::io::{self, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
-use anyhow::{anyhow, Context, Result};
-use regex::bytes::Regex;
+use anyhow::{anyhow, Result};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::bpf::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::bpf::reader::{Capture, CaptureOptions, Recycler};
 use crate::cli::{Cli, ColorMode};
 use crate::clock::Clock;
-use crate::fdtable::FdPaths;
-use crate::headless::Printer;
-use crate::model::container::ContainerMap;
-use crate::model::event::{Event, LostEvents, TraceEvent};
-use crate::model::filter::{Filter, FilterContext};
-use crate::model::stats::Stats;
+use crate::headless::{Headless, LineOptions};
+use crate::model::event::{Event, LostEvents};
 use crate::model::syscalls::Arch;
+use crate::say;
 use crate::session::format::Filters;
-use crate::session::writer::{live_header, Sink, Writer};
+use crate::session::replay::{cut_header, same_file, Replay};
+use crate::session::writer::{live_header, Sink, Target, Writer};
+use crate::stages::{Stages, UserFilter};
+use crate::stop::Stop;
 use crate::topology::names::Sources;
 use crate::topology::{Selection, Topology, TopologyOptions};
 use crate::ui::app::{App, Source};
 use crate::ui::theme::Theme;
 
-/// User-space filters (`--comm`, `--filter`); the kernel may already have
-/// applied part of `--filter` (see `kernel_filter`).
-#[derive(Clone)]
-pub struct UserFilter {
-    comm: Option<Regex>,
-    expr: Option<Filter>,
-    /// `--pid` again: a replay has no kernel to apply it.
-    pids: Vec<u32>,
-}
+/// A mistake in how the program was called: exit code 2, like clap's own.
+#[derive(Debug)]
+pub struct Usage(pub String);
 
-impl UserFilter {
-    pub fn from_cli(cli: &Cli) -> Result<UserFilter> {
-        let comm = cli
-            .comm
-            .as_deref()
-            .map(|r| Regex::new(r).with_context(|| format!("invalid --comm regex {r:?}")))
-            .transpose()?;
-        let expr = cli
-            .filter
-            .as_deref()
-            .map(|f| Filter::parse(f).map_err(|e| anyhow!("invalid --filter: {e}")))
-            .transpose()?;
-        Ok(UserFilter {
-            comm,
-            expr,
-            pids: cli.pids.clone(),
-        })
-    }
-
-    pub fn matches(&self, ev: &TraceEvent, ctx: &dyn FilterContext) -> bool {
-        (self.pids.is_empty() || self.pids.contains(&ev.pid))
-            && self
-                .comm
-                .as_ref()
-                .is_none_or(|r| r.is_match(ev.comm_bytes()))
-            && self.expr.as_ref().is_none_or(|f| f.matches(ev, ctx))
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
-/// A `UserFilter` applied to a stream of batches: it follows the container
-/// events so pod and container tests see the current names.
-pub struct BatchFilter {
-    pub filter: UserFilter,
-    pub containers: ContainerMap,
-}
+impl std::error::Error for Usage {}
 
-impl BatchFilter {
-    pub fn new(filter: UserFilter) -> BatchFilter {
-        BatchFilter {
-            filter,
-            containers: ContainerMap::default(),
-        }
-    }
-
-    /// Keeps the matching syscalls and every other event.
-    pub fn retain(&mut self, batch: &mut Vec<Event>) {
-        let (f, containers) = (&self.filter, &mut self.containers);
-        batch.retain(|e| match e {
-            Event::Syscall(t) => f.matches(t, containers),
-            Event::ContainerAdd(a) => {
-                containers.add(a);
-                true
-            }
-            Event::ContainerDel(d) => {
-                containers.del(d);
-                true
-            }
-            Event::Lost(_) => true,
-        });
-    }
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    Usage(msg.into()).into()
 }
 
 /// The filters recorded in a session file's header.
@@ -111,9 +59,9 @@ pub fn session_filters(cli: &Cli) -> Filters {
 
 /// Completes an export and says so on stderr.
 pub fn finish_export(w: Writer, lost: LostEvents) -> Result<u64> {
-    let path = w.path().to_path_buf();
+    let to = w.target().display();
     let n = w.finish(lost)?;
-    eprintln!("systrace-tui: wrote {n} events to {}", path.display());
+    say!("systrace-tui: wrote {n} events to {to}");
     Ok(n)
 }
 
@@ -140,10 +88,17 @@ fn kernel_filter(cli: &Cli, filter: &UserFilter) -> KernelFilter {
 }
 
 fn capture_options(cli: &Cli, filter: &UserFilter) -> CaptureOptions {
+    let ring = cli.ring_mb.next_power_of_two();
+    if ring != cli.ring_mb {
+        say!(
+            "systrace-tui: --ring-mb {}: using {ring} MiB (the kernel's ring buffer is a power of two)",
+            cli.ring_mb
+        );
+    }
     CaptureOptions {
         load: LoadOptions {
-            ring_bytes: cli.ring_mb.clamp(1, 1024) << 20,
-            buf_max: cli.buf_size.min(4096),
+            ring_bytes: ring << 20,
+            buf_max: cli.buf_size,
             ..Default::default()
         },
         filter: kernel_filter(cli, filter),
@@ -152,29 +107,13 @@ fn capture_options(cli: &Cli, filter: &UserFilter) -> CaptureOptions {
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP raise this flag; every loop checks it, so the
-/// terminal is restored and files are flushed on the way out.
-pub fn stop_flag() -> Result<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        signal_hook::flag::register(sig, flag.clone())?;
-    }
-    Ok(flag)
-}
-
 /// The container topology for this run. Without a cgroup2 hierarchy there
 /// is none (everything is "host"), unless a container filter needs it.
-fn topology(cli: &Cli, filter: &UserFilter) -> Result<Option<Topology>> {
-    let selection = Selection::new(
-        cli.pod.as_deref(),
-        cli.namespace.as_deref(),
-        cli.container.as_deref(),
-        cli.host,
-    )?;
+fn topology(
+    cli: &Cli,
+    filter: &UserFilter,
+    selection: Option<Selection>,
+) -> Result<Option<Topology>> {
     // Tests on pod / namespace / container names in --filter narrow the
     // kernel's cgroup set as the flags do.
     let from_filter = filter
@@ -194,7 +133,7 @@ fn topology(cli: &Cli, filter: &UserFilter) -> Result<Option<Topology>> {
         // Without the flags, a host without cgroup v2 still runs: a --filter
         // test on container names then just never matches.
         Err(e) if selection.is_none() => {
-            eprintln!("systrace-tui: containers are not shown: {e:#}");
+            say!("systrace-tui: containers are not shown: {e:#}");
             Ok(None)
         }
         Err(e) => {
@@ -217,267 +156,333 @@ fn topology(cli: &Cli, filter: &UserFilter) -> Result<Option<Topology>> {
     }
 }
 
-pub fn run(cli: Cli) -> Result<()> {
-    let filter = UserFilter::from_cli(&cli)?;
-    let stop = stop_flag()?;
-    if let Some(path) = cli.replay.clone() {
-        return crate::session::replay::run(&cli, &path, &filter, &stop);
-    }
-    let clock = Clock::measure();
-    let topo = topology(&cli, &filter)?;
-    let mut opts = capture_options(&cli, &filter);
-    if let Some(t) = &topo {
-        opts.filter = t.kernel_filter();
-    }
-    let mut capture = Capture::start(opts)?;
-    // The capture thread dropped its own; threads started from here inherit these.
-    crate::privs::drop_privileges()?;
-    let (events, pipeline) = match topo {
-        Some(t) => {
-            let (rx, h) = t.spawn(capture.events.clone(), Some(capture.filter_handle()))?;
-            (rx, Some(h))
+/// Flag values that only the running system can judge.
+fn check_live_flags(cli: &Cli) -> Result<()> {
+    for pid in &cli.pids {
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            return Err(usage(format!("-p {pid}: no such process")));
         }
-        None => (capture.events.clone(), None),
+    }
+    for s in &cli.cri_sockets {
+        use std::os::unix::fs::FileTypeExt;
+        match std::fs::metadata(s) {
+            Ok(m) if m.file_type().is_socket() => {}
+            Ok(_) => return Err(usage(format!("--cri-socket {}: not a socket", s.display()))),
+            Err(e) => return Err(usage(format!("--cri-socket {}: {e}", s.display()))),
+        }
+    }
+    Ok(())
+}
+
+/// A running source of batches.
+enum Feed {
+    Live {
+        capture: Capture,
+        topology: Option<JoinHandle<()>>,
+        events: Receiver<Vec<Event>>,
+    },
+    Replay {
+        replay: Box<Replay>,
+        path: PathBuf,
+    },
+}
+
+/// How a source ended: what the consumer's summary needs.
+struct FeedEnd {
+    lost: LostEvents,
+    /// A replay that stopped at a bad line.
+    error: Option<String>,
+    warnings: Vec<String>,
+}
+
+impl Feed {
+    fn live(cli: &Cli, filter: &UserFilter, selection: Option<Selection>) -> Result<Feed> {
+        check_live_flags(cli)?;
+        let topo = topology(cli, filter, selection)?;
+        let mut opts = capture_options(cli, filter);
+        if let Some(t) = &topo {
+            opts.filter = t.kernel_filter();
+        }
+        let capture = Capture::start(opts)?;
+        // The capture thread dropped its own; threads started from here
+        // inherit these.
+        crate::privs::drop_privileges()?;
+        let (events, topology) = match topo {
+            Some(t) => {
+                let (rx, h) = t.spawn(capture.events.clone(), Some(capture.filter_handle()))?;
+                (rx, Some(h))
+            }
+            None => (capture.events.clone(), None),
+        };
+        Ok(Feed::Live {
+            capture,
+            topology,
+            events,
+        })
+    }
+
+    fn events(&self) -> &Receiver<Vec<Event>> {
+        match self {
+            Feed::Live { events, .. } => events,
+            Feed::Replay { replay, .. } => &replay.events,
+        }
+    }
+
+    fn recycler(&self) -> Option<Recycler> {
+        match self {
+            Feed::Live { capture, .. } => Some(capture.recycler.clone()),
+            Feed::Replay { .. } => None,
+        }
+    }
+
+    /// Produces nothing more; what is queued can still be received, and
+    /// the channel closes once it is taken.
+    fn stop_source(&mut self) -> Result<()> {
+        match self {
+            Feed::Live { capture, .. } => capture.stop(),
+            // The reader looks at the stop between batches.
+            Feed::Replay { .. } => Ok(()),
+        }
+    }
+
+    fn finish(self) -> Result<FeedEnd> {
+        match self {
+            Feed::Live {
+                mut capture,
+                topology,
+                events,
+            } => {
+                drop(events);
+                capture.stop()?;
+                if let Some(h) = topology {
+                    h.join()
+                        .map_err(|_| anyhow!("the topology thread panicked"))?;
+                }
+                Ok(FeedEnd {
+                    lost: capture.stats.lost(),
+                    error: None,
+                    warnings: Vec::new(),
+                })
+            }
+            Feed::Replay { replay, path } => {
+                let end = (*replay).finish()?;
+                Ok(FeedEnd {
+                    lost: end.lost,
+                    error: end.error.map(|e| format!("{}: {e}", path.display())),
+                    warnings: end.warnings,
+                })
+            }
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    // --summary and -q describe what to print at the end: lines mode.
+    let lines = cli.no_tui || cli.summary || cli.quiet;
+    let export_to_stdout = cli.export.as_deref() == Some(Path::new("-"));
+    if !lines && export_to_stdout {
+        return Err(usage(
+            "-w - writes the session to standard output, which the TUI needs: add --no-tui",
+        ));
+    }
+    let terminal = io::stdout().is_terminal() && io::stdin().is_terminal();
+    if !lines && !terminal {
+        return Err(usage(
+            "the TUI needs a terminal: use --no-tui for one line per event (or --summary for a table)",
+        ));
+    }
+    let stop = Stop::on_signals(cli.duration.map(Duration::from_secs_f64))?;
+    let selection = Selection::new(
+        cli.pod.as_deref(),
+        cli.namespace.as_deref(),
+        cli.container.as_deref(),
+        cli.host,
+    )?;
+    let filter = UserFilter::new(
+        &cli.pids,
+        cli.comm.as_deref(),
+        cli.filter.as_deref(),
+        selection.clone(),
+    )?;
+    let (feed, clock, header) = match &cli.replay {
+        Some(path) => {
+            if cli
+                .export
+                .as_deref()
+                .is_some_and(|out| same_file(out, path))
+            {
+                return Err(anyhow!(
+                    "--export {} is the file being replayed",
+                    path.display()
+                ));
+            }
+            let replay = Replay::start(path, cli.skip_bad, &stop)?;
+            let clock = replay.header.clock();
+            let header = cut_header(&replay.header, session_filters(&cli), path);
+            let feed = Feed::Replay {
+                replay: Box::new(replay),
+                path: path.clone(),
+            };
+            (feed, clock, header)
+        }
+        None => {
+            let clock = Clock::measure();
+            let feed = Feed::live(&cli, &filter, selection)?;
+            (feed, clock, live_header(clock, session_filters(&cli)))
+        }
     };
     // Created once capture runs, so a user without root gets no file.
     let writer = match &cli.export {
         Some(p) => Some(Writer::create(
-            p,
-            cli.force,
-            &live_header(clock, session_filters(&cli)),
+            Target::from_arg(p, cli.force),
+            &header,
+            &stop,
         )?),
         None => None,
     };
     let sink = writer.as_ref().map(Writer::sink);
-    let res = if cli.no_tui {
-        run_headless(&cli, &filter, &mut capture, &events, clock, &stop, sink)
-    } else {
-        run_tui(&cli, &filter, &mut capture, events, clock, &stop, sink)
-    };
-    capture.stop()?;
-    if let Some(h) = pipeline {
-        let _ = h.join();
-    }
-    // The export is finished on every way out, errors included.
-    let fin = writer.map(|w| finish_export(w, capture.stats.lost()));
-    res?;
-    fin.transpose()?;
-    Ok(())
-}
-
-fn deadline(cli: &Cli) -> Option<Instant> {
-    cli.duration
-        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)))
-}
-
-/// The `--no-tui` consumer: filters, prints (or counts for `--summary`)
-/// and optionally exports batches, live or replayed.
-pub struct Headless<'a> {
-    cli: &'a Cli,
-    filter: &'a UserFilter,
-    printer: Printer,
-    out: io::BufWriter<io::StdoutLock<'static>>,
-    export: Option<Sink>,
-    containers: ContainerMap,
-    stats: Stats,
-    /// `-y`: fd paths from this machine's /proc, so live capture only.
-    fd_paths: Option<FdPaths>,
-    pub shown: u64,
-    pub lost: LostEvents,
-    /// Live capture: where emptied batches go back for reuse.
-    pub recycler: Option<Recycler>,
-}
-
-impl<'a> Headless<'a> {
-    pub fn new(cli: &'a Cli, filter: &'a UserFilter, clock: Clock, export: Option<Sink>) -> Self {
-        let color = match cli.color {
-            ColorMode::Always => true,
-            ColorMode::Never => false,
-            ColorMode::Auto => {
-                io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
+    // fd paths come from this machine's /proc: live capture only.
+    let stages = Stages::new(filter, cli.fd_paths && cli.replay.is_none());
+    let mut feed = feed;
+    let res = if lines {
+        let opts = LineOptions {
+            summary: cli.summary,
+            quiet: cli.quiet || export_to_stdout,
+            color: match cli.color {
+                ColorMode::Always => true,
+                ColorMode::Never => false,
+                ColorMode::Auto => {
+                    io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            },
         };
-        Headless {
-            cli,
-            filter,
-            printer: Printer { color, clock },
-            out: io::BufWriter::with_capacity(1 << 16, io::stdout().lock()),
-            export,
-            containers: ContainerMap::default(),
-            stats: Stats::default(),
-            fd_paths: (cli.fd_paths && cli.replay.is_none()).then(FdPaths::new),
-            shown: 0,
-            lost: LostEvents::default(),
-            recycler: None,
-        }
-    }
-
-    /// False when the run should end: stdout was closed (`| head`) or the
-    /// export writer stopped (its error comes out of `Writer::finish`).
-    pub fn handle(&mut self, mut batch: Vec<Event>) -> Result<bool> {
-        // Filtered in place: at full capture a copy of every event per batch
-        // was a sizable share of user space's time.
-        let mut failed: Option<io::Error> = None;
-        batch.retain_mut(|ev| {
-            if failed.is_some() {
-                return false;
-            }
-            match ev {
-                Event::Syscall(e) => {
-                    if !self.filter.matches(e, &self.containers) {
-                        return false;
-                    }
-                    if let Some(fp) = self.fd_paths.as_mut() {
-                        fp.process(e);
-                    }
-                    self.shown += 1;
-                    if self.cli.summary {
-                        self.stats.record(e, &self.containers.label(e.cgroup_id));
-                    } else if !self.cli.quiet {
-                        let label = self.containers.label(e.cgroup_id);
-                        if let Err(err) = self.printer.print_labeled(&mut self.out, &label, e) {
-                            failed = Some(err);
-                            return false;
-                        }
-                    }
-                }
-                Event::Lost(l) => self.lost = *l,
-                Event::ContainerAdd(a) => self.containers.add(a),
-                Event::ContainerDel(d) => self.containers.del(d),
-            }
-            true
-        });
-        if let Some(err) = failed {
-            // A closed pipe (| head) ends the run quietly.
-            if err.kind() == io::ErrorKind::BrokenPipe {
-                return Ok(false);
-            }
-            return Err(err.into());
-        }
-        if let Some(s) = &self.export {
-            if !s.send(batch) {
-                return Ok(false);
-            }
-        } else if let Some(r) = &self.recycler {
-            r.give(batch);
-        }
-        Ok(true)
-    }
-
-    pub fn flush(&mut self) {
-        let _ = self.out.flush();
-    }
-
-    /// Flushes and prints the `--summary` table, if asked for.
-    pub fn finish(&mut self) {
-        self.flush();
-        if self.cli.summary {
-            eprint!("{}", self.stats.table(crate::clock::fmt_duration));
-        }
-    }
-}
-
-fn run_headless(
-    cli: &Cli,
-    filter: &UserFilter,
-    capture: &mut Capture,
-    events: &crossbeam_channel::Receiver<Vec<Event>>,
-    clock: Clock,
-    stop: &Arc<AtomicBool>,
-    export: Option<Sink>,
-) -> Result<()> {
-    let mut sink = Headless::new(cli, filter, clock, export);
-    sink.recycler = Some(capture.recycler.clone());
-    let end = deadline(cli);
-    eprintln!("systrace-tui: tracing (Ctrl-C to stop)");
-    loop {
-        if stop.load(Ordering::Relaxed) || end.is_some_and(|d| Instant::now() >= d) {
-            break;
-        }
-        let wait = end.map_or(Duration::from_millis(100), |d| {
-            d.saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(100))
-        });
-        match events.recv_timeout(wait) {
-            Ok(batch) => {
-                if !sink.handle(batch)? {
-                    return Ok(());
-                }
-            }
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
-        }
-        sink.flush();
-    }
-    // Stop the kernel side, then take everything it still had queued.
-    capture.stop()?;
-    // The pipeline ends once the capture's channel is drained and closed.
-    while let Ok(batch) = events.recv_timeout(Duration::from_secs(2)) {
-        if !sink.handle(batch)? {
-            return Ok(());
-        }
-    }
-    sink.finish();
-    let lost = LostEvents {
-        kernel: sink.lost.kernel.max(capture.stats.lost().kernel),
-        channel: sink.lost.channel.max(capture.stats.lost().channel),
+        run_headless(&mut feed, stages, opts, clock, &stop, sink)
+    } else {
+        let source = match &feed {
+            Feed::Live { .. } => Source::Live,
+            Feed::Replay { replay, path } => Source::Replay {
+                path: path.clone(),
+                load: replay.load.clone(),
+            },
+        };
+        let mut app = App::new(cli.retain, Theme::from_env(), clock, source);
+        app.export.base = Some(header);
+        app.recycler = feed.recycler();
+        run_tui(&feed, stages, &mut app, &stop, sink).map(|()| None)
     };
-    eprintln!(
-        "systrace-tui: {} events captured, {} lost (kernel {}, user space {})",
-        sink.shown,
-        lost.total(),
-        lost.kernel,
-        lost.channel
-    );
-    Ok(())
+    // Whatever ended the consumer ends every other part too.
+    stop.raise();
+    let end = feed.finish();
+    let lost = end.as_ref().map(|e| e.lost).unwrap_or_default();
+    // The export is finished on every way out, errors included.
+    let fin = writer.map(|w| finish_export(w, lost));
+    let end = end?;
+    let shown = res?;
+    if let (Some(shown), None) = (shown, cli.replay.as_ref()) {
+        let lost = LostEvents {
+            kernel: shown.1.kernel.max(end.lost.kernel),
+            channel: shown.1.channel.max(end.lost.channel),
+        };
+        say!(
+            "systrace-tui: {} events captured, {} lost (kernel {}, user space {})",
+            shown.0,
+            lost.total(),
+            lost.kernel,
+            lost.channel
+        );
+    } else if let (Some(shown), Some(path)) = (shown, cli.replay.as_ref()) {
+        say!(
+            "systrace-tui: {} events replayed from {}, {} lost while recording (kernel {}, user space {})",
+            shown.0,
+            path.display(),
+            end.lost.total(),
+            end.lost.kernel,
+            end.lost.channel
+        );
+    }
+    for w in &end.warnings {
+        say!("systrace-tui: warning: {w}");
+    }
+    fin.transpose()?;
+    match end.error {
+        Some(e) => Err(anyhow!(e)),
+        None => Ok(()),
+    }
 }
 
-fn run_tui(
-    cli: &Cli,
-    filter: &UserFilter,
-    capture: &mut Capture,
-    src: crossbeam_channel::Receiver<Vec<Event>>,
+/// Lines or the summary table on a terminal or a pipe. Returns the events
+/// shown and the lost counts the stream carried.
+fn run_headless(
+    feed: &mut Feed,
+    mut stages: Stages,
+    opts: LineOptions,
     clock: Clock,
-    stop: &Arc<AtomicBool>,
+    stop: &Stop,
+    export: Option<Sink>,
+) -> Result<Option<(u64, LostEvents)>> {
+    let mut out = Headless::new(opts, clock, stop, export);
+    out.recycler = feed.recycler();
+    if let Feed::Live { .. } = feed {
+        say!("systrace-tui: tracing (Ctrl-C to stop)");
+    }
+    let mut going = true;
+    while going && !stop.is_raised() {
+        going = match feed
+            .events()
+            .recv_timeout(stop.wait(Duration::from_millis(100)))
+        {
+            Ok(batch) => out.handle(&mut stages, batch)?,
+            Err(RecvTimeoutError::Timeout) => out.idle()?,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+    }
+    if going {
+        // Stop the source, then take everything it still had queued.
+        feed.stop_source()?;
+        while let Ok(batch) = feed.events().recv_timeout(Duration::from_secs(2)) {
+            if !out.handle(&mut stages, batch)? {
+                break;
+            }
+        }
+    }
+    out.finish()?;
+    Ok(Some((out.shown, out.lost)))
+}
+
+/// The TUI over any source. The stages run on a thread of their own, so
+/// the UI thread only ingests what is shown.
+fn run_tui(
+    feed: &Feed,
+    mut stages: Stages,
+    app: &mut App,
+    stop: &Stop,
     export: Option<Sink>,
 ) -> Result<()> {
-    let mut app = App::new(cli.retain, Theme::from_env(), clock, Source::Live);
-    app.export.base = Some(live_header(clock, session_filters(cli)));
-    // Emptied batches go back to the capture thread, as on the headless path.
-    app.recycler = Some(capture.recycler.clone());
-    // Apply the CLI's user-space filter before events reach the store.
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(64);
-    let mut f = BatchFilter::new(filter.clone());
-    let end = deadline(cli);
+    let src = feed.events().clone();
     let stop2 = stop.clone();
-    let mut fd_paths = cli.fd_paths.then(FdPaths::new);
     let pump = std::thread::Builder::new()
-        .name("filter".into())
-        .spawn(move || {
-            while let Ok(mut batch) = src.recv() {
-                f.retain(&mut batch);
-                if let Some(fp) = fd_paths.as_mut() {
-                    for e in &mut batch {
-                        if let Event::Syscall(t) = e {
-                            fp.process(t);
-                        }
-                    }
-                }
-                if let Some(s) = &export {
-                    s.send(batch.clone());
-                }
-                if tx.send(batch).is_err() {
-                    break;
-                }
-                if end.is_some_and(|d| Instant::now() >= d) {
-                    stop2.store(true, Ordering::Relaxed);
-                }
+        .name("stages".into())
+        .spawn(move || loop {
+            let mut batch = match src.recv_timeout(Duration::from_millis(100)) {
+                Ok(b) => b,
+                Err(RecvTimeoutError::Timeout) if !stop2.is_raised() => continue,
+                Err(_) => break,
+            };
+            stages.apply(&mut batch);
+            if let Some(s) = &export {
+                s.send(batch.clone());
+            }
+            // The UI is gone: so is the reason to go on.
+            if tx.send(batch).is_err() {
+                break;
             }
         })?;
-    let res = crate::ui::run(&mut app, &rx, stop);
+    let res = crate::ui::run(app, &rx, stop);
     drop(rx);
-    capture.stop()?;
-    let _ = pump.join();
+    stop.raise();
+    pump.join()
+        .map_err(|_| anyhow!("the stages thread panicked"))?;
     res
 }

@@ -1,6 +1,7 @@
 //! Reading session files back into the `Event` stream, plain or zstd, with
 //! errors that name the line. Nothing in here panics on bad input.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -15,8 +16,10 @@ use super::format::{
     ContainerLine, Header, HeaderProbe, LostLine, SyscallIn, FORMAT_NAME, FORMAT_VERSION,
     SYSCALL_PREFIX,
 };
+use crate::model::container::ContainerInfo;
 use crate::model::event::Event;
 use crate::model::syscalls::Arch;
+use crate::stop::Stop;
 
 /// Longest line accepted. The largest real event (two 4 KiB captures as
 /// base64 plus fields) is far below this.
@@ -56,6 +59,8 @@ pub struct Reader<R> {
     pub summary: Option<LostLine>,
     pub events: u64,
     done: bool,
+    /// The input was read to its end (not stopped at a bad line).
+    at_end: bool,
 }
 
 fn read_line(src: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<RawLine> {
@@ -191,11 +196,19 @@ impl<R: BufRead> Reader<R> {
                 "truncated: the file ends inside the header".into()
             })
         })?;
-        if probe.format.as_deref() != Some(FORMAT_NAME) {
-            return Err(err(format!(
-                "not a systrace-tui session (format is {:?}, expected {FORMAT_NAME:?})",
-                probe.format.unwrap_or_default()
-            )));
+        match probe.format.as_deref() {
+            Some(FORMAT_NAME) => {}
+            Some(other) => {
+                return Err(err(format!(
+                    "not a systrace-tui session (format is {other:?}, expected {FORMAT_NAME:?})"
+                )))
+            }
+            None => {
+                return Err(err(
+                    "not a systrace-tui session: the first line is not a session header (it has no \"format\" field)"
+                        .into(),
+                ))
+            }
         }
         match probe.version {
             Some(v) if v == FORMAT_VERSION as u64 => {}
@@ -223,6 +236,7 @@ impl<R: BufRead> Reader<R> {
             summary: None,
             events: 0,
             done: false,
+            at_end: false,
         })
     }
 
@@ -283,6 +297,7 @@ impl<R: BufRead> Reader<R> {
                 }
                 Ok(RawLine::Eof) => {
                     self.done = true;
+                    self.at_end = true;
                     return Ok(None);
                 }
                 Ok(RawLine::TooLong) => format!("line is longer than {MAX_LINE} bytes"),
@@ -330,7 +345,9 @@ impl<R: BufRead> Reader<R> {
                 .unwrap_or_default();
             w.push(format!("skipped {} bad lines{first}", self.skipped));
         }
-        if self.done && self.summary.is_none() {
+        // Only a file read to its end can be missing its last line; one
+        // that stopped at a bad line says so through that error.
+        if self.at_end && self.summary.is_none() {
             w.push("the file has no final summary line: the recording was cut short".to_string());
         }
         w
@@ -466,8 +483,46 @@ impl BufRead for Prefetch {
 
 pub type FileReader = Reader<Box<dyn BufRead + Send>>;
 
-/// Opens a session file; zstd is recognised by its magic bytes.
-pub fn open(path: &Path, skip_bad: bool) -> Result<(FileReader, FileProgress)> {
+/// The best-known description of every container in a session file, by
+/// container id: the last `container_add` line of each (names that arrived
+/// late, after events of that container, included). A replay applies them
+/// from the first event on.
+/// Gives up (with what it found) once `stop` is raised.
+pub fn container_names(path: &Path, stop: &Stop) -> Result<HashMap<String, Arc<ContainerInfo>>> {
+    let (mut src, _) = open_stream(path)?;
+    let mut names = HashMap::new();
+    let mut buf = Vec::new();
+    // The header line is checked by `open`; lines that do not parse are
+    // the main pass's to report.
+    let _ = read_line(&mut src, &mut buf);
+    while !stop.is_raised() {
+        match read_line(&mut src, &mut buf) {
+            Ok(RawLine::Line(_)) => {}
+            Ok(RawLine::TooLong) => continue,
+            Ok(RawLine::Eof) | Err(_) => break,
+        }
+        // Nearly every line is a syscall: skip those without parsing.
+        if buf.starts_with(SYSCALL_PREFIX.as_bytes())
+            || memchr::memmem::find(&buf, b"container_add").is_none()
+        {
+            continue;
+        }
+        let Ok(line) = serde_json::from_slice::<ContainerLine>(&buf) else {
+            continue;
+        };
+        if line.kind != "container_add" {
+            continue;
+        }
+        if let Ok(c) = line.container.to_model() {
+            names.insert(c.id.clone(), Arc::new(c));
+        }
+    }
+    Ok(names)
+}
+
+/// The file's bytes, decompressed if zstd (recognised by its magic bytes),
+/// read ahead on a thread of their own.
+fn open_stream(path: &Path) -> Result<(Box<dyn BufRead + Send>, FileProgress)> {
     let f = File::open(path).map_err(|e| anyhow!("cannot open {}: {e}", path.display()))?;
     let meta = f.metadata()?;
     if meta.is_dir() {
@@ -493,14 +548,20 @@ pub fn open(path: &Path, skip_bad: bool) -> Result<(FileReader, FileProgress)> {
     };
     let src: Box<dyn BufRead + Send> =
         Box::new(Prefetch::start(src).map_err(|e| anyhow!("reading {}: {e}", path.display()))?);
-    let reader = Reader::new(src, skip_bad).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok((
-        reader,
+        src,
         FileProgress {
             read,
             total: meta.len(),
         },
     ))
+}
+
+/// Opens a session file and reads its header.
+pub fn open(path: &Path, skip_bad: bool) -> Result<(FileReader, FileProgress)> {
+    let (src, progress) = open_stream(path)?;
+    let reader = Reader::new(src, skip_bad).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok((reader, progress))
 }
 
 /// Reads a whole session from bytes (plain or zstd): the fuzz target's
@@ -742,6 +803,32 @@ pub(crate) mod tests {
         let mut r = Reader::new(cut.as_bytes(), false).unwrap();
         while r.next_item().unwrap().is_some() {}
         assert!(r.warnings()[0].contains("cut short"));
+    }
+
+    #[test]
+    fn a_bad_line_in_a_complete_file_is_not_called_a_cut_recording() {
+        let mut l = lines(&sample_session(4));
+        l[2] = "garbage".into();
+        let text = l.join("\n") + "\n";
+        let mut r = Reader::new(text.as_bytes(), false).unwrap();
+        let err = loop {
+            match r.next_item() {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("the bad line was not reported"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.line, 3);
+        assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+    }
+
+    #[test]
+    fn a_file_without_a_header_is_named_as_such() {
+        let body = lines(&sample_session(2))[1..].join("\n") + "\n";
+        let e = Reader::new(body.as_bytes(), false).err().unwrap();
+        assert_eq!(e.line, 1);
+        assert!(e.msg.contains("not a session header"), "{e}");
+        assert!(!e.msg.contains("\"\""), "{e}");
     }
 
     fn syscalls(items: &[Event]) -> Vec<TraceEvent> {

@@ -1,21 +1,21 @@
-//! `--replay FILE`: a saved session fed to the same consumers as a live
-//! capture (headless printer or TUI). Needs no privileges: no BPF here.
+//! `--replay FILE`: a saved session as a source of batches, like a live
+//! capture. Needs no privileges: no BPF here.
 
+use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use anyhow::{anyhow, Result};
+use crossbeam_channel::Receiver;
 
 use super::format::Header;
 use super::reader::{self, FileProgress, FileReader};
-use super::writer::{Sink, Writer};
-use crate::cli::Cli;
+use crate::model::container::ContainerInfo;
 use crate::model::event::{Event, LostEvents};
-use crate::run::{finish_export, session_filters, BatchFilter, Headless, UserFilter};
-use crate::ui::app::{App, Source};
-use crate::ui::theme::Theme;
+use crate::stop::Stop;
 
 /// Events per batch handed to the consumer, as the live reader does.
 const BATCH: usize = 1024;
@@ -61,18 +61,18 @@ impl LoadState {
 }
 
 /// The header for a file cut out of `orig`: same machine and clock, the
-/// filters of this run.
-fn cut_header(orig: &Header, cli: &Cli, from: &Path) -> Header {
+/// filters of this run (when it has any).
+pub fn cut_header(orig: &Header, filters: super::format::Filters, from: &Path) -> Header {
     let mut h = orig.clone();
-    let f = session_filters(cli);
-    if f != Default::default() {
-        h.filters = f;
+    if filters != Default::default() {
+        h.filters = filters;
     }
     h.cut_from = from.file_name().map(|n| n.to_string_lossy().into_owned());
     h
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether two paths name the same file (both must exist).
+pub fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
         _ => false,
@@ -108,159 +108,123 @@ impl Batches {
     }
 }
 
-pub fn run(cli: &Cli, path: &Path, filter: &UserFilter, stop: &Arc<AtomicBool>) -> Result<()> {
-    let (r, progress) = reader::open(path, cli.skip_bad)?;
-    let writer = match &cli.export {
-        Some(out) if same_file(out, path) => {
-            return Err(anyhow!(
-                "--export {} is the file being replayed",
-                out.display()
-            ))
+/// Gives every container its best-known description from the whole file.
+fn relabel(batch: &mut [Event], names: &HashMap<String, Arc<ContainerInfo>>) {
+    for e in batch {
+        let c = match e {
+            Event::ContainerAdd(a) => &mut a.container,
+            Event::ContainerDel(d) => &mut d.container,
+            _ => continue,
+        };
+        if let Some(best) = names.get(&c.id) {
+            *c = best.clone();
         }
-        Some(out) => Some(Writer::create(
-            out,
-            cli.force,
-            &cut_header(r.header(), cli, path),
-        )?),
-        None => None,
-    };
-    let sink = writer.as_ref().map(Writer::sink);
-    let b = Batches { r, pending: None };
-    let res = if cli.no_tui {
-        headless(cli, path, b, filter, stop, sink)
-    } else {
-        tui(cli, path, b, progress, filter, stop, sink)
-    };
-    let fin = writer.map(|w| finish_export(w, res.as_ref().copied().unwrap_or_default()));
-    res?;
-    fin.transpose()?;
-    Ok(())
-}
-
-/// Prints the session as `--no-tui` lines. Returns the recorded lost counts.
-fn headless(
-    cli: &Cli,
-    path: &Path,
-    mut b: Batches,
-    filter: &UserFilter,
-    stop: &Arc<AtomicBool>,
-    sink: Option<Sink>,
-) -> Result<LostEvents> {
-    let mut out = Headless::new(cli, filter, b.r.header().clock(), sink);
-    let mut err = None;
-    while !stop.load(Ordering::Relaxed) {
-        match b.next() {
-            Ok(Some(b)) => {
-                if !out.handle(b)? {
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                err = Some(e);
-                break;
-            }
-        }
-    }
-    out.finish();
-    let lost = out.lost;
-    eprintln!(
-        "systrace-tui: {} events replayed from {}, {} lost while recording (kernel {}, user space {})",
-        out.shown,
-        path.display(),
-        lost.total(),
-        lost.kernel,
-        lost.channel
-    );
-    for w in b.r.warnings() {
-        eprintln!("systrace-tui: warning: {w}");
-    }
-    match err {
-        Some(e) => Err(anyhow!("{}: {e}", path.display())),
-        None => Ok(lost),
     }
 }
 
-/// Opens the session in the TUI; a thread loads it in the background.
-fn tui(
-    cli: &Cli,
-    path: &Path,
-    mut b: Batches,
-    progress: FileProgress,
-    filter: &UserFilter,
-    stop: &Arc<AtomicBool>,
-    sink: Option<Sink>,
-) -> Result<LostEvents> {
-    let header = b.r.header().clone();
-    let load = Arc::new(LoadState {
-        progress,
-        events: AtomicU64::new(0),
-        done: AtomicBool::new(false),
-        error: Mutex::new(None),
-        warnings: Mutex::new(Vec::new()),
-    });
-    let mut app = App::new(
-        cli.retain,
-        Theme::from_env(),
-        header.clock(),
-        Source::Replay {
-            path: PathBuf::from(path),
-            load: load.clone(),
-        },
-    );
-    app.export.base = Some(header);
-    // Bounded: the loader waits for the UI, so memory stays within --retain
-    // plus a few batches.
-    let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(16);
-    let mut f = BatchFilter::new(filter.clone());
-    let st = load.clone();
-    let stop2 = stop.clone();
-    let loader = std::thread::Builder::new()
-        .name("replay-loader".into())
-        .spawn(move || -> LostEvents {
-            let mut lost = LostEvents::default();
-            loop {
-                if stop2.load(Ordering::Relaxed) {
-                    break;
-                }
-                match b.next() {
-                    Ok(Some(mut b)) => {
-                        f.retain(&mut b);
-                        for e in &b {
-                            match e {
-                                Event::Syscall(_) => {
-                                    st.events.fetch_add(1, Ordering::Relaxed);
+/// A session file being read on a thread of its own.
+pub struct Replay {
+    pub header: Header,
+    pub events: Receiver<Vec<Event>>,
+    pub load: Arc<LoadState>,
+    thread: JoinHandle<LostEvents>,
+}
+
+/// How a replay ended.
+pub struct ReplayEnd {
+    /// The lost counts the recording ended with.
+    pub lost: LostEvents,
+    /// Why reading stopped early (a bad line), if it did.
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl Replay {
+    /// Opens the file (a bad header is an error now) and starts reading.
+    /// Container names are gathered first, so that a name which arrived
+    /// late in the file labels the container's events from the first one.
+    pub fn start(path: &Path, skip_bad: bool, stop: &Stop) -> Result<Replay> {
+        let (r, progress) = reader::open(path, skip_bad)?;
+        let header = r.header().clone();
+        let load = Arc::new(LoadState {
+            progress,
+            events: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+            error: Mutex::new(None),
+            warnings: Mutex::new(Vec::new()),
+        });
+        // Bounded: the reader waits for the consumer, so memory stays
+        // within what the consumer keeps plus a few batches.
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(16);
+        let st = load.clone();
+        let stop = stop.clone();
+        let path = path.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("replay-loader".into())
+            .spawn(move || -> LostEvents {
+                let names = reader::container_names(&path, &stop).unwrap_or_default();
+                let mut b = Batches { r, pending: None };
+                let mut lost = LostEvents::default();
+                while !stop.is_raised() {
+                    match b.next() {
+                        Ok(Some(mut batch)) => {
+                            relabel(&mut batch, &names);
+                            for e in &batch {
+                                match e {
+                                    Event::Syscall(_) => {
+                                        st.events.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    Event::Lost(l) => lost = *l,
+                                    Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
                                 }
-                                Event::Lost(l) => lost = *l,
-                                Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                            }
+                            // The consumer is gone: nothing more to read for.
+                            if tx.send(batch).is_err() {
+                                break;
                             }
                         }
-                        if let Some(s) = &sink {
-                            s.send(b.clone());
-                        }
-                        if tx.send(b).is_err() {
+                        Ok(None) => break,
+                        Err(e) => {
+                            if let Ok(mut m) = st.error.lock() {
+                                *m = Some(e.to_string());
+                            }
                             break;
                         }
                     }
-                    Ok(None) => break,
-                    Err(e) => {
-                        if let Ok(mut m) = st.error.lock() {
-                            *m = Some(e.to_string());
-                        }
-                        break;
-                    }
                 }
-            }
-            if let Ok(mut w) = st.warnings.lock() {
-                *w = b.r.warnings();
-            }
-            st.done.store(true, Ordering::Relaxed);
-            lost
-        })?;
-    let res = crate::ui::run(&mut app, &rx, stop);
-    drop(rx);
-    let lost = loader
-        .join()
-        .map_err(|_| anyhow!("the replay loader panicked"))?;
-    res.map(|_| lost)
+                if let Ok(mut w) = st.warnings.lock() {
+                    *w = b.r.warnings();
+                }
+                st.done.store(true, Ordering::Relaxed);
+                lost
+            })?;
+        Ok(Replay {
+            header,
+            events: rx,
+            load,
+            thread,
+        })
+    }
+
+    /// Waits for the reader thread. The receiver is dropped first, so a
+    /// reader waiting to hand over a batch ends instead of waiting forever.
+    pub fn finish(self) -> Result<ReplayEnd> {
+        drop(self.events);
+        let lost = self
+            .thread
+            .join()
+            .map_err(|_| anyhow!("the replay reader panicked"))?;
+        let error = self.load.error.lock().ok().and_then(|e| e.clone());
+        let warnings = self
+            .load
+            .warnings
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default();
+        Ok(ReplayEnd {
+            lost,
+            error,
+            warnings,
+        })
+    }
 }

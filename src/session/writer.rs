@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,6 +18,8 @@ use super::format::{write_syscall, ContainerLine, Header, LostLine, WallClock};
 use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::syscalls::Arch;
+use crate::output::Output;
+use crate::stop::Stop;
 
 /// Host name and kernel release, for the header.
 pub fn host_and_kernel() -> (String, String) {
@@ -54,9 +56,53 @@ fn is_zstd(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "zst")
 }
 
+/// Where an export goes.
+pub enum Target {
+    /// A new file (or, with `overwrite`, a replaced one). A FIFO or a
+    /// device is written into as it is: those are not files to protect.
+    File { path: PathBuf, overwrite: bool },
+    /// Standard output (`-w -`).
+    Stdout,
+}
+
+impl Target {
+    /// `-` is standard output, as for tcpdump.
+    pub fn from_arg(path: &Path, overwrite: bool) -> Target {
+        if path == Path::new("-") {
+            Target::Stdout
+        } else {
+            Target::File {
+                path: path.to_path_buf(),
+                overwrite,
+            }
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Target::File { path, .. } => path.display().to_string(),
+            Target::Stdout => "standard output".into(),
+        }
+    }
+}
+
 /// Creates `path` for writing with mode 0600. Never follows a symlink;
-/// refuses an existing file unless `overwrite`.
+/// refuses an existing file unless `overwrite`. An existing FIFO or device
+/// is opened as it is.
 pub fn create_file(path: &Path, overwrite: bool) -> Result<File> {
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        let t = m.file_type();
+        if t.is_dir() {
+            return Err(anyhow!("{} is a directory", path.display()));
+        }
+        if t.is_fifo() || t.is_char_device() || t.is_block_device() {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+                .map_err(|e| anyhow!("cannot open {}: {e}", path.display()));
+        }
+    }
     let mut o = std::fs::OpenOptions::new();
     o.write(true).mode(0o600).custom_flags(libc::O_NOFOLLOW);
     if overwrite {
@@ -82,6 +128,7 @@ pub fn create_file(path: &Path, overwrite: bool) -> Result<File> {
                 path.display()
             )
         }
+        Some(libc::EISDIR) => anyhow!("{} is a directory", path.display()),
         _ => anyhow!("cannot create {}: {e}", path.display()),
     })?;
     let meta = f.metadata()?;
@@ -98,13 +145,42 @@ pub fn create_file(path: &Path, overwrite: bool) -> Result<File> {
 enum Out {
     Plain(File),
     Zstd(zstd::Encoder<'static, File>),
+    /// A pipe, FIFO, terminal or device: written with the care a stalled
+    /// reader needs, never synced. The file (if any) keeps the fd open.
+    Stream {
+        out: Output,
+        _file: Option<File>,
+    },
 }
 
 impl Out {
+    fn new(target: &Target, stop: &Stop) -> Result<Out> {
+        Ok(match target {
+            Target::Stdout => Out::Stream {
+                out: Output::stdout(stop.clone()),
+                _file: None,
+            },
+            Target::File { path, overwrite } => {
+                let f = create_file(path, *overwrite)?;
+                if !f.metadata()?.is_file() {
+                    Out::Stream {
+                        out: Output::new(f.as_raw_fd(), stop.clone()),
+                        _file: Some(f),
+                    }
+                } else if is_zstd(path) {
+                    Out::Zstd(zstd::Encoder::new(f, 3)?)
+                } else {
+                    Out::Plain(f)
+                }
+            }
+        })
+    }
+
     fn w(&mut self) -> &mut dyn Write {
         match self {
             Out::Plain(w) => w,
             Out::Zstd(w) => w,
+            Out::Stream { out, .. } => out,
         }
     }
 
@@ -114,6 +190,7 @@ impl Out {
         let f = match self {
             Out::Plain(f) => f,
             Out::Zstd(w) => w.get_ref(),
+            Out::Stream { .. } => return,
         };
         // SAFETY: a plain syscall on an open descriptor; 0, 0 = the whole
         // file. Only a hint: an error changes nothing.
@@ -126,6 +203,7 @@ impl Out {
         let f = match self {
             Out::Plain(f) => f,
             Out::Zstd(w) => w.finish()?,
+            Out::Stream { .. } => return Ok(()),
         };
         f.sync_all()
     }
@@ -237,12 +315,17 @@ pub struct SessionFile {
 
 impl SessionFile {
     pub fn create(path: &Path, overwrite: bool, header: &Header) -> Result<SessionFile> {
-        let f = create_file(path, overwrite)?;
-        let out = if is_zstd(path) {
-            Out::Zstd(zstd::Encoder::new(f, 3)?)
-        } else {
-            Out::Plain(f)
+        let target = Target::File {
+            path: path.to_path_buf(),
+            overwrite,
         };
+        SessionFile::create_in(&target, header, &Stop::new(None))
+    }
+
+    /// `stop`: when the run ends, a reader of a stream target that stopped
+    /// reading is given up on (see `Output`).
+    pub fn create_in(target: &Target, header: &Header, stop: &Stop) -> Result<SessionFile> {
+        let out = Out::new(target, stop)?;
         let mut s = SessionFile {
             out: DiskThread::start(out)?,
             containers: HashMap::new(),
@@ -252,7 +335,7 @@ impl SessionFile {
             written: 0,
         };
         s.put(header)
-            .with_context(|| format!("writing {}", path.display()))?;
+            .with_context(|| format!("writing {}", target.display()))?;
         Ok(s)
     }
 
@@ -360,21 +443,21 @@ impl Sink {
 /// sender waits: an export is complete or it is an error, never lossy.
 pub struct Writer {
     sink: Sink,
-    path: PathBuf,
+    target: Target,
     thread: JoinHandle<Result<u64>>,
 }
 
 impl Writer {
     /// Creates the file now (so a bad path fails before capture starts) and
     /// starts the thread.
-    pub fn create(path: &Path, overwrite: bool, header: &Header) -> Result<Writer> {
-        let mut file = SessionFile::create(path, overwrite, header)?;
+    pub fn create(target: Target, header: &Header, stop: &Stop) -> Result<Writer> {
+        let mut file = SessionFile::create_in(&target, header, stop)?;
         let (tx, rx) = bounded::<Msg>(256);
-        let p = path.to_path_buf();
+        let p = target.display();
         let thread = std::thread::Builder::new()
             .name("session-writer".into())
             .spawn(move || -> Result<u64> {
-                let ctx = || format!("writing {}", p.display());
+                let ctx = || format!("writing {p}");
                 while let Ok(msg) = rx.recv() {
                     match msg {
                         Msg::Batch(b) => {
@@ -385,17 +468,14 @@ impl Writer {
                         Msg::Finish(lost) => return file.finish(lost).with_context(ctx),
                     }
                 }
-                Err(anyhow!(
-                    "{}: the writer was dropped unfinished",
-                    p.display()
-                ))
+                Err(anyhow!("{p}: the writer was dropped unfinished"))
             })?;
         Ok(Writer {
             sink: Sink {
                 tx,
                 sent: Arc::new(AtomicU64::new(0)),
             },
-            path: path.to_path_buf(),
+            target,
             thread,
         })
     }
@@ -404,8 +484,8 @@ impl Writer {
         self.sink.clone()
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// Writes the final lost line and waits until the file is complete and
@@ -486,6 +566,33 @@ mod tests {
         assert!(!d.0.join("nowhere").exists());
     }
 
+    #[test]
+    fn devices_and_fifos_are_written_into_and_directories_named() {
+        let null = SessionFile::create(Path::new("/dev/null"), false, &header()).unwrap();
+        assert_eq!(null.finish(LostEvents::default()).unwrap(), 0);
+
+        let d = Scratch::new("kinds");
+        let e = SessionFile::create(&d.0, false, &header()).err().unwrap();
+        assert_eq!(
+            format!("{e:#}"),
+            format!("{} is a directory", d.0.display())
+        );
+
+        let fifo = d.0.join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let reader = std::thread::spawn({
+            let fifo = fifo.clone();
+            move || std::fs::read_to_string(fifo).unwrap()
+        });
+        let f = SessionFile::create(&fifo, false, &header()).unwrap();
+        f.finish(LostEvents::default()).unwrap();
+        let text = reader.join().unwrap();
+        assert!(text.starts_with("{\"type\":\"header\""), "{text}");
+        assert!(text.trim_end().ends_with('}') && text.lines().count() == 2);
+    }
+
     /// A write that fails on the disk thread comes back as the error of a
     /// later `send` (or of `finish`): never lost.
     #[test]
@@ -515,7 +622,8 @@ mod tests {
         let d = Scratch::new("thread");
         for name in ["s.jsonl", "s.jsonl.zst"] {
             let p = d.0.join(name);
-            let w = Writer::create(&p, false, &header()).unwrap();
+            let w =
+                Writer::create(Target::from_arg(&p, false), &header(), &Stop::new(None)).unwrap();
             let sink = w.sink();
             let evs: Vec<Event> = (0..3000).map(|i| Event::Syscall(sample_event(i))).collect();
             for chunk in evs.chunks(700) {

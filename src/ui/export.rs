@@ -219,7 +219,7 @@ pub fn wait(app: &mut App) {
     if let Stage::Running(j) = std::mem::take(&mut app.export.stage) {
         let (msg, err) = outcome(j);
         if err {
-            eprintln!("systrace-tui: {msg}");
+            crate::say!("systrace-tui: {msg}");
         }
     }
 }

@@ -17,8 +17,6 @@ mod testutil;
 pub mod theme;
 pub mod tree;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -30,6 +28,7 @@ use crossterm::event::{
 use std::io::Write;
 
 use crate::model::event::Event;
+use crate::stop::Stop;
 use app::App;
 
 /// At most ~30 frames per second.
@@ -38,7 +37,7 @@ const FRAME: Duration = Duration::from_millis(33);
 /// Runs the TUI until the user quits, `stop` is raised (signals), or the
 /// event source ends. The terminal is restored on every way out, panics
 /// included (ratatui's init installs a hook that restores first).
-pub fn run(app: &mut App, events: &Receiver<Vec<Event>>, stop: &Arc<AtomicBool>) -> Result<()> {
+pub fn run(app: &mut App, events: &Receiver<Vec<Event>>, stop: &Stop) -> Result<()> {
     let mut terminal = ratatui::init();
     // Mouse reporting must be switched off on every way out, panics too:
     // this hook runs before ratatui's, which restores the rest.
@@ -60,12 +59,12 @@ fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     events: &Receiver<Vec<Event>>,
-    stop: &Arc<AtomicBool>,
+    stop: &Stop,
 ) -> Result<()> {
     let panic_knob = std::env::var_os("SYSTRACE_TEST_PANIC_UI").is_some();
     let mut last_draw = Instant::now() - FRAME;
     loop {
-        if stop.load(Ordering::Relaxed) || app.quit || terminal_hung_up() {
+        if stop.is_raised() || app.quit || terminal_hung_up() {
             return Ok(());
         }
         // Take what arrived, but bounded so input stays responsive under load.

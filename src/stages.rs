@@ -1,0 +1,165 @@
+//! What happens to every batch between a source (live capture or a replayed
+//! file) and a consumer (TUI, headless lines, export), written once for all
+//! of them: container names applied, fd paths followed, the user's filter.
+
+use anyhow::{anyhow, Context, Result};
+use regex::bytes::Regex;
+
+use crate::fdtable::FdPaths;
+use crate::model::container::ContainerMap;
+use crate::model::event::{Event, TraceEvent};
+use crate::model::filter::{Filter, FilterContext};
+use crate::topology::Selection;
+
+/// The user's filters: `--pid`, `--comm`, `--filter` and the container
+/// flags. Live, the kernel has already applied what it can of them; a
+/// replay has no kernel, so every part is checked here.
+#[derive(Clone, Default)]
+pub struct UserFilter {
+    pub comm: Option<Regex>,
+    pub expr: Option<Filter>,
+    pub pids: Vec<u32>,
+    /// `--pod`, `--namespace`, `--container`, `--host`.
+    pub selection: Option<Selection>,
+}
+
+impl UserFilter {
+    pub fn new(
+        pids: &[u32],
+        comm: Option<&str>,
+        filter: Option<&str>,
+        selection: Option<Selection>,
+    ) -> Result<UserFilter> {
+        let comm = comm
+            .map(|r| Regex::new(r).with_context(|| format!("invalid --comm regex {r:?}")))
+            .transpose()?;
+        let expr = filter
+            .map(|f| Filter::parse(f).map_err(|e| anyhow!("invalid --filter: {e}")))
+            .transpose()?;
+        Ok(UserFilter {
+            comm,
+            expr,
+            pids: pids.to_vec(),
+            selection,
+        })
+    }
+
+    pub fn matches(&self, ev: &TraceEvent, containers: &ContainerMap) -> bool {
+        (self.pids.is_empty() || self.pids.contains(&ev.pid))
+            && self
+                .comm
+                .as_ref()
+                .is_none_or(|r| r.is_match(ev.comm_bytes()))
+            && self
+                .selection
+                .as_ref()
+                .is_none_or(|s| s.matches(containers.get(ev.cgroup_id).map(|c| c.as_ref())))
+            && self
+                .expr
+                .as_ref()
+                .is_none_or(|f| f.matches(ev, containers as &dyn FilterContext))
+    }
+}
+
+/// The stages, in their order: container map, filter, fd paths.
+pub struct Stages {
+    pub filter: UserFilter,
+    /// The containers as the stream has announced them so far.
+    pub containers: ContainerMap,
+    /// `-y`: learns from every event (the filter may drop an `openat` whose
+    /// fd a shown `read` uses), annotates the shown ones.
+    pub fd_paths: Option<FdPaths>,
+}
+
+impl Stages {
+    pub fn new(filter: UserFilter, fd_paths: bool) -> Stages {
+        Stages {
+            filter,
+            containers: ContainerMap::default(),
+            fd_paths: fd_paths.then(FdPaths::new),
+        }
+    }
+
+    /// Keeps the syscalls that pass the filter, and every other event.
+    pub fn apply(&mut self, batch: &mut Vec<Event>) {
+        batch.retain_mut(|e| match e {
+            Event::Syscall(t) => {
+                let keep = self.filter.matches(t, &self.containers);
+                if let Some(fp) = self.fd_paths.as_mut() {
+                    if keep {
+                        fp.process(t);
+                    } else {
+                        fp.learn(t);
+                    }
+                }
+                keep
+            }
+            Event::ContainerAdd(a) => {
+                self.containers.add(a);
+                true
+            }
+            Event::ContainerDel(d) => {
+                self.containers.del(d);
+                true
+            }
+            Event::Lost(_) => true,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime};
+    use crate::session::reader::tests::sample_event;
+    use std::sync::Arc;
+
+    fn add(cgroup_id: u64, c: ContainerInfo) -> Event {
+        Event::ContainerAdd(ContainerAddEvent {
+            cgroup_id,
+            container: Arc::new(c),
+        })
+    }
+
+    fn syscall(i: u32, cgroup_id: u64) -> Event {
+        let mut e = sample_event(i);
+        e.cgroup_id = cgroup_id;
+        Event::Syscall(e)
+    }
+
+    fn in_pod(id: &str, pod: Option<&str>) -> ContainerInfo {
+        let mut c = ContainerInfo::new(id, Runtime::Podman);
+        c.name = pod.map(|_| "app".to_string());
+        c.pod = pod.map(|p| PodInfo {
+            name: Some(p.into()),
+            ..Default::default()
+        });
+        c
+    }
+
+    fn kept(s: &mut Stages, mut batch: Vec<Event>) -> Vec<u64> {
+        s.apply(&mut batch);
+        batch
+            .iter()
+            .filter_map(|e| match e {
+                Event::Syscall(t) => Some(t.cgroup_id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn container_flags_filter_in_user_space() {
+        let sel = Selection::new(Some("^pay"), None, None, false).unwrap();
+        let f = UserFilter::new(&[], None, None, sel).unwrap();
+        let mut s = Stages::new(f, false);
+        let batch = vec![
+            add(10, in_pod(&"a".repeat(64), Some("payments"))),
+            add(20, in_pod(&"b".repeat(64), Some("web"))),
+            syscall(1, 10),
+            syscall(2, 20),
+            syscall(3, 1),
+        ];
+        assert_eq!(kept(&mut s, batch), vec![10]);
+    }
+}

@@ -1,0 +1,79 @@
+//! When a run ends: a signal (SIGINT, SIGTERM, SIGHUP), `--duration`, or
+//! the consumer itself (the TUI's `q`, a closed pipe). Every loop and every
+//! wait on another thread checks it, so no part of the pipeline can keep
+//! the process alive once the run is over.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+#[derive(Clone, Debug)]
+pub struct Stop {
+    flag: Arc<AtomicBool>,
+    deadline: Option<Instant>,
+}
+
+impl Stop {
+    /// A stop raised by SIGINT, SIGTERM and SIGHUP, and by the clock once
+    /// `duration` has passed.
+    pub fn on_signals(duration: Option<Duration>) -> Result<Stop> {
+        let stop = Stop::new(duration);
+        for sig in [
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+        ] {
+            signal_hook::flag::register(sig, stop.flag.clone())?;
+        }
+        Ok(stop)
+    }
+
+    /// A stop raised only by `raise` (and by the clock after `duration`).
+    pub fn new(duration: Option<Duration>) -> Stop {
+        Stop {
+            flag: Arc::new(AtomicBool::new(false)),
+            deadline: duration.map(|d| Instant::now() + d),
+        }
+    }
+
+    pub fn raise(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_raised(&self) -> bool {
+        self.flag.load(Ordering::Relaxed) || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// How long to wait for something before looking at the stop again:
+    /// `most`, or less when the deadline comes sooner.
+    pub fn wait(&self, most: Duration) -> Duration {
+        self.deadline.map_or(most, |d| {
+            d.saturating_duration_since(Instant::now()).min(most)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raised_by_hand_or_by_the_deadline() {
+        let s = Stop::new(None);
+        assert!(!s.is_raised());
+        assert_eq!(
+            s.wait(Duration::from_millis(100)),
+            Duration::from_millis(100)
+        );
+        s.clone().raise();
+        assert!(s.is_raised(), "clones share the flag");
+
+        let d = Stop::new(Some(Duration::ZERO));
+        assert!(d.is_raised());
+        assert_eq!(d.wait(Duration::from_secs(1)), Duration::ZERO);
+        let later = Stop::new(Some(Duration::from_secs(3600)));
+        assert!(!later.is_raised());
+    }
+}
