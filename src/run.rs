@@ -331,6 +331,8 @@ pub fn run(cli: Cli) -> Result<()> {
             (feed, clock, live_header(clock, session_filters(&cli)))
         }
     };
+    // --duration counts from here: setup (loading, name lookups) is done.
+    stop.start_clock();
     // Created once capture runs, so a user without root gets no file.
     let writer = match &cli.export {
         Some(p) => Some(Writer::create(

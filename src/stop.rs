@@ -4,7 +4,7 @@
 //! the process alive once the run is over.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -12,12 +12,15 @@ use anyhow::Result;
 #[derive(Clone, Debug)]
 pub struct Stop {
     flag: Arc<AtomicBool>,
-    deadline: Option<Instant>,
+    duration: Option<Duration>,
+    /// Set by `start_clock`: the run's time counts from when tracing
+    /// starts, not from when setup (name lookups, loading) began.
+    deadline: Arc<OnceLock<Instant>>,
 }
 
 impl Stop {
     /// A stop raised by SIGINT, SIGTERM and SIGHUP, and by the clock once
-    /// `duration` has passed.
+    /// `duration` has passed after `start_clock`.
     pub fn on_signals(duration: Option<Duration>) -> Result<Stop> {
         let stop = Stop::new(duration);
         for sig in [
@@ -30,12 +33,25 @@ impl Stop {
         Ok(stop)
     }
 
-    /// A stop raised only by `raise` (and by the clock after `duration`).
+    /// A stop raised only by `raise` (and by the clock, `duration` after
+    /// `start_clock`).
     pub fn new(duration: Option<Duration>) -> Stop {
         Stop {
             flag: Arc::new(AtomicBool::new(false)),
-            deadline: duration.map(|d| Instant::now() + d),
+            duration,
+            deadline: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The run's duration counts from now (once; later calls change nothing).
+    pub fn start_clock(&self) {
+        if let Some(d) = self.duration {
+            let _ = self.deadline.set(Instant::now() + d);
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.deadline.get().copied()
     }
 
     pub fn raise(&self) {
@@ -43,13 +59,13 @@ impl Stop {
     }
 
     pub fn is_raised(&self) -> bool {
-        self.flag.load(Ordering::Relaxed) || self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.flag.load(Ordering::Relaxed) || self.deadline().is_some_and(|d| Instant::now() >= d)
     }
 
     /// How long to wait for something before looking at the stop again:
     /// `most`, or less when the deadline comes sooner.
     pub fn wait(&self, most: Duration) -> Duration {
-        self.deadline.map_or(most, |d| {
+        self.deadline().map_or(most, |d| {
             d.saturating_duration_since(Instant::now()).min(most)
         })
     }
@@ -71,9 +87,12 @@ mod tests {
         assert!(s.is_raised(), "clones share the flag");
 
         let d = Stop::new(Some(Duration::ZERO));
+        assert!(!d.is_raised(), "the clock has not started");
+        d.clone().start_clock();
         assert!(d.is_raised());
         assert_eq!(d.wait(Duration::from_secs(1)), Duration::ZERO);
         let later = Stop::new(Some(Duration::from_secs(3600)));
+        later.start_clock();
         assert!(!later.is_raised());
     }
 }

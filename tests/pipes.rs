@@ -1,0 +1,480 @@
+//! The ways a run ends and the ways its output goes: stalled and closed
+//! pipes, signals and `--duration` while output is stuck, stderr closed,
+//! no terminal, `-w -` and other export targets, flag values, and replay
+//! with the same filters as live.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{await_attached, bin, exit_code_in, require_root, unique, wait_for, workload, Tmux};
+use systrace_tui::clock::Clock;
+use systrace_tui::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime, HOST};
+use systrace_tui::model::event::{Event, LostEvents, TraceEvent};
+use systrace_tui::model::raw::RawEvent;
+use systrace_tui::model::syscalls::Arch;
+use systrace_tui::session::format::Filters;
+use systrace_tui::session::writer::{live_header, SessionFile};
+
+/// Kills and reaps a child on drop (left running by a failure).
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Reaper {
+    /// The exit status, if the child ends within `limit`.
+    fn wait(&mut self, limit: Duration) -> Option<ExitStatus> {
+        wait_for(limit, || self.0.try_wait().ok().flatten())
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: a signal to our own child, which is not reaped yet.
+        unsafe { libc::kill(self.0.id() as i32, sig) };
+    }
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        let p = std::env::temp_dir().join(unique("st-pipes"));
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Scratch(p)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A getppid storm for `secs` seconds: plenty of lines for any pipe.
+fn storm(secs: u32) -> Reaper {
+    Reaper(
+        Command::new(workload())
+            .args(["storm", "getppid", &secs.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// The tracer, headless on getppid, with stdout a pipe this test holds
+/// (and reads only if it wants to). Returns once it is attached.
+fn tracer(
+    extra: &[&str],
+) -> (
+    Reaper,
+    std::process::ChildStdout,
+    BufReader<std::process::ChildStderr>,
+) {
+    let mut c = Command::new(bin())
+        .args(["--no-tui", "--filter", "syscall == getppid"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = c.stdout.take().unwrap();
+    let mut err = BufReader::new(c.stderr.take().unwrap());
+    let r = Reaper(c);
+    let (seen, ok) = await_attached(&mut err);
+    assert!(ok, "the tracer did not attach: {seen}");
+    (r, out, err)
+}
+
+fn rest(mut err: BufReader<std::process::ChildStderr>) -> String {
+    let mut s = String::new();
+    let _ = err.read_to_string(&mut s);
+    s
+}
+
+/// Nobody reads stdout; the run must still end at --duration, with its
+/// summary, instead of waiting for the reader forever.
+#[test]
+fn duration_ends_a_run_whose_reader_stalled() {
+    if !require_root("duration_ends_a_run_whose_reader_stalled") {
+        return;
+    }
+    let _load = storm(20);
+    let (mut t, out, err) = tracer(&["--duration", "2"]);
+    let st = t.wait(Duration::from_secs(15));
+    let st = st.expect("the tracer is stuck on a stalled stdout past --duration");
+    drop(out);
+    let err = rest(err);
+    assert!(st.success(), "{st:?} {err}");
+    assert!(err.contains("events captured"), "{err}");
+}
+
+#[test]
+fn sigint_and_sigterm_end_a_run_whose_reader_stalled() {
+    if !require_root("sigint_and_sigterm_end_a_run_whose_reader_stalled") {
+        return;
+    }
+    let _load = storm(30);
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        let (mut t, out, err) = tracer(&[]);
+        // Let the pipe fill up.
+        std::thread::sleep(Duration::from_millis(500));
+        t.signal(sig);
+        let st = t.wait(Duration::from_secs(10));
+        let st = st.unwrap_or_else(|| panic!("signal {sig} ignored while stdout stalled"));
+        drop(out);
+        let err = rest(err);
+        assert!(st.success(), "{sig}: {st:?} {err}");
+        assert!(err.contains("events captured"), "{sig}: {err}");
+    }
+}
+
+/// `| (sleep; head -1)` and quitting `less`: the reader takes a line, then
+/// closes the pipe. The run ends at once, long before --duration.
+#[test]
+fn a_reader_that_closes_ends_the_run() {
+    if !require_root("a_reader_that_closes_ends_the_run") {
+        return;
+    }
+    let _load = storm(30);
+    let (mut t, out, err) = tracer(&["--duration", "60"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut first = String::new();
+    BufReader::new(out).read_line(&mut first).unwrap();
+    assert!(first.contains("getppid("), "{first}");
+    // `out` is dropped here: the pipe is closed.
+    let st = t.wait(Duration::from_secs(10));
+    let st = st.expect("the tracer kept running after its reader closed the pipe");
+    let err = rest(err);
+    assert!(st.success(), "{st:?} {err}");
+    assert!(err.contains("events captured"), "{err}");
+}
+
+/// `2>&1 >/dev/null | true`: stderr is a closed pipe. No panic.
+#[test]
+fn a_closed_stderr_is_not_a_crash() {
+    if !require_root("a_closed_stderr_is_not_a_crash") {
+        return;
+    }
+    let script = format!(
+        "exec 3>&1; rc=$( ( {} --no-tui --duration 1 --filter 'syscall == getppid' 2>&1 >/dev/null; echo $? >&3 ) | true ); echo \"$rc\"",
+        bin().display()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(
+        code,
+        "0",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Without --no-tui and without a terminal: one line that says what to do,
+/// exit 2. With --summary, the table goes to stderr and that is all.
+#[test]
+fn no_terminal_means_a_clear_word_or_the_summary() {
+    let out = Command::new(bin())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("needs a terminal") && err.contains("--no-tui"),
+        "{err}"
+    );
+    if !require_root("no_terminal_means_a_clear_word_or_the_summary") {
+        return;
+    }
+    let out = Command::new(bin())
+        .args(["--summary", "--duration", "1"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(err.contains("calls") && err.contains("p99"), "{err}");
+}
+
+#[test]
+fn bad_flag_values_are_refused_with_one_line() {
+    for (args, what) in [
+        (&["--buf-size", "5000"][..], "--buf-size"),
+        (&["--ring-mb", "0"][..], "--ring-mb"),
+        (&["--ring-mb", "100000"][..], "--ring-mb"),
+        (&["--retain", "0"][..], "--retain"),
+        (&["--duration", "inf"][..], "--duration"),
+        (&["--duration=-1"][..], "--duration"),
+        (&["--no-tui", "-p", "999999999"][..], "no such process"),
+        (
+            &["--no-tui", "--cri-socket", "/nonexistent/cri.sock"][..],
+            "--cri-socket",
+        ),
+        (
+            &["--cri-socket", "/etc/hostname", "--no-tui"][..],
+            "not a socket",
+        ),
+        (&["-w", "-"][..], "--no-tui"),
+    ] {
+        let out = Command::new(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(what), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_rounded_ring_size_is_said() {
+    if !require_root("a_rounded_ring_size_is_said") {
+        return;
+    }
+    let out = Command::new(bin())
+        .args(["--no-tui", "-q", "--duration", "0.2", "--ring-mb", "3"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("--ring-mb 3: using 4 MiB"), "{err}");
+}
+
+/// `-w -` streams the session to stdout (event lines are not printed
+/// then); `/dev/null` is a fine target; a directory is named as one.
+#[test]
+fn export_targets() {
+    if !require_root("export_targets") {
+        return;
+    }
+    let _load = storm(10);
+    let out = Command::new(bin())
+        .args([
+            "--no-tui",
+            "--duration",
+            "1",
+            "--filter",
+            "syscall == getppid",
+        ])
+        .args(["-w", "-"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines[0]["type"], "header");
+    assert_eq!(lines.last().unwrap()["final"], true);
+    let n = lines.iter().filter(|l| l["type"] == "syscall").count();
+    assert!(n > 100, "{n} events");
+    assert!(
+        err.contains(&format!("wrote {n} events to standard output")),
+        "{err}"
+    );
+
+    let out = Command::new(bin())
+        .args(["--no-tui", "-q", "--duration", "0.3", "-w", "/dev/null"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("to /dev/null"), "{err}");
+
+    let d = Scratch::new();
+    let out = Command::new(bin())
+        .args(["--no-tui", "-q", "--duration", "0.3", "-w"])
+        .arg(&d.0)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is a directory"), "{err}");
+}
+
+fn container(id: char, pod: Option<&str>, name: Option<&str>) -> Arc<ContainerInfo> {
+    let mut c = ContainerInfo::new(&id.to_string().repeat(64), Runtime::Podman);
+    c.name = name.map(str::to_string);
+    c.pod = pod.map(|p| PodInfo {
+        name: Some(p.into()),
+        ..Default::default()
+    });
+    Arc::new(c)
+}
+
+fn getppid(start_ns: u64, dur: u64, pid: u32, cgroup_id: u64) -> TraceEvent {
+    let mut raw = RawEvent {
+        nr: 110,
+        ret: 1,
+        start_ns,
+        finish_ns: start_ns + dur,
+        pid,
+        tid: pid,
+        cgroup_id,
+        ..Default::default()
+    };
+    raw.comm[..4].copy_from_slice(b"cmd1");
+    TraceEvent::from_raw(&raw, &[], Arch::X86_64)
+}
+
+/// A session with two podman pods, `payments` (whose name arrives after
+/// its first events, as it does when the lookup is slow) and `web`, and
+/// host events; the lines are in the order the kernel reports calls (when
+/// they end), not in start order.
+fn pods_session(path: &Path) {
+    let mut h = live_header(Clock::measure(), Filters::default());
+    h.arch = "x86_64".into();
+    let mut f = SessionFile::create(path, false, &h).unwrap();
+    let add = |cgroup_id, c: &Arc<ContainerInfo>| {
+        Event::ContainerAdd(ContainerAddEvent {
+            cgroup_id,
+            container: c.clone(),
+        })
+    };
+    let pay_early = container('a', None, None);
+    let pay = container('a', Some("payments"), Some("api"));
+    let web = container('b', Some("web"), Some("front"));
+    let base = Clock::monotonic_now();
+    let ms = 1_000_000;
+    for ev in [
+        add(10, &pay_early),
+        add(20, &web),
+        // Ends after the one below, started before it.
+        Event::Syscall(getppid(base + 2 * ms, 50 * ms, 501, 10)),
+        Event::Syscall(getppid(base + ms, 60 * ms, 500, 10)),
+        Event::Syscall(getppid(base + 3 * ms, ms, 600, 20)),
+        Event::Syscall(getppid(base + 4 * ms, ms, 1, 1)),
+        add(10, &pay),
+        Event::Syscall(getppid(base + 70 * ms, ms, 502, 10)),
+    ] {
+        f.event(&ev).unwrap();
+    }
+    f.finish(LostEvents::default()).unwrap();
+}
+
+fn replay(file: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = Command::new(bin())
+        .arg("--replay")
+        .arg(file)
+        .arg("--no-tui")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn pids(out: &str) -> Vec<String> {
+    out.lines()
+        .map(|l| {
+            let s = l.split('[').nth(1).unwrap_or("");
+            s.split('/').next().unwrap_or("").to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn replay_takes_the_container_flags_and_late_names() {
+    let d = Scratch::new();
+    let file = d.path("pods.jsonl");
+    pods_session(&file);
+
+    // Every line of the container, the first ones too, has its pod name.
+    let (out, err, code) = replay(&file, &["--pod", "^pay"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(pids(&out), ["500", "501", "502"], "{out}");
+    assert!(out.lines().all(|l| l.starts_with("payments/api ")), "{out}");
+
+    let (out, _, _) = replay(&file, &["--filter", "container == api"]);
+    assert_eq!(pids(&out), ["500", "501", "502"], "{out}");
+    let (out, _, _) = replay(&file, &["--host"]);
+    assert_eq!(pids(&out), ["1"], "{out}");
+    assert!(out.starts_with(HOST), "{out}");
+    let (out, _, _) = replay(&file, &["--container", "^front$", "--host"]);
+    assert_eq!(pids(&out), ["600", "1"], "{out}");
+    let (out, _, _) = replay(&file, &["--namespace", "."]);
+    assert_eq!(out, "", "podman pods have no Kubernetes namespace");
+
+    // A cut keeps the names from the first event on, and the selection.
+    let cut = d.path("cut.jsonl");
+    let (_, err, code) = replay(&file, &["--pod", "^pay", "-q", "-w", cut.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&cut).unwrap();
+    let v: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sys: Vec<&serde_json::Value> = v.iter().filter(|l| l["type"] == "syscall").collect();
+    assert_eq!(sys.len(), 3);
+    for s in &sys {
+        assert_eq!(s["container"]["pod"], "payments", "{s}");
+    }
+    let (out, _, _) = replay(&cut, &[]);
+    assert!(out.lines().all(|l| l.starts_with("payments/api ")), "{out}");
+}
+
+#[test]
+fn headless_lines_come_in_start_order() {
+    let d = Scratch::new();
+    let file = d.path("order.jsonl");
+    pods_session(&file);
+    let (out, err, code) = replay(&file, &[]);
+    assert_eq!(code, 0, "{err}");
+    // Reported 501 then 500; 500 started first.
+    assert_eq!(pids(&out), ["500", "501", "600", "1", "502"], "{out}");
+}
+
+/// A bad line: the TUI replay shows what came before it, and the run ends
+/// with exit code 1 like the headless one.
+#[test]
+fn a_bad_file_fails_the_tui_replay_too() {
+    let d = Scratch::new();
+    let file = d.path("bad.jsonl");
+    pods_session(&file);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let cut = text.rfind("{\"type\":\"syscall\"").unwrap();
+    text.insert_str(cut, "garbage\n");
+    std::fs::write(&file, text).unwrap();
+    let code = d.path("code");
+    let tm = Tmux::start(
+        &format!(
+            "{} --replay {}; echo $? > {}",
+            bin().display(),
+            file.display(),
+            code.display()
+        ),
+        250,
+        30,
+    );
+    tm.wait_screen(Duration::from_secs(20), |s| s.contains("stopped: line"));
+    tm.send(&["q"]);
+    let c = exit_code_in(&code, Duration::from_secs(20)).expect("the TUI ended");
+    assert_eq!(c, "1");
+}
