@@ -4,6 +4,8 @@
 //! fails.
 #![allow(dead_code)]
 
+pub mod containerd;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;

@@ -1,0 +1,297 @@
+//! containerd with its CRI plugin, started with its own config, root, state
+//! and socket, and pods made through the CRI the way a kubelet makes them.
+//! Everything it started is removed on drop.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
+use k8s_cri::v1::{
+    ContainerConfig, ContainerMetadata, CreateContainerRequest, ImageSpec, LinuxPodSandboxConfig,
+    PodSandboxConfig, PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest,
+    StartContainerRequest, StopPodSandboxRequest,
+};
+use systrace_tui::topology::cri;
+use tonic::transport::Channel;
+
+use super::Podman;
+use crate::common;
+
+/// A CNI plugin that configures nothing and reports a TEST-NET address:
+/// enough for containerd to create a pod network namespace.
+const NULL_CNI: &str = r#"#!/bin/sh
+cat >/dev/null
+case "$CNI_COMMAND" in
+ADD) printf '{"cniVersion":"0.4.0","interfaces":[{"name":"eth0","sandbox":"%s"}],"ips":[{"version":"4","address":"192.0.2.10/24","interface":0}]}' "$CNI_NETNS";;
+VERSION) printf '{"cniVersion":"0.4.0","supportedVersions":["0.3.0","0.3.1","0.4.0"]}';;
+esac
+exit 0
+"#;
+
+/// Every cgroup hierarchy mounted here (v1 controllers and the v2 tree).
+pub fn cgroup_mounts() -> Vec<PathBuf> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let fs = post.split_whitespace().next()?;
+            let mnt = pre.split_whitespace().nth(4)?;
+            (fs == "cgroup" || fs == "cgroup2").then(|| PathBuf::from(mnt))
+        })
+        .collect()
+}
+
+pub struct Containerd {
+    dir: tempfile::TempDir,
+    daemon: Child,
+    pub sock: PathBuf,
+    pub rt: tokio::runtime::Runtime,
+    sandboxes: Vec<String>,
+    cgroup_parents: Vec<String>,
+    image: String,
+    _podman: Podman,
+}
+
+impl Containerd {
+    pub fn start(tag: &str) -> Containerd {
+        // The image: busybox whose default command idles (the pod sandbox
+        // runs it as its pause process).
+        let podman = Podman::with_cmd(tag, "[\"/bin/sleep\", \"1000000\"]");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("cni-bin")).unwrap();
+        std::fs::create_dir_all(d.join("cni-conf")).unwrap();
+        let cni = d.join("cni-bin/nullnet");
+        std::fs::write(&cni, NULL_CNI).unwrap();
+        std::fs::set_permissions(&cni, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        // containerd's CRI always runs the loopback plugin as well.
+        std::os::unix::fs::symlink("/usr/lib/cni/loopback", d.join("cni-bin/loopback")).unwrap();
+        std::fs::write(
+            d.join("cni-conf/10-nullnet.conflist"),
+            r#"{"cniVersion":"0.4.0","name":"nullnet","plugins":[{"type":"nullnet"}]}"#,
+        )
+        .unwrap();
+        let sock = d.join("containerd.sock");
+        let image = podman.image.clone();
+        let config = format!(
+            r#"version = 2
+root = "{d}/root"
+state = "{d}/state"
+[grpc]
+  address = "{d}/containerd.sock"
+[ttrpc]
+  address = "{d}/containerd.sock.ttrpc"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{image}"
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "{d}/cni-bin"
+    conf_dir = "{d}/cni-conf"
+"#,
+            d = d.display()
+        );
+        std::fs::write(d.join("config.toml"), config).unwrap();
+        let log = std::fs::File::create(d.join("containerd.log")).unwrap();
+        let daemon = Command::new("containerd")
+            .arg("--config")
+            .arg(d.join("config.toml"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("containerd is installed (scripts/deps.sh test)");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let c = Containerd {
+            dir,
+            daemon,
+            sock,
+            rt,
+            sandboxes: Vec::new(),
+            cgroup_parents: Vec::new(),
+            image,
+            _podman: podman,
+        };
+        let up = common::wait_for(Duration::from_secs(20), || {
+            c.rt.block_on(cri::connect(&c.sock)).ok()
+        });
+        assert!(up.is_some(), "containerd did not come up: {}", c.log());
+        // Hand the image to containerd's Kubernetes namespace.
+        let archive = c.dir.path().join("image.tar");
+        super::run(
+            c._podman
+                .cmd()
+                .args(["save", "--format", "oci-archive", "-o"])
+                .arg(&archive)
+                .arg(&c.image),
+        );
+        super::run(
+            Command::new("ctr")
+                .arg("--address")
+                .arg(&c.sock)
+                .args(["-n", "k8s.io", "images", "import"])
+                .arg(&archive),
+        );
+        c
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("containerd.log")).unwrap_or_default()
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn client(&self) -> RuntimeServiceClient<Channel> {
+        self.rt.block_on(cri::connect(&self.sock)).unwrap()
+    }
+
+    /// A pod with one container running `script`, made like a kubelet
+    /// makes it (labels included). Returns the container id.
+    pub fn pod(&mut self, name: &str, namespace: &str, container: &str, script: &str) -> String {
+        let uid = format!(
+            "{:08x}-1111-4222-8333-{:012x}",
+            std::process::id(),
+            self.sandboxes.len() as u64 + (name.len() as u64) * 4096
+        );
+        let cgroup_parent = format!("/kubepods/besteffort/pod{uid}");
+        self.cgroup_parents.push(cgroup_parent.clone());
+        let pod_labels: HashMap<String, String> = [
+            ("io.kubernetes.pod.name", name),
+            ("io.kubernetes.pod.namespace", namespace),
+            ("io.kubernetes.pod.uid", uid.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let sandbox_config = PodSandboxConfig {
+            metadata: Some(PodSandboxMetadata {
+                name: name.into(),
+                uid: uid.clone(),
+                namespace: namespace.into(),
+                attempt: 0,
+            }),
+            hostname: name.into(),
+            labels: pod_labels.clone(),
+            linux: Some(LinuxPodSandboxConfig {
+                cgroup_parent,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut c = self.client();
+        let sandbox = self
+            .rt
+            .block_on(c.run_pod_sandbox(RunPodSandboxRequest {
+                config: Some(sandbox_config.clone()),
+                runtime_handler: String::new(),
+            }))
+            .unwrap_or_else(|e| panic!("RunPodSandbox: {e}\n{}", self.log()))
+            .into_inner()
+            .pod_sandbox_id;
+        self.sandboxes.push(sandbox.clone());
+        let mut labels = pod_labels;
+        labels.insert("io.kubernetes.container.name".into(), container.into());
+        let id = self
+            .rt
+            .block_on(c.create_container(CreateContainerRequest {
+                pod_sandbox_id: sandbox,
+                config: Some(ContainerConfig {
+                    metadata: Some(ContainerMetadata {
+                        name: container.into(),
+                        attempt: 0,
+                    }),
+                    image: Some(ImageSpec {
+                        image: self.image.clone(),
+                        ..Default::default()
+                    }),
+                    command: vec!["/bin/sh".into(), "-c".into(), script.into()],
+                    labels,
+                    ..Default::default()
+                }),
+                sandbox_config: Some(sandbox_config),
+            }))
+            .unwrap_or_else(|e| panic!("CreateContainer: {e}\n{}", self.log()))
+            .into_inner()
+            .container_id;
+        self.rt
+            .block_on(c.start_container(StartContainerRequest {
+                container_id: id.clone(),
+            }))
+            .unwrap_or_else(|e| panic!("StartContainer: {e}\n{}", self.log()));
+        id
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        // The kubelet way first: stop and remove the pods.
+        if let Ok(mut c) = self.rt.block_on(cri::connect(&self.sock)) {
+            for id in &self.sandboxes {
+                let _ = self.rt.block_on(c.stop_pod_sandbox(StopPodSandboxRequest {
+                    pod_sandbox_id: id.clone(),
+                }));
+                let _ = self
+                    .rt
+                    .block_on(c.remove_pod_sandbox(RemovePodSandboxRequest {
+                        pod_sandbox_id: id.clone(),
+                    }));
+            }
+        }
+        // Whatever is still running in our pods' cgroups goes too.
+        let mounts = cgroup_mounts();
+        for m in &mounts {
+            for p in &self.cgroup_parents {
+                let _ = std::fs::write(m.join(p.trim_start_matches('/')).join("cgroup.kill"), "1");
+            }
+        }
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+        // Shims outlive containerd: find ours by the socket they were given.
+        let sock = self.sock.to_string_lossy().into_owned();
+        if let Ok(rd) = std::fs::read_dir("/proc") {
+            for e in rd.flatten() {
+                let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+                    continue;
+                };
+                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                if String::from_utf8_lossy(&cmd).contains(&sock) {
+                    // SAFETY: kill has no memory preconditions.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        }
+        // Mounts left under our directory (rootfs, shm), deepest first.
+        let d = self.dir.path().to_string_lossy().into_owned();
+        let mut mnts: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
+            .filter(|m| m.starts_with(&d))
+            .collect();
+        mnts.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for m in mnts {
+            let _ = Command::new("umount").args(["-l", &m]).status();
+        }
+        for m in &mounts {
+            for p in &self.cgroup_parents {
+                common::rmdir_tree(&m.join(p.trim_start_matches('/')));
+            }
+            // Parents only when empty: remove_dir fails otherwise.
+            let _ = std::fs::remove_dir(m.join("kubepods/besteffort"));
+            let _ = std::fs::remove_dir(m.join("kubepods"));
+        }
+    }
+}
+
