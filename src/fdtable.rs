@@ -1,23 +1,38 @@
-//! `-y/--fd-paths`: annotates fd arguments and returned fds with what they
-//! refer to. The table learnt from traced syscalls (`model::fdtable`) comes
-//! first; descriptors opened before tracing started (or sockets and pipes,
-//! whose names only the kernel knows) are read from /proc/PID/fd/N.
+//! `-y/--fd-paths` on a live run: the fd table (`model::fdtable`, which holds
+//! every rule) with /proc/PID/fd as its source for descriptors it did not
+//! see being made (inherited from before tracing, pipes, sockets). The table
+//! asks at most once per (pid, fd) and remembers failures; a process is
+//! listed once, at its first fork, so its children inherit what it had.
 
-use crate::model::decode;
+use std::os::unix::ffi::OsStringExt;
+
 use crate::model::event::TraceEvent;
-use crate::model::fdtable::{add_chunks, FdTable};
-use crate::model::syscalls::{ArgKind, RetKind};
+use crate::model::fdtable::{FdSource, FdTable};
+use crate::model::syscalls::Arch;
+
+/// This machine's /proc.
+pub struct ProcFds;
+
+impl FdSource for ProcFds {
+    fn link(&mut self, pid: u32, fd: i32) -> Option<Vec<u8>> {
+        std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+            .ok()
+            .map(|p| p.into_os_string().into_vec())
+    }
+
+    fn fds(&mut self, pid: u32) -> Option<Vec<i32>> {
+        let rd = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+        Some(
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect(),
+        )
+    }
+}
 
 #[derive(Default)]
 pub struct FdPaths {
     table: FdTable,
-}
-
-fn proc_link(pid: u32, fd: i32) -> Option<Vec<u8>> {
-    use std::os::unix::ffi::OsStringExt;
-    std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
-        .ok()
-        .map(|p| p.into_os_string().into_vec())
 }
 
 impl FdPaths {
@@ -25,47 +40,20 @@ impl FdPaths {
         FdPaths::default()
     }
 
+    /// The syscalls (numbers, sorted) this stage must see whatever the
+    /// user's filter, for the table to stay right.
+    pub fn needed_syscalls(arch: Arch) -> Vec<u32> {
+        crate::model::fdtable::needed_syscalls(arch)
+    }
+
     /// Learns from an event that is not shown (`process` is for the shown
     /// ones). Every event goes through one of the two, in order.
     pub fn learn(&mut self, ev: &TraceEvent) {
-        self.table.observe(ev);
+        self.table.learn(ev, &mut ProcFds);
     }
 
     /// Annotates `ev` and learns from it. Call once per event, in order.
     pub fn process(&mut self, ev: &mut TraceEvent) {
-        self.table.annotate(ev, false);
-        annotate_from_proc(ev);
-        self.table.observe(ev);
-        self.table.annotate(ev, true);
-        let new_fd = ev.syscall().is_some_and(|s| s.returns == RetKind::Fd)
-            && ev.errno().is_none()
-            && ev.ret >= 0;
-        if new_fd && decode::fd_path(ev, decode::RET_SLOT).is_none() {
-            if let Some(p) = proc_link(ev.pid, ev.ret as i32) {
-                add_chunks(ev, &[(decode::RET_SLOT, p)]);
-            }
-        }
+        self.table.process(ev, &mut ProcFds);
     }
-}
-
-/// Fallback for fd arguments the table does not know. The process may
-/// have moved on (or exited) since the call; then nothing is added.
-fn annotate_from_proc(ev: &mut TraceEvent) {
-    let Some(info) = ev.syscall() else {
-        return;
-    };
-    let mut add = Vec::new();
-    for (i, spec) in info.args.iter().enumerate() {
-        if !matches!(spec.kind, ArgKind::Fd | ArgKind::DirFd) {
-            continue;
-        }
-        let fd = ev.args[i] as i32;
-        if fd < 0 || decode::fd_path(ev, i as u8).is_some() {
-            continue;
-        }
-        if let Some(p) = proc_link(ev.pid, fd) {
-            add.push((i as u8, p));
-        }
-    }
-    add_chunks(ev, &add);
 }

@@ -17,6 +17,7 @@ use crate::bpf::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::bpf::reader::{Capture, CaptureOptions, Recycler};
 use crate::cli::{Cli, ColorMode};
 use crate::clock::Clock;
+use crate::fdtable::FdPaths;
 use crate::headless::{Headless, LineOptions};
 use crate::model::event::{Event, LostEvents};
 use crate::model::syscalls::Arch;
@@ -80,10 +81,18 @@ fn kernel_filter(cli: &Cli, filter: &UserFilter) -> KernelFilter {
             None => cli_pids,
         });
     }
+    let mut syscalls = push.syscalls;
+    // -y follows opens, dups and closes that the filter itself would not
+    // show: the kernel must let those through to the fd stage.
+    if cli.fd_paths {
+        if let Some(s) = syscalls.as_mut() {
+            s.extend(FdPaths::needed_syscalls(Arch::native()));
+        }
+    }
     KernelFilter {
         pids: pids.map(|p| p.into_iter().collect()),
         cgroups: None,
-        syscalls: push.syscalls.map(|s| s.into_iter().collect()),
+        syscalls: syscalls.map(|s| s.into_iter().collect()),
     }
 }
 

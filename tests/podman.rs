@@ -4,8 +4,10 @@
 mod common;
 mod runtimes;
 
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use runtimes::{opener, Podman, Traced};
 use systrace_tui::model::container::Runtime;
@@ -181,4 +183,134 @@ fn pod_filter_is_applied_in_the_kernel() {
         "{text}"
     );
     assert!(!text.contains(&mo));
+}
+
+/// The binary with `--no-tui`, its output lines arriving as it prints them.
+struct Headless {
+    _child: common::Reaped,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Headless {
+    fn start(args: &[&str]) -> Headless {
+        let mut child = common::Reaped(
+            Command::new(common::bin())
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut err = BufReader::new(child.0.stderr.take().unwrap());
+        let (said, attached) = common::await_attached(&mut err);
+        assert!(attached, "the tracer did not attach: {said}");
+        // Drained so the tracer never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        let out = BufReader::new(child.0.stdout.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in out.lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Headless {
+            _child: child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one satisfies `pred` or `limit` passes.
+    fn until(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> bool {
+        let end = Instant::now() + limit;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let hit = pred(&l);
+                    self.seen.push(l);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    fn tail(&self) -> String {
+        let from = self.seen.len().saturating_sub(20);
+        self.seen[from..].join("\n")
+    }
+}
+
+/// A container that joins a pod that existed before tracing started is
+/// labelled with the pod from its first named line. (The tracer gives up
+/// the privileges podman needs once it is attached, so a pod name it did
+/// not learn before could only come from the container's hostname, which
+/// a just-started container does not have yet.)
+#[test]
+fn a_container_started_in_an_existing_pod_gets_the_pod_name() {
+    if !common::require_root("a_container_started_in_an_existing_pod_gets_the_pod_name") {
+        return;
+    }
+    let u = token();
+    let mut pm = Podman::new(&format!("latejoin-{u}"));
+    let pod = format!("shop-frontend-7c9-{u}");
+    pm.pod(&pod);
+    let (early, late) = (format!("early-{u}"), format!("late-{u}"));
+    let (me, ml) = (format!("/m-early-{u}"), format!("/m-late-{u}"));
+    pm.run(&early, Some(&pod), &opener(&me));
+    let filter = format!("path == '{me}' or path == '{ml}'");
+    let mut h = Headless::start(&["--no-tui", "--color", "never", "--filter", &filter]);
+    let early_label = format!("{pod}/{early} ");
+    assert!(
+        h.until(Duration::from_secs(20), |l| l.starts_with(&early_label)),
+        "the container there before: {}",
+        h.tail()
+    );
+    pm.run(&late, Some(&pod), &opener(&ml));
+    let late_label = format!("{pod}/{late} ");
+    assert!(
+        h.until(Duration::from_secs(20), |l| l.starts_with(&late_label)
+            && l.contains(&ml)),
+        "the late container labelled with its pod: {}",
+        h.tail()
+    );
+    let bare = format!("{late} ");
+    assert!(
+        !h.seen.iter().any(|l| l.starts_with(&bare)),
+        "named without its pod: {}",
+        h.tail()
+    );
+}
+
+/// A pod made while tracing: its name is not known at start, and the first
+/// lookup of its container may come before the container's process has
+/// entered the pod. The pod name still arrives (a later lookup asks again
+/// while it is missing).
+#[test]
+fn a_container_in_a_pod_made_while_tracing_gets_the_pod_name() {
+    if !common::require_root("a_container_in_a_pod_made_while_tracing_gets_the_pod_name") {
+        return;
+    }
+    let u = token();
+    let mut pm = Podman::new(&format!("newpod-{u}"));
+    let ml = format!("/m-newpod-{u}");
+    let filter = format!("path == '{ml}'");
+    let mut h = Headless::start(&["--no-tui", "--color", "never", "--filter", &filter]);
+    let (pod, late) = (format!("cart-5f6d-{u}"), format!("late-{u}"));
+    pm.pod(&pod);
+    pm.run(&late, Some(&pod), &opener(&ml));
+    let label = format!("{pod}/{late} ");
+    assert!(
+        h.until(Duration::from_secs(20), |l| l.starts_with(&label)
+            && l.contains(&ml)),
+        "the container labelled with its pod: {}",
+        h.tail()
+    );
 }

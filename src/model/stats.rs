@@ -1,7 +1,9 @@
 //! Per-syscall and per-group statistics, like `strace -c` plus latency
 //! percentiles. Latencies go into a log-bucket histogram (8 buckets per
-//! power of two, so a percentile is within ~6% of the true value) instead of
-//! stored samples: memory stays fixed however many events arrive.
+//! power of two, so a percentile is within ~6% of the true value, and never
+//! outside the observed minimum and maximum) instead of stored samples:
+//! memory stays fixed however many events arrive. Up to 16 samples are also
+//! kept as they are, and their percentiles are exact.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write;
@@ -15,6 +17,10 @@ const SUB_BITS: u32 = 3;
 /// Exact buckets 0..8, then 8 per octave up to 2^64.
 const BUCKETS: usize = (SUB as usize) + (64 - SUB_BITS as usize) * SUB as usize;
 
+/// Up to this many samples a histogram also keeps them, so the percentiles
+/// of a few slow calls are the samples themselves.
+const EXACT: usize = 16;
+
 /// `counts` grows only up to the highest bucket used: there is one histogram
 /// per syscall and per container ever seen, and most never see a latency
 /// above a few milliseconds (bucket ~140 of 496).
@@ -22,6 +28,12 @@ const BUCKETS: usize = (SUB as usize) + (64 - SUB_BITS as usize) * SUB as usize;
 pub struct Histogram {
     counts: Vec<u64>,
     total: u64,
+    /// Smallest and largest sample (meaningful when `total > 0`).
+    min: u64,
+    max: u64,
+    /// Every sample, sorted, while `total <= EXACT`; empty (freed) after.
+    /// Sorted so that the order of recording does not show.
+    exact: Vec<u64>,
 }
 
 fn bucket(ns: u64) -> usize {
@@ -54,6 +66,16 @@ impl Histogram {
             self.counts.resize(b + 1, 0);
         }
         self.counts[b] += 1;
+        if self.total == 0 || ns < self.min {
+            self.min = ns;
+        }
+        self.max = self.max.max(ns);
+        if self.total < EXACT as u64 {
+            let at = self.exact.partition_point(|&v| v <= ns);
+            self.exact.insert(at, ns);
+        } else if self.total == EXACT as u64 {
+            self.exact = Vec::new();
+        }
         self.total += 1;
     }
 
@@ -62,31 +84,63 @@ impl Histogram {
     }
 
     fn merge(&mut self, other: &Histogram) {
+        if other.total == 0 {
+            return;
+        }
         if other.counts.len() > self.counts.len() {
             self.counts.resize(other.counts.len(), 0);
         }
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a += b;
         }
+        if self.total == 0 || other.min < self.min {
+            self.min = other.min;
+        }
+        self.max = self.max.max(other.max);
+        if self.total + other.total <= EXACT as u64 {
+            self.exact.extend_from_slice(&other.exact);
+            self.exact.sort_unstable();
+        } else {
+            self.exact = Vec::new();
+        }
         self.total += other.total;
     }
 
-    /// The value below which a fraction `q` of the samples lie (the middle
-    /// of the bucket holding that rank); 0 when empty.
+    /// The value below which a fraction `q` of the samples lie (nearest
+    /// rank); 0 when empty. Exact up to `EXACT` samples. Past that, an
+    /// estimate inside the bucket that holds the rank, narrowed to the
+    /// observed minimum and maximum (so a percentile never lies outside the
+    /// data, and samples that are all alike give that value), placed by the
+    /// rank's position among the bucket's samples.
     pub fn quantile(&self, q: f64) -> u64 {
         if self.total == 0 {
             return 0;
         }
-        let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
+        let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).clamp(1, self.total);
+        if self.exact.len() as u64 == self.total {
+            return self.exact[rank as usize - 1];
+        }
+        // The extremes are known exactly.
+        if rank == 1 {
+            return self.min;
+        }
+        if rank == self.total {
+            return self.max;
+        }
         let mut seen = 0;
         for (i, &c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen >= rank {
+            if seen + c >= rank {
                 let (lo, hi) = bucket_range(i);
-                return lo + (hi - lo) / 2;
+                let lo = lo.max(self.min);
+                let hi = hi.saturating_sub(1).min(self.max).max(lo);
+                // The k-th of the bucket's c samples sits at (k - 1/2) / c
+                // of its (narrowed) range.
+                let frac = ((rank - seen) as f64 - 0.5) / c as f64;
+                return lo + ((hi - lo) as f64 * frac) as u64;
             }
+            seen += c;
         }
-        0
+        self.max
     }
 
     /// Non-empty buckets as `(low, high, count)`, in order.
@@ -633,8 +687,7 @@ mod tests {
         assert_eq!(h.counts.len(), bucket(2_000) + 1);
         assert!(h.counts.len() < BUCKETS / 4);
         // Quantiles and buckets read the same as with every bucket present.
-        let (lo, hi) = bucket_range(bucket(2_000));
-        assert_eq!(h.quantile(1.0), lo + (hi - lo) / 2);
+        assert_eq!(h.quantile(1.0), 2_000);
         assert_eq!(h.buckets().map(|(_, _, c)| c).sum::<u64>(), 4);
         h.record(u64::MAX);
         assert_eq!(h.counts.len(), BUCKETS);
@@ -652,6 +705,91 @@ mod tests {
         assert!(near(h.quantile(0.99), 9_900_000), "{}", h.quantile(0.99));
         assert_eq!(h.count(), 10_000);
         assert_eq!(Histogram::default().quantile(0.5), 0);
+    }
+
+    const MS: u64 = 1_000_000;
+
+    /// Five sleeps of 100.08-100.15 ms and two of 200.1 ms: the midpoints
+    /// of their buckets were 96.47 and 192.94 ms, below every sample.
+    #[test]
+    fn percentiles_of_a_few_samples_are_samples() {
+        let mut h = Histogram::default();
+        for us in [
+            100_080u64, 100_150, 200_100, 100_100, 100_120, 200_100, 100_130,
+        ] {
+            h.record(us * 1000);
+        }
+        // Sorted, the 4th of 7 is the median.
+        assert_eq!(h.quantile(0.5), 100_130_000);
+        assert_eq!(h.quantile(0.99), 200_100_000);
+        assert_eq!(h.quantile(0.0), 100_080_000);
+        // Sleeps that all took 300.1 ms (the bucket's middle is 285.21 ms).
+        let mut h = Histogram::default();
+        for _ in 0..5 {
+            h.record(300_100_000);
+        }
+        assert_eq!(
+            (h.quantile(0.5), h.quantile(0.99)),
+            (300_100_000, 300_100_000)
+        );
+    }
+
+    /// The same figures, many times over: past the exact samples the
+    /// estimate stays inside the bucket that holds the rank and inside the
+    /// observed range.
+    #[test]
+    fn percentiles_of_many_samples_stay_inside_their_bucket_and_the_data() {
+        let mut h = Histogram::default();
+        for _ in 0..1000 {
+            for us in [
+                100_080u64, 100_100, 100_120, 100_130, 100_150, 200_100, 200_100,
+            ] {
+                h.record(us * 1000);
+            }
+        }
+        let inside = |got: u64, sample: u64| {
+            let (lo, hi) = bucket_range(bucket(sample));
+            lo.max(100_080_000) <= got && got < hi && got <= 200_100_000
+        };
+        let (p50, p99) = (h.quantile(0.5), h.quantile(0.99));
+        assert!(inside(p50, 100_130 * 1000), "p50 {p50}");
+        assert!(inside(p99, 200_100 * 1000), "p99 {p99}");
+        assert!(p50 >= 100_080_000 && p99 > 199 * MS, "{p50} {p99}");
+        let mut h = Histogram::default();
+        for _ in 0..1000 {
+            h.record(300_100_000);
+        }
+        assert_eq!(
+            (h.quantile(0.5), h.quantile(0.99)),
+            (300_100_000, 300_100_000)
+        );
+        assert_eq!(h.quantile(1.0), 300_100_000);
+    }
+
+    #[test]
+    fn merged_histograms_keep_exact_samples_only_while_few() {
+        let (mut a, mut b) = (Histogram::default(), Histogram::default());
+        for i in 1..=5u64 {
+            a.record(i * MS);
+            b.record((10 + i) * MS);
+        }
+        a.merge(&b);
+        assert_eq!(
+            (a.count(), a.quantile(0.5), a.quantile(1.0)),
+            (10, 5 * MS, 15 * MS)
+        );
+        let mut c = Histogram::default();
+        for _ in 0..EXACT {
+            c.record(7 * MS);
+        }
+        a.merge(&c);
+        assert!(a.exact.is_empty());
+        assert_eq!(a.count(), 10 + EXACT as u64);
+        assert_eq!((a.quantile(0.0), a.quantile(1.0)), (MS, 15 * MS));
+        let (lo, hi) = bucket_range(bucket(7 * MS));
+        assert!((lo..hi).contains(&a.quantile(0.5)), "{}", a.quantile(0.5));
+        a.merge(&Histogram::default());
+        assert_eq!(a.count(), 10 + EXACT as u64);
     }
 
     #[test]

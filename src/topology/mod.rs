@@ -136,6 +136,15 @@ const MIN_RESCAN_GAP: Duration = Duration::from_millis(20);
 /// (its runtime may not have written its metadata yet).
 const RESOLVE_ATTEMPTS: u32 = 3;
 
+/// Whether a lookup found every name a container can have: its own, and
+/// for a container in a pod the pod's. A container that joins a pod while
+/// tracing is looked up as its first process appears, which may still be
+/// outside the pod's root and uts namespace (the hostname fallback sees the
+/// node's name then): its pod name can come at a later try.
+pub fn names_complete(c: &ContainerInfo) -> bool {
+    c.name.is_some() && (c.pod.is_none() || c.pod_name().is_some())
+}
+
 struct Request {
     m: PathMatch,
     pid: Option<u32>,
@@ -180,6 +189,12 @@ impl Topology {
         };
         let mut sink = Vec::new();
         t.absorb_tree(&mut sink, None);
+        if t.containers.values().any(|(m, _)| m.pod_id.is_some()) {
+            t.resolver
+                .as_mut()
+                .expect("not spawned")
+                .learn_podman_pods();
+        }
         if t.opts.selection.is_some() {
             let reqs: Vec<(PathMatch, Option<u32>)> = t
                 .containers
@@ -191,7 +206,7 @@ impl Topology {
                 if seen.insert(m.id.clone()) {
                     let r = t.resolver.as_mut().expect("not spawned");
                     let info = r.resolve(&m, pid);
-                    let retry = r.skipped_a_runtime() && info.name.is_none();
+                    let retry = r.skipped_a_runtime() && !names_complete(&info);
                     if !retry {
                         *t.attempts.entry(m.id.clone()).or_default() += 1;
                     }
@@ -286,7 +301,7 @@ impl Topology {
     fn request(&mut self, m: &PathMatch, info: &ContainerInfo, req: Option<&Sender<Request>>) {
         let Some(req) = req else { return };
         let tries = self.attempts.get(&m.id).copied().unwrap_or(0);
-        let named = info.resolved && info.name.is_some();
+        let named = info.resolved && names_complete(info);
         if named || tries >= RESOLVE_ATTEMPTS || self.pending.contains(&m.id) {
             return;
         }
@@ -321,11 +336,11 @@ impl Topology {
             self.vanished.clear();
         }
         self.absorb_tree(out, Some(req));
-        // Unnamed containers get another try.
+        // Containers still missing a name get another try.
         let retry: Vec<(PathMatch, Arc<ContainerInfo>)> = self
             .containers
             .values()
-            .filter(|(_, c)| c.name.is_none())
+            .filter(|(_, c)| !names_complete(c))
             .map(|(m, c)| (m.clone(), c.clone()))
             .collect();
         for (m, c) in retry {
@@ -367,7 +382,7 @@ impl Topology {
                     let info = resolver.resolve(&r.m, r.pid);
                     // A name left open because a runtime was in its backoff
                     // is asked again at a later walk.
-                    let retry = resolver.skipped_a_runtime() && info.name.is_none();
+                    let retry = resolver.skipped_a_runtime() && !names_complete(&info);
                     if res_tx.send((info, retry)).is_err() {
                         break;
                     }
@@ -510,6 +525,21 @@ mod tests {
             ..Default::default()
         });
         c
+    }
+
+    #[test]
+    fn a_container_in_a_pod_is_looked_up_again_until_the_pod_has_a_name() {
+        // Named, in a pod whose name is still missing: not done.
+        let mut c = ctr(None, Some("late"));
+        c.pod = Some(PodInfo {
+            id: Some("b".repeat(64)),
+            ..Default::default()
+        });
+        assert!(!names_complete(&c));
+        c.pod.as_mut().unwrap().name = Some("shop-frontend-7c9".into());
+        assert!(names_complete(&c));
+        assert!(names_complete(&ctr(None, Some("solo"))));
+        assert!(!names_complete(&ctr(Some(("p", None)), None)));
     }
 
     #[test]

@@ -193,6 +193,19 @@ pub fn docker_config_v2(json: &str) -> Option<Names> {
     Some(n)
 }
 
+/// `podman pod ps --no-trunc --format '{{.ID}}\t{{.Name}}'` output: pod
+/// id -> name. Lines that are not a 64-hex id and a name are skipped.
+pub fn podman_pod_list(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let (id, name) = l.trim().split_once('\t')?;
+            let ok = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+            let name = name.trim();
+            (ok && !name.is_empty()).then(|| (id.to_string(), name.to_string()))
+        })
+        .collect()
+}
+
 /// Where the runtimes keep their files. Defaults are the packaged ones.
 #[derive(Clone, Debug)]
 pub struct Sources {
@@ -393,6 +406,38 @@ impl Resolver {
         n
     }
 
+    /// Learns the name of every podman pod there is, with one `podman pod
+    /// ps`. Called at startup, while the tracer still has its privileges:
+    /// once they are dropped, podman takes itself for a rootless user and
+    /// every `podman pod inspect` fails, so a container that joins an
+    /// existing pod later would otherwise get no pod name (or only the
+    /// hostname fallback, which cannot see a process that has not yet
+    /// entered its pod).
+    pub fn learn_podman_pods(&mut self) {
+        if !self.sources.podman_cli || self.podman_down.is_some() {
+            return;
+        }
+        let ran = run_bounded(
+            Command::new("podman").args([
+                "pod",
+                "ps",
+                "--no-trunc",
+                "--format",
+                "{{.ID}}\t{{.Name}}",
+            ]),
+            PODMAN_TIMEOUT,
+        );
+        match ran {
+            Ran::Out(s) => {
+                for (id, name) in podman_pod_list(&s) {
+                    self.podman_pods.insert(id, Some(name));
+                }
+            }
+            Ran::Failed => {}
+            Ran::Hung => self.podman_down = Some(Instant::now() + CRI_BACKOFF),
+        }
+    }
+
     /// A podman pod's name from `podman pod inspect`, remembered unless
     /// podman hung (it may answer later).
     fn podman_pod_name(&mut self, pod: &str) -> Option<String> {
@@ -575,6 +620,16 @@ mod tests {
         assert_eq!(n.container.as_deref(), Some("redis"));
         assert_eq!(n.image.as_deref(), Some("redis:7"));
         assert_eq!(n.pod.as_deref(), Some("r-0"));
+    }
+
+    #[test]
+    fn podman_pod_list_reads_ids_and_names() {
+        let id = "0".repeat(63) + "a";
+        let text = format!("{id}\tshop-frontend-7c9\nnot-an-id\tx\n{id}\t\n\n");
+        assert_eq!(
+            podman_pod_list(&text),
+            vec![(id.clone(), "shop-frontend-7c9".to_string())]
+        );
     }
 
     #[test]

@@ -294,4 +294,3 @@ impl Drop for Containerd {
         }
     }
 }
-

@@ -819,7 +819,9 @@ pub fn format_return(ev: &TraceEvent) -> String {
         }
         _ => ev.ret.to_string(),
     };
-    if kind == RetKind::Fd {
+    // fcntl's F_DUPFD / F_DUPFD_CLOEXEC return a descriptor too.
+    let dupfd = ev.name() == "fcntl" && (ev.args[1] == 0 || ev.args[1] == 1030);
+    if kind == RetKind::Fd || dupfd {
         if let Some(p) = fd_path(ev, RET_SLOT) {
             s.push('<');
             s.push_str(&escape::plain(p, STR_MAX));
