@@ -61,9 +61,33 @@ pub fn session_filters(cli: &Cli) -> Filters {
 /// Completes an export and says so on stderr.
 pub fn finish_export(w: Writer, lost: LostEvents) -> Result<u64> {
     let to = w.target().display();
-    let n = w.finish(lost)?;
-    say!("systrace-tui: wrote {n} events to {to}");
-    Ok(n)
+    let stream = matches!(w.target(), Target::Stdout);
+    match w.finish(lost) {
+        Ok(n) => {
+            say!("systrace-tui: wrote {n} events to {to}");
+            Ok(n)
+        }
+        // `-w - | head`: the reader had what it wanted, as with lines.
+        Err(e) if stream && reader_left(&e) => {
+            say!(
+                "systrace-tui: the reader of standard output left: the session there is cut short"
+            );
+            Ok(0)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The error says the reader of a pipe closed it or stopped reading.
+fn reader_left(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::TimedOut
+            )
+        })
+    })
 }
 
 /// `--pid` and what the kernel can do of `--filter`, combined.

@@ -297,6 +297,21 @@ fn export_targets() {
         "{err}"
     );
 
+    // `-w - | head -1`: the reader leaving is a normal end.
+    let _more = storm(10);
+    let script = format!(
+        "{} --no-tui --duration 5 --filter 'syscall == getppid' -w - | head -1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        bin().display()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "{err}");
+    assert!(err.contains("the reader of standard output left"), "{err}");
+
     let out = Command::new(bin())
         .args(["--no-tui", "-q", "--duration", "0.3", "-w", "/dev/null"])
         .output()
