@@ -162,9 +162,7 @@ pub fn returns_in_words(i: &SyscallInfo) -> &'static str {
         RetKind::Pid => "a process or thread id; -1 and an errno on failure",
         RetKind::Ptr => "an address",
         RetKind::Size => "a count of bytes or items; -1 and an errno on failure",
-        RetKind::Int => {
-            "0 on success, or the value the call reports (an id, a count, an old setting); -1 and an errno on failure"
-        }
+        RetKind::Int => "0 on success, or a value the call reports; -1 and an errno on failure",
         RetKind::NoReturn => "nothing: the call does not return",
     }
 }

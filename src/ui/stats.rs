@@ -82,10 +82,18 @@ const SYSCALL_PRIORITY: [usize; 8] = [0, 1, 2, 3, 7, 4, 5, 6];
 /// Which per-syscall columns fit in `avail` cells (one between columns),
 /// each at the width it wants: a column that does not fit whole is left
 /// out, later ones too, so no value loses its unit.
-fn fit_columns(avail: usize, want: &[usize; 8]) -> [bool; 8] {
+/// The column the table is sorted by comes right after the name.
+fn fit_columns(avail: usize, want: &[usize; 8], sort: SortKey) -> [bool; 8] {
     let mut on = [false; 8];
     let mut used = 0;
-    for i in SYSCALL_PRIORITY {
+    let sorted = SYSCALL_COLS.iter().position(|&(_, k)| k == sort);
+    let order = sorted
+        .into_iter()
+        .chain(SYSCALL_PRIORITY.into_iter().filter(|&i| Some(i) != sorted));
+    let order: Vec<usize> = std::iter::once(0)
+        .chain(order.filter(|&i| i != 0))
+        .collect();
+    for i in order {
         let gap = usize::from(used > 0);
         if used + gap + want[i] > avail {
             break;
@@ -130,7 +138,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         app.stats_selected = app.stats_selected.min(rows.len() - 1);
     }
     let sel = app.stats_selected;
-    let on = fit_columns(left.width.saturating_sub(2) as usize, &want);
+    let on = fit_columns(left.width.saturating_sub(2) as usize, &want, app.stats_sort);
     let visible = left.height.saturating_sub(3) as usize;
     let skip = (sel + 1).saturating_sub(visible);
     let table_rows: Vec<Row> =

@@ -475,3 +475,24 @@ fn export_refuses_the_file_being_replayed() {
         .0
         .contains("wrote 1 events"));
 }
+
+/// At 80 columns the per-syscall statistics leave columns out rather than
+/// cut them, and keep the one they are sorted by.
+#[test]
+fn statistics_at_80_columns_keep_units_and_the_sorted_column() {
+    let mut app = sample(false);
+    app.on_action(Action::Stats);
+    let s = screen(&mut app, 80, 16);
+    assert!(s.contains("TOTAL▼"), "{s}");
+    let row = line_with(&s, "│epoll_pwait");
+    assert!(
+        row.contains("100.0%") && row.contains("781ns"),
+        "{row}\n{s}"
+    );
+    // MEAN is among the first to go for want of room; sorted by, it stays.
+    while app.stats_sort != crate::model::stats::SortKey::Mean {
+        app.on_action(Action::SortNext);
+    }
+    let s = screen(&mut app, 80, 16);
+    assert!(s.contains("MEAN▼"), "{s}");
+}
