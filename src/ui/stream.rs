@@ -92,8 +92,8 @@ impl Col {
 
 /// Column widths for a table `avail` cells wide (one cell between
 /// columns), from the widths their contents want. Columns are taken in
-/// priority order while their minimum fits; then COMM and CONTAINER grow to
-/// what they want and ARGS takes the rest. None: the column is left out.
+/// priority order while their minimum fits; then ARGS grows to a useful
+/// width, COMM and CONTAINER to what they want, and ARGS takes the rest. None: the column is left out.
 fn layout(avail: usize, want: &[usize; 9], shown: impl Fn(Col) -> bool) -> [Option<usize>; 9] {
     let mut w: [Option<usize>; 9] = [None; 9];
     let mut used = 0;
@@ -108,18 +108,32 @@ fn layout(avail: usize, want: &[usize; 9], shown: impl Fn(Col) -> bool) -> [Opti
         w[i] = Some(need);
     }
     let mut spare = avail - used;
-    for c in [Col::Comm, Col::Container] {
+    let mut grow = |c: Col, to: usize, spare: &mut usize| {
         if let Some(cur) = &mut w[c as usize] {
-            let more = c.max(want[c as usize]).saturating_sub(*cur).min(spare);
+            let more = to.saturating_sub(*cur).min(*spare);
             *cur += more;
-            spare -= more;
+            *spare -= more;
         }
-    }
-    if let Some(a) = &mut w[Col::Args as usize] {
-        *a += spare;
-    }
+    };
+    grow(
+        Col::Args,
+        want[Col::Args as usize].min(ARGS_ROOMY),
+        &mut spare,
+    );
+    grow(
+        Col::Comm,
+        Col::Comm.max(want[Col::Comm as usize]),
+        &mut spare,
+    );
+    let ctr = Col::Container.max(want[Col::Container as usize]);
+    grow(Col::Container, ctr, &mut spare);
+    grow(Col::Args, usize::MAX, &mut spare);
     w
 }
+
+/// ARGS grows to this before COMM and CONTAINER grow: most calls' arguments
+/// fit in it.
+const ARGS_ROOMY: usize = 40;
 
 /// The texts of one row, by column.
 fn row_texts(ev: &TraceEvent, container: Option<String>, clock: &Clock) -> [String; 9] {
