@@ -177,10 +177,15 @@ impl Tracer {
         })
     }
 
-    /// Attaches both programs. Set filters before this, so nothing that
+    /// Attaches the programs. Set filters before this, so nothing that
     /// should be filtered out is ever seen.
     pub fn attach(&mut self) -> Result<()> {
         let skel = &mut self.skel;
+        let exec = skel
+            .progs
+            .sched_process_exec
+            .attach_trace()
+            .map_err(|e| explain(e, "attaching to sched:sched_process_exec"))?;
         let enter = skel
             .progs
             .sys_enter
@@ -191,7 +196,7 @@ impl Tracer {
             .sys_exit
             .attach_trace()
             .map_err(|e| explain(e, "attaching to raw_syscalls:sys_exit"))?;
-        self.links = vec![enter, exit];
+        self.links = vec![enter, exit, exec];
         Ok(())
     }
 
