@@ -77,6 +77,7 @@ struct task_state {
 	u64 csw;
 	u32 nr;
 	u32 active;
+	u32 excluded; /* started by the tracer or a task it started */
 	u32 ident_valid;
 	u32 ns_pid;
 	u32 session;
@@ -393,7 +394,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_state *ts =
 		bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!ts)
+	if (!ts || ts->excluded)
 		return 0;
 	if (!ts->ident_valid)
 		read_ident(task, ts);
@@ -629,5 +630,24 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 		bpf_map_update_elem(&pending, &tid, s, BPF_ANY);
 		bpf_map_delete_elem(&pending, &old);
 	}
+	return 0;
+}
+
+/* Whatever the tracer starts is not traced either (its helpers, and what
+ * they start in turn): the child of the tracer or of an excluded task is
+ * marked before it first runs. Attached only when that is asked for. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	/* The parent is the task running fork. */
+	if (!is_self(bpf_get_current_pid_tgid() >> 32)) {
+		struct task_state *ps = bpf_task_storage_get(&tasks, parent, 0, 0);
+		if (!ps || !ps->excluded)
+			return 0;
+	}
+	struct task_state *cs =
+		bpf_task_storage_get(&tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (cs)
+		cs->excluded = 1;
 	return 0;
 }
