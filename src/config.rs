@@ -139,8 +139,7 @@ impl Config {
                     ColorMode::Always => true,
                     ColorMode::Never => false,
                     ColorMode::Auto => {
-                        io::stdout().is_terminal()
-                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                        io::stdout().is_terminal() && !crate::palette::no_color_env()
                     }
                 },
             })

@@ -14,31 +14,37 @@ use crate::clock::{fmt_duration, Clock};
 use crate::model::args;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::stats::Stats;
-use crate::model::syscalls::SyscallClass;
 use crate::output::Output;
+use crate::palette::{self, Ansi, Ink};
 use crate::session::writer::Sink;
 use crate::stages::Stages;
 use crate::stop::Stop;
-use crate::ui::theme::{SLOW_NS, VERY_SLOW_NS};
 
 pub struct Printer {
     pub color: bool,
     pub clock: Clock,
 }
 
-fn class_color(c: SyscallClass) -> Color {
-    match c {
-        SyscallClass::File => Color::Blue,
-        SyscallClass::Network => Color::Magenta,
-        SyscallClass::Process => Color::Cyan,
-        SyscallClass::Memory => Color::Yellow,
-        SyscallClass::Signal => Color::Red,
-        SyscallClass::Ipc => Color::LightMagenta,
-        SyscallClass::Time => Color::LightBlue,
-        SyscallClass::Io => Color::LightCyan,
-        SyscallClass::Security => Color::LightRed,
-        SyscallClass::System => Color::LightYellow,
-        SyscallClass::Other => Color::Default,
+/// The ANSI style of a palette colour.
+fn style(ink: Ink) -> Style {
+    let c = match ink.color {
+        Ansi::Default => Color::Default,
+        Ansi::Red => Color::Red,
+        Ansi::Green => Color::Green,
+        Ansi::Yellow => Color::Yellow,
+        Ansi::Blue => Color::Blue,
+        Ansi::Magenta => Color::Magenta,
+        Ansi::Cyan => Color::Cyan,
+        Ansi::LightRed => Color::LightRed,
+        Ansi::LightYellow => Color::LightYellow,
+        Ansi::LightBlue => Color::LightBlue,
+        Ansi::LightMagenta => Color::LightMagenta,
+        Ansi::LightCyan => Color::LightCyan,
+    };
+    if ink.bold {
+        c.bold()
+    } else {
+        c.normal()
     }
 }
 
@@ -60,29 +66,29 @@ impl Printer {
             ev.comm(),
             ev.pid,
             ev.tid,
-            paint(class_color(ev.class()).normal(), ev.name().into_owned()),
+            paint(style(palette::class(ev.class())), ev.name().into_owned()),
             a
         );
         let res = args::format_result(ev);
         match ev.errno() {
             Some(e) => {
                 let desc = crate::model::errno::description(e).unwrap_or("");
-                out.push_str(&paint(Color::Red.bold(), res));
+                out.push_str(&paint(style(palette::ERROR), res));
                 out.push_str(&format!(" ({desc})"));
             }
-            None => out.push_str(&paint(Color::Green.normal(), res)),
+            None => out.push_str(&paint(style(palette::OK), res)),
         }
         if ev.returns() {
             let d = ev.duration_ns();
-            let style = if d >= VERY_SLOW_NS {
-                Color::Red.bold()
-            } else if d >= SLOW_NS {
-                Color::Yellow.normal()
-            } else {
+            // Fast calls stay unpainted (no escape codes around them).
+            let ink = palette::duration(d);
+            let slow = if ink.color == Ansi::Default {
                 Style::new()
+            } else {
+                style(ink)
             };
             out.push(' ');
-            out.push_str(&paint(style, format!("<{}>", fmt_duration(d))));
+            out.push_str(&paint(slow, format!("<{}>", fmt_duration(d))));
         }
         out
     }

@@ -9,6 +9,7 @@ pub mod fdtable;
 pub mod headless;
 pub mod model;
 pub mod output;
+pub mod palette;
 pub mod privs;
 pub mod run;
 pub mod session;

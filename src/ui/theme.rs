@@ -5,10 +5,7 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::model::syscalls::SyscallClass;
-
-/// Calls at least this slow are marked yellow, and red from `VERY_SLOW_NS`.
-pub const SLOW_NS: u64 = 1_000_000;
-pub const VERY_SLOW_NS: u64 = 100_000_000;
+use crate::palette::{self, Ansi, Ink};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Theme {
@@ -18,7 +15,7 @@ pub struct Theme {
 impl Theme {
     pub fn from_env() -> Theme {
         Theme {
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            color: !palette::no_color_env(),
         }
     }
 
@@ -30,25 +27,32 @@ impl Theme {
         }
     }
 
+    fn ink(&self, ink: Ink) -> Style {
+        let s = self.fg(color(ink.color));
+        if ink.bold {
+            s.add_modifier(Modifier::BOLD)
+        } else {
+            s
+        }
+    }
+
     pub fn class(&self, class: SyscallClass) -> Style {
-        self.fg(class_color(class))
+        self.ink(palette::class(class))
     }
 
     pub fn error(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+        self.ink(palette::ERROR)
     }
 
     pub fn ok(&self) -> Style {
-        self.fg(Color::Green)
+        self.ink(palette::OK)
     }
 
     pub fn duration(&self, ns: u64) -> Style {
-        if ns >= VERY_SLOW_NS {
-            self.fg(Color::Red).add_modifier(Modifier::BOLD)
-        } else if ns >= SLOW_NS {
-            self.fg(Color::Yellow)
-        } else {
-            Style::default()
+        match palette::duration(ns) {
+            // Fast calls keep the row's own colour.
+            i if i.color == Ansi::Default => Style::default(),
+            i => self.ink(i),
         }
     }
 
@@ -84,18 +88,20 @@ impl Theme {
     }
 }
 
-pub fn class_color(class: SyscallClass) -> Color {
-    match class {
-        SyscallClass::File => Color::Blue,
-        SyscallClass::Network => Color::Magenta,
-        SyscallClass::Process => Color::Cyan,
-        SyscallClass::Memory => Color::Yellow,
-        SyscallClass::Signal => Color::Red,
-        SyscallClass::Ipc => Color::LightMagenta,
-        SyscallClass::Time => Color::LightBlue,
-        SyscallClass::Io => Color::LightCyan,
-        SyscallClass::Security => Color::LightRed,
-        SyscallClass::System => Color::LightYellow,
-        SyscallClass::Other => Color::Reset,
+/// The ratatui colour of a palette colour.
+pub fn color(c: Ansi) -> Color {
+    match c {
+        Ansi::Default => Color::Reset,
+        Ansi::Red => Color::Red,
+        Ansi::Green => Color::Green,
+        Ansi::Yellow => Color::Yellow,
+        Ansi::Blue => Color::Blue,
+        Ansi::Magenta => Color::Magenta,
+        Ansi::Cyan => Color::Cyan,
+        Ansi::LightRed => Color::LightRed,
+        Ansi::LightYellow => Color::LightYellow,
+        Ansi::LightBlue => Color::LightBlue,
+        Ansi::LightMagenta => Color::LightMagenta,
+        Ansi::LightCyan => Color::LightCyan,
     }
 }
