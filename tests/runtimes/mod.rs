@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod containerd;
+pub mod docker;
 pub mod node;
 
 use std::path::{Path, PathBuf};
