@@ -4,6 +4,7 @@
 pub mod bpf;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod fdtable;
 pub mod headless;
 pub mod model;

@@ -11,14 +11,15 @@ fn main() {
             std::process::exit(2);
         }
     }
-    if let Err(e) = systrace_tui::run::run(cli) {
+    let res = systrace_tui::config::Config::from_cli(cli).and_then(systrace_tui::run::run);
+    if let Err(e) = res {
         let msg = format!("{e:#}");
         if msg.starts_with("systrace-tui") {
             say!("{msg}");
         } else {
             say!("systrace-tui: {msg}");
         }
-        let usage = e.downcast_ref::<systrace_tui::run::Usage>().is_some();
+        let usage = e.downcast_ref::<systrace_tui::config::Usage>().is_some();
         std::process::exit(if usage { 2 } else { 1 });
     }
 }

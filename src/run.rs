@@ -15,102 +15,68 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::bpf::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::bpf::reader::{Capture, CaptureOptions, Recycler};
-use crate::cli::{Cli, ColorMode};
 use crate::clock::Clock;
-use crate::fdtable::FdPaths;
+use crate::config::{usage, Config, Input, Live, Output};
 use crate::headless::{Headless, LineOptions};
 use crate::model::event::{Event, LostEvents};
 use crate::model::syscalls::Arch;
 use crate::say;
-use crate::session::format::Filters;
 use crate::session::replay::{cut_header, same_file, Replay};
 use crate::session::writer::{live_header, Sink, Target, Writer};
-use crate::stages::{Stages, UserFilter};
+use crate::stages::Stages;
 use crate::stop::Stop;
 use crate::topology::names::Sources;
 use crate::topology::{Selection, Topology, TopologyOptions};
 use crate::ui::app::{App, Source};
 use crate::ui::theme::Theme;
 
-/// A mistake in how the program was called: exit code 2, like clap's own.
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
-
-fn usage(msg: impl Into<String>) -> anyhow::Error {
-    Usage(msg.into()).into()
-}
-
-/// The filters recorded in a session file's header.
-pub fn session_filters(cli: &Cli) -> Filters {
-    Filters {
-        pids: cli.pids.clone(),
-        comm: cli.comm.clone(),
-        filter: cli.filter.clone(),
-        view: None,
-    }
-}
-
 /// Completes an export and says so on stderr.
 pub fn finish_export(w: Writer, lost: LostEvents) -> Result<u64> {
     let to = w.target().display();
-    let n = w.finish(lost)?;
-    say!("systrace-tui: wrote {n} events to {to}");
-    Ok(n)
-}
-
-/// `--pid` and what the kernel can do of `--filter`, combined.
-fn kernel_filter(cli: &Cli, filter: &UserFilter) -> KernelFilter {
-    let push = filter
-        .expr
-        .as_ref()
-        .map(|f| f.pushdown(Arch::native(), MAX_NR))
-        .unwrap_or_default();
-    let mut pids = push.pids;
-    if !cli.pids.is_empty() {
-        let cli_pids = cli.pids.iter().copied().collect();
-        pids = Some(match pids {
-            Some(p) => p.intersection(&cli_pids).copied().collect(),
-            None => cli_pids,
-        });
-    }
-    let mut syscalls = push.syscalls;
-    // -y follows opens, dups and closes that the filter itself would not
-    // show: the kernel must let those through to the fd stage.
-    if cli.fd_paths {
-        if let Some(s) = syscalls.as_mut() {
-            s.extend(FdPaths::needed_syscalls(Arch::native()));
+    let stream = matches!(w.target(), Target::Stdout);
+    match w.finish(lost) {
+        Ok(n) => {
+            say!("systrace-tui: wrote {n} events to {to}");
+            Ok(n)
         }
-    }
-    KernelFilter {
-        pids: pids.map(|p| p.into_iter().collect()),
-        cgroups: None,
-        syscalls: syscalls.map(|s| s.into_iter().collect()),
+        // `-w - | head`: the reader had what it wanted, as with lines.
+        Err(e) if stream && reader_left(&e) => {
+            say!(
+                "systrace-tui: the reader of standard output left: the session there is cut short"
+            );
+            Ok(0)
+        }
+        Err(e) => Err(e),
     }
 }
 
-fn capture_options(cli: &Cli, filter: &UserFilter) -> CaptureOptions {
-    let ring = cli.ring_mb.next_power_of_two();
-    if ring != cli.ring_mb {
+/// The error says the reader of a pipe closed it or stopped reading.
+fn reader_left(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::TimedOut
+            )
+        })
+    })
+}
+
+fn capture_options(live: &Live, kernel: KernelFilter) -> CaptureOptions {
+    let ring = live.ring_mb.next_power_of_two();
+    if ring != live.ring_mb {
         say!(
             "systrace-tui: --ring-mb {}: using {ring} MiB (the kernel's ring buffer is a power of two)",
-            cli.ring_mb
+            live.ring_mb
         );
     }
     CaptureOptions {
         load: LoadOptions {
             ring_bytes: ring << 20,
-            buf_max: cli.buf_size,
+            buf_max: live.buf_size,
             ..Default::default()
         },
-        filter: kernel_filter(cli, filter),
+        filter: kernel,
         drop_privileges: true,
         ..Default::default()
     }
@@ -118,44 +84,33 @@ fn capture_options(cli: &Cli, filter: &UserFilter) -> CaptureOptions {
 
 /// The container topology for this run. Without a cgroup2 hierarchy there
 /// is none (everything is "host"), unless a container filter needs it.
-fn topology(
-    cli: &Cli,
-    filter: &UserFilter,
-    selection: Option<Selection>,
-) -> Result<Option<Topology>> {
+fn topology(cfg: &Config, live: &Live) -> Result<Option<Topology>> {
     // Tests on pod / namespace / container names in --filter narrow the
     // kernel's cgroup set as the flags do.
-    let from_filter = filter
+    let from_filter = cfg
+        .filter
         .expr
         .as_ref()
         .and_then(|f| f.pushdown(Arch::native(), MAX_NR).containers);
     let opts = TopologyOptions {
         sources: Sources {
-            cri_sockets: crate::topology::cri::sockets(&cli.cri_sockets),
+            cri_sockets: crate::topology::cri::sockets(&live.cri_sockets),
             ..Default::default()
         },
-        selection: Selection::with_filter(selection.clone(), from_filter),
+        selection: Selection::with_filter(cfg.selection.clone(), from_filter),
         ..Default::default()
     };
-    match Topology::new(opts, kernel_filter(cli, filter)) {
+    match Topology::new(opts, cfg.kernel.clone()) {
         Ok(t) => Ok(Some(t)),
         // Without the flags, a host without cgroup v2 still runs: a --filter
         // test on container names then just never matches.
-        Err(e) if selection.is_none() => {
+        Err(e) if cfg.selection.is_none() => {
             say!("systrace-tui: containers are not shown: {e:#}");
             Ok(None)
         }
         Err(e) => {
             // Name the flags given, so the one line says what to drop.
-            let flags: Vec<&str> = [
-                (cli.pod.is_some(), "--pod"),
-                (cli.namespace.is_some(), "--namespace"),
-                (cli.container.is_some(), "--container"),
-                (cli.host, "--host"),
-            ]
-            .into_iter()
-            .filter_map(|(on, f)| on.then_some(f))
-            .collect();
+            let flags = &live.container_flags;
             let verb = if flags.len() == 1 { "needs" } else { "need" };
             Err(e.context(format!(
                 "{} {verb} the cgroup v2 hierarchy",
@@ -166,13 +121,13 @@ fn topology(
 }
 
 /// Flag values that only the running system can judge.
-fn check_live_flags(cli: &Cli) -> Result<()> {
-    for pid in &cli.pids {
+fn check_live_flags(live: &Live) -> Result<()> {
+    for pid in &live.pids {
         if !Path::new(&format!("/proc/{pid}")).exists() {
             return Err(usage(format!("-p {pid}: no such process")));
         }
     }
-    for s in &cli.cri_sockets {
+    for s in &live.cri_sockets {
         use std::os::unix::fs::FileTypeExt;
         match std::fs::metadata(s) {
             Ok(m) if m.file_type().is_socket() => {}
@@ -205,10 +160,10 @@ struct FeedEnd {
 }
 
 impl Feed {
-    fn live(cli: &Cli, filter: &UserFilter, selection: Option<Selection>) -> Result<Feed> {
-        check_live_flags(cli)?;
-        let topo = topology(cli, filter, selection)?;
-        let mut opts = capture_options(cli, filter);
+    fn live(cfg: &Config, live: &Live) -> Result<Feed> {
+        check_live_flags(live)?;
+        let topo = topology(cfg, live)?;
+        let mut opts = capture_options(live, cfg.kernel.clone());
         if let Some(t) = &topo {
             opts.filter = t.kernel_filter();
         }
@@ -285,132 +240,101 @@ impl Feed {
     }
 }
 
-pub fn run(cli: Cli) -> Result<()> {
-    // --summary and -q describe what to print at the end: lines mode.
-    let lines = cli.no_tui || cli.summary || cli.quiet;
-    let export_to_stdout = cli.export.as_deref() == Some(Path::new("-"));
-    if !lines && export_to_stdout {
-        return Err(usage(
-            "-w - writes the session to standard output, which the TUI needs: add --no-tui",
-        ));
-    }
+pub fn run(cfg: Config) -> Result<()> {
     let terminal = io::stdout().is_terminal() && io::stdin().is_terminal();
-    if !lines && !terminal {
+    if matches!(cfg.output, Output::Tui { .. }) && !terminal {
         return Err(usage(
             "the TUI needs a terminal: use --no-tui for one line per event (or --summary for a table)",
         ));
     }
-    let stop = Stop::on_signals(cli.duration.map(Duration::from_secs_f64))?;
-    let selection = Selection::new(
-        cli.pod.as_deref(),
-        cli.namespace.as_deref(),
-        cli.container.as_deref(),
-        cli.host,
-    )?;
-    let filter = UserFilter::new(
-        &cli.pids,
-        cli.comm.as_deref(),
-        cli.filter.as_deref(),
-        selection.clone(),
-    )?;
-    let (feed, clock, header) = match &cli.replay {
-        Some(path) => {
-            if cli
-                .export
-                .as_deref()
-                .is_some_and(|out| same_file(out, path))
-            {
-                return Err(anyhow!(
-                    "--export {} is the file being replayed",
-                    path.display()
-                ));
+    let stop = Stop::on_signals(cfg.duration)?;
+    let (mut feed, clock, header) = match &cfg.input {
+        Input::Replay { path, skip_bad } => {
+            if let Some(Target::File { path: out, .. }) = &cfg.export {
+                if same_file(out, path) {
+                    return Err(anyhow!(
+                        "--export {} is the file being replayed",
+                        path.display()
+                    ));
+                }
             }
-            let replay = Replay::start(path, cli.skip_bad, &stop)?;
+            let replay = Replay::start(path, *skip_bad, &stop)?;
             let clock = replay.header.clock();
-            let header = cut_header(&replay.header, session_filters(&cli), path);
+            let header = cut_header(&replay.header, cfg.recorded_filters.clone(), path);
             let feed = Feed::Replay {
                 replay: Box::new(replay),
                 path: path.clone(),
             };
             (feed, clock, header)
         }
-        None => {
+        Input::Live(live) => {
             let clock = Clock::measure();
-            let feed = Feed::live(&cli, &filter, selection)?;
-            (feed, clock, live_header(clock, session_filters(&cli)))
+            let feed = Feed::live(&cfg, live)?;
+            (
+                feed,
+                clock,
+                live_header(clock, cfg.recorded_filters.clone()),
+            )
         }
     };
     // --duration counts from here: setup (loading, name lookups) is done.
     stop.start_clock();
     // Created once capture runs, so a user without root gets no file.
-    let writer = match &cli.export {
-        Some(p) => Some(Writer::create(
-            Target::from_arg(p, cli.force),
-            &header,
-            &stop,
-        )?),
+    let writer = match cfg.export {
+        Some(target) => Some(Writer::create(target, &header, &stop)?),
         None => None,
     };
     let sink = writer.as_ref().map(Writer::sink);
-    // fd paths come from this machine's /proc: live capture only.
-    let stages = Stages::new(filter, cli.fd_paths && cli.replay.is_none());
-    let mut feed = feed;
-    let res = if lines {
-        let opts = LineOptions {
-            summary: cli.summary,
-            quiet: cli.quiet || export_to_stdout,
-            color: match cli.color {
-                ColorMode::Always => true,
-                ColorMode::Never => false,
-                ColorMode::Auto => {
-                    io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            },
-        };
-        run_headless(&mut feed, stages, opts, clock, &stop, sink)
-    } else {
-        let source = match &feed {
-            Feed::Live { .. } => Source::Live,
-            Feed::Replay { replay, path } => Source::Replay {
-                path: path.clone(),
-                load: replay.load.clone(),
-            },
-        };
-        let mut app = App::new(cli.retain, Theme::from_env(), clock, source);
-        app.export.base = Some(header);
-        app.recycler = feed.recycler();
-        run_tui(&feed, stages, &mut app, &stop, sink).map(|()| None)
+    let stages = Stages::new(cfg.filter, cfg.fd_paths);
+    let res = match cfg.output {
+        Output::Lines(opts) => run_headless(&mut feed, stages, opts, clock, &stop, sink),
+        Output::Tui { retain } => {
+            let source = match &feed {
+                Feed::Live { .. } => Source::Live,
+                Feed::Replay { replay, path } => Source::Replay {
+                    path: path.clone(),
+                    load: replay.load.clone(),
+                },
+            };
+            let mut app = App::new(retain, Theme::from_env(), clock, source);
+            app.export.base = Some(header);
+            app.recycler = feed.recycler();
+            run_tui(&feed, stages, &mut app, &stop, sink).map(|()| None)
+        }
     };
     // Whatever ended the consumer ends every other part too.
     stop.raise();
+    let replayed = match &feed {
+        Feed::Replay { path, .. } => Some(path.clone()),
+        Feed::Live { .. } => None,
+    };
     let end = feed.finish();
     let lost = end.as_ref().map(|e| e.lost).unwrap_or_default();
     // The export is finished on every way out, errors included.
     let fin = writer.map(|w| finish_export(w, lost));
     let end = end?;
     let shown = res?;
-    if let (Some(shown), None) = (shown, cli.replay.as_ref()) {
-        let lost = LostEvents {
-            kernel: shown.1.kernel.max(end.lost.kernel),
-            channel: shown.1.channel.max(end.lost.channel),
-        };
-        say!(
-            "systrace-tui: {} events captured, {} lost (kernel {}, user space {})",
-            shown.0,
-            lost.total(),
-            lost.kernel,
-            lost.channel
-        );
-    } else if let (Some(shown), Some(path)) = (shown, cli.replay.as_ref()) {
-        say!(
-            "systrace-tui: {} events replayed from {}, {} lost while recording (kernel {}, user space {})",
-            shown.0,
+    match (shown, replayed) {
+        (Some((shown, seen)), None) => {
+            let lost = LostEvents {
+                kernel: seen.kernel.max(end.lost.kernel),
+                channel: seen.channel.max(end.lost.channel),
+            };
+            say!(
+                "systrace-tui: {shown} events captured, {} lost (kernel {}, user space {})",
+                lost.total(),
+                lost.kernel,
+                lost.channel
+            );
+        }
+        (Some((shown, _)), Some(path)) => say!(
+            "systrace-tui: {shown} events replayed from {}, {} lost while recording (kernel {}, user space {})",
             path.display(),
             end.lost.total(),
             end.lost.kernel,
             end.lost.channel
-        );
+        ),
+        (None, _) => {}
     }
     for w in &end.warnings {
         say!("systrace-tui: warning: {w}");

@@ -5,8 +5,21 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use systrace_tui::bpf::loader::LoadOptions;
 use systrace_tui::bpf::reader::{Capture, CaptureOptions};
 use systrace_tui::model::event::{Event, TraceEvent};
+
+/// These tests trace children of this process, which the tracer leaves out
+/// by default.
+fn own_children() -> CaptureOptions {
+    CaptureOptions {
+        load: LoadOptions {
+            exclude_descendants: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
 
 /// Collects events of `pid` until `done` says the set is complete.
 fn collect(
@@ -37,7 +50,7 @@ fn captures_a_known_child() {
         return;
     }
     let marker = format!("/tmp/{}", common::unique("systrace-missing"));
-    let mut cap = Capture::start(CaptureOptions::default()).expect("load and attach");
+    let mut cap = Capture::start(own_children()).expect("load and attach");
     let child = Command::new(common::workload())
         .args(["known", &marker])
         .spawn()
@@ -84,7 +97,7 @@ fn execve_shows_path_and_argv() {
         return;
     }
     let marker = common::unique("argv-marker");
-    let mut cap = Capture::start(CaptureOptions::default()).expect("load and attach");
+    let mut cap = Capture::start(own_children()).expect("load and attach");
     let child = Command::new("/bin/sh")
         .args(["-c", "exec /bin/true \"$0\" second", &marker])
         .spawn()

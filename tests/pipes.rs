@@ -6,13 +6,14 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{await_attached, bin, exit_code_in, require_root, unique, wait_for, workload, Tmux};
+use common::{
+    await_attached, bin, exit_code_in, replay, require_root, workload, Reaped, Scratch, Tmux,
+};
 use systrace_tui::clock::Clock;
 use systrace_tui::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime, HOST};
 use systrace_tui::model::event::{Event, LostEvents, TraceEvent};
@@ -21,51 +22,9 @@ use systrace_tui::model::syscalls::Arch;
 use systrace_tui::session::format::Filters;
 use systrace_tui::session::writer::{live_header, SessionFile};
 
-/// Kills and reaps a child on drop (left running by a failure).
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Reaper {
-    /// The exit status, if the child ends within `limit`.
-    fn wait(&mut self, limit: Duration) -> Option<ExitStatus> {
-        wait_for(limit, || self.0.try_wait().ok().flatten())
-    }
-
-    fn signal(&self, sig: i32) {
-        // SAFETY: a signal to our own child, which is not reaped yet.
-        unsafe { libc::kill(self.0.id() as i32, sig) };
-    }
-}
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        let p = std::env::temp_dir().join(unique("st-pipes"));
-        std::fs::create_dir_all(&p).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Scratch(p)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A getppid storm for `secs` seconds: plenty of lines for any pipe.
-fn storm(secs: u32) -> Reaper {
-    Reaper(
+fn storm(secs: u32) -> Reaped {
+    Reaped(
         Command::new(workload())
             .args(["storm", "getppid", &secs.to_string()])
             .stdout(Stdio::null())
@@ -79,7 +38,7 @@ fn storm(secs: u32) -> Reaper {
 fn tracer(
     extra: &[&str],
 ) -> (
-    Reaper,
+    Reaped,
     std::process::ChildStdout,
     BufReader<std::process::ChildStderr>,
 ) {
@@ -92,7 +51,7 @@ fn tracer(
         .unwrap();
     let out = c.stdout.take().unwrap();
     let mut err = BufReader::new(c.stderr.take().unwrap());
-    let r = Reaper(c);
+    let r = Reaped(c);
     let (seen, ok) = await_attached(&mut err);
     assert!(ok, "the tracer did not attach: {seen}");
     (r, out, err)
@@ -297,6 +256,21 @@ fn export_targets() {
         "{err}"
     );
 
+    // `-w - | head -1`: the reader leaving is a normal end.
+    let _more = storm(10);
+    let script = format!(
+        "{} --no-tui --duration 5 --filter 'syscall == getppid' -w - | head -1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        bin().display()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "{err}");
+    assert!(err.contains("the reader of standard output left"), "{err}");
+
     let out = Command::new(bin())
         .args(["--no-tui", "-q", "--duration", "0.3", "-w", "/dev/null"])
         .output()
@@ -374,21 +348,6 @@ fn pods_session(path: &Path) {
         f.event(&ev).unwrap();
     }
     f.finish(LostEvents::default()).unwrap();
-}
-
-fn replay(file: &Path, args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(bin())
-        .arg("--replay")
-        .arg(file)
-        .arg("--no-tui")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
 }
 
 fn pids(out: &str) -> Vec<String> {

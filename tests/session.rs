@@ -6,40 +6,18 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{bin, require_root, unique, wait_for, workload, Tmux};
+use common::{bin, replay, require_root, unique, wait_for, workload, Reaped, Scratch, Tmux};
 use systrace_tui::clock::Clock;
 use systrace_tui::model::event::{LostEvents, TraceEvent};
 use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
 use systrace_tui::model::syscalls::Arch;
 use systrace_tui::session::format::Filters;
 use systrace_tui::session::writer::{live_header, SessionFile};
-
-/// A scratch directory (world-readable, for the unprivileged runs),
-/// removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        let p = std::env::temp_dir().join(unique("st-session"));
-        std::fs::create_dir_all(&p).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Scratch(p)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A copy of the workload under a name no other process has, so a
 /// `--comm` filter sees only this test's processes even when other suites
@@ -57,19 +35,9 @@ fn own_workload(d: &Scratch) -> (PathBuf, String) {
     (p, format!("^{name}$"))
 }
 
-/// Kills and reaps a child on drop (a workload left running by a failure).
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A tracer running headless with its stdout collected on a thread.
 struct Tracer {
-    child: Reaper,
+    child: Reaped,
     lines: Arc<AtomicU64>,
     /// Lines containing `exit_group` so far.
     exits: Arc<AtomicU64>,
@@ -108,7 +76,7 @@ impl Tracer {
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let (err_text, _) = common::await_attached(&mut stderr);
         Tracer {
-            child: Reaper(child),
+            child: Reaped(child),
             lines,
             exits,
             stdout: Some(stdout),
@@ -133,25 +101,6 @@ impl Tracer {
             st.code().unwrap_or(-1),
         )
     }
-}
-
-fn run(args: &[&std::ffi::OsStr]) -> (String, String, i32) {
-    let out = Command::new(bin())
-        .args(["--no-tui", "--color", "never"])
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
-
-fn replay(path: &Path, extra: &[&str]) -> (String, String, i32) {
-    let mut args: Vec<&std::ffi::OsStr> = vec!["--replay".as_ref(), path.as_os_str()];
-    args.extend(extra.iter().map(|s| std::ffi::OsStr::new(*s)));
-    run(&args)
 }
 
 /// Every line of a session file as JSON; the file must be complete.
@@ -273,7 +222,7 @@ fn signal_mid_capture(sig: libc::c_int, name: &str) {
     let file = d.path(name);
     let (wl, comm) = own_workload(&d);
     let t = Tracer::start(&["--comm", &comm, "-w", file.to_str().unwrap()]);
-    let _work = Reaper(
+    let _work = Reaped(
         Command::new(&wl)
             .args(["loop-open", "/nonexistent/st-session", "1"])
             .stdout(Stdio::null())

@@ -1,7 +1,9 @@
 //! Root-only: the TUI driven through tmux like a user would: filter, search
-//! and jump, details, statistics, quit.
+//! and jump, details, statistics, quit; `w` with pods running, and the file
+//! it wrote replayed.
 
 mod common;
+mod runtimes;
 
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -151,4 +153,118 @@ impl Drop for StatusFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// `w` in a live TUI with a podman pod running writes the pod's container
+/// lines, so a replay of the file names the pod; the replay refuses `w` onto
+/// itself and says when --retain dropped its oldest events.
+#[test]
+fn w_export_keeps_pods_and_a_replay_of_it_knows_them() {
+    if !require_root("w_export_keeps_pods_and_a_replay_of_it_knows_them") {
+        return;
+    }
+    let u = format!("{:x}", std::process::id());
+    let mut pm = runtimes::Podman::new(&format!("tui-w-{u}"));
+    let pod = format!("shop-web-7d9f8b6c5-{u}");
+    let ctr = format!("frontend-{u}");
+    let marker = format!("/m-tui-w-{u}");
+    pm.pod(&pod);
+    pm.run(&ctr, Some(&pod), &runtimes::opener(&marker));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pods.jsonl");
+    let status = dir.path().join("status");
+    let cmd = format!(
+        "{} --pod '^{pod}$'; echo $? > {}",
+        bin().display(),
+        status.display()
+    );
+    let tmux = Tmux::start(&cmd, 200, 50);
+    let label = format!("{pod}/{ctr}");
+    // The stream shows the marker's opens labelled with the pod, twice over.
+    tmux.wait_screen(Duration::from_secs(30), |s| {
+        s.lines()
+            .filter(|l| l.contains(&marker) && l.contains(&pod))
+            .count()
+            >= 2
+    });
+    tmux.send(&["w"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| s.contains("file: _"));
+    tmux.send(&["-l", file.to_str().unwrap()]);
+    tmux.send(&["Enter"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("all ") && s.contains("retained events")
+    });
+    tmux.send(&["a"]);
+    let s = tmux.wait_screen(Duration::from_secs(30), |s| s.contains("wrote "));
+    let wrote: u64 = s
+        .split("wrote ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{s}"));
+    tmux.send(&["q"]);
+    assert_eq!(
+        common::exit_code_in(&status, Duration::from_secs(10)).as_deref(),
+        Some("0")
+    );
+
+    // The file announces the container before its events, which name it.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let add = text
+        .lines()
+        .position(|l| l.contains("\"container_add\"") && l.contains(&ctr))
+        .unwrap_or_else(|| panic!("no container line for {ctr}"));
+    let first_open = text
+        .lines()
+        .position(|l| l.contains(&marker))
+        .expect("the marker's opens were written");
+    assert!(add < first_open);
+    assert!(text
+        .lines()
+        .filter(|l| l.contains(&marker))
+        .all(|l| !l.contains("\"container\":null")));
+    // A replay labels the events with the pod.
+    let out = std::process::Command::new(bin())
+        .args(["--replay", file.to_str().unwrap(), "--no-tui"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = String::from_utf8_lossy(&out.stdout);
+    let opens: Vec<&str> = out.lines().filter(|l| l.contains(&marker)).collect();
+    assert!(!opens.is_empty(), "{out}");
+    assert!(opens.iter().all(|l| l.contains(&label)), "{opens:?}");
+
+    // Replayed in the TUI at 80 columns with a small --retain: the header
+    // says what was dropped, and `w` will not write over the file.
+    assert!(wrote > 10, "{wrote}");
+    let status2 = dir.path().join("status2");
+    let cmd = format!(
+        "{} --replay {} --retain 10; echo $? > {}",
+        bin().display(),
+        file.display(),
+        status2.display()
+    );
+    let tmux = Tmux::start(&cmd, 80, 24);
+    tmux.wait_screen(Duration::from_secs(20), |s| {
+        s.contains(&format!("oldest {} dropped: --retain 10", wrote - 10))
+    });
+    tmux.send(&["w"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| s.contains("file: _"));
+    tmux.send(&["-l", file.to_str().unwrap()]);
+    tmux.send(&["Enter"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("that is the file being replayed")
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| !s.contains("file: "));
+    tmux.send(&["q"]);
+    assert_eq!(
+        common::exit_code_in(&status2, Duration::from_secs(10)).as_deref(),
+        Some("0")
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "untouched");
 }

@@ -34,6 +34,10 @@ pub struct LoadOptions {
     /// Wake the reader when this many bytes are queued; below that it
     /// drains on its own timer, so a busy machine costs few wake-ups.
     pub wake_bytes: u64,
+    /// Leave out, besides this process, every process it starts from now
+    /// on and everything those start (the topology's `podman` calls).
+    /// Off only for a program that wants to trace its own children.
+    pub exclude_descendants: bool,
 }
 
 impl Default for LoadOptions {
@@ -42,6 +46,7 @@ impl Default for LoadOptions {
             ring_bytes: 32 << 20,
             buf_max: 64,
             wake_bytes: 2 << 20,
+            exclude_descendants: true,
         }
     }
 }
@@ -58,6 +63,7 @@ pub struct KernelFilter {
 pub struct Tracer {
     pub(crate) skel: SystraceSkel<'static>,
     links: Vec<Link>,
+    exclude_descendants: bool,
 }
 
 /// Turns libbpf's error into the one line a user needs.
@@ -174,13 +180,30 @@ impl Tracer {
         Ok(Tracer {
             skel,
             links: Vec::new(),
+            exclude_descendants: opts.exclude_descendants,
         })
     }
 
-    /// Attaches both programs. Set filters before this, so nothing that
+    /// Attaches the programs. Set filters before this, so nothing that
     /// should be filtered out is ever seen.
     pub fn attach(&mut self) -> Result<()> {
         let skel = &mut self.skel;
+        // Before sys_enter, so no child the tracer starts is missed.
+        let fork = if self.exclude_descendants {
+            Some(
+                skel.progs
+                    .sched_process_fork
+                    .attach_trace()
+                    .map_err(|e| explain(e, "attaching to sched:sched_process_fork"))?,
+            )
+        } else {
+            None
+        };
+        let exec = skel
+            .progs
+            .sched_process_exec
+            .attach_trace()
+            .map_err(|e| explain(e, "attaching to sched:sched_process_exec"))?;
         let enter = skel
             .progs
             .sys_enter
@@ -191,7 +214,10 @@ impl Tracer {
             .sys_exit
             .attach_trace()
             .map_err(|e| explain(e, "attaching to raw_syscalls:sys_exit"))?;
-        self.links = vec![enter, exit];
+        self.links = [Some(enter), Some(exit), Some(exec), fork]
+            .into_iter()
+            .flatten()
+            .collect();
         Ok(())
     }
 

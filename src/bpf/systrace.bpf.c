@@ -77,6 +77,7 @@ struct task_state {
 	u64 csw;
 	u32 nr;
 	u32 active;
+	u32 excluded; /* started by the tracer or a task it started */
 	u32 ident_valid;
 	u32 ns_pid;
 	u32 session;
@@ -101,6 +102,7 @@ struct {
 struct scratch {
 	struct st_event ev;
 	u8 tail[TAIL_MAX * 3];
+	u32 have; /* exec at enter: bit i set when caps[i] needs nothing more */
 };
 
 struct {
@@ -110,7 +112,11 @@ struct {
 	__type(value, struct scratch);
 } scratch_buf SEC(".maps");
 
-/* Data that must be copied at sys_enter (execve argv), held until exit. */
+/* execve's path and argv, held from sys_enter until exit. A read at enter
+ * fails on pages not mapped yet (a fresh fork's parent data, a file page
+ * never touched); sched_process_exec fills in what is missing from the
+ * kernel's copy, a failed exec retries at exit. Keyed by tid; an exec from
+ * a non-leader thread is re-keyed to the pid it continues under. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -251,12 +257,16 @@ static __always_inline void fill_header(struct st_event *ev, struct task_struct 
 	__builtin_memcpy(ev->comm, task->comm, sizeof(ev->comm));
 }
 
-/* Copies one capture into tail at offset `off`; returns the new offset. */
+/* Copies one capture into tail at offset `off`; returns the new offset.
+ * `done` is set when nothing is left to copy: the data was copied, or
+ * there is none (a NULL argv). */
 static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, const u64 *args,
-				   s64 ret, u16 *flags)
+				   s64 ret, u16 *flags, bool *done)
 {
-	if (cap->kind == ST_CAP_NONE || cap->arg >= 6)
+	if (cap->kind == ST_CAP_NONE || cap->arg >= 6) {
+		*done = true;
 		return off;
+	}
 	if (off >= TAIL_MAX - sizeof(struct st_chunk)) {
 		*flags |= ST_F_TRUNCATED;
 		return off;
@@ -314,11 +324,19 @@ static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, 
 		break;
 	case ST_CAP_ARGV: {
 		u32 used = 0;
+		if (!src) {
+			*done = true;
+			return off;
+		}
 		for (int i = 0; i < ST_MAX_ARGV; i++) {
 			const char *p = NULL;
-			if (bpf_probe_read_user(&p, sizeof(p), (const void *)((const char **)src + i)) != 0 ||
-			    !p)
+			if (bpf_probe_read_user(&p, sizeof(p), (const void *)((const char **)src + i)) != 0)
 				break;
+			if (!p) {
+				if (i == 0)
+					*done = true; /* argv = {NULL} */
+				break;
+			}
 			if (used >= STR_MAX - ARGV_STR_MAX) {
 				*flags |= ST_F_TRUNCATED;
 				break;
@@ -344,6 +362,7 @@ static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, 
 	ch->len = n;
 	ch->arg = cap->arg;
 	ch->kind = cap->kind;
+	*done = true;
 	return off + sizeof(*ch) + (u32)n;
 }
 
@@ -375,7 +394,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_state *ts =
 		bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!ts)
+	if (!ts || ts->excluded)
 		return 0;
 	if (!ts->ident_valid)
 		read_ident(task, ts);
@@ -414,12 +433,14 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			return 0;
 		u16 fl = 0;
 		u32 off = 0;
-		if (plan->caps[0].at_enter)
-			off = capture(s->tail, off, &plan->caps[0], ts->args, 0, &fl);
-		if (plan->caps[1].at_enter)
-			off = capture(s->tail, off, &plan->caps[1], ts->args, 0, &fl);
+		bool d0 = !plan->caps[0].at_enter, d1 = !plan->caps[1].at_enter;
+		if (!d0)
+			off = capture(s->tail, off, &plan->caps[0], ts->args, 0, &fl, &d0);
+		if (!d1)
+			off = capture(s->tail, off, &plan->caps[1], ts->args, 0, &fl, &d1);
 		s->ev.flags = fl;
 		s->ev.tail_len = off > TAIL_MAX ? TAIL_MAX : off;
+		s->have = (d0 ? 1 : 0) | (d1 ? 2 : 0);
 		u32 tid = (u32)pid_tgid;
 		bpf_map_update_elem(&pending, &tid, s, BPF_ANY);
 	}
@@ -466,16 +487,14 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	struct scratch *s = NULL;
 	u32 off = 0;
 	u16 fl = 0;
-	if (plan->caps[0].at_enter || plan->caps[1].at_enter) {
+	u32 have = 0;
+	bool exec = plan->caps[0].at_enter || plan->caps[1].at_enter;
+	if (exec) {
 		s = bpf_map_lookup_elem(&pending, &tid);
-		if (!s) {
-			/* A non-leader thread that exec'd now runs as the leader. */
-			u32 tgid = pid_tgid >> 32;
-			s = bpf_map_lookup_elem(&pending, &tgid);
-		}
 		if (s) {
 			off = s->ev.tail_len;
 			fl = s->ev.flags;
+			have = s->have;
 		}
 	}
 	if (!s) {
@@ -484,19 +503,151 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		if (!s)
 			return 0;
 	}
-	if (!plan->caps[0].at_enter)
-		off = capture(s->tail, off, &plan->caps[0], ts->args, ret, &fl);
-	if (!plan->caps[1].at_enter)
-		off = capture(s->tail, off, &plan->caps[1], ts->args, ret, &fl);
+	/* An exec that failed still has its old address space, and the kernel
+	 * has faulted the path in by now: copy again what enter could not. */
+	bool d = false;
+	if (plan->caps[0].at_enter ? ret < 0 && !(have & 1) : true)
+		off = capture(s->tail, off, &plan->caps[0], ts->args, ret, &fl, &d);
+	if (plan->caps[1].at_enter ? ret < 0 && !(have & 2) : true)
+		off = capture(s->tail, off, &plan->caps[1], ts->args, ret, &fl, &d);
 	fill_header(&s->ev, task, ts, pid_tgid, nr, now, csw);
 	s->ev.ret = ret;
 	s->ev.flags = fl;
 	emit_scratch(s, off);
-	if (plan->caps[0].at_enter || plan->caps[1].at_enter) {
+	if (exec)
 		bpf_map_delete_elem(&pending, &tid);
-		u32 tgid = pid_tgid >> 32;
-		if (tgid != tid)
-			bpf_map_delete_elem(&pending, &tgid);
+	return 0;
+}
+
+/* Appends the exec'd file's name as the caller passed it. For execveat
+ * relative to a directory fd (or AT_EMPTY_PATH) the kernel names the file
+ * "/dev/fd/N/PATH" ("/dev/fd/N") and keeps that name in bprm->fdpath; the
+ * prefix is dropped to get back the argument. */
+static __always_inline u32 exec_path(u8 *tail, u32 off, u8 arg, struct linux_binprm *bprm)
+{
+	barrier_var(off);
+	off &= TAIL_MAX - 1;
+	struct st_chunk *ch = (void *)(tail + off);
+	u8 *dst = tail + off + sizeof(*ch);
+	const char *name = BPF_CORE_READ(bprm, filename);
+	long n = bpf_probe_read_kernel_str(dst, STR_MAX, name);
+	if (n <= 0)
+		return off;
+	if (BPF_CORE_READ(bprm, fdpath)) {
+		u32 i = 8; /* strlen("/dev/fd/") */
+		for (int k = 0; k < 10; k++) {
+			u8 c = dst[i & (STR_MAX - 1)];
+			if (c < '0' || c > '9')
+				break;
+			i++;
+		}
+		if (dst[i & (STR_MAX - 1)] == '/')
+			i++;
+		n = bpf_probe_read_kernel_str(dst, STR_MAX, name + i);
+		if (n <= 0)
+			return off;
 	}
+	n -= 1; /* drop the NUL */
+	ch->len = n;
+	ch->arg = arg;
+	ch->kind = ST_CAP_STR;
+	return off + sizeof(*ch) + (u32)n;
+}
+
+/* Appends argv from the new image's argument area, where exec has just
+ * copied the strings (resident, NUL separated, up to mm->arg_end). */
+static __always_inline u32 exec_argv(u8 *tail, u32 off, u8 arg, struct task_struct *p,
+				     u16 *flags)
+{
+	barrier_var(off);
+	off &= TAIL_MAX - 1;
+	struct st_chunk *ch = (void *)(tail + off);
+	u8 *dst = tail + off + sizeof(*ch);
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	u64 at = BPF_CORE_READ(mm, arg_start);
+	u64 end = BPF_CORE_READ(mm, arg_end);
+	u32 used = 0;
+	for (int i = 0; i < ST_MAX_ARGV && at < end; i++) {
+		if (used >= STR_MAX - ARGV_STR_MAX)
+			break;
+		long m = bpf_probe_read_user_str(dst + (used & (STR_MAX - 1)), ARGV_STR_MAX,
+						 (const void *)at);
+		if (m <= 0)
+			break;
+		used += m; /* keeps the NUL as separator */
+		at += m;
+		if (m == ARGV_STR_MAX)
+			break; /* cut short: where the next string starts is not known */
+	}
+	if (at < end)
+		*flags |= ST_F_TRUNCATED;
+	if (used == 0)
+		return off;
+	ch->len = used;
+	ch->arg = arg;
+	ch->kind = ST_CAP_ARGV;
+	return off + sizeof(*ch) + used;
+}
+
+/* Runs in the exec'ing task once the new image is set up, before the
+ * syscall returns. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_state *ts = bpf_task_storage_get(&tasks, p, 0, 0);
+	if (!ts || !ts->active)
+		return 0;
+	u32 key = ts->nr & (MAX_NR - 1);
+	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+	if (!plan || !(plan->caps[0].at_enter || plan->caps[1].at_enter))
+		return 0;
+	u32 old = old_pid;
+	struct scratch *s = bpf_map_lookup_elem(&pending, &old);
+	if (!s)
+		return 0;
+	u32 off = s->ev.tail_len;
+	u16 fl = s->ev.flags;
+	/* An interpreter (#!, binfmt_misc) rewrote argv: the caller's argv[0]
+	 * is gone from the new image, so the area is not the argument. */
+	bool rewritten = BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename);
+	for (int i = 0; i < ST_MAX_CAPS; i++) {
+		struct st_cap *cap = &plan->caps[i];
+		if (!cap->at_enter || (s->have & (1 << i)) ||
+		    off >= TAIL_MAX - sizeof(struct st_chunk))
+			continue;
+		if (cap->kind == ST_CAP_STR)
+			off = exec_path(s->tail, off, cap->arg, bprm);
+		else if (cap->kind == ST_CAP_ARGV && !rewritten)
+			off = exec_argv(s->tail, off, cap->arg, p, &fl);
+	}
+	s->ev.tail_len = off;
+	s->ev.flags = fl;
+	s->have = 3;
+	u32 tid = BPF_CORE_READ(p, pid);
+	if (tid != old) {
+		/* A non-leader thread exec'd: it goes on as the leader, and its
+		 * sys_exit looks for the new pid. */
+		bpf_map_update_elem(&pending, &tid, s, BPF_ANY);
+		bpf_map_delete_elem(&pending, &old);
+	}
+	return 0;
+}
+
+/* Whatever the tracer starts is not traced either (its helpers, and what
+ * they start in turn): the child of the tracer or of an excluded task is
+ * marked before it first runs. Attached only when that is asked for. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	/* The parent is the task running fork. */
+	if (!is_self(bpf_get_current_pid_tgid() >> 32)) {
+		struct task_state *ps = bpf_task_storage_get(&tasks, parent, 0, 0);
+		if (!ps || !ps->excluded)
+			return 0;
+	}
+	struct task_state *cs =
+		bpf_task_storage_get(&tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (cs)
+		cs->excluded = 1;
 	return 0;
 }

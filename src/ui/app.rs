@@ -3,6 +3,7 @@
 //! read it while drawing and never do I/O.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +25,7 @@ use super::{detail, help, stats, status, stream};
 use crate::bpf::reader::Recycler;
 use crate::clock::Clock;
 use crate::model::args;
-use crate::model::container::ContainerMap;
+use crate::model::container::{ContainerInfo, ContainerMap};
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::filter::Filter;
 use crate::model::stats::{SortKey, Stats};
@@ -84,6 +85,10 @@ pub struct App {
     /// Which container each cgroup is (labels are looked up at draw time,
     /// so names that arrive late relabel earlier events too).
     pub containers: ContainerMap,
+    /// Containers whose cgroup is gone, with the sequence number their
+    /// events end before: kept while any of those may still be retained, so
+    /// an export still names them.
+    pub(super) gone: HashMap<u64, (Arc<ContainerInfo>, u64)>,
     /// The container/pod pane; its selection narrows the stream.
     pub tree: Tree,
     /// The view filter (`f`); capture goes on regardless.
@@ -99,6 +104,8 @@ pub struct App {
     /// Selected row of the per-syscall statistics table.
     pub stats_selected: usize,
     pub detail_scroll: u16,
+    /// First line of the help overlay shown (it scrolls on small screens).
+    pub help_scroll: u16,
     /// A one-line note for the user (search misses, copy done, ...).
     pub message: Option<String>,
     /// Text waiting to go to the terminal's clipboard (OSC 52); the event
@@ -165,6 +172,7 @@ impl App {
             lost: LostEvents::default(),
             quit: false,
             containers: ContainerMap::default(),
+            gone: HashMap::new(),
             tree: Tree::default(),
             filter: None,
             errors_only: false,
@@ -174,6 +182,7 @@ impl App {
             stats_reverse: false,
             stats_selected: 0,
             detail_scroll: 0,
+            help_scroll: 0,
             message: None,
             clipboard: None,
             first_ns: None,
@@ -234,6 +243,7 @@ impl App {
             }
             Event::Lost(l) => self.lost = l,
             Event::ContainerAdd(a) => {
+                self.gone.remove(&a.cgroup_id);
                 self.containers.add(&a);
                 // Names can arrive after a container's first events. Many
                 // arrive at once at start-up: the event loop does the work.
@@ -241,7 +251,13 @@ impl App {
                     self.start_refilter();
                 }
             }
-            Event::ContainerDel(d) => self.containers.del(&d),
+            Event::ContainerDel(d) => {
+                // The last names known are the best ones.
+                let c = self.containers.get(d.cgroup_id).unwrap_or(&d.container);
+                self.gone
+                    .insert(d.cgroup_id, (c.clone(), self.store.end_seq()));
+                self.containers.del(&d);
+            }
         }
     }
 
@@ -260,6 +276,16 @@ impl App {
     pub fn tick(&mut self) {
         self.rate.add(0);
         self.tree.tick(&self.containers);
+        let first = self.store.first_seq();
+        self.gone.retain(|_, (_, end)| *end > first);
+    }
+
+    /// The container of a cgroup, also when it is gone but some of its
+    /// events may still be retained.
+    pub fn container_of(&self, cgroup_id: u64) -> Option<&Arc<ContainerInfo>> {
+        self.containers
+            .get(cgroup_id)
+            .or_else(|| self.gone.get(&cgroup_id).map(|(c, _)| c))
     }
 
     pub fn events_per_sec(&self) -> f64 {
@@ -340,9 +366,19 @@ impl App {
 
     pub fn on_action(&mut self, a: Action) {
         self.message = None;
-        if self.overlay == Overlay::Help && !matches!(a, Action::Quit) {
-            // Any key closes the help.
-            self.overlay = Overlay::None;
+        if self.overlay == Overlay::Help {
+            // The help scrolls (drawing clamps it); other keys close it.
+            let s = &mut self.help_scroll;
+            match a {
+                Action::Quit => self.quit = true,
+                Action::Up => *s = s.saturating_sub(1),
+                Action::Down => *s = s.saturating_add(1),
+                Action::PageUp => *s = s.saturating_sub(self.page as u16),
+                Action::PageDown => *s = s.saturating_add(self.page as u16),
+                Action::Top => *s = 0,
+                Action::Bottom => *s = u16::MAX,
+                _ => self.overlay = Overlay::None,
+            }
             return;
         }
         if self.overlay == Overlay::Details {
@@ -358,7 +394,7 @@ impl App {
                 }
                 Action::Top => self.detail_scroll = 0,
                 Action::Copy => self.copy_selected(),
-                Action::Help => self.overlay = Overlay::Help,
+                Action::Help => self.open_help(),
                 _ => self.overlay = Overlay::None,
             }
             return;
@@ -398,7 +434,14 @@ impl App {
             Action::Quit => self.quit = true,
             Action::TogglePause => {
                 self.paused = !self.paused;
-                self.follow = !self.paused;
+                if self.paused {
+                    // Hold the screen as it is: the newest row stays
+                    // selected where it is, new events go in below.
+                    let cur = self.current();
+                    self.select(cur);
+                } else {
+                    self.follow = true;
+                }
             }
             Action::Up => self.move_rows(-1),
             Action::Down => self.move_rows(1),
@@ -413,7 +456,7 @@ impl App {
                 self.follow = true;
                 self.paused = false;
             }
-            Action::Help => self.overlay = Overlay::Help,
+            Action::Help => self.open_help(),
             Action::Filter => {
                 let text = self.filter.as_ref().map_or("", |f| f.text());
                 self.prompt = Some(Prompt::new(PromptKind::Filter, text));
@@ -445,6 +488,11 @@ impl App {
             Action::SortNext | Action::SortReverse => {}
             Action::Export => super::export::open(self),
         }
+    }
+
+    fn open_help(&mut self) {
+        self.help_scroll = 0;
+        self.overlay = Overlay::Help;
     }
 
     fn copy_selected(&mut self) {
@@ -523,6 +571,12 @@ impl App {
                 }
                 MouseEventKind::ScrollUp if self.overlay == Overlay::Details => {
                     self.detail_scroll = self.detail_scroll.saturating_sub(3)
+                }
+                MouseEventKind::ScrollDown if self.overlay == Overlay::Help => {
+                    self.help_scroll = self.help_scroll.saturating_add(3)
+                }
+                MouseEventKind::ScrollUp if self.overlay == Overlay::Help => {
+                    self.help_scroll = self.help_scroll.saturating_sub(3)
                 }
                 _ => {}
             }
@@ -603,8 +657,9 @@ impl App {
     pub fn render(&mut self, f: &mut Frame) {
         let area = f.area();
         let foot_h = self.prompt.as_ref().map_or(1, Prompt::height);
+        let head_h = status::header_lines(self, area.width).len() as u16;
         let [head, body, foot] = Layout::vertical([
-            Constraint::Length(1),
+            Constraint::Length(head_h),
             Constraint::Min(1),
             Constraint::Length(foot_h),
         ])
@@ -613,8 +668,10 @@ impl App {
         match self.tab {
             Tab::Stream => {
                 // The container pane, when the terminal is wide enough for both.
+                // As wide as its names need, up to 30% of the screen.
                 let tree_w = if body.width >= 100 && self.shows_containers() {
-                    36
+                    let want = self.tree.width_wanted(&self.containers);
+                    want.clamp(36, (body.width * 3 / 10).max(36))
                 } else {
                     0
                 };
@@ -633,7 +690,9 @@ impl App {
             None => status::render_footer(self, f, foot),
         }
         match self.overlay {
-            Overlay::Help => help::render(f, area, &self.theme),
+            Overlay::Help => {
+                self.help_scroll = help::render(f, area, &self.theme, self.help_scroll)
+            }
             Overlay::Details => detail::render(self, f, body),
             Overlay::None => {}
         }

@@ -12,6 +12,7 @@ use crate::model::decode;
 use crate::model::errno;
 use crate::model::escape;
 use crate::model::event::TraceEvent;
+use crate::model::syscalls::{RetKind, SyscallInfo};
 
 /// The detail text of `ev`, one line per field.
 pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
@@ -76,7 +77,7 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
         Span::styled(result, result_style),
     ]));
     if let Some(i) = info {
-        out.push(field("returns", format!("{:?}", i.returns)));
+        out.push(field("returns", returns_in_words(i).into()));
     }
     out.push(Line::raw(""));
     out.push(field(
@@ -151,6 +152,21 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
     out
 }
 
+/// What a syscall returns, in words.
+pub fn returns_in_words(i: &SyscallInfo) -> &'static str {
+    match i.returns {
+        RetKind::Fd => "a file descriptor; -1 and an errno on failure",
+        RetKind::Pid if matches!(i.name, "fork" | "vfork" | "clone" | "clone3") => {
+            "the new process's id (0 in the new process); -1 and an errno on failure"
+        }
+        RetKind::Pid => "a process or thread id; -1 and an errno on failure",
+        RetKind::Ptr => "an address",
+        RetKind::Size => "a count of bytes or items; -1 and an errno on failure",
+        RetKind::Int => "0 on success, or a value the call reports; -1 and an errno on failure",
+        RetKind::NoReturn => "nothing: the call does not return",
+    }
+}
+
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let Some(ev) = app.selected_event() else {
         return;
@@ -199,6 +215,7 @@ mod tests {
             "1970-01-01T00:00:01.000010000Z",
             "since the first event",
             "2.5us (2500 ns)",
+            "returns  a file descriptor; -1 and an errno on failure",
         ] {
             assert!(s.contains(want), "{want:?} missing:\n{s}");
         }
@@ -210,5 +227,30 @@ mod tests {
         );
         app.on_action(Action::Close);
         assert!(!screen(&mut app, 120, 40).contains("event details"));
+    }
+
+    /// Every return kind is said in words, none as the enum's name.
+    #[test]
+    fn return_kinds_are_worded() {
+        use super::returns_in_words;
+        use crate::model::syscalls::{self, Arch};
+        for (name, want) in [
+            ("openat", "a file descriptor"),
+            ("read", "a count of bytes"),
+            ("close", "0 on success"),
+            ("getppid", "a process or thread id"),
+            ("clone", "0 in the new process"),
+            ("mmap", "an address"),
+            ("exit_group", "does not return"),
+        ] {
+            let i = syscalls::by_name(Arch::X86_64, name).unwrap();
+            let w = returns_in_words(i);
+            assert!(w.contains(want), "{name}: {w}");
+        }
+        let mut app = app_with(vec![event("read", "cat", 10, 5, None)]);
+        app.on_action(Action::Details);
+        let s = screen(&mut app, 120, 40);
+        assert!(s.contains("returns  a count of bytes or items"), "{s}");
+        assert!(!s.contains("Size"), "{s}");
     }
 }

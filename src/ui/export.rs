@@ -1,7 +1,9 @@
 //! The `w` key: write the retained events (all, or those matching the view
 //! filter) to a session file, on a background thread with a progress bar.
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -13,9 +15,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph};
 use ratatui::Frame;
 
-use super::app::App;
+use super::app::{App, Source};
+use crate::model::container::ContainerAddEvent;
 use crate::model::escape;
-use crate::model::event::TraceEvent;
+use crate::model::event::{Event, TraceEvent};
 use crate::session::format::Filters;
 use crate::session::writer::{live_header, SessionFile};
 
@@ -36,8 +39,8 @@ pub struct Job {
 pub enum Stage {
     #[default]
     Idle,
-    /// Typing the file name.
-    Name(String),
+    /// Typing the file name; why the last one was refused, if it was.
+    Name(String, Option<String>),
     /// Choosing all retained events or only the matching ones (counts
     /// taken once, when the prompt opened).
     Scope(PathBuf, usize, usize),
@@ -57,7 +60,7 @@ pub struct ExportUi {
 
 pub fn open(app: &mut App) {
     if matches!(app.export.stage, Stage::Idle) {
-        app.export.stage = Stage::Name(String::new());
+        app.export.stage = Stage::Name(String::new(), None);
         app.export.message = None;
     }
 }
@@ -74,22 +77,29 @@ pub fn on_key(app: &mut App, k: &KeyEvent) -> bool {
             app.export.stage = Stage::Running(j);
             return false;
         }
-        Stage::Name(mut s) => match k.code {
+        Stage::Name(mut s, err) => match k.code {
             KeyCode::Esc => Stage::Idle,
             KeyCode::Enter if !s.trim().is_empty() => {
-                let all = app.store.len();
-                let matching = app.rows.len(app.store.first_seq(), app.store.end_seq());
-                Stage::Scope(PathBuf::from(s.trim()), all, matching)
+                let p = PathBuf::from(s.trim());
+                if replaying(app, &p) {
+                    // Writing would truncate the file while it is read.
+                    let why = "that is the file being replayed: choose another name";
+                    Stage::Name(s, Some(why.into()))
+                } else {
+                    let all = app.store.len();
+                    let matching = app.rows.len(app.store.first_seq(), app.store.end_seq());
+                    Stage::Scope(p, all, matching)
+                }
             }
             KeyCode::Backspace => {
                 s.pop();
-                Stage::Name(s)
+                Stage::Name(s, None)
             }
             KeyCode::Char(c) => {
                 s.push(c);
-                Stage::Name(s)
+                Stage::Name(s, None)
             }
-            _ => Stage::Name(s),
+            _ => Stage::Name(s, err),
         },
         Stage::Scope(p, all, matching) => match k.code {
             KeyCode::Esc => Stage::Idle,
@@ -107,6 +117,18 @@ pub fn on_key(app: &mut App, k: &KeyEvent) -> bool {
         },
     };
     true
+}
+
+/// Whether `p` is the file this replay reads (the same inode, whatever the
+/// name).
+fn replaying(app: &App, p: &Path) -> bool {
+    let Source::Replay { path, .. } = &app.source else {
+        return false;
+    };
+    match (std::fs::metadata(path), std::fs::metadata(p)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 fn shown(p: &std::path::Path) -> String {
@@ -139,6 +161,26 @@ fn start(app: &mut App, path: PathBuf, scope: Scope, overwrite: bool) -> Stage {
             .filter_map(|s| app.store.get(s).cloned())
             .collect(),
     };
+    // The container of every cgroup the events name, announced first, so a
+    // replay of the file knows them (as `-w` writes them while capturing).
+    let mut cgroups: Vec<u64> = events
+        .iter()
+        .map(|e| e.cgroup_id)
+        .collect::<HashSet<u64>>()
+        .into_iter()
+        .collect();
+    cgroups.sort_unstable();
+    let adds: Vec<Event> = cgroups
+        .into_iter()
+        .filter_map(|cg| {
+            app.container_of(cg).map(|c| {
+                Event::ContainerAdd(ContainerAddEvent {
+                    cgroup_id: cg,
+                    container: c.clone(),
+                })
+            })
+        })
+        .collect();
     let mut header = app
         .export
         .base
@@ -168,6 +210,10 @@ fn start(app: &mut App, path: PathBuf, scope: Scope, overwrite: bool) -> Stage {
         .name("export".into())
         .spawn(move || -> Result<u64> {
             let mut file = file;
+            for add in &adds {
+                file.event(add)
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
             for (i, ev) in events.iter().enumerate() {
                 file.syscall(ev)
                     .with_context(|| format!("writing {}", p.display()))?;
@@ -221,6 +267,7 @@ pub fn wait(app: &mut App) {
         if err {
             crate::say!("systrace-tui: {msg}");
         }
+        app.export.message = Some((msg, err));
     }
 }
 
@@ -270,13 +317,20 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             );
             return;
         }
-        Stage::Name(s) => vec![
-            Line::from(vec![
+        Stage::Name(s, err) => {
+            let mut v = vec![Line::from(vec![
                 Span::raw("file: "),
                 Span::styled(format!("{}_", escape::plain(s.as_bytes(), 200)), t.header()),
-            ]),
-            Line::styled("Enter: next   Esc: cancel   (.zst: compressed)", t.dim()),
-        ],
+            ])];
+            if let Some(e) = err {
+                v.push(Line::styled(e.clone(), t.error()));
+            }
+            v.push(Line::styled(
+                "Enter: next   Esc: cancel   (.zst: compressed)",
+                t.dim(),
+            ));
+            v
+        }
         Stage::Scope(p, all, matching) => {
             vec![
                 Line::raw(format!("write to {}:", shown(p))),

@@ -14,8 +14,11 @@ pub mod store;
 pub mod stream;
 #[cfg(test)]
 mod testutil;
+pub mod text;
 pub mod theme;
 pub mod tree;
+#[cfg(test)]
+mod view_tests;
 
 use std::time::{Duration, Instant};
 

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::app::App;
+use super::text;
 use crate::clock::fmt_duration;
 use crate::model::stats::{Histogram, Row as StatRow, SortKey, EARLIER_GROUPS, RATE_SECONDS};
 
@@ -64,70 +65,120 @@ fn stat_cells(r: &StatRow) -> [String; 7] {
     ]
 }
 
+/// The per-syscall table's columns: header, sort key, and the order in
+/// which they get room (the name and counts first, then the times).
+const SYSCALL_COLS: [(&str, SortKey); 8] = [
+    ("SYSCALL", SortKey::Name),
+    ("CALLS", SortKey::Calls),
+    ("ERRORS", SortKey::Errors),
+    ("ERR%", SortKey::ErrorRate),
+    ("TOTAL", SortKey::Total),
+    ("MEAN", SortKey::Mean),
+    ("P50", SortKey::P50),
+    ("P99", SortKey::P99),
+];
+const SYSCALL_PRIORITY: [usize; 8] = [0, 1, 2, 3, 7, 4, 5, 6];
+
+/// Which per-syscall columns fit in `avail` cells (one between columns),
+/// each at the width it wants: a column that does not fit whole is left
+/// out, later ones too, so no value loses its unit.
+/// The column the table is sorted by comes right after the name.
+fn fit_columns(avail: usize, want: &[usize; 8], sort: SortKey) -> [bool; 8] {
+    let mut on = [false; 8];
+    let mut used = 0;
+    let sorted = SYSCALL_COLS.iter().position(|&(_, k)| k == sort);
+    let order = sorted
+        .into_iter()
+        .chain(SYSCALL_PRIORITY.into_iter().filter(|&i| Some(i) != sorted));
+    let order: Vec<usize> = std::iter::once(0)
+        .chain(order.filter(|&i| i != 0))
+        .collect();
+    for i in order {
+        let gap = usize::from(used > 0);
+        if used + gap + want[i] > avail {
+            break;
+        }
+        used += gap + want[i];
+        on[i] = true;
+    }
+    on
+}
+
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let t = app.theme;
+    let rows = app.stats.syscall_rows(app.stats_sort, app.stats_reverse);
+    let texts: Vec<[String; 8]> = rows
+        .iter()
+        .map(|(name, r)| {
+            let [calls, errs, rate, total, mean, p50, p99] = stat_cells(r);
+            [name.clone(), calls, errs, rate, total, mean, p50, p99]
+        })
+        .collect();
+    let headers: Vec<String> = SYSCALL_COLS
+        .iter()
+        .map(|&(label, key)| header_cell(label, key, app))
+        .collect();
+    let mut want: [usize; 8] = std::array::from_fn(|i| text::width(&headers[i]));
+    for row in &texts {
+        for (w, s) in want.iter_mut().zip(row) {
+            *w = (*w).max(text::width(s));
+        }
+    }
+    // The per-syscall table gets what it needs, within 40-58% of the width;
+    // the groups and the histogram the rest.
+    let need = want.iter().sum::<usize>() + 7 + 2;
+    let left_w = (need as u16).clamp(area.width * 2 / 5, area.width * 29 / 50);
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area);
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(1)]).areas(area);
     let [groups_area, hist_area] =
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
     app.page = left.height.saturating_sub(3).max(1) as u64;
 
-    let rows = app.stats.syscall_rows(app.stats_sort, app.stats_reverse);
     if !rows.is_empty() {
         app.stats_selected = app.stats_selected.min(rows.len() - 1);
     }
     let sel = app.stats_selected;
+    let on = fit_columns(left.width.saturating_sub(2) as usize, &want, app.stats_sort);
     let visible = left.height.saturating_sub(3) as usize;
     let skip = (sel + 1).saturating_sub(visible);
-    let table_rows: Vec<Row> = rows
-        .iter()
-        .enumerate()
-        .skip(skip)
-        .take(visible)
-        .map(|(i, (name, r))| {
-            let mut cells = vec![Span::raw(name.clone())];
-            let [calls, errs, rate, total, mean, p50, p99] = stat_cells(r);
-            cells.push(Span::raw(calls));
-            let err_style = if r.errors > 0 {
-                t.error()
-            } else {
-                Default::default()
-            };
-            cells.push(Span::styled(errs, err_style));
-            cells.push(Span::styled(rate, err_style));
-            cells.push(Span::raw(total));
-            cells.push(Span::raw(mean));
-            cells.push(Span::raw(p50));
-            cells.push(Span::styled(p99, t.duration(r.p99())));
-            let row = Row::new(cells);
-            if i == sel {
-                row.style(t.selected())
-            } else {
-                row
-            }
-        })
-        .collect();
-    let header = Row::new(vec![
-        header_cell("SYSCALL", SortKey::Name, app),
-        header_cell("CALLS", SortKey::Calls, app),
-        header_cell("ERRORS", SortKey::Errors, app),
-        header_cell("ERR%", SortKey::ErrorRate, app),
-        header_cell("TOTAL", SortKey::Total, app),
-        header_cell("MEAN", SortKey::Mean, app),
-        header_cell("P50", SortKey::P50, app),
-        header_cell("P99", SortKey::P99, app),
-    ])
+    let table_rows: Vec<Row> =
+        rows.iter()
+            .zip(texts)
+            .enumerate()
+            .skip(skip)
+            .take(visible)
+            .map(|(i, ((_, r), cells))| {
+                let err_style = if r.errors > 0 {
+                    t.error()
+                } else {
+                    Default::default()
+                };
+                let cells = cells.into_iter().enumerate().filter(|&(c, _)| on[c]).map(
+                    |(c, text)| match c {
+                        2 | 3 => Span::styled(text, err_style),
+                        7 => Span::styled(text, t.duration(r.p99())),
+                        _ => Span::raw(text),
+                    },
+                );
+                let row = Row::new(cells);
+                if i == sel {
+                    row.style(t.selected())
+                } else {
+                    row
+                }
+            })
+            .collect();
+    let header = Row::new(
+        headers
+            .into_iter()
+            .enumerate()
+            .filter(|&(c, _)| on[c])
+            .map(|(_, h)| h),
+    )
     .style(t.header());
-    let widths = [
-        Constraint::Min(14),
-        Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(9),
-    ];
+    let widths = (0..8)
+        .filter(|&c| on[c])
+        .map(|c| Constraint::Length(want[c] as u16));
     let title = format!(
         " per syscall: {} events, sorted by {} (o: next column, O: reverse) ",
         app.stats.events,
@@ -141,26 +192,62 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     );
 
     // Groups: container / pod, with their events/s over the last minute.
-    let spark_w = (groups_area.width as usize)
-        .saturating_sub(40)
-        .clamp(5, RATE_SECONDS);
+    // Names get the room they need; the sparkline takes what is left.
     let groups = app.stats.group_rows(app.stats_sort, app.stats_reverse);
-    let group_rows: Vec<Row> = groups
+    let shown_groups = groups_area.height.saturating_sub(3) as usize;
+    let labels: Vec<String> = groups
         .iter()
-        .take(groups_area.height.saturating_sub(3) as usize)
-        .map(|(name, g)| {
-            let series = g.rate.series(app.stats.last_sec);
-            let tail = &series[series.len() - spark_w..];
-            let label = if *name == EARLIER_GROUPS {
+        .take(shown_groups)
+        .map(|(name, _)| {
+            if *name == EARLIER_GROUPS {
                 format!("({} earlier groups)", app.stats.folded_groups)
             } else {
                 name.to_string()
-            };
+            }
+        })
+        .collect();
+    let cells: Vec<[String; 3]> = groups
+        .iter()
+        .take(shown_groups)
+        .map(|(_, g)| {
+            [
+                g.row.calls.to_string(),
+                format!("{:.1}%", 100.0 * g.row.error_rate()),
+                fmt_duration(g.row.p99()),
+            ]
+        })
+        .collect();
+    let mut num_w = ["CALLS", "ERR%", "P99"].map(text::width);
+    for c in &cells {
+        for (w, s) in num_w.iter_mut().zip(c) {
+            *w = (*w).max(text::width(s));
+        }
+    }
+    let fixed = num_w.iter().sum::<usize>() + 4; // and the gaps
+    const SPARK_MIN: usize = 4; // "EV/S"
+    let inner = (groups_area.width as usize).saturating_sub(2);
+    let name_want = labels
+        .iter()
+        .map(|l| text::width(l))
+        .max()
+        .unwrap_or(0)
+        .max(text::width("GROUP"));
+    let spark_w = inner
+        .saturating_sub(fixed + name_want)
+        .clamp(SPARK_MIN, RATE_SECONDS);
+    let name_w = inner.saturating_sub(fixed + spark_w);
+    let group_rows: Vec<Row> = groups
+        .iter()
+        .zip(&labels)
+        .zip(cells)
+        .map(|(((_, g), label), [calls, rate, p99])| {
+            let series = g.rate.series(app.stats.last_sec);
+            let tail = &series[series.len() - spark_w..];
             Row::new(vec![
-                Span::raw(label),
-                Span::raw(g.row.calls.to_string()),
-                Span::raw(format!("{:.1}%", 100.0 * g.row.error_rate())),
-                Span::raw(fmt_duration(g.row.p99())),
+                Span::raw(text::fit(label, name_w).into_owned()),
+                Span::raw(calls),
+                Span::raw(rate),
+                Span::raw(p99),
                 Span::styled(sparkline(tail), t.ok()),
             ])
         })
@@ -169,14 +256,23 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Table::new(
             group_rows,
             [
-                Constraint::Min(10),
-                Constraint::Length(8),
-                Constraint::Length(6),
-                Constraint::Length(8),
+                Constraint::Length(name_w as u16),
+                Constraint::Length(num_w[0] as u16),
+                Constraint::Length(num_w[1] as u16),
+                Constraint::Length(num_w[2] as u16),
                 Constraint::Length(spark_w as u16),
             ],
         )
-        .header(Row::new(["GROUP", "CALLS", "ERR%", "P99", "EVENTS/S"]).style(t.header()))
+        .header(
+            Row::new([
+                "GROUP",
+                "CALLS",
+                "ERR%",
+                "P99",
+                if spark_w >= 8 { "EVENTS/S" } else { "EV/S" },
+            ])
+            .style(t.header()),
+        )
         .block(
             Block::default()
                 .borders(Borders::ALL)

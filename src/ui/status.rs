@@ -8,7 +8,8 @@ use ratatui::Frame;
 
 use super::app::{App, Source, Tab};
 
-pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
+/// The header's pieces; each stays whole on one line when the header wraps.
+fn header_pieces(app: &App) -> Vec<Vec<Span<'static>>> {
     let t = &app.theme;
     let mode = match (&app.source, app.paused) {
         (_, true) => Span::styled(" PAUSED ", t.warn()),
@@ -21,18 +22,6 @@ pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
     } else {
         Style::default()
     };
-    let line = Line::from(vec![
-        Span::styled("systrace-tui", t.header()),
-        mode,
-        Span::raw(format!(
-            "| {:.0} ev/s | total {} | retained {} | ",
-            app.events_per_sec(),
-            app.total,
-            app.store.len()
-        )),
-        Span::styled(format!("lost {lost}"), lost_style),
-    ]);
-    let mut line = line;
     let tab = |name: &'static str, on: bool| {
         if on {
             Span::styled(format!(" [{name}]"), t.header())
@@ -40,36 +29,94 @@ pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
             Span::styled(format!("  {name} "), t.dim())
         }
     };
-    line.spans.push(Span::raw(" |"));
-    line.spans.push(tab("stream", app.tab == Tab::Stream));
-    line.spans.push(tab("stats", app.tab == Tab::Stats));
+    let mut p: Vec<Vec<Span<'static>>> = vec![
+        vec![Span::styled("systrace-tui", t.header()), mode],
+        vec![Span::raw(format!("| {:.0} ev/s ", app.events_per_sec()))],
+        vec![Span::raw(format!("| total {} ", app.total))],
+        vec![Span::raw(format!("| retained {} ", app.store.len()))],
+        vec![
+            Span::raw("| "),
+            Span::styled(format!("lost {lost}"), lost_style),
+        ],
+        vec![
+            Span::raw(" |"),
+            tab("stream", app.tab == Tab::Stream),
+            tab("stats", app.tab == Tab::Stats),
+        ],
+    ];
+    if app.store.evicted > 0 {
+        // The store is full: the oldest events are gone from the view (a
+        // replay longer than --retain, or a long live run).
+        p.push(vec![Span::styled(
+            format!(
+                " | oldest {} dropped: --retain {}",
+                app.store.evicted,
+                app.store.capacity()
+            ),
+            t.warn(),
+        )]);
+    }
+    if let Some(v) = app.tree.describe(&app.containers) {
+        p.push(vec![Span::raw(" | view: "), Span::styled(v, t.warn())]);
+    }
     if app.errors_only {
-        line.spans.push(Span::styled(" | errors only", t.error()));
+        p.push(vec![Span::styled(" | errors only", t.error())]);
     }
     if let Some(flt) = &app.filter {
-        line.spans.push(Span::raw(" | filter: "));
-        line.spans
-            .push(Span::styled(flt.text().to_string(), t.warn()));
+        p.push(vec![
+            Span::raw(" | filter: "),
+            Span::styled(flt.text().to_string(), t.warn()),
+        ]);
     }
-    if app.filter.is_some() || app.errors_only {
-        line.spans
-            .push(Span::raw(format!(" ({} shown)", app.row_count())));
+    if !app.unfiltered() {
+        p.push(vec![Span::raw(format!(" ({} shown)", app.row_count()))]);
     }
     if let Some(done) = app.refilter_progress() {
-        line.spans.push(Span::styled(
+        p.push(vec![Span::styled(
             format!(" filtering {:.0}%", done * 100.0),
             t.warn(),
-        ));
+        )]);
     }
     if let Source::Replay { path, load } = &app.source {
         // Where the session comes from, and how far loading got.
-        line.spans.push(Span::raw(format!(
-            " | {} | {}",
-            crate::model::escape::plain(path.as_os_str().as_encoded_bytes(), 200),
-            load.status()
-        )));
+        p.push(vec![Span::raw(format!(
+            " | {}",
+            crate::model::escape::plain(path.as_os_str().as_encoded_bytes(), 200)
+        ))]);
+        p.push(vec![Span::raw(format!(" | {}", load.status()))]);
     }
-    f.render_widget(Paragraph::new(line), area);
+    p
+}
+
+/// The header as lines of at most `width` cells: pieces go on the next
+/// line rather than off the edge. At most `MAX_HEADER` lines.
+pub fn header_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(1));
+    let mut lines: Vec<Line<'static>> = vec![Line::default()];
+    for piece in header_pieces(app) {
+        let w: usize = piece.iter().map(Span::width).sum();
+        let cur = lines.last_mut().expect("one line");
+        if cur.width() > 0 && cur.width() + w > width {
+            // A piece that starts a line drops its separator's space.
+            let mut piece = piece;
+            if let Some(first) = piece.first_mut() {
+                let trimmed = first.content.trim_start().to_string();
+                first.content = trimmed.into();
+            }
+            lines.push(Line::from(piece));
+        } else {
+            cur.spans.extend(piece);
+        }
+    }
+    lines.truncate(MAX_HEADER);
+    lines
+}
+
+/// The header never takes more than this many lines.
+pub const MAX_HEADER: usize = 3;
+
+pub fn render_header(app: &App, f: &mut Frame, area: Rect) {
+    f.render_widget(Paragraph::new(header_lines(app, area.width)), area);
 }
 
 pub fn render_footer(app: &App, f: &mut Frame, area: Rect) {

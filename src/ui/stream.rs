@@ -8,10 +8,153 @@ use ratatui::Frame;
 use regex::Regex;
 
 use super::app::App;
+use super::text;
 use super::theme::Theme;
 use crate::clock::{fmt_duration, Clock};
 use crate::model::args;
 use crate::model::event::TraceEvent;
+
+/// The table's columns, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Col {
+    Time,
+    Container,
+    Comm,
+    Pid,
+    Tid,
+    Syscall,
+    Args,
+    Result,
+    Duration,
+}
+
+const COLS: [Col; 9] = [
+    Col::Time,
+    Col::Container,
+    Col::Comm,
+    Col::Pid,
+    Col::Tid,
+    Col::Syscall,
+    Col::Args,
+    Col::Result,
+    Col::Duration,
+];
+
+/// Which columns get room first when the terminal is narrow. The call, its
+/// result and its duration are never cut (a cut unit or errno misleads);
+/// arguments come next, then who made the call.
+const PRIORITY: [Col; 9] = [
+    Col::Syscall,
+    Col::Result,
+    Col::Duration,
+    Col::Args,
+    Col::Comm,
+    Col::Pid,
+    Col::Container,
+    Col::Time,
+    Col::Tid,
+];
+
+impl Col {
+    fn name(self) -> &'static str {
+        match self {
+            Col::Time => "TIME",
+            Col::Container => "CONTAINER",
+            Col::Comm => "COMM",
+            Col::Pid => "PID",
+            Col::Tid => "TID",
+            Col::Syscall => "SYSCALL",
+            Col::Args => "ARGS",
+            Col::Result => "RESULT",
+            Col::Duration => "DURATION",
+        }
+    }
+
+    /// The narrowest a column is shown at; below its content's width only
+    /// text columns go, and they mark the cut.
+    fn min(self, want: usize) -> usize {
+        match self {
+            Col::Args => want.min(16),
+            Col::Comm => want.min(8),
+            Col::Container => want.min(12),
+            _ => want,
+        }
+    }
+
+    /// How wide a column grows before ARGS gets the rest.
+    fn max(self, want: usize) -> usize {
+        match self {
+            Col::Container => want.min(48),
+            _ => want,
+        }
+    }
+}
+
+/// Column widths for a table `avail` cells wide (one cell between
+/// columns), from the widths their contents want. Columns are taken in
+/// priority order while their minimum fits; then ARGS grows to a useful
+/// width, COMM and CONTAINER to what they want, and ARGS takes the rest. None: the column is left out.
+fn layout(avail: usize, want: &[usize; 9], shown: impl Fn(Col) -> bool) -> [Option<usize>; 9] {
+    let mut w: [Option<usize>; 9] = [None; 9];
+    let mut used = 0;
+    for c in PRIORITY.into_iter().filter(|&c| shown(c)) {
+        let i = c as usize;
+        let gap = usize::from(used > 0);
+        let need = c.min(want[i]);
+        if used + gap + need > avail {
+            break;
+        }
+        used += gap + need;
+        w[i] = Some(need);
+    }
+    let mut spare = avail - used;
+    let mut grow = |c: Col, to: usize, spare: &mut usize| {
+        if let Some(cur) = &mut w[c as usize] {
+            let more = to.saturating_sub(*cur).min(*spare);
+            *cur += more;
+            *spare -= more;
+        }
+    };
+    grow(
+        Col::Args,
+        want[Col::Args as usize].min(ARGS_ROOMY),
+        &mut spare,
+    );
+    grow(
+        Col::Comm,
+        Col::Comm.max(want[Col::Comm as usize]),
+        &mut spare,
+    );
+    let ctr = Col::Container.max(want[Col::Container as usize]);
+    grow(Col::Container, ctr, &mut spare);
+    grow(Col::Args, usize::MAX, &mut spare);
+    w
+}
+
+/// ARGS grows to this before COMM and CONTAINER grow: most calls' arguments
+/// fit in it.
+const ARGS_ROOMY: usize = 40;
+
+/// The texts of one row, by column.
+fn row_texts(ev: &TraceEvent, container: Option<String>, clock: &Clock) -> [String; 9] {
+    let mut a = String::new();
+    args::format_args(ev, &mut a);
+    [
+        clock.time_of_day(ev.start_ns),
+        container.unwrap_or_default(),
+        ev.comm(),
+        ev.pid.to_string(),
+        ev.tid.to_string(),
+        ev.name().into_owned(),
+        a,
+        args::format_result(ev),
+        if ev.returns() {
+            fmt_duration(ev.duration_ns())
+        } else {
+            String::new()
+        },
+    ]
+}
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let t = app.theme;
@@ -33,77 +176,67 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     }
     app.top = app.rows.seq_at(first, end, top).unwrap_or(first);
     let with_ctr = app.shows_containers();
-    let mut rows = Vec::with_capacity(rows_avail);
+    let mut shown = Vec::with_capacity(rows_avail);
     for seq in app.rows.seqs_from(first, end, top).take(rows_avail) {
         let Some(ev) = app.store.get(seq) else { break };
         let label = with_ctr.then(|| app.containers.label(ev.cgroup_id));
-        let mut row = stream_row(ev, label.as_deref(), &app.clock, &t, app.search.as_ref());
-        if seq == cur && n > 0 {
+        shown.push((seq, ev, row_texts(ev, label, &app.clock)));
+    }
+    let mut want = COLS.map(|c| text::width(c.name()));
+    for (_, _, texts) in &shown {
+        for (w, s) in want.iter_mut().zip(texts) {
+            *w = (*w).max(text::width(s));
+        }
+    }
+    let widths = layout(area.width as usize, &want, |c| {
+        c != Col::Container || with_ctr
+    });
+    let cols: Vec<(usize, usize)> = COLS
+        .iter()
+        .filter_map(|&c| widths[c as usize].map(|w| (c as usize, w)))
+        .collect();
+    let mut rows = Vec::with_capacity(shown.len());
+    for (seq, ev, texts) in &shown {
+        let mut row = stream_row(ev, texts, &cols, &t, app.search.as_ref());
+        if *seq == cur && n > 0 {
             row = row.style(t.selected());
         }
         rows.push(row);
     }
-    let mut widths = vec![
-        Constraint::Length(15),
-        Constraint::Length(16),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(16),
-        Constraint::Fill(1),
-        Constraint::Length(14),
-        Constraint::Length(9),
-    ];
-    let mut names = vec![
-        "TIME", "COMM", "PID", "TID", "SYSCALL", "ARGS", "RESULT", "DURATION",
-    ];
-    if with_ctr {
-        widths.insert(1, Constraint::Length(24));
-        names.insert(1, "CONTAINER");
-    }
-    let header = Row::new(names).style(t.header());
-    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    let header = Row::new(cols.iter().map(|&(i, _)| COLS[i].name())).style(t.header());
+    let constraints = cols.iter().map(|&(_, w)| Constraint::Length(w as u16));
+    let table = Table::new(rows, constraints)
+        .header(header)
+        .column_spacing(1);
     f.render_widget(table, area);
 }
 
-/// One row of the event table. Every string from the traced process is
-/// escaped by the model's formatters before it gets here.
-/// `container`: the container column's label, when the column is shown.
-pub fn stream_row<'a>(
+/// One row of the event table: `texts` fitted to the `cols` shown (index,
+/// width). Every string from the traced process is escaped by the model's
+/// formatters before it gets here.
+fn stream_row<'a>(
     ev: &TraceEvent,
-    container: Option<&str>,
-    clock: &Clock,
+    texts: &[String; 9],
+    cols: &[(usize, usize)],
     t: &Theme,
     search: Option<&Regex>,
 ) -> Row<'a> {
-    let mut a = String::new();
-    args::format_args(ev, &mut a);
-    let result = args::format_result(ev);
     let result_style = if ev.errno().is_some() {
         t.error()
     } else {
         t.ok()
     };
-    let dur = ev.duration_ns();
-    let dur_text = if ev.returns() {
-        fmt_duration(dur)
-    } else {
-        String::new()
-    };
     let hl = t.search_match();
-    let cell = |text: String, style: Style| highlighted(text, style, search, hl);
-    let mut cells = vec![
-        cell(clock.time_of_day(ev.start_ns), Style::default()),
-        cell(ev.comm(), Style::default()),
-        cell(ev.pid.to_string(), Style::default()),
-        cell(ev.tid.to_string(), Style::default()),
-        cell(ev.name().into_owned(), t.class(ev.class())),
-        cell(a, Style::default()),
-        cell(result, result_style),
-        cell(dur_text, t.duration(dur)),
-    ];
-    if let Some(c) = container {
-        cells.insert(1, cell(c.to_string(), t.dim()));
-    }
+    let cells = cols.iter().map(|&(i, w)| {
+        let style = match COLS[i] {
+            Col::Container => t.dim(),
+            Col::Syscall => t.class(ev.class()),
+            Col::Result => result_style,
+            Col::Duration => t.duration(ev.duration_ns()),
+            _ => Style::default(),
+        };
+        highlighted(text::fit(&texts[i], w).into_owned(), style, search, hl)
+    });
     Row::new(cells)
 }
 

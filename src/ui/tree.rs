@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
+use super::text;
 use super::theme::Theme;
 use crate::model::container::{ContainerInfo, ContainerMap, HOST};
 
@@ -268,11 +269,53 @@ impl Tree {
         self.selected = k;
     }
 
+    /// What the selected node narrows the stream to, for the header; None
+    /// when it shows everything.
+    pub fn describe(&self, containers: &ContainerMap) -> Option<String> {
+        Some(match &self.selected {
+            NodeKey::All => return None,
+            NodeKey::Host => HOST.to_string(),
+            NodeKey::Namespace(ns) => format!("namespace {ns}"),
+            NodeKey::Pod {
+                namespace: Some(ns),
+                name,
+            } => format!("pod {ns}/{name}"),
+            NodeKey::Pod {
+                namespace: None,
+                name,
+            } => format!("pod {name}"),
+            NodeKey::Container(id) => match containers.iter().find(|(_, c)| &c.id == id) {
+                Some((_, c)) => format!("container {}", c.label()),
+                None => format!("container {}", &id[..id.len().min(12)]),
+            },
+        })
+    }
+
+    /// The pane width that shows every label whole, with the rate and a
+    /// full sparkline.
+    pub fn width_wanted(&self, containers: &ContainerMap) -> u16 {
+        let label = self
+            .rows(containers)
+            .iter()
+            .map(|r| 2 * r.depth as usize + text::width(&r.label))
+            .max()
+            .unwrap_or(0);
+        (label + 1 + RATE_W + 1 + SPARK_W + 2).min(u16::MAX as usize) as u16
+    }
+
     pub fn render(&self, f: &mut Frame, area: Rect, containers: &ContainerMap, t: &Theme) {
         let rows = self.rows(containers);
         let inner_w = area.width.saturating_sub(2) as usize;
-        let spark_w = 10.min(inner_w / 3);
-        let rate_w = 7;
+        let rate_w = RATE_W;
+        let label_want = rows
+            .iter()
+            .map(|r| 2 * r.depth as usize + text::width(&r.label))
+            .max()
+            .unwrap_or(0);
+        // The sparkline gives way to the names, down to a few cells.
+        let spark_w = inner_w
+            .saturating_sub(label_want + rate_w + 2)
+            .clamp(4.min(inner_w / 3), SPARK_W.min(inner_w / 3));
         let label_w = inner_w.saturating_sub(spark_w + rate_w + 2);
         let height = area.height.saturating_sub(2) as usize;
         let sel = rows
@@ -289,17 +332,13 @@ impl Tree {
             .take(height)
             .map(|(i, r)| {
                 let indent = "  ".repeat(r.depth as usize);
-                let mut label = format!("{indent}{}", r.label);
-                if label.chars().count() > label_w {
-                    label = label
-                        .chars()
-                        .take(label_w.saturating_sub(1))
-                        .collect::<String>()
-                        + "…";
-                }
+                let label = format!("{indent}{}", r.label);
+                let label = text::fit(&label, label_w);
+                let pad = label_w.saturating_sub(text::width(&label));
                 let hist = self.stats.get(&r.key).map_or(&empty, |s| &s.history);
                 let text = format!(
-                    "{label:<label_w$} {:>rate_w$} {}",
+                    "{label}{:pad$} {:>rate_w$} {}",
+                    "",
                     human(self.rate(&r.key)),
                     sparkline(hist, spark_w)
                 );
@@ -321,6 +360,10 @@ impl Tree {
         f.render_widget(Paragraph::new(lines).block(block), area);
     }
 }
+
+/// Cells of a row's rate and of its sparkline, at most.
+const RATE_W: usize = 7;
+const SPARK_W: usize = 10;
 
 /// 1234 -> "1234", 12345 -> "12.3k", 1234567 -> "1.2M".
 fn human(n: u64) -> String {

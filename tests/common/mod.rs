@@ -224,6 +224,63 @@ impl Drop for Reaped {
     }
 }
 
+impl Reaped {
+    /// The exit status, if the child ends within `limit`.
+    pub fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        wait_for(limit, || self.0.try_wait().ok().flatten())
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: a signal to our own child, which is not reaped yet.
+        unsafe { libc::kill(self.0.id() as i32, sig) };
+    }
+}
+
+/// A scratch directory (world-readable, for unprivileged runs), removed
+/// on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        let p = std::env::temp_dir().join(unique("st-scratch"));
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        Scratch(p)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The tracer headless (`--no-tui --color never` plus `args`) to its end:
+/// stdout, stderr, exit code.
+pub fn headless<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (String, String, i32) {
+    let out = Command::new(bin())
+        .args(["--no-tui", "--color", "never"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// A headless replay of `path` with `extra` arguments.
+pub fn replay(path: &std::path::Path, extra: &[&str]) -> (String, String, i32) {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--replay".as_ref(), path.as_os_str()];
+    args.extend(extra.iter().map(|s| std::ffi::OsStr::new(*s)));
+    headless(&args)
+}
+
 /// The exit code a shell wrote to `path` (`CMD; echo $? > path`, how the
 /// TUI tests learn how the tracer ended), once it is there.
 pub fn exit_code_in(path: &std::path::Path, limit: Duration) -> Option<String> {

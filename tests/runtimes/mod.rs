@@ -201,6 +201,11 @@ impl Traced {
         let topo = Topology::new(opts, Default::default()).expect("topology");
         let capture = Capture::start(CaptureOptions {
             filter: topo.kernel_filter(),
+            // The containers are started by this process (through podman).
+            load: systrace_tui::bpf::loader::LoadOptions {
+                exclude_descendants: false,
+                ..Default::default()
+            },
             ..Default::default()
         })
         .expect("load and attach");

@@ -1,0 +1,189 @@
+//! The command line, turned once into what each part of a run needs. Below
+//! `main`, nothing sees `Cli`.
+
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::bpf::loader::{KernelFilter, MAX_NR};
+use crate::cli::{Cli, ColorMode};
+use crate::fdtable::FdPaths;
+use crate::headless::LineOptions;
+use crate::model::syscalls::Arch;
+use crate::session::format::Filters;
+use crate::session::writer::Target;
+use crate::stages::UserFilter;
+use crate::topology::Selection;
+
+/// Where the events come from.
+#[derive(Clone, Debug)]
+pub enum Input {
+    Live(Live),
+    Replay { path: PathBuf, skip_bad: bool },
+}
+
+/// What live capture needs beyond the filters.
+#[derive(Clone, Debug)]
+pub struct Live {
+    /// Ring buffer size in MiB as asked for (the kernel rounds it up).
+    pub ring_mb: u32,
+    pub buf_size: u32,
+    /// `-p`: must exist when tracing starts.
+    pub pids: Vec<u32>,
+    pub cri_sockets: Vec<PathBuf>,
+    /// The container flags given, by name (for messages).
+    pub container_flags: Vec<&'static str>,
+}
+
+/// Who shows the events.
+#[derive(Clone, Copy, Debug)]
+pub enum Output {
+    Lines(LineOptions),
+    Tui { retain: usize },
+}
+
+pub struct Config {
+    pub input: Input,
+    pub output: Output,
+    /// Every user-space filter; live, the kernel applies `kernel` first.
+    pub filter: UserFilter,
+    /// `--pod`, `--namespace`, `--container`, `--host` (also in `filter`).
+    pub selection: Option<Selection>,
+    /// What the kernel can do of `-p` and `--filter` (live).
+    pub kernel: KernelFilter,
+    pub export: Option<Target>,
+    /// `-y` (live only: fd paths come from this machine's /proc).
+    pub fd_paths: bool,
+    pub duration: Option<Duration>,
+    /// The filters a session file records.
+    pub recorded_filters: Filters,
+}
+
+/// A mistake in how the program was called: exit code 2, like clap's own.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    Usage(msg.into()).into()
+}
+
+/// `--pid` and what the kernel can do of `--filter`, combined.
+fn kernel_filter(pids: &[u32], filter: &UserFilter, fd_paths: bool) -> KernelFilter {
+    let push = filter
+        .expr
+        .as_ref()
+        .map(|f| f.pushdown(Arch::native(), MAX_NR))
+        .unwrap_or_default();
+    let mut kpids = push.pids;
+    if !pids.is_empty() {
+        let given = pids.iter().copied().collect();
+        kpids = Some(match kpids {
+            Some(p) => p.intersection(&given).copied().collect(),
+            None => given,
+        });
+    }
+    let mut syscalls = push.syscalls;
+    // -y follows opens, dups and closes that the filter itself would not
+    // show: the kernel must let those through to the fd stage.
+    if fd_paths {
+        if let Some(s) = syscalls.as_mut() {
+            s.extend(FdPaths::needed_syscalls(Arch::native()));
+        }
+    }
+    KernelFilter {
+        pids: kpids.map(|p| p.into_iter().collect()),
+        cgroups: None,
+        syscalls: syscalls.map(|s| s.into_iter().collect()),
+    }
+}
+
+impl Config {
+    pub fn from_cli(cli: Cli) -> Result<Config> {
+        // --summary and -q describe what to print at the end: lines mode.
+        let lines = cli.no_tui || cli.summary || cli.quiet;
+        let export_to_stdout = cli.export.as_deref() == Some(Path::new("-"));
+        if !lines && export_to_stdout {
+            return Err(usage(
+                "-w - writes the session to standard output, which the TUI needs: add --no-tui",
+            ));
+        }
+        let selection = Selection::new(
+            cli.pod.as_deref(),
+            cli.namespace.as_deref(),
+            cli.container.as_deref(),
+            cli.host,
+        )?;
+        let filter = UserFilter::new(
+            &cli.pids,
+            cli.comm.as_deref(),
+            cli.filter.as_deref(),
+            selection.clone(),
+        )?;
+        let fd_paths = cli.fd_paths && cli.replay.is_none();
+        let kernel = kernel_filter(&cli.pids, &filter, fd_paths);
+        let output = if lines {
+            Output::Lines(LineOptions {
+                summary: cli.summary,
+                quiet: cli.quiet || export_to_stdout,
+                color: match cli.color {
+                    ColorMode::Always => true,
+                    ColorMode::Never => false,
+                    ColorMode::Auto => {
+                        io::stdout().is_terminal()
+                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    }
+                },
+            })
+        } else {
+            Output::Tui { retain: cli.retain }
+        };
+        let container_flags = [
+            (cli.pod.is_some(), "--pod"),
+            (cli.namespace.is_some(), "--namespace"),
+            (cli.container.is_some(), "--container"),
+            (cli.host, "--host"),
+        ]
+        .into_iter()
+        .filter_map(|(on, f)| on.then_some(f))
+        .collect();
+        let input = match cli.replay {
+            Some(path) => Input::Replay {
+                path,
+                skip_bad: cli.skip_bad,
+            },
+            None => Input::Live(Live {
+                ring_mb: cli.ring_mb,
+                buf_size: cli.buf_size,
+                pids: cli.pids.clone(),
+                cri_sockets: cli.cri_sockets,
+                container_flags,
+            }),
+        };
+        Ok(Config {
+            input,
+            output,
+            filter,
+            selection,
+            kernel,
+            export: cli.export.map(|p| Target::from_arg(&p, cli.force)),
+            fd_paths,
+            duration: cli.duration.map(Duration::from_secs_f64),
+            recorded_filters: Filters {
+                pids: cli.pids,
+                comm: cli.comm,
+                filter: cli.filter,
+                view: None,
+            },
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! Text fitted into a width of terminal cells. A cut is always marked with
+//! `…`, so a cut value never reads as a whole one.
+
+use std::borrow::Cow;
+
+use ratatui::text::Span;
+
+/// Terminal cells `s` takes (wide characters count 2).
+pub fn width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// `s` if it fits in `w` cells, otherwise its start and `…` in `w` cells.
+pub fn fit(s: &str, w: usize) -> Cow<'_, str> {
+    if width(s) <= w {
+        return Cow::Borrowed(s);
+    }
+    if w == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::with_capacity(w + 3);
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        let cw = width(&s[i..i + c.len_utf8()]);
+        if used + cw > w - 1 {
+            break;
+        }
+        used += cw;
+        out.push(c);
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_or_marks_the_cut() {
+        assert_eq!(fit("openat", 6), "openat");
+        assert_eq!(fit("openat", 5), "open…");
+        assert_eq!(fit("openat", 1), "…");
+        assert_eq!(fit("openat", 0), "");
+        // A wide character that does not fit whole is left out.
+        assert_eq!(fit("a日本", 4), "a日…");
+        assert_eq!(fit("a日本", 3), "a…");
+        assert_eq!(width(&fit("a日本語", 4)), 4);
+    }
+}

@@ -1,0 +1,504 @@
+//! Views as a user sees them at common terminal sizes (80, 150 and 200
+//! columns), pausing, the header's notices, and the `w` export.
+
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::app::{App, Overlay, Source};
+use super::keys::Action;
+use super::testutil::{app_with, event, screen};
+use super::theme::Theme;
+use crate::clock::Clock;
+use crate::model::container::{
+    ContainerAddEvent, ContainerDelEvent, ContainerInfo, PodInfo, Runtime,
+};
+use crate::model::event::{Event, TraceEvent};
+use crate::session::reader::{self, FileProgress};
+use crate::session::replay::LoadState;
+
+const POD: &str = "checkout-7d9f8b6c5-x8k2p";
+const NS: &str = "shop-production";
+
+fn container(cg: u64, id: char, name: &str) -> Event {
+    let mut c = ContainerInfo::new(&id.to_string().repeat(64), Runtime::ContainerdCri);
+    c.name = Some(name.into());
+    c.resolved = true;
+    c.pod = Some(PodInfo {
+        name: Some(POD.into()),
+        namespace: Some(NS.into()),
+        ..Default::default()
+    });
+    Event::ContainerAdd(ContainerAddEvent {
+        cgroup_id: cg,
+        container: Arc::new(c),
+    })
+}
+
+fn in_cgroup(mut ev: TraceEvent, cg: u64) -> TraceEvent {
+    ev.cgroup_id = cg;
+    ev
+}
+
+/// An event that took `ns` nanoseconds.
+fn took(mut ev: TraceEvent, ns: u64) -> TraceEvent {
+    ev.finish_ns = ev.start_ns + ns;
+    ev
+}
+
+const LONG: &str =
+    "/var/lib/containers/storage/overlay/0123456789abcdef/merged/etc/ssl/certs/ca-certificates.crt";
+
+/// A failing epoll_pwait (781 ns), an openat of a long path returning 3,
+/// both in a pod's container.
+fn sample(with_pod: bool) -> App {
+    let mut app = app_with(vec![]);
+    let cg = if with_pod {
+        app.ingest(container(10, 'a', "payment-gateway-sidecar"));
+        10
+    } else {
+        0
+    };
+    app.ingest_batch(vec![
+        Event::Syscall(in_cgroup(
+            took(event("epoll_pwait", "tokio-runtime-w", 10, -4, None), 781),
+            cg,
+        )),
+        Event::Syscall(in_cgroup(event("openat", "nginx", 11, 3, Some(LONG)), cg)),
+    ]);
+    app
+}
+
+fn line_with<'a>(s: &'a str, what: &str) -> &'a str {
+    s.lines()
+        .find(|l| l.contains(what))
+        .unwrap_or_else(|| panic!("{what:?} not on the screen:\n{s}"))
+}
+
+/// The table's header line split into its column names.
+fn columns(s: &str) -> Vec<&str> {
+    line_with(s, "SYSCALL")
+        .split(|c: char| !c.is_ascii_uppercase())
+        .filter(|w| w.len() > 1)
+        .collect()
+}
+
+#[test]
+fn at_80_columns_units_errnos_and_names_stay_whole() {
+    for with_pod in [false, true] {
+        let mut app = sample(with_pod);
+        let s = screen(&mut app, 80, 10);
+        let row = line_with(&s, "epoll_pwait");
+        assert!(row.contains("781ns"), "duration with its unit: {row}\n{s}");
+        assert!(
+            row.contains("-1 EINTR"),
+            "result with its errno: {row}\n{s}"
+        );
+        let cols = columns(&s);
+        assert!(cols.contains(&"ARGS"), "{cols:?}\n{s}");
+        // The cut path is marked, and the result stands apart from it.
+        let row = line_with(&s, "openat");
+        assert!(
+            row.contains("\"/var/lib/") && row.contains('…'),
+            "{row}\n{s}"
+        );
+        assert!(!row.contains(LONG), "{row}");
+        let after = &row[row.find('…').unwrap()..];
+        assert!(after.split_whitespace().any(|w| w == "3"), "{row}");
+        for l in s.lines() {
+            assert!(l.chars().count() <= 80, "{l}");
+        }
+    }
+}
+
+#[test]
+fn at_150_columns_with_pods_there_is_an_args_column() {
+    let mut app = sample(true);
+    let s = screen(&mut app, 150, 12);
+    let cols = columns(&s);
+    for c in [
+        "TIME",
+        "CONTAINER",
+        "COMM",
+        "PID",
+        "SYSCALL",
+        "ARGS",
+        "RESULT",
+        "DURATION",
+    ] {
+        assert!(cols.contains(&c), "{c} missing: {cols:?}\n{s}");
+    }
+    let row = line_with(&s, "openat");
+    assert!(
+        row.contains("\"/var/lib/") && row.contains('…'),
+        "{row}\n{s}"
+    );
+    // The tree shows the pod's name whole, though it is longer than 12.
+    assert!(s.contains(POD), "{s}");
+}
+
+#[test]
+fn at_200_columns_names_are_whole_in_the_tree_and_the_statistics() {
+    let mut app = sample(true);
+    let s = screen(&mut app, 200, 14);
+    assert!(
+        s.contains(POD) && s.contains("payment-gateway-sidecar"),
+        "{s}"
+    );
+    // The stream's container cell: long, so cut, and marked.
+    let row = line_with(&s, "epoll_pwait");
+    assert!(
+        row.contains(&format!("{NS}/{POD}")) && row.contains('…'),
+        "{row}"
+    );
+    // ARGS has room before the container label grows.
+    let row = line_with(&s, "openat");
+    assert!(
+        row.contains("0, \"/var/lib/containers/storage/overlay"),
+        "{row}"
+    );
+    app.on_action(Action::Stats);
+    let s = screen(&mut app, 200, 20);
+    assert!(
+        s.contains(&format!("{NS}/{POD}/payment-gateway-sidecar")),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_cut_group_name_is_marked() {
+    let mut app = sample(true);
+    app.on_action(Action::Stats);
+    let s = screen(&mut app, 100, 20);
+    let row = line_with(&s, "shop-production/");
+    assert!(row.contains('…'), "{row}\n{s}");
+}
+
+/// Space while following holds the screen: same rows, same selection,
+/// while events keep arriving.
+#[test]
+fn pausing_freezes_the_screen() {
+    let evs = (0..50)
+        .map(|i| event("getppid", "sh", 100 + i, 1, None))
+        .collect();
+    let mut app = app_with(evs);
+    let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let before = screen(&mut app, 100, 12);
+    assert!(app.follow);
+    app.on_action(Action::TogglePause);
+    let paused = screen(&mut app, 100, 12);
+    assert!(paused.contains("PAUSED"), "{paused}");
+    assert_eq!(body(&before), body(&paused));
+    assert_eq!(app.selected_event().unwrap().pid, 149);
+    app.ingest_batch(
+        (0..20)
+            .map(|i| Event::Syscall(event("getppid", "sh", 200 + i, 1, None)))
+            .collect(),
+    );
+    let later = screen(&mut app, 100, 12);
+    assert_eq!(body(&before), body(&later));
+    assert_eq!(app.selected_event().unwrap().pid, 149);
+    // Resuming follows the newest again.
+    app.on_action(Action::TogglePause);
+    let s = screen(&mut app, 100, 12);
+    assert!(s.contains(" 219 ") && !s.contains("PAUSED"), "{s}");
+}
+
+fn replay_source(path: &std::path::Path, events: u64) -> Source {
+    Source::Replay {
+        path: path.to_path_buf(),
+        load: Arc::new(LoadState {
+            progress: FileProgress {
+                read: Arc::new(AtomicU64::new(1)),
+                total: 1,
+            },
+            events: AtomicU64::new(events),
+            done: AtomicBool::new(true),
+            error: Mutex::new(None),
+            warnings: Mutex::new(Vec::new()),
+        }),
+    }
+}
+
+/// A replay holding more events than --retain says the oldest are gone,
+/// and so does a live view once its store is full.
+#[test]
+fn the_header_says_when_old_events_were_dropped() {
+    for source in [
+        Source::Live,
+        replay_source(std::path::Path::new("/tmp/s.jsonl"), 30),
+    ] {
+        let mut app = App::new(
+            10,
+            Theme { color: false },
+            Clock { boot_unix_ns: 0 },
+            source,
+        );
+        app.ingest_batch(
+            (0..30)
+                .map(|i| Event::Syscall(event("getppid", "sh", 100 + i, 1, None)))
+                .collect(),
+        );
+        // Also at 80 columns, where the header takes two lines.
+        for w in [80, 200] {
+            let s = screen(&mut app, w, 10);
+            assert!(s.contains("oldest 20 dropped: --retain 10"), "{s}");
+        }
+    }
+    let mut app = app_with(vec![event("getppid", "sh", 1, 1, None)]);
+    assert!(!screen(&mut app, 200, 10).contains("dropped"));
+}
+
+/// A tree node that narrows the stream says so in the header.
+#[test]
+fn the_header_names_the_narrowing_tree_node() {
+    let mut app = sample(true);
+    app.ingest(Event::Syscall(event("getppid", "sh", 12, 1, None)));
+    assert!(!screen(&mut app, 200, 14).contains("view:"));
+    app.on_action(Action::SwitchPane);
+    let mut want = vec![
+        "view: host".to_string(),
+        format!("view: namespace {NS}"),
+        format!("view: pod {NS}/{POD}"),
+        format!("view: container {NS}/{POD}/payment-gateway-sidecar"),
+    ]
+    .into_iter();
+    for _ in 0..4 {
+        app.on_action(Action::Down);
+        let s = screen(&mut app, 200, 14);
+        let w = want.next().unwrap();
+        assert!(s.lines().next().unwrap().contains(&w), "{w}:\n{s}");
+        assert!(s.contains(" shown)"), "{s}");
+    }
+}
+
+#[test]
+fn details_say_what_the_call_returns_in_words() {
+    let mut app = app_with(vec![event("openat", "cat", 10, 3, Some("/etc/x"))]);
+    app.on_action(Action::Details);
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("returns  a file descriptor"), "{s}");
+    assert!(!s.contains("returns  Fd"), "{s}");
+}
+
+#[test]
+fn help_scrolls_on_a_small_terminal() {
+    use super::keys::BINDINGS;
+    let mut app = app_with(vec![]);
+    app.on_action(Action::Help);
+    let last = BINDINGS.last().unwrap().help;
+    let first = BINDINGS[0].help;
+    let s = screen(&mut app, 80, 12);
+    assert!(s.contains(first) && !s.contains(last), "{s}");
+    assert!(
+        s.contains("keys 1-10 of") && s.contains("j/k PgUp/PgDn scroll"),
+        "{s}"
+    );
+    app.on_action(Action::Down);
+    let s = screen(&mut app, 80, 12);
+    assert!(s.contains("keys 2-11 of") && !s.contains(first), "{s}");
+    for _ in 0..5 {
+        app.on_action(Action::PageDown);
+    }
+    let s = screen(&mut app, 80, 12);
+    assert!(s.contains(last) && s.contains(" ↑ "), "{s}");
+    // Back up from the clamped end, not from past it.
+    app.on_action(Action::Up);
+    assert!(!screen(&mut app, 80, 12).contains(last));
+    app.on_action(Action::Top);
+    assert!(screen(&mut app, 80, 12).contains(first));
+    assert_eq!(app.overlay, Overlay::Help, "scrolling keeps it open");
+    app.on_action(Action::Close);
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(&KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn typ(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// `w`, a name, Enter, then `a` or `m`: the export runs to its end.
+fn export(app: &mut App, path: &std::path::Path, scope: char) {
+    key(app, KeyCode::Char('w'));
+    typ(app, path.to_str().unwrap());
+    key(app, KeyCode::Enter);
+    key(app, KeyCode::Char(scope));
+    super::export::wait(app);
+}
+
+/// The containers and syscalls a session file holds, in file order.
+fn read_back(path: &std::path::Path) -> Vec<Event> {
+    let (mut r, _) = reader::open(path, false).unwrap();
+    let mut out = Vec::new();
+    while let Some(ev) = r.next_item().unwrap() {
+        out.push(ev);
+    }
+    assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+    out
+}
+
+/// The export names the container of every event it writes, before the
+/// events, also a container that is gone while its events are retained.
+#[test]
+fn export_writes_the_containers_of_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with(vec![]);
+    app.ingest(container(10, 'a', "web"));
+    app.ingest(container(11, 'b', "db"));
+    app.ingest(container(12, 'c', "idle"));
+    app.ingest_batch(vec![
+        Event::Syscall(in_cgroup(event("openat", "nginx", 20, 3, Some("/w")), 10)),
+        Event::Syscall(in_cgroup(event("openat", "pg", 21, 3, Some("/d")), 11)),
+        Event::Syscall(event("getppid", "sh", 22, 1, None)),
+    ]);
+    // db's cgroup goes away; its event stays retained.
+    let Event::ContainerAdd(db) = container(11, 'b', "db") else {
+        unreachable!()
+    };
+    app.ingest(Event::ContainerDel(ContainerDelEvent {
+        cgroup_id: 11,
+        container: db.container,
+    }));
+    app.tick();
+    for (name, scope) in [("all.jsonl", 'a'), ("all.jsonl.zst", 'a'), ("m.jsonl", 'm')] {
+        let p = dir.path().join(name);
+        if scope == 'm' {
+            app.on_action(Action::Filter);
+            typ(&mut app, "comm == nginx");
+            key(&mut app, KeyCode::Enter);
+        }
+        export(&mut app, &p, scope);
+        let evs = read_back(&p);
+        let adds: Vec<(u64, String)> = evs
+            .iter()
+            .filter_map(|e| match e {
+                Event::ContainerAdd(a) => Some((a.cgroup_id, a.container.label())),
+                _ => None,
+            })
+            .collect();
+        let want: Vec<(u64, String)> = if scope == 'a' {
+            vec![
+                (10, format!("{NS}/{POD}/web")),
+                (11, format!("{NS}/{POD}/db")),
+            ]
+        } else {
+            vec![(10, format!("{NS}/{POD}/web"))]
+        };
+        assert_eq!(adds, want, "{name}: only the containers its events name");
+        let first_syscall = evs
+            .iter()
+            .position(|e| matches!(e, Event::Syscall(_)))
+            .unwrap();
+        let last_add = evs
+            .iter()
+            .rposition(|e| matches!(e, Event::ContainerAdd(_)))
+            .unwrap();
+        assert!(last_add < first_syscall, "{name}: containers come first");
+        // A replay of the file labels the events with their containers.
+        let mut replayed = app_with(vec![]);
+        replayed.ingest_batch(evs);
+        let s = screen(&mut replayed, 200, 10);
+        assert!(s.contains(&format!("{NS}/{POD}/web")), "{name}:\n{s}");
+        if scope == 'a' {
+            assert!(s.contains(&format!("{NS}/{POD}/db")), "{name}:\n{s}");
+        }
+    }
+}
+
+/// A gone container is forgotten once none of its events can be retained.
+#[test]
+fn gone_containers_are_forgotten_with_their_events() {
+    let mut app = App::new(
+        2,
+        Theme { color: false },
+        Clock { boot_unix_ns: 0 },
+        Source::Live,
+    );
+    app.ingest(container(10, 'a', "web"));
+    app.ingest(Event::Syscall(in_cgroup(
+        event("getppid", "a", 1, 1, None),
+        10,
+    )));
+    let Event::ContainerAdd(c) = container(10, 'a', "web") else {
+        unreachable!()
+    };
+    app.ingest(Event::ContainerDel(ContainerDelEvent {
+        cgroup_id: 10,
+        container: c.container,
+    }));
+    app.tick();
+    assert!(app.container_of(10).is_some(), "its event is retained");
+    app.ingest(Event::Syscall(event("getppid", "b", 2, 1, None)));
+    app.tick();
+    assert!(app.container_of(10).is_some());
+    app.ingest(Event::Syscall(event("getppid", "c", 3, 1, None)));
+    app.tick();
+    assert!(app.container_of(10).is_none(), "its event was dropped");
+}
+
+/// `w` in a replay refuses the file being replayed, whatever it is called,
+/// and says why in the prompt.
+#[test]
+fn export_refuses_the_file_being_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("s.jsonl");
+    std::fs::write(&src, "keep").unwrap();
+    let mut app = App::new(
+        100,
+        Theme { color: false },
+        Clock { boot_unix_ns: 0 },
+        replay_source(&src, 1),
+    );
+    app.ingest(Event::Syscall(event("getppid", "sh", 1, 1, None)));
+    let other_name = dir.path().join(".").join("s.jsonl");
+    for name in [&src, &other_name] {
+        key(&mut app, KeyCode::Char('w'));
+        typ(&mut app, name.to_str().unwrap());
+        key(&mut app, KeyCode::Enter);
+        let s = screen(&mut app, 100, 14);
+        assert!(s.contains("that is the file being replayed"), "{s}");
+        // The answer keys of the next steps do nothing here.
+        key(&mut app, KeyCode::Char('a'));
+        key(&mut app, KeyCode::Char('y'));
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(std::fs::read_to_string(&src).unwrap(), "keep");
+    }
+    // Another name is fine.
+    let out = dir.path().join("out.jsonl");
+    export(&mut app, &out, 'a');
+    assert_eq!(std::fs::read_to_string(&src).unwrap(), "keep");
+    assert!(app
+        .export
+        .message
+        .as_ref()
+        .unwrap()
+        .0
+        .contains("wrote 1 events"));
+}
+
+/// At 80 columns the per-syscall statistics leave columns out rather than
+/// cut them, and keep the one they are sorted by.
+#[test]
+fn statistics_at_80_columns_keep_units_and_the_sorted_column() {
+    let mut app = sample(false);
+    app.on_action(Action::Stats);
+    let s = screen(&mut app, 80, 16);
+    assert!(s.contains("TOTAL▼"), "{s}");
+    let row = line_with(&s, "│epoll_pwait");
+    assert!(
+        row.contains("100.0%") && row.contains("781ns"),
+        "{row}\n{s}"
+    );
+    // MEAN is among the first to go for want of room; sorted by, it stays.
+    while app.stats_sort != crate::model::stats::SortKey::Mean {
+        app.on_action(Action::SortNext);
+    }
+    let s = screen(&mut app, 80, 16);
+    assert!(s.contains("MEAN▼"), "{s}");
+}
