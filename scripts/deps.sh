@@ -11,7 +11,8 @@ build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make protobuf-compiler)
 # podman, runc, catatonit (podman's pod infra), containerd (with ctr),
 # busybox-static (images without a registry) and containernetworking-plugins
 # (loopback, which containerd's CRI always runs) for real containers and pods.
-test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins)
+# docker.io and docker-compose: tests/docker.rs starts its own dockerd.
+test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins docker.io docker-compose)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "test" ]; then

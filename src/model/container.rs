@@ -59,6 +59,11 @@ pub struct ContainerInfo {
     pub pod: Option<PodInfo>,
     /// The pod's infra / pause container.
     pub sandbox: bool,
+    /// For a pod inside a local cluster's node container (kind, minikube,
+    /// k3d): that node container's name (or short id).
+    pub node: Option<String>,
+    /// A docker compose service (the project is the pod).
+    pub service: Option<String>,
     /// Names have been looked up (successfully or not): until then the
     /// container is shown by its id.
     pub resolved: bool,
@@ -73,6 +78,8 @@ impl ContainerInfo {
             image: None,
             pod: None,
             sandbox: false,
+            node: None,
+            service: None,
             resolved: false,
         }
     }

@@ -130,6 +130,10 @@ pub struct ContainerInfo {
     pub pod_id: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub sandbox: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
     pub resolved: bool,
 }
 
@@ -154,6 +158,8 @@ impl ContainerInfo {
             pod_uid: pod.and_then(|p| p.uid.clone()),
             pod_id: pod.and_then(|p| p.id.clone()),
             sandbox: c.sandbox,
+            node: c.node.clone(),
+            service: c.service.clone(),
             resolved: c.resolved,
         }
     }
@@ -174,6 +180,8 @@ impl ContainerInfo {
         };
         c.pod = (pod != PodInfo::default()).then_some(pod);
         c.sandbox = self.sandbox;
+        c.node = self.node.clone();
+        c.service = self.service.clone();
         c.resolved = self.resolved;
         Ok(c)
     }

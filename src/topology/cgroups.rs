@@ -52,6 +52,101 @@ pub fn cgroup2_mount(mountinfo: &str) -> Option<PathBuf> {
     Some(PathBuf::from(unescape_mountinfo(mnt)))
 }
 
+/// A cgroup v1 hierarchy: where it is mounted and its controllers as
+/// /proc/PID/cgroup lists them (`pids`, `cpu,cpuacct`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct V1Hierarchy {
+    pub mount: PathBuf,
+    pub controllers: String,
+}
+
+/// The v1 hierarchy to read nested containers from on a hybrid host: `pids`
+/// if mounted, else `memory`, else any with a controller. None on v2-only
+/// hosts. Runtimes inside a node container that cannot use the cgroup2
+/// tree (a hybrid host's) make their cgroups in every v1 hierarchy, so one
+/// is enough.
+pub fn v1_hierarchy(mountinfo: &str) -> Option<V1Hierarchy> {
+    let mut found: Vec<V1Hierarchy> = mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (pre, post) = line.split_once(" - ")?;
+            let mut p = post.split_whitespace();
+            if p.next()? != "cgroup" {
+                return None;
+            }
+            let opts = p.nth(1)?;
+            let mut f = pre.split_whitespace().skip(3);
+            if f.next()? != "/" {
+                return None;
+            }
+            let mnt = f.next()?;
+            let ctl: Vec<&str> = opts
+                .split(',')
+                .filter(|o| {
+                    !matches!(
+                        *o,
+                        "rw" | "ro" | "nosuid" | "nodev" | "noexec" | "relatime" | "clone_children"
+                    ) && !o.contains('=')
+                })
+                .collect();
+            (!ctl.is_empty()).then(|| V1Hierarchy {
+                mount: PathBuf::from(unescape_mountinfo(mnt)),
+                controllers: ctl.join(","),
+            })
+        })
+        .collect();
+    let rank = |h: &V1Hierarchy| match h.controllers.as_str() {
+        "pids" => 0,
+        "memory" => 1,
+        _ => 2,
+    };
+    found.sort_by_key(rank);
+    found.into_iter().next()
+}
+
+/// The path of one v1 hierarchy in a /proc/PID/cgroup text.
+pub fn v1_path<'a>(proc_cgroup: &'a str, controllers: &str) -> Option<&'a str> {
+    proc_cgroup.lines().find_map(|l| {
+        let mut f = l.splitn(3, ':');
+        let _ = f.next()?;
+        (f.next()? == controllers).then_some(())?;
+        f.next()
+    })
+}
+
+/// The directories under `base` (`rel` is its path in the hierarchy), as
+/// hierarchy paths, at most `limit` of them.
+pub fn subdirs(base: &Path, rel: &str, limit: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![(base.to_path_buf(), rel.trim_end_matches('/').to_string())];
+    while let Some((dir, rel)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for ent in rd.flatten() {
+            if out.len() >= limit {
+                return out;
+            }
+            if !ent.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let child = format!("{rel}/{}", ent.file_name().to_string_lossy());
+            out.push(child.clone());
+            stack.push((ent.path(), child));
+        }
+    }
+    out
+}
+
+/// The pids in a cgroup directory.
+pub fn procs(dir: &Path) -> Vec<u32> {
+    std::fs::read_to_string(dir.join("cgroup.procs"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
 /// The cgroup v2 tree, with an id -> path cache that is rebuilt by a walk
 /// when asked (on an unknown id, and on a timer for deletions), never per
 /// event.
@@ -166,6 +261,31 @@ mod tests {
             cgroup2_mount(only_sub),
             Some(PathBuf::from("/sys/fs/cgroup"))
         );
+    }
+
+    #[test]
+    fn finds_a_v1_hierarchy_and_a_process_path_in_it() {
+        let hybrid = "\
+29 28 0:26 / /sys/fs/cgroup/unified rw shared:10 - cgroup2 cgroup2 rw,nsdelegate
+30 28 0:27 / /sys/fs/cgroup/systemd rw shared:11 - cgroup cgroup rw,xattr,name=systemd
+31 28 0:28 / /sys/fs/cgroup/cpu,cpuacct rw shared:12 - cgroup cgroup rw,cpu,cpuacct
+32 28 0:29 / /sys/fs/cgroup/pids rw shared:13 - cgroup cgroup rw,pids
+";
+        let h = v1_hierarchy(hybrid).unwrap();
+        assert_eq!(h.mount, PathBuf::from("/sys/fs/cgroup/pids"));
+        assert_eq!(h.controllers, "pids");
+        let no_pids =
+            "31 28 0:28 / /sys/fs/cgroup/cpu,cpuacct rw shared:12 - cgroup cgroup rw,cpu,cpuacct\n";
+        assert_eq!(v1_hierarchy(no_pids).unwrap().controllers, "cpu,cpuacct");
+        let v2 = "35 24 0:30 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw\n";
+        assert_eq!(v1_hierarchy(v2), None);
+        let pc = "12:pids:/libpod_parent/libpod-a/kubepods/besteffort/podx/b\n3:cpu,cpuacct:/c\n0::/libpod_parent/libpod-a\n";
+        assert_eq!(
+            v1_path(pc, "pids"),
+            Some("/libpod_parent/libpod-a/kubepods/besteffort/podx/b")
+        );
+        assert_eq!(v1_path(pc, "cpu,cpuacct"), Some("/c"));
+        assert_eq!(v1_path(pc, "memory"), None);
     }
 
     #[test]

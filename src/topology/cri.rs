@@ -98,6 +98,7 @@ pub async fn lookup(socket: &Path, id: &str) -> Result<Option<Names>> {
                 sandbox_id: label(&st.annotations, "io.kubernetes.cri.sandbox-id"),
                 sandbox: false,
                 runtime_name,
+                service: None,
             }));
         }
     }
@@ -117,6 +118,7 @@ pub async fn lookup(socket: &Path, id: &str) -> Result<Option<Names>> {
                 sandbox_id: Some(st.id),
                 sandbox: true,
                 runtime_name,
+                service: None,
             }
         })),
         Ok(Err(s)) if s.code() == tonic::Code::NotFound => Ok(None),

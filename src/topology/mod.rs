@@ -12,6 +12,19 @@
 //! `ContainerDel` when a container's cgroup directory is gone. With a
 //! pod/namespace/container/host selection it keeps the in-kernel cgroup set
 //! up to date.
+//!
+//! Pods inside a local cluster's node container (kind, minikube, k3d) are
+//! found by their cgroup path under the node's, and named through the
+//! node's own CRI socket (`/proc/<node pid>/root/...`). On a hybrid host the
+//! runtime inside the node makes v1 cgroups only, so its pods share the
+//! node's cgroup2 id: the kernel cannot tell them apart. There the topology
+//! gives each such pod container a virtual cgroup id (top bit set, never a
+//! kernel id), announces it with a `ContainerAdd` like any other, and
+//! relabels the node's events per process from the v1 path in
+//! /proc/PID/cgroup (read once per process, again after an execve).
+//! Consumers see ordinary cgroup ids; the kernel filter keeps the whole
+//! node when one of its pods is selected, and the stages' selection drops
+//! the rest of the node's events.
 
 pub mod cgroups;
 pub mod cri;
@@ -31,10 +44,59 @@ use crate::bpf::loader::KernelFilter;
 use crate::bpf::reader::FilterHandle;
 use crate::model::container::{ContainerAddEvent, ContainerDelEvent, ContainerInfo};
 use crate::model::event::Event;
+use crate::model::event::TraceEvent;
 use crate::model::filter::{ContainerNames, ContainerPred};
-use cgroups::CgroupTree;
+use cgroups::{CgroupTree, V1Hierarchy};
 use names::{Resolver, Sources};
 use path::PathMatch;
+
+/// The bit that marks a virtual cgroup id (a pod container that shares its
+/// node's cgroup2 id). Kernel cgroup ids never have it.
+pub const VIRTUAL: u64 = 1 << 63;
+
+/// At most this many v1 directories are looked at under one node container
+/// per walk, and this many of its processes for its CRI socket.
+const NESTED_LIMIT: usize = 4096;
+
+/// Pods with v1 cgroups only, inside node containers (hybrid hosts).
+struct Nested {
+    v1: V1Hierarchy,
+    /// cgroup2 id of a node container holding such pods -> the node's id.
+    nodes: HashMap<u64, String>,
+    /// v1 path of a pod container -> its virtual id.
+    by_path: HashMap<String, u64>,
+    /// Mount namespace -> virtual id of the pod container that has it (each
+    /// container has its own): what labels a process that has already
+    /// exited when its events are labelled (a shell loop's `cat`).
+    mnts: HashMap<u32, u64>,
+    /// The node containers' own mount namespaces (their containerd, shims,
+    /// kubelet): never a pod's.
+    own: HashSet<u32>,
+    /// pid -> virtual id of its pod container (None: the node's own), for
+    /// a process whose mount namespace says nothing.
+    pids: HashMap<u32, Option<u64>>,
+    next: u64,
+}
+
+/// The inode of a process's mount namespace, as the kernel side reports it.
+fn mnt_ns(pid: u32) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let md = std::fs::metadata(format!("/proc/{pid}/ns/mnt")).ok()?;
+    u32::try_from(md.ino()).ok()
+}
+
+impl Nested {
+    /// The virtual id for a v1 container path, and whether it is new.
+    fn id_for(&mut self, rel: &str) -> (u64, bool) {
+        if let Some(v) = self.by_path.get(rel) {
+            return (*v, false);
+        }
+        self.next += 1;
+        let v = VIRTUAL | self.next;
+        self.by_path.insert(rel.to_string(), v);
+        (v, true)
+    }
+}
 
 /// Which processes to keep, by container. All regexes given must match; a
 /// container without the named field (no pod, name not yet known) does
@@ -148,6 +210,9 @@ pub fn names_complete(c: &ContainerInfo) -> bool {
 struct Request {
     m: PathMatch,
     pid: Option<u32>,
+    /// For a pod in a node container: a node process whose root holds the
+    /// node's CRI socket.
+    node_pid: Option<u32>,
 }
 
 pub struct Topology {
@@ -165,6 +230,8 @@ pub struct Topology {
     base_filter: KernelFilter,
     applied: Option<Vec<u64>>,
     resolver: Option<Resolver>,
+    /// Some on hybrid hosts (a v1 hierarchy is mounted).
+    nested: Option<Nested>,
 }
 
 impl Topology {
@@ -174,7 +241,20 @@ impl Topology {
     pub fn new(opts: TopologyOptions, base_filter: KernelFilter) -> Result<Topology> {
         let mut tree = CgroupTree::discover()?;
         tree.rescan()?;
+        let nested = std::fs::read_to_string("/proc/self/mountinfo")
+            .ok()
+            .and_then(|mi| cgroups::v1_hierarchy(&mi))
+            .map(|v1| Nested {
+                v1,
+                nodes: HashMap::new(),
+                by_path: HashMap::new(),
+                mnts: HashMap::new(),
+                own: HashSet::new(),
+                pids: HashMap::new(),
+                next: 0,
+            });
         let mut t = Topology {
+            nested,
             tree,
             resolver: Some(Resolver::new(opts.sources.clone())),
             opts,
@@ -196,16 +276,16 @@ impl Topology {
                 .learn_podman_pods();
         }
         if t.opts.selection.is_some() {
-            let reqs: Vec<(PathMatch, Option<u32>)> = t
+            let reqs: Vec<(PathMatch, Option<u32>, Option<u32>)> = t
                 .containers
                 .values()
-                .map(|(m, _)| (m.clone(), t.tree.first_pid(&m.container_cgroup)))
+                .map(|(m, _)| (m.clone(), t.pid_in(m), t.node_pid(m)))
                 .collect();
             let mut seen = HashSet::new();
-            for (m, pid) in reqs {
+            for (m, pid, node_pid) in reqs {
                 if seen.insert(m.id.clone()) {
                     let r = t.resolver.as_mut().expect("not spawned");
-                    let info = r.resolve(&m, pid);
+                    let info = r.resolve_in(&m, pid, node_pid);
                     let retry = r.skipped_a_runtime() && !names_complete(&info);
                     if !retry {
                         *t.attempts.entry(m.id.clone()).or_default() += 1;
@@ -242,8 +322,46 @@ impl Topology {
             .copied()
             .filter(|id| sel.matches(self.container(*id).map(|c| c.as_ref())))
             .collect();
+        // A node whose v1-only pods are selected: the kernel can only keep
+        // the whole node; the stages drop the rest per event.
+        if let Some(n) = &self.nested {
+            for (cg, node) in &n.nodes {
+                let wanted = self.containers.iter().any(|(id, (m, c))| {
+                    id & VIRTUAL != 0
+                        && m.node.as_ref().is_some_and(|x| &x.id == node)
+                        && sel.matches(Some(c))
+                });
+                if wanted {
+                    v.push(*cg);
+                }
+            }
+        }
         v.sort_unstable();
+        v.dedup();
         v
+    }
+
+    /// A process in a container's cgroup (its v1 one for a virtual id).
+    fn pid_in(&self, m: &PathMatch) -> Option<u32> {
+        self.tree.first_pid(&m.container_cgroup).or_else(|| {
+            let n = self.nested.as_ref()?;
+            let dir = n.v1.mount.join(m.container_cgroup.trim_start_matches('/'));
+            cgroups::procs(&dir).into_iter().next()
+        })
+    }
+
+    /// For a pod inside a node container: a node process whose root holds
+    /// the node's CRI socket.
+    fn node_pid(&self, m: &PathMatch) -> Option<u32> {
+        let node = m.node.as_ref()?;
+        let dir = self.tree.dir(&node.cgroup);
+        let mut dirs = vec![dir.clone()];
+        dirs.extend(
+            cgroups::subdirs(&dir, "", NESTED_LIMIT)
+                .iter()
+                .map(|r| dir.join(r.trim_start_matches('/'))),
+        );
+        names::node_root_pid(dirs.iter().flat_map(|d| cgroups::procs(d)), NESTED_LIMIT)
     }
 
     /// Brings `containers` in line with the tree after a walk: adds for new
@@ -253,7 +371,7 @@ impl Topology {
             .containers
             .keys()
             .copied()
-            .filter(|id| self.tree.get(*id).is_none())
+            .filter(|id| id & VIRTUAL == 0 && self.tree.get(*id).is_none())
             .collect();
         for id in gone {
             if let Some((_, c)) = self.containers.remove(&id) {
@@ -292,9 +410,190 @@ impl Topology {
             }));
             self.containers.insert(id, (m, info));
         }
+        self.absorb_nested(out, req, &mut live);
         // Forget containers none of whose cgroups are left.
         self.by_id.retain(|k, _| live.contains(k));
         self.attempts.retain(|k, _| live.contains(k));
+    }
+
+    /// Finds the pod containers with v1 cgroups only under each container
+    /// (the node containers of a hybrid host), announces new ones under a
+    /// virtual id and removes the ones gone.
+    fn absorb_nested(
+        &mut self,
+        out: &mut Vec<Event>,
+        req: Option<&Sender<Request>>,
+        live: &mut HashSet<String>,
+    ) {
+        let Some(n) = self.nested.as_mut() else {
+            return;
+        };
+        let mut cands: Vec<(String, String)> = self
+            .containers
+            .iter()
+            .filter(|(id, (m, _))| *id & VIRTUAL == 0 && m.node.is_none())
+            .map(|(_, (m, _))| (m.id.clone(), m.container_cgroup.clone()))
+            .collect();
+        cands.sort();
+        cands.dedup();
+        let mut v2_paths: Option<HashSet<&str>> = None;
+        let mut found: Vec<PathMatch> = Vec::new();
+        for (node, cg) in &cands {
+            let base = n.v1.mount.join(cg.trim_start_matches('/'));
+            for rel in cgroups::subdirs(&base, cg, NESTED_LIMIT) {
+                let Some(pm) = path::parse(&rel) else {
+                    continue;
+                };
+                if pm.container_cgroup != rel || pm.node.as_ref().is_none_or(|x| &x.id != node) {
+                    continue;
+                }
+                // A pod with a cgroup2 directory of its own is an ordinary
+                // container (v2 hosts, or a node whose runtime uses v2).
+                let v2 = v2_paths.get_or_insert_with(|| {
+                    self.tree.paths().values().map(String::as_str).collect()
+                });
+                if !v2.contains(rel.as_str()) {
+                    found.push(pm);
+                }
+            }
+        }
+        let holders: HashSet<&str> = found
+            .iter()
+            .filter_map(|m| m.node.as_ref().map(|x| x.id.as_str()))
+            .collect();
+        n.nodes = self
+            .containers
+            .iter()
+            .filter(|(id, (m, _))| *id & VIRTUAL == 0 && holders.contains(m.id.as_str()))
+            .map(|(id, (m, _))| (*id, m.id.clone()))
+            .collect();
+        let now: HashSet<&str> = found.iter().map(|m| m.container_cgroup.as_str()).collect();
+        let gone: Vec<(String, u64)> = n
+            .by_path
+            .iter()
+            .filter(|(p, _)| !now.contains(p.as_str()))
+            .map(|(p, v)| (p.clone(), *v))
+            .collect();
+        for (p, v) in gone {
+            n.by_path.remove(&p);
+            if let Some((_, c)) = self.containers.remove(&v) {
+                out.push(Event::ContainerDel(ContainerDelEvent {
+                    cgroup_id: v,
+                    container: c,
+                }));
+            }
+        }
+        let live_virtual: HashSet<u64> = n.by_path.values().copied().collect();
+        n.pids.retain(|pid, v| {
+            v.is_none_or(|v| live_virtual.contains(&v))
+                && std::path::Path::new(&format!("/proc/{pid}")).exists()
+        });
+        n.mnts.retain(|_, v| live_virtual.contains(v));
+        let mut virtuals = Vec::new();
+        for m in found {
+            live.insert(m.id.clone());
+            virtuals.push((self.add_virtual(m.clone(), out, req), m));
+        }
+        // Mount namespaces: the nodes' own, and each pod container's (from
+        // a process in it), so even processes that are gone by the time
+        // their events are labelled get their container.
+        let mut own = HashSet::new();
+        let mut mnts = Vec::new();
+        for (v, m) in &virtuals {
+            if let Some(ns) = self.node_pid(m).and_then(mnt_ns) {
+                own.insert(ns);
+            }
+            if let Some(ns) = self.pid_in(m).and_then(mnt_ns) {
+                mnts.push((ns, *v));
+            }
+        }
+        let n = self.nested.as_mut().expect("hybrid host");
+        n.own = own;
+        for (ns, v) in mnts {
+            if !n.own.contains(&ns) {
+                n.mnts.insert(ns, v);
+            }
+        }
+    }
+
+    /// The virtual id of a v1-only pod container, announced (and its names
+    /// asked for) the first time.
+    fn add_virtual(
+        &mut self,
+        m: PathMatch,
+        out: &mut Vec<Event>,
+        req: Option<&Sender<Request>>,
+    ) -> u64 {
+        let n = self.nested.as_mut().expect("hybrid host");
+        let (v, new) = n.id_for(&m.container_cgroup);
+        if new {
+            let info = self
+                .by_id
+                .get(&m.id)
+                .cloned()
+                .unwrap_or_else(|| Arc::new(ContainerInfo::new(&m.id, m.runtime)));
+            self.request(&m, &info, req);
+            out.push(Event::ContainerAdd(ContainerAddEvent {
+                cgroup_id: v,
+                container: info.clone(),
+            }));
+            self.containers.insert(v, (m, info));
+        }
+        v
+    }
+
+    /// Relabels an event of a node container holding v1-only pods with the
+    /// virtual id of its process's pod container, if it is in one: by its
+    /// mount namespace when that is known, else from the process's v1 path
+    /// (read once per process and kept, again after an execve: a
+    /// container's first process joins its cgroups before it execs). A
+    /// process gone before that stays the node's.
+    fn refine(&mut self, e: &mut TraceEvent, out: &mut Vec<Event>, req: &Sender<Request>) {
+        let n = self.nested.as_mut().expect("hybrid host");
+        let Some(node) = n.nodes.get(&e.cgroup_id) else {
+            return;
+        };
+        let v = if n.own.contains(&e.ns.mnt) {
+            None
+        } else if let Some(v) = n.mnts.get(&e.ns.mnt) {
+            Some(*v)
+        } else {
+            let exec = e.ret == 0
+                && e.syscall()
+                    .is_some_and(|s| s.name == "execve" || s.name == "execveat");
+            if exec {
+                n.pids.remove(&e.pid);
+            }
+            match n.pids.get(&e.pid) {
+                Some(v) => *v,
+                None => {
+                    let Ok(text) = std::fs::read_to_string(format!("/proc/{}/cgroup", e.pid))
+                    else {
+                        return;
+                    };
+                    let pm = cgroups::v1_path(&text, &n.v1.controllers)
+                        .and_then(path::parse)
+                        .filter(|m| m.node.as_ref().is_some_and(|x| &x.id == node));
+                    let known = pm
+                        .as_ref()
+                        .and_then(|m| n.by_path.get(&m.container_cgroup).copied());
+                    let v = match (pm, known) {
+                        (_, Some(v)) => Some(v),
+                        (Some(m), None) => Some(self.add_virtual(m, out, Some(req))),
+                        (None, None) => None,
+                    };
+                    let n = self.nested.as_mut().expect("hybrid host");
+                    n.pids.insert(e.pid, v);
+                    if let Some(v) = v {
+                        n.mnts.insert(e.ns.mnt, v);
+                    }
+                    v
+                }
+            }
+        };
+        if let Some(v) = v {
+            e.cgroup_id = v;
+        }
     }
 
     /// Asks the resolver for names unless they are known or being looked up.
@@ -307,8 +606,13 @@ impl Topology {
         }
         self.pending.insert(m.id.clone());
         *self.attempts.entry(m.id.clone()).or_default() += 1;
-        let pid = self.tree.first_pid(&m.container_cgroup);
-        let _ = req.send(Request { m: m.clone(), pid });
+        let pid = self.pid_in(m);
+        let node_pid = self.node_pid(m);
+        let _ = req.send(Request {
+            m: m.clone(),
+            pid,
+            node_pid,
+        });
     }
 
     /// Names arrived: every cgroup of that container gets them. A lookup
@@ -379,7 +683,7 @@ impl Topology {
             .name("topology-names".into())
             .spawn(move || {
                 while let Ok(r) = req_rx.recv() {
-                    let info = resolver.resolve(&r.m, r.pid);
+                    let info = resolver.resolve_in(&r.m, r.pid, r.node_pid);
                     // A name left open because a runtime was in its backoff
                     // is asked again at a later walk.
                     let retry = resolver.skipped_a_runtime() && !names_complete(&info);
@@ -474,22 +778,37 @@ impl Topology {
         let mut inserts: Vec<(usize, Vec<Event>)> = Vec::new();
         // Runs of events from one cgroup are the norm: check each run once.
         let mut last = None;
-        for (i, ev) in batch.iter().enumerate() {
-            let Event::Syscall(e) = ev else { continue };
-            let id = e.cgroup_id;
-            if last == Some(id) {
+        // Whether the current run is a node container's whose v1-only pods
+        // need each event relabelled by process.
+        let mut refine = false;
+        for (i, ev) in batch.iter_mut().enumerate() {
+            let Event::Syscall(e) = ev else {
                 continue;
-            }
-            last = Some(id);
-            if self.tree.get(id).is_none()
-                && !self.vanished.contains(&id)
-                && self.last_rescan.elapsed() >= MIN_RESCAN_GAP
-            {
-                let mut added = Vec::new();
-                self.rescan(&mut added, req);
-                if self.tree.get(id).is_none() {
-                    self.vanished.insert(id);
+            };
+            let id = e.cgroup_id;
+            if last != Some(id) {
+                last = Some(id);
+                if self.tree.get(id).is_none()
+                    && !self.vanished.contains(&id)
+                    && self.last_rescan.elapsed() >= MIN_RESCAN_GAP
+                {
+                    let mut added = Vec::new();
+                    self.rescan(&mut added, req);
+                    if self.tree.get(id).is_none() {
+                        self.vanished.insert(id);
+                    }
+                    if !added.is_empty() {
+                        inserts.push((i, added));
+                    }
                 }
+                refine = self
+                    .nested
+                    .as_ref()
+                    .is_some_and(|n| n.nodes.contains_key(&id));
+            }
+            if refine {
+                let mut added = Vec::new();
+                self.refine(e, &mut added, req);
                 if !added.is_empty() {
                     inserts.push((i, added));
                 }

@@ -29,6 +29,8 @@ pub struct Names {
     pub sandbox: bool,
     /// The runtime as the CRI names itself ("containerd", "cri-o").
     pub runtime_name: Option<String>,
+    /// A docker compose service (its project goes into `pod`).
+    pub service: Option<String>,
 }
 
 impl Names {
@@ -46,6 +48,7 @@ impl Names {
         f(&mut self.pod_uid, other.pod_uid);
         f(&mut self.sandbox_id, other.sandbox_id);
         f(&mut self.runtime_name, other.runtime_name);
+        f(&mut self.service, other.service);
         self.sandbox |= other.sandbox;
     }
 
@@ -113,6 +116,7 @@ pub fn from_annotations(a: &HashMap<String, String>) -> Names {
         ),
         sandbox,
         runtime_name: None,
+        service: None,
     }
 }
 
@@ -174,7 +178,9 @@ struct DockerInner {
 }
 
 /// Names from docker's /var/lib/docker/containers/<id>/config.v2.json
-/// (Kubernetes labels too, for cri-dockerd).
+/// (Kubernetes labels too, for cri-dockerd). A docker compose project is
+/// the container's pod (so `--pod` selects a project), its service kept
+/// beside it, from the labels compose sets (v1 and v2 alike).
 pub fn docker_config_v2(json: &str) -> Option<Names> {
     let c: DockerConfig = serde_json::from_str(json).ok()?;
     let mut n = Names {
@@ -188,6 +194,14 @@ pub fn docker_config_v2(json: &str) -> Option<Names> {
             n.pod = k.pod;
             n.namespace = k.namespace;
             n.pod_uid = k.pod_uid;
+            if n.pod.is_none() {
+                n.pod = get(&l, &["com.docker.compose.project"]);
+                n.service = n
+                    .pod
+                    .is_some()
+                    .then(|| get(&l, &["com.docker.compose.service"]))
+                    .flatten();
+            }
         }
     }
     Some(n)
@@ -231,6 +245,28 @@ impl Default for Sources {
             podman_cli: true,
         }
     }
+}
+
+/// Where a local cluster's node keeps its CRI socket, inside its own root:
+/// kind and minikube (containerd), k3d (k3s's containerd).
+pub const NODE_SOCKETS: &[&str] = &[
+    "run/containerd/containerd.sock",
+    "run/k3s/containerd/containerd.sock",
+];
+
+/// The matching containerd state directories inside a node's root.
+pub const NODE_STATE: &[&str] = &["run/containerd", "run/k3s/containerd"];
+
+/// Of a node container's processes, the one whose root holds a node CRI
+/// socket (the node's init, containerd, kubelet): the way into the node's
+/// mount namespace. Pod processes (same cgroup on hybrid hosts) have their
+/// own roots and are passed over. At most `limit` pids are looked at.
+pub fn node_root_pid(pids: impl IntoIterator<Item = u32>, limit: usize) -> Option<u32> {
+    pids.into_iter().take(limit).find(|pid| {
+        NODE_SOCKETS
+            .iter()
+            .any(|s| std::path::Path::new(&format!("/proc/{pid}/root/{s}")).exists())
+    })
 }
 
 /// How a command run with a time limit ended.
@@ -294,6 +330,8 @@ pub struct Resolver {
     cri_down: HashMap<PathBuf, Instant>,
     /// `podman` hung: not run again until then.
     podman_down: Option<Instant>,
+    /// Node container id -> name, for pods inside local cluster nodes.
+    nodes: HashMap<String, String>,
     /// The last `resolve` did not hear from a runtime that hangs (or is in
     /// its backoff after hanging).
     skipped: bool,
@@ -307,16 +345,21 @@ impl Resolver {
             podman_pods: HashMap::new(),
             cri_down: HashMap::new(),
             podman_down: None,
+            nodes: HashMap::new(),
             skipped: false,
         }
     }
 
+    #[cfg(test)]
     fn cri(&mut self, id: &str) -> Option<Names> {
+        let socks = self.sources.cri_sockets.clone();
+        self.cri_on(&socks, id)
+    }
+
+    fn cri_on(&mut self, sockets: &[PathBuf], id: &str) -> Option<Names> {
         let now = Instant::now();
         self.cri_down.retain(|_, until| *until > now);
-        let (socks, down): (Vec<PathBuf>, Vec<PathBuf>) = self
-            .sources
-            .cri_sockets
+        let (socks, down): (Vec<PathBuf>, Vec<PathBuf>) = sockets
             .iter()
             .filter(|p| p.exists())
             .cloned()
@@ -346,9 +389,9 @@ impl Resolver {
         None
     }
 
-    fn bundle(&self, m: &PathMatch) -> Option<Names> {
+    fn bundle(&self, m: &PathMatch, state: &[PathBuf]) -> Option<Names> {
         let mut candidates: Vec<PathBuf> = Vec::new();
-        for st in &self.sources.containerd_state {
+        for st in state {
             let tasks = st.join("io.containerd.runtime.v2.task");
             match &m.namespace {
                 Some(ns) => candidates.push(tasks.join(ns).join(&m.id)),
@@ -478,7 +521,57 @@ impl Resolver {
     /// Everything that can be found about a container. `pid` is a process
     /// in its cgroup, for the hostname fallback.
     pub fn resolve(&mut self, m: &PathMatch, pid: Option<u32>) -> ContainerInfo {
+        self.resolve_in(m, pid, None)
+    }
+
+    /// As `resolve`, for a container that may run inside a node container
+    /// (`m.node`): `node_pid` is a process of that node whose root holds
+    /// the node's CRI socket and state (`node_root_pid`). Such a pod is
+    /// asked about only there: the host's runtimes do not know it.
+    pub fn resolve_in(
+        &mut self,
+        m: &PathMatch,
+        pid: Option<u32>,
+        node_pid: Option<u32>,
+    ) -> ContainerInfo {
         self.skipped = false;
+        let Some(node) = &m.node else {
+            return self.resolve_here(m, pid, None);
+        };
+        let node_name = self.node_name(node);
+        let skipped = self.skipped;
+        let mut c = self.resolve_here(m, pid, node_pid);
+        self.skipped |= skipped;
+        c.node = Some(node_name);
+        c
+    }
+
+    /// The node container's name (its short id while unknown), asked once
+    /// per node while found.
+    fn node_name(&mut self, node: &super::path::NodeMatch) -> String {
+        if let Some(n) = self.nodes.get(&node.id) {
+            return n.clone();
+        }
+        let short = node.id[..node.id.len().min(12)].to_string();
+        let Some(nm) = super::path::parse(&node.cgroup) else {
+            return short;
+        };
+        let c = self.resolve_here(&nm, None, None);
+        match c.name {
+            Some(n) => {
+                self.nodes.insert(node.id.clone(), n.clone());
+                n
+            }
+            None => short,
+        }
+    }
+
+    fn resolve_here(
+        &mut self,
+        m: &PathMatch,
+        pid: Option<u32>,
+        node_pid: Option<u32>,
+    ) -> ContainerInfo {
         let in_pod = m.pod_uid.is_some() || m.pod_id.is_some();
         let mut n = Names::default();
         let mut runtime = m.runtime;
@@ -490,7 +583,24 @@ impl Resolver {
                 }
             }
             Runtime::ContainerdCri | Runtime::CriO | Runtime::Containerd => {
-                if let Some(c) = self.cri(&m.id) {
+                let (sockets, state): (Vec<PathBuf>, Vec<PathBuf>) = match (&m.node, node_pid) {
+                    (Some(_), Some(p)) => (
+                        NODE_SOCKETS
+                            .iter()
+                            .map(|s| PathBuf::from(format!("/proc/{p}/root/{s}")))
+                            .collect(),
+                        NODE_STATE
+                            .iter()
+                            .map(|s| PathBuf::from(format!("/proc/{p}/root/{s}")))
+                            .collect(),
+                    ),
+                    (Some(_), None) => (Vec::new(), Vec::new()),
+                    (None, _) => (
+                        self.sources.cri_sockets.clone(),
+                        self.sources.containerd_state.clone(),
+                    ),
+                };
+                if let Some(c) = self.cri_on(&sockets, &m.id) {
                     if c.runtime_name
                         .as_deref()
                         .is_some_and(|r| r.contains("cri-o"))
@@ -500,7 +610,7 @@ impl Resolver {
                     n.fill(c);
                 }
                 if !n.complete(in_pod) {
-                    if let Some(b) = self.bundle(m) {
+                    if let Some(b) = self.bundle(m, &state) {
                         n.fill(b);
                     }
                 }
@@ -552,6 +662,7 @@ pub fn info_from(m: &PathMatch, runtime: Runtime, n: Names) -> ContainerInfo {
     c.name = esc(n.container);
     c.image = esc(n.image);
     c.sandbox = n.sandbox;
+    c.service = esc(n.service);
     let pod = PodInfo {
         name: esc(n.pod),
         namespace: esc(n.namespace),

@@ -24,6 +24,18 @@ pub struct PathMatch {
     /// The container's own cgroup (the path up to and including the
     /// matching segment).
     pub container_cgroup: String,
+    /// The container this one runs inside, when the path has one above it:
+    /// a kind, minikube or k3d node (docker or podman) holding this pod.
+    pub node: Option<NodeMatch>,
+}
+
+/// The outer container of a nested one (a local cluster's node).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeMatch {
+    pub runtime: Runtime,
+    pub id: String,
+    /// The node container's own cgroup.
+    pub cgroup: String,
 }
 
 /// Outcome of one rule on one segment.
@@ -187,6 +199,7 @@ pub fn parse(path: &str) -> Option<PathMatch> {
                         && !parent.ends_with(".slice"))
                     .then(|| parent.to_string());
                     let container_cgroup = container_prefix(path, i + 1);
+                    let node = outer(path, &segs[..i]).filter(|n| n.id != id);
                     return Some(PathMatch {
                         runtime,
                         id,
@@ -194,7 +207,31 @@ pub fn parse(path: &str) -> Option<PathMatch> {
                         pod_id,
                         namespace,
                         container_cgroup,
+                        node,
                     });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The innermost container among `segs` (the segments above a container):
+/// the node it runs in. A segment the rules stop at (a podman pod's
+/// directory) ends the search: what is above it is no node.
+fn outer(path: &str, segs: &[Cow<'_, str>]) -> Option<NodeMatch> {
+    for j in (0..segs.len()).rev() {
+        let parent = if j > 0 { segs[j - 1].as_ref() } else { "" };
+        for (_, rule) in RULES {
+            match rule(&segs[j], parent) {
+                Rule::No => continue,
+                Rule::Stop => return None,
+                Rule::Container(runtime, id) => {
+                    return Some(NodeMatch {
+                        runtime,
+                        id,
+                        cgroup: container_prefix(path, j + 1),
+                    })
                 }
             }
         }
@@ -350,6 +387,60 @@ mod tests {
         let uid_ = UID.replace('-', "_");
         let m = parse(&format!("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{uid_}.slice/cri-containerd-{A}.scope")).unwrap();
         assert_eq!(m.pod_uid.as_deref(), Some(UID));
+    }
+
+    #[test]
+    fn a_pod_inside_a_node_container_names_its_node() {
+        let uid_ = UID.replace('-', "_");
+        let cases = [
+            (
+                format!("/system.slice/docker-{B}.scope/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod{uid_}.slice/cri-containerd-{A}.scope"),
+                Runtime::Docker,
+                format!("/system.slice/docker-{B}.scope"),
+            ),
+            (
+                format!("/docker/{B}/kubepods/besteffort/pod{UID}/{A}"),
+                Runtime::Docker,
+                format!("/docker/{B}"),
+            ),
+            (
+                format!("/libpod_parent/libpod-{B}/kubepods/besteffort/pod{UID}/{A}"),
+                Runtime::Podman,
+                format!("/libpod_parent/libpod-{B}"),
+            ),
+            (
+                format!("/machine.slice/libpod-{B}.scope/container/kubepods/burstable/pod{UID}/{A}"),
+                Runtime::Podman,
+                format!("/machine.slice/libpod-{B}.scope"),
+            ),
+        ];
+        for (p, rt, cg) in cases {
+            let m = parse(&p).unwrap_or_else(|| panic!("{p}"));
+            assert_eq!(
+                (m.runtime, m.id.as_str()),
+                (Runtime::ContainerdCri, A),
+                "{p}"
+            );
+            assert_eq!(m.pod_uid.as_deref(), Some(UID), "{p}");
+            let n = m.node.unwrap_or_else(|| panic!("no node: {p}"));
+            assert_eq!(
+                (n.runtime, n.id.as_str(), n.cgroup.as_str()),
+                (rt, B, cg.as_str())
+            );
+            // The node's own cgroup is the node, with nothing above it.
+            let nm = parse(&n.cgroup).unwrap();
+            assert_eq!(nm.id, B);
+            assert!(nm.node.is_none());
+        }
+        // Not nested: no node, also for a podman pod's directory and a
+        // sub-cgroup of the same container.
+        for p in [
+            format!("/libpod_parent/{B}/libpod-{A}"),
+            format!("/docker/{A}/init.scope"),
+            format!("/kubepods/besteffort/pod{UID}/{A}"),
+        ] {
+            assert_eq!(parse(&p).unwrap().node, None, "{p}");
+        }
     }
 
     #[test]

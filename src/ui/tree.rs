@@ -27,6 +27,14 @@ pub enum NodeKey {
         namespace: Option<String>,
         name: String,
     },
+    /// A docker compose service, in its project (the pod).
+    Service {
+        pod: String,
+        name: String,
+    },
+    /// A local cluster's node container (kind, minikube, k3d), by name:
+    /// a row of its own when there are several.
+    Cluster(String),
     /// A container, by runtime id.
     Container(String),
 }
@@ -77,6 +85,9 @@ fn ancestry(c: Option<&ContainerInfo>) -> Vec<NodeKey> {
         v.push(NodeKey::Host);
         return v;
     };
+    if let Some(n) = &c.node {
+        v.push(NodeKey::Cluster(n.clone()));
+    }
     if let Some(ns) = c.namespace() {
         v.push(NodeKey::Namespace(ns.to_string()));
     }
@@ -85,9 +96,23 @@ fn ancestry(c: Option<&ContainerInfo>) -> Vec<NodeKey> {
             namespace: c.namespace().map(str::to_string),
             name: p.to_string(),
         });
+        if let Some(svc) = &c.service {
+            v.push(NodeKey::Service {
+                pod: p.to_string(),
+                name: svc.clone(),
+            });
+        }
     }
     v.push(NodeKey::Container(c.id.clone()));
     v
+}
+
+/// The local clusters' node names among the containers, sorted.
+fn clusters(containers: &ContainerMap) -> BTreeSet<String> {
+    containers
+        .iter()
+        .filter_map(|(_, c)| c.node.clone())
+        .collect()
 }
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -180,25 +205,31 @@ impl Tree {
     }
 
     /// The rows in display order: all, host, namespaces with their pods and
-    /// containers, podman pods, then standalone containers. Pod sandboxes
-    /// (pause / infra) are counted in their pod but get no row.
+    /// containers, podman pods and compose projects (with their services),
+    /// then standalone containers. With several local clusters, each
+    /// cluster's namespaces go under a row of its own; with one, it is named
+    /// in the pane's title instead. Pod sandboxes (pause / infra) are
+    /// counted in their pod but get no row.
     pub fn rows(&self, containers: &ContainerMap) -> Vec<TreeRow> {
         let mut uniq: BTreeMap<String, &ContainerInfo> = BTreeMap::new();
         for (_, c) in containers.iter() {
             uniq.entry(c.id.clone()).or_insert(c);
         }
-        type PodKey = (Option<String>, String);
-        let mut namespaces: BTreeSet<String> = BTreeSet::new();
+        let split = clusters(containers).len() > 1;
+        // (cluster, namespace, pod): the cluster only when it gets a row.
+        type PodKey = (Option<String>, Option<String>, String);
+        let mut namespaces: BTreeSet<(Option<String>, String)> = BTreeSet::new();
         let mut pods: BTreeMap<PodKey, Vec<&ContainerInfo>> = BTreeMap::new();
         let mut solo: Vec<&ContainerInfo> = Vec::new();
         for c in uniq.values() {
             match c.pod_name() {
                 Some(p) => {
+                    let cl = c.node.clone().filter(|_| split);
                     let ns = c.namespace().map(str::to_string);
                     if let Some(n) = &ns {
-                        namespaces.insert(n.clone());
+                        namespaces.insert((cl.clone(), n.clone()));
                     }
-                    let e = pods.entry((ns, p.to_string())).or_default();
+                    let e = pods.entry((cl, ns, p.to_string())).or_default();
                     if !c.sandbox {
                         e.push(c);
                     }
@@ -207,7 +238,11 @@ impl Tree {
             }
         }
         let by_name = |v: &mut Vec<&ContainerInfo>| {
-            v.sort_by(|a, b| a.display_name().cmp(b.display_name()).then(a.id.cmp(&b.id)))
+            v.sort_by(|a, b| {
+                (a.service.as_deref(), a.display_name())
+                    .cmp(&(b.service.as_deref(), b.display_name()))
+                    .then(a.id.cmp(&b.id))
+            })
         };
         let row = |depth, key, label: &str| TreeRow {
             depth,
@@ -220,27 +255,49 @@ impl Tree {
                 out.push(row(
                     depth,
                     NodeKey::Pod {
-                        namespace: key.0.clone(),
-                        name: key.1.clone(),
+                        namespace: key.1.clone(),
+                        name: key.2.clone(),
                     },
-                    &key.1,
+                    &key.2,
                 ));
                 by_name(cs);
+                let mut service: Option<&str> = None;
                 for c in cs.iter() {
-                    out.push(row(
-                        depth + 1,
-                        NodeKey::Container(c.id.clone()),
-                        c.display_name(),
-                    ));
+                    let mut d = depth + 1;
+                    if let Some(svc) = c.service.as_deref() {
+                        if service != Some(svc) {
+                            let key = NodeKey::Service {
+                                pod: key.2.clone(),
+                                name: svc.to_string(),
+                            };
+                            out.push(row(depth + 1, key, svc));
+                            service = Some(svc);
+                        }
+                        d += 1;
+                    }
+                    out.push(row(d, NodeKey::Container(c.id.clone()), c.display_name()));
                 }
             };
-        for ns in &namespaces {
-            out.push(row(0, NodeKey::Namespace(ns.clone()), ns));
-            for (k, cs) in pods.iter_mut().filter(|(k, _)| k.0.as_ref() == Some(ns)) {
-                push_pod(&mut out, 1, k, cs);
+        let mut cls: Vec<Option<String>> = namespaces.iter().map(|(c, _)| c.clone()).collect();
+        cls.dedup();
+        for cl in cls {
+            let base = if let Some(name) = &cl {
+                out.push(row(0, NodeKey::Cluster(name.clone()), name));
+                1
+            } else {
+                0
+            };
+            for (_, ns) in namespaces.iter().filter(|(c, _)| *c == cl) {
+                out.push(row(base, NodeKey::Namespace(ns.clone()), ns));
+                for (k, cs) in pods
+                    .iter_mut()
+                    .filter(|(k, _)| k.0 == cl && k.1.as_ref() == Some(ns))
+                {
+                    push_pod(&mut out, base + 1, k, cs);
+                }
             }
         }
-        for (k, cs) in pods.iter_mut().filter(|(k, _)| k.0.is_none()) {
+        for (k, cs) in pods.iter_mut().filter(|(k, _)| k.1.is_none()) {
             push_pod(&mut out, 0, k, cs);
         }
         by_name(&mut solo);
@@ -284,6 +341,8 @@ impl Tree {
                 namespace: None,
                 name,
             } => format!("pod {name}"),
+            NodeKey::Service { pod, name } => format!("service {pod}/{name}"),
+            NodeKey::Cluster(name) => format!("cluster {name}"),
             NodeKey::Container(id) => match containers.iter().find(|(_, c)| &c.id == id) {
                 Some((_, c)) => format!("container {}", c.label()),
                 None => format!("container {}", &id[..id.len().min(12)]),
@@ -344,7 +403,10 @@ impl Tree {
                 );
                 let style = if i == sel {
                     t.selected()
-                } else if matches!(r.key, NodeKey::Namespace(_) | NodeKey::All) {
+                } else if matches!(
+                    r.key,
+                    NodeKey::Namespace(_) | NodeKey::Cluster(_) | NodeKey::All
+                ) {
                     t.header()
                 } else {
                     Style::default()
@@ -356,7 +418,13 @@ impl Tree {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(border)
-            .title(" containers  ev/s ");
+            .title(
+                match clusters(containers).into_iter().collect::<Vec<_>>()[..] {
+                    // One local cluster: named here, its namespaces at the top.
+                    [ref one] => format!(" containers (cluster {one})  ev/s "),
+                    _ => " containers  ev/s ".to_string(),
+                },
+            );
         f.render_widget(Paragraph::new(lines).block(block), area);
     }
 }
@@ -586,6 +654,92 @@ mod tests {
         app.on_action(Action::SwitchPane);
         assert!(!app.tree.focused);
         assert_eq!(app.tree.selected(), &NodeKey::Host);
+    }
+
+    #[test]
+    fn local_clusters_and_compose_projects_group() {
+        let mut m = ContainerMap::default();
+        let put = |m: &mut ContainerMap, cg: u64, id: &str, f: &dyn Fn(&mut ContainerInfo)| {
+            let mut c = ContainerInfo::new(&id.repeat(64), Runtime::ContainerdCri);
+            f(&mut c);
+            m.add(&ContainerAddEvent {
+                cgroup_id: cg,
+                container: Arc::new(c),
+            });
+        };
+        let pod = |c: &mut ContainerInfo, node: &str, ns: &str, p: &str, name: &str| {
+            c.node = Some(node.into());
+            c.name = Some(name.into());
+            c.pod = Some(PodInfo {
+                name: Some(p.into()),
+                namespace: Some(ns.into()),
+                ..Default::default()
+            });
+        };
+        put(&mut m, 1, "a", &|c| {
+            pod(c, "kind-a", "shop", "web-0", "app")
+        });
+        put(&mut m, 2, "b", &|c| {
+            c.name = Some("shop_api_1".into());
+            c.service = Some("api".into());
+            c.pod = Some(PodInfo {
+                name: Some("shop".into()),
+                ..Default::default()
+            });
+        });
+        let t = Tree::default();
+        let rows = |m: &ContainerMap| -> Vec<String> {
+            t.rows(m)
+                .iter()
+                .map(|r| format!("{}{}", "  ".repeat(r.depth as usize), r.label))
+                .collect()
+        };
+        // One cluster: no row of its own (the pane's title names it).
+        assert_eq!(
+            rows(&m),
+            [
+                "all",
+                "host",
+                "shop",
+                "  web-0",
+                "    app",
+                "shop",
+                "  api",
+                "    shop_api_1"
+            ]
+        );
+        put(&mut m, 3, "c", &|c| {
+            pod(c, "kind-b", "shop", "web-0", "app")
+        });
+        assert_eq!(
+            rows(&m),
+            [
+                "all",
+                "host",
+                "kind-a",
+                "  shop",
+                "    web-0",
+                "      app",
+                "kind-b",
+                "  shop",
+                "    web-0",
+                "      app",
+                "shop",
+                "  api",
+                "    shop_api_1"
+            ]
+        );
+        let mut t = Tree::default();
+        t.count(2);
+        t.count(3);
+        t.roll(&m);
+        let svc = NodeKey::Service {
+            pod: "shop".into(),
+            name: "api".into(),
+        };
+        assert_eq!(t.total(&svc), 1);
+        assert_eq!(t.total(&NodeKey::Cluster("kind-b".into())), 1);
+        assert_eq!(t.total(&NodeKey::Cluster("kind-a".into())), 0);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::common;
 
 /// A CNI plugin that configures nothing and reports a TEST-NET address:
 /// enough for containerd to create a pod network namespace.
-const NULL_CNI: &str = r#"#!/bin/sh
+pub const NULL_CNI: &str = r#"#!/bin/sh
 cat >/dev/null
 case "$CNI_COMMAND" in
 ADD) printf '{"cniVersion":"0.4.0","interfaces":[{"name":"eth0","sandbox":"%s"}],"ips":[{"version":"4","address":"192.0.2.10/24","interface":0}]}' "$CNI_NETNS";;
@@ -167,71 +167,104 @@ state = "{d}/state"
         );
         let cgroup_parent = format!("/kubepods/besteffort/pod{uid}");
         self.cgroup_parents.push(cgroup_parent.clone());
-        let pod_labels: HashMap<String, String> = [
-            ("io.kubernetes.pod.name", name),
-            ("io.kubernetes.pod.namespace", namespace),
-            ("io.kubernetes.pod.uid", uid.as_str()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let sandbox_config = PodSandboxConfig {
-            metadata: Some(PodSandboxMetadata {
-                name: name.into(),
-                uid: uid.clone(),
-                namespace: namespace.into(),
-                attempt: 0,
-            }),
-            hostname: name.into(),
-            labels: pod_labels.clone(),
-            linux: Some(LinuxPodSandboxConfig {
-                cgroup_parent,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let mut c = self.client();
-        let sandbox = self
-            .rt
-            .block_on(c.run_pod_sandbox(RunPodSandboxRequest {
-                config: Some(sandbox_config.clone()),
-                runtime_handler: String::new(),
-            }))
-            .unwrap_or_else(|e| panic!("RunPodSandbox: {e}\n{}", self.log()))
-            .into_inner()
-            .pod_sandbox_id;
-        self.sandboxes.push(sandbox.clone());
-        let mut labels = pod_labels;
-        labels.insert("io.kubernetes.container.name".into(), container.into());
-        let id = self
-            .rt
-            .block_on(c.create_container(CreateContainerRequest {
-                pod_sandbox_id: sandbox,
-                config: Some(ContainerConfig {
-                    metadata: Some(ContainerMetadata {
-                        name: container.into(),
-                        attempt: 0,
-                    }),
-                    image: Some(ImageSpec {
-                        image: self.image.clone(),
-                        ..Default::default()
-                    }),
-                    command: vec!["/bin/sh".into(), "-c".into(), script.into()],
-                    labels,
-                    ..Default::default()
-                }),
-                sandbox_config: Some(sandbox_config),
-            }))
-            .unwrap_or_else(|e| panic!("CreateContainer: {e}\n{}", self.log()))
-            .into_inner()
-            .container_id;
-        self.rt
-            .block_on(c.start_container(StartContainerRequest {
-                container_id: id.clone(),
-            }))
-            .unwrap_or_else(|e| panic!("StartContainer: {e}\n{}", self.log()));
+        let made = cri_pod(
+            &self.rt,
+            &self.client(),
+            &CriPod {
+                name,
+                namespace,
+                uid: &uid,
+                container,
+                image: &self.image,
+                script,
+                cgroup_parent: &cgroup_parent,
+            },
+        );
+        let (sandbox, id) = made.unwrap_or_else(|e| panic!("{e}\n{}", self.log()));
+        self.sandboxes.push(sandbox);
         id
     }
+}
+
+/// What a kubelet asks a CRI runtime for: one pod with one container.
+pub struct CriPod<'a> {
+    pub name: &'a str,
+    pub namespace: &'a str,
+    pub uid: &'a str,
+    pub container: &'a str,
+    pub image: &'a str,
+    pub script: &'a str,
+    pub cgroup_parent: &'a str,
+}
+
+/// Makes a pod through a CRI socket the way a kubelet does (labels
+/// included): RunPodSandbox, CreateContainer, StartContainer. Returns the
+/// sandbox and container ids.
+pub fn cri_pod(
+    rt: &tokio::runtime::Runtime,
+    client: &RuntimeServiceClient<Channel>,
+    p: &CriPod<'_>,
+) -> Result<(String, String), String> {
+    let pod_labels: HashMap<String, String> = [
+        ("io.kubernetes.pod.name", p.name),
+        ("io.kubernetes.pod.namespace", p.namespace),
+        ("io.kubernetes.pod.uid", p.uid),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sandbox_config = PodSandboxConfig {
+        metadata: Some(PodSandboxMetadata {
+            name: p.name.into(),
+            uid: p.uid.into(),
+            namespace: p.namespace.into(),
+            attempt: 0,
+        }),
+        hostname: p.name.into(),
+        labels: pod_labels.clone(),
+        linux: Some(LinuxPodSandboxConfig {
+            cgroup_parent: p.cgroup_parent.into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut c = client.clone();
+    let sandbox = rt
+        .block_on(c.run_pod_sandbox(RunPodSandboxRequest {
+            config: Some(sandbox_config.clone()),
+            runtime_handler: String::new(),
+        }))
+        .map_err(|e| format!("RunPodSandbox: {e}"))?
+        .into_inner()
+        .pod_sandbox_id;
+    let mut labels = pod_labels;
+    labels.insert("io.kubernetes.container.name".into(), p.container.into());
+    let id = rt
+        .block_on(c.create_container(CreateContainerRequest {
+            pod_sandbox_id: sandbox.clone(),
+            config: Some(ContainerConfig {
+                metadata: Some(ContainerMetadata {
+                    name: p.container.into(),
+                    attempt: 0,
+                }),
+                image: Some(ImageSpec {
+                    image: p.image.into(),
+                    ..Default::default()
+                }),
+                command: vec!["/bin/sh".into(), "-c".into(), p.script.into()],
+                labels,
+                ..Default::default()
+            }),
+            sandbox_config: Some(sandbox_config),
+        }))
+        .map_err(|e| format!("CreateContainer: {e}"))?
+        .into_inner()
+        .container_id;
+    rt.block_on(c.start_container(StartContainerRequest {
+        container_id: id.clone(),
+    }))
+    .map_err(|e| format!("StartContainer: {e}"))?;
+    Ok((sandbox, id))
 }
 
 impl Drop for Containerd {

@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod containerd;
+pub mod docker;
+pub mod node;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -74,6 +76,17 @@ impl Podman {
 
     /// An image whose default command is `cmd` (JSON array).
     pub fn with_cmd(tag: &str, cmd: &str) -> Podman {
+        Podman::from_rootfs(tag, cmd, "/bin", busybox_rootfs)
+    }
+
+    /// An image of the directory `make` builds (given a scratch directory),
+    /// with `cmd` as its default command and `path` as its PATH.
+    pub fn from_rootfs(
+        tag: &str,
+        cmd: &str,
+        path: &str,
+        make: impl FnOnce(&Path) -> PathBuf,
+    ) -> Podman {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("containers.conf");
         std::fs::write(
@@ -90,7 +103,7 @@ impl Podman {
             pod_ids: Vec::new(),
             containers: Vec::new(),
         };
-        let root = busybox_rootfs(p.dir.path());
+        let root = make(p.dir.path());
         let mut tar = Command::new("tar")
             .arg("-C")
             .arg(&root)
@@ -105,7 +118,7 @@ impl Podman {
                 "--change",
                 &format!("CMD {cmd}"),
                 "--change",
-                "ENV PATH=/bin",
+                &format!("ENV PATH={path}"),
                 "-",
                 &p.image,
             ])
@@ -131,6 +144,11 @@ impl Podman {
             .args(["pod", "create", "--network", "none", "--name", name]));
         self.pod_ids
             .push(String::from_utf8_lossy(&out.stdout).trim().to_string());
+    }
+
+    /// Removes a container made by hand through `cmd()` on drop.
+    pub fn adopt(&mut self, name: &str) {
+        self.containers.push(name.to_string());
     }
 
     /// Starts a detached container running `script` with /bin/sh.
