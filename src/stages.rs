@@ -2,9 +2,10 @@
 //! file) and a consumer (TUI, headless lines, export), written once for all
 //! of them: container names applied, fd paths followed, the user's filter.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::Result;
 use regex::bytes::Regex;
 
+use crate::config::usage;
 use crate::fdtable::FdPaths;
 use crate::model::container::ContainerMap;
 use crate::model::event::{Event, TraceEvent};
@@ -31,10 +32,17 @@ impl UserFilter {
         selection: Option<Selection>,
     ) -> Result<UserFilter> {
         let comm = comm
-            .map(|r| Regex::new(r).with_context(|| format!("invalid --comm regex {r:?}")))
+            .map(|r| {
+                Regex::new(r).map_err(|e| {
+                    usage(format!(
+                        "invalid --comm regex {r:?}: {}",
+                        crate::model::filter::regex_problem(&e)
+                    ))
+                })
+            })
             .transpose()?;
         let expr = filter
-            .map(|f| Filter::parse(f).map_err(|e| anyhow!("invalid --filter: {e}")))
+            .map(|f| Filter::parse(f).map_err(|e| usage(format!("invalid --filter: {e}"))))
             .transpose()?;
         Ok(UserFilter {
             comm,

@@ -662,19 +662,16 @@ fn compile(
     }
 }
 
+/// What is wrong with a regex, in one line: the regex crate's message
+/// spans lines (the pattern, a caret), and its last line says what.
+pub fn regex_problem(e: &regex::Error) -> String {
+    let msg = e.to_string();
+    let last = msg.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+    last.trim().trim_start_matches("error: ").to_string()
+}
+
 fn regex(v: &str, col: usize) -> Result<Regex, FilterError> {
-    Regex::new(v).or_else(|e| {
-        let msg = e.to_string();
-        // The regex crate's message spans lines; the last line says what is wrong.
-        let last = msg.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
-        err(
-            col,
-            format!(
-                "invalid regex: {}",
-                last.trim().trim_start_matches("error: ")
-            ),
-        )
-    })
+    Regex::new(v).or_else(|e| err(col, format!("invalid regex: {}", regex_problem(&e))))
 }
 
 fn parse_int(v: &str) -> Option<i128> {

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
 use regex::Regex;
 
@@ -121,8 +121,15 @@ impl Selection {
         host: bool,
     ) -> Result<Option<Selection>> {
         let re = |r: Option<&str>, flag: &str| {
-            r.map(|r| Regex::new(r).with_context(|| format!("invalid {flag} regex {r:?}")))
-                .transpose()
+            r.map(|r| {
+                Regex::new(r).map_err(|e| {
+                    crate::config::usage(format!(
+                        "invalid {flag} regex {r:?}: {}",
+                        crate::model::filter::regex_problem(&e)
+                    ))
+                })
+            })
+            .transpose()
         };
         let s = Selection {
             pod: re(pod, "--pod")?,
