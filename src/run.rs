@@ -7,6 +7,7 @@
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -19,8 +20,10 @@ use crate::cli::{Cli, ColorMode};
 use crate::clock::Clock;
 use crate::fdtable::FdPaths;
 use crate::headless::{Headless, LineOptions};
+use crate::model::escape;
 use crate::model::event::{Event, LostEvents};
 use crate::model::syscalls::Arch;
+use crate::progress::{Progress, Unit};
 use crate::say;
 use crate::session::format::Filters;
 use crate::session::replay::{cut_header, same_file, Replay};
@@ -456,11 +459,40 @@ fn run_headless(
     stop: &Stop,
     export: Option<Sink>,
 ) -> Result<Option<(u64, LostEvents)>> {
+    // Lines on the terminal show how far a replay got; a bar among them
+    // would only garble them.
+    let lines_on_terminal = !opts.quiet && !opts.summary && io::stdout().is_terminal();
     let mut out = Headless::new(opts, clock, stop, export);
     out.recycler = feed.recycler();
-    if let Feed::Live { .. } = feed {
-        say!("systrace-tui: tracing (Ctrl-C to stop)");
+    let mut progress = Progress::hidden();
+    match &*feed {
+        Feed::Live { .. } => say!("systrace-tui: tracing (Ctrl-C to stop)"),
+        Feed::Replay { replay, path } if !lines_on_terminal => {
+            let name = path.file_name().unwrap_or(path.as_os_str());
+            let name = escape::plain(name.as_encoded_bytes(), 60);
+            progress = Progress::new(
+                &format!("replaying {name}"),
+                replay.load.progress.total,
+                Unit::Bytes,
+            );
+            progress.steady(Duration::from_millis(250));
+        }
+        Feed::Replay { .. } => {}
     }
+    let report = |feed: &Feed, progress: &Progress| {
+        if let (Feed::Replay { replay, .. }, true) = (feed, progress.shown()) {
+            let load = &replay.load;
+            progress.set(load.progress.read.load(Ordering::Relaxed));
+            let n = load.events.load(Ordering::Relaxed);
+            // The first pass over the file (container names) counts no
+            // events and says nothing of the rate of the second.
+            progress.message(if n == 0 {
+                ", reading container names".to_string()
+            } else {
+                format!(", {n} events, {} left", progress.eta())
+            });
+        }
+    };
     let mut going = true;
     while going && !stop.is_raised() {
         going = match feed
@@ -471,6 +503,7 @@ fn run_headless(
             Err(RecvTimeoutError::Timeout) => out.idle()?,
             Err(RecvTimeoutError::Disconnected) => break,
         };
+        report(feed, &progress);
     }
     if going {
         // Stop the source, then take everything it still had queued.
@@ -481,6 +514,8 @@ fn run_headless(
             }
         }
     }
+    // Gone before the summary is written below it.
+    progress.finish();
     out.finish()?;
     Ok(Some((out.shown, out.lost)))
 }

@@ -19,6 +19,7 @@ use super::app::{App, Source};
 use crate::model::container::ContainerAddEvent;
 use crate::model::escape;
 use crate::model::event::{Event, TraceEvent};
+use crate::progress::{Progress, Unit};
 use crate::session::format::Filters;
 use crate::session::writer::{live_header, SessionFile};
 
@@ -263,6 +264,15 @@ pub fn poll(app: &mut App) {
 /// On the way out: a running export is completed, not cut off.
 pub fn wait(app: &mut App) {
     if let Stage::Running(j) = std::mem::take(&mut app.export.stage) {
+        // The TUI has given the terminal back: the rest shows on stderr.
+        if !j.handle.is_finished() {
+            let what = format!("writing {}", shown(&j.path));
+            let bar = Progress::new(&what, j.total, Unit::Events);
+            while bar.shown() && !j.handle.is_finished() {
+                bar.set(j.done.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
         let (msg, err) = outcome(j);
         if err {
             crate::say!("systrace-tui: {msg}");
