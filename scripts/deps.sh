@@ -11,7 +11,10 @@ build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make protobuf-compiler)
 # podman, runc, catatonit (podman's pod infra), containerd (with ctr),
 # busybox-static (images without a registry) and containernetworking-plugins
 # (loopback, which containerd's CRI always runs) for real containers and pods.
-test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins)
+# man-db and groff-base render the man page; zsh and fish check their
+# completion scripts (bash is always there).
+test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins
+  man-db groff-base zsh fish)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "test" ]; then

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, TypedValueParser};
-use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::model::filter::Field;
 
@@ -41,17 +41,17 @@ pub struct Cli {
     /// Stop after SECS seconds.
     ///
     /// Counted from when tracing starts (after loading and name lookups).
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    #[arg(long, value_name = "SECS", value_parser = seconds, value_hint = ValueHint::Other)]
     pub duration: Option<f64>,
 
     /// Only these processes (thread-group ids); repeatable.
     ///
     /// Filtered in the kernel: other processes cost almost nothing.
-    #[arg(short = 'p', long = "pid", value_name = "PID")]
+    #[arg(short = 'p', long = "pid", value_name = "PID", value_hint = ValueHint::Other)]
     pub pids: Vec<u32>,
 
     /// Only processes whose command name matches REGEX.
-    #[arg(short = 'c', long = "comm", value_name = "REGEX")]
+    #[arg(short = 'c', long = "comm", value_name = "REGEX", value_hint = ValueHint::Other)]
     pub comm: Option<String>,
 
     /// Only events matching EXPR, e.g. 'syscall == openat and errno != 0'.
@@ -85,14 +85,14 @@ pub struct Cli {
     pub verbose: u8,
 
     /// Events the TUI keeps in memory; the oldest are dropped first.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N",
+    #[arg(long, default_value_t = 1_000_000, value_name = "N", value_hint = ValueHint::Other,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub retain: usize,
 
     /// Size of the kernel ring buffer in MiB (1 to 1024).
     ///
     /// The kernel needs a power of two: other sizes are rounded up.
-    #[arg(long, default_value_t = 32, value_name = "MIB",
+    #[arg(long, default_value_t = 32, value_name = "MIB", value_hint = ValueHint::Other,
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub ring_mb: u32,
 
@@ -101,7 +101,7 @@ pub struct Cli {
     pub fd_paths: bool,
 
     /// Bytes of read/write data to capture per call (0 to 4096).
-    #[arg(long, default_value_t = 64, value_name = "BYTES",
+    #[arg(long, default_value_t = 64, value_name = "BYTES", value_hint = ValueHint::Other,
           value_parser = clap::value_parser!(u32).range(0..=4096))]
     pub buf_size: u32,
 
@@ -109,15 +109,15 @@ pub struct Cli {
     ///
     /// Kubernetes or podman pods. Filtered in the kernel by cgroup, kept
     /// current as pods come and go.
-    #[arg(long = "pod", value_name = "REGEX")]
+    #[arg(long = "pod", value_name = "REGEX", value_hint = ValueHint::Other)]
     pub pod: Option<String>,
 
     /// Only pods in Kubernetes namespaces matching REGEX.
-    #[arg(long = "namespace", value_name = "REGEX")]
+    #[arg(long = "namespace", value_name = "REGEX", value_hint = ValueHint::Other)]
     pub namespace: Option<String>,
 
     /// Only containers whose name matches REGEX.
-    #[arg(long = "container", value_name = "REGEX")]
+    #[arg(long = "container", value_name = "REGEX", value_hint = ValueHint::Other)]
     pub container: Option<String>,
 
     /// Only processes outside containers.
@@ -129,14 +129,14 @@ pub struct Cli {
     /// Another CRI runtime socket to ask for names (repeatable).
     ///
     /// containerd's, k3s's and CRI-O's default sockets are always tried.
-    #[arg(long = "cri-socket", value_name = "PATH")]
+    #[arg(long = "cri-socket", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub cri_sockets: Vec<std::path::PathBuf>,
 
     /// Save every event shown to FILE (JSON Lines; FILE.zst: compressed).
     ///
     /// `-` writes to standard output (with --no-tui), where event lines are
     /// then not printed. With --replay: cut a smaller file.
-    #[arg(short = 'w', long = "export", value_name = "FILE")]
+    #[arg(short = 'w', long = "export", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub export: Option<PathBuf>,
 
     /// Let --export overwrite an existing file (never through a symlink).
@@ -144,7 +144,7 @@ pub struct Cli {
     pub force: bool,
 
     /// Open a saved session instead of tracing live (no root needed).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub replay: Option<PathBuf>,
 
     /// With --replay: skip bad lines (and count them) instead of stopping.
@@ -200,11 +200,9 @@ impl TypedValueParser for FilterExpr {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(
-            Field::ALL
-                .iter()
-                .map(|f| PossibleValue::new(f.name()).help(crate::manual::field_help(*f))),
-        ))
+        Some(Box::new(Field::ALL.iter().map(|f| {
+            PossibleValue::new(f.name()).help(crate::manual::field_help(*f))
+        })))
     }
 }
 

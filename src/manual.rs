@@ -258,11 +258,9 @@ fn extra_sections(r: &mut Roff) {
     }
 
     r.control("SH", ["ENVIRONMENT"]);
-    r.control("TP", [])
-        .text([bold("NO_COLOR")])
-        .text([roman(
-            "when set and not empty, no colors (in the TUI, and in --no-tui output with --color auto)",
-        )]);
+    r.control("TP", []).text([bold("NO_COLOR")]).text([roman(
+        "when set and not empty, no colors (in the TUI, and in --no-tui output with --color auto)",
+    )]);
 
     r.control("SH", ["SEE ALSO"]);
     r.text([
@@ -292,9 +290,25 @@ pub fn write_man(w: &mut dyn Write) -> io::Result<()> {
     man.render_version_section(w)
 }
 
+/// The definition without the hidden commands: they are not offered, and
+/// with any command at all clap's fish script wraps every completion in a
+/// test that fails while an option's value is being typed, so
+/// `--filter <Tab>` would offer file names instead of the fields.
+fn completion_command() -> clap::Command {
+    let full = crate::cli::command();
+    let mut cmd = clap::Command::new("systrace-tui")
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|c| !c.is_hide_set()).cloned());
+    if let Some(a) = full.get_about() {
+        cmd = cmd.about(a.clone());
+    }
+    cmd
+}
+
 /// A completion script for `shell`.
 pub fn write_completions(shell: Shell, w: &mut dyn Write) -> io::Result<()> {
-    let mut cmd = crate::cli::command();
+    let mut cmd = completion_command();
     let name = cmd.get_name().to_string();
     let shell = match shell {
         Shell::Bash => clap_complete::Shell::Bash,

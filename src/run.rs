@@ -210,6 +210,20 @@ fn check_live_flags(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
+/// The kernel's filter sets in a few words, for `-v`.
+fn describe(f: &KernelFilter) -> String {
+    let set = |what: &str, len: Option<usize>| match len {
+        None => format!("{what} all"),
+        Some(n) => format!("{what} {n}"),
+    };
+    [
+        set("processes", f.pids.as_ref().map(Vec::len)),
+        set("cgroups", f.cgroups.as_ref().map(Vec::len)),
+        set("syscalls", f.syscalls.as_ref().map(Vec::len)),
+    ]
+    .join(", ")
+}
+
 /// A running source of batches.
 enum Feed {
     Live {
@@ -239,6 +253,7 @@ impl Feed {
         if let Some(t) = &topo {
             opts.filter = t.kernel_filter();
         }
+        crate::note!("systrace-tui: kernel filter: {}", describe(&opts.filter));
         let capture = Capture::start(opts)?;
         // The capture thread dropped its own; threads started from here
         // inherit these.

@@ -197,7 +197,10 @@ impl Tracer {
                     .map_err(|e| explain(e, "writing capture plans"))?;
             }
         }
-        crate::note!("systrace-tui: capture plans for {planned} {} syscalls", arch.name());
+        crate::note!(
+            "systrace-tui: capture plans for {planned} {} syscalls",
+            arch.name()
+        );
         Ok(Tracer {
             skel,
             links: Vec::new(),
