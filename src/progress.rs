@@ -21,9 +21,12 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar over `total`, drawn at once, if stderr is a terminal.
+    /// A bar over `total`, drawn at once, if stderr is a terminal that can
+    /// redraw a line (not TERM=dumb or unset, as indicatif also judges).
     pub fn new(what: &str, total: u64, unit: Unit) -> Progress {
-        Progress::with(what, total, unit, std::io::stderr().is_terminal())
+        let term = std::env::var("TERM").unwrap_or_default();
+        let show = std::io::stderr().is_terminal() && !term.is_empty() && term != "dumb";
+        Progress::with(what, total, unit, show)
     }
 
     pub fn hidden() -> Progress {

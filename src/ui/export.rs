@@ -360,3 +360,38 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(text).block(block), r);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::testutil::{app_with, screen};
+
+    /// While a `w` export runs, the TUI shows how far it got (the terminal
+    /// is the TUI's: this is its progress, not a bar on stderr).
+    #[test]
+    fn a_running_export_shows_its_progress() {
+        let (go, release) = crossbeam_channel::bounded::<()>(0);
+        let done = Arc::new(AtomicU64::new(2048));
+        let mut app = app_with(vec![]);
+        app.export.stage = Stage::Running(Job {
+            path: PathBuf::from("/tmp/s.jsonl"),
+            total: 8192,
+            done: done.clone(),
+            handle: std::thread::spawn(move || {
+                let _ = release.recv();
+                Ok(8192)
+            }),
+        });
+        let s = screen(&mut app, 120, 30);
+        assert!(s.contains("writing /tmp/s.jsonl"), "{s}");
+        assert!(s.contains("2048 / 8192"), "{s}");
+        done.store(6144, Ordering::Relaxed);
+        assert!(screen(&mut app, 120, 30).contains("6144 / 8192"));
+        drop(go);
+        wait(&mut app);
+        assert!(
+            screen(&mut app, 120, 30).contains("wrote 8192 events to /tmp/s.jsonl"),
+            "the outcome replaces the gauge"
+        );
+    }
+}
