@@ -490,22 +490,27 @@ fn run_headless(
                 replay.load.progress.total,
                 Unit::Bytes,
             );
-            progress.steady(Duration::from_millis(250));
         }
         Feed::Replay { .. } => {}
     }
-    let report = |feed: &Feed, progress: &Progress| {
+    // Called at least every 100 ms (the receive below times out), so the
+    // line moves on while a first pass over the file finds no events.
+    let report = |feed: &Feed, progress: &mut Progress| {
         if let (Feed::Replay { replay, .. }, true) = (feed, progress.shown()) {
             let load = &replay.load;
-            progress.set(load.progress.read.load(Ordering::Relaxed));
             let n = load.events.load(Ordering::Relaxed);
             // The first pass over the file (container names) counts no
-            // events and says nothing of the rate of the second.
-            progress.message(if n == 0 {
-                ", reading container names".to_string()
+            // events, and its time must not count in the rate of the second.
+            if n == 0 {
+                progress.message(", reading container names".to_string());
+                progress.set(0);
             } else {
-                format!(", {n} events, {} left", progress.eta())
-            });
+                progress.message(match progress.eta() {
+                    eta if eta.is_empty() => format!(", {n} events"),
+                    eta => format!(", {n} events, {eta} left"),
+                });
+                progress.set(load.progress.read.load(Ordering::Relaxed));
+            }
         }
     };
     let mut going = true;
@@ -518,7 +523,7 @@ fn run_headless(
             Err(RecvTimeoutError::Timeout) => out.idle()?,
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        report(feed, &progress);
+        report(feed, &mut progress);
     }
     if going {
         // Stop the source, then take everything it still had queued.

@@ -611,13 +611,26 @@ fn replay_and_cut_show_progress_on_a_terminal_and_not_in_a_pipe() {
     let (b, f) = (b.display(), file.display());
     let bar = "replaying s.jsonl [";
 
-    // Lines into a pipe, stderr on the terminal.
-    let (tty, code) = under_pty(&format!("'{b}' --no-tui --replay '{f}' > /dev/null"));
+    // Lines into a pipe, stderr on a terminal of 50 columns.
+    let (tty, code) = under_pty(&format!(
+        "stty cols 50; '{b}' --no-tui --replay '{f}' > /dev/null"
+    ));
     assert_eq!(code, 0, "{tty}");
     assert!(tty.contains(bar), "no progress on the terminal:\n{tty:?}");
+    // Never as wide as the terminal: an echoed ^C after a full line would
+    // wrap it, and the clear would miss it.
+    let drawn: Vec<&str> = tty
+        .split('\r')
+        .filter_map(|s| s.strip_suffix("\x1b[K"))
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert!(!drawn.is_empty(), "{tty:?}");
+    for line in drawn {
+        assert!(line.chars().count() <= 48, "{line:?}");
+    }
     // Cleared before the summary line.
     assert!(
-        tty.contains("\x1b[2Ksystrace-tui: 5000 events replayed"),
+        tty.contains("\r\x1b[Ksystrace-tui: 5000 events replayed"),
         "{tty:?}"
     );
 

@@ -264,17 +264,19 @@ pub fn poll(app: &mut App) {
 /// On the way out: a running export is completed, not cut off.
 pub fn wait(app: &mut App) {
     if let Stage::Running(j) = std::mem::take(&mut app.export.stage) {
-        // The TUI has given the terminal back: the rest shows on stderr.
-        if !j.handle.is_finished() {
+        // The TUI has given the terminal back: the rest shows on stderr,
+        // and so does how it ended.
+        let after_tui = !j.handle.is_finished();
+        if after_tui {
             let what = format!("writing {}", shown(&j.path));
-            let bar = Progress::new(&what, j.total, Unit::Events);
+            let mut bar = Progress::new(&what, j.total, Unit::Events);
             while bar.shown() && !j.handle.is_finished() {
                 bar.set(j.done.load(Ordering::Relaxed));
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
         }
         let (msg, err) = outcome(j);
-        if err {
+        if err || after_tui {
             crate::say!("systrace-tui: {msg}");
         }
         app.export.message = Some((msg, err));
