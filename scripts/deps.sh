@@ -12,7 +12,10 @@ build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make protobuf-compiler)
 # busybox-static (images without a registry) and containernetworking-plugins
 # (loopback, which containerd's CRI always runs) for real containers and pods.
 # docker.io and docker-compose: tests/docker.rs starts its own dockerd.
-test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins docker.io docker-compose)
+# man-db and groff-base render the man page; zsh and fish check their
+# completion scripts (bash is always there).
+test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins
+  docker.io docker-compose man-db groff-base zsh fish)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "test" ]; then

@@ -1,8 +1,13 @@
-//! Command-line options.
+//! Command-line options, and what is generated from them: help with
+//! examples, shell completions and the man page (`src/manual.rs`).
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum, ValueHint};
+
+use crate::model::filter::Field;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorMode {
@@ -13,36 +18,59 @@ pub enum ColorMode {
 
 /// Watch every syscall on this machine, live.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "systrace-tui", version, about)]
+#[command(
+    name = "systrace-tui",
+    version,
+    about,
+    long_about = LONG_ABOUT,
+    after_help = SHORT_AFTER,
+    after_long_help = crate::manual::long_help_tail(),
+    // `completions bash` is a command; `--no-tui completions` a mistake.
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
+    subcommand_value_name = "COMMAND",
+)]
 pub struct Cli {
-    /// Print one line per event to stdout instead of the TUI.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// One line per event on stdout instead of the TUI.
     #[arg(long)]
     pub no_tui: bool,
 
-    /// Stop after SECS seconds and print a summary.
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    /// Stop after SECS seconds.
+    ///
+    /// Counted from when tracing starts (after loading and name lookups).
+    #[arg(long, value_name = "SECS", value_parser = seconds, value_hint = ValueHint::Other)]
     pub duration: Option<f64>,
 
-    /// Only these processes (thread-group ids); repeatable. Filtered in the kernel.
-    #[arg(short = 'p', long = "pid", value_name = "PID")]
+    /// Only these processes (thread-group ids); repeatable.
+    ///
+    /// Filtered in the kernel: other processes cost almost nothing.
+    #[arg(short = 'p', long = "pid", value_name = "PID", value_hint = ValueHint::Other)]
     pub pids: Vec<u32>,
 
     /// Only processes whose command name matches REGEX.
-    #[arg(short = 'c', long = "comm", value_name = "REGEX")]
+    #[arg(short = 'c', long = "comm", value_name = "REGEX", value_hint = ValueHint::Other)]
     pub comm: Option<String>,
 
-    /// Only events matching EXPR, e.g. 'syscall == openat and errno != 0'
-    /// (the language of the TUI's `f` prompt; pid and syscall tests are
-    /// applied in the kernel where the expression allows it).
-    #[arg(long, value_name = "EXPR")]
+    /// Only events matching EXPR, e.g. 'syscall == openat and errno != 0'.
+    ///
+    /// The language of the TUI's `f` prompt (see Filter expressions below);
+    /// pid, syscall and container tests are applied in the kernel where the
+    /// expression allows it.
+    #[arg(long, value_name = "EXPR", value_parser = FilterExpr, hide_possible_values = true)]
     pub filter: Option<String>,
 
-    /// Print a per-syscall table (like strace -c, plus p50/p99 latency) at
-    /// exit instead of one line per event (implies --no-tui).
+    /// At exit, a per-syscall table instead of event lines (implies --no-tui).
+    ///
+    /// Like strace -c, plus p50/p99 latency.
     #[arg(long)]
     pub summary: bool,
 
-    /// Colors in --no-tui output (NO_COLOR is honoured in auto mode).
+    /// Colors in --no-tui output.
+    ///
+    /// In auto mode: when stdout is a terminal and NO_COLOR is not set.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorMode,
 
@@ -50,14 +78,21 @@ pub struct Cli {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
+    /// Show libbpf's and the loader's diagnostics (-vv: more).
+    ///
+    /// Hidden without it; errors always show. -vv adds libbpf's debug log.
+    #[arg(short = 'v', long, action = ArgAction::Count)]
+    pub verbose: u8,
+
     /// Events the TUI keeps in memory; the oldest are dropped first.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N",
+    #[arg(long, default_value_t = 1_000_000, value_name = "N", value_hint = ValueHint::Other,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub retain: usize,
 
-    /// Size of the kernel ring buffer in MiB (1 to 1024; the kernel needs a
-    /// power of two, other sizes are rounded up).
-    #[arg(long, default_value_t = 32, value_name = "MIB",
+    /// Size of the kernel ring buffer in MiB (1 to 1024).
+    ///
+    /// The kernel needs a power of two: other sizes are rounded up.
+    #[arg(long, default_value_t = 32, value_name = "MIB", value_hint = ValueHint::Other,
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub ring_mb: u32,
 
@@ -66,36 +101,42 @@ pub struct Cli {
     pub fd_paths: bool,
 
     /// Bytes of read/write data to capture per call (0 to 4096).
-    #[arg(long, default_value_t = 64, value_name = "BYTES",
+    #[arg(long, default_value_t = 64, value_name = "BYTES", value_hint = ValueHint::Other,
           value_parser = clap::value_parser!(u32).range(0..=4096))]
     pub buf_size: u32,
 
-    /// Only containers whose pod name matches REGEX (Kubernetes or podman
-    /// pods). Filtered in the kernel by cgroup, kept current as pods come and go.
-    #[arg(long = "pod", value_name = "REGEX")]
+    /// Only containers of pods whose name matches REGEX.
+    ///
+    /// Kubernetes or podman pods. Filtered in the kernel by cgroup, kept
+    /// current as pods come and go.
+    #[arg(long = "pod", value_name = "REGEX", value_hint = ValueHint::Other)]
     pub pod: Option<String>,
 
     /// Only pods in Kubernetes namespaces matching REGEX.
-    #[arg(long = "namespace", value_name = "REGEX")]
+    #[arg(long = "namespace", value_name = "REGEX", value_hint = ValueHint::Other)]
     pub namespace: Option<String>,
 
     /// Only containers whose name matches REGEX.
-    #[arg(long = "container", value_name = "REGEX")]
+    #[arg(long = "container", value_name = "REGEX", value_hint = ValueHint::Other)]
     pub container: Option<String>,
 
-    /// Only processes outside containers (with --pod/--namespace/--container:
-    /// those too).
+    /// Only processes outside containers.
+    ///
+    /// With --pod, --namespace or --container: those too.
     #[arg(long)]
     pub host: bool,
 
-    /// A CRI runtime socket to ask for pod and container names (repeatable;
-    /// containerd's, k3s's and CRI-O's default sockets are always tried).
-    #[arg(long = "cri-socket", value_name = "PATH")]
+    /// Another CRI runtime socket to ask for names (repeatable).
+    ///
+    /// containerd's, k3s's and CRI-O's default sockets are always tried.
+    #[arg(long = "cri-socket", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub cri_sockets: Vec<std::path::PathBuf>,
 
-    /// Save every event shown to FILE as JSON Lines (FILE.zst: compressed;
-    /// `-` for standard output, where event lines then are not printed).
-    #[arg(short = 'w', long = "export", value_name = "FILE")]
+    /// Save every event shown to FILE (JSON Lines; FILE.zst: compressed).
+    ///
+    /// `-` writes to standard output (with --no-tui), where event lines are
+    /// then not printed. With --replay: cut a smaller file.
+    #[arg(short = 'w', long = "export", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub export: Option<PathBuf>,
 
     /// Let --export overwrite an existing file (never through a symlink).
@@ -103,12 +144,71 @@ pub struct Cli {
     pub force: bool,
 
     /// Open a saved session instead of tracing live (no root needed).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub replay: Option<PathBuf>,
 
     /// With --replay: skip bad lines (and count them) instead of stopping.
     #[arg(long, requires = "replay")]
     pub skip_bad: bool,
+}
+
+/// Commands other than tracing. Hidden from `--help`: they are for
+/// installing (see scripts/install.sh), not for everyday use.
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Print a completion script for SHELL to stdout.
+    #[command(hide = true)]
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+const LONG_ABOUT: &str = "Watch every syscall on this machine, live: decoded like strace, \
+grouped by container and pod, in a terminal UI or as lines (--no-tui). \
+Tracing needs root (CAP_BPF and CAP_PERFMON); replaying a saved session does not.";
+
+const SHORT_AFTER: &str =
+    "Examples, the filter language and exit codes: systrace-tui --help, man systrace-tui";
+
+/// `--filter`'s value: any text (main checks the expression, so a mistake
+/// is one line with its column), with the field names as the possible
+/// values, so that shell completions offer them.
+#[derive(Clone, Copy, Debug)]
+struct FilterExpr;
+
+impl TypedValueParser for FilterExpr {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(Field::ALL.iter().map(|f| {
+            PossibleValue::new(f.name()).help(crate::manual::field_help(*f))
+        })))
+    }
+}
+
+/// The clap definition, for completions and the man page.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// A number of seconds: finite and not negative.

@@ -1,9 +1,29 @@
 use clap::Parser;
 
+use systrace_tui::cli::{Cli, Command};
 use systrace_tui::say;
 
 fn main() {
-    let cli = systrace_tui::cli::Cli::parse();
+    let cli = Cli::parse();
+    if let Some(cmd) = &cli.command {
+        let mut out = std::io::stdout().lock();
+        let (what, res) = match cmd {
+            Command::Completions { shell } => (
+                "the completion script",
+                systrace_tui::manual::write_completions(*shell, &mut out),
+            ),
+            Command::Man => ("the man page", systrace_tui::manual::write_man(&mut out)),
+        };
+        match res {
+            // A reader that had enough (`| head`) is not an error.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                say!("systrace-tui: writing {what}: {e}");
+                std::process::exit(1);
+            }
+            _ => return,
+        }
+    }
+    systrace_tui::verbose::set(cli.verbose);
     if let Some(expr) = &cli.filter {
         // Same exit code as clap's own usage errors.
         if let Err(e) = systrace_tui::model::filter::Filter::parse(expr) {

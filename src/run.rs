@@ -7,6 +7,7 @@
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -18,8 +19,10 @@ use crate::bpf::reader::{Capture, CaptureOptions, Recycler};
 use crate::clock::Clock;
 use crate::config::{usage, Config, Input, Live, Output};
 use crate::headless::{Headless, LineOptions};
+use crate::model::escape;
 use crate::model::event::{Event, LostEvents};
 use crate::model::syscalls::Arch;
+use crate::progress::{Progress, Unit};
 use crate::say;
 use crate::session::replay::{cut_header, same_file, Replay};
 use crate::session::writer::{live_header, Sink, Target, Writer};
@@ -138,6 +141,20 @@ fn check_live_flags(live: &Live) -> Result<()> {
     Ok(())
 }
 
+/// The kernel's filter sets in a few words, for `-v`.
+fn describe(f: &KernelFilter) -> String {
+    let set = |what: &str, len: Option<usize>| match len {
+        None => format!("{what} all"),
+        Some(n) => format!("{what} {n}"),
+    };
+    [
+        set("processes", f.pids.as_ref().map(Vec::len)),
+        set("cgroups", f.cgroups.as_ref().map(Vec::len)),
+        set("syscalls", f.syscalls.as_ref().map(Vec::len)),
+    ]
+    .join(", ")
+}
+
 /// A running source of batches.
 enum Feed {
     Live {
@@ -167,6 +184,7 @@ impl Feed {
         if let Some(t) = &topo {
             opts.filter = t.kernel_filter();
         }
+        crate::note!("systrace-tui: kernel filter: {}", describe(&opts.filter));
         let capture = Capture::start(opts)?;
         // The capture thread dropped its own; threads started from here
         // inherit these.
@@ -356,11 +374,45 @@ fn run_headless(
     stop: &Stop,
     export: Option<Sink>,
 ) -> Result<Option<(u64, LostEvents)>> {
+    // Lines on the terminal show how far a replay got; a bar among them
+    // would only garble them.
+    let lines_on_terminal = !opts.quiet && !opts.summary && io::stdout().is_terminal();
     let mut out = Headless::new(opts, clock, stop, export);
     out.recycler = feed.recycler();
-    if let Feed::Live { .. } = feed {
-        say!("systrace-tui: tracing (Ctrl-C to stop)");
+    let mut progress = Progress::hidden();
+    match &*feed {
+        Feed::Live { .. } => say!("systrace-tui: tracing (Ctrl-C to stop)"),
+        Feed::Replay { replay, path } if !lines_on_terminal => {
+            let name = path.file_name().unwrap_or(path.as_os_str());
+            let name = escape::plain(name.as_encoded_bytes(), 60);
+            progress = Progress::new(
+                &format!("replaying {name}"),
+                replay.load.progress.total,
+                Unit::Bytes,
+            );
+        }
+        Feed::Replay { .. } => {}
     }
+    // Called at least every 100 ms (the receive below times out), so the
+    // line moves on while a first pass over the file finds no events.
+    let report = |feed: &Feed, progress: &mut Progress| {
+        if let (Feed::Replay { replay, .. }, true) = (feed, progress.shown()) {
+            let load = &replay.load;
+            let n = load.events.load(Ordering::Relaxed);
+            // The first pass over the file (container names) counts no
+            // events, and its time must not count in the rate of the second.
+            if n == 0 {
+                progress.message(", reading container names".to_string());
+                progress.set(0);
+            } else {
+                progress.message(match progress.eta() {
+                    eta if eta.is_empty() => format!(", {n} events"),
+                    eta => format!(", {n} events, {eta} left"),
+                });
+                progress.set(load.progress.read.load(Ordering::Relaxed));
+            }
+        }
+    };
     let mut going = true;
     while going && !stop.is_raised() {
         going = match feed
@@ -371,6 +423,7 @@ fn run_headless(
             Err(RecvTimeoutError::Timeout) => out.idle()?,
             Err(RecvTimeoutError::Disconnected) => break,
         };
+        report(feed, &mut progress);
     }
     if going {
         // Stop the source, then take everything it still had queued.
@@ -381,6 +434,8 @@ fn run_headless(
             }
         }
     }
+    // Gone before the summary is written below it.
+    progress.finish();
     out.finish()?;
     Ok(Some((out.shown, out.lost)))
 }

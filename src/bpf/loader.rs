@@ -7,7 +7,7 @@ use std::os::unix::fs::MetadataExt;
 
 use anyhow::{anyhow, Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{Link, MapCore, MapFlags, OpenObject};
+use libbpf_rs::{Link, MapCore, MapFlags, OpenObject, PrintCallback, PrintLevel};
 
 use crate::model::raw::{
     Cap, Plan, CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
@@ -66,6 +66,20 @@ pub struct Tracer {
     exclude_descendants: bool,
 }
 
+/// libbpf's own messages (warnings, the verifier's log): hidden unless
+/// `-v`, `-vv` adds its debug log. Left alone, libbpf prints them unasked.
+pub fn libbpf_log(verbosity: u8) {
+    fn print(_: PrintLevel, msg: String) {
+        crate::say!("{}", msg.trim_end());
+    }
+    let level = match verbosity {
+        0 => None,
+        1 => Some(PrintLevel::Info),
+        _ => Some(PrintLevel::Debug),
+    };
+    libbpf_rs::set_print(level.map(|l| (l, print as PrintCallback)));
+}
+
 /// Turns libbpf's error into the one line a user needs.
 fn explain(e: libbpf_rs::Error, what: &str) -> anyhow::Error {
     let msg = e.to_string();
@@ -76,7 +90,12 @@ fn explain(e: libbpf_rs::Error, what: &str) -> anyhow::Error {
     } else {
         ""
     };
-    anyhow!("{what}: {msg}{hint}")
+    let more = if crate::verbose::level() == 0 {
+        "; -v shows libbpf's messages"
+    } else {
+        ""
+    };
+    anyhow!("{what}: {msg}{hint}{more}")
 }
 
 /// Device and inode of our pid namespace, and our pid inside it: the kernel
@@ -164,19 +183,30 @@ impl Tracer {
         let skel = open
             .load()
             .map_err(|e| explain(e, "loading the eBPF program"))?;
+        crate::note!(
+            "systrace-tui: loaded the eBPF program: ring buffer {} MiB, {} bytes of data per call",
+            ring >> 20,
+            opts.buf_max.min(4096)
+        );
         let arch = Arch::native();
+        let mut planned = 0;
         for info in syscalls::table(arch) {
             if info.nr >= MAX_NR {
                 continue;
             }
             let plan = plan_for(info);
             if plan != Plan::default() {
+                planned += 1;
                 skel.maps
                     .plans
                     .update(&info.nr.to_ne_bytes(), &plan.as_bytes(), MapFlags::ANY)
                     .map_err(|e| explain(e, "writing capture plans"))?;
             }
         }
+        crate::note!(
+            "systrace-tui: capture plans for {planned} {} syscalls",
+            arch.name()
+        );
         Ok(Tracer {
             skel,
             links: Vec::new(),
@@ -218,6 +248,7 @@ impl Tracer {
             .into_iter()
             .flatten()
             .collect();
+        crate::note!("systrace-tui: attached to raw_syscalls sys_enter and sys_exit (tp_btf)");
         Ok(())
     }
 

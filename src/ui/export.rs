@@ -19,6 +19,7 @@ use super::app::{App, Source};
 use crate::model::container::ContainerAddEvent;
 use crate::model::escape;
 use crate::model::event::{Event, TraceEvent};
+use crate::progress::{Progress, Unit};
 use crate::session::format::Filters;
 use crate::session::writer::{live_header, SessionFile};
 
@@ -263,8 +264,19 @@ pub fn poll(app: &mut App) {
 /// On the way out: a running export is completed, not cut off.
 pub fn wait(app: &mut App) {
     if let Stage::Running(j) = std::mem::take(&mut app.export.stage) {
+        // The TUI has given the terminal back: the rest shows on stderr,
+        // and so does how it ended.
+        let after_tui = !j.handle.is_finished();
+        if after_tui {
+            let what = format!("writing {}", shown(&j.path));
+            let mut bar = Progress::new(&what, j.total, Unit::Events);
+            while bar.shown() && !j.handle.is_finished() {
+                bar.set(j.done.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
         let (msg, err) = outcome(j);
-        if err {
+        if err || after_tui {
             crate::say!("systrace-tui: {msg}");
         }
         app.export.message = Some((msg, err));
@@ -349,4 +361,39 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let r = popup(area, text.len() as u16 + 2);
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(text).block(block), r);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::testutil::{app_with, screen};
+
+    /// While a `w` export runs, the TUI shows how far it got (the terminal
+    /// is the TUI's: this is its progress, not a bar on stderr).
+    #[test]
+    fn a_running_export_shows_its_progress() {
+        let (go, release) = crossbeam_channel::bounded::<()>(0);
+        let done = Arc::new(AtomicU64::new(2048));
+        let mut app = app_with(vec![]);
+        app.export.stage = Stage::Running(Job {
+            path: PathBuf::from("/tmp/s.jsonl"),
+            total: 8192,
+            done: done.clone(),
+            handle: std::thread::spawn(move || {
+                let _ = release.recv();
+                Ok(8192)
+            }),
+        });
+        let s = screen(&mut app, 120, 30);
+        assert!(s.contains("writing /tmp/s.jsonl"), "{s}");
+        assert!(s.contains("2048 / 8192"), "{s}");
+        done.store(6144, Ordering::Relaxed);
+        assert!(screen(&mut app, 120, 30).contains("6144 / 8192"));
+        drop(go);
+        wait(&mut app);
+        assert!(
+            screen(&mut app, 120, 30).contains("wrote 8192 events to /tmp/s.jsonl"),
+            "the outcome replaces the gauge"
+        );
+    }
 }
