@@ -86,7 +86,7 @@ pub struct Cli {
 
     /// Events the TUI keeps in memory; the oldest are dropped first.
     #[arg(long, default_value_t = 1_000_000, value_name = "N", value_hint = ValueHint::Other,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+          value_parser = at_least_one)]
     pub retain: usize,
 
     /// Size of the kernel ring buffer in MiB (1 to 1024).
@@ -216,8 +216,20 @@ fn seconds(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
+    if !v.is_finite() || v < 0.0 {
         return Err(format!("{s:?} is not a number of seconds (0 or more)"));
     }
+    if v > 1e9 {
+        return Err(format!("{s} seconds is too long (at most 1000000000)"));
+    }
     Ok(v)
+}
+
+/// A count of 1 or more.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
 }

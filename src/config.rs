@@ -182,6 +182,10 @@ impl Config {
                 comm: cli.comm,
                 filter: cli.filter,
                 view: None,
+                pod: cli.pod,
+                namespace: cli.namespace,
+                container: cli.container,
+                host: cli.host,
             },
         })
     }

@@ -55,7 +55,7 @@ impl Output {
         if since.elapsed() >= GRACE {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
-                "the reader of standard output stopped reading",
+                "the reader stopped reading",
             ));
         }
         Ok(())

@@ -9,7 +9,7 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -327,26 +327,28 @@ pub fn run(cfg: Config) -> Result<()> {
         Feed::Live { .. } => None,
     };
     let end = feed.finish();
-    let lost = end.as_ref().map(|e| e.lost).unwrap_or_default();
+    // The source's counts, the stream's, and what the consumer dropped at
+    // the stop (lost to the export too).
+    let mut lost = end.as_ref().map(|e| e.lost).unwrap_or_default();
+    if let Ok(Some(seen)) = &res {
+        lost.kernel = lost.kernel.max(seen.lost.kernel);
+        lost.channel = lost.channel.max(seen.lost.channel) + seen.dropped;
+    }
     // The export is finished on every way out, errors included.
     let fin = writer.map(|w| finish_export(w, lost));
     let end = end?;
     let shown = res?;
     match (shown, replayed) {
-        (Some((shown, seen)), None) => {
-            let lost = LostEvents {
-                kernel: seen.kernel.max(end.lost.kernel),
-                channel: seen.channel.max(end.lost.channel),
-            };
-            say!(
-                "systrace-tui: {shown} events captured, {} lost (kernel {}, user space {})",
-                lost.total(),
-                lost.kernel,
-                lost.channel
-            );
-        }
-        (Some((shown, _)), Some(path)) => say!(
-            "systrace-tui: {shown} events replayed from {}, {} lost while recording (kernel {}, user space {})",
+        (Some(seen), None) => say!(
+            "systrace-tui: {} events captured, {} lost (kernel {}, user space {})",
+            seen.events,
+            lost.total(),
+            lost.kernel,
+            lost.channel
+        ),
+        (Some(seen), Some(path)) => say!(
+            "systrace-tui: {} events replayed from {}, {} lost while recording (kernel {}, user space {})",
+            seen.events,
             path.display(),
             end.lost.total(),
             end.lost.kernel,
@@ -373,7 +375,7 @@ fn run_headless(
     clock: Clock,
     stop: &Stop,
     export: Option<Sink>,
-) -> Result<Option<(u64, LostEvents)>> {
+) -> Result<Option<Shown>> {
     // Lines on the terminal show how far a replay got; a bar among them
     // would only garble them.
     let lines_on_terminal = !opts.quiet && !opts.summary && io::stdout().is_terminal();
@@ -425,10 +427,18 @@ fn run_headless(
         };
         report(feed, &mut progress);
     }
+    let mut dropped = 0u64;
     if going {
-        // Stop the source, then take everything it still had queued.
+        // Stop the source, then take what it still had queued: within a
+        // budget, since a consumer slower than the capture (lines into a
+        // slow pipe) can hold millions of events, and a stop is a stop.
         feed.stop_source()?;
+        let until = Instant::now() + DRAIN_BUDGET;
         while let Ok(batch) = feed.events().recv_timeout(Duration::from_secs(2)) {
+            if Instant::now() >= until {
+                dropped += syscalls_in(&batch);
+                continue;
+            }
             if !out.handle(&mut stages, batch)? {
                 break;
             }
@@ -437,7 +447,33 @@ fn run_headless(
     // Gone before the summary is written below it.
     progress.finish();
     out.finish()?;
-    Ok(Some((out.shown, out.lost)))
+    if dropped > 0 {
+        say!("systrace-tui: {dropped} events still queued at the stop were not shown (counted as lost in user space)");
+    }
+    Ok(Some(Shown {
+        events: out.shown,
+        lost: out.lost,
+        dropped,
+    }))
+}
+
+/// What a headless consumer saw.
+struct Shown {
+    events: u64,
+    /// The last lost counts the stream carried.
+    lost: LostEvents,
+    /// Queued at the stop and never shown.
+    dropped: u64,
+}
+
+/// How long a stopped run still shows what was queued before the stop.
+const DRAIN_BUDGET: Duration = Duration::from_secs(1);
+
+fn syscalls_in(batch: &[Event]) -> u64 {
+    batch
+        .iter()
+        .filter(|e| matches!(e, Event::Syscall(_)))
+        .count() as u64
 }
 
 /// The TUI over any source. The stages run on a thread of their own, so

@@ -194,6 +194,15 @@ fn bad_flag_values_are_refused_with_one_line() {
             "not a socket",
         ),
         (&["-w", "-"][..], "--no-tui"),
+        (
+            &["--no-tui", "--comm", "["][..],
+            "invalid --comm regex \"[\": unclosed",
+        ),
+        (&["--no-tui", "--pod", "("][..], "invalid --pod regex"),
+        (
+            &["--replay", "/nonexistent", "--container", "a{"][..],
+            "--container",
+        ),
     ] {
         let out = Command::new(bin())
             .args(args)
@@ -204,7 +213,76 @@ fn bad_flag_values_are_refused_with_one_line() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(what), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
+        if !what.starts_with("--") || what.contains("regex") {
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        }
     }
+}
+
+/// A consumer slower than the capture (lines from a debug build under a
+/// storm) holds a deep queue: --duration still ends the run about on time,
+/// and what was not shown is counted.
+#[test]
+fn a_stop_under_load_is_prompt() {
+    if !require_root("a_stop_under_load_is_prompt") {
+        return;
+    }
+    let _load = storm(60);
+    let mut t = Reaped(
+        Command::new(bin())
+            .args([
+                "--no-tui",
+                "--duration",
+                "2",
+                "--filter",
+                "syscall == getppid",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // 2 s, then at most a second of draining and the shutdown; without the
+    // budget this run drained its queue for 10 s and more.
+    let st = t.wait(Duration::from_secs(8));
+    let mut err = String::new();
+    if st.is_none() {
+        t.signal(libc::SIGKILL);
+    }
+    let _ = t.0.stderr.take().unwrap().read_to_string(&mut err);
+    let st = st.unwrap_or_else(|| panic!("still draining long after --duration: {err}"));
+    assert!(st.success(), "{err}");
+    assert!(err.contains("events captured"), "{err}");
+}
+
+/// `-w FIFO` with nobody reading it: said, and the stop still ends the run
+/// (open(2) on a FIFO would wait for a reader forever).
+#[test]
+fn a_fifo_without_a_reader_does_not_hang() {
+    if !require_root("a_fifo_without_a_reader_does_not_hang") {
+        return;
+    }
+    let d = Scratch::new();
+    let fifo = d.path("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let mut t = Reaped(
+        Command::new(bin())
+            .args(["--no-tui", "-q", "--duration", "1", "-w"])
+            .arg(&fifo)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let st = t.wait(Duration::from_secs(15));
+    let mut err = String::new();
+    let _ = t.0.stderr.take().unwrap().read_to_string(&mut err);
+    let st = st.unwrap_or_else(|| panic!("hangs on a FIFO nobody reads: {err}"));
+    assert_eq!(st.code(), Some(1), "{err}");
+    assert!(err.contains("waiting for a reader of the FIFO"), "{err}");
+    assert!(err.contains("no reader has the FIFO open"), "{err}");
 }
 
 #[test]
@@ -390,6 +468,7 @@ fn replay_takes_the_container_flags_and_late_names() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    assert_eq!(v[0]["filters"]["pod"], "^pay", "the cut says what it holds");
     let sys: Vec<&serde_json::Value> = v.iter().filter(|l| l["type"] == "syscall").collect();
     assert_eq!(sys.len(), 3);
     for s in &sys {

@@ -586,7 +586,8 @@ impl Stats {
         let _ = writeln!(
             s,
             "{:>6.2} {:>10} {:>10} {:>9} {:>8} {:>6.1} {:>9} {:>9} {:<16}",
-            100.0,
+            // Of nothing, no share at all.
+            if total_ns == 0 { 0.0 } else { 100.0 },
             fmt_ns(total_ns),
             "",
             calls,
@@ -823,6 +824,13 @@ mod tests {
         );
         assert!(lines[2].contains(" 2 ") && lines[2].contains("50.0"), "{t}");
         assert!(lines.last().unwrap().contains(" 3 "), "{t}");
+        assert!(lines.last().unwrap().starts_with("100.00"), "{t}");
+        // Nothing recorded: no share of nothing.
+        let empty = Stats::default().table(|ns| format!("{ns}ns"));
+        assert!(
+            empty.lines().last().unwrap().starts_with("  0.00"),
+            "{empty}"
+        );
     }
 
     #[test]

@@ -67,6 +67,15 @@ pub struct Filters {
     /// The TUI's view filter, when the file holds only matching events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
+    /// `--pod`, `--namespace`, `--container` regexes and `--host`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub host: bool,
 }
 
 impl Header {

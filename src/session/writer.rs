@@ -95,7 +95,10 @@ pub fn create_file(path: &Path, overwrite: bool) -> Result<File> {
         if t.is_dir() {
             return Err(anyhow!("{} is a directory", path.display()));
         }
-        if t.is_fifo() || t.is_char_device() || t.is_block_device() {
+        if t.is_fifo() {
+            return open_fifo(path, None);
+        }
+        if t.is_char_device() || t.is_block_device() {
             return std::fs::OpenOptions::new()
                 .write(true)
                 .custom_flags(libc::O_NOFOLLOW)
@@ -142,6 +145,44 @@ pub fn create_file(path: &Path, overwrite: bool) -> Result<File> {
     Ok(f)
 }
 
+/// Opens a FIFO for writing without blocking in open(2), which would wait
+/// for a reader past any stop. With `wait`, a FIFO nobody reads yet is
+/// waited for (said once) until the stop; without, it is an error at once.
+fn open_fifo(path: &Path, wait: Option<&Stop>) -> Result<File> {
+    let mut said = false;
+    loop {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path);
+        match f {
+            Ok(f) => {
+                // Writes block again (`Output` polls before each).
+                // SAFETY: fcntl on a descriptor we own.
+                unsafe {
+                    let fl = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
+                    libc::fcntl(f.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK);
+                }
+                return Ok(f);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => match wait {
+                Some(stop) if !stop.is_raised() => {
+                    if !said {
+                        crate::say!(
+                            "systrace-tui: waiting for a reader of the FIFO {} (Ctrl-C to stop)",
+                            path.display()
+                        );
+                        said = true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                _ => return Err(anyhow!("{}: no reader has the FIFO open", path.display())),
+            },
+            Err(e) => return Err(anyhow!("cannot open {}: {e}", path.display())),
+        }
+    }
+}
+
 enum Out {
     Plain(File),
     Zstd(zstd::Encoder<'static, File>),
@@ -161,7 +202,12 @@ impl Out {
                 _file: None,
             },
             Target::File { path, overwrite } => {
-                let f = create_file(path, *overwrite)?;
+                let fifo = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+                let f = if fifo {
+                    open_fifo(path, Some(stop))?
+                } else {
+                    create_file(path, *overwrite)?
+                };
                 if !f.metadata()?.is_file() {
                     Out::Stream {
                         out: Output::new(f.as_raw_fd(), stop.clone()),
