@@ -98,6 +98,9 @@ pub enum Value<'a> {
     FdList(Vec<Value<'a>>),
     /// An argument strace names in the line: `flags=CLONE_VM`.
     Named(&'static str, Box<Value<'a>>),
+    /// A file mode inside a structure: the set-id and sticky bits by name
+    /// (`S_IFDIR|S_ISVTX|0777`), as strace writes st_mode.
+    SymMode(u32),
     /// A size strace writes in KiB when it is a multiple: `8192*1024`.
     Kib(u64),
     /// Bytes strace always shows in hex escapes (getrandom's).
@@ -742,6 +745,31 @@ fn write_mode(out: &mut String, m: u32) {
     let _ = write!(out, "{o:0>3}");
 }
 
+fn write_sym_mode(out: &mut String, m: u32) {
+    let ty = m & S_IFMT;
+    if ty != 0 {
+        match consts::name_of(FILE_TYPES, ty.into()) {
+            Some(n) => out.push_str(n),
+            None => {
+                let _ = write!(out, "{ty:#o}");
+            }
+        }
+        out.push('|');
+    }
+    for (bit, name) in [
+        (0o4000, "S_ISUID"),
+        (0o2000, "S_ISGID"),
+        (0o1000, "S_ISVTX"),
+    ] {
+        if m & bit != 0 {
+            out.push_str(name);
+            out.push('|');
+        }
+    }
+    let o = format!("0{:o}", m & 0o777);
+    let _ = write!(out, "{o:0>3}");
+}
+
 /// C's `%#x`: zero has no prefix.
 fn write_hex(out: &mut String, n: u64) {
     if n == 0 {
@@ -875,6 +903,9 @@ impl Value<'_> {
             Value::Kib(n) => {
                 let _ = write!(out, "{}*1024", n / 1024);
             }
+            Value::SymMode(m) => {
+                write_sym_mode(out, *m);
+            }
             Value::Named(n, v) => {
                 out.push_str(n);
                 out.push('=');
@@ -984,6 +1015,7 @@ impl Value<'_> {
             Value::FdList(v) => J::Array(v.iter().map(Value::json).collect()),
             Value::Named(_, v) => v.json(),
             Value::Kib(n) => json!(n),
+            Value::SymMode(m) => J::String(mode_string(*m)),
             Value::HexBytes { data, truncated } => Value::Str {
                 data,
                 truncated: *truncated,
@@ -1061,6 +1093,7 @@ impl Value<'_> {
             Value::FdList(v) => jsonw::list(out, v, |out, v| v.write_json(out)),
             Value::Named(_, v) => v.write_json(out),
             Value::Kib(n) => jsonw::uint(out, *n),
+            Value::SymMode(m) => jsonw::str(out, &mode_string(*m)),
             Value::HexBytes { data, truncated } => Value::Str {
                 data,
                 truncated: *truncated,
@@ -1419,6 +1452,13 @@ mod tests {
                 "fstat(0, {st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}) = 0"
             );
         }
+        // Inside a structure the sticky and set-id bits have names.
+        let tmp = stat_bytes(Arch::X86_64, 0o41777, 4096, 0);
+        let e = evc("fstat", 0, &[3, 0x7f00], &[c(1, CAP_MEM, &tmp)]);
+        assert_eq!(
+            line(&e),
+            "fstat(3, {st_mode=S_IFDIR|S_ISVTX|0777, st_size=4096, ...}) = 0"
+        );
         // A failed call copies nothing: the address, as strace shows it.
         let e = evc(
             "newfstatat",

@@ -368,7 +368,7 @@ fn stat(arch: Arch, b: &[u8]) -> Option<Value<'static>> {
     let (a, m, c) = (t(72)?, t(88)?, t(104)?);
     let (dmaj, dmin) = split_dev(dev);
     let (rmaj, rmin) = split_dev(rdev);
-    let mut f = vec![("st_mode", Value::Mode(mode))];
+    let mut f = vec![("st_mode", Value::SymMode(mode))];
     if is_dev(mode) {
         f.push(("st_rdev", makedev(rmaj, rmin)));
     } else {
@@ -427,7 +427,7 @@ fn statx(b: &[u8]) -> Option<Value<'static>> {
             "stx_attributes",
             Value::Flags(bits(u64_at(b, 8)?, STATX_ATTRS)),
         ),
-        ("stx_mode", Value::Mode(u16_at(b, 28)?.into())),
+        ("stx_mode", Value::SymMode(u16_at(b, 28)?.into())),
         ("stx_size", uint(u64_at(b, 40)?)),
         ("stx_blksize", uint(u32_at(b, 4)?.into())),
         ("stx_nlink", uint(u32_at(b, 16)?.into())),
