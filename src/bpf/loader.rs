@@ -9,9 +9,10 @@ use anyhow::{anyhow, Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, OpenObject, PrintCallback, PrintLevel};
 
+use crate::model::decode::structs;
 use crate::model::raw::{
     Cap, Plan, CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
-    P_NO_RETURN, P_REFRESH,
+    MAX_CAPS, P_AT_ENTER, P_NO_RETURN, P_REFRESH,
 };
 use crate::model::syscalls::{self, Arch, ArgKind, RetKind};
 
@@ -108,12 +109,23 @@ fn self_ns() -> Result<(u64, u64, u32)> {
     Ok((kdev, md.ino(), std::process::id()))
 }
 
-/// The capture plan of one syscall: which arguments to copy from user memory.
+/// The capture plan of one syscall on this machine's architecture.
 pub fn plan_for(info: &syscalls::SyscallInfo) -> Plan {
+    plan_for_arch(Arch::native(), info)
+}
+
+/// The capture plan of one syscall: which arguments to copy from user
+/// memory. Strings, argv, buffers and sockaddrs come from the argument
+/// kinds; structures from `structs::specs`, which take the argument over.
+pub fn plan_for_arch(arch: Arch, info: &syscalls::SyscallInfo) -> Plan {
     let mut plan = Plan::default();
     let mut n = 0;
     let exec = matches!(info.name, "execve" | "execveat");
+    let specs = structs::specs(arch, info.name);
     for (i, a) in info.args.iter().enumerate() {
+        if specs.iter().any(|(k, _)| *k == i) {
+            continue;
+        }
         // envp is left out: argv and the path already use both slots.
         let len_is_ptr = a
             .len_arg
@@ -128,7 +140,8 @@ pub fn plan_for(info: &syscalls::SyscallInfo) -> Plan {
             ArgKind::Sockaddr => CAP_SOCKADDR,
             _ => continue,
         };
-        if n == 2 {
+        // exec: path and argv only (envp is shown as an address).
+        if n == MAX_CAPS || (exec && n == 2) {
             break;
         }
         plan.caps[n] = Cap {
@@ -137,8 +150,27 @@ pub fn plan_for(info: &syscalls::SyscallInfo) -> Plan {
             len_arg: a.len_arg.unwrap_or(0),
             // The old address space is gone at sys_exit of a successful exec.
             at_enter: exec as u8,
+            ..Cap::default()
         };
         n += 1;
+    }
+    for (i, sp) in specs {
+        if n == MAX_CAPS {
+            break;
+        }
+        plan.caps[n] = Cap {
+            kind: sp.cap,
+            arg: *i as u8,
+            len_arg: sp.len_arg,
+            at_enter: sp.at_enter as u8,
+            size: sp.size,
+            max: sp.max,
+            when: sp.when,
+        };
+        n += 1;
+    }
+    if exec || plan.caps.iter().any(|c| c.at_enter != 0) {
+        plan.flags |= P_AT_ENTER;
     }
     if matches!(info.returns, RetKind::NoReturn) {
         plan.flags |= P_NO_RETURN;
@@ -364,6 +396,36 @@ fn has_bpf_caps() -> bool {
 mod tests {
     use super::*;
 
+    use crate::model::raw::{CAP_ARR, CAP_IOV, CAP_MEM, LEN_RET, W_OK, W_RET};
+
+    fn plan_on(arch: Arch, name: &str) -> Plan {
+        plan_for_arch(arch, syscalls::by_name(arch, name).unwrap())
+    }
+
+    #[test]
+    fn structures_are_planned_with_their_size_per_arch() {
+        for (arch, stat, ev) in [(Arch::X86_64, 144, 12), (Arch::Aarch64, 128, 16)] {
+            let p = plan_on(arch, "newfstatat");
+            assert_eq!((p.caps[0].kind, p.caps[0].arg), (CAP_STR, 1));
+            let c = p.caps[1];
+            assert_eq!((c.kind, c.arg, c.size, c.when), (CAP_MEM, 2, stat, W_OK));
+            let p = plan_on(arch, "epoll_pwait");
+            let c = p.caps[0];
+            assert_eq!(
+                (c.kind, c.len_arg, c.size, c.when),
+                (CAP_ARR, LEN_RET, ev, W_RET)
+            );
+            // Copied at enter: select overwrites its sets.
+            let p = plan_on(arch, "pselect6");
+            assert!(p.caps.iter().all(|c| c.at_enter == 1));
+            assert_ne!(p.flags & P_AT_ENTER, 0);
+        }
+        // No structure, no change: the fast path stays.
+        assert_eq!(plan_on(Arch::X86_64, "getppid"), Plan::default());
+        assert_eq!(plan_on(Arch::X86_64, "close"), Plan::default());
+        assert_eq!(plan_on(Arch::X86_64, "openat").flags & P_AT_ENTER, 0);
+    }
+
     #[test]
     fn openat_copies_its_path_and_execve_its_argv_at_enter() {
         let arch = Arch::X86_64;
@@ -398,16 +460,27 @@ mod tests {
         assert_eq!(caps("pwrite64"), [(CAP_BUF_IN, 1, 2)]);
         assert_eq!(caps("connect"), [(CAP_SOCKADDR, 1, 2)]);
         assert_eq!(caps("bind"), [(CAP_SOCKADDR, 1, 2)]);
-        // The kernel writes these addresses and their length through a pointer.
-        assert_eq!(caps("accept4"), [(CAP_SOCKADDR_OUT, 1, 2)]);
-        assert_eq!(caps("getpeername"), [(CAP_SOCKADDR_OUT, 1, 2)]);
+        // The kernel writes these addresses and their length through a
+        // pointer; the length is copied before and after (`[110 => 16]`).
+        let len = |i| (CAP_MEM, i, 0);
+        assert_eq!(caps("accept4"), [(CAP_SOCKADDR_OUT, 1, 2), len(2), len(2)]);
+        assert_eq!(
+            caps("getpeername"),
+            [(CAP_SOCKADDR_OUT, 1, 2), len(2), len(2)]
+        );
         assert_eq!(
             caps("recvfrom"),
-            [(CAP_BUF_OUT, 1, 2), (CAP_SOCKADDR_OUT, 4, 5)]
+            [
+                (CAP_BUF_OUT, 1, 2),
+                (CAP_SOCKADDR_OUT, 4, 5),
+                len(5),
+                len(5)
+            ]
         );
         assert_eq!(caps("sendto"), [(CAP_BUF_IN, 1, 2), (CAP_SOCKADDR, 4, 5)]);
         assert_eq!(caps("renameat"), [(CAP_STR, 1, 0), (CAP_STR, 3, 0)]);
-        for none in ["getpid", "close", "mmap", "futex", "readv", "fstat"] {
+        assert_eq!(caps("readv"), [(CAP_IOV, 1, 2)]);
+        for none in ["getpid", "close", "mmap", "futex", "munmap", "brk"] {
             assert!(caps(none).is_empty(), "{none} copies nothing");
         }
     }

@@ -103,6 +103,8 @@ struct scratch {
 	struct st_event ev;
 	u8 tail[TAIL_MAX * 3];
 	u32 have; /* exec at enter: bit i set when caps[i] needs nothing more */
+	u32 fl;   /* capture(): record flags gathered so far */
+	u32 done; /* capture(): nothing left to copy for this cap */
 };
 
 struct {
@@ -257,11 +259,120 @@ static __always_inline void fill_header(struct st_event *ev, struct task_struct 
 	__builtin_memcpy(ev->comm, task->comm, sizeof(ev->comm));
 }
 
+struct st_iovec {
+	u64 base;
+	u64 len;
+};
+
+/* The layout of a struct msghdr in user memory (64-bit ABIs). */
+struct st_msghdr {
+	u64 name;
+	u32 namelen;
+	u32 pad0;
+	u64 iov;
+	u64 iovlen;
+	u64 control;
+	u64 controllen;
+	u32 flags;
+	u32 pad1;
+};
+
+#define IOV_DATA_MAX 2048 /* bytes of iovec data per chunk */
+
+struct iov_ctx {
+	u8 *dst;
+	u32 at;   /* where the iovec array starts in dst */
+	u32 used; /* bytes of dst written */
+	u64 left; /* bytes the call moved that are not accounted for yet */
+	u64 cnt;
+};
+
+/* Copies element i's bytes after what is already in the chunk. */
+static long iov_step(u64 i, void *data)
+{
+	struct iov_ctx *c = data;
+	if (i >= c->cnt || c->used > IOV_DATA_MAX + 512)
+		return 1;
+	u8 *dst = c->dst;
+	struct st_iovec *v = (void *)(dst + ((c->at + i * sizeof(struct st_iovec)) & 511));
+	u64 n = v->len;
+	if (n > c->left)
+		n = c->left;
+	if (n > buf_max)
+		n = buf_max;
+	if (n > BUF_MAX)
+		n = BUF_MAX;
+	u32 used = c->used;
+	barrier_var(used);
+	used &= 4095;
+	u16 *lenp = (void *)(dst + used);
+	if (n && bpf_probe_read_user(dst + used + 2, n & (BUF_MAX * 2 - 1), (const void *)v->base) != 0)
+		n = 0;
+	*lenp = n;
+	c->used = used + 2 + n;
+	c->left -= n;
+	return 0;
+}
+
+/* ST_CAP_IOV: [u32 n][n struct iovec][per element: u16 copied, bytes].
+ * ST_CAP_MSGHDR: [struct msghdr][u32 name bytes][name] then the above.
+ * Returns the chunk's length, or 0 when nothing could be read. */
+static __always_inline long capture_iov(u8 *dst, const struct st_cap *cap, const u64 *args,
+					s64 ret, const void *src)
+{
+	u32 used = 0;
+	const void *vec = src;
+	u64 cnt = 0;
+	if (cap->kind == ST_CAP_MSGHDR) {
+		struct st_msghdr *mh = (void *)dst;
+		if (bpf_probe_read_user(mh, sizeof(*mh), src) != 0)
+			return 0;
+		used = sizeof(*mh);
+		u32 nl = mh->namelen;
+		if (nl > SOCKADDR_MAX || !mh->name)
+			nl = 0;
+		if (nl && bpf_probe_read_user(dst + used + 4, nl & (SOCKADDR_MAX * 2 - 1),
+					      (const void *)mh->name) != 0)
+			nl = 0;
+		*(u32 *)(dst + used) = nl;
+		used += 4 + nl;
+		vec = (const void *)mh->iov;
+		cnt = mh->iovlen;
+	} else {
+		if (cap->len_arg >= 6)
+			return 0;
+		cnt = args[cap->len_arg & 7];
+	}
+	if (cnt > ST_MAX_IOV)
+		cnt = ST_MAX_IOV;
+	used &= 255; /* at most sizeof(msghdr) + 4 + SOCKADDR_MAX */
+	if (!vec || cnt == 0 ||
+	    bpf_probe_read_user(dst + used + 4, (cnt * sizeof(struct st_iovec)) & 255, vec) != 0) {
+		*(u32 *)(dst + used) = 0;
+		return used + 4;
+	}
+	*(u32 *)(dst + used) = cnt;
+	u32 at = used + 4;
+	used = at + cnt * sizeof(struct st_iovec);
+	/* An output holds `ret` bytes in all; an input, what each element says. */
+	struct iov_ctx c = {
+		.dst = dst,
+		.at = at,
+		.used = used,
+		.left = cap->when == ST_W_RET ? (u64)ret : ~0ULL,
+		.cnt = cnt,
+	};
+	/* bpf_loop: the step is verified once, not once per element. */
+	bpf_loop(ST_MAX_IOV, iov_step, &c, 0);
+	used = c.used;
+	return used;
+}
+
 /* Copies one capture into tail at offset `off`; returns the new offset.
  * `done` is set when nothing is left to copy: the data was copied, or
  * there is none (a NULL argv). */
-static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, const u64 *args,
-				   s64 ret, u16 *flags, bool *done)
+static __always_inline u32 capture_one(u8 *tail, u32 off, const struct st_cap *cap,
+				       const u64 *args, s64 ret, u16 *flags, bool *done)
 {
 	if (cap->kind == ST_CAP_NONE || cap->arg >= 6) {
 		*done = true;
@@ -322,6 +433,40 @@ static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, 
 			return off;
 		n = len;
 		break;
+	case ST_CAP_MEM:
+	case ST_CAP_ARR: {
+		if (!src || (cap->when == ST_W_OK && ret < 0) || (cap->when == ST_W_RET && ret <= 0))
+			return off;
+		len = cap->size;
+		if (cap->kind == ST_CAP_ARR) {
+			u64 cnt;
+			if (cap->len_arg == ST_LEN_RET)
+				cnt = ret > 0 ? ret : 0;
+			else if (cap->len_arg < 6)
+				cnt = args[cap->len_arg & 7];
+			else
+				return off;
+			if (cnt > cap->max)
+				cnt = cap->max;
+			len = cnt * cap->size;
+		}
+		if (len == 0)
+			return off;
+		if (len > BUF_MAX)
+			len = BUF_MAX;
+		if (bpf_probe_read_user(dst, len & (BUF_MAX * 2 - 1), src) != 0)
+			return off;
+		n = len;
+		break;
+	}
+	case ST_CAP_IOV:
+	case ST_CAP_MSGHDR:
+		if (!src || (cap->when != ST_W_ALWAYS && ret < 0))
+			return off;
+		n = capture_iov(dst, cap, args, ret, src);
+		if (n <= 0)
+			return off;
+		break;
 	case ST_CAP_ARGV: {
 		u32 used = 0;
 		if (!src) {
@@ -359,11 +504,41 @@ static __always_inline u32 capture(u8 *tail, u32 off, const struct st_cap *cap, 
 	default:
 		return off;
 	}
+	if (off + sizeof(*ch) + (u32)n > TAIL_MAX) {
+		/* The record has no room left: drop the item whole. */
+		*flags |= ST_F_TRUNCATED;
+		return off;
+	}
 	ch->len = n;
 	ch->arg = cap->arg;
 	ch->kind = cap->kind;
 	*done = true;
 	return off + sizeof(*ch) + (u32)n;
+}
+
+struct st_args {
+	u64 a[8]; /* 6 registers; indices are masked with 7 */
+};
+
+/* A global function: the verifier checks it once, on its own, rather than
+ * once per call site and loop iteration (which ran past its limits).
+ * Five arguments at most: flags and `done` live in s. */
+__noinline u32 capture(struct scratch *s, u32 off, const struct st_cap *cap,
+		       const struct st_args *sa, s64 ret)
+{
+	if (!s || !cap || !sa)
+		return off;
+	const u64 *args = sa->a;
+	u8 *tail = s->tail;
+	u32 fl32 = s->fl;
+	u16 fl = fl32;
+	u16 *flags = &fl;
+	bool dn = false;
+	bool *done = &dn;
+	off = capture_one(tail, off, cap, args, ret, flags, done);
+	s->fl = fl;
+	s->done = dn;
+	return off;
 }
 
 static __always_inline int emit_scratch(struct scratch *s, u32 off)
@@ -426,21 +601,26 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	}
 	ts->active = 1;
 
-	if (plan->caps[0].at_enter || plan->caps[1].at_enter) {
+	if (plan->flags & ST_P_AT_ENTER) {
 		u32 zero = 0;
 		struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
 		if (!s)
 			return 0;
-		u16 fl = 0;
 		u32 off = 0;
-		bool d0 = !plan->caps[0].at_enter, d1 = !plan->caps[1].at_enter;
-		if (!d0)
-			off = capture(s->tail, off, &plan->caps[0], ts->args, 0, &fl, &d0);
-		if (!d1)
-			off = capture(s->tail, off, &plan->caps[1], ts->args, 0, &fl, &d1);
-		s->ev.flags = fl;
+		u32 have = 0;
+		s->fl = 0;
+		for (int i = 0; i < ST_MAX_CAPS; i++) {
+			bool d = !plan->caps[i].at_enter;
+			if (!d) {
+				off = capture(s, off, &plan->caps[i], (const struct st_args *)ts->args, 0);
+				d = s->done;
+			}
+			if (d)
+				have |= 1 << i;
+		}
+		s->ev.flags = s->fl;
 		s->ev.tail_len = off > TAIL_MAX ? TAIL_MAX : off;
-		s->have = (d0 ? 1 : 0) | (d1 ? 2 : 0);
+		s->have = have;
 		u32 tid = (u32)pid_tgid;
 		bpf_map_update_elem(&pending, &tid, s, BPF_ANY);
 	}
@@ -469,7 +649,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	if (plan && (plan->flags & ST_P_REFRESH) && ret >= 0)
 		read_ident(task, ts);
 
-	if (!plan || (plan->caps[0].kind == ST_CAP_NONE && plan->caps[1].kind == ST_CAP_NONE)) {
+	if (!plan || plan->caps[0].kind == ST_CAP_NONE) {
 		/* Fast path: fixed-size record straight into the ring. */
 		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 		if (!ev) {
@@ -488,7 +668,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	u32 off = 0;
 	u16 fl = 0;
 	u32 have = 0;
-	bool exec = plan->caps[0].at_enter || plan->caps[1].at_enter;
+	bool exec = plan->flags & ST_P_AT_ENTER;
 	if (exec) {
 		s = bpf_map_lookup_elem(&pending, &tid);
 		if (s) {
@@ -505,14 +685,16 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	}
 	/* An exec that failed still has its old address space, and the kernel
 	 * has faulted the path in by now: copy again what enter could not. */
-	bool d = false;
-	if (plan->caps[0].at_enter ? ret < 0 && !(have & 1) : true)
-		off = capture(s->tail, off, &plan->caps[0], ts->args, ret, &fl, &d);
-	if (plan->caps[1].at_enter ? ret < 0 && !(have & 2) : true)
-		off = capture(s->tail, off, &plan->caps[1], ts->args, ret, &fl, &d);
+	s->fl = fl;
+	for (int i = 0; i < ST_MAX_CAPS; i++) {
+		if (plan->caps[i].kind == ST_CAP_NONE)
+			break; /* caps are filled from the front */
+		if (plan->caps[i].at_enter ? ret < 0 && !(have & (1 << i)) : true)
+			off = capture(s, off, &plan->caps[i], (const struct st_args *)ts->args, ret);
+	}
 	fill_header(&s->ev, task, ts, pid_tgid, nr, now, csw);
 	s->ev.ret = ret;
-	s->ev.flags = fl;
+	s->ev.flags = s->fl;
 	emit_scratch(s, off);
 	if (exec)
 		bpf_map_delete_elem(&pending, &tid);
@@ -599,7 +781,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 		return 0;
 	u32 key = ts->nr & (MAX_NR - 1);
 	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
-	if (!plan || !(plan->caps[0].at_enter || plan->caps[1].at_enter))
+	if (!plan || !(plan->flags & ST_P_AT_ENTER))
 		return 0;
 	u32 old = old_pid;
 	struct scratch *s = bpf_map_lookup_elem(&pending, &old);
@@ -622,7 +804,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	}
 	s->ev.tail_len = off;
 	s->ev.flags = fl;
-	s->have = 3;
+	s->have = (1 << ST_MAX_CAPS) - 1;
 	u32 tid = BPF_CORE_READ(p, pid);
 	if (tid != old) {
 		/* A non-leader thread exec'd: it goes on as the leader, and its

@@ -22,21 +22,44 @@
 #define ST_CAP_SOCKADDR 5 /* struct sockaddr, length in arg `len_arg` */
 #define ST_CAP_SOCKADDR_OUT 6 /* struct sockaddr filled by the kernel, length
 			       * read at exit through the pointer in `len_arg` */
+#define ST_CAP_MEM 7 /* a structure: `size` bytes */
+#define ST_CAP_ARR 8 /* an array of `size`-byte elements, at most `max`; the
+		      * count is in arg `len_arg`, or the return value */
+#define ST_CAP_IOV 9 /* struct iovec[arg `len_arg`], then each element's
+		      * bytes (at most buf_max each; at most the return value
+		      * in all when `when` is ST_W_RET) */
+#define ST_CAP_MSGHDR 10 /* struct msghdr, its name, iovec array and data as
+			  * ST_CAP_IOV */
 
-#define ST_MAX_CAPS 2
+#define ST_LEN_RET 0xff /* len_arg: the count is the return value */
+
+/* When a MEM/ARR/IOV capture is taken (the decoder decides what to show). */
+#define ST_W_ALWAYS 0 /* an input: whatever the call returned */
+#define ST_W_OK 1     /* an output: only when the call succeeded */
+#define ST_W_RET 2    /* an output of `ret` bytes / elements (ret > 0) */
+
+#define ST_MAX_CAPS 4
 #define ST_MAX_ARGV 16
+#define ST_MAX_IOV 8
 
 struct st_cap {
 	unsigned char kind;
 	unsigned char arg;
 	unsigned char len_arg;
-	unsigned char at_enter; /* copy at sys_enter (execve: old mm gone at exit) */
+	unsigned char at_enter; /* copy at sys_enter (execve: old mm gone at exit;
+				 * select: its sets are overwritten) */
+	unsigned short size;    /* MEM: bytes; ARR: bytes per element */
+	unsigned char max;      /* ARR: most elements copied */
+	unsigned char when;     /* ST_W_* */
 };
 
 /* Plan flags */
 #define ST_P_NO_RETURN 0x1 /* never reaches sys_exit: emit at enter */
 #define ST_P_REFRESH 0x2   /* may change namespaces/session/pid: re-read them */
+#define ST_P_AT_ENTER 0x4  /* some cap is copied at sys_enter */
 
+/* caps[] is filled from the front: caps[0].kind == ST_CAP_NONE means no
+ * capture at all (the fast path). */
 struct st_plan {
 	struct st_cap caps[ST_MAX_CAPS];
 	unsigned int flags;

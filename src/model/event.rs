@@ -155,6 +155,11 @@ impl TraceEvent {
         super::escape::plain(self.comm_bytes(), COMM_LEN)
     }
 
+    /// Whether anything was captured (no chunk to look for otherwise).
+    pub fn has_tail(&self) -> bool {
+        self.tail.is_some()
+    }
+
     /// Captured chunks (paths, argv, buffers).
     pub fn chunks(&self) -> impl Iterator<Item = Chunk<'_>> {
         // The tail was validated when the event was built.

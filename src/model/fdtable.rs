@@ -465,7 +465,7 @@ mod tests {
         );
         assert_eq!(
             step(&mut t, ev(7, "read", 0, &[3, 0x10, 8], None)),
-            "read(3</etc/passwd>, 0x10, 8) = 0"
+            "read(3</etc/passwd>, \"\", 8) = 0"
         );
         assert_eq!(
             step(&mut t, ev(7, "dup2", 9, &[3, 9], None)),
@@ -477,7 +477,7 @@ mod tests {
         );
         assert_eq!(
             step(&mut t, ev(7, "read", 0, &[3, 0x10, 8], None)),
-            "read(3, 0x10, 8) = 0"
+            "read(3, \"\", 8) = 0"
         );
         // Other processes have tables of their own.
         assert_eq!(t.lookup(8, 9), None);
@@ -656,7 +656,7 @@ mod tests {
         step_with(&mut t, ev(7, "pipe2", 0, &[0x7ff0, 0], None), &mut src);
         assert_eq!(
             step_with(&mut t, ev(7, "read", 0, &[4, 0x10, 3], None), &mut src),
-            "read(4<pipe:[99]>, 0x10, 3) = 0"
+            "read(4<pipe:[99]>, \"\", 3) = 0"
         );
     }
 

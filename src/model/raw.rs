@@ -21,6 +21,23 @@ pub const CAP_SOCKADDR: u8 = 5;
 /// `struct sockaddr` filled by the kernel; its length is read at exit
 /// through the pointer in arg `len_arg` (accept, getsockname, recvfrom).
 pub const CAP_SOCKADDR_OUT: u8 = 6;
+/// A structure: `size` bytes from the argument pointer.
+pub const CAP_MEM: u8 = 7;
+/// An array of `size`-byte elements; the count is arg `len_arg` or, with
+/// [`LEN_RET`], the return value.
+pub const CAP_ARR: u8 = 8;
+/// `struct iovec[]` and each element's bytes: `[u32 n][n iovecs][u16 len,
+/// bytes]...`.
+pub const CAP_IOV: u8 = 9;
+/// `struct msghdr`, `[u32 name length][name]`, then as [`CAP_IOV`].
+pub const CAP_MSGHDR: u8 = 10;
+/// `len_arg` of an array: the count is the return value.
+pub const LEN_RET: u8 = 0xff;
+/// When a structure is copied: always (an input), when the call succeeded,
+/// or when it returned a positive count.
+pub const W_ALWAYS: u8 = 0;
+pub const W_OK: u8 = 1;
+pub const W_RET: u8 = 2;
 /// User-space only: the path an fd argument refers to, added by the fd
 /// table (`-y`); `arg` 0xff stands for the returned fd.
 pub const CAP_FD_PATH: u8 = 0x80;
@@ -28,6 +45,7 @@ pub const CAP_FD_PATH: u8 = 0x80;
 /// Plan flags, as in `ST_P_*`.
 pub const P_NO_RETURN: u32 = 0x1;
 pub const P_REFRESH: u32 = 0x2;
+pub const P_AT_ENTER: u32 = 0x4;
 
 /// The fixed part of every record, exactly as the kernel writes it.
 #[repr(C)]
@@ -69,23 +87,36 @@ pub struct Cap {
     pub arg: u8,
     pub len_arg: u8,
     pub at_enter: u8,
+    /// `CAP_MEM`: bytes; `CAP_ARR`: bytes per element.
+    pub size: u16,
+    /// `CAP_ARR`: most elements copied.
+    pub max: u8,
+    /// `W_*`.
+    pub when: u8,
 }
+
+/// Captures per syscall (`ST_MAX_CAPS`).
+pub const MAX_CAPS: usize = 4;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
-    pub caps: [Cap; 2],
+    pub caps: [Cap; MAX_CAPS],
     pub flags: u32,
 }
-const _: () = assert!(std::mem::size_of::<Plan>() == 12);
+pub const PLAN_SIZE: usize = MAX_CAPS * 8 + 4;
+const _: () = assert!(std::mem::size_of::<Plan>() == PLAN_SIZE);
 
 impl Plan {
-    pub fn as_bytes(&self) -> [u8; 12] {
-        let mut b = [0u8; 12];
+    pub fn as_bytes(&self) -> [u8; PLAN_SIZE] {
+        let mut b = [0u8; PLAN_SIZE];
         for (i, c) in self.caps.iter().enumerate() {
-            b[i * 4..i * 4 + 4].copy_from_slice(&[c.kind, c.arg, c.len_arg, c.at_enter]);
+            let s = c.size.to_ne_bytes();
+            b[i * 8..i * 8 + 8].copy_from_slice(&[
+                c.kind, c.arg, c.len_arg, c.at_enter, s[0], s[1], c.max, c.when,
+            ]);
         }
-        b[8..].copy_from_slice(&self.flags.to_ne_bytes());
+        b[MAX_CAPS * 8..].copy_from_slice(&self.flags.to_ne_bytes());
         b
     }
 }

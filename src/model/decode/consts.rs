@@ -22,6 +22,7 @@ pub const OPEN_ACCMODE: Names = &[
 ];
 
 pub const OPEN_FLAGS_X86: Bits = &[
+    // strace's order (xlat/open_mode_flags.in), which flag lines follow.
     (0o100, "O_CREAT"),
     (0o200, "O_EXCL"),
     (0o400, "O_NOCTTY"),
@@ -30,18 +31,19 @@ pub const OPEN_FLAGS_X86: Bits = &[
     (0o4000, "O_NONBLOCK"),
     (0o4010000, "O_SYNC"),
     (0o10000, "O_DSYNC"),
-    (0o20000, "O_ASYNC"),
     (0o40000, "O_DIRECT"),
     (0o100000, "O_LARGEFILE"),
-    (0o20200000, "O_TMPFILE"),
-    (0o200000, "O_DIRECTORY"),
     (0o400000, "O_NOFOLLOW"),
     (0o1000000, "O_NOATIME"),
     (0o2000000, "O_CLOEXEC"),
     (0o10000000, "O_PATH"),
+    (0o20200000, "O_TMPFILE"),
+    (0o200000, "O_DIRECTORY"),
+    (0o20000, "FASYNC"),
 ];
 
 pub const OPEN_FLAGS_ARM64: Bits = &[
+    // strace's order (xlat/open_mode_flags.in), which flag lines follow.
     (0o100, "O_CREAT"),
     (0o200, "O_EXCL"),
     (0o400, "O_NOCTTY"),
@@ -50,15 +52,15 @@ pub const OPEN_FLAGS_ARM64: Bits = &[
     (0o4000, "O_NONBLOCK"),
     (0o4010000, "O_SYNC"),
     (0o10000, "O_DSYNC"),
-    (0o20000, "O_ASYNC"),
     (0o200000, "O_DIRECT"),
     (0o400000, "O_LARGEFILE"),
-    (0o20040000, "O_TMPFILE"),
-    (0o40000, "O_DIRECTORY"),
     (0o100000, "O_NOFOLLOW"),
     (0o1000000, "O_NOATIME"),
     (0o2000000, "O_CLOEXEC"),
     (0o10000000, "O_PATH"),
+    (0o20040000, "O_TMPFILE"),
+    (0o40000, "O_DIRECTORY"),
+    (0o20000, "FASYNC"),
 ];
 
 /// Bits of open flags that creation-like calls (pipe2, dup3) accept.

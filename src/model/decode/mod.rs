@@ -4,6 +4,7 @@
 
 pub mod consts;
 pub mod sockaddr;
+pub mod structs;
 
 use std::fmt::Write;
 use std::sync::OnceLock;
@@ -12,7 +13,8 @@ use super::escape;
 use super::event::TraceEvent;
 use super::jsonw;
 use super::raw::{
-    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FD_PATH, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
+    CAP_ARGV, CAP_ARR, CAP_BUF_IN, CAP_BUF_OUT, CAP_FD_PATH, CAP_IOV, CAP_MEM, CAP_MSGHDR,
+    CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
 };
 use super::syscalls::{self, Arch, ArgKind, ArgSpec, FlagSet, RetKind, SyscallInfo};
 use consts::{Bits, Names};
@@ -62,6 +64,50 @@ pub enum Value<'a> {
     },
     /// `[1]`: an int passed by reference (setsockopt values).
     IntArray(Vec<i64>),
+    /// A structure: `{name=value, ...}`. Text shows the first `shown`
+    /// fields (then `...` when some are left out, as strace abbreviates);
+    /// the structured form has them all.
+    Struct {
+        fields: Vec<(&'static str, Value<'a>)>,
+        shown: usize,
+    },
+    /// An array: `[a, b]`, `[a, b, ...]` when cut short.
+    List {
+        items: Vec<Value<'a>>,
+        more: bool,
+    },
+    /// A signal set: `[INT TERM]`, or `~[...]` for all signals but these.
+    SigSet {
+        neg: bool,
+        sigs: Vec<String>,
+    },
+    /// Seconds since the epoch (a point in time).
+    Epoch(i64),
+    /// A device number: `makedev(0x88, 0)`.
+    Dev {
+        major: u64,
+        minor: u64,
+    },
+    /// Clock ticks (times()).
+    Ticks(u64),
+    /// A wait status: `[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]`.
+    Wait(i32),
+    /// A value the call changed: `[110 => 16]`.
+    InOut(i64, i64),
+    /// The descriptors in an fd_set: `[3 4]`.
+    FdList(Vec<Value<'a>>),
+    /// An argument strace names in the line: `flags=CLONE_VM`.
+    Named(&'static str, Box<Value<'a>>),
+    /// A file mode inside a structure: the set-id and sticky bits by name
+    /// (`S_IFDIR|S_ISVTX|0777`), as strace writes st_mode.
+    SymMode(u32),
+    /// A size strace writes in KiB when it is a multiple: `8192*1024`.
+    Kib(u64),
+    /// Bytes strace always shows in hex escapes (getrandom's).
+    HexBytes {
+        data: &'a [u8],
+        truncated: bool,
+    },
 }
 
 /// A decoded argument with its name.
@@ -366,7 +412,7 @@ fn futex_private(name: &'static str) -> &'static str {
     }
 }
 
-fn ptr(v: u64) -> Value<'static> {
+pub(crate) fn ptr(v: u64) -> Value<'static> {
     if v == 0 {
         Value::Null
     } else {
@@ -400,6 +446,11 @@ fn fd_value(ev: &TraceEvent, i: usize, v: u64) -> Value<'_> {
 fn decode_one<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, spec: &ArgSpec) -> Value<'a> {
     let v = ev.args[i];
     let sys = info.name;
+    if ev.has_tail() {
+        if let Some(val) = struct_value(ev, info, i) {
+            return val;
+        }
+    }
     if let Some(t) = arg_table(ev.arch, info, i) {
         return match t {
             Table::B(b) => Value::Flags(bits(v, b)),
@@ -447,11 +498,22 @@ fn decode_one<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, spec: &ArgSp
                         let n = i32::from_ne_bytes([data[0], data[1], data[2], data[3]]);
                         return Value::IntArray(vec![n.into()]);
                     }
+                    if sys == "getrandom" {
+                        return Value::HexBytes {
+                            data,
+                            truncated: (data.len() as u64) < moved,
+                        };
+                    }
                     Value::Str {
                         data,
                         truncated: (data.len() as u64) < moved,
                     }
                 }
+                // Nothing read (end of file): strace shows the empty string.
+                None if cap == CAP_BUF_OUT && ev.ret == 0 && v != 0 && ev.returns() => Value::Str {
+                    data: &[],
+                    truncated: false,
+                },
                 None => ptr(v),
             }
         }
@@ -494,6 +556,32 @@ fn decode_one<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, spec: &ArgSp
             None => ptr(v),
         },
     }
+}
+
+/// A structure copied for argument `i`, decoded; None when nothing was
+/// copied (NULL, a failed call, an unreadable address): shown as the address.
+fn struct_value<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize) -> Option<Value<'a>> {
+    let mut copies = ev.chunks().filter(|c| {
+        c.arg as usize == i && matches!(c.kind, CAP_MEM | CAP_ARR | CAP_IOV | CAP_MSGHDR)
+    });
+    let first = copies.next()?;
+    let second = copies.next();
+    let specs = structs::specs(ev.arch, info.name);
+    let mut mine = specs.iter().filter(|(k, _)| *k == i).map(|(_, s)| s);
+    let (spec, data, before) = match (second, mine.clone().count()) {
+        // Copied at enter and at exit: the enter copy comes first.
+        (Some(out), 2) => (mine.nth(1)?, out.data, Some(first.data)),
+        // Only the enter copy of a pair: the call failed.
+        (None, 2) => {
+            let s = mine.next()?;
+            if s.kind == structs::Kind::MsghdrIn || s.kind == structs::Kind::LenInOut {
+                return None;
+            }
+            (s, first.data, None)
+        }
+        _ => (mine.next()?, first.data, None),
+    };
+    structs::decode(ev.arch, spec, data, before, &ev.args, ev.ret, info.name)
 }
 
 /// How many arguments strace shows: some calls print an argument only when
@@ -567,21 +655,65 @@ pub fn decode(ev: &TraceEvent) -> Vec<Arg<'_>> {
 pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
     const NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
     let info = ev.syscall();
-    let n = info.map_or(6, |info| shown_args(ev, info));
-    (0..n).map(move |i| match info {
-        None => Arg {
-            name: NAMES[i],
-            value: Value::Hex(ev.args[i]),
-        },
-        Some(info) => {
-            let spec = &info.args[i];
-            let value = decode_one(ev, info, i, spec);
-            Arg {
-                name: spec.name,
-                value: refine(ev, info, i, value),
+    let mut n = info.map_or(6, |info| shown_args(ev, info));
+    let mut order = [0u8, 1, 2, 3, 4, 5];
+    let mut label: [Option<&'static str>; 6] = [None; 6];
+    if let Some(info) = info.filter(|i| i.name == "clone") {
+        n = clone_order(ev, info, &mut order, &mut label);
+    }
+    (0..n).map(move |k| {
+        let i = usize::from(order[k]);
+        match info {
+            None => Arg {
+                name: NAMES[i],
+                value: Value::Hex(ev.args[i]),
+            },
+            Some(info) => {
+                let spec = &info.args[i];
+                let value = refine(ev, info, i, decode_one(ev, info, i, spec));
+                match label[k] {
+                    Some(l) => Arg {
+                        name: l,
+                        value: Value::Named(l, Box::new(value)),
+                    },
+                    None => Arg {
+                        name: spec.name,
+                        value,
+                    },
+                }
             }
         }
     })
+}
+
+/// strace names clone's arguments and shows the stack first, then the
+/// flags, then only the pointers the flags make the kernel use.
+fn clone_order(
+    ev: &TraceEvent,
+    info: &SyscallInfo,
+    order: &mut [u8; 6],
+    label: &mut [Option<&'static str>; 6],
+) -> usize {
+    let idx = |name: &str| info.args.iter().position(|a| a.name == name);
+    let (Some(fl), Some(st)) = (idx("flags"), idx("stack")) else {
+        return info.args.len();
+    };
+    let flags = ev.args[fl];
+    let mut want = vec![(st, "child_stack"), (fl, "flags")];
+    if flags & (0x0010_0000 | 0x1000) != 0 {
+        want.extend(idx("parent_tid").map(|i| (i, "parent_tid")));
+    }
+    if flags & (0x0100_0000 | 0x0020_0000) != 0 {
+        want.extend(idx("child_tid").map(|i| (i, "child_tidptr")));
+    }
+    if flags & 0x0008_0000 != 0 {
+        want.extend(idx("tls").map(|i| (i, "tls")));
+    }
+    for (k, (i, l)) in want.iter().enumerate() {
+        order[k] = *i as u8;
+        label[k] = Some(l);
+    }
+    want.len()
 }
 
 const S_IFMT: u32 = 0o170000;
@@ -610,6 +742,31 @@ fn write_mode(out: &mut String, m: u32) {
     }
     // C's "%#03o": a leading 0, at least three digits.
     let o = format!("0{:o}", m & !S_IFMT);
+    let _ = write!(out, "{o:0>3}");
+}
+
+fn write_sym_mode(out: &mut String, m: u32) {
+    let ty = m & S_IFMT;
+    if ty != 0 {
+        match consts::name_of(FILE_TYPES, ty.into()) {
+            Some(n) => out.push_str(n),
+            None => {
+                let _ = write!(out, "{ty:#o}");
+            }
+        }
+        out.push('|');
+    }
+    for (bit, name) in [
+        (0o4000, "S_ISUID"),
+        (0o2000, "S_ISGID"),
+        (0o1000, "S_ISVTX"),
+    ] {
+        if m & bit != 0 {
+            out.push_str(name);
+            out.push('|');
+        }
+    }
+    let o = format!("0{:o}", m & 0o777);
     let _ = write!(out, "{o:0>3}");
 }
 
@@ -685,6 +842,110 @@ impl Value<'_> {
                 }
                 out.push(']');
             }
+            Value::Struct { fields, shown } => {
+                out.push('{');
+                for (k, (name, v)) in fields.iter().take(*shown).enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(name);
+                    out.push('=');
+                    v.write(out);
+                }
+                if *shown < fields.len() {
+                    out.push_str(if *shown == 0 { "..." } else { ", ..." });
+                }
+                out.push('}');
+            }
+            Value::List { items, more } => {
+                out.push('[');
+                for (k, v) in items.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    v.write(out);
+                }
+                if *more {
+                    out.push_str(if items.is_empty() { "..." } else { ", ..." });
+                }
+                out.push(']');
+            }
+            Value::SigSet { neg, sigs } => {
+                if *neg {
+                    out.push('~');
+                }
+                out.push('[');
+                for (k, s) in sigs.iter().enumerate() {
+                    if k > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(s);
+                }
+                out.push(']');
+            }
+            Value::Epoch(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Ticks(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Dev { major, minor } => {
+                out.push_str("makedev(");
+                write_hex(out, *major);
+                out.push_str(", ");
+                write_hex(out, *minor);
+                out.push(')');
+            }
+            Value::Wait(s) => structs::wait_text(*s, out),
+            Value::InOut(a, b) => {
+                let _ = write!(out, "[{a} => {b}]");
+            }
+            Value::Kib(n) => {
+                let _ = write!(out, "{}*1024", n / 1024);
+            }
+            Value::SymMode(m) => {
+                write_sym_mode(out, *m);
+            }
+            Value::Named(n, v) => {
+                out.push_str(n);
+                out.push('=');
+                v.write(out);
+            }
+            Value::HexBytes { data, truncated } => {
+                out.push('"');
+                for b in data.iter() {
+                    let _ = write!(out, "\\x{b:02x}");
+                }
+                out.push('"');
+                if *truncated {
+                    out.push_str("...");
+                }
+            }
+            Value::FdList(v) => {
+                out.push('[');
+                for (k, n) in v.iter().enumerate() {
+                    if k > 0 {
+                        out.push(' ');
+                    }
+                    n.write(out);
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    /// A wait status as an object: `{"exited": 3}`, `{"signaled": "SIGKILL",
+    /// "core_dumped": true}`, `{"stopped": "SIGSTOP"}`.
+    fn wait_json(s: i32) -> serde_json::Value {
+        use serde_json::json;
+        let sig = |n: i32| match signal(n as u64) {
+            Value::Sym(s) => json!(s),
+            _ => json!(n),
+        };
+        match s & 0x7f {
+            0 => json!({"exited": (s >> 8) & 0xff}),
+            0x7f => json!({"stopped": sig((s >> 8) & 0xff)}),
+            low => json!({"core_dumped": s & 0x80 != 0, "signaled": sig(low)}),
         }
     }
 
@@ -725,6 +986,41 @@ impl Value<'_> {
             Value::Sockaddr(sa) => sa.json(),
             Value::Fd { fd, path } => json!({"fd": fd, "path": json_bytes(path)}),
             Value::IntArray(v) => json!(v),
+            Value::Struct { fields, .. } => J::Object(
+                fields
+                    .iter()
+                    .map(|(n, v)| ((*n).to_string(), v.json()))
+                    .collect(),
+            ),
+            Value::List { items, more } => {
+                let list: Vec<J> = items.iter().map(Value::json).collect();
+                if *more {
+                    json!({"items": list, "truncated": true})
+                } else {
+                    J::Array(list)
+                }
+            }
+            Value::SigSet { neg, sigs } => {
+                if *neg {
+                    json!({ "all_but": sigs })
+                } else {
+                    json!(sigs)
+                }
+            }
+            Value::Epoch(n) => json!(n),
+            Value::Ticks(n) => json!(n),
+            Value::Dev { major, minor } => json!({"major": major, "minor": minor}),
+            Value::Wait(s) => Value::wait_json(*s),
+            Value::InOut(a, b) => json!({"in": a, "out": b}),
+            Value::FdList(v) => J::Array(v.iter().map(Value::json).collect()),
+            Value::Named(_, v) => v.json(),
+            Value::Kib(n) => json!(n),
+            Value::SymMode(m) => J::String(mode_string(*m)),
+            Value::HexBytes { data, truncated } => Value::Str {
+                data,
+                truncated: *truncated,
+            }
+            .json(),
         }
     }
 
@@ -770,6 +1066,45 @@ impl Value<'_> {
                 out.push(b'}');
             }
             Value::IntArray(v) => jsonw::list(out, v, |out, n| jsonw::int(out, *n)),
+            Value::Struct { fields, .. } => {
+                // Keys sorted, as serde_json's Map keeps them.
+                let mut f: Vec<&(&str, Value)> = fields.iter().collect();
+                f.sort_by_key(|(n, _)| *n);
+                out.push(b'{');
+                for (k, (n, v)) in f.iter().enumerate() {
+                    if k > 0 {
+                        out.push(b',');
+                    }
+                    jsonw::str(out, n);
+                    out.push(b':');
+                    v.write_json(out);
+                }
+                out.push(b'}');
+            }
+            Value::List { items, more } => {
+                if *more {
+                    out.extend_from_slice(b"{\"items\":");
+                }
+                jsonw::list(out, items, |out, v| v.write_json(out));
+                if *more {
+                    out.extend_from_slice(b",\"truncated\":true}");
+                }
+            }
+            Value::FdList(v) => jsonw::list(out, v, |out, v| v.write_json(out)),
+            Value::Named(_, v) => v.write_json(out),
+            Value::Kib(n) => jsonw::uint(out, *n),
+            Value::SymMode(m) => jsonw::str(out, &mode_string(*m)),
+            Value::HexBytes { data, truncated } => Value::Str {
+                data,
+                truncated: *truncated,
+            }
+            .write_json(out),
+            Value::Epoch(n) => jsonw::int(out, *n),
+            Value::Ticks(n) => jsonw::uint(out, *n),
+            // Rare: through serde_json, which gives the same bytes.
+            Value::SigSet { .. } | Value::Dev { .. } | Value::Wait(_) | Value::InOut(..) => {
+                out.extend_from_slice(self.json().to_string().as_bytes());
+            }
         }
     }
 
@@ -835,6 +1170,7 @@ pub fn format_return(ev: &TraceEvent) -> String {
 mod tests {
     use super::*;
     use crate::model::raw::{encode_chunks, Chunk, RawEvent, F_TRUNCATED};
+    use crate::model::raw::{CAP_ARR, CAP_IOV, CAP_MEM};
     use crate::model::syscalls::by_name;
 
     /// A crafted event for syscall `name` on x86_64.
@@ -1079,11 +1415,182 @@ mod tests {
         );
     }
 
+    fn stat_bytes(arch: Arch, mode: u32, size: i64, rdev: u64) -> Vec<u8> {
+        let mut b = vec![0u8; if arch == Arch::X86_64 { 144 } else { 128 }];
+        let (mode_at, rdev_at) = match arch {
+            Arch::X86_64 => (24, 40),
+            Arch::Aarch64 => (16, 32),
+        };
+        b[mode_at..mode_at + 4].copy_from_slice(&mode.to_ne_bytes());
+        b[rdev_at..rdev_at + 8].copy_from_slice(&rdev.to_ne_bytes());
+        b[48..56].copy_from_slice(&size.to_ne_bytes());
+        b
+    }
+
+    #[test]
+    fn stat_per_arch_layout() {
+        for arch in Arch::ALL {
+            let reg = stat_bytes(arch, 0o100644, 2996, 0);
+            let p = c(1, CAP_STR, b"/etc/passwd");
+            let e = ev_on(
+                arch,
+                "newfstatat",
+                0,
+                &[M1 - 99, 1, 0x7f00, 0],
+                &[p, c(2, CAP_MEM, &reg)],
+            );
+            assert_eq!(
+                line(&e),
+                r#"newfstatat(AT_FDCWD, "/etc/passwd", {st_mode=S_IFREG|0644, st_size=2996, ...}, 0) = 0"#,
+                "{arch:?}"
+            );
+            // Devices show their number instead of a size.
+            let chr = stat_bytes(arch, 0o20666, 0, (1 << 8) | 3);
+            let e = ev_on(arch, "fstat", 0, &[0, 0x7f00], &[c(1, CAP_MEM, &chr)]);
+            assert_eq!(
+                line(&e),
+                "fstat(0, {st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}) = 0"
+            );
+        }
+        // Inside a structure the sticky and set-id bits have names.
+        let tmp = stat_bytes(Arch::X86_64, 0o41777, 4096, 0);
+        let e = evc("fstat", 0, &[3, 0x7f00], &[c(1, CAP_MEM, &tmp)]);
+        assert_eq!(
+            line(&e),
+            "fstat(3, {st_mode=S_IFDIR|S_ISVTX|0777, st_size=4096, ...}) = 0"
+        );
+        // A failed call copies nothing: the address, as strace shows it.
+        let e = evc(
+            "newfstatat",
+            -2,
+            &[M1 - 99, 1, 0x7f00, 0],
+            &[c(1, CAP_STR, b"x")],
+        );
+        assert_eq!(
+            line(&e),
+            r#"newfstatat(AT_FDCWD, "x", 0x7f00, 0) = -1 ENOENT"#
+        );
+    }
+
+    #[test]
+    fn epoll_event_packing_per_arch() {
+        // x86_64: events then data at offset 4 (packed); arm64: data at 8.
+        let mut x86 = vec![0u8; 12];
+        x86[0..4].copy_from_slice(&0x8000_0001u32.to_ne_bytes());
+        x86[4..12].copy_from_slice(&3u64.to_ne_bytes());
+        let mut arm = vec![0u8; 16];
+        arm[0..4].copy_from_slice(&0x8000_0001u32.to_ne_bytes());
+        arm[8..16].copy_from_slice(&3u64.to_ne_bytes());
+        for (arch, b) in [(Arch::X86_64, x86), (Arch::Aarch64, arm)] {
+            let e = ev_on(
+                arch,
+                "epoll_ctl",
+                0,
+                &[5, 1, 3, 0x7f00],
+                &[c(3, CAP_MEM, &b)],
+            );
+            assert_eq!(
+                line(&e),
+                "epoll_ctl(5, EPOLL_CTL_ADD, 3, {events=EPOLLIN|EPOLLET, data={u32=3, u64=3}}) = 0"
+            );
+            let e = ev_on(
+                arch,
+                "epoll_pwait",
+                1,
+                &[5, 0x7f00, 8, 10, 0, 8],
+                &[c(1, CAP_ARR, &b)],
+            );
+            assert_eq!(
+                line(&e),
+                "epoll_pwait(5, [{events=EPOLLIN|EPOLLET, data={u32=3, u64=3}}], 8, 10, NULL, 8) = 1"
+            );
+        }
+    }
+
+    #[test]
+    fn signals_actions_and_sets() {
+        let mut act = vec![0u8; 32];
+        act[0..8].copy_from_slice(&0x5555_0000u64.to_ne_bytes());
+        act[8..16].copy_from_slice(&0x1400_0000u64.to_ne_bytes());
+        act[16..24].copy_from_slice(&0x7f00_1000u64.to_ne_bytes());
+        act[24..32].copy_from_slice(&((1u64 << 1) | (1 << 14)).to_ne_bytes());
+        let old = vec![0u8; 32];
+        // The kernel's struct sigaction is laid out alike on both arches.
+        for arch in Arch::ALL {
+            let e = ev_on(
+                arch,
+                "rt_sigaction",
+                0,
+                &[17, 0x10, 0x20, 8],
+                &[c(1, CAP_MEM, &act), c(2, CAP_MEM, &old)],
+            );
+            assert_eq!(
+                line(&e),
+                "rt_sigaction(SIGCHLD, {sa_handler=0x55550000, sa_mask=[INT TERM], \
+                 sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=0x7f001000}, \
+                 {sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}, 8) = 0"
+            );
+        }
+        // More than half set: the complement, as strace writes it.
+        let all_but = (!(1u64 << 31) & !(1u64 << 32)).to_ne_bytes();
+        let e = evc(
+            "rt_sigprocmask",
+            0,
+            &[0, 0x10, 0, 8],
+            &[c(1, CAP_MEM, &all_but)],
+        );
+        assert_eq!(
+            line(&e),
+            "rt_sigprocmask(SIG_BLOCK, ~[RTMIN RT_1], NULL, 8) = 0"
+        );
+    }
+
+    #[test]
+    fn wait_status_rlimits_pipes_and_vectors() {
+        let st = (3i32 << 8).to_ne_bytes();
+        let e = evc("wait4", 42, &[M1, 0x10, 0, 0], &[c(1, CAP_MEM, &st)]);
+        assert_eq!(
+            line(&e),
+            "wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 42"
+        );
+        let kill = 9i32.to_ne_bytes();
+        let e = evc("wait4", 42, &[M1, 0x10, 0, 0], &[c(1, CAP_MEM, &kill)]);
+        assert_eq!(
+            line(&e),
+            "wait4(-1, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], 0, NULL) = 42"
+        );
+        let mut rl = (8192u64 * 1024).to_ne_bytes().to_vec();
+        rl.extend_from_slice(&u64::MAX.to_ne_bytes());
+        let e = evc("prlimit64", 0, &[0, 3, 0, 0x10], &[c(3, CAP_MEM, &rl)]);
+        assert_eq!(
+            line(&e),
+            "prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0"
+        );
+        let fds = [3i32.to_ne_bytes(), 4i32.to_ne_bytes()].concat();
+        let e = evc("pipe2", 0, &[0x10, 0o2000000], &[c(0, CAP_MEM, &fds)]);
+        assert_eq!(line(&e), "pipe2([3, 4], O_CLOEXEC) = 0");
+        // iovec: [u32 n][n iovecs][u16 len, bytes]...
+        let mut iov = 2u32.to_ne_bytes().to_vec();
+        for (base, len) in [(0x100u64, 2u64), (0x200, 10)] {
+            iov.extend_from_slice(&base.to_ne_bytes());
+            iov.extend_from_slice(&len.to_ne_bytes());
+        }
+        iov.extend_from_slice(&2u16.to_ne_bytes());
+        iov.extend_from_slice(b"ab");
+        iov.extend_from_slice(&3u16.to_ne_bytes());
+        iov.extend_from_slice(b"cde");
+        let e = evc("readv", 5, &[3, 0x10, 2], &[c(1, CAP_IOV, &iov)]);
+        assert_eq!(
+            line(&e),
+            r#"readv(3, [{iov_base="ab", iov_len=2}, {iov_base="cde", iov_len=10}], 2) = 5"#
+        );
+    }
+
     #[test]
     fn processes_and_signals() {
         assert_eq!(
             line(&ev("clone", 42, &[0x0120_0011, 0, 0, 0x7f10, 0])),
-            "clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, NULL, NULL, 0x7f10, 0) = 42"
+            "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f10) = 42"
         );
         assert_eq!(
             line(&ev("unshare", 0, &[0x2002_0000])),
@@ -1225,7 +1732,8 @@ mod tests {
             &[3, 0x7f00, 8],
             &[c(0, CAP_FD_PATH, b"/etc/passwd")],
         );
-        assert_eq!(line(&e), "read(3</etc/passwd>, 0x7f00, 8) = 0");
+        // End of file: strace shows the empty string, not the address.
+        assert_eq!(line(&e), "read(3</etc/passwd>, \"\", 8) = 0");
         assert_eq!(
             decode(&e)[0].value.json(),
             serde_json::json!({"fd": 3, "path": "/etc/passwd"})
