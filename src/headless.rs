@@ -9,10 +9,10 @@ use nu_ansi_term::{Color, Style};
 
 use anyhow::Result;
 
-use crate::bpf::reader::Recycler;
 use crate::clock::{fmt_duration, Clock};
 use crate::model::args;
 use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::flow::Recycler;
 use crate::model::stats::Stats;
 use crate::output::Output;
 use crate::palette::{self, Ansi, Ink};

@@ -191,7 +191,10 @@ impl Feed {
         crate::privs::drop_privileges()?;
         let (events, topology) = match topo {
             Some(t) => {
-                let (rx, h) = t.spawn(capture.events.clone(), Some(capture.filter_handle()))?;
+                let (rx, h) = t.spawn(
+                    capture.events.clone(),
+                    Some(Box::new(capture.filter_handle())),
+                )?;
                 (rx, Some(h))
             }
             None => (capture.events.clone(), None),

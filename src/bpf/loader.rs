@@ -52,13 +52,7 @@ impl Default for LoadOptions {
     }
 }
 
-/// In-kernel filters. Empty sets mean "everything".
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KernelFilter {
-    pub pids: Option<Vec<u32>>,
-    pub cgroups: Option<Vec<u64>>,
-    pub syscalls: Option<Vec<u32>>,
-}
+pub use crate::model::flow::KernelFilter;
 
 /// The loaded and attached program.
 pub struct Tracer {

@@ -16,6 +16,8 @@ use libbpf_rs::RingBufferBuilder;
 
 use super::loader::{KernelFilter, LoadOptions, Tracer};
 use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::flow::FilterTarget;
+pub use crate::model::flow::Recycler;
 use crate::model::syscalls::Arch;
 
 /// Events per batch sent to the consumer.
@@ -62,8 +64,8 @@ pub enum Control {
 #[derive(Clone, Debug)]
 pub struct FilterHandle(Sender<Control>);
 
-impl FilterHandle {
-    pub fn set(&self, f: KernelFilter) {
+impl FilterTarget for FilterHandle {
+    fn set(&self, f: KernelFilter) {
         let _ = self.0.send(Control::SetFilter(f));
     }
 }
@@ -82,21 +84,6 @@ impl CaptureStats {
         LostEvents {
             kernel: self.kernel_lost.load(Ordering::Relaxed),
             channel: self.channel_lost.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// Gives emptied batches back to the capture thread. At full capture a
-/// fresh batch per 4,096 events meant fresh pages (and page faults) each
-/// time, and the matching frees unmapped them again.
-#[derive(Clone)]
-pub struct Recycler(Sender<Vec<Event>>);
-
-impl Recycler {
-    pub fn give(&self, mut batch: Vec<Event>) {
-        if batch.capacity() >= BATCH {
-            batch.clear();
-            let _ = self.0.try_send(batch);
         }
     }
 }
@@ -127,7 +114,7 @@ impl Capture {
             Ok(Ok(())) => Ok(Capture {
                 events: rx,
                 stats,
-                recycler: Recycler(pool_tx),
+                recycler: Recycler::new(pool_tx, BATCH),
                 control: ctl_tx,
                 thread: Some(thread),
             }),

@@ -9,6 +9,7 @@ pub mod escape;
 pub mod event;
 pub mod fdtable;
 pub mod filter;
+pub mod flow;
 pub mod jsonw;
 pub mod raw;
 pub mod stats;

@@ -368,22 +368,7 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Progress of reading a file: bytes of the file consumed so far.
-#[derive(Debug)]
-pub struct FileProgress {
-    pub read: Arc<AtomicU64>,
-    pub total: u64,
-}
-
-impl FileProgress {
-    pub fn fraction(&self) -> f64 {
-        if self.total == 0 {
-            1.0
-        } else {
-            (self.read.load(Ordering::Relaxed) as f64 / self.total as f64).min(1.0)
-        }
-    }
-}
+pub use crate::model::flow::FileProgress;
 
 /// Size of the blocks `Prefetch` hands over.
 const BLOCK: usize = 1 << 20;

@@ -12,7 +12,7 @@ use anyhow::{anyhow, Result};
 use crossbeam_channel::Receiver;
 
 use super::format::Header;
-use super::reader::{self, FileProgress, FileReader};
+use super::reader::{self, FileReader};
 use crate::model::container::ContainerInfo;
 use crate::model::event::{Event, LostEvents};
 use crate::stop::Stop;
@@ -20,45 +20,7 @@ use crate::stop::Stop;
 /// Events per batch handed to the consumer, as the live reader does.
 const BATCH: usize = 1024;
 
-/// How far the background load of a replay got; the TUI header shows it.
-#[derive(Debug)]
-pub struct LoadState {
-    pub progress: FileProgress,
-    pub events: AtomicU64,
-    pub done: AtomicBool,
-    /// Why loading stopped early, if it did.
-    pub error: Mutex<Option<String>>,
-    pub warnings: Mutex<Vec<String>>,
-}
-
-impl LoadState {
-    /// One line for the header: progress while loading, then the outcome.
-    pub fn status(&self) -> String {
-        let n = self.events.load(Ordering::Relaxed);
-        if let Some(e) = self.error.lock().ok().and_then(|e| e.clone()) {
-            return format!("{n} events, stopped: {e}");
-        }
-        if !self.done.load(Ordering::Relaxed) {
-            let pct = self.progress.fraction() * 100.0;
-            let filled = (pct / 10.0) as usize;
-            return format!(
-                "loading [{}{}] {pct:.0}% {n} events",
-                "#".repeat(filled),
-                ".".repeat(10 - filled.min(10))
-            );
-        }
-        let w = self
-            .warnings
-            .lock()
-            .map(|w| w.join("; "))
-            .unwrap_or_default();
-        if w.is_empty() {
-            format!("loaded {n} events")
-        } else {
-            format!("loaded {n} events; {w}")
-        }
-    }
-}
+pub use crate::model::flow::LoadState;
 
 /// The header for a file cut out of `orig`: same machine and clock, the
 /// filters of this run (when it has any).

@@ -40,12 +40,11 @@ use anyhow::Result;
 use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
 use regex::Regex;
 
-use crate::bpf::loader::KernelFilter;
-use crate::bpf::reader::FilterHandle;
 use crate::model::container::{ContainerAddEvent, ContainerDelEvent, ContainerInfo};
 use crate::model::event::Event;
 use crate::model::event::TraceEvent;
 use crate::model::filter::{ContainerNames, ContainerPred};
+use crate::model::flow::{FilterTarget, KernelFilter};
 use cgroups::{CgroupTree, V1Hierarchy};
 use names::{Resolver, Sources};
 use path::PathMatch;
@@ -659,7 +658,7 @@ impl Topology {
         }
     }
 
-    fn refilter(&mut self, filter: &Option<FilterHandle>) {
+    fn refilter(&mut self, filter: &Option<Box<dyn FilterTarget>>) {
         let Some(h) = filter else { return };
         if self.opts.selection.is_none() {
             return;
@@ -680,7 +679,7 @@ impl Topology {
     pub fn spawn(
         mut self,
         input: Receiver<Vec<Event>>,
-        filter: Option<FilterHandle>,
+        filter: Option<Box<dyn FilterTarget>>,
     ) -> Result<(Receiver<Vec<Event>>, JoinHandle<()>)> {
         let (out_tx, out_rx) = bounded::<Vec<Event>>(512);
         let (req_tx, req_rx) = unbounded::<Request>();
@@ -737,7 +736,7 @@ impl Topology {
         out: Sender<Vec<Event>>,
         req: Sender<Request>,
         results: Receiver<(ContainerInfo, bool)>,
-        filter: Option<FilterHandle>,
+        filter: Option<Box<dyn FilterTarget>>,
     ) {
         loop {
             let wait = self

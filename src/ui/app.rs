@@ -22,14 +22,14 @@ use super::store::Store;
 use super::theme::Theme;
 use super::tree::{NodeKey, Tree};
 use super::{detail, help, stats, status, stream};
-use crate::bpf::reader::Recycler;
 use crate::clock::Clock;
 use crate::model::args;
 use crate::model::container::{ContainerInfo, ContainerMap};
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::filter::Filter;
+use crate::model::flow::LoadState;
+use crate::model::flow::Recycler;
 use crate::model::stats::{SortKey, Stats};
-use crate::session::replay::LoadState;
 
 /// Where the events come from, shown in the header.
 #[derive(Clone, Debug)]

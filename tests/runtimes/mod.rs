@@ -210,7 +210,10 @@ impl Traced {
         })
         .expect("load and attach");
         let (events, _h) = topo
-            .spawn(capture.events.clone(), Some(capture.filter_handle()))
+            .spawn(
+                capture.events.clone(),
+                Some(Box::new(capture.filter_handle())),
+            )
             .unwrap();
         Traced {
             capture,

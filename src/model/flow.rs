@@ -1,0 +1,105 @@
+//! Types the edges share about the flow of batches, so that no edge has to
+//! import another: what the kernel is asked to filter (the topology keeps
+//! it current, the bpf edge applies it) and the recycling of emptied
+//! batches (consumers give them back, the capture reuses them), and how
+//! far a replay's reading got (the replay writes it, the TUI shows it).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::Sender;
+
+use super::event::Event;
+
+/// In-kernel filters. Empty sets mean "everything".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KernelFilter {
+    pub pids: Option<Vec<u32>>,
+    pub cgroups: Option<Vec<u64>>,
+    pub syscalls: Option<Vec<u32>>,
+}
+
+/// Where a new kernel filter goes (the capture's control channel).
+pub trait FilterTarget: Send {
+    fn set(&self, f: KernelFilter);
+}
+
+/// Gives emptied batches back to the capture thread. At full capture a
+/// fresh batch per 4,096 events meant fresh pages (and page faults) each
+/// time, and the matching frees unmapped them again.
+#[derive(Clone)]
+pub struct Recycler {
+    tx: Sender<Vec<Event>>,
+    /// Smaller batches are not worth keeping.
+    min_capacity: usize,
+}
+
+impl Recycler {
+    pub fn new(tx: Sender<Vec<Event>>, min_capacity: usize) -> Recycler {
+        Recycler { tx, min_capacity }
+    }
+
+    pub fn give(&self, mut batch: Vec<Event>) {
+        if batch.capacity() >= self.min_capacity {
+            batch.clear();
+            let _ = self.tx.try_send(batch);
+        }
+    }
+}
+
+/// Progress of reading a file: bytes of the file consumed so far.
+#[derive(Debug)]
+pub struct FileProgress {
+    pub read: Arc<AtomicU64>,
+    pub total: u64,
+}
+
+impl FileProgress {
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            (self.read.load(Ordering::Relaxed) as f64 / self.total as f64).min(1.0)
+        }
+    }
+}
+
+/// How far the background load of a replay got; the TUI header shows it.
+#[derive(Debug)]
+pub struct LoadState {
+    pub progress: FileProgress,
+    pub events: AtomicU64,
+    pub done: AtomicBool,
+    /// Why loading stopped early, if it did.
+    pub error: Mutex<Option<String>>,
+    pub warnings: Mutex<Vec<String>>,
+}
+
+impl LoadState {
+    /// One line for the header: progress while loading, then the outcome.
+    pub fn status(&self) -> String {
+        let n = self.events.load(Ordering::Relaxed);
+        if let Some(e) = self.error.lock().ok().and_then(|e| e.clone()) {
+            return format!("{n} events, stopped: {e}");
+        }
+        if !self.done.load(Ordering::Relaxed) {
+            let pct = self.progress.fraction() * 100.0;
+            let filled = (pct / 10.0) as usize;
+            return format!(
+                "loading [{}{}] {pct:.0}% {n} events",
+                "#".repeat(filled),
+                ".".repeat(10 - filled.min(10))
+            );
+        }
+        let w = self
+            .warnings
+            .lock()
+            .map(|w| w.join("; "))
+            .unwrap_or_default();
+        if w.is_empty() {
+            format!("loaded {n} events")
+        } else {
+            format!("loaded {n} events; {w}")
+        }
+    }
+}
