@@ -14,7 +14,7 @@ use k8s_cri::v1::{ContainerStatusRequest, PodSandboxStatusRequest, VersionReques
 use tokio::net::UnixStream;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use super::names::Names;
+use super::metadata::Names;
 
 /// Per connect and per call.
 pub const TIMEOUT: Duration = Duration::from_secs(2);

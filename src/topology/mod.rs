@@ -28,6 +28,7 @@
 
 pub mod cgroups;
 pub mod cri;
+pub mod metadata;
 pub mod names;
 pub mod path;
 
