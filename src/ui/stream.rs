@@ -174,6 +174,11 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     if rows_avail > 0 && cur_idx >= top + rows_avail {
         top = cur_idx + 1 - rows_avail;
     }
+    // No blank lines below the last row while rows above it are hidden: a
+    // re-filter finds the newest rows first and puts older ones in front,
+    // so a top taken from the rows found so far would otherwise stay on
+    // the newest row with the page empty below it.
+    top = top.min(n.saturating_sub(rows_avail));
     app.top = app.rows.seq_at(first, end, top).unwrap_or(first);
     let with_ctr = app.shows_containers();
     let mut shown = Vec::with_capacity(rows_avail);

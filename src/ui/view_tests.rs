@@ -502,3 +502,104 @@ fn statistics_at_80_columns_keep_units_and_the_sorted_column() {
     let s = screen(&mut app, 80, 16);
     assert!(s.contains("MEAN▼"), "{s}");
 }
+
+/// `n` events, every third an openat of `/p<i>` (pid 1000 + i), the rest
+/// getppid.
+fn thirds_open(n: u32) -> Vec<Event> {
+    (0..n)
+        .map(|i| {
+            let ev = if i % 3 == 0 {
+                event("openat", "cat", 1000 + i, 3, Some(&format!("/p{i}")))
+            } else {
+                event("getppid", "sh", 1000 + i, 1, None)
+            };
+            Event::Syscall(ev)
+        })
+        .collect()
+}
+
+/// The table rows on the screen that show `what`.
+fn rows_with(s: &str, what: &str) -> Vec<String> {
+    s.lines()
+        .filter(|l| l.contains(what))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A full page of filtered rows, the newest at the bottom (when following).
+fn assert_full_page_to_newest(app: &mut App, w: u16, h: u16, newest: &str, ctx: &str) {
+    let s = screen(app, w, h);
+    let shown = rows_with(&s, "\"/");
+    assert_eq!(shown.len() as u64, app.page, "{ctx}: a full page\n{s}");
+    assert!(
+        shown.last().unwrap().contains(newest),
+        "{ctx}: the newest match at the bottom\n{s}"
+    );
+}
+
+/// After the view filter changes (`f`, `e`, a pane node) the stream shows a
+/// full page ending at the newest match, not the newest match alone at the
+/// top; also while the re-filter is still going through the store in
+/// slices.
+#[test]
+fn a_filter_change_shows_a_full_page_ending_at_the_newest() {
+    for (w, h) in [(80, 24), (200, 50)] {
+        // Small: the re-filter is done at once.
+        let mut app = app_with(vec![]);
+        app.ingest_batch(thirds_open(600));
+        screen(&mut app, w, h);
+        key(&mut app, KeyCode::Char('f'));
+        typ(&mut app, "syscall == openat");
+        key(&mut app, KeyCode::Enter);
+        assert!(app.scan.is_none());
+        assert_full_page_to_newest(&mut app, w, h, "/p597", "f");
+        key(&mut app, KeyCode::Char('G'));
+        assert_full_page_to_newest(&mut app, w, h, "/p597", "f, G");
+        // `e` on top of it: every openat here succeeds.
+        key(&mut app, KeyCode::Char('e'));
+        key(&mut app, KeyCode::Char('e'));
+        assert_full_page_to_newest(&mut app, w, h, "/p597", "e twice");
+
+        // Big: the re-filter runs in slices, newest first.
+        let mut app = app_with(vec![]);
+        app.store = super::store::Store::new(300_000);
+        app.ingest_batch(thirds_open(200_000));
+        screen(&mut app, w, h);
+        app.filter = Some(crate::model::filter::Filter::parse("syscall == openat").unwrap());
+        app.start_refilter();
+        let mut slices = 0;
+        while app.refilter_step(std::time::Duration::ZERO) {
+            slices += 1;
+            assert_full_page_to_newest(&mut app, w, h, "/p199998", "slices");
+        }
+        assert!(slices >= 2, "{slices}");
+        assert_full_page_to_newest(&mut app, w, h, "/p199998", "slices done");
+        // New matches arrive and are followed.
+        app.ingest(Event::Syscall(event("openat", "cat", 7, 3, Some("/new"))));
+        assert_full_page_to_newest(&mut app, w, h, "/new", "an arrival");
+    }
+}
+
+/// Choosing a pane node gives a full page too.
+#[test]
+fn a_pane_node_shows_a_full_page() {
+    let mut app = app_with(vec![]);
+    app.ingest(container(10, 'a', "web"));
+    let evs = thirds_open(600)
+        .into_iter()
+        .map(|e| match e {
+            Event::Syscall(ev) if ev.name() == "openat" => Event::Syscall(in_cgroup(ev, 10)),
+            e => e,
+        })
+        .collect();
+    app.ingest_batch(evs);
+    screen(&mut app, 200, 50);
+    app.on_action(Action::SwitchPane);
+    // host, namespace, pod, container: the container holds the openats.
+    for _ in 0..4 {
+        app.on_action(Action::Down);
+    }
+    let s = screen(&mut app, 200, 50);
+    assert!(s.contains("view: container"), "{s}");
+    assert_full_page_to_newest(&mut app, 200, 50, "/p597", "pane node");
+}
