@@ -603,3 +603,48 @@ fn a_pane_node_shows_a_full_page() {
     assert!(s.contains("view: container"), "{s}");
     assert_full_page_to_newest(&mut app, 200, 50, "/p597", "pane node");
 }
+
+/// At 80 columns the container pane is not drawn beside the stream: Tab
+/// draws it while it has the focus and says so, so j/k never move a
+/// selection nobody sees; without containers Tab says there is no pane.
+#[test]
+fn tab_on_a_narrow_terminal_shows_the_pane_it_focuses() {
+    let mut app = sample(true);
+    app.ingest(Event::Syscall(event("getppid", "sh", 12, 1, None)));
+    let s = screen(&mut app, 80, 24);
+    assert!(!s.contains("containers  ev/s"), "no room beside: {s}");
+    app.on_action(Action::SwitchPane);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("containers  ev/s"), "Tab shows the pane:\n{s}");
+    assert!(s.contains("shown while it has the focus"), "{s}");
+    app.on_action(Action::Down);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("view: host"), "{s}");
+    assert!(s.contains("│host "), "the selected node is drawn:\n{s}");
+    // Back to the stream: the pane goes, the narrowing stays and is named.
+    app.on_action(Action::SwitchPane);
+    let s = screen(&mut app, 80, 24);
+    assert!(
+        !s.contains("containers  ev/s") && s.contains("view: host"),
+        "{s}"
+    );
+    assert!(line_with(&s, "getppid").contains(" sh "), "{s}");
+
+    // No containers: no pane, so Tab focuses nothing and j/k move events.
+    let mut app = app_with(vec![
+        event("getppid", "sh", 1, 1, None),
+        event("getppid", "sh", 2, 1, None),
+    ]);
+    for w in [80, 200] {
+        screen(&mut app, w, 24);
+        app.on_action(Action::SwitchPane);
+        let s = screen(&mut app, w, 24);
+        assert!(s.contains("no containers seen yet"), "{s}");
+        assert!(!app.tree.focused);
+        app.on_action(Action::Up);
+        let s = screen(&mut app, w, 24);
+        assert!(!s.contains("view:"), "{s}");
+        assert_eq!(app.selected_event().unwrap().pid, 1);
+        app.on_action(Action::Bottom);
+    }
+}
