@@ -166,13 +166,36 @@ fn at_200_columns_names_are_whole_in_the_tree_and_the_statistics() {
     );
 }
 
+/// A group name that does not fit is cut at its start, so two containers
+/// of one pod stay apart, and the cut is marked.
 #[test]
-fn a_cut_group_name_is_marked() {
-    let mut app = sample(true);
+fn a_cut_group_name_keeps_its_container_and_is_marked() {
+    let mut app = app_with(vec![]);
+    app.ingest(container(10, 'a', "qa-reader"));
+    app.ingest(container(11, 'b', "qa-writer"));
+    app.ingest_batch(vec![
+        Event::Syscall(in_cgroup(event("read", "r", 11, 1, None), 10)),
+        Event::Syscall(in_cgroup(event("write", "w", 12, 1, None), 11)),
+    ]);
     app.on_action(Action::Stats);
-    let s = screen(&mut app, 100, 20);
-    let row = line_with(&s, "shop-production/");
-    assert!(row.contains('…'), "{row}\n{s}");
+    for w in [80, 100] {
+        let s = screen(&mut app, w, 20);
+        for ctr in ["/qa-reader", "/qa-writer"] {
+            let row = line_with(&s, ctr);
+            let name = row.split('│').find(|c| c.contains(ctr)).unwrap().trim();
+            assert!(name.starts_with('…'), "{w}: {row}\n{s}");
+            assert!(
+                name.split_whitespace().next().unwrap().ends_with(ctr),
+                "{row}"
+            );
+        }
+    }
+    // With room, names are whole and the rates are drawn.
+    let s = screen(&mut app, 200, 20);
+    assert!(
+        s.contains(&format!("{NS}/{POD}/qa-writer")) && s.contains("EVENTS/S"),
+        "{s}"
+    );
 }
 
 /// Space while following holds the screen: same rows, same selection,
