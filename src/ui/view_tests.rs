@@ -671,3 +671,109 @@ fn tab_on_a_narrow_terminal_shows_the_pane_it_focuses() {
         app.on_action(Action::Bottom);
     }
 }
+
+/// The syscalls a session file holds.
+fn syscalls_in(path: &std::path::Path) -> usize {
+    read_back(path)
+        .iter()
+        .filter(|e| matches!(e, Event::Syscall(_)))
+        .count()
+}
+
+/// `w` offers "only those the view shows" only when the view is narrowed,
+/// counts as it draws (events keep arriving while it asks), and says how
+/// many it wrote.
+#[test]
+fn export_offers_what_there_is_and_counts_at_the_moment() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("all.jsonl");
+    let mut app = app_with(vec![]);
+    app.ingest_batch(thirds_open(30));
+    key(&mut app, KeyCode::Char('w'));
+    typ(&mut app, p.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("a  all retained events (30 now)"), "{s}");
+    assert!(!s.contains("m  only"), "no filter, nothing to choose:\n{s}");
+    // `m` is not on offer: nothing happens.
+    key(&mut app, KeyCode::Char('m'));
+    assert!(matches!(app.export.stage, super::export::Stage::Scope(_)));
+    assert!(!p.exists());
+    app.ingest_batch(thirds_open(12));
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("a  all retained events (42 now)"), "{s}");
+    key(&mut app, KeyCode::Char('a'));
+    super::export::wait(&mut app);
+    assert_eq!(syscalls_in(&p), 42);
+    let said = &app.export.message.as_ref().unwrap().0;
+    assert!(said.contains("wrote 42 events"), "{said}");
+
+    // Narrowed: both, and what narrows it.
+    key(&mut app, KeyCode::Char('e'));
+    app.on_action(Action::Filter);
+    typ(&mut app, "syscall == openat");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('e'));
+    let p = dir.path().join("m.jsonl");
+    key(&mut app, KeyCode::Char('w'));
+    typ(&mut app, p.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("a  all retained events (42 now)"), "{s}");
+    assert!(s.contains("m  only those the view shows (14 now)"), "{s}");
+    assert!(s.contains("syscall == openat"), "{s}");
+    key(&mut app, KeyCode::Char('m'));
+    super::export::wait(&mut app);
+    assert_eq!(syscalls_in(&p), 14);
+    let (r, _) = reader::open(&p, false).unwrap();
+    assert_eq!(
+        r.header().filters.view.as_deref(),
+        Some("syscall == openat")
+    );
+
+    // A pane node narrows the view too, and is named.
+    let mut app = sample(true);
+    app.ingest(Event::Syscall(event("getppid", "sh", 12, 1, None)));
+    screen(&mut app, 200, 24);
+    app.on_action(Action::SwitchPane);
+    for _ in 0..4 {
+        app.on_action(Action::Down);
+    }
+    app.on_action(Action::SwitchPane);
+    let p = dir.path().join("ctr.jsonl");
+    key(&mut app, KeyCode::Char('w'));
+    typ(&mut app, p.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 200, 24);
+    assert!(s.contains("m  only those the view shows (2 now)"), "{s}");
+    let node = format!("container {NS}/{POD}/payment-gateway-sidecar");
+    assert!(s.contains(&node), "{s}");
+    key(&mut app, KeyCode::Char('m'));
+    super::export::wait(&mut app);
+    assert_eq!(syscalls_in(&p), 2);
+    let (r, _) = reader::open(&p, false).unwrap();
+    assert_eq!(r.header().filters.view.as_deref(), Some(node.as_str()));
+}
+
+/// `m` while a re-filter is still going writes every event the view will
+/// show, not the newest part found so far.
+#[test]
+fn export_of_the_view_during_a_refilter_writes_all_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.jsonl");
+    let mut app = app_with(vec![]);
+    app.store = super::store::Store::new(300_000);
+    app.ingest_batch(thirds_open(150_000));
+    app.filter = Some(crate::model::filter::Filter::parse("syscall == openat").unwrap());
+    app.start_refilter();
+    assert!(app.refilter_step(std::time::Duration::ZERO), "still going");
+    key(&mut app, KeyCode::Char('w'));
+    typ(&mut app, p.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("found so far"), "{s}");
+    key(&mut app, KeyCode::Char('m'));
+    super::export::wait(&mut app);
+    assert_eq!(syscalls_in(&p), 50_000);
+    assert!(app.refilter_progress().is_none());
+}
