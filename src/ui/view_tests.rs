@@ -273,6 +273,26 @@ fn the_header_says_when_old_events_were_dropped() {
     assert!(!screen(&mut app, 200, 10).contains("dropped"));
 }
 
+/// A replay has no live rate: the header shows none (loading speed is
+/// not a rate of the traced machine); a live view does.
+#[test]
+fn a_replay_header_shows_no_rate() {
+    let src = replay_source(std::path::Path::new("/tmp/s.jsonl"), 3);
+    for (source, want) in [(Source::Live, true), (src, false)] {
+        let mut app = App::new(
+            100,
+            Theme { color: false },
+            Clock { boot_unix_ns: 0 },
+            source,
+        );
+        app.ingest_batch(thirds_open(3));
+        for w in [80, 200] {
+            let s = screen(&mut app, w, 10);
+            assert_eq!(s.contains("ev/s"), want, "{s}");
+        }
+    }
+}
+
 /// A tree node that narrows the stream says so in the header.
 #[test]
 fn the_header_names_the_narrowing_tree_node() {
