@@ -325,6 +325,29 @@ fn details_say_what_the_call_returns_in_words() {
     assert!(!s.contains("returns  Fd"), "{s}");
 }
 
+/// The argument lines of the details line up: numbers under numbers,
+/// names under names, values under values.
+#[test]
+fn detail_argument_labels_line_up() {
+    let mut app = app_with(vec![event("openat", "cat", 10, 3, Some("/etc/x"))]);
+    app.on_action(Action::Details);
+    let s = screen(&mut app, 120, 40);
+    let args: Vec<&str> = (0..3).map(|i| line_with(&s, &format!(" {i}: "))).collect();
+    let at = |l: &str, what: &str| l.find(what).unwrap_or_else(|| panic!("{what}: {l}\n{s}"));
+    let num = at(args[0], "0: ");
+    let value = at(line_with(&s, "syscall  "), "openat (");
+    for (i, l) in args.iter().enumerate() {
+        assert_eq!(at(l, &format!("{i}: ")), num, "numbers:\n{s}");
+        // The name starts right after the number, the value at the column
+        // the other fields' values start at.
+        let rest = &l[num + 3..];
+        assert!(!rest.starts_with(' '), "names:\n{s}");
+        let name_end = num + 3 + rest.find(' ').unwrap();
+        let v = name_end + l[name_end..].find(|c: char| c != ' ').unwrap();
+        assert_eq!(v, value, "values:\n{s}");
+    }
+}
+
 #[test]
 fn help_scrolls_on_a_small_terminal() {
     use super::keys::BINDINGS;
