@@ -240,7 +240,13 @@ fn stream_row<'a>(
             Col::Duration => t.duration(ev.duration_ns()),
             _ => Style::default(),
         };
-        highlighted(text::fit(&texts[i], w).into_owned(), style, search, hl)
+        // A container label is cut at its start: its end (pod/container)
+        // tells two containers of one pod apart.
+        let fitted = match COLS[i] {
+            Col::Container => text::fit_end(&texts[i], w),
+            _ => text::fit(&texts[i], w),
+        };
+        highlighted(fitted.into_owned(), style, search, hl)
     });
     Row::new(cells)
 }
