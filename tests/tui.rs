@@ -352,7 +352,7 @@ fn a_replay_at_80_columns_filters_to_a_full_page() {
     // Tab shows the pane it focuses; j narrows the view in sight of it.
     tmux.send(&["Tab"]);
     tmux.wait_screen(Duration::from_secs(5), |s| {
-        s.contains("containers") && s.contains("shown while it has the focus")
+        s.contains("containers") && s.contains("shown while focused (Tab: back")
     });
     tmux.send(&["j"]);
     tmux.wait_screen(Duration::from_secs(5), |s| {

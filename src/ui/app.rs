@@ -513,8 +513,8 @@ impl App {
         self.tree.focused = !self.tree.focused;
         if self.tree.focused && !self.pane_fits {
             self.message = Some(format!(
-                "container pane shown while it has the focus (Tab: back); \
-                 at {PANE_MIN_WIDTH}+ columns it stays"
+                "container pane shown while focused (Tab: back; stays from \
+                 {PANE_MIN_WIDTH} columns)"
             ));
         }
     }

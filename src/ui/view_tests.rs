@@ -684,7 +684,10 @@ fn tab_on_a_narrow_terminal_shows_the_pane_it_focuses() {
     app.on_action(Action::SwitchPane);
     let s = screen(&mut app, 80, 24);
     assert!(s.contains("containers  ev/s"), "Tab shows the pane:\n{s}");
-    assert!(s.contains("shown while it has the focus"), "{s}");
+    assert!(
+        s.contains("shown while focused (Tab: back; stays from 100 columns)"),
+        "whole at 80:\n{s}"
+    );
     app.on_action(Action::Down);
     let s = screen(&mut app, 80, 24);
     assert!(s.contains("view: host"), "{s}");
