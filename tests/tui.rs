@@ -268,3 +268,128 @@ fn w_export_keeps_pods_and_a_replay_of_it_knows_them() {
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "untouched");
 }
+
+/// The table rows of a stream screen: the lines between the table's header
+/// and the footer.
+fn table_body(screen: &str) -> Vec<&str> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.contains("SYSCALL") && l.contains("RESULT"))
+        .unwrap_or(lines.len());
+    let end = lines.len().saturating_sub(1);
+    lines.get(head + 1..end).unwrap_or_default().to_vec()
+}
+
+/// A replay of a pod with two containers, at 80x24 like a new user: a
+/// filter shows a full page ending at the newest match (it showed one row
+/// and blank lines), Tab shows the pane it focuses, the statistics keep the
+/// container part of cut names, the header has no made-up rate and `w`
+/// offers only what there is.
+#[test]
+fn a_replay_at_80_columns_filters_to_a_full_page() {
+    if !require_root("a_replay_at_80_columns_filters_to_a_full_page") {
+        return;
+    }
+    let u = format!("{:x}", std::process::id() % 0x10000);
+    let mut pm = runtimes::Podman::new(&format!("tui-n-{u}"));
+    let pod = format!("qa-pod-{u}");
+    let (w, r) = (format!("qa-w-{u}"), format!("qa-r-{u}"));
+    let marker = format!("/m-tui-n-{u}");
+    pm.pod(&pod);
+    pm.run(&w, Some(&pod), &runtimes::opener(&marker));
+    pm.run(&r, Some(&pod), &runtimes::opener(&marker));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pod.jsonl");
+    let out = Command::new(bin())
+        .args(["--no-tui", "-q", "--duration", "3", "--pod"])
+        .arg(format!("^{pod}$"))
+        .arg("-w")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let opens = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&marker))
+        .count();
+    assert!(opens > 40, "enough to fill a page twice: {opens}");
+
+    let status = dir.path().join("status");
+    let cmd = format!(
+        "{} --replay {}; echo $? > {}",
+        bin().display(),
+        file.display(),
+        status.display()
+    );
+    let tmux = Tmux::start(&cmd, 80, 24);
+    let s = tmux.wait_screen(Duration::from_secs(20), |s| s.contains("loaded "));
+    assert!(!s.contains("ev/s"), "a replay has no live rate:\n{s}");
+    let full_page_of_opens = |s: &str| {
+        let body = table_body(s);
+        body.len() >= 15
+            && body
+                .iter()
+                .all(|l| l.contains(" openat ") && l.contains("/m-tui-n-"))
+    };
+    tmux.send(&["f"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.lines().any(|l| l.starts_with("filter:"))
+    });
+    tmux.send(&["-l", &format!("path == {marker}")]);
+    tmux.send(&["Enter"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains(&format!("filter: path == {marker}")) && full_page_of_opens(s)
+    });
+    tmux.send(&["G"]);
+    tmux.wait_screen(Duration::from_secs(5), full_page_of_opens);
+
+    // Tab shows the pane it focuses; j narrows the view in sight of it.
+    tmux.send(&["Tab"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("containers") && s.contains("shown while focused (Tab: back")
+    });
+    tmux.send(&["j"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("view: host") && s.contains("│host")
+    });
+    tmux.send(&["k", "Tab"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| {
+        !s.contains("view:") && !s.contains("│all") && full_page_of_opens(s)
+    });
+
+    // The statistics cut names at their start: the containers stay apart.
+    tmux.send(&["s"]);
+    let s = tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("per container") && s.contains(&w) && s.contains(&r)
+    });
+    for c in [&w, &r] {
+        let row = s.lines().find(|l| l.contains(c.as_str())).unwrap();
+        assert!(row.contains('…') || row.contains(&pod), "{row}\n{s}");
+    }
+    tmux.send(&["s"]);
+
+    // `w` with no view filter offers all retained events, counted now.
+    tmux.send(&["f", "C-u", "Enter"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| !s.contains("filter:"));
+    tmux.send(&["w"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| s.contains("file: _"));
+    tmux.send(&["-l", dir.path().join("out.jsonl").to_str().unwrap()]);
+    tmux.send(&["Enter"]);
+    let s = tmux.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("all retained events (")
+    });
+    assert!(!s.contains("m  only"), "{s}");
+    tmux.send(&["Escape"]);
+    tmux.wait_screen(Duration::from_secs(5), |s| !s.contains("write to"));
+    tmux.send(&["q"]);
+    assert_eq!(
+        common::exit_code_in(&status, Duration::from_secs(10)).as_deref(),
+        Some("0")
+    );
+}

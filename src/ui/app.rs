@@ -118,11 +118,18 @@ pub struct App {
     /// The `w` export prompt and job.
     pub export: ExportUi,
     rate: Rate,
+    /// Whether the container pane fitted beside the stream at the last
+    /// draw.
+    pub(super) pane_fits: bool,
     /// A re-filter still going through the retained events.
     pub(super) scan: Option<Scan>,
     /// Live: where emptied batches go back to the capture thread.
     pub recycler: Option<Recycler>,
 }
+
+/// The terminal width from which the container pane stays beside the
+/// stream.
+const PANE_MIN_WIDTH: u16 = 100;
 
 /// Events per second over the last full second.
 struct Rate {
@@ -189,6 +196,7 @@ impl App {
             last_refilter: None,
             export: ExportUi::default(),
             rate: Rate::new(),
+            pane_fits: true,
             scan: None,
             recycler: None,
         }
@@ -424,8 +432,8 @@ impl App {
 
     fn on_stream_action(&mut self, a: Action) {
         match a {
-            Action::SwitchPane => self.tree.focused = !self.tree.focused,
-            Action::Up | Action::Down if self.tree.focused => {
+            Action::SwitchPane => self.switch_pane(),
+            Action::Up | Action::Down if self.tree.focused && self.shows_containers() => {
                 let d = if a == Action::Up { -1 } else { 1 };
                 if self.tree.move_by(d, &self.containers) {
                     self.begin_refilter();
@@ -487,6 +495,27 @@ impl App {
             }
             Action::SortNext | Action::SortReverse => {}
             Action::Export => super::export::open(self),
+        }
+    }
+
+    /// Tab: focus the container pane or the stream. The pane is never
+    /// focused while it is not drawn, so no key moves a selection nobody
+    /// sees: with no containers there is no pane, and on a narrow
+    /// terminal the pane is drawn beside a narrower stream while it has
+    /// the focus.
+    fn switch_pane(&mut self) {
+        if !self.shows_containers() {
+            self.tree.focused = false;
+            self.message =
+                Some("no containers seen yet: the container pane shows once there are".into());
+            return;
+        }
+        self.tree.focused = !self.tree.focused;
+        if self.tree.focused && !self.pane_fits {
+            self.message = Some(format!(
+                "container pane shown while focused (Tab: back; stays from \
+                 {PANE_MIN_WIDTH} columns)"
+            ));
         }
     }
 
@@ -667,11 +696,20 @@ impl App {
         status::render_header(self, f, head);
         match self.tab {
             Tab::Stream => {
-                // The container pane, when the terminal is wide enough for both.
-                // As wide as its names need, up to 30% of the screen.
-                let tree_w = if body.width >= 100 && self.shows_containers() {
-                    let want = self.tree.width_wanted(&self.containers);
+                // The container pane, when the terminal is wide enough for
+                // both: as wide as its names need, up to 30% of the screen.
+                // Narrower, only while it has the focus, up to 60%.
+                self.pane_fits = body.width >= PANE_MIN_WIDTH;
+                if !self.shows_containers() {
+                    self.tree.focused = false;
+                }
+                let want = self.tree.width_wanted(&self.containers);
+                let tree_w = if !self.shows_containers() {
+                    0
+                } else if self.pane_fits {
                     want.clamp(36, (body.width * 3 / 10).max(36))
+                } else if self.tree.focused {
+                    want.min(body.width * 6 / 10).max(36.min(body.width))
                 } else {
                     0
                 };

@@ -41,12 +41,16 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
         ),
     ));
     out.push(field("args", String::new()));
-    for (i, a) in decode::decode(ev).iter().enumerate() {
+    let args = decode::decode(ev);
+    // Names padded to one width, so the labels (right-aligned like every
+    // field's) have their numbers and names in columns.
+    let name_w = args.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    for (i, a) in args.iter().enumerate() {
         let mut v = String::new();
         a.value.write(&mut v);
         let raw = ev.args.get(i).copied().unwrap_or(0);
         out.push(field(
-            &format!("{i}: {}", a.name),
+            &format!("{i}: {:<name_w$}", a.name),
             format!("{v}    (raw {raw:#x})"),
         ));
     }

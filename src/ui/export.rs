@@ -42,9 +42,9 @@ pub enum Stage {
     Idle,
     /// Typing the file name; why the last one was refused, if it was.
     Name(String, Option<String>),
-    /// Choosing all retained events or only the matching ones (counts
-    /// taken once, when the prompt opened).
-    Scope(PathBuf, usize, usize),
+    /// Choosing all retained events or only those the view shows (counted
+    /// as drawn: events keep arriving while the question is open).
+    Scope(PathBuf),
     /// The file exists: overwrite?
     Confirm(PathBuf, Scope),
     Running(Job),
@@ -87,9 +87,7 @@ pub fn on_key(app: &mut App, k: &KeyEvent) -> bool {
                     let why = "that is the file being replayed: choose another name";
                     Stage::Name(s, Some(why.into()))
                 } else {
-                    let all = app.store.len();
-                    let matching = app.rows.len(app.store.first_seq(), app.store.end_seq());
-                    Stage::Scope(p, all, matching)
+                    Stage::Scope(p)
                 }
             }
             KeyCode::Backspace => {
@@ -102,11 +100,12 @@ pub fn on_key(app: &mut App, k: &KeyEvent) -> bool {
             }
             _ => Stage::Name(s, err),
         },
-        Stage::Scope(p, all, matching) => match k.code {
+        Stage::Scope(p) => match k.code {
             KeyCode::Esc => Stage::Idle,
             KeyCode::Char('a') => check(app, p, Scope::All),
-            KeyCode::Char('m') => check(app, p, Scope::Matching),
-            _ => Stage::Scope(p, all, matching),
+            // Offered only when the view shows fewer than all.
+            KeyCode::Char('m') if !app.unfiltered() => check(app, p, Scope::Matching),
+            _ => Stage::Scope(p),
         },
         Stage::Confirm(p, scope) => match k.code {
             KeyCode::Char('y') => start(app, p, scope, true),
@@ -152,6 +151,10 @@ fn check(app: &mut App, p: PathBuf, scope: Scope) -> Stage {
 }
 
 fn start(app: &mut App, path: PathBuf, scope: Scope, overwrite: bool) -> Stage {
+    if scope == Scope::Matching {
+        // The rows of a re-filter still going are only its newest part.
+        app.refilter_step(std::time::Duration::MAX);
+    }
     let (first, end) = (app.store.first_seq(), app.store.end_seq());
     let events: Vec<TraceEvent> = match scope {
         Scope::All => app.store.iter().cloned().collect(),
@@ -188,11 +191,7 @@ fn start(app: &mut App, path: PathBuf, scope: Scope, overwrite: bool) -> Stage {
         .clone()
         .unwrap_or_else(|| live_header(app.clock, Filters::default()));
     if scope == Scope::Matching {
-        let mut v: Vec<String> = app.filter.iter().map(|f| f.text().to_string()).collect();
-        if app.errors_only {
-            v.push("errors only".into());
-        }
-        header.filters.view = (!v.is_empty()).then(|| v.join("; "));
+        header.filters.view = view_description(app);
     }
     // Created here so an error shows at once; written on a thread.
     let file = match SessionFile::create(&path, overwrite, &header) {
@@ -242,6 +241,19 @@ fn start(app: &mut App, path: PathBuf, scope: Scope, overwrite: bool) -> Stage {
     }
 }
 
+/// What narrows the view (filter, errors only, pane node), or None when
+/// it shows every retained event.
+fn view_description(app: &App) -> Option<String> {
+    let mut v: Vec<String> = app.filter.iter().map(|f| f.text().to_string()).collect();
+    if app.errors_only {
+        v.push("errors only".into());
+    }
+    if let Some(node) = app.tree.describe(&app.containers) {
+        v.push(node);
+    }
+    (!v.is_empty()).then(|| v.join("; "))
+}
+
 fn outcome(job: Job) -> (String, bool) {
     match job.handle.join() {
         Ok(Ok(n)) => (format!("wrote {n} events to {}", shown(&job.path)), false),
@@ -263,6 +275,9 @@ pub fn poll(app: &mut App) {
 
 /// On the way out: a running export is completed, not cut off.
 pub fn wait(app: &mut App) {
+    if !matches!(app.export.stage, Stage::Running(_)) {
+        return;
+    }
     if let Stage::Running(j) = std::mem::take(&mut app.export.stage) {
         // The TUI has given the terminal back: the rest shows on stderr,
         // and so does how it ended.
@@ -343,15 +358,28 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             ));
             v
         }
-        Stage::Scope(p, all, matching) => {
-            vec![
+        Stage::Scope(p) => {
+            let all = app.store.len();
+            let mut v = vec![
                 Line::raw(format!("write to {}:", shown(p))),
-                Line::raw(format!("  a  all {all} retained events")),
-                Line::raw(format!(
-                    "  m  only the {matching} events matching the current filter"
-                )),
-                Line::styled("Esc: cancel", t.dim()),
-            ]
+                Line::raw(format!("  a  all retained events ({all} now)")),
+            ];
+            if let Some(what) = view_description(app) {
+                let (first, end) = (app.store.first_seq(), app.store.end_seq());
+                let n = app.rows.len(first, end);
+                let n = if app.refilter_progress().is_some() {
+                    format!("{n} found so far")
+                } else {
+                    format!("{n} now")
+                };
+                v.push(Line::raw(format!("  m  only those the view shows ({n})")));
+                v.push(Line::styled(
+                    format!("     {}", escape::plain(what.as_bytes(), 200)),
+                    t.dim(),
+                ));
+            }
+            v.push(Line::styled("Esc: cancel", t.dim()));
+            v
         }
         Stage::Confirm(p, _) => vec![
             Line::styled(format!("{} exists.", shown(p)), t.warn()),

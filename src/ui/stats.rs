@@ -232,10 +232,15 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         .max()
         .unwrap_or(0)
         .max(text::width("GROUP"));
-    let spark_w = inner
-        .saturating_sub(fixed + name_want)
-        .clamp(SPARK_MIN, RATE_SECONDS);
-    let name_w = inner.saturating_sub(fixed + spark_w);
+    // Names that would be cut take the sparkline's room first: the end of
+    // a name tells two containers of one pod apart, a rate graph does not.
+    let spark_w = if inner >= fixed + name_want + SPARK_MIN {
+        (inner - fixed - name_want).min(RATE_SECONDS)
+    } else {
+        0
+    };
+    // Without a sparkline, its gap goes to the names too.
+    let name_w = inner.saturating_sub(fixed + spark_w) + usize::from(spark_w == 0);
     let group_rows: Vec<Row> = groups
         .iter()
         .zip(&labels)
@@ -243,36 +248,30 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         .map(|(((_, g), label), [calls, rate, p99])| {
             let series = g.rate.series(app.stats.last_sec);
             let tail = &series[series.len() - spark_w..];
-            Row::new(vec![
-                Span::raw(text::fit(label, name_w).into_owned()),
+            let mut cells = vec![
+                Span::raw(text::fit_end(label, name_w).into_owned()),
                 Span::raw(calls),
                 Span::raw(rate),
                 Span::raw(p99),
-                Span::styled(sparkline(tail), t.ok()),
-            ])
+            ];
+            if spark_w > 0 {
+                cells.push(Span::styled(sparkline(tail), t.ok()));
+            }
+            Row::new(cells)
         })
         .collect();
+    let mut widths = vec![name_w, num_w[0], num_w[1], num_w[2]];
+    let mut heads = vec!["GROUP", "CALLS", "ERR%", "P99"];
+    if spark_w > 0 {
+        widths.push(spark_w);
+        heads.push(if spark_w >= 8 { "EVENTS/S" } else { "EV/S" });
+    }
     f.render_widget(
         Table::new(
             group_rows,
-            [
-                Constraint::Length(name_w as u16),
-                Constraint::Length(num_w[0] as u16),
-                Constraint::Length(num_w[1] as u16),
-                Constraint::Length(num_w[2] as u16),
-                Constraint::Length(spark_w as u16),
-            ],
+            widths.into_iter().map(|w| Constraint::Length(w as u16)),
         )
-        .header(
-            Row::new([
-                "GROUP",
-                "CALLS",
-                "ERR%",
-                "P99",
-                if spark_w >= 8 { "EVENTS/S" } else { "EV/S" },
-            ])
-            .style(t.header()),
-        )
+        .header(Row::new(heads).style(t.header()))
         .block(
             Block::default()
                 .borders(Borders::ALL)

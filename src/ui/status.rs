@@ -29,9 +29,16 @@ fn header_pieces(app: &App) -> Vec<Vec<Span<'static>>> {
             Span::styled(format!("  {name} "), t.dim())
         }
     };
-    let mut p: Vec<Vec<Span<'static>>> = vec![
-        vec![Span::styled("systrace-tui", t.header()), mode],
-        vec![Span::raw(format!("| {:.0} ev/s ", app.events_per_sec()))],
+    let mut p: Vec<Vec<Span<'static>>> = vec![vec![Span::styled("systrace-tui", t.header()), mode]];
+    if let Source::Live = app.source {
+        // A replay's arrival rate is how fast the file loads, not a rate
+        // of the traced machine: none is shown.
+        p.push(vec![Span::raw(format!(
+            "| {:.0} ev/s ",
+            app.events_per_sec()
+        ))]);
+    }
+    p.extend([
         vec![Span::raw(format!("| total {} ", app.total))],
         vec![Span::raw(format!("| retained {} ", app.store.len()))],
         vec![
@@ -43,7 +50,7 @@ fn header_pieces(app: &App) -> Vec<Vec<Span<'static>>> {
             tab("stream", app.tab == Tab::Stream),
             tab("stats", app.tab == Tab::Stats),
         ],
-    ];
+    ]);
     if app.store.evicted > 0 {
         // The store is full: the oldest events are gone from the view (a
         // replay longer than --retain, or a long live run).

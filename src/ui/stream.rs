@@ -174,6 +174,11 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     if rows_avail > 0 && cur_idx >= top + rows_avail {
         top = cur_idx + 1 - rows_avail;
     }
+    // No blank lines below the last row while rows above it are hidden: a
+    // re-filter finds the newest rows first and puts older ones in front,
+    // so a top taken from the rows found so far would otherwise stay on
+    // the newest row with the page empty below it.
+    top = top.min(n.saturating_sub(rows_avail));
     app.top = app.rows.seq_at(first, end, top).unwrap_or(first);
     let with_ctr = app.shows_containers();
     let mut shown = Vec::with_capacity(rows_avail);
@@ -235,7 +240,13 @@ fn stream_row<'a>(
             Col::Duration => t.duration(ev.duration_ns()),
             _ => Style::default(),
         };
-        highlighted(text::fit(&texts[i], w).into_owned(), style, search, hl)
+        // A container label is cut at its start: its end (pod/container)
+        // tells two containers of one pod apart.
+        let fitted = match COLS[i] {
+            Col::Container => text::fit_end(&texts[i], w),
+            _ => text::fit(&texts[i], w),
+        };
+        highlighted(fitted.into_owned(), style, search, hl)
     });
     Row::new(cells)
 }

@@ -32,6 +32,28 @@ pub fn fit(s: &str, w: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` if it fits in `w` cells, otherwise `…` and its end in `w` cells:
+/// for names whose last part tells them apart (`ns/pod/container`).
+pub fn fit_end(s: &str, w: usize) -> Cow<'_, str> {
+    if width(s) <= w {
+        return Cow::Borrowed(s);
+    }
+    if w == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut used = 0;
+    let mut start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        let cw = width(&s[i..i + c.len_utf8()]);
+        if used + cw > w - 1 {
+            break;
+        }
+        used += cw;
+        start = i;
+    }
+    Cow::Owned(format!("…{}", &s[start..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +68,15 @@ mod tests {
         assert_eq!(fit("a日本", 4), "a日…");
         assert_eq!(fit("a日本", 3), "a…");
         assert_eq!(width(&fit("a日本語", 4)), 4);
+    }
+
+    #[test]
+    fn fits_from_the_end_or_marks_the_cut() {
+        assert_eq!(fit_end("ns/pod/web", 10), "ns/pod/web");
+        assert_eq!(fit_end("ns/pod/web", 8), "…pod/web");
+        assert_eq!(fit_end("ns/pod/web", 1), "…");
+        assert_eq!(fit_end("ns/pod/web", 0), "");
+        assert_eq!(fit_end("日本b", 4), "…本b");
+        assert_eq!(fit_end("日本b", 3), "…b");
     }
 }

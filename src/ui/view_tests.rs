@@ -146,10 +146,12 @@ fn at_200_columns_names_are_whole_in_the_tree_and_the_statistics() {
         s.contains(POD) && s.contains("payment-gateway-sidecar"),
         "{s}"
     );
-    // The stream's container cell: long, so cut, and marked.
+    // The stream's container cell: long, so cut at its start, and marked;
+    // the container's own name stays.
     let row = line_with(&s, "epoll_pwait");
+    let cell = row.split_whitespace().find(|w| w.contains('…'));
     assert!(
-        row.contains(&format!("{NS}/{POD}")) && row.contains('…'),
+        cell.is_some_and(|c| c.starts_with('…') && c.ends_with("/payment-gateway-sidecar")),
         "{row}"
     );
     // ARGS has room before the container label grows.
@@ -166,13 +168,36 @@ fn at_200_columns_names_are_whole_in_the_tree_and_the_statistics() {
     );
 }
 
+/// A group name that does not fit is cut at its start, so two containers
+/// of one pod stay apart, and the cut is marked.
 #[test]
-fn a_cut_group_name_is_marked() {
-    let mut app = sample(true);
+fn a_cut_group_name_keeps_its_container_and_is_marked() {
+    let mut app = app_with(vec![]);
+    app.ingest(container(10, 'a', "qa-reader"));
+    app.ingest(container(11, 'b', "qa-writer"));
+    app.ingest_batch(vec![
+        Event::Syscall(in_cgroup(event("read", "r", 11, 1, None), 10)),
+        Event::Syscall(in_cgroup(event("write", "w", 12, 1, None), 11)),
+    ]);
     app.on_action(Action::Stats);
-    let s = screen(&mut app, 100, 20);
-    let row = line_with(&s, "shop-production/");
-    assert!(row.contains('…'), "{row}\n{s}");
+    for w in [80, 100] {
+        let s = screen(&mut app, w, 20);
+        for ctr in ["/qa-reader", "/qa-writer"] {
+            let row = line_with(&s, ctr);
+            let name = row.split('│').find(|c| c.contains(ctr)).unwrap().trim();
+            assert!(name.starts_with('…'), "{w}: {row}\n{s}");
+            assert!(
+                name.split_whitespace().next().unwrap().ends_with(ctr),
+                "{row}"
+            );
+        }
+    }
+    // With room, names are whole and the rates are drawn.
+    let s = screen(&mut app, 200, 20);
+    assert!(
+        s.contains(&format!("{NS}/{POD}/qa-writer")) && s.contains("EVENTS/S"),
+        "{s}"
+    );
 }
 
 /// Space while following holds the screen: same rows, same selection,
@@ -250,6 +275,26 @@ fn the_header_says_when_old_events_were_dropped() {
     assert!(!screen(&mut app, 200, 10).contains("dropped"));
 }
 
+/// A replay has no live rate: the header shows none (loading speed is
+/// not a rate of the traced machine); a live view does.
+#[test]
+fn a_replay_header_shows_no_rate() {
+    let src = replay_source(std::path::Path::new("/tmp/s.jsonl"), 3);
+    for (source, want) in [(Source::Live, true), (src, false)] {
+        let mut app = App::new(
+            100,
+            Theme { color: false },
+            Clock { boot_unix_ns: 0 },
+            source,
+        );
+        app.ingest_batch(thirds_open(3));
+        for w in [80, 200] {
+            let s = screen(&mut app, w, 10);
+            assert_eq!(s.contains("ev/s"), want, "{s}");
+        }
+    }
+}
+
 /// A tree node that narrows the stream says so in the header.
 #[test]
 fn the_header_names_the_narrowing_tree_node() {
@@ -280,6 +325,29 @@ fn details_say_what_the_call_returns_in_words() {
     let s = screen(&mut app, 120, 40);
     assert!(s.contains("returns  a file descriptor"), "{s}");
     assert!(!s.contains("returns  Fd"), "{s}");
+}
+
+/// The argument lines of the details line up: numbers under numbers,
+/// names under names, values under values.
+#[test]
+fn detail_argument_labels_line_up() {
+    let mut app = app_with(vec![event("openat", "cat", 10, 3, Some("/etc/x"))]);
+    app.on_action(Action::Details);
+    let s = screen(&mut app, 120, 40);
+    let args: Vec<&str> = (0..3).map(|i| line_with(&s, &format!(" {i}: "))).collect();
+    let at = |l: &str, what: &str| l.find(what).unwrap_or_else(|| panic!("{what}: {l}\n{s}"));
+    let num = at(args[0], "0: ");
+    let value = at(line_with(&s, "syscall  "), "openat (");
+    for (i, l) in args.iter().enumerate() {
+        assert_eq!(at(l, &format!("{i}: ")), num, "numbers:\n{s}");
+        // The name starts right after the number, the value at the column
+        // the other fields' values start at.
+        let rest = &l[num + 3..];
+        assert!(!rest.starts_with(' '), "names:\n{s}");
+        let name_end = num + 3 + rest.find(' ').unwrap();
+        let v = name_end + l[name_end..].find(|c: char| c != ' ').unwrap();
+        assert_eq!(v, value, "values:\n{s}");
+    }
 }
 
 #[test]
@@ -501,4 +569,259 @@ fn statistics_at_80_columns_keep_units_and_the_sorted_column() {
     }
     let s = screen(&mut app, 80, 16);
     assert!(s.contains("MEAN▼"), "{s}");
+}
+
+/// `n` events, every third an openat of `/p<i>` (pid 1000 + i), the rest
+/// getppid.
+fn thirds_open(n: u32) -> Vec<Event> {
+    (0..n)
+        .map(|i| {
+            let ev = if i % 3 == 0 {
+                event("openat", "cat", 1000 + i, 3, Some(&format!("/p{i}")))
+            } else {
+                event("getppid", "sh", 1000 + i, 1, None)
+            };
+            Event::Syscall(ev)
+        })
+        .collect()
+}
+
+/// The table rows on the screen that show `what`.
+fn rows_with(s: &str, what: &str) -> Vec<String> {
+    s.lines()
+        .filter(|l| l.contains(what))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A full page of filtered rows, the newest at the bottom (when following).
+fn assert_full_page_to_newest(app: &mut App, w: u16, h: u16, newest: &str, ctx: &str) {
+    let s = screen(app, w, h);
+    let shown = rows_with(&s, "\"/");
+    assert_eq!(shown.len() as u64, app.page, "{ctx}: a full page\n{s}");
+    assert!(
+        shown.last().unwrap().contains(newest),
+        "{ctx}: the newest match at the bottom\n{s}"
+    );
+}
+
+/// After the view filter changes (`f`, `e`, a pane node) the stream shows a
+/// full page ending at the newest match, not the newest match alone at the
+/// top; also while the re-filter is still going through the store in
+/// slices.
+#[test]
+fn a_filter_change_shows_a_full_page_ending_at_the_newest() {
+    for (w, h) in [(80, 24), (200, 50)] {
+        // Small: the re-filter is done at once.
+        let mut app = app_with(vec![]);
+        app.ingest_batch(thirds_open(600));
+        screen(&mut app, w, h);
+        key(&mut app, KeyCode::Char('f'));
+        typ(&mut app, "syscall == openat");
+        key(&mut app, KeyCode::Enter);
+        assert!(app.scan.is_none());
+        assert_full_page_to_newest(&mut app, w, h, "/p597", "f");
+        key(&mut app, KeyCode::Char('G'));
+        assert_full_page_to_newest(&mut app, w, h, "/p597", "f, G");
+        // `e` on top of it: every openat here succeeds.
+        key(&mut app, KeyCode::Char('e'));
+        key(&mut app, KeyCode::Char('e'));
+        assert_full_page_to_newest(&mut app, w, h, "/p597", "e twice");
+
+        // Big: the re-filter runs in slices, newest first.
+        let mut app = app_with(vec![]);
+        app.store = super::store::Store::new(300_000);
+        app.ingest_batch(thirds_open(200_000));
+        screen(&mut app, w, h);
+        app.filter = Some(crate::model::filter::Filter::parse("syscall == openat").unwrap());
+        app.start_refilter();
+        let mut slices = 0;
+        while app.refilter_step(std::time::Duration::ZERO) {
+            slices += 1;
+            assert_full_page_to_newest(&mut app, w, h, "/p199998", "slices");
+        }
+        assert!(slices >= 2, "{slices}");
+        assert_full_page_to_newest(&mut app, w, h, "/p199998", "slices done");
+        // New matches arrive and are followed.
+        app.ingest(Event::Syscall(event("openat", "cat", 7, 3, Some("/new"))));
+        assert_full_page_to_newest(&mut app, w, h, "/new", "an arrival");
+    }
+}
+
+/// Choosing a pane node gives a full page too.
+#[test]
+fn a_pane_node_shows_a_full_page() {
+    let mut app = app_with(vec![]);
+    app.ingest(container(10, 'a', "web"));
+    let evs = thirds_open(600)
+        .into_iter()
+        .map(|e| match e {
+            Event::Syscall(ev) if ev.name() == "openat" => Event::Syscall(in_cgroup(ev, 10)),
+            e => e,
+        })
+        .collect();
+    app.ingest_batch(evs);
+    screen(&mut app, 200, 50);
+    app.on_action(Action::SwitchPane);
+    // host, namespace, pod, container: the container holds the openats.
+    for _ in 0..4 {
+        app.on_action(Action::Down);
+    }
+    let s = screen(&mut app, 200, 50);
+    assert!(s.contains("view: container"), "{s}");
+    assert_full_page_to_newest(&mut app, 200, 50, "/p597", "pane node");
+}
+
+/// At 80 columns the container pane is not drawn beside the stream: Tab
+/// draws it while it has the focus and says so, so j/k never move a
+/// selection nobody sees; without containers Tab says there is no pane.
+#[test]
+fn tab_on_a_narrow_terminal_shows_the_pane_it_focuses() {
+    let mut app = sample(true);
+    app.ingest(Event::Syscall(event("getppid", "sh", 12, 1, None)));
+    let s = screen(&mut app, 80, 24);
+    assert!(!s.contains("containers  ev/s"), "no room beside: {s}");
+    app.on_action(Action::SwitchPane);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("containers  ev/s"), "Tab shows the pane:\n{s}");
+    assert!(
+        s.contains("shown while focused (Tab: back; stays from 100 columns)"),
+        "whole at 80:\n{s}"
+    );
+    app.on_action(Action::Down);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("view: host"), "{s}");
+    assert!(s.contains("│host "), "the selected node is drawn:\n{s}");
+    // Back to the stream: the pane goes, the narrowing stays and is named.
+    app.on_action(Action::SwitchPane);
+    let s = screen(&mut app, 80, 24);
+    assert!(
+        !s.contains("containers  ev/s") && s.contains("view: host"),
+        "{s}"
+    );
+    assert!(line_with(&s, "getppid").contains(" sh "), "{s}");
+
+    // No containers: no pane, so Tab focuses nothing and j/k move events.
+    let mut app = app_with(vec![
+        event("getppid", "sh", 1, 1, None),
+        event("getppid", "sh", 2, 1, None),
+    ]);
+    for w in [80, 200] {
+        screen(&mut app, w, 24);
+        app.on_action(Action::SwitchPane);
+        let s = screen(&mut app, w, 24);
+        assert!(s.contains("no containers seen yet"), "{s}");
+        assert!(!app.tree.focused);
+        app.on_action(Action::Up);
+        let s = screen(&mut app, w, 24);
+        assert!(!s.contains("view:"), "{s}");
+        assert_eq!(app.selected_event().unwrap().pid, 1);
+        app.on_action(Action::Bottom);
+    }
+}
+
+/// The syscalls a session file holds.
+fn syscalls_in(path: &std::path::Path) -> usize {
+    read_back(path)
+        .iter()
+        .filter(|e| matches!(e, Event::Syscall(_)))
+        .count()
+}
+
+/// `w` offers "only those the view shows" only when the view is narrowed,
+/// counts as it draws (events keep arriving while it asks), and says how
+/// many it wrote.
+#[test]
+fn export_offers_what_there_is_and_counts_at_the_moment() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("all.jsonl");
+    let mut app = app_with(vec![]);
+    app.ingest_batch(thirds_open(30));
+    key(&mut app, KeyCode::Char('w'));
+    typ(&mut app, p.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("a  all retained events (30 now)"), "{s}");
+    assert!(!s.contains("m  only"), "no filter, nothing to choose:\n{s}");
+    // `m` is not on offer: nothing happens.
+    key(&mut app, KeyCode::Char('m'));
+    assert!(matches!(app.export.stage, super::export::Stage::Scope(_)));
+    assert!(!p.exists());
+    app.ingest_batch(thirds_open(12));
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("a  all retained events (42 now)"), "{s}");
+    key(&mut app, KeyCode::Char('a'));
+    super::export::wait(&mut app);
+    assert_eq!(syscalls_in(&p), 42);
+    let said = &app.export.message.as_ref().unwrap().0;
+    assert!(said.contains("wrote 42 events"), "{said}");
+
+    // Narrowed: both, and what narrows it.
+    key(&mut app, KeyCode::Char('e'));
+    app.on_action(Action::Filter);
+    typ(&mut app, "syscall == openat");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('e'));
+    let p = dir.path().join("m.jsonl");
+    key(&mut app, KeyCode::Char('w'));
+    typ(&mut app, p.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("a  all retained events (42 now)"), "{s}");
+    assert!(s.contains("m  only those the view shows (14 now)"), "{s}");
+    assert!(s.contains("syscall == openat"), "{s}");
+    key(&mut app, KeyCode::Char('m'));
+    super::export::wait(&mut app);
+    assert_eq!(syscalls_in(&p), 14);
+    let (r, _) = reader::open(&p, false).unwrap();
+    assert_eq!(
+        r.header().filters.view.as_deref(),
+        Some("syscall == openat")
+    );
+
+    // A pane node narrows the view too, and is named.
+    let mut app = sample(true);
+    app.ingest(Event::Syscall(event("getppid", "sh", 12, 1, None)));
+    screen(&mut app, 200, 24);
+    app.on_action(Action::SwitchPane);
+    for _ in 0..4 {
+        app.on_action(Action::Down);
+    }
+    app.on_action(Action::SwitchPane);
+    let p = dir.path().join("ctr.jsonl");
+    key(&mut app, KeyCode::Char('w'));
+    typ(&mut app, p.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 200, 24);
+    assert!(s.contains("m  only those the view shows (2 now)"), "{s}");
+    let node = format!("container {NS}/{POD}/payment-gateway-sidecar");
+    assert!(s.contains(&node), "{s}");
+    key(&mut app, KeyCode::Char('m'));
+    super::export::wait(&mut app);
+    assert_eq!(syscalls_in(&p), 2);
+    let (r, _) = reader::open(&p, false).unwrap();
+    assert_eq!(r.header().filters.view.as_deref(), Some(node.as_str()));
+}
+
+/// `m` while a re-filter is still going writes every event the view will
+/// show, not the newest part found so far.
+#[test]
+fn export_of_the_view_during_a_refilter_writes_all_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.jsonl");
+    let mut app = app_with(vec![]);
+    app.store = super::store::Store::new(300_000);
+    app.ingest_batch(thirds_open(150_000));
+    app.filter = Some(crate::model::filter::Filter::parse("syscall == openat").unwrap());
+    app.start_refilter();
+    assert!(app.refilter_step(std::time::Duration::ZERO), "still going");
+    key(&mut app, KeyCode::Char('w'));
+    typ(&mut app, p.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("found so far"), "{s}");
+    key(&mut app, KeyCode::Char('m'));
+    super::export::wait(&mut app);
+    assert_eq!(syscalls_in(&p), 50_000);
+    assert!(app.refilter_progress().is_none());
 }
