@@ -22,7 +22,9 @@ fn received_plus_lost_equals_syscalls_made() {
     }
     // Test-only knob: the reader sleeps after each batch it hands on.
     std::env::set_var("SYSTRACE_TEST_SLOW_CONSUMER_MS", "1");
-    const N: u64 = 3_000_000;
+    // Enough calls that the stalled consumer's channel overflows even when the
+    // machine is busy and the reader gets fewer wake-ups (3M was marginal).
+    const N: u64 = 20_000_000;
     let mut child = Command::new(common::workload())
         .args(["gated-getppid", &N.to_string()])
         .stdin(Stdio::piped())
