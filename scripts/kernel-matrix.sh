@@ -146,12 +146,17 @@ else
 fi
 
 if [ -n "$KM_BENCH" ]; then
-  # Overhead: the same getppid storm untraced and under full capture, as a
-  # ratio within this guest (median of 3, alternating).
+  # Overhead: the same getppid storm untraced, under full capture with the
+  # program this kernel gets, and with the compat program forced (the
+  # fallback's own cost on a kernel that has both), round-robin.
   for r in 1 2 3; do
     /workload storm getppid 2 | sed 's/^/KM-BENCH untraced /'
     if trace /tmp/c --quiet; then
       /workload storm getppid 2 | sed 's/^/KM-BENCH traced /'
+      untrace
+    fi
+    if SYSTRACE_TUI_BPF_VARIANT=compat trace /tmp/c --quiet; then
+      /workload storm getppid 2 | sed 's/^/KM-BENCH compat /'
       untrace
     fi
   done
@@ -261,6 +266,17 @@ for k in "${KERNELS[@]}"; do
   boot "$arch" "$CACHE/vmlinuz-$name" "$TMP/initrd-$arch" "$TMP/log-$name"
   secs=$(($(date +%s) - start))
   tr -d '\r' <"$TMP/log-$name" | grep '^KM' | sed "s/^/[$name] /" || true
+  if [ "$BENCH" = 1 ]; then
+    # Median rate per case, and its ratio to the untraced median.
+    base=""
+    for c in untraced traced compat; do
+      m=$(tr -d '\r' <"$TMP/log-$name" | awk -v c="$c" '$1 == "KM-BENCH" && $2 == c { print $4 }' | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+      [ -n "$m" ] || continue
+      [ "$c" = untraced ] && base=$m
+      echo "bench $name $c: $m calls/s, ratio $(awk -v m="$m" -v b="${base:-0}" 'BEGIN { if (b > 0) printf "%.3f", m / b; else print "-" }')"
+    done
+  fi
   if tr -d '\r' <"$TMP/log-$name" | grep -q '^KM-DONE 0'; then
     passed+=("$name (${secs}s)")
   else
