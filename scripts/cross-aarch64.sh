@@ -35,7 +35,8 @@ export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
 export PKG_CONFIG_ALLOW_CROSS=1
 export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
 
-cargo build --locked --target "$TARGET" --bin systrace-tui
+# The workload too: scripts/kernel-matrix.sh runs both on an arm64 kernel.
+cargo build --locked --target "$TARGET" --bin systrace-tui --example workload
 # The result must really be an arm64 executable.
 bin="target/$TARGET/debug/systrace-tui"
 machine=$(od -An -t u2 -j 18 -N 2 "$bin" | tr -d ' ')

@@ -29,6 +29,9 @@ cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --test-threads=2
 disk "after the tests"
+# Debian's x86_64 kernels 5.10, 6.1 and 6.12 under qemu, with the debug
+# builds the tests just made (scripts/kernel-matrix.sh).
+bash scripts/kernel-matrix.sh x86_64
 make_room target/debug
 # A short fuzz smoke of every target (the long runs are bench/fuzz).
 bash bench/fuzz 10
@@ -36,5 +39,7 @@ disk "after the fuzz smoke"
 make_room fuzz/target
 # The arm64 build (cross-compiled; see scripts/cross-aarch64.sh).
 bash scripts/cross-aarch64.sh
+# ... and that build on Debian's arm64 6.1 kernel (full-system emulation).
+REQUIRE_ARM64=1 bash scripts/kernel-matrix.sh arm64
 disk end
 du -sh target fuzz/target 2>/dev/null || true

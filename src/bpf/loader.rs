@@ -7,7 +7,9 @@ use std::os::unix::fs::MetadataExt;
 
 use anyhow::{anyhow, Context, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{Link, MapCore, MapFlags, OpenObject, PrintCallback, PrintLevel};
+use libbpf_rs::{
+    Link, MapCore, MapFlags, MapType, OpenObject, PrintCallback, PrintLevel, ProgramType,
+};
 
 use crate::model::decode::structs;
 use crate::model::raw::{
@@ -20,7 +22,153 @@ use crate::model::syscalls::{self, Arch, ArgKind, RetKind};
 mod skel {
     include!(concat!(env!("OUT_DIR"), "/systrace.skel.rs"));
 }
-use skel::*;
+/// The same program built for kernels 5.8 to 5.16 (`ST_COMPAT` in the C).
+#[allow(clippy::all, clippy::pedantic)]
+mod skel_compat {
+    include!(concat!(env!("OUT_DIR"), "/systrace_compat.skel.rs"));
+}
+use skel::SystraceSkel;
+use skel_compat::SystraceCompatSkel;
+
+/// Which build of the kernel program a kernel gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// 5.17 and later: task storage, the BTF task pointer, bpf_loop.
+    Modern,
+    /// 5.8 to 5.16: per-thread state in a hash map keyed by thread id
+    /// (removed at sched_process_exit), the task read through CO-RE
+    /// helpers, bounded loops instead of bpf_loop, static functions
+    /// instead of global ones (whose pointer arguments came in 5.12).
+    Compat,
+}
+
+impl Variant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Modern => "modern",
+            Variant::Compat => "compat",
+        }
+    }
+}
+
+/// What the running kernel offers, as far as the choice of program goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Features {
+    /// /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF): CO-RE and tp_btf.
+    pub btf: bool,
+    /// BPF_MAP_TYPE_RINGBUF (5.8).
+    pub ringbuf: bool,
+    /// BPF_MAP_TYPE_TASK_STORAGE (5.11).
+    pub task_storage: bool,
+    /// The bpf_loop helper (5.17; implies global functions with pointer
+    /// arguments, 5.12, and bpf_get_current_task_btf, 5.11).
+    pub bpf_loop: bool,
+}
+
+/// Environment variable that forces a program variant (`modern` or
+/// `compat`), so the compat build can be exercised on a new kernel.
+pub const VARIANT_ENV: &str = "SYSTRACE_TUI_BPF_VARIANT";
+
+impl Features {
+    /// Asks the kernel (loads tiny probe programs and maps; needs root).
+    pub fn probe() -> Features {
+        let yes = |r: libbpf_rs::Result<bool>| r.unwrap_or(false);
+        Features {
+            btf: std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
+            ringbuf: yes(MapType::RingBuf.is_supported()),
+            task_storage: yes(MapType::TaskStorage.is_supported()),
+            bpf_loop: yes(
+                ProgramType::Tracepoint.is_helper_supported(libbpf_rs::libbpf_sys::BPF_FUNC_loop)
+            ),
+        }
+    }
+
+    /// The program this kernel can run, or the one line saying what it
+    /// lacks. `forced` is the value of VARIANT_ENV.
+    pub fn choose(&self, forced: Option<&str>) -> std::result::Result<Variant, String> {
+        if !self.btf {
+            return Err(
+                "this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs Linux 5.8 or \
+                        later built with CONFIG_DEBUG_INFO_BTF=y"
+                    .into(),
+            );
+        }
+        if !self.ringbuf {
+            return Err(
+                "this kernel has no BPF ring buffer (BPF_MAP_TYPE_RINGBUF): it needs \
+                        Linux 5.8 or later"
+                    .into(),
+            );
+        }
+        match forced {
+            Some("modern") => return Ok(Variant::Modern),
+            Some("compat") => return Ok(Variant::Compat),
+            Some(other) => {
+                return Err(format!(
+                    "{VARIANT_ENV}={other}: expected `modern` or `compat`"
+                ))
+            }
+            None => {}
+        }
+        Ok(if self.task_storage && self.bpf_loop {
+            Variant::Modern
+        } else {
+            Variant::Compat
+        })
+    }
+}
+
+/// The loaded skeleton, whichever variant it is.
+pub(crate) enum Skel {
+    Modern(SystraceSkel<'static>),
+    Compat(SystraceCompatSkel<'static>),
+}
+
+/// Runs the same code on either skeleton: their fields have the same names
+/// and layouts but distinct types.
+macro_rules! with_skel {
+    ($skel:expr, $s:ident => $body:expr) => {
+        match $skel {
+            Skel::Modern($s) => $body,
+            Skel::Compat($s) => $body,
+        }
+    };
+}
+
+/// Opens, sizes and loads one skeleton type (`$builder`).
+macro_rules! load_skel {
+    ($builder:ty, $opts:expr) => {{
+        let opts: &LoadOptions = $opts;
+        let obj: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
+        let mut open = <$builder>::default()
+            .open(obj)
+            .map_err(|e| explain(e, "opening the eBPF program"))?;
+        let (dev, ino, tgid) = self_ns()?;
+        {
+            let ro = open
+                .maps
+                .rodata_data
+                .as_deref_mut()
+                .ok_or_else(|| anyhow!("eBPF program has no rodata"))?;
+            ro.self_ns_dev = dev;
+            ro.self_ns_ino = ino;
+            ro.self_ns_tgid = tgid;
+            ro.buf_max = opts.buf_max.min(4096);
+        }
+        let ring = opts.ring_bytes.max(4096).next_power_of_two();
+        open.maps
+            .events
+            .set_max_entries(ring)
+            .map_err(|e| explain(e, "sizing the ring buffer"))?;
+        if let Some(d) = open.maps.data_data.as_deref_mut() {
+            d.wake_bytes = opts.wake_bytes.min(ring as u64 / 2);
+        }
+        let skel = open
+            .load()
+            .map_err(|e| explain(e, "loading the eBPF program"))?;
+        (skel, ring)
+    }};
+}
 
 /// Highest syscall number the kernel-side tables cover (MAX_NR in C).
 pub const MAX_NR: u32 = 1024;
@@ -56,7 +204,7 @@ pub use crate::model::flow::KernelFilter;
 
 /// The loaded and attached program.
 pub struct Tracer {
-    pub(crate) skel: SystraceSkel<'static>,
+    pub(crate) skel: Skel,
     links: Vec<Link>,
     exclude_descendants: bool,
 }
@@ -178,135 +326,11 @@ pub fn plan_for_arch(arch: Arch, info: &syscalls::SyscallInfo) -> Plan {
     plan
 }
 
-impl Tracer {
-    pub fn load(opts: &LoadOptions) -> Result<Tracer> {
-        check_privileges()?;
-        let obj: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
-        let builder = SystraceSkelBuilder::default();
-        let mut open = builder
-            .open(obj)
-            .map_err(|e| explain(e, "opening the eBPF program"))?;
-        let (dev, ino, tgid) = self_ns()?;
-        {
-            let ro = open
-                .maps
-                .rodata_data
-                .as_deref_mut()
-                .ok_or_else(|| anyhow!("eBPF program has no rodata"))?;
-            ro.self_ns_dev = dev;
-            ro.self_ns_ino = ino;
-            ro.self_ns_tgid = tgid;
-            ro.buf_max = opts.buf_max.min(4096);
-        }
-        let ring = opts.ring_bytes.max(4096).next_power_of_two();
-        open.maps
-            .events
-            .set_max_entries(ring)
-            .map_err(|e| explain(e, "sizing the ring buffer"))?;
-        if let Some(d) = open.maps.data_data.as_deref_mut() {
-            d.wake_bytes = opts.wake_bytes.min(ring as u64 / 2);
-        }
-        let skel = open
-            .load()
-            .map_err(|e| explain(e, "loading the eBPF program"))?;
-        crate::note!(
-            "systrace-tui: loaded the eBPF program: ring buffer {} MiB, {} bytes of data per call",
-            ring >> 20,
-            opts.buf_max.min(4096)
-        );
-        let arch = Arch::native();
-        let mut planned = 0;
-        for info in syscalls::table(arch) {
-            if info.nr >= MAX_NR {
-                continue;
-            }
-            let plan = plan_for(info);
-            if plan != Plan::default() {
-                planned += 1;
-                skel.maps
-                    .plans
-                    .update(&info.nr.to_ne_bytes(), &plan.as_bytes(), MapFlags::ANY)
-                    .map_err(|e| explain(e, "writing capture plans"))?;
-            }
-        }
-        crate::note!(
-            "systrace-tui: capture plans for {planned} {} syscalls",
-            arch.name()
-        );
-        Ok(Tracer {
-            skel,
-            links: Vec::new(),
-            exclude_descendants: opts.exclude_descendants,
-        })
-    }
-
-    /// Attaches the programs. Set filters before this, so nothing that
-    /// should be filtered out is ever seen.
-    pub fn attach(&mut self) -> Result<()> {
-        let skel = &mut self.skel;
-        // Before sys_enter, so no child the tracer starts is missed.
-        let fork = if self.exclude_descendants {
-            Some(
-                skel.progs
-                    .sched_process_fork
-                    .attach_trace()
-                    .map_err(|e| explain(e, "attaching to sched:sched_process_fork"))?,
-            )
-        } else {
-            None
-        };
-        let exec = skel
-            .progs
-            .sched_process_exec
-            .attach_trace()
-            .map_err(|e| explain(e, "attaching to sched:sched_process_exec"))?;
-        let enter = skel
-            .progs
-            .sys_enter
-            .attach_trace()
-            .map_err(|e| explain(e, "attaching to raw_syscalls:sys_enter"))?;
-        let exit = skel
-            .progs
-            .sys_exit
-            .attach_trace()
-            .map_err(|e| explain(e, "attaching to raw_syscalls:sys_exit"))?;
-        self.links = [Some(enter), Some(exit), Some(exec), fork]
-            .into_iter()
-            .flatten()
-            .collect();
-        crate::note!("systrace-tui: attached to raw_syscalls sys_enter and sys_exit (tp_btf)");
-        Ok(())
-    }
-
-    /// Host tgid of this process as the kernel side learnt it (0 until our
-    /// first traced syscall).
-    pub fn self_tgid(&self) -> u32 {
-        self.skel
-            .maps
-            .bss_data
-            .as_deref()
-            .map_or(0, |b| b.self_tgid)
-    }
-
-    /// Sum over CPUs of failed ring-buffer writes.
-    pub fn kernel_lost(&self) -> u64 {
-        let key = 0u32.to_ne_bytes();
-        match self.skel.maps.lost.lookup_percpu(&key, MapFlags::ANY) {
-            Ok(Some(vals)) => vals
-                .iter()
-                .filter_map(|v| v.get(..8))
-                .map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes")))
-                .sum(),
-            _ => 0,
-        }
-    }
-
-    /// Replaces the in-kernel filters. A set that stays on is updated in
-    /// place (new keys added before stale ones go), so a filter that is
-    /// only changing never lets everything through for a moment; a set
-    /// being turned on is filled before its switch.
-    pub fn set_filter(&mut self, f: &KernelFilter) -> Result<()> {
-        let maps = &mut self.skel.maps;
+/// Tracer::set_filter on one skeleton type.
+macro_rules! set_filter_in {
+    ($skel:expr, $f:expr) => {{
+        let f: &KernelFilter = $f;
+        let maps = &mut $skel.maps;
         let bss = maps
             .bss_data
             .as_deref_mut()
@@ -343,6 +367,146 @@ impl Tracer {
         bss.filter_cgroup_on = f.cgroups.is_some() as u32;
         bss.filter_nr_on = f.syscalls.is_some() as u32;
         Ok(())
+    }};
+}
+
+impl Tracer {
+    pub fn load(opts: &LoadOptions) -> Result<Tracer> {
+        check_privileges()?;
+        let features = Features::probe();
+        let forced = std::env::var(VARIANT_ENV).ok();
+        let variant = features
+            .choose(forced.as_deref())
+            .map_err(|e| anyhow!("{e}"))?;
+        crate::note!(
+            "systrace-tui: kernel {}: {features:?}: the {} program{}",
+            kernel_release(),
+            variant.name(),
+            if forced.is_some() { " (forced)" } else { "" }
+        );
+        let (skel, ring) = match variant {
+            Variant::Modern => {
+                let (s, ring) = load_skel!(skel::SystraceSkelBuilder, opts);
+                (Skel::Modern(s), ring)
+            }
+            Variant::Compat => {
+                let (s, ring) = load_skel!(skel_compat::SystraceCompatSkelBuilder, opts);
+                (Skel::Compat(s), ring)
+            }
+        };
+        crate::note!(
+            "systrace-tui: loaded the eBPF program: ring buffer {} MiB, {} bytes of data per call",
+            ring >> 20,
+            opts.buf_max.min(4096)
+        );
+        let arch = Arch::native();
+        let mut planned = 0;
+        for info in syscalls::table(arch) {
+            if info.nr >= MAX_NR {
+                continue;
+            }
+            let plan = plan_for(info);
+            if plan != Plan::default() {
+                planned += 1;
+                with_skel!(&skel, s => s.maps.plans.update(
+                    &info.nr.to_ne_bytes(),
+                    &plan.as_bytes(),
+                    MapFlags::ANY
+                ))
+                .map_err(|e| explain(e, "writing capture plans"))?;
+            }
+        }
+        crate::note!(
+            "systrace-tui: capture plans for {planned} {} syscalls",
+            arch.name()
+        );
+        Ok(Tracer {
+            skel,
+            links: Vec::new(),
+            exclude_descendants: opts.exclude_descendants,
+        })
+    }
+
+    /// Attaches the programs. Set filters before this, so nothing that
+    /// should be filtered out is ever seen.
+    pub fn attach(&mut self) -> Result<()> {
+        let fork_too = self.exclude_descendants;
+        self.links = with_skel!(&mut self.skel, skel => {
+            // Before sys_enter, so no child the tracer starts is missed.
+            let fork = if fork_too {
+                Some(
+                    skel.progs
+                        .sched_process_fork
+                        .attach_trace()
+                        .map_err(|e| explain(e, "attaching to sched:sched_process_fork"))?,
+                )
+            } else {
+                None
+            };
+            let exec = skel
+                .progs
+                .sched_process_exec
+                .attach_trace()
+                .map_err(|e| explain(e, "attaching to sched:sched_process_exec"))?;
+            let enter = skel
+                .progs
+                .sys_enter
+                .attach_trace()
+                .map_err(|e| explain(e, "attaching to raw_syscalls:sys_enter"))?;
+            let exit = skel
+                .progs
+                .sys_exit
+                .attach_trace()
+                .map_err(|e| explain(e, "attaching to raw_syscalls:sys_exit"))?;
+            [Some(enter), Some(exit), Some(exec), fork]
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        if let Skel::Compat(skel) = &mut self.skel {
+            // The hash of per-thread state is emptied as threads exit.
+            let gone = skel
+                .progs
+                .sched_process_exit
+                .attach_trace()
+                .map_err(|e| explain(e, "attaching to sched:sched_process_exit"))?;
+            self.links.push(gone);
+        }
+        crate::note!("systrace-tui: attached to raw_syscalls sys_enter and sys_exit (tp_btf)");
+        Ok(())
+    }
+
+    /// The ring buffer the kernel side writes records into.
+    pub(crate) fn events(&self) -> &dyn MapCore {
+        with_skel!(&self.skel, s => &s.maps.events)
+    }
+
+    /// Host tgid of this process as the kernel side learnt it (0 until our
+    /// first traced syscall).
+    pub fn self_tgid(&self) -> u32 {
+        with_skel!(&self.skel, s => s.maps.bss_data.as_deref().map_or(0, |b| b.self_tgid))
+    }
+
+    /// Sum over CPUs of failed ring-buffer writes.
+    pub fn kernel_lost(&self) -> u64 {
+        let key = 0u32.to_ne_bytes();
+        let vals = with_skel!(&self.skel, s => s.maps.lost.lookup_percpu(&key, MapFlags::ANY));
+        match vals {
+            Ok(Some(vals)) => vals
+                .iter()
+                .filter_map(|v| v.get(..8))
+                .map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes")))
+                .sum(),
+            _ => 0,
+        }
+    }
+
+    /// Replaces the in-kernel filters. A set that stays on is updated in
+    /// place (new keys added before stale ones go), so a filter that is
+    /// only changing never lets everything through for a moment; a set
+    /// being turned on is filled before its switch.
+    pub fn set_filter(&mut self, f: &KernelFilter) -> Result<()> {
+        with_skel!(&mut self.skel, s => set_filter_in!(s, f))
     }
 }
 
@@ -360,6 +524,13 @@ fn sync_set(map: &dyn MapCore, keys: &[Vec<u8>]) -> Result<()> {
         let _ = map.delete(&k);
     }
     Ok(())
+}
+
+/// The running kernel's release, for messages.
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// Fails early, with the message users need, when we cannot load BPF.
@@ -391,6 +562,51 @@ mod tests {
     use super::*;
 
     use crate::model::raw::{CAP_ARR, CAP_IOV, CAP_MEM, LEN_RET, W_OK, W_RET};
+
+    const ALL: Features = Features {
+        btf: true,
+        ringbuf: true,
+        task_storage: true,
+        bpf_loop: true,
+    };
+
+    #[test]
+    fn the_kernel_decides_the_program_and_what_is_missing_is_named() {
+        assert_eq!(ALL.choose(None), Ok(Variant::Modern));
+        // 5.8 to 5.10: ring buffer, no task storage, no bpf_loop.
+        let v5_10 = Features {
+            task_storage: false,
+            bpf_loop: false,
+            ..ALL
+        };
+        assert_eq!(v5_10.choose(None), Ok(Variant::Compat));
+        // 5.11 to 5.16: task storage, but no bpf_loop.
+        let v5_15 = Features {
+            bpf_loop: false,
+            ..ALL
+        };
+        assert_eq!(v5_15.choose(None), Ok(Variant::Compat));
+        assert_eq!(ALL.choose(Some("compat")), Ok(Variant::Compat));
+        assert!(ALL
+            .choose(Some("new"))
+            .unwrap_err()
+            .contains("`modern` or `compat`"));
+        let no_ring = Features {
+            ringbuf: false,
+            ..v5_10
+        };
+        let e = no_ring.choose(None).unwrap_err();
+        assert!(
+            e.contains("BPF_MAP_TYPE_RINGBUF") && e.contains("5.8"),
+            "{e}"
+        );
+        // Forcing a variant does not get past a missing floor.
+        assert!(no_ring.choose(Some("compat")).is_err());
+        let no_btf = Features { btf: false, ..ALL };
+        let e = no_btf.choose(None).unwrap_err();
+        assert!(e.contains("BTF") && e.contains("5.8"), "{e}");
+        assert!(!e.contains('\n'));
+    }
 
     fn plan_on(arch: Arch, name: &str) -> Plan {
         plan_for_arch(arch, syscalls::by_name(arch, name).unwrap())

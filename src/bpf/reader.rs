@@ -254,7 +254,7 @@ fn run(
     }));
     let cb = batcher.clone();
     let mut builder = RingBufferBuilder::new();
-    builder.add(&tracer.skel.maps.events, move |data: &[u8]| {
+    builder.add(tracer.events(), move |data: &[u8]| {
         cb.borrow_mut().push(data);
         0
     })?;

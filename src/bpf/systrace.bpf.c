@@ -89,12 +89,24 @@ struct task_state {
 	u32 net_ns;
 };
 
+#ifdef ST_COMPAT
+/* Before 5.11 there is no task storage: a hash keyed by thread id, its
+ * entry removed when the thread exits (sched_process_exit). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 17);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, u32);
+	__type(value, struct task_state);
+} tasks SEC(".maps");
+#else
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct task_state);
 } tasks SEC(".maps");
+#endif
 
 /* A record being assembled: header followed by room for captured data. The
  * tail has room past TAIL_MAX so a masked offset plus one bounded copy
@@ -134,6 +146,52 @@ static __always_inline void count_lost(void)
 	if (n)
 		*n += 1;
 }
+
+#ifdef ST_COMPAT
+/* The compat build (5.8 to 5.16) has no BTF task pointer: the current task
+ * is a plain address read through CO-RE helpers, and its state is found by
+ * thread id. */
+static __always_inline struct task_struct *current_task(void)
+{
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+static __always_inline struct task_state *task_state_get(struct task_struct *task, u32 tid,
+							 bool create)
+{
+	struct task_state *ts = bpf_map_lookup_elem(&tasks, &tid);
+	if (ts || !create)
+		return ts;
+	struct task_state fresh = {};
+	if (bpf_map_update_elem(&tasks, &tid, &fresh, BPF_NOEXIST) != 0) {
+		count_lost(); /* the map is full: this thread goes untraced */
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&tasks, &tid);
+}
+
+static __always_inline u32 task_tid(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, pid);
+}
+#else
+static __always_inline struct task_struct *current_task(void)
+{
+	return bpf_get_current_task_btf();
+}
+
+/* `tid` is unused: task storage hangs off the task itself. */
+static __always_inline struct task_state *task_state_get(struct task_struct *task, u32 tid,
+							 bool create)
+{
+	return bpf_task_storage_get(&tasks, task, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+static __always_inline u32 task_tid(struct task_struct *task)
+{
+	return task->pid;
+}
+#endif
 
 static __always_inline bool is_self(u32 tgid)
 {
@@ -200,7 +258,11 @@ static __always_inline void read_ident(struct task_struct *task, struct task_sta
 /* `task` comes from bpf_get_current_task_btf(): plain loads, no helper calls. */
 static __always_inline u64 ctx_switches(struct task_struct *task)
 {
+#ifdef ST_COMPAT
+	return BPF_CORE_READ(task, nvcsw) + BPF_CORE_READ(task, nivcsw);
+#else
 	return task->nvcsw + task->nivcsw;
+#endif
 }
 
 #if defined(__TARGET_ARCH_arm64)
@@ -255,8 +317,12 @@ static __always_inline void fill_header(struct st_event *ev, struct task_struct 
 	ev->nr = nr;
 	ev->flags = 0;
 	ev->tail_len = 0;
+#ifdef ST_COMPAT
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+#else
 	/* Two plain loads from the BTF task pointer instead of a helper call. */
 	__builtin_memcpy(ev->comm, task->comm, sizeof(ev->comm));
+#endif
 }
 
 struct st_iovec {
@@ -314,6 +380,50 @@ static long iov_step(u64 i, void *data)
 	return 0;
 }
 
+#ifdef ST_COMPAT
+/* What capture_compat works on, for the global functions it calls (per
+ * CPU; a tracing program is not preempted by another): `pend` 1 for this
+ * thread's pending exec, else the per-CPU scratch; `off` where the
+ * current chunk starts in its tail. */
+struct compat_cur {
+	u32 pend;
+	u32 off;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct compat_cur);
+} compat_pend SEC(".maps");
+
+/* iov_step for element i of the current chunk; returns the bytes of the
+ * chunk used after it, or `used` when it stopped. */
+__noinline u32 iov_compat(u32 i, u32 at, u32 used, u64 left)
+{
+	u32 zero = 0;
+	u32 tid = bpf_get_current_pid_tgid();
+	struct compat_cur *cur = bpf_map_lookup_elem(&compat_pend, &zero);
+	if (!cur)
+		return used;
+	struct scratch *s = cur->pend ? bpf_map_lookup_elem(&pending, &tid)
+				      : bpf_map_lookup_elem(&scratch_buf, &zero);
+	if (!s)
+		return used;
+	u32 o = cur->off;
+	struct iov_ctx c = {
+		.dst = s->tail + (o & (TAIL_MAX - 1)) + sizeof(struct st_chunk),
+		.at = at,
+		.used = used,
+		.left = left,
+		.cnt = i + 1,
+	};
+	if (iov_step(i, &c))
+		return used;
+	return c.used;
+}
+#endif
+
 /* ST_CAP_IOV: [u32 n][n struct iovec][per element: u16 copied, bytes].
  * ST_CAP_MSGHDR: [struct msghdr][u32 name bytes][name] then the above.
  * Returns the chunk's length, or 0 when nothing could be read. */
@@ -362,8 +472,21 @@ static __always_inline long capture_iov(u8 *dst, const struct st_cap *cap, const
 		.left = cap->when == ST_W_RET ? (u64)ret : ~0ULL,
 		.cnt = cnt,
 	};
+#ifdef ST_COMPAT
+	/* No bpf_loop before 5.17: a loop over a global function, each call
+	 * verified once (the step inline multiplies paths past the limits). */
+	for (u32 i = 0; i < ST_MAX_IOV && i < cnt; i++) {
+		u32 was = c.used;
+		u32 now = iov_compat(i, c.at, was, c.left);
+		if (now <= was)
+			break;
+		c.left -= now - was - 2;
+		c.used = now;
+	}
+#else
 	/* bpf_loop: the step is verified once, not once per element. */
 	bpf_loop(ST_MAX_IOV, iov_step, &c, 0);
+#endif
 	used = c.used;
 	return used;
 }
@@ -429,6 +552,7 @@ static __always_inline u32 capture_one(u8 *tail, u32 off, const struct st_cap *c
 			len = BUF_MAX;
 		if (len == 0)
 			return off;
+		barrier_var(len); /* keep the mask: older verifiers lose the bound */
 		if (bpf_probe_read_user(dst, len & (BUF_MAX * 2 - 1), src) != 0)
 			return off;
 		n = len;
@@ -454,6 +578,7 @@ static __always_inline u32 capture_one(u8 *tail, u32 off, const struct st_cap *c
 			return off;
 		if (len > BUF_MAX)
 			len = BUF_MAX;
+		barrier_var(len); /* keep the mask: older verifiers lose the bound */
 		if (bpf_probe_read_user(dst, len & (BUF_MAX * 2 - 1), src) != 0)
 			return off;
 		n = len;
@@ -523,6 +648,7 @@ struct st_args {
 /* A global function: the verifier checks it once, on its own, rather than
  * once per call site and loop iteration (which ran past its limits).
  * Five arguments at most: flags and `done` live in s. */
+#ifndef ST_COMPAT
 __noinline u32 capture(struct scratch *s, u32 off, const struct st_cap *cap,
 		       const struct st_args *sa, s64 ret)
 {
@@ -540,6 +666,41 @@ __noinline u32 capture(struct scratch *s, u32 off, const struct st_cap *cap,
 	s->done = dn;
 	return off;
 }
+#define CAPTURE(s, off, plan, i, args, ret, pend) \
+	capture(s, off, &(plan)->caps[i], (const struct st_args *)(args), ret)
+#else
+/* Before 5.12 a global function takes scalars only (and a static one is
+ * verified once per call, past the verifier's limits): this one finds the
+ * record and the plan itself. `pend`: the record is this thread's pending
+ * exec, else the per-CPU scratch; the caller has put the arguments in
+ * s->ev.args. */
+__noinline u32 capture_compat(u32 off, u32 nr, u32 i, s64 ret, u32 pend)
+{
+	u32 zero = 0;
+	u32 tid = bpf_get_current_pid_tgid();
+	struct scratch *s =
+		pend ? bpf_map_lookup_elem(&pending, &tid) : bpf_map_lookup_elem(&scratch_buf, &zero);
+	u32 key = nr & (MAX_NR - 1);
+	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+	if (!s || !plan)
+		return off;
+	struct compat_cur *cur = bpf_map_lookup_elem(&compat_pend, &zero);
+	if (cur) {
+		cur->pend = pend;
+		cur->off = off;
+	}
+	u16 fl = s->fl;
+	bool dn = false;
+	/* args[6] and [7] (masked indices) fall on ev.ret and ev.cgroup_id:
+	 * inside the record, and never used (cap->arg < 6 is checked). */
+	off = capture_one(s->tail, off, &plan->caps[i & (ST_MAX_CAPS - 1)], s->ev.args, ret, &fl,
+			  &dn);
+	s->fl = fl;
+	s->done = dn;
+	return off;
+}
+#define CAPTURE(s, off, plan, i, args, ret, pend) capture_compat(off, nr, i, ret, pend)
+#endif
 
 static __always_inline int emit_scratch(struct scratch *s, u32 off)
 {
@@ -566,9 +727,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!wanted(pid_tgid >> 32, nr))
 		return 0;
 
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct task_state *ts =
-		bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct task_struct *task = current_task();
+	struct task_state *ts = task_state_get(task, (u32)pid_tgid, true);
 	if (!ts || ts->excluded)
 		return 0;
 	if (!ts->ident_valid)
@@ -609,10 +769,13 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		u32 off = 0;
 		u32 have = 0;
 		s->fl = 0;
+#ifdef ST_COMPAT
+		__builtin_memcpy(s->ev.args, ts->args, sizeof(s->ev.args));
+#endif
 		for (int i = 0; i < ST_MAX_CAPS; i++) {
 			bool d = !plan->caps[i].at_enter;
 			if (!d) {
-				off = capture(s, off, &plan->caps[i], (const struct st_args *)ts->args, 0);
+				off = CAPTURE(s, off, plan, i, ts->args, 0, 0);
 				d = s->done;
 			}
 			if (d)
@@ -630,14 +793,14 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct task_state *ts = bpf_task_storage_get(&tasks, task, 0, 0);
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = current_task();
+	struct task_state *ts = task_state_get(task, (u32)pid_tgid, false);
 	if (!ts || !ts->active)
 		return 0;
 	ts->active = 0;
 
 	u64 now = bpf_ktime_get_ns();
-	u64 pid_tgid = bpf_get_current_pid_tgid();
 	s64 ret = sys_ret;
 	u32 nr = ts->nr;
 	if ((filter_pid_on | filter_cgroup_on | filter_nr_on) && !filter_ok(pid_tgid >> 32, nr))
@@ -669,9 +832,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	u16 fl = 0;
 	u32 have = 0;
 	bool exec = plan->flags & ST_P_AT_ENTER;
+	u32 pend = 0;
 	if (exec) {
 		s = bpf_map_lookup_elem(&pending, &tid);
 		if (s) {
+			pend = 1;
 			off = s->ev.tail_len;
 			fl = s->ev.flags;
 			have = s->have;
@@ -686,11 +851,14 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	/* An exec that failed still has its old address space, and the kernel
 	 * has faulted the path in by now: copy again what enter could not. */
 	s->fl = fl;
+#ifdef ST_COMPAT
+	__builtin_memcpy(s->ev.args, ts->args, sizeof(s->ev.args));
+#endif
 	for (int i = 0; i < ST_MAX_CAPS; i++) {
 		if (plan->caps[i].kind == ST_CAP_NONE)
 			break; /* caps are filled from the front */
 		if (plan->caps[i].at_enter ? ret < 0 && !(have & (1 << i)) : true)
-			off = capture(s, off, &plan->caps[i], (const struct st_args *)ts->args, ret);
+			off = CAPTURE(s, off, plan, i, ts->args, ret, pend);
 	}
 	fill_header(&s->ev, task, ts, pid_tgid, nr, now, csw);
 	s->ev.ret = ret;
@@ -776,14 +944,26 @@ static __always_inline u32 exec_argv(u8 *tail, u32 off, u8 arg, struct task_stru
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct task_state *ts = bpf_task_storage_get(&tasks, p, 0, 0);
+	u32 old = old_pid;
+	u32 tid = task_tid(p);
+	struct task_state *ts = task_state_get(p, old, false);
 	if (!ts || !ts->active)
 		return 0;
+#ifdef ST_COMPAT
+	if (tid != old) {
+		/* A non-leader thread exec'd and goes on under the leader's
+		 * pid: its state moves with it (the leader's went at its exit). */
+		bpf_map_update_elem(&tasks, &tid, ts, BPF_ANY);
+		bpf_map_delete_elem(&tasks, &old);
+		ts = bpf_map_lookup_elem(&tasks, &tid);
+		if (!ts)
+			return 0;
+	}
+#endif
 	u32 key = ts->nr & (MAX_NR - 1);
 	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
 	if (!plan || !(plan->flags & ST_P_AT_ENTER))
 		return 0;
-	u32 old = old_pid;
 	struct scratch *s = bpf_map_lookup_elem(&pending, &old);
 	if (!s)
 		return 0;
@@ -805,7 +985,6 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	s->ev.tail_len = off;
 	s->ev.flags = fl;
 	s->have = (1 << ST_MAX_CAPS) - 1;
-	u32 tid = BPF_CORE_READ(p, pid);
 	if (tid != old) {
 		/* A non-leader thread exec'd: it goes on as the leader, and its
 		 * sys_exit looks for the new pid. */
@@ -823,13 +1002,24 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 {
 	/* The parent is the task running fork. */
 	if (!is_self(bpf_get_current_pid_tgid() >> 32)) {
-		struct task_state *ps = bpf_task_storage_get(&tasks, parent, 0, 0);
+		struct task_state *ps =
+			task_state_get(parent, (u32)bpf_get_current_pid_tgid(), false);
 		if (!ps || !ps->excluded)
 			return 0;
 	}
-	struct task_state *cs =
-		bpf_task_storage_get(&tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct task_state *cs = task_state_get(child, task_tid(child), true);
 	if (cs)
 		cs->excluded = 1;
 	return 0;
 }
+
+#ifdef ST_COMPAT
+/* A thread's state goes with it: the hash has no owner to free it. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	u32 tid = bpf_get_current_pid_tgid();
+	bpf_map_delete_elem(&tasks, &tid);
+	return 0;
+}
+#endif
