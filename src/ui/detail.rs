@@ -6,9 +6,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::app::App;
+use super::theme::Theme;
 use crate::clock::fmt_duration;
 use crate::model::container::HOST;
-use crate::model::decode;
+use crate::model::decode::{self, Flag, Value};
 use crate::model::errno;
 use crate::model::escape;
 use crate::model::event::TraceEvent;
@@ -51,8 +52,12 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
         let raw = ev.args.get(i).copied().unwrap_or(0);
         out.push(field(
             &format!("{i}: {:<name_w$}", a.name),
-            format!("{v}    (raw {raw:#x})"),
+            safe(format!("{v}    (raw {raw:#x})")),
         ));
+        // Structures and arrays again, one field a line, under the argument.
+        if compound(&a.value) {
+            members(t, &a.value, FIELD_INDENT, &mut out);
+        }
     }
     if ev.truncated() {
         out.push(field("", "captured data was cut short".into()));
@@ -193,10 +198,624 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     );
 }
 
+/// Where the field lines of a structure argument start: under its value.
+const FIELD_INDENT: usize = 18;
+/// Array items shown before the rest is counted.
+const LIST_MAX: usize = 16;
+
+/// Escapes whatever control character is left in `s`. Values come escaped
+/// from the decoder; this keeps a terminal safe should any slip through.
+fn safe(s: String) -> String {
+    if !s.chars().any(char::is_control) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            use std::fmt::Write;
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn strip_named<'v, 'a>(v: &'v Value<'a>) -> &'v Value<'a> {
+    match v {
+        Value::Named(_, inner) => strip_named(inner),
+        v => v,
+    }
+}
+
+/// A value shown as its own indented block: a structure, or an array of
+/// structures or of more items than fit on one line.
+fn compound(v: &Value) -> bool {
+    match strip_named(v) {
+        Value::Struct { fields, .. } => !fields.is_empty(),
+        Value::List { items, .. } | Value::FdList(items) => {
+            items.iter().any(compound) || items.len() > LIST_MAX
+        }
+        _ => false,
+    }
+}
+
+fn indented(t: &Theme, indent: usize, label: String, value: String) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(" ".repeat(indent)),
+        Span::styled(safe(label), t.header()),
+        Span::raw(safe(value)),
+    ])
+}
+
+/// The lines under a compound value, `indent` columns in.
+fn members(t: &Theme, v: &Value, indent: usize, out: &mut Vec<Line<'static>>) {
+    match strip_named(v) {
+        Value::Struct { fields, .. } => {
+            let w = fields.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+            for (name, fv) in fields {
+                // Values start in one column: the name, its colon, padding.
+                let label = format!("{:<width$}", format!("{name}: "), width = w + 2);
+                if compound(fv) {
+                    let head = summary(fv).unwrap_or_default();
+                    out.push(indented(t, indent, label, head));
+                    members(t, fv, indent + 2, out);
+                } else {
+                    out.push(indented(t, indent, label, meaning(name, fv, fields)));
+                }
+            }
+        }
+        Value::List { items, more } => list_members(t, items, *more, indent, out),
+        Value::FdList(items) => list_members(t, items, false, indent, out),
+        _ => {}
+    }
+}
+
+fn list_members(
+    t: &Theme,
+    items: &[Value],
+    more: bool,
+    indent: usize,
+    out: &mut Vec<Line<'static>>,
+) {
+    for (k, it) in items.iter().take(LIST_MAX).enumerate() {
+        let label = format!("[{k}] ");
+        if compound(it) {
+            out.push(indented(t, indent, label, summary(it).unwrap_or_default()));
+            members(t, it, indent + 2, out);
+        } else {
+            out.push(indented(t, indent, label, meaning("", it, &[])));
+        }
+    }
+    if items.len() > LIST_MAX {
+        out.push(Line::from(vec![
+            Span::raw(" ".repeat(indent)),
+            Span::styled(format!("… {} more", items.len() - LIST_MAX), t.dim()),
+        ]));
+    }
+    if more {
+        out.push(Line::from(vec![
+            Span::raw(" ".repeat(indent)),
+            Span::styled("… more, not copied".to_string(), t.dim()),
+        ]));
+    }
+}
+
+fn text(v: &Value) -> String {
+    let mut s = String::new();
+    v.write(&mut s);
+    s
+}
+
+fn field_of<'v, 'a>(fields: &'v [(&'static str, Value<'a>)], name: &str) -> Option<&'v Value<'a>> {
+    fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+}
+
+fn as_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Int(n) => u64::try_from(*n).ok(),
+        Value::UInt(n) | Value::Kib(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A one-line heading for a nested compound value: a duration in seconds,
+/// the number of items of an array.
+fn summary(v: &Value) -> Option<String> {
+    match strip_named(v) {
+        Value::Struct { fields, .. } => {
+            let sec = match field_of(fields, "tv_sec")? {
+                Value::Int(s) => *s,
+                _ => return None,
+            };
+            let (sub, scale) = match (field_of(fields, "tv_nsec"), field_of(fields, "tv_usec")) {
+                (Some(n), _) => (as_u64(n)?, 1),
+                (None, Some(u)) => (as_u64(u)?, 1000),
+                _ => return None,
+            };
+            Some(format!("{sec}.{:09} s", sub * scale))
+        }
+        Value::List { items, .. } | Value::FdList(items) => Some(match items.len() {
+            1 => "1 item".into(),
+            n => format!("{n} items"),
+        }),
+        _ => None,
+    }
+}
+
+/// `2996 (2.9 KiB)`: bytes with a human figure from 1 KiB up.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
+}
+
+/// A local date of seconds since the epoch, with nanoseconds when known.
+fn local_date(sec: i64, nsec: Option<u64>) -> Option<String> {
+    use chrono::{Local, TimeZone};
+    let d = Local.timestamp_opt(sec, 0).single()?;
+    let mut s = d.format("%Y-%m-%d %H:%M:%S").to_string();
+    if let Some(n) = nsec.filter(|n| *n < 1_000_000_000) {
+        s.push_str(&format!(".{n:09}"));
+    }
+    Some(s)
+}
+
+/// The kind of file and its permissions in `ls -l` letters.
+fn mode_words(m: u32) -> String {
+    let kind = match m & 0o170000 {
+        0o100000 => Some("regular file"),
+        0o040000 => Some("directory"),
+        0o120000 => Some("symbolic link"),
+        0o020000 => Some("character device"),
+        0o060000 => Some("block device"),
+        0o010000 => Some("FIFO"),
+        0o140000 => Some("socket"),
+        _ => None,
+    };
+    let mut p = String::with_capacity(9);
+    for (who, special, set_ch) in [(6, 0o4000, 's'), (3, 0o2000, 's'), (0, 0o1000, 't')] {
+        let bits = (m >> who) & 7;
+        p.push(if bits & 4 != 0 { 'r' } else { '-' });
+        p.push(if bits & 2 != 0 { 'w' } else { '-' });
+        let x = bits & 1 != 0;
+        p.push(match (m & special != 0, x) {
+            (true, true) => set_ch,
+            (true, false) => set_ch.to_ascii_uppercase(),
+            (false, true) => 'x',
+            (false, false) => '-',
+        });
+    }
+    match kind {
+        Some(k) => format!("{k}, {p}"),
+        None => p,
+    }
+}
+
+/// Words for the poll and epoll event bits.
+fn event_word(name: &str) -> Option<&'static str> {
+    let bare = name
+        .strip_prefix("EPOLL")
+        .or_else(|| name.strip_prefix("POLL"))?;
+    Some(match bare {
+        "IN" => "readable",
+        "PRI" => "urgent data",
+        "OUT" => "writable",
+        "ERR" => "error",
+        "HUP" => "hung up",
+        "NVAL" => "not an open descriptor",
+        "RDNORM" => "normal data readable",
+        "RDBAND" => "priority data readable",
+        "WRNORM" => "normal data writable",
+        "WRBAND" => "priority data writable",
+        "MSG" => "message",
+        "RDHUP" => "peer closed its writing end",
+        "EXCLUSIVE" => "exclusive wakeup",
+        "WAKEUP" => "keeps the system awake",
+        "ONESHOT" => "once, then disabled",
+        "ET" => "edge-triggered",
+        _ => return None,
+    })
+}
+
+/// A signal's full name from the short form signal sets use.
+fn sig_name(s: &str) -> String {
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("signal {s}")
+    } else {
+        format!("SIG{s}")
+    }
+}
+
+/// A wait status in words: `exited with status 3`, `killed by SIGKILL`.
+fn wait_words(s: i32) -> String {
+    let sig = |n: i32| {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| decode::consts::SIGNALS.get(i))
+            .filter(|_| n > 0)
+            .map_or_else(|| format!("signal {n}"), |s| (*s).to_string())
+    };
+    match s & 0x7f {
+        0 => format!("exited with status {}", (s >> 8) & 0xff),
+        0x7f => format!("stopped by {}", sig((s >> 8) & 0xff)),
+        low if s & 0x80 != 0 => format!("killed by {}, core dumped", sig(low)),
+        low => format!("killed by {}", sig(low)),
+    }
+}
+
+/// A value with its meaning spelled out where the notation alone is terse.
+/// `name` is the field's, `sib` the structure it sits in.
+fn meaning(name: &str, v: &Value, sib: &[(&'static str, Value)]) -> String {
+    let base = text(v);
+    let extra: Option<String> = match strip_named(v) {
+        Value::SymMode(m) | Value::Mode(m) => Some(mode_words(*m)),
+        Value::Epoch(sec) => {
+            let nsec_name = if name == "tv_sec" {
+                "tv_nsec".to_string()
+            } else {
+                format!("{name}_nsec")
+            };
+            let nsec = field_of(sib, &nsec_name).and_then(as_u64);
+            local_date(*sec, nsec)
+        }
+        Value::SigSet { neg, sigs } => {
+            let names: Vec<String> = sigs.iter().map(|s| sig_name(s)).collect();
+            Some(match (neg, names.is_empty()) {
+                (false, true) => "no signals".into(),
+                (true, true) => "every signal".into(),
+                (false, false) => names.join(", "),
+                (true, false) => format!("every signal but {}", names.join(", ")),
+            })
+        }
+        Value::Flags(f) => {
+            let words: Vec<&str> = f
+                .iter()
+                .filter_map(|p| match p {
+                    Flag::Name(n) => event_word(n),
+                    Flag::Bits(_) => None,
+                })
+                .collect();
+            (!words.is_empty()).then(|| words.join(", "))
+        }
+        Value::Sym("SIG_DFL") => Some("default action".into()),
+        Value::Sym("SIG_IGN") => Some("ignored".into()),
+        Value::Sym("RLIM64_INFINITY") => Some("no limit".into()),
+        Value::Kib(n) => Some(format!("{n} bytes, {}", human_bytes(*n))),
+        Value::Dev { major, minor } => Some(format!("{major}:{minor}")),
+        Value::Ticks(_) => Some("clock ticks".into()),
+        Value::Wait(s) => Some(wait_words(*s)),
+        other => {
+            let n = as_u64(other);
+            match (name, n) {
+                (
+                    "st_size" | "stx_size" | "st_blksize" | "stx_blksize" | "iov_len" | "ss_size"
+                    | "msg_controllen" | "f_bsize" | "f_frsize" | "stack_size",
+                    Some(n),
+                ) if n >= 1024 => Some(human_bytes(n)),
+                ("st_blocks" | "stx_blocks", Some(n)) => {
+                    Some(format!("512-byte blocks, {}", human_bytes(n * 512)))
+                }
+                (
+                    "totalram" | "freeram" | "sharedram" | "bufferram" | "totalswap"
+                    | "freeswap" | "totalhigh" | "freehigh",
+                    Some(n),
+                ) => {
+                    let unit = field_of(sib, "mem_unit").and_then(as_u64).unwrap_or(1);
+                    Some(human_bytes(n.saturating_mul(unit.max(1))))
+                }
+                ("st_uid" | "st_gid" | "stx_uid" | "stx_gid", Some(0)) => Some("root".into()),
+                _ => None,
+            }
+        }
+    };
+    match extra {
+        Some(e) if e != base => format!("{base} ({e})"),
+        _ => base,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::ui::keys::Action;
     use crate::ui::testutil::{app_with, event, screen};
+
+    use super::{local_date, safe};
+    use crate::model::event::TraceEvent;
+    use crate::model::raw::{Chunk, CAP_ARR, CAP_MEM, CAP_MSGHDR, CAP_STR};
+    use crate::ui::testutil::event_with;
+
+    const AT_FDCWD: u64 = (-100i64) as u64;
+
+    /// The details of `ev` on a `w`-column terminal tall enough for all.
+    fn details(ev: TraceEvent, w: u16) -> String {
+        let mut app = app_with(vec![ev]);
+        app.on_action(Action::Details);
+        screen(&mut app, w, 120)
+    }
+
+    fn assert_lines(s: &str, want: &[&str]) {
+        for w in want {
+            assert!(
+                s.lines().any(|l| l.contains(w)),
+                "{w:?} missing:\n{s}"
+            );
+        }
+    }
+
+    fn put(b: &mut [u8], at: usize, v: &[u8]) {
+        b[at..at + v.len()].copy_from_slice(v);
+    }
+
+    /// x86_64 struct stat of a 2996-byte regular file.
+    fn stat_buf() -> Vec<u8> {
+        let mut b = vec![0u8; 144];
+        put(&mut b, 0, &((8u64 << 8) | 1).to_ne_bytes()); // st_dev 8:1
+        put(&mut b, 8, &1_234_567u64.to_ne_bytes()); // st_ino
+        put(&mut b, 16, &1u64.to_ne_bytes()); // st_nlink
+        put(&mut b, 24, &0o100644u32.to_ne_bytes()); // st_mode
+        put(&mut b, 28, &1000u32.to_ne_bytes()); // st_uid
+        put(&mut b, 32, &0u32.to_ne_bytes()); // st_gid
+        put(&mut b, 48, &2996i64.to_ne_bytes()); // st_size
+        put(&mut b, 56, &4096i64.to_ne_bytes()); // st_blksize
+        put(&mut b, 64, &8i64.to_ne_bytes()); // st_blocks
+        put(&mut b, 72, &1_700_000_000i64.to_ne_bytes()); // st_atime
+        put(&mut b, 80, &123_456_789u64.to_ne_bytes());
+        put(&mut b, 88, &1_600_000_000i64.to_ne_bytes()); // st_mtime
+        put(&mut b, 104, &1_600_000_000i64.to_ne_bytes()); // st_ctime
+        b
+    }
+
+    fn newfstatat() -> TraceEvent {
+        let st = stat_buf();
+        event_with(
+            "newfstatat",
+            0,
+            &[AT_FDCWD, 0x10, 0x7ffe_0000, 0],
+            &[
+                Chunk {
+                    arg: 1,
+                    kind: CAP_STR,
+                    data: b"/etc/passwd",
+                },
+                Chunk {
+                    arg: 2,
+                    kind: CAP_MEM,
+                    data: &st,
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn stat_buffer_field_by_field() {
+        let s = details(newfstatat(), 160);
+        let atime = local_date(1_700_000_000, Some(123_456_789)).unwrap();
+        assert!(atime.ends_with(".123456789"), "{atime}");
+        let mtime = local_date(1_600_000_000, Some(0)).unwrap();
+        assert_lines(
+            &s,
+            &[
+                "{st_mode=S_IFREG|0644, st_size=2996, ...}    (raw 0x7ffe0000)",
+                "                  st_mode:       S_IFREG|0644 (regular file, rw-r--r--)",
+                "                  st_size:       2996 (2.9 KiB)",
+                "st_dev:        makedev(0x8, 0x1) (8:1)",
+                "st_ino:        1234567",
+                "st_nlink:      1",
+                "st_uid:        1000",
+                "st_gid:        0 (root)",
+                "st_blksize:    4096 (4.0 KiB)",
+                "st_blocks:     8 (512-byte blocks, 4.0 KiB)",
+                &format!("st_atime:      1700000000 ({atime})"),
+                "st_atime_nsec: 123456789",
+                &format!("st_mtime:      1600000000 ({mtime})"),
+                "st_rdev:       makedev(0, 0)",
+            ],
+        );
+    }
+
+    #[test]
+    fn sigaction_handlers_masks_and_flags() {
+        let mut act = vec![0u8; 32];
+        put(&mut act, 0, &0x5555_0000u64.to_ne_bytes());
+        put(&mut act, 8, &0x1400_0000u64.to_ne_bytes());
+        put(&mut act, 16, &0x7f00_1000u64.to_ne_bytes());
+        put(&mut act, 24, &((1u64 << 1) | (1 << 14)).to_ne_bytes());
+        let old = vec![0u8; 32];
+        let ev = event_with(
+            "rt_sigaction",
+            0,
+            &[17, 0x10, 0x20, 8],
+            &[
+                Chunk {
+                    arg: 1,
+                    kind: CAP_MEM,
+                    data: &act,
+                },
+                Chunk {
+                    arg: 2,
+                    kind: CAP_MEM,
+                    data: &old,
+                },
+            ],
+        );
+        let s = details(ev, 160);
+        assert_lines(
+            &s,
+            &[
+                "sa_handler:  0x55550000",
+                "sa_mask:     [INT TERM] (SIGINT, SIGTERM)",
+                "sa_flags:    SA_RESTORER|SA_RESTART",
+                "sa_restorer: 0x7f001000",
+                "sa_handler: SIG_DFL (default action)",
+                "sa_mask:    [] (no signals)",
+                "sa_flags:   0",
+            ],
+        );
+        // The new action's fields come under argument 1, the old under 2.
+        let act_at = s.find("sa_restorer:").unwrap();
+        let old_at = s.find("SIG_DFL (default").unwrap();
+        let arg2 = s.find("2: oact").or_else(|| s.find("2: ")).unwrap();
+        assert!(act_at < arg2 && arg2 < old_at, "{s}");
+    }
+
+    fn pollfds(n: usize) -> Vec<u8> {
+        let mut b = Vec::new();
+        for k in 0..n {
+            b.extend_from_slice(&(3 + k as i32).to_ne_bytes());
+            let ev: u16 = if k % 2 == 0 { 0x1 } else { 0x4 | 0x2000 };
+            b.extend_from_slice(&ev.to_ne_bytes());
+            b.extend_from_slice(&0u16.to_ne_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn pollfd_array_item_by_item() {
+        let fds = pollfds(2);
+        let ev = event_with(
+            "poll",
+            1,
+            &[0x7f00, 2, 100],
+            &[Chunk {
+                arg: 0,
+                kind: CAP_ARR,
+                data: &fds,
+            }],
+        );
+        let s = details(ev, 160);
+        assert_lines(
+            &s,
+            &[
+                "                  [0] ",
+                "                    fd:     3",
+                "                    events: POLLIN (readable)",
+                "                  [1] ",
+                "                    fd:     4",
+                "events: POLLOUT|POLLRDHUP (writable, peer closed its writing end)",
+            ],
+        );
+        assert!(!s.contains("more"), "{s}");
+    }
+
+    /// A sendmsg msghdr as the kernel side copies it: the header, the
+    /// name's bytes, then the iovecs and each one's bytes.
+    fn msghdr(iovs: &[&[u8]]) -> Vec<u8> {
+        let mut d = vec![0u8; 60];
+        put(&mut d, 24, &(iovs.len() as u64).to_ne_bytes()); // msg_iovlen
+        put(&mut d, 48, &0x40u32.to_ne_bytes()); // msg_flags
+        d.extend_from_slice(&(iovs.len() as u32).to_ne_bytes());
+        for (k, v) in iovs.iter().enumerate() {
+            d.extend_from_slice(&(0x1000 * (k as u64 + 1)).to_ne_bytes());
+            d.extend_from_slice(&(v.len() as u64).to_ne_bytes());
+        }
+        for v in iovs {
+            d.extend_from_slice(&(v.len() as u16).to_ne_bytes());
+            d.extend_from_slice(v);
+        }
+        d
+    }
+
+    #[test]
+    fn msghdr_nests_its_iovecs_and_escapes_their_bytes() {
+        let m = msghdr(&[b"GET /", b"\x1b[2J\x1b]0;owned\x07\n"]);
+        let ev = event_with(
+            "sendmsg",
+            20,
+            &[3, 0x7f00, 0],
+            &[Chunk {
+                arg: 1,
+                kind: CAP_MSGHDR,
+                data: &m,
+            }],
+        );
+        let s = details(ev, 160);
+        assert_lines(
+            &s,
+            &[
+                "                  msg_name:       NULL",
+                "                  msg_namelen:    0",
+                "                  msg_iov:        2 items",
+                "                    [0] ",
+                "                      iov_base: \"GET /\"",
+                "                      iov_len:  5",
+                "                    [1] ",
+                r#"                      iov_base: "\x1b[2J\x1b]0;owned\x07\n""#,
+                "                      iov_len:  15",
+                "                  msg_iovlen:     2",
+                "                  msg_controllen: 0",
+            ],
+        );
+        assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+    }
+
+    #[test]
+    fn control_characters_never_pass() {
+        assert_eq!(safe("a\u{1b}[2J\u{9b}b".into()), "a\\u{1b}[2J\\u{9b}b");
+        assert_eq!(safe("plain …".into()), "plain …");
+    }
+
+    /// At 80 columns every field line fits whole; a long array ends in a
+    /// count of what is left; j scrolls to all of it.
+    #[test]
+    fn narrow_terminal_cuts_nothing_without_a_mark() {
+        let mut app = app_with(vec![newfstatat()]);
+        app.on_action(Action::Details);
+        let mut seen = String::new();
+        for _ in 0..40 {
+            seen.push_str(&screen(&mut app, 80, 24));
+            app.on_action(Action::Down);
+        }
+        let atime = local_date(1_700_000_000, Some(123_456_789)).unwrap();
+        assert_lines(
+            &seen,
+            &[
+                "st_mode:       S_IFREG|0644 (regular file, rw-r--r--)",
+                &format!("st_atime:      1700000000 ({atime})"),
+                "st_rdev:       makedev(0, 0)",
+                "ctx switches",
+            ],
+        );
+        // Lines wider than the view wrap: every word of the longest ones
+        // (the event's line, the structure argument's) is on screen whole.
+        let ev = newfstatat();
+        let long = format!(
+            "{} {{st_mode=S_IFREG|0644, st_size=2996, ...}}    (raw 0x7ffe0000)",
+            app.line_text(&ev)
+        );
+        for word in long.split_whitespace() {
+            assert!(seen.contains(word), "{word:?} cut:\n{seen}");
+        }
+
+        let fds = pollfds(40);
+        let ev = event_with(
+            "poll",
+            0,
+            &[0x7f00, 40, 100],
+            &[Chunk {
+                arg: 0,
+                kind: CAP_ARR,
+                data: &fds,
+            }],
+        );
+        let mut app = app_with(vec![ev]);
+        app.on_action(Action::Details);
+        let mut seen = String::new();
+        for _ in 0..120 {
+            seen.push_str(&screen(&mut app, 80, 24));
+            app.on_action(Action::Down);
+        }
+        assert_lines(&seen, &["[15] ", "fd:     18", "… 24 more"]);
+        assert!(!seen.contains("[16] "), "{seen}");
+    }
 
     #[test]
     fn details_show_every_field_and_close() {

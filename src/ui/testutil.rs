@@ -37,6 +37,29 @@ pub fn event(name: &str, comm: &str, pid: u32, ret: i64, path: Option<&str>) -> 
     TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
 }
 
+/// A syscall event of `sh` (pid 7) with arguments `args` and the copies
+/// the kernel side made (`chunks`): structures, arrays, strings.
+pub fn event_with(name: &str, ret: i64, args: &[u64], chunks: &[Chunk<'_>]) -> TraceEvent {
+    let info = syscalls::by_name(Arch::X86_64, name).expect("known syscall");
+    let mut a = [0u64; 6];
+    a[..args.len()].copy_from_slice(args);
+    let tail = encode_chunks(chunks);
+    let mut raw = RawEvent {
+        nr: info.nr,
+        ret,
+        args: a,
+        start_ns: 1_000_000_000,
+        finish_ns: 1_000_002_500,
+        pid: 7,
+        tid: 7,
+        uid: 1000,
+        tail_len: tail.len() as u16,
+        ..Default::default()
+    };
+    raw.comm[..2].copy_from_slice(b"sh");
+    TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
+}
+
 /// An app without colors, at a fixed clock, holding `evs`.
 pub fn app_with(evs: Vec<TraceEvent>) -> App {
     let mut app = App::new(
