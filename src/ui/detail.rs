@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::app::App;
 use super::theme::Theme;
-use crate::clock::fmt_duration;
+use crate::clock::{fmt_duration, Clock};
 use crate::model::container::HOST;
 use crate::model::decode::{self, Flag, Value};
 use crate::model::errno;
@@ -43,6 +43,10 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
     ));
     out.push(field("args", String::new()));
     let args = decode::decode(ev);
+    let cx = Cx {
+        t,
+        base: time_base(app, ev),
+    };
     // Names padded to one width, so the labels (right-aligned like every
     // field's) have their numbers and names in columns.
     let name_w = args.iter().map(|a| a.name.len()).max().unwrap_or(0);
@@ -56,7 +60,7 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
         ));
         // Structures and arrays again, one field a line, under the argument.
         if compound(&a.value) {
-            members(t, &a.value, FIELD_INDENT, &mut out);
+            members(&cx, &a.value, FIELD_INDENT, &mut out);
         }
     }
     if ev.truncated() {
@@ -203,6 +207,36 @@ const FIELD_INDENT: usize = 18;
 /// Array items shown before the rest is counted.
 const LIST_MAX: usize = 16;
 
+/// What seconds in a time field count from. Most are since the epoch; a
+/// clock call's time is on its clock, and the monotonic clocks' is dated
+/// with the session's boot time.
+#[derive(Clone, Copy)]
+enum TimeBase {
+    Unix,
+    Boot(Clock),
+    /// A CPU-time clock, TAI, or one the boot time does not convert.
+    Own,
+}
+
+fn time_base(app: &App, ev: &TraceEvent) -> TimeBase {
+    if !ev.name().starts_with("clock_") {
+        return TimeBase::Unix;
+    }
+    match ev.args[0] as i32 {
+        // REALTIME, REALTIME_COARSE, REALTIME_ALARM
+        0 | 5 | 8 => TimeBase::Unix,
+        // MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE: the event clock's base
+        1 | 4 | 6 => TimeBase::Boot(app.clock),
+        _ => TimeBase::Own,
+    }
+}
+
+/// What rendering a structure needs besides the value.
+struct Cx<'t> {
+    t: &'t Theme,
+    base: TimeBase,
+}
+
 /// Escapes whatever control character is left in `s`. Values come escaped
 /// from the decoder; this keeps a terminal safe should any slip through.
 fn safe(s: String) -> String {
@@ -249,7 +283,8 @@ fn indented(t: &Theme, indent: usize, label: String, value: String) -> Line<'sta
 }
 
 /// The lines under a compound value, `indent` columns in.
-fn members(t: &Theme, v: &Value, indent: usize, out: &mut Vec<Line<'static>>) {
+fn members(cx: &Cx, v: &Value, indent: usize, out: &mut Vec<Line<'static>>) {
+    let t = cx.t;
     match strip_named(v) {
         Value::Struct { fields, .. } => {
             let w = fields.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
@@ -257,34 +292,31 @@ fn members(t: &Theme, v: &Value, indent: usize, out: &mut Vec<Line<'static>>) {
                 // Values start in one column: the name, its colon, padding.
                 let label = format!("{:<width$}", format!("{name}: "), width = w + 2);
                 if compound(fv) {
-                    let head = summary(fv).unwrap_or_default();
+                    let head = summary(cx.base, fv).unwrap_or_default();
                     out.push(indented(t, indent, label, head));
-                    members(t, fv, indent + 2, out);
+                    members(cx, fv, indent + 2, out);
                 } else {
-                    out.push(indented(t, indent, label, meaning(name, fv, fields)));
+                    let m = meaning(cx.base, name, fv, fields);
+                    out.push(indented(t, indent, label, m));
                 }
             }
         }
-        Value::List { items, more } => list_members(t, items, *more, indent, out),
-        Value::FdList(items) => list_members(t, items, false, indent, out),
+        Value::List { items, more } => list_members(cx, items, *more, indent, out),
+        Value::FdList(items) => list_members(cx, items, false, indent, out),
         _ => {}
     }
 }
 
-fn list_members(
-    t: &Theme,
-    items: &[Value],
-    more: bool,
-    indent: usize,
-    out: &mut Vec<Line<'static>>,
-) {
+fn list_members(cx: &Cx, items: &[Value], more: bool, indent: usize, out: &mut Vec<Line<'static>>) {
+    let t = cx.t;
     for (k, it) in items.iter().take(LIST_MAX).enumerate() {
         let label = format!("[{k}] ");
         if compound(it) {
-            out.push(indented(t, indent, label, summary(it).unwrap_or_default()));
-            members(t, it, indent + 2, out);
+            let head = summary(cx.base, it).unwrap_or_default();
+            out.push(indented(t, indent, label, head));
+            members(cx, it, indent + 2, out);
         } else {
-            out.push(indented(t, indent, label, meaning("", it, &[])));
+            out.push(indented(t, indent, label, meaning(cx.base, "", it, &[])));
         }
     }
     if items.len() > LIST_MAX {
@@ -321,19 +353,20 @@ fn as_u64(v: &Value) -> Option<u64> {
 
 /// A one-line heading for a nested compound value: a duration in seconds,
 /// the number of items of an array.
-fn summary(v: &Value) -> Option<String> {
+fn summary(base: TimeBase, v: &Value) -> Option<String> {
     match strip_named(v) {
         Value::Struct { fields, .. } => {
-            let sec = match field_of(fields, "tv_sec")? {
-                Value::Int(s) => *s,
-                _ => return None,
-            };
             let (sub, scale) = match (field_of(fields, "tv_nsec"), field_of(fields, "tv_usec")) {
                 (Some(n), _) => (as_u64(n)?, 1),
                 (None, Some(u)) => (as_u64(u)?, 1000),
                 _ => return None,
             };
-            Some(format!("{sec}.{:09} s", sub * scale))
+            match field_of(fields, "tv_sec")? {
+                // A point in time: its date; otherwise a duration.
+                Value::Epoch(s) => point_in_time(base, *s, Some(sub * scale)),
+                Value::Int(s) => Some(format!("{s}.{:09} s", sub * scale)),
+                _ => None,
+            }
         }
         Value::List { items, .. } | Value::FdList(items) => Some(match items.len() {
             1 => "1 item".into(),
@@ -367,6 +400,23 @@ fn local_date(sec: i64, nsec: Option<u64>) -> Option<String> {
         s.push_str(&format!(".{n:09}"));
     }
     Some(s)
+}
+
+/// A time field's meaning on its time base.
+fn point_in_time(base: TimeBase, sec: i64, nsec: Option<u64>) -> Option<String> {
+    match base {
+        TimeBase::Unix => local_date(sec, nsec),
+        TimeBase::Boot(clock) => {
+            let ns = i128::from(sec) * 1_000_000_000 + i128::from(nsec.unwrap_or(0));
+            let unix = clock.boot_unix_ns + ns;
+            let s = local_date(
+                unix.div_euclid(1_000_000_000) as i64,
+                Some(unix.rem_euclid(1_000_000_000) as u64),
+            )?;
+            Some(format!("{s}, {sec} s after boot"))
+        }
+        TimeBase::Own => Some("on the clock's own scale".into()),
+    }
 }
 
 /// The kind of file and its permissions in `ls -l` letters.
@@ -454,8 +504,8 @@ fn wait_words(s: i32) -> String {
 
 /// A value with its meaning spelled out where the notation alone is terse.
 /// `name` is the field's, `sib` the structure it sits in.
-fn meaning(name: &str, v: &Value, sib: &[(&'static str, Value)]) -> String {
-    let base = text(v);
+fn meaning(base: TimeBase, name: &str, v: &Value, sib: &[(&'static str, Value)]) -> String {
+    let shown = text(v);
     let extra: Option<String> = match strip_named(v) {
         Value::SymMode(m) | Value::Mode(m) => Some(mode_words(*m)),
         Value::Epoch(sec) => {
@@ -465,7 +515,7 @@ fn meaning(name: &str, v: &Value, sib: &[(&'static str, Value)]) -> String {
                 format!("{name}_nsec")
             };
             let nsec = field_of(sib, &nsec_name).and_then(as_u64);
-            local_date(*sec, nsec)
+            point_in_time(base, *sec, nsec)
         }
         Value::SigSet { neg, sigs } => {
             let names: Vec<String> = sigs.iter().map(|s| sig_name(s)).collect();
@@ -505,8 +555,8 @@ fn meaning(name: &str, v: &Value, sib: &[(&'static str, Value)]) -> String {
                     Some(format!("512-byte blocks, {}", human_bytes(n * 512)))
                 }
                 (
-                    "totalram" | "freeram" | "sharedram" | "bufferram" | "totalswap"
-                    | "freeswap" | "totalhigh" | "freehigh",
+                    "totalram" | "freeram" | "sharedram" | "bufferram" | "totalswap" | "freeswap"
+                    | "totalhigh" | "freehigh",
                     Some(n),
                 ) => {
                     let unit = field_of(sib, "mem_unit").and_then(as_u64).unwrap_or(1);
@@ -518,8 +568,8 @@ fn meaning(name: &str, v: &Value, sib: &[(&'static str, Value)]) -> String {
         }
     };
     match extra {
-        Some(e) if e != base => format!("{base} ({e})"),
-        _ => base,
+        Some(e) if e != shown => format!("{shown} ({e})"),
+        _ => shown,
     }
 }
 
@@ -544,10 +594,7 @@ mod tests {
 
     fn assert_lines(s: &str, want: &[&str]) {
         for w in want {
-            assert!(
-                s.lines().any(|l| l.contains(w)),
-                "{w:?} missing:\n{s}"
-            );
+            assert!(s.lines().any(|l| l.contains(w)), "{w:?} missing:\n{s}");
         }
     }
 
@@ -755,6 +802,40 @@ mod tests {
             ],
         );
         assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+    }
+
+    /// A clock call's time is on its clock: a monotonic one is dated from
+    /// the session's boot time, a CPU clock's is not a date at all.
+    #[test]
+    fn clock_times_are_dated_on_their_clock() {
+        let mut ts = 6421i64.to_ne_bytes().to_vec();
+        ts.extend_from_slice(&862_846_189i64.to_ne_bytes());
+        let at = |clock: u64| {
+            event_with(
+                "clock_gettime",
+                0,
+                &[clock, 0x7f00],
+                &[Chunk {
+                    arg: 1,
+                    kind: CAP_MEM,
+                    data: &ts,
+                }],
+            )
+        };
+        let boot = 1_700_000_000i64;
+        let mut app = app_with(vec![at(1)]);
+        app.clock = crate::clock::Clock {
+            boot_unix_ns: i128::from(boot) * 1_000_000_000,
+        };
+        app.on_action(Action::Details);
+        let s = screen(&mut app, 160, 60);
+        let date = local_date(boot + 6421, Some(862_846_189)).unwrap();
+        assert_lines(&s, &[&format!("tv_sec:  6421 ({date}, 6421 s after boot)")]);
+        let s = details(at(0), 160);
+        let date = local_date(6421, Some(862_846_189)).unwrap();
+        assert_lines(&s, &[&format!("tv_sec:  6421 ({date})")]);
+        let s = details(at(2), 160);
+        assert_lines(&s, &["tv_sec:  6421 (on the clock's own scale)"]);
     }
 
     #[test]
