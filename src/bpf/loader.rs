@@ -72,9 +72,22 @@ pub const VARIANT_ENV: &str = "SYSTRACE_TUI_BPF_VARIANT";
 impl Features {
     /// Asks the kernel (loads tiny probe programs and maps; needs root).
     pub fn probe() -> Features {
+        let btf = std::path::Path::new("/sys/kernel/btf/vmlinux").exists();
+        // libbpf's probes answer "unsupported" for any failure. Where not
+        // even a plain array map can be made (no permission to use BPF, as
+        // in a user namespace), they say nothing about the kernel: assume
+        // the features and let the load itself say what is wrong.
+        if !MapType::Array.is_supported().unwrap_or(false) {
+            return Features {
+                btf,
+                ringbuf: true,
+                task_storage: true,
+                bpf_loop: true,
+            };
+        }
         let yes = |r: libbpf_rs::Result<bool>| r.unwrap_or(false);
         Features {
-            btf: std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
+            btf,
             ringbuf: yes(MapType::RingBuf.is_supported()),
             task_storage: yes(MapType::TaskStorage.is_supported()),
             bpf_loop: yes(
