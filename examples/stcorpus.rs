@@ -8,6 +8,12 @@
 //!   stcorpus proc         fork, execve with argv, wait4, kill, ids
 //!   stcorpus mem          mmap/mprotect/madvise/munmap/brk
 //!   stcorpus signals      rt_sigaction, rt_sigprocmask, kill/tgkill to self
+//!   stcorpus stat DIR     stat family, statx, statfs, utimensat, getdents64
+//!   stcorpus time         sleeps, clocks, timers, poll/select, rlimits, uname,
+//!                         sysinfo, rusage, times, sched_param, capabilities
+//!   stcorpus io DIR       iovecs, msghdr, epoll, sockopts, pipes, ioctls
+//!   stcorpus wait         wait4 with status and rusage, clone3, rt_sigsuspend,
+//!                         signal sets
 //!
 //! Every call's result is checked, so a mode that did not do what it says
 //! fails instead of producing a corpus that tests nothing.
@@ -673,6 +679,922 @@ fn signals() {
     }
 }
 
+fn sys(r: libc::c_long, what: &str) -> i64 {
+    ok(r, what)
+}
+
+/// stat family, statx, statfs, utimensat, getdents64.
+fn stat(dir: &str) {
+    let f = cs(&format!("{dir}/st.txt"));
+    let empty = cs("");
+    let missing = cs("/nonexistent/st");
+    unsafe {
+        let fd = ok(
+            libc::openat(
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+                0o4750,
+            )
+            .into(),
+            "create",
+        ) as c_int;
+        ok(
+            libc::write(fd, b"twelve bytes".as_ptr().cast(), 12) as i64,
+            "write",
+        );
+        ok(libc::fchmod(fd, 0o4750).into(), "fchmod");
+        let mut st: libc::stat = zeroed();
+        #[cfg(target_arch = "x86_64")]
+        {
+            sys(
+                libc::syscall(libc::SYS_stat, f.as_ptr(), &mut st as *mut libc::stat),
+                "stat",
+            );
+            sys(
+                libc::syscall(libc::SYS_lstat, f.as_ptr(), &mut st as *mut libc::stat),
+                "lstat",
+            );
+            sys(
+                libc::syscall(libc::SYS_fstat, fd, &mut st as *mut libc::stat),
+                "fstat",
+            );
+        }
+        sys(
+            libc::syscall(
+                libc::SYS_newfstatat,
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                &mut st as *mut libc::stat,
+                0,
+            ),
+            "newfstatat",
+        );
+        sys(
+            libc::syscall(
+                libc::SYS_newfstatat,
+                fd,
+                empty.as_ptr(),
+                &mut st as *mut libc::stat,
+                libc::AT_EMPTY_PATH,
+            ),
+            "newfstatat empty",
+        );
+        // A device: st_rdev instead of st_size.
+        sys(
+            libc::syscall(
+                libc::SYS_newfstatat,
+                libc::AT_FDCWD,
+                cs("/dev/null").as_ptr(),
+                &mut st as *mut libc::stat,
+                0,
+            ),
+            "newfstatat dev",
+        );
+        // A directory and a failure (the structure is then an address).
+        sys(
+            libc::syscall(
+                libc::SYS_newfstatat,
+                libc::AT_FDCWD,
+                cs(dir).as_ptr(),
+                &mut st as *mut libc::stat,
+                libc::AT_SYMLINK_NOFOLLOW,
+            ),
+            "newfstatat dir",
+        );
+        fails(
+            libc::syscall(
+                libc::SYS_newfstatat,
+                libc::AT_FDCWD,
+                missing.as_ptr(),
+                &mut st as *mut libc::stat,
+                0,
+            ),
+            libc::ENOENT,
+            "newfstatat missing",
+        );
+        let mut stx: libc::statx = zeroed();
+        sys(
+            libc::syscall(
+                libc::SYS_statx,
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                libc::AT_STATX_SYNC_AS_STAT,
+                libc::STATX_BASIC_STATS | libc::STATX_BTIME,
+                &mut stx as *mut libc::statx,
+            ),
+            "statx",
+        );
+        sys(
+            libc::syscall(
+                libc::SYS_statx,
+                fd,
+                empty.as_ptr(),
+                libc::AT_EMPTY_PATH,
+                libc::STATX_TYPE | libc::STATX_MODE,
+                &mut stx as *mut libc::statx,
+            ),
+            "statx fd",
+        );
+        let mut sfs: libc::statfs = zeroed();
+        sys(
+            libc::syscall(
+                libc::SYS_statfs,
+                cs(dir).as_ptr(),
+                &mut sfs as *mut libc::statfs,
+            ),
+            "statfs",
+        );
+        sys(
+            libc::syscall(libc::SYS_fstatfs, fd, &mut sfs as *mut libc::statfs),
+            "fstatfs",
+        );
+        // Fixed times, now, and one left alone.
+        let times = [
+            libc::timespec {
+                tv_sec: 1_000_000_000,
+                tv_nsec: 5,
+            },
+            libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_NOW,
+            },
+        ];
+        sys(
+            libc::syscall(
+                libc::SYS_utimensat,
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                times.as_ptr(),
+                0,
+            ),
+            "utimensat",
+        );
+        let omit = [
+            libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_OMIT,
+            },
+            libc::timespec {
+                tv_sec: 1_600_000_000,
+                tv_nsec: 0,
+            },
+        ];
+        sys(
+            libc::syscall(
+                libc::SYS_utimensat,
+                fd,
+                null::<libc::c_char>(),
+                omit.as_ptr(),
+                0,
+            ),
+            "utimensat fd",
+        );
+        sys(
+            libc::syscall(
+                libc::SYS_utimensat,
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                null::<libc::timespec>(),
+                0,
+            ),
+            "utimensat now",
+        );
+        ok(libc::close(fd).into(), "close");
+        let d = ok(
+            libc::openat(
+                libc::AT_FDCWD,
+                cs(dir).as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY,
+            )
+            .into(),
+            "open dir",
+        ) as c_int;
+        let mut buf = [0u8; 4096];
+        while sys(
+            libc::syscall(libc::SYS_getdents64, d, buf.as_mut_ptr(), buf.len()),
+            "getdents64",
+        ) > 0
+        {}
+        ok(libc::close(d).into(), "close");
+        ok(libc::unlink(f.as_ptr()).into(), "unlink");
+    }
+}
+
+/// Sleeps, clocks, timers, poll/select, resource limits and system data.
+fn time() {
+    unsafe {
+        let short = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 1000,
+        };
+        let mut rem: libc::timespec = zeroed();
+        sys(
+            libc::syscall(
+                libc::SYS_nanosleep,
+                &short as *const libc::timespec,
+                null_mut::<libc::timespec>(),
+            ),
+            "nanosleep",
+        );
+        sys(
+            libc::syscall(
+                libc::SYS_nanosleep,
+                &short as *const libc::timespec,
+                &mut rem as *mut libc::timespec,
+            ),
+            "nanosleep rem",
+        );
+        sys(
+            libc::syscall(
+                libc::SYS_clock_nanosleep,
+                libc::CLOCK_MONOTONIC,
+                0,
+                &short as *const libc::timespec,
+                null_mut::<libc::timespec>(),
+            ),
+            "clock_nanosleep",
+        );
+        // The vDSO answers clock_gettime without a syscall: call the kernel.
+        let mut now: libc::timespec = zeroed();
+        sys(
+            libc::syscall(
+                libc::SYS_clock_gettime,
+                libc::CLOCK_MONOTONIC,
+                &mut now as *mut libc::timespec,
+            ),
+            "clock_gettime",
+        );
+        sys(
+            libc::syscall(
+                libc::SYS_clock_getres,
+                libc::CLOCK_REALTIME,
+                &mut rem as *mut libc::timespec,
+            ),
+            "clock_getres",
+        );
+        // An absolute sleep a microsecond after the reading.
+        let mut until = now;
+        until.tv_nsec += 1000;
+        if until.tv_nsec >= 1_000_000_000 {
+            until.tv_sec += 1;
+            until.tv_nsec -= 1_000_000_000;
+        }
+        sys(
+            libc::syscall(
+                libc::SYS_clock_nanosleep,
+                libc::CLOCK_MONOTONIC,
+                libc::TIMER_ABSTIME,
+                &until as *const libc::timespec,
+                null_mut::<libc::timespec>(),
+            ),
+            "clock_nanosleep abs",
+        );
+        let mut tv: libc::timeval = zeroed();
+        sys(
+            libc::syscall(
+                libc::SYS_gettimeofday,
+                &mut tv as *mut libc::timeval,
+                null_mut::<c_void>(),
+            ),
+            "gettimeofday",
+        );
+
+        // A timer: set, read back, disarm.
+        let tfd = ok(
+            libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_CLOEXEC).into(),
+            "timerfd_create",
+        ) as c_int;
+        let its = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 1,
+                tv_nsec: 500,
+            },
+            it_value: libc::timespec {
+                tv_sec: 100,
+                tv_nsec: 0,
+            },
+        };
+        let mut old: libc::itimerspec = zeroed();
+        ok(
+            libc::timerfd_settime(tfd, 0, &its, &mut old).into(),
+            "timerfd_settime",
+        );
+        ok(
+            libc::timerfd_gettime(tfd, &mut old).into(),
+            "timerfd_gettime",
+        );
+        ok(libc::close(tfd).into(), "close");
+
+        // poll family on a pipe with data in it.
+        let mut p = [0 as c_int; 2];
+        ok(libc::pipe2(p.as_mut_ptr(), 0).into(), "pipe2");
+        ok(libc::write(p[1], b"x".as_ptr().cast(), 1) as i64, "write");
+        let mut fds = [
+            libc::pollfd {
+                fd: p[0],
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: p[1],
+                events: libc::POLLIN | libc::POLLPRI,
+                revents: 0,
+            },
+        ];
+        sys(
+            libc::syscall(libc::SYS_poll, fds.as_mut_ptr(), 2, 0),
+            "poll",
+        );
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        sys(
+            libc::syscall(
+                libc::SYS_ppoll,
+                fds.as_mut_ptr(),
+                2,
+                &zero as *const libc::timespec,
+                null::<libc::sigset_t>(),
+                8,
+            ),
+            "ppoll",
+        );
+        let mut rd: libc::fd_set = zeroed();
+        let mut wr: libc::fd_set = zeroed();
+        libc::FD_SET(p[0], &mut rd);
+        libc::FD_SET(p[1], &mut wr);
+        let mut tv0: libc::timeval = zeroed();
+        #[cfg(target_arch = "x86_64")]
+        sys(
+            libc::syscall(
+                libc::SYS_select,
+                p[1] + 1,
+                &mut rd as *mut libc::fd_set,
+                &mut wr as *mut libc::fd_set,
+                null_mut::<libc::fd_set>(),
+                &mut tv0 as *mut libc::timeval,
+            ),
+            "select",
+        );
+        libc::FD_SET(p[0], &mut rd);
+        libc::FD_SET(p[1], &mut wr);
+        let mut ts0 = zero;
+        sys(
+            libc::syscall(
+                libc::SYS_pselect6,
+                p[1] + 1,
+                &mut rd as *mut libc::fd_set,
+                &mut wr as *mut libc::fd_set,
+                null_mut::<libc::fd_set>(),
+                &mut ts0 as *mut libc::timespec,
+                null::<c_void>(),
+            ),
+            "pselect6",
+        );
+        let _ = &mut tv0;
+        // Nothing ready: 0 (Timeout).
+        let mut quiet = [libc::pollfd {
+            fd: p[1],
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        sys(
+            libc::syscall(libc::SYS_poll, quiet.as_mut_ptr(), 1, 0),
+            "poll timeout",
+        );
+        libc::close(p[0]);
+        libc::close(p[1]);
+
+        // Resource limits.
+        let mut rl: libc::rlimit = zeroed();
+        #[cfg(target_arch = "x86_64")]
+        {
+            sys(
+                libc::syscall(
+                    libc::SYS_getrlimit,
+                    libc::RLIMIT_NOFILE,
+                    &mut rl as *mut libc::rlimit,
+                ),
+                "getrlimit",
+            );
+            sys(
+                libc::syscall(
+                    libc::SYS_setrlimit,
+                    libc::RLIMIT_NOFILE,
+                    &rl as *const libc::rlimit,
+                ),
+                "setrlimit",
+            );
+        }
+        sys(
+            libc::syscall(
+                libc::SYS_prlimit64,
+                0,
+                libc::RLIMIT_STACK,
+                null::<libc::rlimit>(),
+                &mut rl as *mut libc::rlimit,
+            ),
+            "prlimit64 get",
+        );
+        let core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        sys(
+            libc::syscall(
+                libc::SYS_prlimit64,
+                0,
+                libc::RLIMIT_CORE,
+                &core as *const libc::rlimit,
+                &mut rl as *mut libc::rlimit,
+            ),
+            "prlimit64 set",
+        );
+
+        // System data.
+        let mut u: libc::utsname = zeroed();
+        sys(
+            libc::syscall(libc::SYS_uname, &mut u as *mut libc::utsname),
+            "uname",
+        );
+        let mut si: libc::sysinfo = zeroed();
+        sys(
+            libc::syscall(libc::SYS_sysinfo, &mut si as *mut libc::sysinfo),
+            "sysinfo",
+        );
+        let mut ru: libc::rusage = zeroed();
+        sys(
+            libc::syscall(
+                libc::SYS_getrusage,
+                libc::RUSAGE_SELF,
+                &mut ru as *mut libc::rusage,
+            ),
+            "getrusage",
+        );
+        let mut t: libc::tms = zeroed();
+        sys(
+            libc::syscall(libc::SYS_times, &mut t as *mut libc::tms),
+            "times",
+        );
+
+        // Scheduling parameters.
+        let mut sp: libc::sched_param = zeroed();
+        sys(
+            libc::syscall(
+                libc::SYS_sched_getparam,
+                0,
+                &mut sp as *mut libc::sched_param,
+            ),
+            "sched_getparam",
+        );
+        sys(
+            libc::syscall(
+                libc::SYS_sched_setscheduler,
+                0,
+                libc::SCHED_OTHER,
+                &sp as *const libc::sched_param,
+            ),
+            "sched_setscheduler",
+        );
+        sys(
+            libc::syscall(libc::SYS_sched_setparam, 0, &sp as *const libc::sched_param),
+            "sched_setparam",
+        );
+
+        // Capabilities: read them, then set the same ones back.
+        #[repr(C)]
+        struct CapHeader {
+            version: u32,
+            pid: c_int,
+        }
+        #[repr(C)]
+        #[derive(Clone, Copy)]
+        struct CapData {
+            effective: u32,
+            permitted: u32,
+            inheritable: u32,
+        }
+        let mut h = CapHeader {
+            version: 0x2008_0522,
+            pid: 0,
+        };
+        let mut data = [CapData {
+            effective: 0,
+            permitted: 0,
+            inheritable: 0,
+        }; 2];
+        sys(
+            libc::syscall(
+                libc::SYS_capget,
+                &mut h as *mut CapHeader,
+                data.as_mut_ptr(),
+            ),
+            "capget",
+        );
+        sys(
+            libc::syscall(libc::SYS_capset, &mut h as *mut CapHeader, data.as_ptr()),
+            "capset",
+        );
+    }
+}
+
+/// iovecs, msghdr, epoll, socket options, pipes and ioctls.
+fn io(dir: &str) {
+    let f = cs(&format!("{dir}/iov.txt"));
+    unsafe {
+        let fd = ok(
+            libc::openat(
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC,
+                0o600,
+            )
+            .into(),
+            "create",
+        ) as c_int;
+        let a = b"first part, ";
+        let b = b"second\n";
+        let iov = [
+            libc::iovec {
+                iov_base: a.as_ptr() as *mut c_void,
+                iov_len: a.len(),
+            },
+            libc::iovec {
+                iov_base: b.as_ptr() as *mut c_void,
+                iov_len: b.len(),
+            },
+        ];
+        ok(libc::writev(fd, iov.as_ptr(), 2) as i64, "writev");
+        ok(libc::pwritev(fd, iov.as_ptr(), 2, 100) as i64, "pwritev");
+        let mut r1 = [0u8; 5];
+        let mut r2 = [0u8; 64];
+        let riov = [
+            libc::iovec {
+                iov_base: r1.as_mut_ptr().cast(),
+                iov_len: r1.len(),
+            },
+            libc::iovec {
+                iov_base: r2.as_mut_ptr().cast(),
+                iov_len: r2.len(),
+            },
+        ];
+        ok(libc::lseek(fd, 0, libc::SEEK_SET), "lseek");
+        ok(libc::readv(fd, riov.as_ptr(), 2) as i64, "readv");
+        ok(libc::preadv(fd, riov.as_ptr(), 2, 100) as i64, "preadv");
+        // At the end of the file: nothing read.
+        ok(libc::readv(fd, riov.as_ptr(), 2) as i64, "readv eof");
+        ok(libc::close(fd).into(), "close");
+        ok(libc::unlink(f.as_ptr()).into(), "unlink");
+
+        // Old-style pipe() and a pipe for FIONREAD.
+        let mut p = [0 as c_int; 2];
+        #[cfg(target_arch = "x86_64")]
+        {
+            sys(libc::syscall(libc::SYS_pipe, p.as_mut_ptr()), "pipe");
+            libc::close(p[0]);
+            libc::close(p[1]);
+        }
+        ok(libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC).into(), "pipe2");
+        ok(
+            libc::write(p[1], b"hello".as_ptr().cast(), 5) as i64,
+            "write",
+        );
+        let mut n: c_int = 0;
+        ok(
+            libc::ioctl(p[0], libc::FIONREAD, &mut n as *mut c_int).into(),
+            "FIONREAD",
+        );
+
+        // epoll: register the pipe's read end, collect its event.
+        let ep = ok(
+            libc::epoll_create1(libc::EPOLL_CLOEXEC).into(),
+            "epoll_create1",
+        ) as c_int;
+        let mut ev = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+            u64: p[0] as u64,
+        };
+        ok(
+            libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, p[0], &mut ev).into(),
+            "epoll_ctl",
+        );
+        let mut ev2 = libc::epoll_event {
+            events: libc::EPOLLOUT as u32,
+            u64: 0x1_0000_0007,
+        };
+        ok(
+            libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, p[1], &mut ev2).into(),
+            "epoll_ctl",
+        );
+        let mut out = [libc::epoll_event { events: 0, u64: 0 }; 8];
+        ok(
+            libc::syscall(
+                libc::SYS_epoll_pwait,
+                ep,
+                out.as_mut_ptr(),
+                8,
+                0,
+                null::<c_void>(),
+                8,
+            ),
+            "epoll_pwait",
+        );
+        #[cfg(target_arch = "x86_64")]
+        ok(
+            libc::syscall(libc::SYS_epoll_wait, ep, out.as_mut_ptr(), 8, 0),
+            "epoll_wait",
+        );
+        ok(
+            libc::epoll_ctl(ep, libc::EPOLL_CTL_DEL, p[0], null_mut()).into(),
+            "epoll_ctl del",
+        );
+        libc::close(ep);
+        libc::close(p[0]);
+        libc::close(p[1]);
+
+        // Datagrams over a socket pair: sendmsg with two iovecs, recvmsg.
+        let mut sv = [0 as c_int; 2];
+        ok(
+            libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0, sv.as_mut_ptr()).into(),
+            "socketpair",
+        );
+        let mut mh: libc::msghdr = zeroed();
+        mh.msg_iov = iov.as_ptr() as *mut libc::iovec;
+        mh.msg_iovlen = 2;
+        ok(libc::sendmsg(sv[0], &mh, 0) as i64, "sendmsg");
+        let mut rh: libc::msghdr = zeroed();
+        rh.msg_iov = riov.as_ptr() as *mut libc::iovec;
+        rh.msg_iovlen = 2;
+        ok(libc::recvmsg(sv[1], &mut rh, 0) as i64, "recvmsg");
+        fails(
+            libc::recvmsg(sv[1], &mut rh, libc::MSG_DONTWAIT) as i64,
+            libc::EAGAIN,
+            "recvmsg empty",
+        );
+        let one: c_int = 1;
+        ok(
+            libc::ioctl(sv[0], libc::FIONBIO, &one as *const c_int).into(),
+            "FIONBIO",
+        );
+        libc::close(sv[0]);
+        libc::close(sv[1]);
+
+        // UDP: a named sendmsg, a recvmsg that learns the sender.
+        let u1 = ok(
+            libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0).into(),
+            "udp",
+        ) as c_int;
+        let u2 = ok(
+            libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0).into(),
+            "udp",
+        ) as c_int;
+        let any = sin(0);
+        let sl = size_of::<libc::sockaddr_in>() as socklen_t;
+        ok(
+            libc::bind(u1, (&any as *const libc::sockaddr_in).cast(), sl).into(),
+            "bind",
+        );
+        let mut to = sin(local_port(u1));
+        let mut sm: libc::msghdr = zeroed();
+        sm.msg_name = (&mut to as *mut libc::sockaddr_in).cast();
+        sm.msg_namelen = sl;
+        sm.msg_iov = iov.as_ptr() as *mut libc::iovec;
+        sm.msg_iovlen = 1;
+        ok(libc::sendmsg(u2, &sm, 0) as i64, "sendmsg udp");
+        let mut from: libc::sockaddr_storage = zeroed();
+        let mut rm: libc::msghdr = zeroed();
+        rm.msg_name = (&mut from as *mut libc::sockaddr_storage).cast();
+        rm.msg_namelen = size_of::<libc::sockaddr_storage>() as socklen_t;
+        rm.msg_iov = riov.as_ptr() as *mut libc::iovec;
+        rm.msg_iovlen = 2;
+        ok(libc::recvmsg(u1, &mut rm, 0) as i64, "recvmsg udp");
+
+        // Socket options: ints and linger, set and read back.
+        ok(
+            libc::setsockopt(
+                u1,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&one as *const c_int).cast(),
+                4,
+            )
+            .into(),
+            "setsockopt",
+        );
+        let mut val: c_int = 0;
+        let mut vl = 4 as socklen_t;
+        ok(
+            libc::getsockopt(
+                u1,
+                libc::SOL_SOCKET,
+                libc::SO_TYPE,
+                (&mut val as *mut c_int).cast(),
+                &mut vl,
+            )
+            .into(),
+            "getsockopt",
+        );
+        let t = ok(
+            libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0).into(),
+            "tcp",
+        ) as c_int;
+        let lg = libc::linger {
+            l_onoff: 1,
+            l_linger: 5,
+        };
+        let ll = size_of::<libc::linger>() as socklen_t;
+        ok(
+            libc::setsockopt(
+                t,
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&lg as *const libc::linger).cast(),
+                ll,
+            )
+            .into(),
+            "setsockopt linger",
+        );
+        let mut lg2: libc::linger = zeroed();
+        let mut ll2 = ll;
+        ok(
+            libc::getsockopt(
+                t,
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&mut lg2 as *mut libc::linger).cast(),
+                &mut ll2,
+            )
+            .into(),
+            "getsockopt linger",
+        );
+        ok(
+            libc::setsockopt(
+                t,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                (&one as *const c_int).cast(),
+                4,
+            )
+            .into(),
+            "TCP_NODELAY",
+        );
+        for s in [u1, u2, t] {
+            libc::close(s);
+        }
+
+        // A terminal: the master side of a new pseudo-terminal.
+        let m = ok(
+            libc::openat(
+                libc::AT_FDCWD,
+                cs("/dev/ptmx").as_ptr(),
+                libc::O_RDWR | libc::O_NOCTTY,
+            )
+            .into(),
+            "ptmx",
+        ) as c_int;
+        let mut tio: libc::termios = zeroed();
+        ok(
+            libc::ioctl(m, libc::TCGETS, &mut tio as *mut libc::termios).into(),
+            "TCGETS",
+        );
+        let ws = libc::winsize {
+            ws_row: 50,
+            ws_col: 132,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        ok(
+            libc::ioctl(m, libc::TIOCSWINSZ, &ws as *const libc::winsize).into(),
+            "TIOCSWINSZ",
+        );
+        let mut ws2: libc::winsize = zeroed();
+        ok(
+            libc::ioctl(m, libc::TIOCGWINSZ, &mut ws2 as *mut libc::winsize).into(),
+            "TIOCGWINSZ",
+        );
+        libc::close(m);
+        // Not a terminal.
+        fails(
+            libc::ioctl(999, libc::TCGETS, &mut tio as *mut libc::termios).into(),
+            libc::EBADF,
+            "TCGETS bad fd",
+        );
+        let nul = ok(
+            libc::openat(libc::AT_FDCWD, cs("/dev/null").as_ptr(), libc::O_RDONLY).into(),
+            "null",
+        ) as c_int;
+        fails(
+            libc::ioctl(nul, libc::TCGETS, &mut tio as *mut libc::termios).into(),
+            libc::ENOTTY,
+            "TCGETS not a tty",
+        );
+        libc::close(nul);
+    }
+}
+
+extern "C" fn on_usr2(_: c_int) {}
+
+/// wait4 with a status and rusage, clone3, rt_sigsuspend, signal sets.
+fn wait() {
+    unsafe {
+        let pid = libc::fork();
+        assert!(pid >= 0, "fork");
+        if pid == 0 {
+            libc::_exit(3);
+        }
+        let mut status = 0;
+        let mut ru: libc::rusage = zeroed();
+        ok(libc::wait4(pid, &mut status, 0, &mut ru).into(), "wait4");
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 3);
+
+        // clone3 without a new stack: a fork.
+        #[repr(C)]
+        struct CloneArgs {
+            flags: u64,
+            pidfd: u64,
+            child_tid: u64,
+            parent_tid: u64,
+            exit_signal: u64,
+            stack: u64,
+            stack_size: u64,
+            tls: u64,
+            set_tid: u64,
+            set_tid_size: u64,
+            cgroup: u64,
+        }
+        let ca = CloneArgs {
+            flags: 0,
+            pidfd: 0,
+            child_tid: 0,
+            parent_tid: 0,
+            exit_signal: libc::SIGCHLD as u64,
+            stack: 0,
+            stack_size: 0,
+            tls: 0,
+            set_tid: 0,
+            set_tid_size: 0,
+            cgroup: 0,
+        };
+        let pid = libc::syscall(
+            libc::SYS_clone3,
+            &ca as *const CloneArgs,
+            size_of::<CloneArgs>(),
+        );
+        assert!(pid >= 0, "clone3");
+        if pid == 0 {
+            libc::syscall(libc::SYS_exit_group, 7);
+        }
+        ok(
+            libc::wait4(pid as c_int, &mut status, 0, null_mut()).into(),
+            "wait4 clone3",
+        );
+
+        // Block SIGUSR2, make it pending, then wait for it with an empty mask.
+        let mut sa: libc::sigaction = zeroed();
+        sa.sa_sigaction = on_usr2 as extern "C" fn(c_int) as usize;
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigaddset(&mut sa.sa_mask, libc::SIGINT);
+        ok(
+            libc::sigaction(libc::SIGUSR2, &sa, null_mut()).into(),
+            "sigaction",
+        );
+        let mut old: libc::sigaction = zeroed();
+        ok(
+            libc::sigaction(libc::SIGUSR2, null(), &mut old).into(),
+            "sigaction get",
+        );
+        let mut set: libc::sigset_t = zeroed();
+        let mut prev: libc::sigset_t = zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR2);
+        ok(
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut prev).into(),
+            "block",
+        );
+        ok(
+            libc::kill(libc::getpid(), libc::SIGUSR2).into(),
+            "kill self",
+        );
+        let empty: libc::sigset_t = zeroed();
+        libc::sigsuspend(&empty);
+        // Nearly everything blocked: strace writes the complement.
+        let mut full: libc::sigset_t = zeroed();
+        libc::sigfillset(&mut full);
+        ok(
+            libc::pthread_sigmask(libc::SIG_SETMASK, &full, &mut prev).into(),
+            "block all",
+        );
+        ok(
+            libc::pthread_sigmask(libc::SIG_SETMASK, &prev, null_mut()).into(),
+            "restore",
+        );
+        let mut pend: libc::sigset_t = zeroed();
+        ok(libc::sigpending(&mut pend).into(), "sigpending");
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dir = args.get(2).cloned().unwrap_or_else(|| "/tmp".into());
@@ -683,8 +1605,12 @@ fn main() {
         Some("proc") => proc_(),
         Some("mem") => mem(),
         Some("signals") => signals(),
+        Some("stat") => stat(&dir),
+        Some("time") => time(),
+        Some("io") => io(&dir),
+        Some("wait") => wait(),
         _ => {
-            eprintln!("usage: stcorpus files|net|unix|proc|mem|signals [DIR]");
+            eprintln!("usage: stcorpus files|net|unix|proc|mem|signals|stat|time|io|wait [DIR]");
             std::process::exit(2);
         }
     }

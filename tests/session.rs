@@ -216,6 +216,107 @@ fn live_export_replays_event_for_event() {
     assert_eq!(h["filters"]["pids"][0].as_u64().unwrap().to_string(), pid);
 }
 
+/// The strace-oracle corpus (examples/stcorpus.rs), built if stale, copied
+/// under a name no other process has. Returns the path and the comm regex.
+fn own_corpus(d: &Scratch) -> (PathBuf, String) {
+    let st = Command::new(env!("CARGO"))
+        .args(["build", "--example", "stcorpus"])
+        .status()
+        .expect("cargo build --example stcorpus");
+    assert!(st.success());
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let name = format!("sc{:06x}{:05}", t & 0xff_ffff, std::process::id() % 100_000);
+    let p = d.path(&name);
+    std::fs::copy(dir.join("examples").join("stcorpus"), &p).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (p, format!("^{name}$"))
+}
+
+#[test]
+fn structures_replay_as_they_were_shown_live() {
+    if !require_root("structures_replay_as_they_were_shown_live") {
+        return;
+    }
+    let d = Scratch::new();
+    let file = d.path("structs.jsonl.zst");
+    let (corpus, comm) = own_corpus(&d);
+    let t = Tracer::start(&["--comm", &comm, "--export", file.to_str().unwrap()]);
+    // Four processes end in exit_group, and wait's two children.
+    for mode in ["stat", "time", "io", "wait"] {
+        let work = d.path(mode);
+        std::fs::create_dir_all(&work).unwrap();
+        let st = Command::new(&corpus).arg(mode).arg(&work).status().unwrap();
+        assert!(st.success(), "corpus mode {mode}");
+    }
+    wait_for(Duration::from_secs(30), || {
+        (t.exits.load(Ordering::Relaxed) >= 6).then_some(())
+    })
+    .expect("every corpus process's exit_group is shown live");
+    t.signal(libc::SIGINT);
+    let (live, err, code) = t.finish();
+    assert_eq!(code, 0, "{err}");
+    // The run decoded structures of every kind of capture: plain, array,
+    // iovec, msghdr, and enter/exit pairs.
+    for shown in [
+        "{st_mode=S_IFREG|S_ISUID|0750, st_size=12, ...}",
+        "{stx_mask=",
+        "f_type=",
+        " entries */, 4096)",
+        "[{fd=3, revents=POLLIN}]",
+        "{rlim_cur=0, rlim_max=RLIM64_INFINITY}",
+        "{sysname=\"Linux\"",
+        "[{iov_base=\"first part, \", iov_len=12}",
+        "msg_namelen=128 => 16",
+        "{events=EPOLLIN|EPOLLET, data={u32=",
+        "{l_onoff=1, l_linger=5}",
+        "{c_iflag=",
+        "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]",
+        "clone3({flags=0, exit_signal=SIGCHLD",
+        "~[RTMIN RT_1]",
+        "{sa_handler=",
+    ] {
+        assert!(live.contains(shown), "live output lacks {shown:?}:\n{live}");
+    }
+    let n = check_complete(&file);
+    assert_eq!(n, live.lines().count() as u64);
+    let (replayed, rerr, rcode) = replay(&file, &[]);
+    assert_eq!(rcode, 0, "{rerr}");
+    for (k, (r, l)) in replayed.lines().zip(live.lines()).enumerate() {
+        assert_eq!(r, l, "line {} differs in the replay", k + 1);
+    }
+    assert_eq!(replayed.lines().count(), live.lines().count());
+
+    // The structured form: objects with strace's field names.
+    let v = json_lines(&file);
+    let stat = v
+        .iter()
+        .filter(|l| l["syscall"]["name"] == "newfstatat")
+        .find_map(|l| {
+            l["args"]["statbuf"]
+                .get("st_mode")
+                .map(|_| &l["args"]["statbuf"])
+        })
+        .unwrap_or_else(|| panic!("a stat structure in the JSON: {:?}", v.get(3)));
+    assert!(
+        stat.get("st_size").is_some() && stat.get("st_ino").is_some(),
+        "{stat}"
+    );
+    let wait = v
+        .iter()
+        .find(|l| l["syscall"]["name"] == "wait4" && l["return"].as_i64() > Some(0))
+        .expect("a wait4");
+    assert!(
+        wait["args"].to_string().contains("\"exited\":3"),
+        "{}",
+        wait["args"]
+    );
+}
+
 /// SIGTERM or SIGINT in the middle of a busy capture leaves a complete file.
 fn signal_mid_capture(sig: libc::c_int, name: &str) {
     let d = Scratch::new();

@@ -1,7 +1,9 @@
 //! Structured random events: a real syscall number, random arguments and a
 //! well-formed tail of random captured chunks, so the decoders (flags,
-//! sockaddrs, buffers, argv) see plausible input far more often than with
-//! raw bytes.
+//! sockaddrs, buffers, argv, structures and arrays) see plausible input far
+//! more often than with raw bytes. The seeds (fuzz/corpus/decode) are real
+//! events of the oracle corpus, one per syscall and outcome: every
+//! structure decoder starts from bytes the kernel really wrote.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent};
@@ -25,12 +27,15 @@ fuzz_target!(|data: &[u8]| {
         *a = u64::from_le_bytes(head[16 + i * 8..24 + i * 8].try_into().unwrap());
     }
     raw.comm.copy_from_slice(&rest[..16.min(rest.len())].iter().copied().chain(std::iter::repeat(0)).take(16).collect::<Vec<u8>>());
-    // Chunks: [arg, kind, len] headers followed by data, until input runs out.
+    // Chunks: [arg, kind, len (2 bytes, LE)] headers followed by data, until
+    // input runs out. Every capture kind, structures (mem, arr, iov, msghdr)
+    // included, up to the kernel side's 4096 bytes a chunk.
     let mut chunks = Vec::new();
     let mut r = rest;
-    while r.len() >= 3 && chunks.len() < 4 {
-        let (arg, kind, len) = (r[0] % 6, r[1] % 8, r[2] as usize);
-        let body = &r[3..];
+    while r.len() >= 4 && chunks.len() < 4 {
+        let (arg, kind) = (r[0] % 6, r[1] % 11);
+        let len = usize::from(u16::from_le_bytes([r[2], r[3]])) % 4097;
+        let body = &r[4..];
         let n = len.min(body.len());
         chunks.push(Chunk { arg, kind, data: &body[..n] });
         r = &body[n..];

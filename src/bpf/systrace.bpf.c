@@ -559,9 +559,12 @@ static __always_inline u32 capture_one(u8 *tail, u32 off, const struct st_cap *c
 		break;
 	case ST_CAP_MEM:
 	case ST_CAP_ARR: {
-		if (!src || (cap->when == ST_W_OK && ret < 0) || (cap->when == ST_W_RET && ret <= 0))
+		if (!src || (cap->when == ST_W_OK && ret < 0) ||
+		    (cap->when >= ST_W_RET && ret <= 0))
 			return off;
 		len = cap->size;
+		if (cap->when == ST_W_RET_BYTES && (u64)ret < len)
+			len = ret;
 		if (cap->kind == ST_CAP_ARR) {
 			u64 cnt;
 			if (cap->len_arg == ST_LEN_RET)

@@ -37,6 +37,7 @@
 #define ST_W_ALWAYS 0 /* an input: whatever the call returned */
 #define ST_W_OK 1     /* an output: only when the call succeeded */
 #define ST_W_RET 2    /* an output of `ret` bytes / elements (ret > 0) */
+#define ST_W_RET_BYTES 3 /* ST_CAP_MEM: an output of min(ret, size) bytes (ret > 0) */
 
 #define ST_MAX_CAPS 4
 #define ST_MAX_ARGV 16

@@ -38,6 +38,8 @@ pub const LEN_RET: u8 = 0xff;
 pub const W_ALWAYS: u8 = 0;
 pub const W_OK: u8 = 1;
 pub const W_RET: u8 = 2;
+/// `CAP_MEM` only: `min(ret, size)` bytes, when `ret > 0` (getdents64).
+pub const W_RET_BYTES: u8 = 3;
 /// User-space only: the path an fd argument refers to, added by the fd
 /// table (`-y`); `arg` 0xff stands for the returned fd.
 pub const CAP_FD_PATH: u8 = 0x80;

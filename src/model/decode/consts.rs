@@ -902,6 +902,7 @@ pub const SIGNALS: [&str; 32] = [
 ];
 
 pub const STATX_MASK: Bits = &[
+    (0xfff, "STATX_ALL"),
     (0x7ff, "STATX_BASIC_STATS"),
     (0x1, "STATX_TYPE"),
     (0x2, "STATX_MODE"),

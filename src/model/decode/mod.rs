@@ -94,6 +94,13 @@ pub enum Value<'a> {
     Wait(i32),
     /// A value the call changed: `[110 => 16]`.
     InOut(i64, i64),
+    /// A structure field the call changed: `110 => 16` (msg_namelen).
+    Changed(i64, i64),
+    /// A buffer of directory entries: `0x7ffd0 /* 3 entries */`.
+    Dirents {
+        addr: u64,
+        entries: u64,
+    },
     /// The descriptors in an fd_set: `[3 4]`.
     FdList(Vec<Value<'a>>),
     /// An argument strace names in the line: `flags=CLONE_VM`.
@@ -451,6 +458,13 @@ fn decode_one<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, spec: &ArgSp
             return val;
         }
     }
+    // The end of a directory: nothing was copied, and nothing needed to be.
+    if sys == "getdents64" && i == 1 && ev.ret == 0 && ev.returns() {
+        return Value::Dirents {
+            addr: v,
+            entries: 0,
+        };
+    }
     if let Some(t) = arg_table(ev.arch, info, i) {
         return match t {
             Table::B(b) => Value::Flags(bits(v, b)),
@@ -574,7 +588,8 @@ fn struct_value<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize) -> Option<
         // Only the enter copy of a pair: the call failed.
         (None, 2) => {
             let s = mine.next()?;
-            if s.kind == structs::Kind::MsghdrIn || s.kind == structs::Kind::LenInOut {
+            // A failed recvmsg still shows msg_namelen (MsghdrIn decodes it).
+            if s.kind == structs::Kind::LenInOut {
                 return None;
             }
             (s, first.data, None)
@@ -660,6 +675,11 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
     let mut label: [Option<&'static str>; 6] = [None; 6];
     if let Some(info) = info.filter(|i| i.name == "clone") {
         n = clone_order(ev, info, &mut order, &mut label);
+    }
+    // preadv2/pwritev2: pos_h (argument 4) is unused on 64-bit.
+    if info.is_some_and(|i| matches!(i.name, "preadv2" | "pwritev2")) {
+        order = [0, 1, 2, 3, 5, 5];
+        n = 5;
     }
     (0..n).map(move |k| {
         let i = usize::from(order[k]);
@@ -900,6 +920,13 @@ impl Value<'_> {
             Value::InOut(a, b) => {
                 let _ = write!(out, "[{a} => {b}]");
             }
+            Value::Changed(a, b) => {
+                let _ = write!(out, "{a} => {b}");
+            }
+            Value::Dirents { addr, entries } => {
+                write_hex(out, *addr);
+                let _ = write!(out, " /* {entries} entries */");
+            }
             Value::Kib(n) => {
                 let _ = write!(out, "{}*1024", n / 1024);
             }
@@ -1011,7 +1038,10 @@ impl Value<'_> {
             Value::Ticks(n) => json!(n),
             Value::Dev { major, minor } => json!({"major": major, "minor": minor}),
             Value::Wait(s) => Value::wait_json(*s),
-            Value::InOut(a, b) => json!({"in": a, "out": b}),
+            Value::InOut(a, b) | Value::Changed(a, b) => json!({"in": a, "out": b}),
+            Value::Dirents { addr, entries } => {
+                json!({"address": format!("{addr:#x}"), "entries": entries})
+            }
             Value::FdList(v) => J::Array(v.iter().map(Value::json).collect()),
             Value::Named(_, v) => v.json(),
             Value::Kib(n) => json!(n),
@@ -1102,7 +1132,12 @@ impl Value<'_> {
             Value::Epoch(n) => jsonw::int(out, *n),
             Value::Ticks(n) => jsonw::uint(out, *n),
             // Rare: through serde_json, which gives the same bytes.
-            Value::SigSet { .. } | Value::Dev { .. } | Value::Wait(_) | Value::InOut(..) => {
+            Value::SigSet { .. }
+            | Value::Dev { .. }
+            | Value::Wait(_)
+            | Value::InOut(..)
+            | Value::Changed(..)
+            | Value::Dirents { .. } => {
                 out.extend_from_slice(self.json().to_string().as_bytes());
             }
         }
@@ -1129,7 +1164,14 @@ pub fn format_return(ev: &TraceEvent) -> String {
         return "?".to_string();
     }
     if let Some(e) = ev.errno() {
-        return format!("-1 {}", super::errno::name(e).unwrap_or("E?"));
+        // Kernel-internal restart codes never reach the program: strace
+        // writes `?` for the value.
+        let v = if matches!(e, 512..=514 | 516) {
+            "?"
+        } else {
+            "-1"
+        };
+        return format!("{v} {}", super::errno::name(e).unwrap_or("E?"));
     }
     let kind = ev.syscall().map_or(RetKind::Int, |s| s.returns);
     let mut s = match (kind, ev.name().as_ref()) {
@@ -1154,6 +1196,9 @@ pub fn format_return(ev: &TraceEvent) -> String {
         }
         _ => ev.ret.to_string(),
     };
+    if let Some(d) = poll_decoration(ev) {
+        s.push_str(&d);
+    }
     // fcntl's F_DUPFD / F_DUPFD_CLOEXEC return a descriptor too.
     let dupfd = ev.name() == "fcntl" && (ev.args[1] == 0 || ev.args[1] == 1030);
     if kind == RetKind::Fd || dupfd {
@@ -1164,6 +1209,41 @@ pub fn format_return(ev: &TraceEvent) -> String {
         }
     }
     s
+}
+
+/// What strace adds after a poll's value: `(Timeout)`, or the descriptors
+/// that are ready and, for ppoll, the time left: `([{fd=3,
+/// revents=POLLIN}], left {tv_sec=0, tv_nsec=0})`. select's ready sets
+/// would need its three fd_sets copied again at exit: not shown.
+fn poll_decoration(ev: &TraceEvent) -> Option<String> {
+    let name = ev.name();
+    let poll = matches!(name.as_ref(), "poll" | "ppoll");
+    if !poll && !matches!(name.as_ref(), "select" | "pselect6") {
+        return None;
+    }
+    if ev.ret == 0 {
+        return Some(" (Timeout)".to_string());
+    }
+    if !poll || ev.ret < 0 {
+        return None;
+    }
+    let fds = chunk_of(ev, 0, CAP_ARR)?;
+    let mut out = String::from(" (");
+    Value::List {
+        items: structs::pollfds(fds, true),
+        more: false,
+    }
+    .write(&mut out);
+    // ppoll's timeout: copied at enter, then again at exit (the time left).
+    let mut times = ev.chunks().filter(|c| c.arg == 2 && c.kind == CAP_MEM);
+    if let (Some(_), Some(left)) = (times.next(), times.next()) {
+        if let Some(v) = structs::time_left(left.data) {
+            out.push_str(", left ");
+            v.write(&mut out);
+        }
+    }
+    out.push(')');
+    Some(out)
 }
 
 #[cfg(test)]
@@ -1284,7 +1364,7 @@ mod tests {
                 &[3, 1, 0x1000, 0xfff, 0x10],
                 &[c(1, CAP_STR, b"")]
             )),
-            r#"statx(3, "", AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH, STATX_BASIC_STATS|STATX_BTIME, 0x10) = 0"#
+            r#"statx(3, "", AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH, STATX_ALL, 0x10) = 0"#
         );
         assert_eq!(
             line(&ev("lseek", 10, &[3, 10, 0])),
@@ -1745,6 +1825,234 @@ mod tests {
             &[c(1, CAP_STR, b"/x"), c(RET_SLOT, CAP_FD_PATH, b"/x")],
         );
         assert_eq!(line(&o), r#"openat(AT_FDCWD, "/x", O_RDONLY) = 3</x>"#);
+    }
+
+    #[test]
+    fn terminals_directories_and_poll_results() {
+        let words = |w: &[u32]| w.iter().flat_map(|v| v.to_ne_bytes()).collect::<Vec<u8>>();
+        // A terminal's default modes.
+        let tio = words(&[0x500, 0x5, 0xbf, 0x8a3b]);
+        assert_eq!(
+            line(&evc(
+                "ioctl",
+                0,
+                &[3, 0x5401, 0x7f00],
+                &[c(2, CAP_MEM, &tio)]
+            )),
+            "ioctl(3, TCGETS, {c_iflag=ICRNL|IXON, \
+             c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, \
+             c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0"
+        );
+        let raw = words(&[0x2, 0x0, 0xdbc, 0]);
+        assert_eq!(
+            line(&evc(
+                "ioctl",
+                0,
+                &[3, 0x5401, 0x7f00],
+                &[c(2, CAP_MEM, &raw)]
+            )),
+            "ioctl(3, TCGETS, {c_iflag=BRKINT, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|0, \
+             c_cflag=B4800|CS8|CREAD|PARENB|HUPCL|CLOCAL, c_lflag=0, ...}) = 0"
+        );
+        // Not a terminal: the address.
+        assert_eq!(
+            line(&evc(
+                "ioctl",
+                -25,
+                &[3, 0x5401, 0x7f00],
+                &[c(2, CAP_MEM, &tio)]
+            )),
+            "ioctl(3, TCGETS, 0x7f00) = -1 ENOTTY"
+        );
+        let ws = [50u16, 132, 0, 0]
+            .iter()
+            .flat_map(|v| v.to_ne_bytes())
+            .collect::<Vec<u8>>();
+        assert_eq!(
+            line(&evc(
+                "ioctl",
+                0,
+                &[3, 0x5414, 0x7f00],
+                &[c(2, CAP_MEM, &ws)]
+            )),
+            "ioctl(3, TIOCSWINSZ, {ws_row=50, ws_col=132, ws_xpixel=0, ws_ypixel=0}) = 0"
+        );
+
+        // Two directory entries of 24 bytes; d_reclen is at offset 16.
+        let mut d = vec![0u8; 48];
+        d[16..18].copy_from_slice(&24u16.to_ne_bytes());
+        d[40..42].copy_from_slice(&24u16.to_ne_bytes());
+        assert_eq!(
+            line(&evc(
+                "getdents64",
+                48,
+                &[3, 0x7f00, 4096],
+                &[c(1, CAP_MEM, &d)]
+            )),
+            "getdents64(3, 0x7f00 /* 2 entries */, 4096) = 48"
+        );
+        assert_eq!(
+            line(&ev("getdents64", 0, &[3, 0x7f00, 4096])),
+            "getdents64(3, 0x7f00 /* 0 entries */, 4096) = 0"
+        );
+        // More than one copy holds: no count rather than a wrong one.
+        assert_eq!(
+            line(&evc(
+                "getdents64",
+                9000,
+                &[3, 0x7f00, 32768],
+                &[c(1, CAP_MEM, &d)]
+            )),
+            "getdents64(3, 0x7f00, 32768) = 9000"
+        );
+        let bad = vec![0u8; 48];
+        assert_eq!(
+            line(&evc(
+                "getdents64",
+                48,
+                &[3, 0x7f00, 4096],
+                &[c(1, CAP_MEM, &bad)]
+            )),
+            "getdents64(3, 0x7f00, 4096) = 48"
+        );
+        let de = evc("getdents64", 48, &[3, 0x7f00, 4096], &[c(1, CAP_MEM, &d)]);
+        let dj = decode(&de);
+        assert_eq!(
+            dj[1].value.json(),
+            serde_json::json!({"address": "0x7f00", "entries": 2})
+        );
+
+        // poll: the ready descriptors after the value; nothing ready.
+        let fds = [
+            3i32.to_ne_bytes(),
+            [1, 0, 1, 0],
+            4i32.to_ne_bytes(),
+            [1, 0, 0, 0],
+        ]
+        .concat();
+        assert_eq!(
+            line(&evc("poll", 1, &[0x7f00, 2, 0], &[c(0, CAP_ARR, &fds)])),
+            "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN}], 2, 0) = 1 \
+             ([{fd=3, revents=POLLIN}])"
+        );
+        assert_eq!(
+            line(&evc("poll", 0, &[0x7f00, 2, 0], &[c(0, CAP_ARR, &fds)])),
+            "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN}], 2, 0) = 0 (Timeout)"
+        );
+        // ppoll: the timeout as given, and the time left after the value.
+        let t_in = [1i64.to_ne_bytes(), 0i64.to_ne_bytes()].concat();
+        let t_out = [0i64.to_ne_bytes(), 999i64.to_ne_bytes()].concat();
+        let e = evc(
+            "ppoll",
+            1,
+            &[0x7f00, 2, 0x7f10, 0, 8],
+            &[
+                c(0, CAP_ARR, &fds),
+                c(2, CAP_MEM, &t_in),
+                c(2, CAP_MEM, &t_out),
+            ],
+        );
+        assert_eq!(
+            line(&e),
+            "ppoll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN}], 2, \
+             {tv_sec=1, tv_nsec=0}, NULL, 8) = 1 ([{fd=3, revents=POLLIN}], \
+             left {tv_sec=0, tv_nsec=999})"
+        );
+        // A signal cut ppoll short: no decoration, the timeout as given.
+        let e = evc(
+            "ppoll",
+            -4,
+            &[0x7f00, 2, 0x7f10, 0, 8],
+            &[c(0, CAP_ARR, &fds), c(2, CAP_MEM, &t_in)],
+        );
+        assert_eq!(
+            line(&e),
+            "ppoll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN}], 2, \
+             {tv_sec=1, tv_nsec=0}, NULL, 8) = -1 EINTR"
+        );
+        assert_eq!(
+            line(&ev("select", 0, &[0, 0, 0, 0, 0])),
+            "select(0, NULL, NULL, NULL, NULL) = 0 (Timeout)"
+        );
+    }
+
+    #[test]
+    fn restarts_sleeps_clone3_caps_and_offsets() {
+        // Kernel-internal restart codes: strace writes `?` for the value.
+        let set = [0u8; 8];
+        assert_eq!(
+            line(&evc(
+                "rt_sigsuspend",
+                -514,
+                &[0x7f00, 8],
+                &[c(0, CAP_MEM, &set)]
+            )),
+            "rt_sigsuspend([], 8) = ? ERESTARTNOHAND"
+        );
+        // The remainder of a sleep is written only when it was cut short.
+        let ts = [0i64.to_ne_bytes(), 1000i64.to_ne_bytes()].concat();
+        let left = [0i64.to_ne_bytes(), 500i64.to_ne_bytes()].concat();
+        let chunks = [c(0, CAP_MEM, &ts), c(1, CAP_MEM, &left)];
+        assert_eq!(
+            line(&evc("nanosleep", 0, &[0x7f00, 0x7f10], &chunks)),
+            "nanosleep({tv_sec=0, tv_nsec=1000}, 0x7f10) = 0"
+        );
+        assert_eq!(
+            line(&evc("nanosleep", -516, &[0x7f00, 0x7f10], &chunks)),
+            "nanosleep({tv_sec=0, tv_nsec=1000}, {tv_sec=0, tv_nsec=500}) = ? \
+             ERESTART_RESTARTBLOCK"
+        );
+        // clone3: the pointers only when the flags use them.
+        let mut ca = vec![0u8; 88];
+        ca[32..40].copy_from_slice(&17u64.to_ne_bytes());
+        assert_eq!(
+            line(&evc("clone3", 42, &[0x7f00, 88], &[c(0, CAP_MEM, &ca)])),
+            "clone3({flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0}, 88) = 42"
+        );
+        ca[0..8].copy_from_slice(&(0x1000u64 | 0x0010_0000).to_ne_bytes());
+        ca[8..16].copy_from_slice(&0x7f20u64.to_ne_bytes());
+        ca[24..32].copy_from_slice(&0x7f30u64.to_ne_bytes());
+        assert_eq!(
+            line(&evc("clone3", 42, &[0x7f00, 88], &[c(0, CAP_MEM, &ca)])),
+            "clone3({flags=CLONE_PIDFD|CLONE_PARENT_SETTID, pidfd=0x7f20, \
+             parent_tid=0x7f30, exit_signal=SIGCHLD, stack=NULL, stack_size=0}, 88) = 42"
+        );
+        // Capabilities: the version by name, each one as strace writes it.
+        let hdr = [0x2008_0522u32.to_ne_bytes(), 0i32.to_ne_bytes()].concat();
+        let data = [
+            0x21u32.to_ne_bytes(),
+            0x21u32.to_ne_bytes(),
+            0u32.to_ne_bytes(),
+            0u32.to_ne_bytes(),
+            0x1u32.to_ne_bytes(),
+            0u32.to_ne_bytes(),
+        ]
+        .concat();
+        assert_eq!(
+            line(&evc(
+                "capget",
+                0,
+                &[0x7f00, 0x7f10],
+                &[c(0, CAP_MEM, &hdr), c(1, CAP_MEM, &data)]
+            )),
+            "capget({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, \
+             {effective=1<<CAP_CHOWN|1<<CAP_KILL, \
+             permitted=1<<CAP_CHOWN|1<<CAP_KILL|1<<CAP_MAC_OVERRIDE, inheritable=0}) = 0"
+        );
+        // preadv: one offset, as strace shows it; preadv2 skips pos_h.
+        assert_eq!(
+            line(&ev("preadv", 5, &[3, 0x7f00, 2, 100, 0])),
+            "preadv(3, 0x7f00, 2, 100) = 5"
+        );
+        assert_eq!(
+            line(&ev("pwritev2", 5, &[3, 0x7f00, 2, 100, 0, 0])),
+            "pwritev2(3, 0x7f00, 2, 100, 0) = 5"
+        );
+        // statx's mask: STATX_ALL first, as strace's table has it.
+        assert_eq!(
+            line(&ev("statx", -2, &[3, 0, 0, 0xfff, 0x7f00])),
+            "statx(3, NULL, AT_STATX_SYNC_AS_STAT, STATX_ALL, 0x7f00) = -1 ENOENT"
+        );
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! structured form keeps every field.
 
 use super::consts::{self, Bits, Names};
-use super::{bits, signal, Value};
-use crate::model::raw::{CAP_ARR, CAP_IOV, CAP_MEM, CAP_MSGHDR, LEN_RET, W_ALWAYS, W_OK, W_RET};
+use super::{bits, signal, Flag, Value};
+use crate::model::raw::{
+    CAP_ARR, CAP_IOV, CAP_MEM, CAP_MSGHDR, LEN_RET, W_ALWAYS, W_OK, W_RET, W_RET_BYTES,
+};
 use crate::model::syscalls::Arch;
 
 /// What a copied structure is.
@@ -53,6 +55,12 @@ pub enum Kind {
     CapHeader,
     CapData,
     CloneArgs,
+    /// getdents64's buffer: the entries it returned, counted.
+    Dirents,
+    /// ppoll's timeout read again at exit: the time left.
+    TimeLeft,
+    /// A sleep's remaining time (nanosleep, clock_nanosleep).
+    Remainder,
 }
 
 /// One planned copy.
@@ -135,12 +143,12 @@ pub fn specs(arch: Arch, sys: &str) -> &'static [(usize, Spec)] {
         ("statfs" | "fstatfs", _) => s![(1, mem(Statfs, 120, W_OK))],
         ("nanosleep", _) => s![
             (0, mem(Timespec, 16, W_ALWAYS)),
-            (1, mem(Timespec, 16, W_ALWAYS))
+            (1, mem(Remainder, 16, W_ALWAYS))
         ],
         ("clock_nanosleep", _) => {
             s![
                 (2, mem(Timespec, 16, W_ALWAYS)),
-                (3, mem(Timespec, 16, W_ALWAYS))
+                (3, mem(Remainder, 16, W_ALWAYS))
             ]
         }
         ("clock_gettime" | "clock_getres", _) => s![(1, mem(Timespec, 16, W_OK))],
@@ -149,6 +157,7 @@ pub fn specs(arch: Arch, sys: &str) -> &'static [(usize, Spec)] {
         ("ppoll", _) => s![
             (0, arr(Pollfd, 8, 1, 32, W_ALWAYS)),
             (2, enter(mem(Timespec, 16, W_ALWAYS))),
+            (2, mem(TimeLeft, 16, W_RET)),
             (3, mem(Sigset, 8, W_ALWAYS)),
         ],
         ("poll", _) => s![(0, arr(Pollfd, 8, 1, 32, W_ALWAYS))],
@@ -246,7 +255,11 @@ pub fn specs(arch: Arch, sys: &str) -> &'static [(usize, Spec)] {
         ("sched_setaffinity", _) => s![(2, arr(CpuMask, 1, 1, 128, W_ALWAYS))],
         ("sigaltstack", _) => s![(0, mem(Stack, 24, W_ALWAYS)), (1, mem(Stack, 24, W_OK))],
         ("clone3", _) => s![(0, mem(CloneArgs, 88, W_ALWAYS))],
-        ("ioctl", _) => s![(2, mem(Ioctl, 8, W_ALWAYS))],
+        // 16 bytes: termios' four flag words (TCGETS); winsize and ints fit.
+        ("ioctl", _) => s![(2, mem(Ioctl, 16, W_ALWAYS))],
+        // The whole returned buffer when it fits in one copy: the count of
+        // entries is exact or not shown.
+        ("getdents64", _) => s![(1, mem(Dirents, 4096, W_RET_BYTES))],
         _ => &[],
     }
 }
@@ -728,7 +741,7 @@ pub const EPOLL_EVENTS: Bits = &[
     (0x8000_0000, "EPOLLET"),
 ];
 
-fn pollfds(b: &[u8], out: bool) -> Vec<Value<'static>> {
+pub(super) fn pollfds(b: &[u8], out: bool) -> Vec<Value<'static>> {
     b.chunks_exact(8)
         .filter_map(|e| {
             let fd = i32_at(e, 0)?;
@@ -814,6 +827,11 @@ pub fn decode<'a>(
         Stat => stat(arch, data)?,
         Statx => statx(data)?,
         Statfs => statfs(data)?,
+        // The time left is written only when a signal cut the sleep short.
+        Remainder if ret >= 0 => return None,
+        Remainder => duration(data, 0, "tv_nsec")?,
+        // The argument is the timeout as given (the copy taken at enter).
+        TimeLeft => duration(before?, 0, "tv_nsec")?,
         Timespec => timespec(data, 0, "tv_nsec").map(|v| match v {
             // A relative time is a duration, not a date.
             Value::Struct { fields, shown } => Value::Struct {
@@ -882,7 +900,18 @@ pub fn decode<'a>(
         Sigset => sigset(data.get(..8)?),
         Iovec => iov_list(data, 0, (spec.when == W_RET).then_some(ret.max(0) as u64))?.0,
         Msghdr => msghdr(data, before, ret, spec.when == W_RET)?,
-        MsghdrIn => return None,
+        // A failed recvmsg: strace shows the name length it was given.
+        MsghdrIn => obj(vec![("msg_namelen", uint(u32_at(data, 8)?.into()))]),
+        Dirents => {
+            let (n, whole) = dirents(data);
+            if !whole || (data.len() as i64) < ret {
+                return None;
+            }
+            Value::Dirents {
+                addr: args[1],
+                entries: n,
+            }
+        }
         Pollfd => Value::List {
             items: pollfds(data, false),
             more: (data.len() / 8) < args[1] as usize,
@@ -909,17 +938,21 @@ pub fn decode<'a>(
         Ioctl => match args[1] & 0xffff_ffff {
             // FIONBIO's int goes in; the others come out.
             0x5421 => Value::IntArray(vec![i32_at(data, 0)?.into()]),
+            // TIOCSWINSZ: the size goes in.
+            0x5414 => winsize(data)?,
+            0x5401 if ret == 0 => termios(data)?,
             0x541b if ret == 0 => Value::IntArray(vec![i32_at(data, 0)?.into()]),
-            0x5413 if ret == 0 => obj(vec![
-                ("ws_row", uint(u16_at(data, 0)?.into())),
-                ("ws_col", uint(u16_at(data, 2)?.into())),
-                ("ws_xpixel", uint(u16_at(data, 4)?.into())),
-                ("ws_ypixel", uint(u16_at(data, 6)?.into())),
-            ]),
+            0x5413 if ret == 0 => winsize(data)?,
             _ => return None,
         },
         CapHeader => obj(vec![
-            ("version", Value::Hex(u32_at(data, 0)?.into())),
+            ("version", {
+                let v = u32_at(data, 0)?;
+                match consts::name_of(CAP_VERSIONS, v.into()) {
+                    Some(n) => Value::Sym(n),
+                    None => Value::Hex(v.into()),
+                }
+            }),
             ("pid", int(i32_at(data, 4)?.into())),
         ]),
         CapData => {
@@ -1004,7 +1037,7 @@ fn msghdr<'a>(d: &'a [u8], before: Option<&'a [u8]>, ret: i64, out: bool) -> Opt
     };
     let in_len = before.and_then(|b| u32_at(b, 8));
     let namelen_v = match in_len {
-        Some(i) if i != namelen => Value::InOut(i.into(), namelen.into()),
+        Some(i) if i != namelen => Value::Changed(i.into(), namelen.into()),
         _ => uint(namelen.into()),
     };
     let mut f = vec![
@@ -1021,63 +1054,85 @@ fn msghdr<'a>(d: &'a [u8], before: Option<&'a [u8]>, ret: i64, out: bool) -> Opt
     Some(obj(f))
 }
 
-const CAPS: Bits = &[
-    (1 << 0, "CAP_CHOWN"),
-    (1 << 1, "CAP_DAC_OVERRIDE"),
-    (1 << 2, "CAP_DAC_READ_SEARCH"),
-    (1 << 3, "CAP_FOWNER"),
-    (1 << 4, "CAP_FSETID"),
-    (1 << 5, "CAP_KILL"),
-    (1 << 6, "CAP_SETGID"),
-    (1 << 7, "CAP_SETUID"),
-    (1 << 8, "CAP_SETPCAP"),
-    (1 << 9, "CAP_LINUX_IMMUTABLE"),
-    (1 << 10, "CAP_NET_BIND_SERVICE"),
-    (1 << 11, "CAP_NET_BROADCAST"),
-    (1 << 12, "CAP_NET_ADMIN"),
-    (1 << 13, "CAP_NET_RAW"),
-    (1 << 14, "CAP_IPC_LOCK"),
-    (1 << 15, "CAP_IPC_OWNER"),
-    (1 << 16, "CAP_SYS_MODULE"),
-    (1 << 17, "CAP_SYS_RAWIO"),
-    (1 << 18, "CAP_SYS_CHROOT"),
-    (1 << 19, "CAP_SYS_PTRACE"),
-    (1 << 20, "CAP_SYS_PACCT"),
-    (1 << 21, "CAP_SYS_ADMIN"),
-    (1 << 22, "CAP_SYS_BOOT"),
-    (1 << 23, "CAP_SYS_NICE"),
-    (1 << 24, "CAP_SYS_RESOURCE"),
-    (1 << 25, "CAP_SYS_TIME"),
-    (1 << 26, "CAP_SYS_TTY_CONFIG"),
-    (1 << 27, "CAP_MKNOD"),
-    (1 << 28, "CAP_LEASE"),
-    (1 << 29, "CAP_AUDIT_WRITE"),
-    (1 << 30, "CAP_AUDIT_CONTROL"),
-    (1 << 31, "CAP_SETFCAP"),
-    (1 << 32, "CAP_MAC_OVERRIDE"),
-    (1 << 33, "CAP_MAC_ADMIN"),
-    (1 << 34, "CAP_SYSLOG"),
-    (1 << 35, "CAP_WAKE_ALARM"),
-    (1 << 36, "CAP_BLOCK_SUSPEND"),
-    (1 << 37, "CAP_AUDIT_READ"),
-    (1 << 38, "CAP_PERFMON"),
-    (1 << 39, "CAP_BPF"),
-    (1 << 40, "CAP_CHECKPOINT_RESTORE"),
+const CAP_VERSIONS: Names = &[
+    (0x1998_0330, "_LINUX_CAPABILITY_VERSION_1"),
+    (0x2007_1026, "_LINUX_CAPABILITY_VERSION_2"),
+    (0x2008_0522, "_LINUX_CAPABILITY_VERSION_3"),
 ];
 
+/// Capabilities as strace writes them: `1<<CAP_CHOWN|1<<CAP_KILL`.
+const CAPS: Bits = &[
+    (1 << 0, "1<<CAP_CHOWN"),
+    (1 << 1, "1<<CAP_DAC_OVERRIDE"),
+    (1 << 2, "1<<CAP_DAC_READ_SEARCH"),
+    (1 << 3, "1<<CAP_FOWNER"),
+    (1 << 4, "1<<CAP_FSETID"),
+    (1 << 5, "1<<CAP_KILL"),
+    (1 << 6, "1<<CAP_SETGID"),
+    (1 << 7, "1<<CAP_SETUID"),
+    (1 << 8, "1<<CAP_SETPCAP"),
+    (1 << 9, "1<<CAP_LINUX_IMMUTABLE"),
+    (1 << 10, "1<<CAP_NET_BIND_SERVICE"),
+    (1 << 11, "1<<CAP_NET_BROADCAST"),
+    (1 << 12, "1<<CAP_NET_ADMIN"),
+    (1 << 13, "1<<CAP_NET_RAW"),
+    (1 << 14, "1<<CAP_IPC_LOCK"),
+    (1 << 15, "1<<CAP_IPC_OWNER"),
+    (1 << 16, "1<<CAP_SYS_MODULE"),
+    (1 << 17, "1<<CAP_SYS_RAWIO"),
+    (1 << 18, "1<<CAP_SYS_CHROOT"),
+    (1 << 19, "1<<CAP_SYS_PTRACE"),
+    (1 << 20, "1<<CAP_SYS_PACCT"),
+    (1 << 21, "1<<CAP_SYS_ADMIN"),
+    (1 << 22, "1<<CAP_SYS_BOOT"),
+    (1 << 23, "1<<CAP_SYS_NICE"),
+    (1 << 24, "1<<CAP_SYS_RESOURCE"),
+    (1 << 25, "1<<CAP_SYS_TIME"),
+    (1 << 26, "1<<CAP_SYS_TTY_CONFIG"),
+    (1 << 27, "1<<CAP_MKNOD"),
+    (1 << 28, "1<<CAP_LEASE"),
+    (1 << 29, "1<<CAP_AUDIT_WRITE"),
+    (1 << 30, "1<<CAP_AUDIT_CONTROL"),
+    (1 << 31, "1<<CAP_SETFCAP"),
+    (1 << 32, "1<<CAP_MAC_OVERRIDE"),
+    (1 << 33, "1<<CAP_MAC_ADMIN"),
+    (1 << 34, "1<<CAP_SYSLOG"),
+    (1 << 35, "1<<CAP_WAKE_ALARM"),
+    (1 << 36, "1<<CAP_BLOCK_SUSPEND"),
+    (1 << 37, "1<<CAP_AUDIT_READ"),
+    (1 << 38, "1<<CAP_PERFMON"),
+    (1 << 39, "1<<CAP_BPF"),
+    (1 << 40, "1<<CAP_CHECKPOINT_RESTORE"),
+];
+
+/// clone3's arguments; like strace, the pointers only when the flags make
+/// the kernel use them.
 fn clone_args(d: &[u8]) -> Option<Value<'static>> {
+    const PIDFD: u64 = 0x1000;
+    const CHILD_TID: u64 = 0x0100_0000 | 0x0020_0000;
+    const PARENT_TID: u64 = 0x0010_0000;
+    const SETTLS: u64 = 0x0008_0000;
     let flags = u64_at(d, 0)?;
     let exit_signal = u64_at(d, 32)?;
-    Some(obj(vec![
-        ("flags", Value::Flags(bits(flags, consts::CLONE_FLAGS))),
-        ("pidfd", super::ptr(u64_at(d, 8)?)),
-        ("child_tid", super::ptr(u64_at(d, 16)?)),
-        ("parent_tid", super::ptr(u64_at(d, 24)?)),
+    let mut f = vec![("flags", Value::Flags(bits(flags, consts::CLONE_FLAGS)))];
+    if flags & PIDFD != 0 {
+        f.push(("pidfd", super::ptr(u64_at(d, 8)?)));
+    }
+    if flags & CHILD_TID != 0 {
+        f.push(("child_tid", super::ptr(u64_at(d, 16)?)));
+    }
+    if flags & PARENT_TID != 0 {
+        f.push(("parent_tid", super::ptr(u64_at(d, 24)?)));
+    }
+    f.extend([
         ("exit_signal", signal(exit_signal)),
         ("stack", super::ptr(u64_at(d, 40)?)),
         ("stack_size", Value::Hex(u64_at(d, 48)?)),
-        ("tls", super::ptr(u64_at(d, 56)?)),
-    ]))
+    ]);
+    if flags & SETTLS != 0 {
+        f.push(("tls", super::ptr(u64_at(d, 56)?)));
+    }
+    Some(obj(f))
 }
 
 /// The decoded meaning of a wait status, as strace writes it.
@@ -1107,4 +1162,160 @@ pub fn wait_text(s: i32, out: &mut String) {
         }
     }
     out.push_str("}]");
+}
+
+/// `struct winsize`.
+fn winsize(d: &[u8]) -> Option<Value<'static>> {
+    Some(obj(vec![
+        ("ws_row", uint(u16_at(d, 0)?.into())),
+        ("ws_col", uint(u16_at(d, 2)?.into())),
+        ("ws_xpixel", uint(u16_at(d, 4)?.into())),
+        ("ws_ypixel", uint(u16_at(d, 6)?.into())),
+    ]))
+}
+
+/// Counts the `struct linux_dirent64` records in `d` by their lengths;
+/// false when one runs past the end or is malformed.
+fn dirents(d: &[u8]) -> (u64, bool) {
+    let mut at = 0usize;
+    let mut n = 0;
+    while at < d.len() {
+        match u16_at(d, at + 16) {
+            Some(len) if len >= 19 && at + usize::from(len) <= d.len() => {
+                at += usize::from(len);
+                n += 1;
+            }
+            _ => return (n, false),
+        }
+    }
+    (n, true)
+}
+
+// termios flag words, in strace's order (the same values on x86_64 and
+// arm64).
+const TC_IFLAGS: Bits = &[
+    (0x1, "IGNBRK"),
+    (0x2, "BRKINT"),
+    (0x4, "IGNPAR"),
+    (0x8, "PARMRK"),
+    (0x10, "INPCK"),
+    (0x20, "ISTRIP"),
+    (0x40, "INLCR"),
+    (0x80, "IGNCR"),
+    (0x100, "ICRNL"),
+    (0x200, "IUCLC"),
+    (0x400, "IXON"),
+    (0x800, "IXANY"),
+    (0x1000, "IXOFF"),
+    (0x2000, "IMAXBEL"),
+    (0x4000, "IUTF8"),
+];
+const TC_OFLAGS: Bits = &[
+    (0x1, "OPOST"),
+    (0x2, "OLCUC"),
+    (0x4, "ONLCR"),
+    (0x8, "OCRNL"),
+    (0x10, "ONOCR"),
+    (0x20, "ONLRET"),
+    (0x40, "OFILL"),
+    (0x80, "OFDEL"),
+];
+/// The delay fields of c_oflag: (mask, names by value).
+const TC_ODELAYS: &[(u32, &[&str])] = &[
+    (0x100, &["NL0", "NL1"]),
+    (0x600, &["CR0", "CR1", "CR2", "CR3"]),
+    (0x1800, &["TAB0", "TAB1", "TAB2", "TAB3"]),
+    (0x2000, &["BS0", "BS1"]),
+    (0x4000, &["VT0", "VT1"]),
+    (0x8000, &["FF0", "FF1"]),
+];
+const TC_CFLAGS: Bits = &[
+    (0x40, "CSTOPB"),
+    (0x80, "CREAD"),
+    (0x100, "PARENB"),
+    (0x200, "PARODD"),
+    (0x400, "HUPCL"),
+    (0x800, "CLOCAL"),
+    (0x4000_0000, "CMSPAR"),
+    (0x8000_0000, "CRTSCTS"),
+];
+const TC_LFLAGS: Bits = &[
+    (0x1, "ISIG"),
+    (0x2, "ICANON"),
+    (0x4, "XCASE"),
+    (0x8, "ECHO"),
+    (0x10, "ECHOE"),
+    (0x20, "ECHOK"),
+    (0x40, "ECHONL"),
+    (0x80, "NOFLSH"),
+    (0x100, "TOSTOP"),
+    (0x8000, "IEXTEN"),
+    (0x200, "ECHOCTL"),
+    (0x400, "ECHOPRT"),
+    (0x800, "ECHOKE"),
+    (0x1000, "FLUSHO"),
+    (0x4000, "PENDIN"),
+    (0x10000, "EXTPROC"),
+];
+const BAUDS: &[&str] = &[
+    "B0", "B50", "B75", "B110", "B134", "B150", "B200", "B300", "B600", "B1200", "B1800", "B2400",
+    "B4800", "B9600", "B19200", "B38400",
+];
+const BAUDS_HIGH: &[&str] = &[
+    "BOTHER", "B57600", "B115200", "B230400", "B460800", "B500000", "B576000", "B921600",
+    "B1000000", "B1152000", "B1500000", "B2000000", "B2500000", "B3000000", "B3500000", "B4000000",
+];
+
+fn baud(v: u32) -> &'static str {
+    let i = (v & 0xf) as usize;
+    if v & 0x1000 != 0 {
+        BAUDS_HIGH[i]
+    } else {
+        BAUDS[i]
+    }
+}
+
+/// `struct termios` as strace abbreviates it: the four flag words.
+fn termios(d: &[u8]) -> Option<Value<'static>> {
+    let (i, o, c, l) = (u32_at(d, 0)?, u32_at(d, 4)?, u32_at(d, 8)?, u32_at(d, 12)?);
+    let mut of: Vec<Flag> = TC_ODELAYS
+        .iter()
+        .map(|(mask, names)| Flag::Name(names[((o & mask) >> mask.trailing_zeros()) as usize]))
+        .collect();
+    let rest = o & !TC_ODELAYS.iter().fold(0, |a, (m, _)| a | m);
+    of.extend(flags_or_zero(rest, TC_OFLAGS));
+    let mut cf = vec![Flag::Name(baud(c & 0x100f))];
+    if c & 0x100f_0000 != 0 {
+        // An input speed apart from the output speed: rare, in hex.
+        cf.push(Flag::Bits(u64::from(c & 0x100f_0000)));
+    }
+    cf.push(Flag::Name(
+        ["CS5", "CS6", "CS7", "CS8"][((c & 0x30) >> 4) as usize],
+    ));
+    cf.extend(flags_or_zero(c & !(0x100f | 0x100f_0000 | 0x30), TC_CFLAGS));
+    Some(abbrev(
+        vec![
+            ("c_iflag", Value::Flags(bits(i.into(), TC_IFLAGS))),
+            ("c_oflag", Value::Flags(of)),
+            ("c_cflag", Value::Flags(cf)),
+            ("c_lflag", Value::Flags(bits(l.into(), TC_LFLAGS))),
+            ("c_line", uint(u64::from(*d.get(16).unwrap_or(&0)))),
+        ],
+        4,
+    ))
+}
+
+/// strace writes the flags left after the named fields, or `0`.
+fn flags_or_zero(v: u32, table: Bits) -> Vec<Flag> {
+    let f = bits(v.into(), table);
+    if f.is_empty() {
+        vec![Flag::Bits(0)]
+    } else {
+        f
+    }
+}
+
+/// ppoll's time left, read at exit.
+pub(super) fn time_left(d: &[u8]) -> Option<Value<'static>> {
+    duration(d, 0, "tv_nsec")
 }

@@ -88,21 +88,17 @@ pub(super) const pwrite64: Sig = s(
 const IOV: &[ArgSpec] = &[FD, a("iov", Struct), a("iovcnt", UInt)];
 pub(super) const readv: Sig = s(C::File, R::Size, IOV);
 pub(super) const writev: Sig = s(C::File, R::Size, IOV);
-// On 64-bit the offset fits in pos_l; pos_h is still a syscall argument.
-const IOV_POS: &[ArgSpec] = &[
-    FD,
-    a("iov", Struct),
-    a("iovcnt", UInt),
-    a("pos_l", Off),
-    a("pos_h", Off),
-];
+// On 64-bit the whole offset is in pos_l; pos_h (unused) is left out, as
+// strace shows the call: `preadv(3, [...], 2, 100)`.
+const IOV_POS: &[ArgSpec] = &[FD, a("iov", Struct), a("iovcnt", UInt), a("offset", Off)];
 pub(super) const preadv: Sig = s(C::File, R::Size, IOV_POS);
 pub(super) const pwritev: Sig = s(C::File, R::Size, IOV_POS);
 const IOV_POS_FLAGS: &[ArgSpec] = &[
     FD,
     a("iov", Struct),
     a("iovcnt", UInt),
-    a("pos_l", Off),
+    a("offset", Off),
+    // Not shown (see `decode_iter`): kept so flags stays argument 5.
     a("pos_h", Off),
     FLAGS,
 ];
