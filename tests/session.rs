@@ -514,7 +514,7 @@ fn tui_replays_and_exports_with_w() {
     tmux.send(&["-l", out.to_str().unwrap()]);
     tmux.send(&["Enter"]);
     tmux.wait_screen(Duration::from_secs(5), |s| {
-        s.contains("all 300 retained events")
+        s.contains("all retained events (300 now)")
     });
     tmux.send(&["a"]);
     tmux.wait_screen(Duration::from_secs(10), |s| {
@@ -525,11 +525,12 @@ fn tui_replays_and_exports_with_w() {
     assert_eq!(replay(&out, &[]).0, replay(&file, &[]).0);
     // Again to the same name: asks first; "n" keeps the file.
     let before = std::fs::read(&out).unwrap();
-    // Export the matching events to `out` again, up to the overwrite question.
+    // Export to `out` again, up to the overwrite question (nothing narrows
+    // the view, so "all" is what is offered).
     let export_again = || {
         tmux.send(&["w"]);
         tmux.send(&["-l", out.to_str().unwrap()]);
-        tmux.send(&["Enter", "m"]);
+        tmux.send(&["Enter", "a"]);
         tmux.wait_screen(Duration::from_secs(5), |s| {
             s.contains("Overwrite it? (y/n)")
         });
