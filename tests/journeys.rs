@@ -134,8 +134,10 @@ fn a_pod_is_watched_exported_and_replayed() {
     );
     let _ = std::fs::remove_file(&status);
     tui.wait_screen(Duration::from_secs(30), |s| s.contains("loaded"));
-    // The newest events are the late container's.
-    tui.send(&["G"]);
+    // The late container's events, by its name, as the file recorded it.
+    tui.send(&["f"]);
+    tui.send(&["-l", &format!("container == {late}")]);
+    tui.send(&["Enter"]);
     tui.wait_screen(Duration::from_secs(10), |s| s.contains(&late_label));
     tui.send(&["q"]);
     assert_eq!(
