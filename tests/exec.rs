@@ -6,13 +6,12 @@
 
 mod common;
 
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use common::{bin, require_root, unique, wait_for};
+use common::{require_root, unique, wait_for, Collected};
 
 /// Each mode prints `pid N` for the process whose exec is to be checked.
 const PROGRAM: &str = r#"
@@ -126,16 +125,6 @@ impl Drop for TempDir {
     }
 }
 
-/// The tracer, stopped when dropped.
-struct Tracer(Child);
-
-impl Drop for Tracer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Builds the C program into `dir` (gcc is part of the test setup).
 fn build(dir: &Path) -> PathBuf {
     let src = dir.join("stexec.c");
@@ -192,37 +181,8 @@ fn exec_strings_are_shown_where_enter_could_not_read_them() {
     std::fs::create_dir_all(&dir.0).unwrap();
     let exe = build(&dir.0);
 
-    let mut child = Command::new(bin())
-        .args([
-            "--no-tui",
-            "--color",
-            "never",
-            "--filter",
-            "syscall == execve or syscall == execveat",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = Arc::new(Mutex::new(String::new()));
-    let mut stdout = child.stdout.take().unwrap();
-    let sink = out.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 1 << 16];
-        loop {
-            match stdout.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => sink
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n])),
-            }
-        }
-    });
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let tracer = Tracer(child);
-    let (said, attached) = common::await_attached(&mut err);
-    assert!(attached, "the tracer did not start: {said}");
+    let tracer = Collected::start(&["--filter", "syscall == execve or syscall == execveat"]);
+    let out = tracer.out.clone();
 
     let fork = run_mode(&exe, &dir.0, "fork");
     let enoent = run_mode(&exe, &dir.0, "enoent");
@@ -237,11 +197,7 @@ fn exec_strings_are_shown_where_enter_could_not_read_them() {
         exec_line(&out, "true", at_dirfd, "execveat"),
         exec_line(&out, "true", thread, "execve"),
     ];
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(tracer.0.id() as i32, libc::SIGINT) };
-    drop(tracer);
-    reader.join().unwrap();
-    let all = out.lock().unwrap().clone();
+    let all = tracer.stop();
     let line = |i: usize, what: &str| -> String {
         lines[i]
             .clone()

@@ -22,13 +22,11 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{bin, require_root, unique, wait_for};
+use common::{require_root, unique, wait_for, Collected};
 
 const MODES: &[&str] = &[
     "files", "net", "unix", "proc", "mem", "signals", "stat", "time", "io", "wait",
@@ -189,15 +187,6 @@ fn parse_ours(line: &str) -> Option<(u32, Call)> {
     Some((tid, parse_call(body)?))
 }
 
-/// Kills the tracer if the test fails before stopping it.
-struct Tracer(Child);
-impl Drop for Tracer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Removes the scratch directory.
 struct TempDir(PathBuf);
 impl Drop for TempDir {
@@ -324,7 +313,8 @@ fn strace_agrees_with_systrace_on_the_corpus() {
     let dir = TempDir(std::env::temp_dir().join(unique("oracle")));
     std::fs::create_dir_all(&dir.0).unwrap();
 
-    let (tracer, out, reader) = start_tracer(&[]);
+    let tracer = start_tracer(&[]);
+    let out = tracer.out.clone();
 
     let mut files: Vec<(String, u32, PathBuf)> = Vec::new();
     for mode in MODES {
@@ -364,7 +354,7 @@ fn strace_agrees_with_systrace_on_the_corpus() {
             .all(|t| o.contains(&format!("/{t}] exit_group(")))
             .then_some(())
     });
-    stop_tracer(tracer, reader);
+    tracer.stop();
     assert!(
         all_in.is_some(),
         "not every corpus process reached the tracer's output"
@@ -428,48 +418,10 @@ fn strace_agrees_with_systrace_on_the_corpus() {
 
 /// Starts the tracer headless on the corpus' processes and returns once it
 /// is attached, with its stdout collected in the background.
-fn start_tracer(extra: &[&str]) -> (Tracer, Arc<Mutex<String>>, std::thread::JoinHandle<()>) {
-    let mut child = Command::new(bin())
-        .args([
-            "--no-tui",
-            "--color",
-            "never",
-            "--comm",
-            "^(stcorpus|true)$",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = Arc::new(Mutex::new(String::new()));
-    let mut stdout = child.stdout.take().unwrap();
-    let sink = out.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 1 << 16];
-        loop {
-            match stdout.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => sink
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n])),
-            }
-        }
-    });
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let tracer = Tracer(child);
-    let (said, attached) = common::await_attached(&mut err);
-    assert!(attached, "the tracer did not start: {said}");
-    (tracer, out, reader)
-}
-
-/// Stops the tracer with SIGINT (it drains and flushes) and waits for it.
-fn stop_tracer(mut tracer: Tracer, reader: std::thread::JoinHandle<()>) {
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(tracer.0.id() as i32, libc::SIGINT) };
-    let _ = tracer.0.wait();
-    reader.join().unwrap();
+fn start_tracer(extra: &[&str]) -> Collected {
+    let mut args = vec!["--comm", "^(stcorpus|true)$"];
+    args.extend_from_slice(extra);
+    Collected::start(&args)
 }
 
 #[test]
@@ -480,7 +432,8 @@ fn fd_paths_flag_shows_what_fds_refer_to() {
     let prog = corpus();
     let dir = TempDir(std::env::temp_dir().join(unique("fdpaths")));
     std::fs::create_dir_all(&dir.0).unwrap();
-    let (tracer, out, reader) = start_tracer(&["-y"]);
+    let tracer = start_tracer(&["-y"]);
+    let out = tracer.out.clone();
     let st = Command::new(&prog)
         .arg("files")
         .arg(&dir.0)
@@ -493,7 +446,7 @@ fn fd_paths_flag_shows_what_fds_refer_to() {
         let o = out.lock().unwrap();
         (o.matches(" umask(").count() >= 2).then_some(())
     });
-    stop_tracer(tracer, reader);
+    tracer.stop();
     assert!(done.is_some(), "the corpus run did not reach the output");
     let o = out.lock().unwrap();
     let open = o

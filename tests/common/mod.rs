@@ -307,3 +307,60 @@ pub fn await_attached(err: &mut impl std::io::BufRead) -> (String, bool) {
         }
     }
 }
+
+/// The tracer headless (`--no-tui --color never` plus `args`), attached,
+/// with its stdout collected in the background.
+pub struct Collected {
+    pub child: Reaped,
+    pub out: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Collected {
+    pub fn start(args: &[&str]) -> Collected {
+        use std::io::Read;
+        let mut child = Command::new(bin())
+            .args(["--no-tui", "--color", "never"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut stdout = child.stdout.take().unwrap();
+        let sink = out.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 1 << 16];
+            loop {
+                match stdout.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => sink
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n])),
+                }
+            }
+        });
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let child = Reaped(child);
+        let (said, attached) = await_attached(&mut err);
+        assert!(attached, "the tracer did not start: {said}");
+        Collected {
+            child,
+            out,
+            reader: Some(reader),
+        }
+    }
+
+    /// Stops the tracer with SIGINT (it drains and flushes), waits for it
+    /// and its output; returns all of the output.
+    pub fn stop(mut self) -> String {
+        self.child.signal(libc::SIGINT);
+        let _ = self.child.0.wait();
+        if let Some(r) = self.reader.take() {
+            r.join().unwrap();
+        }
+        let out = self.out.lock().unwrap().clone();
+        out
+    }
+}
