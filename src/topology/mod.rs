@@ -405,17 +405,7 @@ impl Topology {
         }
         for (id, m) in new {
             live.insert(m.id.clone());
-            let info = self
-                .by_id
-                .get(&m.id)
-                .cloned()
-                .unwrap_or_else(|| Arc::new(ContainerInfo::new(&m.id, m.runtime)));
-            self.request(&m, &info, req);
-            out.push(Event::ContainerAdd(ContainerAddEvent {
-                cgroup_id: id,
-                container: info.clone(),
-            }));
-            self.containers.insert(id, (m, info));
+            self.announce(id, m, out, req);
         }
         self.absorb_nested(out, req, &mut live);
         // Forget containers none of whose cgroups are left.
@@ -534,17 +524,7 @@ impl Topology {
         let n = self.nested.as_mut().expect("hybrid host");
         let (v, new) = n.id_for(&m.container_cgroup);
         if new {
-            let info = self
-                .by_id
-                .get(&m.id)
-                .cloned()
-                .unwrap_or_else(|| Arc::new(ContainerInfo::new(&m.id, m.runtime)));
-            self.request(&m, &info, req);
-            out.push(Event::ContainerAdd(ContainerAddEvent {
-                cgroup_id: v,
-                container: info.clone(),
-            }));
-            self.containers.insert(v, (m, info));
+            self.announce(v, m, out, req);
         }
         v
     }
@@ -601,6 +581,28 @@ impl Topology {
         if let Some(v) = v {
             e.cgroup_id = v;
         }
+    }
+
+    /// A container cgroup seen for the first time: its best-known info
+    /// (names are asked for if missing) goes out as a `ContainerAdd`.
+    fn announce(
+        &mut self,
+        cgroup_id: u64,
+        m: PathMatch,
+        out: &mut Vec<Event>,
+        req: Option<&Sender<Request>>,
+    ) {
+        let info = self
+            .by_id
+            .get(&m.id)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(ContainerInfo::new(&m.id, m.runtime)));
+        self.request(&m, &info, req);
+        out.push(Event::ContainerAdd(ContainerAddEvent {
+            cgroup_id,
+            container: info.clone(),
+        }));
+        self.containers.insert(cgroup_id, (m, info));
     }
 
     /// Asks the resolver for names unless they are known or being looked up.
