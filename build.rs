@@ -7,12 +7,16 @@ use libbpf_cargo::SkeletonBuilder;
 
 /// (source, skeleton name, extra clang flags): the tracer, its build for
 /// kernels 5.8 to 5.16 (no task storage, BTF task pointer, pointer arguments
-/// of global functions or bpf_loop; see src/bpf/loader.rs), and the empty
+/// of global functions or bpf_loop; see src/source/kernel/loader.rs), and the empty
 /// "floor" programs the overhead benchmark compares it with (examples/floor.rs).
 const PROGRAMS: [(&str, &str, &str); 3] = [
-    ("src/bpf/systrace.bpf.c", "systrace", ""),
-    ("src/bpf/systrace.bpf.c", "systrace_compat", "-DST_COMPAT"),
-    ("src/bpf/floor.bpf.c", "floor", ""),
+    ("src/source/kernel/systrace.bpf.c", "systrace", ""),
+    (
+        "src/source/kernel/systrace.bpf.c",
+        "systrace_compat",
+        "-DST_COMPAT",
+    ),
+    ("src/source/kernel/floor.bpf.c", "floor", ""),
 ];
 
 fn main() {
@@ -26,7 +30,7 @@ fn main() {
     for (src, name, extra) in PROGRAMS {
         let mut args = vec![
             "-I".to_string(),
-            "src/bpf".to_string(),
+            "src/source/kernel".to_string(),
             format!("-D__TARGET_ARCH_{target}"),
             "-Wall".to_string(),
         ];
@@ -40,6 +44,6 @@ fn main() {
             .unwrap_or_else(|e| panic!("building {src} (needs clang; see README): {e}"));
         println!("cargo:rerun-if-changed={src}");
     }
-    println!("cargo:rerun-if-changed=src/bpf/systrace.h");
-    println!("cargo:rerun-if-changed=src/bpf/vmlinux.h");
+    println!("cargo:rerun-if-changed=src/source/kernel/systrace.h");
+    println!("cargo:rerun-if-changed=src/source/kernel/vmlinux.h");
 }

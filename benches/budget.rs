@@ -15,17 +15,17 @@ mod common;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
+use systrace_tui::consumer::tui::app::{App, Tab};
+use systrace_tui::consumer::tui::keys::Action;
 use systrace_tui::model::event::{Event, TraceEvent};
 use systrace_tui::model::filter::Filter;
 use systrace_tui::model::syscalls::Arch;
-use systrace_tui::ui::app::{App, Tab};
-use systrace_tui::ui::keys::Action;
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 const RETAINED: usize = 1_000_000;
-/// As in src/bpf/reader.rs.
+/// As in src/source/kernel/reader.rs.
 const BATCH: usize = 4096;
 const CHANNEL_BATCHES: usize = 512;
 
@@ -292,9 +292,9 @@ fn main() {
     pipeline(total, |rx| {
         let mut app = App::new(
             RETAINED,
-            systrace_tui::ui::theme::Theme { color: true },
+            systrace_tui::consumer::tui::theme::Theme { color: true },
             systrace_tui::clock::Clock { boot_unix_ns: 0 },
-            systrace_tui::ui::app::Source::Live,
+            systrace_tui::consumer::tui::app::Source::Live,
         );
         while let Ok(b) = rx.recv() {
             app.ingest_batch(b);

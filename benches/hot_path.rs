@@ -13,7 +13,7 @@ use systrace_tui::model::container::ContainerMap;
 use systrace_tui::model::event::TraceEvent;
 use systrace_tui::model::filter::{Filter, NoContainers};
 use systrace_tui::model::syscalls::Arch;
-use systrace_tui::stages::UserFilter;
+use systrace_tui::stage::UserFilter;
 
 fn decode(c: &mut Criterion) {
     let plain = common::record(0);

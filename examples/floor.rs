@@ -1,5 +1,5 @@
 //! The overhead benchmark's floor: attaches two empty programs at
-//! raw_syscalls sys_enter / sys_exit (src/bpf/floor.bpf.c), says
+//! raw_syscalls sys_enter / sys_exit (src/source/kernel/floor.bpf.c), says
 //! "floor: attached" on stderr, and holds them until SIGINT or SIGTERM.
 //! Every syscall on the machine then pays for the attach point and nothing
 //! else: the physical limit any tracer there can reach.
@@ -17,7 +17,7 @@ mod skel {
 }
 
 fn main() -> Result<()> {
-    systrace_tui::bpf::loader::check_privileges()?;
+    systrace_tui::source::kernel::loader::check_privileges()?;
     // Signals are registered before attaching, so a stop that comes right
     // after "attached" is never missed.
     let mut signals = Signals::new([SIGINT, SIGTERM])?;

@@ -31,7 +31,8 @@ fn main() {
             std::process::exit(2);
         }
     }
-    let res = systrace_tui::config::Config::from_cli(cli).and_then(systrace_tui::run::run);
+    let res =
+        systrace_tui::pipeline::config::Config::from_cli(cli).and_then(systrace_tui::pipeline::run);
     if let Err(e) = res {
         let msg = format!("{e:#}");
         if msg.starts_with("systrace-tui") {
@@ -39,7 +40,9 @@ fn main() {
         } else {
             say!("systrace-tui: {msg}");
         }
-        let usage = e.downcast_ref::<systrace_tui::config::Usage>().is_some();
+        let usage = e
+            .downcast_ref::<systrace_tui::pipeline::config::Usage>()
+            .is_some();
         std::process::exit(if usage { 2 } else { 1 });
     }
 }

@@ -216,7 +216,7 @@ fn extra_sections(r: &mut Roff) {
         r,
         &["In the TUI (? shows the same list; the mouse wheel scrolls, a click selects a row):"],
     );
-    for (keys, what) in crate::ui::keys::help_rows() {
+    for (keys, what) in crate::consumer::tui::keys::help_rows() {
         r.control("TP", []).text([bold(keys)]).text([roman(what)]);
     }
 

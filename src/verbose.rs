@@ -9,7 +9,7 @@ static LEVEL: AtomicU8 = AtomicU8::new(0);
 /// libbpf's printing included.
 pub fn set(level: u8) {
     LEVEL.store(level, Ordering::Relaxed);
-    crate::bpf::loader::libbpf_log(level);
+    crate::source::kernel::loader::libbpf_log(level);
 }
 
 pub fn level() -> u8 {

@@ -531,7 +531,7 @@ fn the_man_page_renders_with_the_filter_language_keys_session_format_and_exit_co
         assert!(text.contains(flag), "{flag}");
     }
     // Every key of the TUI's key table.
-    for b in systrace_tui::ui::keys::BINDINGS {
+    for b in systrace_tui::consumer::tui::keys::BINDINGS {
         assert!(text.contains(b.help), "key {} missing", b.label);
     }
     for s in [

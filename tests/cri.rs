@@ -12,8 +12,8 @@ use runtimes::{opener, Traced};
 use systrace_tui::model::container::Runtime;
 use systrace_tui::model::filter::Filter;
 use systrace_tui::model::syscalls::Arch;
-use systrace_tui::topology::names::{Resolver, Sources};
-use systrace_tui::topology::{cgroups, cri, path, Selection, TopologyOptions};
+use systrace_tui::source::topology::names::{Resolver, Sources};
+use systrace_tui::source::topology::{cgroups, cri, path, Selection, TopologyOptions};
 
 #[test]
 fn cri_pods_resolve_and_filter_in_the_kernel() {

@@ -196,8 +196,8 @@ fn fork_exec_churn_keeps_identities_straight() {
     if !require_root("fork_exec_churn_keeps_identities_straight") {
         return;
     }
-    use systrace_tui::bpf::reader::{Capture, CaptureOptions};
     use systrace_tui::model::event::Event;
+    use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
     const N: usize = 1000;
     // The workload and its children run in a cgroup of their own, and the
     // kernel side is filtered to it: what this test sees and loses is theirs
@@ -211,7 +211,7 @@ fn fork_exec_churn_keeps_identities_straight() {
     let parent = child.id();
     cg.add(parent);
     let opts = CaptureOptions {
-        filter: systrace_tui::bpf::loader::KernelFilter {
+        filter: systrace_tui::source::kernel::loader::KernelFilter {
             cgroups: Some(vec![cg.id()]),
             ..Default::default()
         },

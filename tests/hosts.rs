@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use common::{
     bin, exit_code_in, require_root, unique, wait_for, CopiedExe, Reaped, TestCgroup, Tmux,
 };
-use systrace_tui::topology::cri::TIMEOUT;
-use systrace_tui::topology::names::PODMAN_TIMEOUT;
+use systrace_tui::source::topology::cri::TIMEOUT;
+use systrace_tui::source::topology::names::PODMAN_TIMEOUT;
 
 /// How the cgroup file systems look to the tracer.
 #[derive(Clone, Copy, Debug)]

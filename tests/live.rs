@@ -5,9 +5,9 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use systrace_tui::bpf::loader::LoadOptions;
-use systrace_tui::bpf::reader::{Capture, CaptureOptions};
 use systrace_tui::model::event::{Event, TraceEvent};
+use systrace_tui::source::kernel::loader::LoadOptions;
+use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
 
 /// These tests trace children of this process, which the tracer leaves out
 /// by default.

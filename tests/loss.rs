@@ -7,10 +7,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use systrace_tui::bpf::loader::{KernelFilter, LoadOptions};
-use systrace_tui::bpf::reader::{Capture, CaptureOptions};
 use systrace_tui::model::event::Event;
 use systrace_tui::model::syscalls::{self, Arch};
+use systrace_tui::source::kernel::loader::{KernelFilter, LoadOptions};
+use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
 
 /// Received + lost (kernel ring + user-space channel) must equal exactly the
 /// syscalls the workload made, also when the consumer is too slow and

@@ -14,7 +14,7 @@ use std::time::Duration;
 use runtimes::node::{Flavour, Layout, Node};
 use runtimes::{opener, Traced};
 use systrace_tui::model::container::Runtime;
-use systrace_tui::topology::{Selection, TopologyOptions, VIRTUAL};
+use systrace_tui::source::topology::{Selection, TopologyOptions, VIRTUAL};
 
 fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
     if !common::require_root(test) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use runtimes::{opener, Podman, Traced};
 use systrace_tui::model::container::Runtime;
-use systrace_tui::topology::{Selection, TopologyOptions};
+use systrace_tui::source::topology::{Selection, TopologyOptions};
 
 /// A short token that keeps names of parallel runs apart.
 fn token() -> String {

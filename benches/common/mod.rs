@@ -5,11 +5,11 @@
 #![allow(dead_code)] // each bench uses a different part
 
 use systrace_tui::clock::Clock;
+use systrace_tui::consumer::tui::app::{App, Source};
+use systrace_tui::consumer::tui::theme::Theme;
 use systrace_tui::model::event::{Event, TraceEvent};
 use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
 use systrace_tui::model::syscalls::{self, Arch};
-use systrace_tui::ui::app::{App, Source};
-use systrace_tui::ui::theme::Theme;
 
 const COMMS: [&str; 4] = ["nginx", "postgres", "bash", "workload"];
 

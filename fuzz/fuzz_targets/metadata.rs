@@ -5,11 +5,11 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use systrace_tui::model::container::Runtime;
-use systrace_tui::topology::metadata::{
+use systrace_tui::source::topology::metadata::{
     docker_config_v2, from_annotations, info_from, oci_annotations, podman_containers_json,
     podman_pod_list,
 };
-use systrace_tui::topology::path;
+use systrace_tui::source::topology::path;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

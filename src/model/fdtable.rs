@@ -3,7 +3,7 @@
 //! the tracer sees (open, dup, fcntl, close, fork, exec, exit), and for
 //! descriptors it did not see being made (inherited from before tracing,
 //! pipes, sockets) asked once of an [`FdSource`] (/proc/PID/fd on a live
-//! run, see `crate::fdtable`; nothing on a replay). Pure: the source is
+//! run, see `crate::stage::fdpaths`; nothing on a replay). Pure: the source is
 //! passed in, so everything here is testable without /proc.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! `RawEvent`: the Rust mirror of `struct st_event` in src/bpf/systrace.h,
+//! `RawEvent`: the Rust mirror of `struct st_event` in src/source/kernel/systrace.h,
 //! and the parser for the variable tail of captured data that follows it.
 
 use std::fmt;

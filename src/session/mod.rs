@@ -3,6 +3,5 @@
 
 pub mod format;
 pub mod reader;
-pub mod replay;
 pub mod scan;
 pub mod writer;

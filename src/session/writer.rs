@@ -18,8 +18,8 @@ use super::format::{write_syscall, ContainerLine, Header, LostLine, WallClock};
 use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::syscalls::Arch;
-use crate::output::Output;
-use crate::stop::Stop;
+use crate::pipeline::stop::Stop;
+use crate::terminal::output::Output;
 
 /// Host name and kernel release, for the header.
 pub fn host_and_kernel() -> (String, String) {

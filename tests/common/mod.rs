@@ -176,7 +176,7 @@ pub struct TestCgroup {
 impl TestCgroup {
     pub fn new(prefix: &str) -> TestCgroup {
         let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-        let root = systrace_tui::topology::cgroups::cgroup2_mount(&mi)
+        let root = systrace_tui::source::topology::cgroups::cgroup2_mount(&mi)
             .expect("a cgroup2 file system is mounted");
         let path = root.join(unique(prefix));
         std::fs::create_dir(&path).expect("creating a test cgroup");

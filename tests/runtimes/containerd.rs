@@ -13,7 +13,7 @@ use k8s_cri::v1::{
     PodSandboxConfig, PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest,
     StartContainerRequest, StopPodSandboxRequest,
 };
-use systrace_tui::topology::cri;
+use systrace_tui::source::topology::cri;
 use tonic::transport::Channel;
 
 use super::Podman;

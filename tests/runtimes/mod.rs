@@ -13,10 +13,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use systrace_tui::bpf::reader::{Capture, CaptureOptions};
 use systrace_tui::model::container::{ContainerInfo, ContainerMap};
 use systrace_tui::model::event::{Event, TraceEvent};
-use systrace_tui::topology::{Topology, TopologyOptions};
+use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
+use systrace_tui::source::topology::{Topology, TopologyOptions};
 
 /// A directory with busybox-static and its applet links: a whole image.
 pub fn busybox_rootfs(dir: &Path) -> PathBuf {
@@ -177,7 +177,7 @@ impl Drop for Podman {
         // podman 4.3 leaves a removed pod's (empty) directory in the cgroup
         // v2 tree of a hybrid host.
         let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        if let Some(root) = systrace_tui::topology::cgroups::cgroup2_mount(&mi) {
+        if let Some(root) = systrace_tui::source::topology::cgroups::cgroup2_mount(&mi) {
             for id in self.pod_ids.iter().filter(|i| !i.is_empty()) {
                 let _ = std::fs::remove_dir(root.join("libpod_parent").join(id));
             }
@@ -202,7 +202,7 @@ impl Traced {
         let capture = Capture::start(CaptureOptions {
             filter: topo.kernel_filter(),
             // The containers are started by this process (through podman).
-            load: systrace_tui::bpf::loader::LoadOptions {
+            load: systrace_tui::source::kernel::loader::LoadOptions {
                 exclude_descendants: false,
                 ..Default::default()
             },

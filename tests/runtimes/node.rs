@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use systrace_tui::topology::cri;
+use systrace_tui::source::topology::cri;
 
 use super::containerd::{cgroup_mounts, cri_pod, CriPod, NULL_CNI};
 use super::{busybox_rootfs, run, Podman};

@@ -269,7 +269,7 @@ fn pushdown_of_typical_expressions() {
     );
 }
 
-/// The kernel side's test (src/bpf/systrace.bpf.c `filter_ok`; the cgroup
+/// The kernel side's test (src/source/kernel/systrace.bpf.c `filter_ok`; the cgroup
 /// set holds the cgroups whose container the predicate accepts).
 fn kernel_passes(p: &Pushdown, e: &TraceEvent, ctx: &dyn FilterContext) -> bool {
     p.pids.as_ref().is_none_or(|s| s.contains(&e.pid))

@@ -276,8 +276,8 @@ fn highlighted<'a>(text: String, style: Style, search: Option<&Regex>, hl: Style
 
 #[cfg(test)]
 mod tests {
-    use crate::ui::keys::Action;
-    use crate::ui::testutil::{app_with, event, screen};
+    use crate::consumer::tui::keys::Action;
+    use crate::consumer::tui::testutil::{app_with, event, screen};
 
     #[test]
     fn rows_show_decoded_calls_and_the_selection_follows() {
@@ -336,20 +336,20 @@ mod feature_tests {
         KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
     };
 
-    use crate::ui::keys::Action;
-    use crate::ui::testutil::{app_with, event, screen};
+    use crate::consumer::tui::keys::Action;
+    use crate::consumer::tui::testutil::{app_with, event, screen};
 
-    fn typ(app: &mut crate::ui::app::App, text: &str) {
+    fn typ(app: &mut crate::consumer::tui::app::App, text: &str) {
         for c in text.chars() {
             app.on_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
         }
     }
 
-    fn enter(app: &mut crate::ui::app::App) {
+    fn enter(app: &mut crate::consumer::tui::app::App) {
         app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     }
 
-    fn sample() -> crate::ui::app::App {
+    fn sample() -> crate::consumer::tui::app::App {
         app_with(vec![
             event("openat", "cat", 10, -2, Some("/etc/nope")),
             event("getppid", "sh", 11, 7, None),

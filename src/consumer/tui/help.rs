@@ -60,8 +60,8 @@ pub fn render(f: &mut Frame, area: Rect, t: &Theme, scroll: u16) -> u16 {
 
 #[cfg(test)]
 mod tests {
-    use crate::ui::keys::{Action, BINDINGS};
-    use crate::ui::testutil::{app_with, screen};
+    use crate::consumer::tui::keys::{Action, BINDINGS};
+    use crate::consumer::tui::testutil::{app_with, screen};
 
     #[test]
     fn help_lists_every_key_of_the_table() {

@@ -14,11 +14,11 @@ use crate::model::args;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::flow::Recycler;
 use crate::model::stats::Stats;
-use crate::output::Output;
-use crate::palette::{self, Ansi, Ink};
+use crate::pipeline::stop::Stop;
 use crate::session::writer::Sink;
-use crate::stages::Stages;
-use crate::stop::Stop;
+use crate::stage::Stages;
+use crate::terminal::output::Output;
+use crate::terminal::palette::{self, Ansi, Ink};
 
 pub struct Printer {
     pub color: bool,

@@ -314,8 +314,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::keys::Action;
-    use crate::ui::testutil::{app_with, event, screen};
+    use crate::consumer::tui::keys::Action;
+    use crate::consumer::tui::testutil::{app_with, event, screen};
 
     #[test]
     fn sparkline_scales_to_the_maximum() {

@@ -5,7 +5,7 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::model::syscalls::SyscallClass;
-use crate::palette::{self, Ansi, Ink};
+use crate::terminal::palette::{self, Ansi, Ink};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Theme {

@@ -123,7 +123,7 @@ impl Selection {
         let re = |r: Option<&str>, flag: &str| {
             r.map(|r| {
                 Regex::new(r).map_err(|e| {
-                    crate::config::usage(format!(
+                    crate::pipeline::config::usage(format!(
                         "invalid {flag} regex {r:?}: {}",
                         crate::model::filter::regex_problem(&e)
                     ))

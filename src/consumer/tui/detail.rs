@@ -575,13 +575,13 @@ fn meaning(base: TimeBase, name: &str, v: &Value, sib: &[(&'static str, Value)])
 
 #[cfg(test)]
 mod tests {
-    use crate::ui::keys::Action;
-    use crate::ui::testutil::{app_with, event, screen};
+    use crate::consumer::tui::keys::Action;
+    use crate::consumer::tui::testutil::{app_with, event, screen};
 
     use super::{local_date, safe};
+    use crate::consumer::tui::testutil::event_with;
     use crate::model::event::TraceEvent;
     use crate::model::raw::{Chunk, CAP_ARR, CAP_MEM, CAP_MSGHDR, CAP_STR};
-    use crate::ui::testutil::event_with;
 
     const AT_FDCWD: u64 = (-100i64) as u64;
 

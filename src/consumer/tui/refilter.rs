@@ -306,8 +306,8 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consumer::tui::testutil::{app_with, event};
     use crate::model::event::Event;
-    use crate::ui::testutil::{app_with, event};
 
     /// A varied set: five syscalls, four commands, failures, paths.
     fn varied(n: u32) -> Vec<TraceEvent> {

@@ -1,9 +1,12 @@
 //! Composes a run: a source of batches (live capture, or a replayed file),
-//! the stages (`stages.rs`), and a consumer (the TUI or headless lines),
+//! the stages (`crate::stage`), and a consumer (the TUI or headless lines),
 //! with an export tee. Every composition ends the same way: the consumer
 //! stops, the stop is raised, the source is finished (its receivers
 //! dropped before any thread is joined, so no producer waits on a queue
 //! nobody reads), and the export is completed.
+
+pub mod config;
+pub mod stop;
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -14,24 +17,24 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
-use crate::bpf::loader::{KernelFilter, LoadOptions, MAX_NR};
-use crate::bpf::reader::{Capture, CaptureOptions, Recycler};
 use crate::clock::Clock;
-use crate::config::{usage, Config, Input, Live, Output};
-use crate::headless::{Headless, LineOptions};
+use crate::consumer::headless::{Headless, LineOptions};
+use crate::consumer::tui::app::{App, Source};
+use crate::consumer::tui::theme::Theme;
 use crate::model::escape;
 use crate::model::event::{Event, LostEvents};
 use crate::model::syscalls::Arch;
-use crate::progress::{Progress, Unit};
+use crate::pipeline::config::{usage, Config, Input, Live, Output};
+use crate::pipeline::stop::Stop;
 use crate::say;
-use crate::session::replay::{cut_header, same_file, Replay};
 use crate::session::writer::{live_header, Sink, Target, Writer};
-use crate::stages::Stages;
-use crate::stop::Stop;
-use crate::topology::names::Sources;
-use crate::topology::{Selection, Topology, TopologyOptions};
-use crate::ui::app::{App, Source};
-use crate::ui::theme::Theme;
+use crate::source::kernel::loader::{KernelFilter, LoadOptions, MAX_NR};
+use crate::source::kernel::reader::{Capture, CaptureOptions, Recycler};
+use crate::source::replay::{cut_header, same_file, Replay};
+use crate::source::topology::names::Sources;
+use crate::source::topology::{Selection, Topology, TopologyOptions};
+use crate::stage::Stages;
+use crate::terminal::progress::{Progress, Unit};
 
 /// Completes an export and says so on stderr.
 pub fn finish_export(w: Writer, lost: LostEvents) -> Result<u64> {
@@ -97,7 +100,7 @@ fn topology(cfg: &Config, live: &Live) -> Result<Option<Topology>> {
         .and_then(|f| f.pushdown(Arch::native(), MAX_NR).containers);
     let opts = TopologyOptions {
         sources: Sources {
-            cri_sockets: crate::topology::cri::sockets(&live.cri_sockets),
+            cri_sockets: crate::source::topology::cri::sockets(&live.cri_sockets),
             ..Default::default()
         },
         selection: Selection::with_filter(cfg.selection.clone(), from_filter),
@@ -508,7 +511,7 @@ fn run_tui(
                 break;
             }
         })?;
-    let res = crate::ui::run(app, &rx, stop);
+    let res = crate::consumer::tui::run(app, &rx, stop);
     drop(rx);
     stop.raise();
     pump.join()

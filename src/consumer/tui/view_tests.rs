@@ -16,7 +16,7 @@ use crate::model::container::{
 };
 use crate::model::event::{Event, TraceEvent};
 use crate::session::reader::{self, FileProgress};
-use crate::session::replay::LoadState;
+use crate::source::replay::LoadState;
 
 const POD: &str = "checkout-7d9f8b6c5-x8k2p";
 const NS: &str = "shop-production";

@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::bpf::loader::{KernelFilter, MAX_NR};
 use crate::cli::{Cli, ColorMode};
-use crate::fdtable::FdPaths;
-use crate::headless::LineOptions;
+use crate::consumer::headless::LineOptions;
 use crate::model::syscalls::Arch;
 use crate::session::format::Filters;
 use crate::session::writer::Target;
-use crate::stages::UserFilter;
-use crate::topology::Selection;
+use crate::source::kernel::loader::{KernelFilter, MAX_NR};
+use crate::source::topology::Selection;
+use crate::stage::fdpaths::FdPaths;
+use crate::stage::UserFilter;
 
 /// Where the events come from.
 #[derive(Clone, Debug)]
@@ -139,7 +139,7 @@ impl Config {
                     ColorMode::Always => true,
                     ColorMode::Never => false,
                     ColorMode::Auto => {
-                        io::stdout().is_terminal() && !crate::palette::no_color_env()
+                        io::stdout().is_terminal() && !crate::terminal::palette::no_color_env()
                     }
                 },
             })

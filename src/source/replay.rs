@@ -11,11 +11,11 @@ use std::thread::JoinHandle;
 use anyhow::{anyhow, Result};
 use crossbeam_channel::Receiver;
 
-use super::format::Header;
-use super::reader::{self, FileReader};
 use crate::model::container::ContainerInfo;
 use crate::model::event::{Event, LostEvents};
-use crate::stop::Stop;
+use crate::pipeline::stop::Stop;
+use crate::session::format::Header;
+use crate::session::reader::{self, FileReader};
 
 /// Events per batch handed to the consumer, as the live reader does.
 const BATCH: usize = 1024;
@@ -24,7 +24,7 @@ pub use crate::model::flow::LoadState;
 
 /// The header for a file cut out of `orig`: same machine and clock, the
 /// filters of this run (when it has any).
-pub fn cut_header(orig: &Header, filters: super::format::Filters, from: &Path) -> Header {
+pub fn cut_header(orig: &Header, filters: crate::session::format::Filters, from: &Path) -> Header {
     let mut h = orig.clone();
     if filters != Default::default() {
         h.filters = filters;

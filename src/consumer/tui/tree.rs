@@ -600,9 +600,9 @@ mod tests {
 
     #[test]
     fn the_pane_groups_and_its_selection_narrows_the_stream() {
+        use crate::consumer::tui::keys::Action;
+        use crate::consumer::tui::testutil::{app_with, event, screen};
         use crate::model::event::Event;
-        use crate::ui::keys::Action;
-        use crate::ui::testutil::{app_with, event, screen};
 
         let mut app = app_with(vec![]);
         let m = sample();

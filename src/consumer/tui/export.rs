@@ -19,9 +19,9 @@ use super::app::{App, Source};
 use crate::model::container::ContainerAddEvent;
 use crate::model::escape;
 use crate::model::event::{Event, TraceEvent};
-use crate::progress::{Progress, Unit};
 use crate::session::format::Filters;
 use crate::session::writer::{live_header, SessionFile};
+use crate::terminal::progress::{Progress, Unit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -394,7 +394,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::testutil::{app_with, screen};
+    use crate::consumer::tui::testutil::{app_with, screen};
 
     /// While a `w` export runs, the TUI shows how far it got (the terminal
     /// is the TUI's: this is its progress, not a bar on stderr).

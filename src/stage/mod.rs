@@ -2,15 +2,17 @@
 //! file) and a consumer (TUI, headless lines, export), written once for all
 //! of them: container names applied, fd paths followed, the user's filter.
 
+pub mod fdpaths;
+
 use anyhow::Result;
 use regex::bytes::Regex;
 
-use crate::config::usage;
-use crate::fdtable::FdPaths;
 use crate::model::container::ContainerMap;
 use crate::model::event::{Event, TraceEvent};
 use crate::model::filter::{Filter, FilterContext};
-use crate::topology::Selection;
+use crate::pipeline::config::usage;
+use crate::source::topology::Selection;
+use crate::stage::fdpaths::FdPaths;
 
 /// The user's filters: `--pid`, `--comm`, `--filter` and the container
 /// flags. Live, the kernel has already applied what it can of them; a

@@ -1,0 +1,9 @@
+//! Where events come from. Each source yields batches of events, container
+//! add/delete and lost counts; the pipeline (`crate::pipeline`) runs one.
+//! - `kernel`: the BPF program, its loader and the ring-buffer reader;
+//! - `topology`: containers and pods of the live machine, from cgroups and runtimes;
+//! - `replay`: a recorded session file.
+
+pub mod kernel;
+pub mod replay;
+pub mod topology;
