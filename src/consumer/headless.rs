@@ -4,6 +4,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, Write};
+use std::sync::{Arc, Mutex};
 
 use nu_ansi_term::{Color, Style};
 
@@ -11,6 +12,8 @@ use anyhow::Result;
 
 use crate::clock::{fmt_duration, Clock};
 use crate::model::args;
+use crate::model::container::ContainerMap;
+use crate::model::counts::{Counts, Misses};
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::flow::Recycler;
 use crate::model::stats::Stats;
@@ -186,6 +189,29 @@ pub struct Headless {
     pub recycler: Option<Recycler>,
     /// Why output ended early, if it did (stdout closed or stalled).
     pub output_ended: Option<io::ErrorKind>,
+    /// The kernel counts the calls (no events come): the summary is made
+    /// from its counts and the labels of the containers announced.
+    pub counted: Option<Counted>,
+}
+
+/// Calls counted in the kernel, and the names to label them with.
+#[derive(Clone)]
+pub struct Counted {
+    pub counts: Arc<Mutex<Counts>>,
+    pub labels: Arc<Mutex<ContainerMap>>,
+}
+
+impl Counted {
+    /// The summary statistics of what was counted.
+    pub fn stats(&self) -> (Stats, Misses) {
+        let labels = self
+            .labels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        (c.stats(&labels), c.misses)
+    }
 }
 
 impl Headless {
@@ -204,6 +230,7 @@ impl Headless {
             lost: LostEvents::default(),
             recycler: None,
             output_ended: None,
+            counted: None,
         }
     }
 
@@ -297,7 +324,10 @@ impl Headless {
     pub fn finish(&mut self) -> Result<()> {
         self.write_ready(true)?;
         if self.opts.summary {
-            let table = self.stats.table(fmt_duration);
+            let table = match &self.counted {
+                Some(c) => c.stats().0.table(fmt_duration),
+                None => self.stats.table(fmt_duration),
+            };
             crate::say!("{}", table.trim_end_matches('\n'));
         }
         Ok(())

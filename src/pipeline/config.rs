@@ -2,6 +2,7 @@
 //! `main`, nothing sees `Cli`.
 
 use std::io::{self, IsTerminal};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use crate::consumer::headless::LineOptions;
 use crate::model::syscalls::Arch;
 use crate::session::format::Filters;
 use crate::session::writer::Target;
-use crate::source::kernel::loader::{KernelFilter, MAX_NR};
+use crate::source::kernel::loader::{KernelFilter, KernelMode, MAX_NR};
 use crate::source::topology::Selection;
 use crate::stage::fdpaths::FdPaths;
 use crate::stage::UserFilter;
@@ -35,13 +36,20 @@ pub struct Live {
     pub cri_sockets: Vec<PathBuf>,
     /// The container flags given, by name (for messages).
     pub container_flags: Vec<&'static str>,
+    /// Entries of the kernel's counting map.
+    pub agg_entries: u32,
+    /// What the kernel does with each call from the start.
+    pub mode: KernelMode,
+    /// `--metrics`: where to serve them, and how many containers get
+    /// labels of their own.
+    pub metrics: Option<(SocketAddr, usize)>,
 }
 
 /// Who shows the events.
 #[derive(Clone, Copy, Debug)]
 pub enum Output {
     Lines(LineOptions),
-    Tui { retain: usize },
+    Tui { retain: usize, top: bool },
 }
 
 pub struct Config {
@@ -75,6 +83,19 @@ impl std::error::Error for Usage {}
 
 pub fn usage(msg: impl Into<String>) -> anyhow::Error {
     Usage(msg.into()).into()
+}
+
+/// `--metrics`' address: host:port (a name is looked up once).
+fn parse_addr(a: &str) -> Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    a.to_socket_addrs()
+        .ok()
+        .and_then(|mut it| it.next())
+        .ok_or_else(|| {
+            usage(format!(
+                "--metrics {a:?}: expected HOST:PORT, e.g. 127.0.0.1:9464"
+            ))
+        })
 }
 
 /// `--pid` and what the kernel can do of `--filter`, combined.
@@ -144,7 +165,33 @@ impl Config {
                 },
             })
         } else {
-            Output::Tui { retain: cli.retain }
+            Output::Tui {
+                retain: cli.retain,
+                top: cli.top,
+            }
+        };
+        // --summary and -q need only counts when nothing else needs the
+        // events themselves: then the kernel counts and sends nothing.
+        let counts_suffice = (cli.summary || cli.quiet)
+            && cli.replay.is_none()
+            && cli.export.is_none()
+            && !fd_paths
+            && cli.comm.is_none()
+            && cli.filter.is_none();
+        let metrics = match &cli.metrics {
+            Some(a) => Some((parse_addr(a)?, cli.metrics_containers.max(1))),
+            None => None,
+        };
+        let mode = if cli.top || counts_suffice {
+            KernelMode::Aggregate
+        } else if metrics.is_some() {
+            // Counted for the metrics, and every call as a record too.
+            KernelMode::Drill {
+                cgroups: None,
+                syscalls: None,
+            }
+        } else {
+            KernelMode::Stream
         };
         let container_flags = [
             (cli.pod.is_some(), "--pod"),
@@ -166,6 +213,9 @@ impl Config {
                 pids: cli.pids.clone(),
                 cri_sockets: cli.cri_sockets,
                 container_flags,
+                agg_entries: cli.agg_entries,
+                mode,
+                metrics,
             }),
         };
         Ok(Config {

@@ -11,6 +11,7 @@ pub mod stop;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -18,9 +19,11 @@ use anyhow::{anyhow, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::clock::Clock;
-use crate::consumer::headless::{Headless, LineOptions};
+use crate::consumer::headless::{Counted, Headless, LineOptions};
 use crate::consumer::tui::app::{App, Source};
 use crate::consumer::tui::theme::Theme;
+use crate::model::container::ContainerMap;
+use crate::model::counts::Counts;
 use crate::model::escape;
 use crate::model::event::{Event, LostEvents};
 use crate::model::syscalls::Arch;
@@ -28,7 +31,7 @@ use crate::pipeline::config::{usage, Config, Input, Live, Output};
 use crate::pipeline::stop::Stop;
 use crate::say;
 use crate::session::writer::{live_header, Sink, Target, Writer};
-use crate::source::kernel::loader::{KernelFilter, LoadOptions, MAX_NR};
+use crate::source::kernel::loader::{KernelFilter, KernelMode, LoadOptions, MAX_NR};
 use crate::source::kernel::reader::{Capture, CaptureOptions, Recycler};
 use crate::source::replay::{cut_header, same_file, Replay};
 use crate::source::topology::names::Sources;
@@ -68,7 +71,7 @@ fn reader_left(e: &anyhow::Error) -> bool {
     })
 }
 
-fn capture_options(live: &Live, kernel: KernelFilter) -> CaptureOptions {
+fn capture_options(live: &Live, kernel: KernelFilter, counts: Counted) -> CaptureOptions {
     let ring = live.ring_mb.next_power_of_two();
     if ring != live.ring_mb {
         say!(
@@ -80,10 +83,19 @@ fn capture_options(live: &Live, kernel: KernelFilter) -> CaptureOptions {
         load: LoadOptions {
             ring_bytes: ring << 20,
             buf_max: live.buf_size,
+            agg_entries: live.agg_entries,
+            mode: live.mode.clone(),
             ..Default::default()
         },
         filter: kernel,
         drop_privileges: true,
+        counts: Some(counts.counts),
+        // Without records to drain, the reader need not wake so often.
+        drain_every: if live.mode == KernelMode::Aggregate {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_millis(10)
+        },
         ..Default::default()
     }
 }
@@ -164,6 +176,7 @@ enum Feed {
         capture: Capture,
         topology: Option<JoinHandle<()>>,
         events: Receiver<Vec<Event>>,
+        counted: Counted,
     },
     Replay {
         replay: Box<Replay>,
@@ -183,7 +196,11 @@ impl Feed {
     fn live(cfg: &Config, live: &Live) -> Result<Feed> {
         check_live_flags(live)?;
         let topo = topology(cfg, live)?;
-        let mut opts = capture_options(live, cfg.kernel.clone());
+        let counted = Counted {
+            counts: Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0))),
+            labels: Arc::new(Mutex::new(ContainerMap::default())),
+        };
+        let mut opts = capture_options(live, cfg.kernel.clone(), counted.clone());
         if let Some(t) = &topo {
             opts.filter = t.kernel_filter();
         }
@@ -206,6 +223,7 @@ impl Feed {
             capture,
             topology,
             events,
+            counted,
         })
     }
 
@@ -239,6 +257,7 @@ impl Feed {
                 mut capture,
                 topology,
                 events,
+                ..
             } => {
                 drop(events);
                 capture.stop()?;
@@ -309,10 +328,40 @@ pub fn run(cfg: Config) -> Result<()> {
         None => None,
     };
     let sink = writer.as_ref().map(Writer::sink);
-    let stages = Stages::new(cfg.filter, cfg.fd_paths);
+    let mut stages = Stages::new(cfg.filter, cfg.fd_paths);
+    // Counted in the kernel: the calls' labels, the metrics, and whether
+    // the kernel only counts (then the summary comes from its counts).
+    let (counted, only_counts, metrics) = match (&feed, &cfg.input) {
+        (Feed::Live { counted, .. }, Input::Live(live)) => (
+            Some(counted.clone()),
+            live.mode == KernelMode::Aggregate,
+            live.metrics,
+        ),
+        _ => (None, false, None),
+    };
+    if let Some(c) = &counted {
+        stages.labels = Some(c.labels.clone());
+    }
+    let server = match (metrics, &counted) {
+        (Some((addr, cap)), Some(c)) => Some(crate::consumer::metrics::serve(
+            addr,
+            c.clone(),
+            cap,
+            &stop,
+        )?),
+        _ => None,
+    };
     let res = match cfg.output {
-        Output::Lines(opts) => run_headless(&mut feed, stages, opts, clock, &stop, sink),
-        Output::Tui { retain } => {
+        Output::Lines(opts) => run_headless(
+            &mut feed,
+            stages,
+            opts,
+            clock,
+            &stop,
+            sink,
+            counted.clone().filter(|_| only_counts),
+        ),
+        Output::Tui { retain, top: _ } => {
             let source = match &feed {
                 Feed::Live { .. } => Source::Live,
                 Feed::Replay { replay, path } => Source::Replay {
@@ -328,6 +377,10 @@ pub fn run(cfg: Config) -> Result<()> {
     };
     // Whatever ended the consumer ends every other part too.
     stop.raise();
+    if let Some(h) = server {
+        h.join()
+            .map_err(|_| anyhow!("the metrics server panicked"))?;
+    }
     let replayed = match &feed {
         Feed::Replay { path, .. } => Some(path.clone()),
         Feed::Live { .. } => None,
@@ -345,6 +398,18 @@ pub fn run(cfg: Config) -> Result<()> {
     let end = end?;
     let shown = res?;
     match (shown, replayed) {
+        (Some(_), None) if only_counts => {
+            let c = counted.expect("live");
+            let (calls, m) = {
+                let c = c.counts.lock().unwrap_or_else(|e| e.into_inner());
+                (c.calls(), c.misses)
+            };
+            say!(
+                "systrace-tui: {calls} events captured (counted in the kernel), {} lost (the counting map was full: --agg-entries), {} exits whose enter was not seen",
+                m.full,
+                m.unentered
+            )
+        }
         (Some(seen), None) => say!(
             "systrace-tui: {} events captured, {} lost (kernel {}, user space {})",
             seen.events,
@@ -381,12 +446,14 @@ fn run_headless(
     clock: Clock,
     stop: &Stop,
     export: Option<Sink>,
+    counted: Option<Counted>,
 ) -> Result<Option<Shown>> {
     // Lines on the terminal show how far a replay got; a bar among them
     // would only garble them.
     let lines_on_terminal = !opts.quiet && !opts.summary && io::stdout().is_terminal();
     let mut out = Headless::new(opts, clock, stop, export);
     out.recycler = feed.recycler();
+    out.counted = counted;
     let mut progress = Progress::hidden();
     match &*feed {
         Feed::Live { .. } => say!("systrace-tui: tracing (Ctrl-C to stop)"),
