@@ -158,6 +158,10 @@ impl Capture {
         FilterHandle(self.control.clone())
     }
 
+    pub fn set_mode(&self, m: KernelMode) {
+        let _ = self.control.send(Control::SetMode(m));
+    }
+
     /// A handle the consumer uses to switch the kernel's mode.
     pub fn mode_handle(&self) -> ModeHandle {
         ModeHandle(self.control.clone())
