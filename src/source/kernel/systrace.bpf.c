@@ -20,6 +20,20 @@ char LICENSE[] SEC("license") = "GPL";
 #define SOCKADDR_MAX 128  /* sizeof(struct sockaddr_storage) */
 #define MAX_NR 1024
 
+/* Profiling builds only (examples/bpfprof.rs, cargo feature "profile"):
+ * ST_ABL=N cuts the syscall hot path after part N, so each part's cost is
+ * a difference of two builds; ST_ABL_NO_CLOCK reads no clock,
+ * ST_ABL_NO_QUERY submits without asking the ring's fill. The shipped
+ * programs define neither. */
+#ifndef ST_ABL
+#define ST_ABL 99
+#endif
+#ifdef ST_ABL_NO_CLOCK
+#define ST_NOW() 0
+#else
+#define ST_NOW() bpf_ktime_get_ns()
+#endif
+
 /* Set before load. */
 const volatile u64 self_ns_dev = 0;
 const volatile u64 self_ns_ino = 0;
@@ -889,6 +903,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	u32 nr = id;
 	if (!wanted(pid_tgid >> 32, nr))
 		return 0;
+#if ST_ABL == 1
+	return 0;
+#endif
 
 	struct task_struct *task = current_task();
 	struct task_state *ts = task_state_get(task, (u32)pid_tgid, true);
@@ -899,6 +916,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		    (mode == ST_MODE_DRILL && drill_ok(bpf_get_current_cgroup_id(), nr));
 	ts->full = full;
 	ts->nr = nr;
+#if ST_ABL == 2
+	ts->active = 1;
+	return 0;
+#endif
 	u32 key = nr & (MAX_NR - 1);
 	if (!full) {
 		/* Counted only: the time and the number, nothing else. */
@@ -913,7 +934,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	}
 	if (!ts->ident_valid)
 		read_ident(task, ts);
-	ts->start_ns = bpf_ktime_get_ns();
+	ts->start_ns = ST_NOW();
 	read_args(regs, ts->args);
 	ts->csw = ctx_switches(task);
 
@@ -974,6 +995,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
+#if ST_ABL == 1
+	return 0;
+#endif
 	struct task_struct *task = current_task();
 	struct task_state *ts = task_state_get(task, (u32)pid_tgid, false);
 	u32 mode = agg_mode;
@@ -987,8 +1011,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		return 0;
 	}
 	ts->active = 0;
+#if ST_ABL == 2
+	return 0;
+#endif
 
-	u64 now = bpf_ktime_get_ns();
+	u64 now = ST_NOW();
 	s64 ret = sys_ret;
 	u32 nr = ts->nr;
 	if ((filter_pid_on | filter_cgroup_on | filter_nr_on) && !filter_ok(pid_tgid >> 32, nr))
@@ -1011,13 +1038,24 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 
 	if (!plan || plan->caps[0].kind == ST_CAP_NONE) {
 		/* Fast path: fixed-size record straight into the ring. */
+#if ST_ABL == 3
+		return 0;
+#endif
 		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 		if (!ev) {
 			count_lost();
 			return 0;
 		}
+#if ST_ABL == 4
+		ev->tail_len = 0;
+#else
 		fill_header(ev, task, ts, pid_tgid, nr, now, csw);
+#endif
 		ev->ret = ret;
+#ifdef ST_ABL_NO_QUERY
+		bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+		return 0;
+#endif
 		u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 		bpf_ringbuf_submit(ev, avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 		return 0;
