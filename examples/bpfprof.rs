@@ -54,9 +54,8 @@ fn stats(p: &Program) -> Result<(u64, u64)> {
     let mut info = libbpf_sys::bpf_prog_info::default();
     let mut len = std::mem::size_of_val(&info) as u32;
     // SAFETY: `info` is a valid bpf_prog_info of `len` bytes; no arrays are asked for.
-    let r = unsafe {
-        libbpf_sys::bpf_prog_get_info_by_fd(p.as_fd().as_raw_fd(), &mut info, &mut len)
-    };
+    let r =
+        unsafe { libbpf_sys::bpf_prog_get_info_by_fd(p.as_fd().as_raw_fd(), &mut info, &mut len) };
     if r != 0 {
         bail!("bpf_prog_get_info_by_fd: {r}");
     }
@@ -191,8 +190,8 @@ fn main() -> Result<()> {
     let mut cases: Vec<&str> = args[4..].iter().map(String::as_str).collect();
     if cases.is_empty() {
         cases = vec![
-            "untraced", "floor", "abl1", "abl2", "abl3", "abl4", "noquery", "noclock", "full", "nowake",
-            "compat",
+            "untraced", "floor", "abl1", "abl2", "abl3", "abl4", "noquery", "noclock", "full",
+            "nowake", "compat",
         ];
     }
     // The kernel keeps run-time statistics while this descriptor is open.

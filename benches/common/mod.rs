@@ -8,14 +8,15 @@ use systrace_tui::clock::Clock;
 use systrace_tui::consumer::tui::app::{App, Source};
 use systrace_tui::consumer::tui::theme::Theme;
 use systrace_tui::model::event::{Event, TraceEvent};
-use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
+use systrace_tui::model::raw::{encode_chunks, Chunk, Identities, RawEvent, CAP_STR};
 use systrace_tui::model::syscalls::{self, Arch};
 
 const COMMS: [&str; 4] = ["nginx", "postgres", "bash", "workload"];
 
-/// Ring-buffer record `i` of a repeating mix: getppid, read, an openat with a
-/// path (ENOENT every other time), close. So a quarter carry a tail.
-pub fn record(i: u64) -> Vec<u8> {
+/// The joined header of record `i` of a repeating mix: getppid, read, an
+/// openat with a path (ENOENT every other time), close. So a quarter carry
+/// a tail. Seven processes, each with one command name.
+fn raw(i: u64) -> (RawEvent, Vec<u8>) {
     let (name, ret, path): (&str, i64, Option<&str>) = match i % 4 {
         0 => ("getppid", 4242, None),
         1 => ("read", 512, None),
@@ -46,18 +47,40 @@ pub fn record(i: u64) -> Vec<u8> {
         tail_len: tail.len() as u16,
         ..Default::default()
     };
-    let comm = COMMS[(i % COMMS.len() as u64) as usize];
+    let comm = COMMS[(pid as usize) % COMMS.len()];
     raw.comm[..comm.len()].copy_from_slice(comm.as_bytes());
-    let mut bytes = raw.to_bytes().to_vec();
-    bytes.extend_from_slice(&tail);
-    bytes
+    (raw, tail)
+}
+
+/// Ring-buffer call record `i` of the mix (identity generation 1 of its
+/// thread; [`identities`] knows them all).
+pub fn record(i: u64) -> Vec<u8> {
+    let (raw, tail) = raw(i);
+    raw.to_records(1, &tail).1
+}
+
+/// The identity records the mix's calls are made under, taken in.
+pub fn identities() -> Identities {
+    let mut ids = Identities::new();
+    for i in 0..7 {
+        let (raw, _) = raw(i);
+        ids.push(&raw.to_records(1, &[]).0)
+            .expect("identity record");
+    }
+    ids
+}
+
+/// Decodes a call record of the mix.
+pub fn decode(ids: &mut Identities, bytes: &[u8]) -> TraceEvent {
+    TraceEvent::from_record(ids, bytes, Arch::native())
+        .expect("valid record")
+        .expect("a call record")
 }
 
 /// Decoded events of the same mix.
 pub fn events(n: u64) -> Vec<TraceEvent> {
-    (0..n)
-        .map(|i| TraceEvent::from_bytes(&record(i), Arch::native()).expect("valid record"))
-        .collect()
+    let mut ids = identities();
+    (0..n).map(|i| decode(&mut ids, &record(i))).collect()
 }
 
 /// An App (colors on, as a user sees it) retaining `n` events of the mix.
@@ -70,15 +93,12 @@ pub fn app_with(n: usize) -> App {
     );
     let mut left = n as u64;
     let mut i = 0;
+    let mut ids = identities();
     while left > 0 {
         let k = left.min(4096);
         app.ingest_batch(
             (i..i + k)
-                .map(|j| {
-                    Event::Syscall(
-                        TraceEvent::from_bytes(&record(j), Arch::native()).expect("valid record"),
-                    )
-                })
+                .map(|j| Event::Syscall(decode(&mut ids, &record(j))))
                 .collect(),
         );
         i += k;

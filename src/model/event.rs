@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use super::container::{ContainerAddEvent, ContainerDelEvent};
 use super::errno;
-use super::raw::{Chunk, Chunks, RawError, RawEvent, CAP_ARGV, COMM_LEN, F_NO_RETURN, F_TRUNCATED};
+use super::raw::{
+    Chunk, Chunks, Identities, RawError, RawEvent, CAP_ARGV, COMM_LEN, F_NO_RETURN, F_TRUNCATED,
+};
 use super::syscalls::{self, Arch, SyscallClass, SyscallInfo};
 
 /// Namespace inodes of the calling task (as in `readlink /proc/PID/ns/*`).
@@ -74,10 +76,16 @@ pub enum Event {
 }
 
 impl TraceEvent {
-    /// Decodes a ring-buffer record (header plus captured tail).
-    pub fn from_bytes(bytes: &[u8], arch: Arch) -> Result<TraceEvent, RawError> {
-        let (raw, tail) = RawEvent::from_bytes(bytes)?;
-        Ok(TraceEvent::from_raw(&raw, tail, arch))
+    /// Decodes one ring-buffer record: an identity is remembered in `ids`
+    /// (`None`), a call comes back joined with it.
+    pub fn from_record(
+        ids: &mut Identities,
+        bytes: &[u8],
+        arch: Arch,
+    ) -> Result<Option<TraceEvent>, RawError> {
+        Ok(ids
+            .push(bytes)?
+            .map(|(raw, tail)| TraceEvent::from_raw(&raw, tail, arch)))
     }
 
     pub fn from_raw(raw: &RawEvent, tail: &[u8], arch: Arch) -> TraceEvent {
@@ -200,10 +208,14 @@ mod tests {
             ..Default::default()
         };
         raw.comm[..3].copy_from_slice(b"cat");
-        raw.tail_len = tail.len() as u16;
-        let mut bytes = raw.to_bytes().to_vec();
-        bytes.extend_from_slice(&tail);
-        TraceEvent::from_bytes(&bytes, Arch::X86_64).unwrap()
+        let (id, call) = raw.to_records(1, &tail);
+        let mut ids = Identities::new();
+        assert!(TraceEvent::from_record(&mut ids, &id, Arch::X86_64)
+            .unwrap()
+            .is_none());
+        TraceEvent::from_record(&mut ids, &call, Arch::X86_64)
+            .unwrap()
+            .expect("a call")
     }
 
     #[test]

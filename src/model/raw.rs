@@ -1,5 +1,6 @@
-//! `RawEvent`: the Rust mirror of `struct st_event` in src/source/kernel/systrace.h,
-//! and the parser for the variable tail of captured data that follows it.
+//! The Rust mirror of the records in src/source/kernel/systrace.h (`WireCall`,
+//! `WireIdent`), their join (`Identities` -> `RawEvent`), and the parser for
+//! the variable tail of captured data that follows a call.
 
 use std::fmt;
 
@@ -49,8 +50,8 @@ pub const P_NO_RETURN: u32 = 0x1;
 pub const P_REFRESH: u32 = 0x2;
 pub const P_AT_ENTER: u32 = 0x4;
 
-/// The fixed part of every record, exactly as the kernel writes it.
-#[repr(C)]
+/// A syscall with who made it: a call record joined with its thread's
+/// identity record (see [`Identities`]). Not a wire layout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RawEvent {
     pub start_ns: u64,
@@ -77,9 +78,57 @@ pub struct RawEvent {
     pub comm: [u8; COMM_LEN],
 }
 
-/// Size of the wire header; must equal `sizeof(struct st_event)`.
-pub const RAW_EVENT_SIZE: usize = 160;
-const _: () = assert!(std::mem::size_of::<RawEvent>() == RAW_EVENT_SIZE);
+/// Record kinds (`ST_K_*`): the first u16 of every ring-buffer record.
+pub const K_CALL: u16 = 1;
+pub const K_IDENT: u16 = 2;
+
+/// `struct st_event`: the fixed part of a syscall record, exactly as the
+/// kernel writes it; captured chunks follow (`tail_len` bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireCall {
+    pub kind: u16,
+    pub flags: u16,
+    pub tail_len: u16,
+    pub pad: u16,
+    pub tid: u32,
+    /// The generation of `tid`'s identity the call was made under.
+    pub gen: u32,
+    pub nr: u32,
+    pub context_sw: u32,
+    pub start_ns: u64,
+    pub finish_ns: u64,
+    pub args: [u64; 6],
+    pub ret: i64,
+}
+pub const WIRE_CALL_SIZE: usize = 96;
+const _: () = assert!(std::mem::size_of::<WireCall>() == WIRE_CALL_SIZE);
+
+/// `struct st_ident`: generation `gen` of thread `tid`'s identity, sent
+/// before the first call made under it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireIdent {
+    pub kind: u16,
+    pub pad: u16,
+    pub tid: u32,
+    pub gen: u32,
+    pub pid: u32,
+    pub cgroup_id: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub ns_pid: u32,
+    pub session: u32,
+    pub pid_ns: u32,
+    pub mnt_ns: u32,
+    pub uts_ns: u32,
+    pub ipc_ns: u32,
+    pub cgroup_ns: u32,
+    pub net_ns: u32,
+    pub comm: [u8; COMM_LEN],
+}
+pub const WIRE_IDENT_SIZE: usize = 80;
+const _: () = assert!(std::mem::size_of::<WireIdent>() == WIRE_IDENT_SIZE);
 
 /// Mirror of `struct st_cap` / `struct st_plan` (the per-syscall capture plan).
 #[repr(C)]
@@ -132,6 +181,10 @@ pub enum RawError {
     TailMismatch { got: usize, declared: usize },
     #[error("captured chunk at offset {offset} runs past the end of the record")]
     BadChunk { offset: usize },
+    #[error("unknown record kind {0}")]
+    Kind(u16),
+    #[error("call of thread {tid} under identity {gen}, which was never sent")]
+    NoIdentity { tid: u32, gen: u32 },
 }
 
 fn rd_u64(b: &[u8], o: usize) -> u64 {
@@ -144,50 +197,60 @@ fn rd_u16(b: &[u8], o: usize) -> u16 {
     u16::from_ne_bytes(b[o..o + 2].try_into().expect("2 bytes"))
 }
 
-impl RawEvent {
-    /// Parses the header from the start of `bytes` and returns it with the
-    /// tail that follows. Field by field, so an unaligned buffer is fine.
-    pub fn from_bytes(bytes: &[u8]) -> Result<(RawEvent, &[u8]), RawError> {
-        if bytes.len() < RAW_EVENT_SIZE {
+/// One ring-buffer record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record<'a> {
+    /// A call and its validated tail.
+    Call(WireCall, &'a [u8]),
+    Ident(WireIdent),
+}
+
+/// Parses one record, field by field (an unaligned buffer is fine). The
+/// ring buffer may pad a record to 8 bytes: up to 7 extra are allowed.
+pub fn parse_record(bytes: &[u8]) -> Result<Record<'_>, RawError> {
+    if bytes.len() < 2 {
+        return Err(RawError::Short {
+            got: bytes.len(),
+            need: WIRE_IDENT_SIZE,
+        });
+    }
+    match rd_u16(bytes, 0) {
+        K_CALL => WireCall::from_bytes(bytes).map(|(c, t)| Record::Call(c, t)),
+        K_IDENT => WireIdent::from_bytes(bytes).map(Record::Ident),
+        k => Err(RawError::Kind(k)),
+    }
+}
+
+impl WireCall {
+    /// Parses a call record's header and returns it with its validated tail.
+    pub fn from_bytes(bytes: &[u8]) -> Result<(WireCall, &[u8]), RawError> {
+        if bytes.len() < WIRE_CALL_SIZE {
             return Err(RawError::Short {
                 got: bytes.len(),
-                need: RAW_EVENT_SIZE,
+                need: WIRE_CALL_SIZE,
             });
         }
-        let b = &bytes[..RAW_EVENT_SIZE];
+        let b = &bytes[..WIRE_CALL_SIZE];
         let mut args = [0u64; 6];
         for (i, a) in args.iter_mut().enumerate() {
-            *a = rd_u64(b, 16 + i * 8);
+            *a = rd_u64(b, 40 + i * 8);
         }
-        let mut comm = [0u8; COMM_LEN];
-        comm.copy_from_slice(&b[144..160]);
-        let ev = RawEvent {
-            start_ns: rd_u64(b, 0),
-            finish_ns: rd_u64(b, 8),
+        let c = WireCall {
+            kind: rd_u16(b, 0),
+            flags: rd_u16(b, 2),
+            tail_len: rd_u16(b, 4),
+            pad: rd_u16(b, 6),
+            tid: rd_u32(b, 8),
+            gen: rd_u32(b, 12),
+            nr: rd_u32(b, 16),
+            context_sw: rd_u32(b, 20),
+            start_ns: rd_u64(b, 24),
+            finish_ns: rd_u64(b, 32),
             args,
-            ret: rd_u64(b, 64) as i64,
-            cgroup_id: rd_u64(b, 72),
-            context_sw: rd_u64(b, 80),
-            pid: rd_u32(b, 88),
-            tid: rd_u32(b, 92),
-            uid: rd_u32(b, 96),
-            gid: rd_u32(b, 100),
-            ns_pid: rd_u32(b, 104),
-            session: rd_u32(b, 108),
-            pid_ns: rd_u32(b, 112),
-            mnt_ns: rd_u32(b, 116),
-            uts_ns: rd_u32(b, 120),
-            ipc_ns: rd_u32(b, 124),
-            cgroup_ns: rd_u32(b, 128),
-            net_ns: rd_u32(b, 132),
-            nr: rd_u32(b, 136),
-            flags: rd_u16(b, 140),
-            tail_len: rd_u16(b, 142),
-            comm,
+            ret: rd_u64(b, 88) as i64,
         };
-        // The ring buffer pads records to 8 bytes, so allow up to 7 extra.
-        let tail = &bytes[RAW_EVENT_SIZE..];
-        let declared = ev.tail_len as usize;
+        let tail = &bytes[WIRE_CALL_SIZE..];
+        let declared = c.tail_len as usize;
         if tail.len() < declared || tail.len() > declared + 7 {
             return Err(RawError::TailMismatch {
                 got: tail.len(),
@@ -197,23 +260,72 @@ impl RawEvent {
         let tail = &tail[..declared];
         // Validate now so later readers of the tail cannot fail.
         Chunks::new(tail).try_for_each(|c| c.map(|_| ()))?;
-        Ok((ev, tail))
+        Ok((c, tail))
     }
 
-    /// Serializes the header as the kernel would (used by tests and fuzzing).
-    pub fn to_bytes(&self) -> [u8; RAW_EVENT_SIZE] {
-        let mut b = [0u8; RAW_EVENT_SIZE];
-        b[0..8].copy_from_slice(&self.start_ns.to_ne_bytes());
-        b[8..16].copy_from_slice(&self.finish_ns.to_ne_bytes());
+    /// The header as the kernel writes it (tests, fuzzing, session files).
+    pub fn to_bytes(&self) -> [u8; WIRE_CALL_SIZE] {
+        let mut b = [0u8; WIRE_CALL_SIZE];
+        b[0..2].copy_from_slice(&self.kind.to_ne_bytes());
+        b[2..4].copy_from_slice(&self.flags.to_ne_bytes());
+        b[4..6].copy_from_slice(&self.tail_len.to_ne_bytes());
+        b[6..8].copy_from_slice(&self.pad.to_ne_bytes());
+        b[8..12].copy_from_slice(&self.tid.to_ne_bytes());
+        b[12..16].copy_from_slice(&self.gen.to_ne_bytes());
+        b[16..20].copy_from_slice(&self.nr.to_ne_bytes());
+        b[20..24].copy_from_slice(&self.context_sw.to_ne_bytes());
+        b[24..32].copy_from_slice(&self.start_ns.to_ne_bytes());
+        b[32..40].copy_from_slice(&self.finish_ns.to_ne_bytes());
         for (i, a) in self.args.iter().enumerate() {
-            b[16 + i * 8..24 + i * 8].copy_from_slice(&a.to_ne_bytes());
+            b[40 + i * 8..48 + i * 8].copy_from_slice(&a.to_ne_bytes());
         }
-        b[64..72].copy_from_slice(&self.ret.to_ne_bytes());
-        b[72..80].copy_from_slice(&self.cgroup_id.to_ne_bytes());
-        b[80..88].copy_from_slice(&self.context_sw.to_ne_bytes());
+        b[88..96].copy_from_slice(&self.ret.to_ne_bytes());
+        b
+    }
+}
+
+impl WireIdent {
+    pub fn from_bytes(bytes: &[u8]) -> Result<WireIdent, RawError> {
+        if bytes.len() < WIRE_IDENT_SIZE || bytes.len() > WIRE_IDENT_SIZE + 7 {
+            return Err(RawError::Short {
+                got: bytes.len(),
+                need: WIRE_IDENT_SIZE,
+            });
+        }
+        let b = bytes;
+        let mut comm = [0u8; COMM_LEN];
+        comm.copy_from_slice(&b[64..80]);
+        Ok(WireIdent {
+            kind: rd_u16(b, 0),
+            pad: rd_u16(b, 2),
+            tid: rd_u32(b, 4),
+            gen: rd_u32(b, 8),
+            pid: rd_u32(b, 12),
+            cgroup_id: rd_u64(b, 16),
+            uid: rd_u32(b, 24),
+            gid: rd_u32(b, 28),
+            ns_pid: rd_u32(b, 32),
+            session: rd_u32(b, 36),
+            pid_ns: rd_u32(b, 40),
+            mnt_ns: rd_u32(b, 44),
+            uts_ns: rd_u32(b, 48),
+            ipc_ns: rd_u32(b, 52),
+            cgroup_ns: rd_u32(b, 56),
+            net_ns: rd_u32(b, 60),
+            comm,
+        })
+    }
+
+    pub fn to_bytes(&self) -> [u8; WIRE_IDENT_SIZE] {
+        let mut b = [0u8; WIRE_IDENT_SIZE];
+        b[0..2].copy_from_slice(&self.kind.to_ne_bytes());
+        b[2..4].copy_from_slice(&self.pad.to_ne_bytes());
+        let u32s = [self.tid, self.gen, self.pid];
+        for (i, v) in u32s.iter().enumerate() {
+            b[4 + i * 4..8 + i * 4].copy_from_slice(&v.to_ne_bytes());
+        }
+        b[16..24].copy_from_slice(&self.cgroup_id.to_ne_bytes());
         let u32s = [
-            self.pid,
-            self.tid,
             self.uid,
             self.gid,
             self.ns_pid,
@@ -224,15 +336,145 @@ impl RawEvent {
             self.ipc_ns,
             self.cgroup_ns,
             self.net_ns,
-            self.nr,
         ];
         for (i, v) in u32s.iter().enumerate() {
-            b[88 + i * 4..92 + i * 4].copy_from_slice(&v.to_ne_bytes());
+            b[24 + i * 4..28 + i * 4].copy_from_slice(&v.to_ne_bytes());
         }
-        b[140..142].copy_from_slice(&self.flags.to_ne_bytes());
-        b[142..144].copy_from_slice(&self.tail_len.to_ne_bytes());
-        b[144..160].copy_from_slice(&self.comm);
+        b[64..80].copy_from_slice(&self.comm);
         b
+    }
+}
+
+impl RawEvent {
+    /// Joins a call with the identity it was made under.
+    pub fn join(c: &WireCall, id: &WireIdent) -> RawEvent {
+        RawEvent {
+            start_ns: c.start_ns,
+            finish_ns: c.finish_ns,
+            args: c.args,
+            ret: c.ret,
+            cgroup_id: id.cgroup_id,
+            context_sw: c.context_sw as u64,
+            pid: id.pid,
+            tid: c.tid,
+            uid: id.uid,
+            gid: id.gid,
+            ns_pid: id.ns_pid,
+            session: id.session,
+            pid_ns: id.pid_ns,
+            mnt_ns: id.mnt_ns,
+            uts_ns: id.uts_ns,
+            ipc_ns: id.ipc_ns,
+            cgroup_ns: id.cgroup_ns,
+            net_ns: id.net_ns,
+            nr: c.nr,
+            flags: c.flags,
+            tail_len: c.tail_len,
+            comm: id.comm,
+        }
+    }
+
+    /// Splits into the two records the kernel would send (identity
+    /// generation `gen`): tests, fuzzing, benchmarks.
+    pub fn to_wire(&self, gen: u32) -> (WireIdent, WireCall) {
+        (
+            WireIdent {
+                kind: K_IDENT,
+                pad: 0,
+                tid: self.tid,
+                gen,
+                pid: self.pid,
+                cgroup_id: self.cgroup_id,
+                uid: self.uid,
+                gid: self.gid,
+                ns_pid: self.ns_pid,
+                session: self.session,
+                pid_ns: self.pid_ns,
+                mnt_ns: self.mnt_ns,
+                uts_ns: self.uts_ns,
+                ipc_ns: self.ipc_ns,
+                cgroup_ns: self.cgroup_ns,
+                net_ns: self.net_ns,
+                comm: self.comm,
+            },
+            WireCall {
+                kind: K_CALL,
+                flags: self.flags,
+                tail_len: self.tail_len,
+                pad: 0,
+                tid: self.tid,
+                gen,
+                nr: self.nr,
+                context_sw: self.context_sw as u32,
+                start_ns: self.start_ns,
+                finish_ns: self.finish_ns,
+                args: self.args,
+                ret: self.ret,
+            },
+        )
+    }
+
+    /// The identity record and the call record (with `tail`) as bytes.
+    pub fn to_records(&self, gen: u32, tail: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let (id, mut c) = self.to_wire(gen);
+        c.tail_len = tail.len() as u16;
+        let mut call = c.to_bytes().to_vec();
+        call.extend_from_slice(tail);
+        (id.to_bytes().to_vec(), call)
+    }
+}
+
+/// The identities seen so far, per thread: joins each call record with
+/// the identity record it names. Entries go when a thread's last call
+/// (exit, exit_group) has been joined; a thread id reused later starts with
+/// a new identity record anyway.
+#[derive(Debug, Default)]
+pub struct Identities {
+    by_tid: std::collections::HashMap<u32, WireIdent>,
+}
+
+impl Identities {
+    pub fn new() -> Identities {
+        Identities::default()
+    }
+
+    /// Takes one record: an identity is remembered (`None`), a call comes
+    /// back joined with its tail.
+    pub fn push<'a>(&mut self, bytes: &'a [u8]) -> Result<Option<(RawEvent, &'a [u8])>, RawError> {
+        match parse_record(bytes)? {
+            Record::Ident(id) => {
+                self.by_tid.insert(id.tid, id);
+                Ok(None)
+            }
+            Record::Call(c, tail) => self.join(&c).map(|r| Some((r, tail))),
+        }
+    }
+
+    /// Joins a call with its thread's current identity.
+    pub fn join(&mut self, c: &WireCall) -> Result<RawEvent, RawError> {
+        let id = match self.by_tid.get(&c.tid) {
+            Some(id) if id.gen == c.gen => id,
+            _ => {
+                return Err(RawError::NoIdentity {
+                    tid: c.tid,
+                    gen: c.gen,
+                })
+            }
+        };
+        let r = RawEvent::join(c, id);
+        if c.flags & F_NO_RETURN != 0 {
+            self.by_tid.remove(&c.tid);
+        }
+        Ok(r)
+    }
+
+    /// Threads with an identity on hand.
+    pub fn len(&self) -> usize {
+        self.by_tid.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_tid.is_empty()
     }
 }
 
@@ -355,34 +597,80 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_through_bytes() {
+    fn joins_back_what_was_split() {
         let ev = sample();
-        let bytes = ev.to_bytes();
-        let (back, tail) = RawEvent::from_bytes(&bytes).unwrap();
+        let (id, call) = ev.to_records(1, &[]);
+        let mut ids = Identities::new();
+        assert_eq!(ids.push(&id).unwrap(), None);
+        let (back, tail) = ids.push(&call).unwrap().unwrap();
         assert_eq!(back, ev);
         assert!(tail.is_empty());
     }
 
     #[test]
     fn field_offsets_match_the_c_layout() {
-        let ev = sample();
-        // Same bytes as a raw memory copy of the repr(C) struct.
-        let mem: [u8; RAW_EVENT_SIZE] = unsafe { std::mem::transmute(ev) };
-        assert_eq!(mem, ev.to_bytes());
+        let (id, call) = sample().to_wire(7);
+        // Same bytes as a raw memory copy of the repr(C) structs.
+        let mem: [u8; WIRE_CALL_SIZE] = unsafe { std::mem::transmute(call) };
+        assert_eq!(mem, call.to_bytes());
+        let mem: [u8; WIRE_IDENT_SIZE] = unsafe { std::mem::transmute(id) };
+        assert_eq!(mem, id.to_bytes());
+        assert_eq!(WireIdent::from_bytes(&id.to_bytes()).unwrap(), id);
     }
 
     #[test]
-    fn truncated_header_is_an_error() {
-        let bytes = sample().to_bytes();
-        for n in [0, 1, 8, 100, RAW_EVENT_SIZE - 1] {
-            assert_eq!(
-                RawEvent::from_bytes(&bytes[..n]).unwrap_err(),
-                RawError::Short {
-                    got: n,
-                    need: RAW_EVENT_SIZE
-                }
-            );
+    fn a_call_under_an_identity_never_sent_is_an_error() {
+        let ev = sample();
+        let (id, call) = ev.to_records(2, &[]);
+        let mut ids = Identities::new();
+        assert_eq!(
+            ids.push(&call).unwrap_err(),
+            RawError::NoIdentity { tid: 11, gen: 2 }
+        );
+        ids.push(&id).unwrap();
+        // An older generation is not the current one either.
+        let (_, old) = ev.to_records(1, &[]);
+        assert_eq!(
+            ids.push(&old).unwrap_err(),
+            RawError::NoIdentity { tid: 11, gen: 1 }
+        );
+        assert!(ids.push(&call).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_new_generation_replaces_the_old_and_exit_forgets_the_thread() {
+        let mut ev = sample();
+        let mut ids = Identities::new();
+        let (id, _) = ev.to_records(1, &[]);
+        ids.push(&id).unwrap();
+        ev.uid = 0;
+        ev.comm = *b"sudo\0\0\0\0\0\0\0\0\0\0\0\0";
+        ev.flags = F_NO_RETURN;
+        let (id, call) = ev.to_records(2, &[]);
+        ids.push(&id).unwrap();
+        let (back, _) = ids.push(&call).unwrap().unwrap();
+        assert_eq!((back.uid, &back.comm[..4]), (0, &b"sudo"[..]));
+        assert!(ids.is_empty());
+    }
+
+    #[test]
+    fn truncated_records_are_errors() {
+        let (id, call) = sample().to_records(1, &[]);
+        for n in [0, 1, 8, 60, WIRE_CALL_SIZE - 1] {
+            assert!(matches!(
+                parse_record(&call[..n]),
+                Err(RawError::Short { .. })
+            ));
         }
+        for n in [2, 40, WIRE_IDENT_SIZE - 1] {
+            assert!(matches!(
+                parse_record(&id[..n]),
+                Err(RawError::Short { .. })
+            ));
+        }
+        let mut odd = call.clone();
+        odd[0] = 9;
+        assert_eq!(parse_record(&odd).unwrap_err(), RawError::Kind(9));
     }
 
     #[test]
@@ -392,12 +680,9 @@ mod tests {
             kind: CAP_STR,
             data: b"/etc/passwd",
         }]);
-        let mut ev = sample();
-        ev.tail_len = tail.len() as u16;
-        let mut bytes = ev.to_bytes().to_vec();
-        bytes.extend_from_slice(&tail);
+        let (_, mut bytes) = sample().to_records(1, &tail);
         bytes.extend_from_slice(&[0; 5]); // ring-buffer alignment padding
-        let (_, t) = RawEvent::from_bytes(&bytes).unwrap();
+        let (_, t) = WireCall::from_bytes(&bytes).unwrap();
         let chunks: Vec<_> = Chunks::new(t).map(|c| c.unwrap()).collect();
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].data, b"/etc/passwd");
@@ -406,29 +691,24 @@ mod tests {
 
     #[test]
     fn oversized_or_inconsistent_records_are_errors() {
-        let mut ev = sample();
-        ev.tail_len = 10;
-        let mut bytes = ev.to_bytes().to_vec();
+        let (_, mut bytes) = sample().to_records(1, &[]);
+        bytes[4] = 10; // tail_len 10, 4 bytes there
         bytes.extend_from_slice(&[0; 4]);
         assert!(matches!(
-            RawEvent::from_bytes(&bytes),
+            WireCall::from_bytes(&bytes),
             Err(RawError::TailMismatch { .. })
         ));
         // More than padding beyond the declared tail.
-        let mut bytes = sample().to_bytes().to_vec();
+        let (_, mut bytes) = sample().to_records(1, &[]);
         bytes.extend_from_slice(&[0; 64]);
         assert!(matches!(
-            RawEvent::from_bytes(&bytes),
+            WireCall::from_bytes(&bytes),
             Err(RawError::TailMismatch { .. })
         ));
         // A chunk that claims more data than is there.
-        let mut ev = sample();
-        let tail = [200u8, 0, 1, 1, b'a', b'b'];
-        ev.tail_len = tail.len() as u16;
-        let mut bytes = ev.to_bytes().to_vec();
-        bytes.extend_from_slice(&tail);
+        let (_, bytes) = sample().to_records(1, &[200u8, 0, 1, 1, b'a', b'b']);
         assert_eq!(
-            RawEvent::from_bytes(&bytes).unwrap_err(),
+            WireCall::from_bytes(&bytes).unwrap_err(),
             RawError::BadChunk { offset: 0 }
         );
     }
