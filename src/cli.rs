@@ -192,6 +192,19 @@ pub enum Command {
     /// Print the man page (roff) to stdout.
     #[command(hide = true)]
     Man,
+    /// Convert a session file: to JSON Lines (OUT.jsonl, OUT.jsonl.zst) or
+    /// to the binary format (OUT.strc), whatever IN is.
+    Convert {
+        /// The session to read (any format this build reads).
+        #[arg(value_hint = ValueHint::FilePath)]
+        input: std::path::PathBuf,
+        /// The file to write; the name chooses the format.
+        #[arg(value_hint = ValueHint::FilePath)]
+        output: std::path::PathBuf,
+        /// Replace OUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,27 @@ use systrace_tui::say;
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(Command::Convert {
+        input,
+        output,
+        force,
+    }) = &cli.command
+    {
+        match systrace_tui::session::convert::convert(input, output, *force) {
+            Ok(n) => {
+                say!(
+                    "systrace-tui: {n} events from {} written to {}",
+                    input.display(),
+                    output.display()
+                );
+                return;
+            }
+            Err(e) => {
+                say!("systrace-tui: {e:#}");
+                std::process::exit(1);
+            }
+        }
+    }
     if let Some(cmd) = &cli.command {
         let mut out = std::io::stdout().lock();
         let (what, res) = match cmd {
@@ -13,6 +34,7 @@ fn main() {
                 systrace_tui::manual::write_completions(*shell, &mut out),
             ),
             Command::Man => ("the man page", systrace_tui::manual::write_man(&mut out)),
+            Command::Convert { .. } => unreachable!("handled above"),
         };
         match res {
             // A reader that had enough (`| head`) is not an error.
