@@ -340,17 +340,19 @@ pub fn refresh(app: &mut App) {
     let ftext = usable
         .as_ref()
         .map_or(String::new(), |f| f.text().to_string());
+    let c = t.counted.counts.lock().unwrap_or_else(|e| e.into_inner());
+    let key = (c.ticks, t.by, t.sort, t.reverse, ftext);
+    // Called every frame: only a new read (once a second) or a new order
+    // or filter rebuilds the rows.
+    if t.built.as_ref() == Some(&key) {
+        return;
+    }
     let labels = t
         .counted
         .labels
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let c = t.counted.counts.lock().unwrap_or_else(|e| e.into_inner());
-    let key = (c.ticks, t.by, t.sort, t.reverse, ftext);
-    if t.built.as_ref() == Some(&key) {
-        return;
-    }
     // The selection stays on its row as the order changes.
     let was = t.rows.get(t.selected).map(|r| (r.group.clone(), r.nr));
     t.rows = build_rows(&c, &labels, t.by, usable.as_ref(), t.sort, t.reverse);
