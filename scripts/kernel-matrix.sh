@@ -162,18 +162,20 @@ for variant in "" compat; do
     sleep 0.1
   done
   if [ -n "$variant" ]; then export SYSTRACE_TUI_BPF_VARIANT=$variant; fi
-  if trace /tmp/s --summary -p $G2; then
+  # A file of its own per run: `trace` must not find the last run's line.
+  s=/tmp/s-${variant:-default}
+  if trace $s --summary -p $G2; then
     echo x >&3
     exec 3>&-
     wait $G2
     untrace
-    g=$(awk '$9 == "getppid" { print $4 "/" $5 }' /tmp/s.err)
-    o=$(awk '$9 == "openat" { print $4 "/" $5 }' /tmp/s.err)
-    if [ "$g" = 700/0 ] && [ "$o" = 9/9 ] && grep -q 'counted in the kernel), 0 lost' /tmp/s.err; then
+    g=$(awk '$9 == "getppid" { print $4 "/" $5 }' $s.err)
+    o=$(awk '$9 == "openat" { print $4 "/" $5 }' $s.err)
+    if [ "$g" = 700/0 ] && [ "$o" = 9/9 ] && grep -q 'counted in the kernel), 0 lost' $s.err; then
       ok "counted in the kernel ${variant:-default}: 700 getppid, 9 failed openat"
     else
       bad "counted in the kernel ${variant:-default}: getppid $g, openat $o"
-      sed 's/^/KM-LOG /' /tmp/s.err
+      sed 's/^/KM-LOG /' $s.err
     fi
   else
     bad "the tracer did not start with --summary ${variant:-default}"
