@@ -161,14 +161,14 @@ fn switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count() {
         .spawn()
         .unwrap();
     cg.add(w.id());
+    let getppid = syscalls::by_name(Arch::native(), "getppid").unwrap().nr;
     let drill = KernelMode::Drill {
         cgroups: Some(vec![cg.id()]),
-        syscalls: None,
+        syscalls: Some(vec![getppid]),
     };
     let mut stdin = w.stdin.take().unwrap();
     let mut streamed = 0u64;
     let mut other_cgroups = 0u64;
-    let getppid = syscalls::by_name(Arch::native(), "getppid").unwrap().nr;
     let mut drain = |cap: &Capture| {
         while let Ok(batch) = cap.events.recv_timeout(Duration::from_millis(20)) {
             for e in batch {
@@ -309,9 +309,8 @@ fn prometheus_scrapes_the_exact_counts_of_a_known_workload() {
     run_workload(w);
     // Our own endpoint first: the text has the counts at once (after a read).
     let text = common::wait_for(Duration::from_secs(10), || {
-        http_get(port, "/metrics").filter(|b| {
-            b.contains(&format!("syscall=\"getppid\"")) && b.contains(&format!("}} {N}\n"))
-        })
+        http_get(port, "/metrics")
+            .filter(|b| b.contains("syscall=\"getppid\"") && b.contains(&format!("}} {N}\n")))
     })
     .unwrap_or_else(|| panic!("/metrics: {:?}", http_get(port, "/metrics")));
     assert!(
@@ -338,4 +337,93 @@ fn prometheus_scrapes_the_exact_counts_of_a_known_workload() {
     assert_eq!(calls, Some(N), "prometheus saw getppid: {out}");
     assert_eq!(errors, Some(M), "{out}");
     assert_eq!(timed, Some(N), "{out}");
+}
+
+/// The CALLS column of the top view's row for `syscall` (the last number
+/// on its line; the sparkline follows it).
+fn top_calls(screen: &str, syscall: &str) -> Option<u64> {
+    screen.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.get(1) != Some(&syscall) {
+            return None;
+        }
+        f.iter().rev().find_map(|t| t.parse::<u64>().ok())
+    })
+}
+
+/// The top view of a known workload: exact counts; Enter on a row shows
+/// its calls as they happen, Esc goes back, and no count is lost or
+/// doubled on the way.
+#[test]
+fn top_view_counts_exactly_and_drills_down_and_back() {
+    if !require_root("top_view_counts_exactly_and_drills_down_and_back") {
+        return;
+    }
+    const K: u64 = 500;
+    let missing = format!("/tmp/{}", unique("agg-top"));
+    let w1 = gated_workload(&missing);
+    let mut w2 = Command::new(workload())
+        .args(["rounds", &K.to_string()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut rounds = w2.stdin.take().unwrap();
+    let _w2 = Reaped(w2);
+    let status = std::env::temp_dir().join(unique("agg-top-status"));
+    let cmd = format!(
+        "{} --top -p {} -p {}; echo $? > {}",
+        bin().display(),
+        w1.id(),
+        _w2.0.id(),
+        status.display()
+    );
+    let tmux = common::Tmux::start(&cmd, 160, 40);
+    tmux.wait_screen(Duration::from_secs(20), |s| s.contains("counting only"));
+    run_workload(w1);
+    let at = |n: u64| move |s: &str| top_calls(s, "getppid") == Some(n);
+    let s = tmux.wait_screen(Duration::from_secs(10), at(N));
+    let open = s
+        .lines()
+        .find(|l| l.contains(" openat ") || l.contains(" open "))
+        .unwrap_or_else(|| panic!("no open row:\n{s}"));
+    assert!(open.contains("ENOENT"), "{open}");
+    assert_eq!(
+        top_calls(&s, open.split_whitespace().nth(1).unwrap()),
+        Some(M),
+        "{s}"
+    );
+    rounds.write_all(b"x").unwrap();
+    tmux.wait_screen(Duration::from_secs(10), at(N + K));
+    // The filter narrows the rows to one; Enter captures it.
+    tmux.send(&["f"]);
+    tmux.send(&["syscall == getppid", "Enter"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        top_calls(s, "getppid") == Some(N + K) && top_calls(s, "openat").is_none()
+    });
+    tmux.send(&["Enter"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("capture of 1 cgroups, 1 syscalls (host getppid")
+    });
+    // The capture thread takes the switch on its next wake-up: rounds go
+    // until their records show.
+    let mut done = 1;
+    let s = common::wait_for(Duration::from_secs(10), || {
+        rounds.write_all(b"x").unwrap();
+        done += 1;
+        std::thread::sleep(Duration::from_millis(300));
+        let s = tmux.screen();
+        (s.lines().filter(|l| l.contains(" getppid ")).count() >= 5).then_some(s)
+    })
+    .unwrap_or_else(|| panic!("no records:\n{}", tmux.screen()));
+    assert!(!s.lines().any(|l| l.contains(" openat ")), "{s}");
+    tmux.send(&["Escape"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("counting only") && top_calls(s, "getppid") == Some(N + done * K)
+    });
+    rounds.write_all(b"x").unwrap();
+    tmux.wait_screen(Duration::from_secs(10), at(N + (done + 1) * K));
+    tmux.send(&["q"]);
+    let code = common::exit_code_in(&status, Duration::from_secs(10));
+    let _ = std::fs::remove_file(&status);
+    assert_eq!(code.as_deref(), Some("0"));
 }

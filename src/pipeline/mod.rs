@@ -22,6 +22,7 @@ use crate::clock::Clock;
 use crate::consumer::headless::{Counted, Headless, LineOptions};
 use crate::consumer::tui::app::{App, Source};
 use crate::consumer::tui::theme::Theme;
+use crate::consumer::tui::top::TopState;
 use crate::model::container::ContainerMap;
 use crate::model::counts::Counts;
 use crate::model::escape;
@@ -361,7 +362,7 @@ pub fn run(cfg: Config) -> Result<()> {
             sink,
             counted.clone().filter(|_| only_counts),
         ),
-        Output::Tui { retain, top: _ } => {
+        Output::Tui { retain, top } => {
             let source = match &feed {
                 Feed::Live { .. } => Source::Live,
                 Feed::Replay { replay, path } => Source::Replay {
@@ -372,6 +373,26 @@ pub fn run(cfg: Config) -> Result<()> {
             let mut app = App::new(retain, Theme::from_env(), clock, source);
             app.export.base = Some(header);
             app.recycler = feed.recycler();
+            if let (Feed::Live { capture, .. }, Some(c)) = (&feed, &counted) {
+                // The stream view's mode: records, counted too for --metrics.
+                let base = if metrics.is_some() {
+                    KernelMode::Drill {
+                        cgroups: None,
+                        syscalls: None,
+                    }
+                } else {
+                    KernelMode::Stream
+                };
+                let mut t = TopState::new(c.clone(), Box::new(capture.mode_handle()), base);
+                if top {
+                    // The kernel starts in it (see Config).
+                    t.mode = KernelMode::Aggregate;
+                }
+                app.top_view = Some(Box::new(t));
+                if top {
+                    crate::consumer::tui::top::open(&mut app);
+                }
+            }
             run_tui(&feed, stages, &mut app, &stop, sink).map(|()| None)
         }
     };

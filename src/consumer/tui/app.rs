@@ -55,6 +55,7 @@ pub enum Overlay {
 pub enum Tab {
     Stream,
     Stats,
+    Top,
 }
 
 pub struct App {
@@ -125,6 +126,8 @@ pub struct App {
     pub(super) scan: Option<Scan>,
     /// Live: where emptied batches go back to the capture thread.
     pub recycler: Option<Recycler>,
+    /// Live: the top view (calls counted in the kernel).
+    pub top_view: Option<Box<super::top::TopState>>,
 }
 
 /// The terminal width from which the container pane stays beside the
@@ -199,6 +202,7 @@ impl App {
             pane_fits: true,
             scan: None,
             recycler: None,
+            top_view: None,
         }
     }
 
@@ -407,6 +411,9 @@ impl App {
             }
             return;
         }
+        if super::top::on_action(self, a) {
+            return;
+        }
         if self.tab == Tab::Stats {
             match a {
                 Action::Up => self.stats_selected = self.stats_selected.saturating_sub(1),
@@ -493,7 +500,8 @@ impl App {
             Action::Close => {
                 self.search = None;
             }
-            Action::SortNext | Action::SortReverse => {}
+            Action::SortNext | Action::SortReverse | Action::GroupBy => {}
+            Action::TopView => super::top::open(self),
             Action::Export => super::export::open(self),
         }
     }
@@ -722,6 +730,7 @@ impl App {
                 stream::render(self, f, right);
             }
             Tab::Stats => stats::render(self, f, body),
+            Tab::Top => super::top::render(self, f, body),
         }
         match &self.prompt {
             Some(p) => p.render(f, foot, &self.theme),
