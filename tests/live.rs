@@ -124,3 +124,40 @@ fn execve_shows_path_and_argv() {
     let e = evs.iter().find(|e| e.name() == "exit_group").unwrap();
     assert_eq!(e.comm(), "true", "exec changes comm");
 }
+
+/// Who a thread is goes to user space apart from its calls, and again when
+/// it changes: the calls after a prctl(PR_SET_NAME) carry the new command
+/// name, those before the old one (an identity sent only once would name
+/// every call with the first).
+#[test]
+fn calls_carry_the_identity_they_were_made_under() {
+    if !common::require_root("calls_carry_the_identity_they_were_made_under") {
+        return;
+    }
+    let mut cap = Capture::start(own_children()).expect("load and attach");
+    let child = Command::new(common::workload())
+        .arg("hostile")
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let evs = collect(&cap, pid, Duration::from_secs(10), |evs| {
+        evs.iter().any(|e| e.name() == "exit_group")
+    });
+    cap.stop().unwrap();
+    let renamed = evs
+        .iter()
+        .position(|e| e.name() == "prctl")
+        .expect("the prctl that renames the thread");
+    let new = b"ev\x1b]0;pwn\x07";
+    assert!(evs[..renamed].iter().all(|e| e.comm_bytes() != new));
+    assert_eq!(
+        evs[renamed].comm_bytes(),
+        new,
+        "prctl's own record is made after it"
+    );
+    let after: Vec<_> = evs[renamed..].iter().collect();
+    assert!(after.len() >= 5, "the opens and exit_group: {after:?}");
+    assert!(after.iter().all(|e| e.comm_bytes() == new && e.pid == pid));
+}
