@@ -9,7 +9,8 @@
 //!   bpfprof WORKLOAD SECS ROUNDS [CASE...]
 //!
 //! Cases: untraced floor abl1 abl2 abl3 abl4 noquery noclock full nowake
-//! compat.
+//! compat, and `bin:PATH`: a whole systrace-tui binary capturing everything
+//! (so two builds can be compared in one run).
 //! The ring is drained on a 10 ms timer by a consumer that only counts.
 
 use std::mem::MaybeUninit;
@@ -132,8 +133,66 @@ macro_rules! run_tracer {
     }};
 }
 
+/// run_time_ns and run_cnt of the newest loaded program called `name`.
+fn newest(name: &str) -> Option<(u32, u64, u64)> {
+    libbpf_rs::query::ProgInfoIter::default()
+        .filter(|p| p.name.to_str() == Some(name))
+        .map(|p| (p.id, p.run_time_ns, p.run_cnt))
+        .max_by_key(|p| p.0)
+}
+
+/// A whole tracer binary (`bin:PATH`): started with full capture (the
+/// `--comm` filter needs records), its programs found as the newest ones
+/// named sys_enter / sys_exit, measured like the builds above.
+fn run_binary(bin: &str, workload: &str, secs: f64) -> Result<Run> {
+    let comm = std::path::Path::new(workload)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("workload");
+    let mut tracer = Command::new(bin)
+        .args(["--no-tui", "--quiet", "--comm", &format!("^{comm}$")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {bin}"))?;
+    let mut err = std::io::BufReader::new(tracer.stderr.take().expect("piped"));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if std::io::BufRead::read_line(&mut err, &mut line)? == 0 {
+            bail!("{bin} ended before tracing");
+        }
+        if line.contains("systrace-tui: tracing") {
+            break;
+        }
+    }
+    // Keep reading its stderr so it never blocks on a full pipe.
+    let drain = std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let e0 = newest("sys_enter").ok_or_else(|| anyhow!("no sys_enter program"))?;
+    let x0 = newest("sys_exit").ok_or_else(|| anyhow!("no sys_exit program"))?;
+    let rate = load_rate(start_load(workload, secs)?)?;
+    let e1 = newest("sys_enter")
+        .filter(|p| p.0 == e0.0)
+        .ok_or_else(|| anyhow!("program gone"))?;
+    let x1 = newest("sys_exit")
+        .filter(|p| p.0 == x0.0)
+        .ok_or_else(|| anyhow!("program gone"))?;
+    // SAFETY: a plain signal to the child we started.
+    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+    tracer.wait()?;
+    let _ = drain.join();
+    Ok(Run {
+        rate,
+        enter: (e1.1 - e0.1, e1.2 - e0.2),
+        exit: (x1.1 - x0.1, x1.2 - x0.2),
+        bytes: 0,
+    })
+}
+
 fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
     const WAKE: u64 = 2 << 20;
+    if let Some(bin) = case.strip_prefix("bin:") {
+        return run_binary(bin, workload, secs);
+    }
     Ok(match case {
         "untraced" => Run {
             rate: load_rate(start_load(workload, secs)?)?,
@@ -217,7 +276,11 @@ fn main() -> Result<()> {
         .iter()
         .find(|(c, _)| c == "untraced")
         .map(|(_, r)| med(r.iter().map(|r| r.rate).collect()));
-    println!("case      rate/s        ratio  ns/syscall  enter_ns  exit_ns  bytes/call");
+    let width = all.iter().map(|(c, _)| c.len()).max().unwrap_or(9).max(9);
+    println!(
+        "{:<width$} rate/s        ratio  ns/syscall  enter_ns  exit_ns  bytes/call",
+        "case"
+    );
     for (c, runs) in &all {
         let rate = med(runs.iter().map(|r| r.rate).collect());
         let (ratio, extra) = match base {
@@ -234,7 +297,7 @@ fn main() -> Result<()> {
             .expect("one run at least");
         let calls = r.exit.1.max(1);
         println!(
-            "{c:<9} {rate:>12.0} {ratio:>8} {extra:>11} {:>9} {:>8} {:>11.1}",
+            "{c:<width$} {rate:>12.0} {ratio:>8} {extra:>11} {:>9} {:>8} {:>11.1}",
             per_run(r.enter),
             per_run(r.exit),
             r.bytes as f64 / calls as f64

@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use super::container::{ContainerAddEvent, ContainerDelEvent};
 use super::errno;
 use super::raw::{
-    Chunk, Chunks, Identities, RawError, RawEvent, CAP_ARGV, COMM_LEN, F_NO_RETURN, F_TRUNCATED,
+    parse_record, Chunk, Chunks, Identities, RawError, RawEvent, Record, WireCall, WireIdent,
+    CAP_ARGV, COMM_LEN, F_NO_RETURN, F_TRUNCATED,
 };
 use super::syscalls::{self, Arch, SyscallClass, SyscallInfo};
 
@@ -83,9 +84,48 @@ impl TraceEvent {
         bytes: &[u8],
         arch: Arch,
     ) -> Result<Option<TraceEvent>, RawError> {
-        Ok(ids
-            .push(bytes)?
-            .map(|(raw, tail)| TraceEvent::from_raw(&raw, tail, arch)))
+        match parse_record(bytes)? {
+            Record::Ident(id) => {
+                ids.insert(id);
+                Ok(None)
+            }
+            Record::Call(c, tail) => {
+                let ev = TraceEvent::from_wire(&c, ids.lookup(&c)?, tail, arch);
+                ids.done(&c);
+                Ok(Some(ev))
+            }
+        }
+    }
+
+    /// A call record joined with the identity it was made under.
+    pub fn from_wire(c: &WireCall, id: &WireIdent, tail: &[u8], arch: Arch) -> TraceEvent {
+        TraceEvent {
+            start_ns: c.start_ns,
+            finish_ns: c.finish_ns,
+            args: c.args,
+            ret: c.ret,
+            cgroup_id: id.cgroup_id,
+            context_sw: c.context_sw as u64,
+            pid: id.pid,
+            tid: c.tid,
+            uid: id.uid,
+            gid: id.gid,
+            container_pid: id.ns_pid,
+            session: id.session,
+            nr: c.nr,
+            ns: Namespaces {
+                pid: id.pid_ns,
+                mnt: id.mnt_ns,
+                uts: id.uts_ns,
+                ipc: id.ipc_ns,
+                cgroup: id.cgroup_ns,
+                net: id.net_ns,
+            },
+            flags: c.flags,
+            arch,
+            comm: id.comm,
+            tail: (!tail.is_empty()).then(|| tail.into()),
+        }
     }
 
     pub fn from_raw(raw: &RawEvent, tail: &[u8], arch: Arch) -> TraceEvent {

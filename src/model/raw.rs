@@ -430,7 +430,29 @@ impl RawEvent {
 /// a new identity record anyway.
 #[derive(Debug, Default)]
 pub struct Identities {
-    by_tid: std::collections::HashMap<u32, WireIdent>,
+    by_tid: std::collections::HashMap<u32, WireIdent, std::hash::BuildHasherDefault<TidHasher>>,
+    /// The identity used last: a busy thread's calls come in runs, and a
+    /// hit here costs a compare instead of a hash lookup (kind 0: none).
+    last: WireIdent,
+}
+
+/// Thread ids are small integers, not attacker-chosen keys: one multiply
+/// instead of SipHash (the join runs once per event).
+#[derive(Debug, Default)]
+pub struct TidHasher(u64);
+
+impl std::hash::Hasher for TidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 impl Identities {
@@ -443,28 +465,58 @@ impl Identities {
     pub fn push<'a>(&mut self, bytes: &'a [u8]) -> Result<Option<(RawEvent, &'a [u8])>, RawError> {
         match parse_record(bytes)? {
             Record::Ident(id) => {
-                self.by_tid.insert(id.tid, id);
+                self.insert(id);
                 Ok(None)
             }
             Record::Call(c, tail) => self.join(&c).map(|r| Some((r, tail))),
         }
     }
 
-    /// Joins a call with its thread's current identity.
-    pub fn join(&mut self, c: &WireCall) -> Result<RawEvent, RawError> {
-        let id = match self.by_tid.get(&c.tid) {
-            Some(id) if id.gen == c.gen => id,
-            _ => {
-                return Err(RawError::NoIdentity {
-                    tid: c.tid,
-                    gen: c.gen,
-                })
+    /// Remembers an identity record.
+    pub fn insert(&mut self, id: WireIdent) {
+        if self.last.tid == id.tid {
+            self.last = id;
+        }
+        self.by_tid.insert(id.tid, id);
+    }
+
+    /// The identity a call was made under.
+    pub fn lookup(&mut self, c: &WireCall) -> Result<&WireIdent, RawError> {
+        if self.last.kind != K_IDENT || self.last.tid != c.tid {
+            match self.by_tid.get(&c.tid) {
+                Some(id) => self.last = *id,
+                None => {
+                    return Err(RawError::NoIdentity {
+                        tid: c.tid,
+                        gen: c.gen,
+                    })
+                }
             }
-        };
-        let r = RawEvent::join(c, id);
+        }
+        if self.last.gen != c.gen {
+            return Err(RawError::NoIdentity {
+                tid: c.tid,
+                gen: c.gen,
+            });
+        }
+        Ok(&self.last)
+    }
+
+    /// After a call was joined: a thread's last call (exit, exit_group)
+    /// ends its identity.
+    pub fn done(&mut self, c: &WireCall) {
         if c.flags & F_NO_RETURN != 0 {
             self.by_tid.remove(&c.tid);
+            if self.last.tid == c.tid {
+                self.last.kind = 0;
+            }
         }
+    }
+
+    /// Joins a call with its thread's current identity.
+    pub fn join(&mut self, c: &WireCall) -> Result<RawEvent, RawError> {
+        let r = RawEvent::join(c, self.lookup(c)?);
+        self.done(c);
         Ok(r)
     }
 
@@ -635,6 +687,21 @@ mod tests {
             RawError::NoIdentity { tid: 11, gen: 1 }
         );
         assert!(ids.push(&call).unwrap().is_some());
+        // A newer generation replaces the one just used (and cached).
+        let (id3, call3) = ev.to_records(3, &[]);
+        ids.push(&id3).unwrap();
+        assert_eq!(
+            ids.push(&call).unwrap_err(),
+            RawError::NoIdentity { tid: 11, gen: 2 }
+        );
+        assert!(ids.push(&call3).unwrap().is_some());
+        // Another thread in between, then back.
+        let mut other = ev;
+        other.tid = 12;
+        let (id12, call12) = other.to_records(1, &[]);
+        ids.push(&id12).unwrap();
+        assert_eq!(ids.push(&call12).unwrap().unwrap().0.tid, 12);
+        assert_eq!(ids.push(&call3).unwrap().unwrap().0.tid, 11);
     }
 
     #[test]
