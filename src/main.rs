@@ -41,7 +41,7 @@ fn main() {
             say!("systrace-tui: {msg}");
         }
         let usage = e
-            .downcast_ref::<systrace_tui::pipeline::config::Usage>()
+            .downcast_ref::<systrace_tui::model::flow::Usage>()
             .is_some();
         std::process::exit(if usage { 2 } else { 1 });
     }

@@ -14,7 +14,8 @@ use std::time::Duration;
 use runtimes::node::{Flavour, Layout, Node};
 use runtimes::{opener, Traced};
 use systrace_tui::model::container::Runtime;
-use systrace_tui::source::topology::{Selection, TopologyOptions, VIRTUAL};
+use systrace_tui::model::selection::Selection;
+use systrace_tui::source::topology::{TopologyOptions, VIRTUAL};
 
 fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
     if !common::require_root(test) {

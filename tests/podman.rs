@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use runtimes::{opener, Podman, Traced};
 use systrace_tui::model::container::Runtime;
-use systrace_tui::source::topology::{Selection, TopologyOptions};
+use systrace_tui::model::selection::Selection;
+use systrace_tui::source::topology::TopologyOptions;
 
 /// A short token that keeps names of parallel runs apart.
 fn token() -> String {

@@ -14,7 +14,7 @@ use crate::model::args;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::flow::Recycler;
 use crate::model::stats::Stats;
-use crate::pipeline::stop::Stop;
+use crate::model::stop::Stop;
 use crate::session::writer::Sink;
 use crate::stage::Stages;
 use crate::terminal::output::Output;

@@ -12,5 +12,7 @@ pub mod filter;
 pub mod flow;
 pub mod jsonw;
 pub mod raw;
+pub mod selection;
 pub mod stats;
+pub mod stop;
 pub mod syscalls;

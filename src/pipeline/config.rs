@@ -9,11 +9,12 @@ use anyhow::Result;
 
 use crate::cli::{Cli, ColorMode};
 use crate::consumer::headless::LineOptions;
+use crate::model::flow::usage;
+use crate::model::selection::Selection;
 use crate::model::syscalls::Arch;
 use crate::session::format::Filters;
 use crate::session::writer::Target;
 use crate::source::kernel::loader::{KernelFilter, MAX_NR};
-use crate::source::topology::Selection;
 use crate::stage::fdpaths::FdPaths;
 use crate::stage::UserFilter;
 
@@ -59,22 +60,6 @@ pub struct Config {
     pub duration: Option<Duration>,
     /// The filters a session file records.
     pub recorded_filters: Filters,
-}
-
-/// A mistake in how the program was called: exit code 2, like clap's own.
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
-
-pub fn usage(msg: impl Into<String>) -> anyhow::Error {
-    Usage(msg.into()).into()
 }
 
 /// `--pid` and what the kernel can do of `--filter`, combined.

@@ -6,7 +6,6 @@
 //! nobody reads), and the export is completed.
 
 pub mod config;
-pub mod stop;
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -23,16 +22,18 @@ use crate::consumer::tui::app::{App, Source};
 use crate::consumer::tui::theme::Theme;
 use crate::model::escape;
 use crate::model::event::{Event, LostEvents};
+use crate::model::flow::usage;
+use crate::model::selection::Selection;
+use crate::model::stop::Stop;
 use crate::model::syscalls::Arch;
-use crate::pipeline::config::{usage, Config, Input, Live, Output};
-use crate::pipeline::stop::Stop;
+use crate::pipeline::config::{Config, Input, Live, Output};
 use crate::say;
 use crate::session::writer::{live_header, Sink, Target, Writer};
 use crate::source::kernel::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::source::kernel::reader::{Capture, CaptureOptions, Recycler};
 use crate::source::replay::{cut_header, same_file, Replay};
 use crate::source::topology::names::Sources;
-use crate::source::topology::{Selection, Topology, TopologyOptions};
+use crate::source::topology::{Topology, TopologyOptions};
 use crate::stage::Stages;
 use crate::terminal::progress::{Progress, Unit};
 
@@ -271,7 +272,7 @@ pub fn run(cfg: Config) -> Result<()> {
             "the TUI needs a terminal: use --no-tui for one line per event (or --summary for a table)",
         ));
     }
-    let stop = Stop::on_signals(cfg.duration)?;
+    let stop = on_signals(cfg.duration)?;
     let (mut feed, clock, header) = match &cfg.input {
         Input::Replay { path, skip_bad } => {
             if let Some(Target::File { path: out, .. }) = &cfg.export {
@@ -517,4 +518,18 @@ fn run_tui(
     pump.join()
         .map_err(|_| anyhow!("the stages thread panicked"))?;
     res
+}
+
+/// A stop raised by SIGINT, SIGTERM and SIGHUP, and by the clock once
+/// `duration` has passed after `start_clock`.
+fn on_signals(duration: Option<Duration>) -> Result<Stop> {
+    let stop = Stop::new(duration);
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, stop.flag())?;
+    }
+    Ok(stop)
 }

@@ -18,8 +18,8 @@ use super::format::{
 };
 use crate::model::container::ContainerInfo;
 use crate::model::event::Event;
+use crate::model::stop::Stop;
 use crate::model::syscalls::Arch;
-use crate::pipeline::stop::Stop;
 
 /// Longest line accepted. The largest real event (two 4 KiB captures as
 /// base64 plus fields) is far below this.

@@ -17,8 +17,8 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use super::format::{write_syscall, ContainerLine, Header, LostLine, WallClock};
 use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::stop::Stop;
 use crate::model::syscalls::Arch;
-use crate::pipeline::stop::Stop;
 use crate::terminal::output::Output;
 
 /// Host name and kernel release, for the header.

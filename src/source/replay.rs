@@ -13,7 +13,7 @@ use crossbeam_channel::Receiver;
 
 use crate::model::container::ContainerInfo;
 use crate::model::event::{Event, LostEvents};
-use crate::pipeline::stop::Stop;
+use crate::model::stop::Stop;
 use crate::session::format::Header;
 use crate::session::reader::{self, FileReader};
 

@@ -10,8 +10,8 @@ use regex::bytes::Regex;
 use crate::model::container::ContainerMap;
 use crate::model::event::{Event, TraceEvent};
 use crate::model::filter::{Filter, FilterContext};
-use crate::pipeline::config::usage;
-use crate::source::topology::Selection;
+use crate::model::flow::usage;
+use crate::model::selection::Selection;
 use crate::stage::fdpaths::FdPaths;
 
 /// The user's filters: `--pid`, `--comm`, `--filter` and the container

@@ -31,7 +31,7 @@ use crossterm::event::{
 use std::io::Write;
 
 use crate::model::event::Event;
-use crate::pipeline::stop::Stop;
+use crate::model::stop::Stop;
 use app::App;
 
 /// At most ~30 frames per second.

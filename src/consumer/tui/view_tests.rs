@@ -15,8 +15,8 @@ use crate::model::container::{
     ContainerAddEvent, ContainerDelEvent, ContainerInfo, PodInfo, Runtime,
 };
 use crate::model::event::{Event, TraceEvent};
+use crate::model::flow::LoadState;
 use crate::session::reader::{self, FileProgress};
-use crate::source::replay::LoadState;
 
 const POD: &str = "checkout-7d9f8b6c5-x8k2p";
 const NS: &str = "shop-production";
