@@ -3,20 +3,19 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 use nu_ansi_term::{Color, Style};
 
 use anyhow::Result;
 
+use super::Consumer;
 use crate::clock::{fmt_duration, Clock};
 use crate::model::args;
-use crate::model::event::{Event, LostEvents, TraceEvent};
-use crate::model::flow::Recycler;
+use crate::model::container::ContainerMap;
+use crate::model::event::{Event, TraceEvent};
 use crate::model::stats::Stats;
 use crate::model::stop::Stop;
-use crate::session::writer::Sink;
-use crate::stage::Stages;
 use crate::terminal::output::Output;
 use crate::terminal::palette::{self, Ansi, Ink};
 
@@ -171,96 +170,49 @@ pub struct LineOptions {
     pub color: bool,
 }
 
-/// The `--no-tui` consumer: prints (or counts for `--summary`) the
-/// batches that come out of the stages, and hands them on to an export.
-pub struct Headless {
-    opts: LineOptions,
-    printer: Printer,
+/// Lines to standard output in the order the calls started (`Reorder`).
+/// A reader that leaves (`| head`) or stalls past the stop ends the output
+/// quietly; the closing summary still goes to stderr.
+pub struct LineOut {
     out: BufWriter<Output>,
     reorder: Reorder,
-    export: Option<Sink>,
-    stats: Stats,
-    pub shown: u64,
-    pub lost: LostEvents,
-    /// Live capture: where emptied batches go back for reuse.
-    pub recycler: Option<Recycler>,
-    /// Why output ended early, if it did (stdout closed or stalled).
-    pub output_ended: Option<io::ErrorKind>,
+    /// Why output ended early, if it did.
+    pub ended: Option<io::ErrorKind>,
 }
 
-impl Headless {
-    pub fn new(opts: LineOptions, clock: Clock, stop: &Stop, export: Option<Sink>) -> Headless {
-        Headless {
-            opts,
-            printer: Printer {
-                color: opts.color,
-                clock,
-            },
+impl LineOut {
+    pub fn stdout(stop: &Stop) -> LineOut {
+        LineOut {
             out: BufWriter::with_capacity(1 << 16, Output::stdout(stop.clone())),
             reorder: Reorder::new(REORDER_WINDOW_NS),
-            export,
-            stats: Stats::default(),
-            shown: 0,
-            lost: LostEvents::default(),
-            recycler: None,
-            output_ended: None,
+            ended: None,
         }
     }
 
-    fn lines(&self) -> bool {
-        !self.opts.summary && !self.opts.quiet
+    /// Time has got as far as the newest end in `batch` (events the
+    /// filter drops count too).
+    pub fn arrived(&mut self, batch: &[Event]) {
+        let newest = batch.iter().fold(0, |m, e| match e {
+            Event::Syscall(t) => m.max(t.start_ns.saturating_add(t.duration_ns())),
+            _ => m,
+        });
+        self.reorder.advance(newest);
     }
 
-    /// Runs `batch` through the stages and prints it. False when the run
-    /// should end: stdout was closed (`| head`) or stalled past the stop,
-    /// or the export writer stopped (its error comes out of its `finish`).
-    pub fn handle(&mut self, stages: &mut Stages, mut batch: Vec<Event>) -> Result<bool> {
-        if self.lines() {
-            // Events the filter drops still tell how far time has got.
-            let newest = batch.iter().fold(0, |m, e| match e {
-                Event::Syscall(t) => m.max(t.start_ns.saturating_add(t.duration_ns())),
-                _ => m,
-            });
-            self.reorder.advance(newest);
-        }
-        stages.apply(&mut batch);
-        for ev in &batch {
-            match ev {
-                Event::Syscall(e) => {
-                    self.shown += 1;
-                    if self.opts.summary {
-                        self.stats.record(e, &stages.containers.label(e.cgroup_id));
-                    } else if !self.opts.quiet {
-                        let label = stages.containers.label(e.cgroup_id);
-                        let line = self.printer.labeled_line(&label, e);
-                        let finish = e.start_ns.saturating_add(e.duration_ns());
-                        self.reorder.push(e.start_ns, finish, line);
-                    }
-                }
-                Event::Lost(l) => self.lost = *l,
-                Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
-            }
-        }
-        if let Some(s) = &self.export {
-            if !s.send(batch) {
-                return Ok(false);
-            }
-        } else if let Some(r) = &self.recycler {
-            r.give(batch);
-        }
-        self.write_ready(false)
+    /// Nothing came for a while: time moves on by the clock.
+    pub fn idle(&mut self) {
+        self.reorder.advance(Clock::monotonic_now());
     }
 
-    /// No events came for a while (live): lines old enough go out.
-    pub fn idle(&mut self) -> Result<bool> {
-        if self.lines() {
-            self.reorder.advance(Clock::monotonic_now());
-        }
-        self.write_ready(false)
+    pub fn push(&mut self, e: &TraceEvent, line: String) {
+        let finish = e.start_ns.saturating_add(e.duration_ns());
+        self.reorder.push(e.start_ns, finish, line);
     }
 
-    fn write_ready(&mut self, all: bool) -> Result<bool> {
-        if self.output_ended.is_some() {
+    /// Writes the lines old enough (`all`: every line held). False once
+    /// the reader has gone.
+    pub fn write_ready(&mut self, all: bool) -> Result<bool> {
+        if self.ended.is_some() {
             return Ok(false);
         }
         let res = (|| -> io::Result<()> {
@@ -278,29 +230,89 @@ impl Headless {
         })();
         match res {
             Ok(()) => Ok(true),
-            // A closed pipe (| head) or a reader that stopped reading ends
-            // the output quietly; the summary still goes to stderr.
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::BrokenPipe | io::ErrorKind::TimedOut
                 ) =>
             {
-                self.output_ended = Some(e.kind());
+                self.ended = Some(e.kind());
                 Ok(false)
             }
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The `--no-tui` consumer: prints (or counts for `--summary`) the
+/// batches that come out of the stages.
+pub struct Headless {
+    opts: LineOptions,
+    printer: Printer,
+    out: LineOut,
+    stats: Stats,
+}
+
+impl Headless {
+    pub fn new(opts: LineOptions, clock: Clock, stop: &Stop) -> Headless {
+        Headless {
+            opts,
+            printer: Printer {
+                color: opts.color,
+                clock,
+            },
+            out: LineOut::stdout(stop),
+            stats: Stats::default(),
+        }
+    }
+
+    fn lines(&self) -> bool {
+        !self.opts.summary && !self.opts.quiet
+    }
+}
+
+impl Consumer for Headless {
+    fn arrived(&mut self, batch: &[Event]) {
+        if self.lines() {
+            self.out.arrived(batch);
+        }
+    }
+
+    fn take(&mut self, batch: &[Event], containers: &ContainerMap) -> Result<bool> {
+        for ev in batch {
+            if let Event::Syscall(e) = ev {
+                if self.opts.summary {
+                    self.stats.record(e, &containers.label(e.cgroup_id));
+                } else if !self.opts.quiet {
+                    let label = containers.label(e.cgroup_id);
+                    let line = self.printer.labeled_line(&label, e);
+                    self.out.push(e, line);
+                }
+            }
+        }
+        self.out.write_ready(false)
+    }
+
+    /// No events came for a while (live): lines old enough go out.
+    fn idle(&mut self) -> Result<bool> {
+        if self.lines() {
+            self.out.idle();
+        }
+        self.out.write_ready(false)
+    }
 
     /// Prints what is still held, then the `--summary` table if asked for.
-    pub fn finish(&mut self) -> Result<()> {
-        self.write_ready(true)?;
+    fn finish(&mut self) -> Result<()> {
+        self.out.write_ready(true)?;
         if self.opts.summary {
             let table = self.stats.table(fmt_duration);
             crate::say!("{}", table.trim_end_matches('\n'));
         }
         Ok(())
+    }
+
+    fn lines_on_terminal(&self) -> bool {
+        self.lines() && io::stdout().is_terminal()
     }
 }
 

@@ -64,6 +64,17 @@ impl FileProgress {
     }
 }
 
+/// Where a run's events come from, as consumers show it.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    Live,
+    /// A saved session, loading in the background.
+    Replay {
+        path: std::path::PathBuf,
+        load: Arc<LoadState>,
+    },
+}
+
 /// How far the background load of a replay got; the TUI header shows it.
 #[derive(Debug)]
 pub struct LoadState {

@@ -9,33 +9,23 @@ use anyhow::Result;
 
 use crate::cli::{Cli, ColorMode};
 use crate::consumer::headless::LineOptions;
+use crate::model::filter::Pushdown;
 use crate::model::flow::usage;
+use crate::model::flow::KernelFilter;
 use crate::model::selection::Selection;
 use crate::model::syscalls::Arch;
 use crate::session::format::Filters;
 use crate::session::writer::Target;
-use crate::source::kernel::loader::{KernelFilter, MAX_NR};
+use crate::source::kernel::loader::MAX_NR;
+use crate::source::live::LiveOptions;
 use crate::stage::fdpaths::FdPaths;
 use crate::stage::UserFilter;
 
 /// Where the events come from.
 #[derive(Clone, Debug)]
 pub enum Input {
-    Live(Live),
+    Live(Box<LiveOptions>),
     Replay { path: PathBuf, skip_bad: bool },
-}
-
-/// What live capture needs beyond the filters.
-#[derive(Clone, Debug)]
-pub struct Live {
-    /// Ring buffer size in MiB as asked for (the kernel rounds it up).
-    pub ring_mb: u32,
-    pub buf_size: u32,
-    /// `-p`: must exist when tracing starts.
-    pub pids: Vec<u32>,
-    pub cri_sockets: Vec<PathBuf>,
-    /// The container flags given, by name (for messages).
-    pub container_flags: Vec<&'static str>,
 }
 
 /// Who shows the events.
@@ -52,8 +42,6 @@ pub struct Config {
     pub filter: UserFilter,
     /// `--pod`, `--namespace`, `--container`, `--host` (also in `filter`).
     pub selection: Option<Selection>,
-    /// What the kernel can do of `-p` and `--filter` (live).
-    pub kernel: KernelFilter,
     pub export: Option<Target>,
     /// `-y` (live only: fd paths come from this machine's /proc).
     pub fd_paths: bool,
@@ -63,12 +51,7 @@ pub struct Config {
 }
 
 /// `--pid` and what the kernel can do of `--filter`, combined.
-fn kernel_filter(pids: &[u32], filter: &UserFilter, fd_paths: bool) -> KernelFilter {
-    let push = filter
-        .expr
-        .as_ref()
-        .map(|f| f.pushdown(Arch::native(), MAX_NR))
-        .unwrap_or_default();
+fn kernel_filter(pids: &[u32], push: Pushdown, fd_paths: bool) -> KernelFilter {
     let mut kpids = push.pids;
     if !pids.is_empty() {
         let given = pids.iter().copied().collect();
@@ -115,7 +98,16 @@ impl Config {
             selection.clone(),
         )?;
         let fd_paths = cli.fd_paths && cli.replay.is_none();
-        let kernel = kernel_filter(&cli.pids, &filter, fd_paths);
+        // What the kernel can do of --filter, computed once: its pid and
+        // syscall sets, and its tests on container names (which narrow the
+        // topology's cgroup set as the flags do).
+        let mut push = filter
+            .expr
+            .as_ref()
+            .map(|f| f.pushdown(Arch::native(), MAX_NR))
+            .unwrap_or_default();
+        let by_names = Selection::with_filter(selection.clone(), push.containers.take());
+        let kernel = kernel_filter(&cli.pids, push, fd_paths);
         let output = if lines {
             Output::Lines(LineOptions {
                 summary: cli.summary,
@@ -145,20 +137,21 @@ impl Config {
                 path,
                 skip_bad: cli.skip_bad,
             },
-            None => Input::Live(Live {
+            None => Input::Live(Box::new(LiveOptions {
                 ring_mb: cli.ring_mb,
                 buf_size: cli.buf_size,
                 pids: cli.pids.clone(),
                 cri_sockets: cli.cri_sockets,
                 container_flags,
-            }),
+                kernel,
+                selection: by_names,
+            })),
         };
         Ok(Config {
             input,
             output,
             filter,
             selection,
-            kernel,
             export: cli.export.map(|p| Target::from_arg(&p, cli.force)),
             fd_paths,
             duration: cli.duration.map(Duration::from_secs_f64),

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,20 +26,11 @@ use crate::model::args;
 use crate::model::container::{ContainerInfo, ContainerMap};
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::filter::Filter;
-use crate::model::flow::LoadState;
 use crate::model::flow::Recycler;
 use crate::model::stats::{SortKey, Stats};
 
-/// Where the events come from, shown in the header.
-#[derive(Clone, Debug)]
-pub enum Source {
-    Live,
-    /// A saved session, loading in the background.
-    Replay {
-        path: PathBuf,
-        load: Arc<LoadState>,
-    },
-}
+/// Where the events come from: live capture or a saved session.
+pub use crate::model::flow::Origin as Source;
 
 /// A window drawn over the main view; it takes the keys while open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
