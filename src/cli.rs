@@ -78,6 +78,10 @@ pub struct Cli {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
+    /// One JSON object per event on stdout, for jq and scripts (implies --no-tui).
+    #[arg(long, conflicts_with_all = ["summary", "quiet"])]
+    pub json: bool,
+
     /// Show libbpf's and the loader's diagnostics (-vv: more).
     ///
     /// Hidden without it; errors always show. -vv adds libbpf's debug log.

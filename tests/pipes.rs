@@ -516,3 +516,79 @@ fn a_bad_file_fails_the_tui_replay_too() {
     let c = exit_code_in(&code, Duration::from_secs(20)).expect("the TUI ended");
     assert_eq!(c, "1");
 }
+
+/// `--json`: one object per event, with the container's names, in start
+/// order, and the same selection as lines.
+#[test]
+fn json_lines_stand_alone_with_their_container() {
+    let d = Scratch::new();
+    let file = d.path("json.jsonl");
+    pods_session(&file);
+    let (out, err, code) = replay(&file, &["--json", "--pod", "^pay"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let pids: Vec<u64> = v.iter().map(|o| o["pid"].as_u64().unwrap()).collect();
+    assert_eq!(pids, [500, 501, 502], "{out}");
+    for o in &v {
+        assert_eq!(o["container"], "payments/api", "{o}");
+        assert_eq!(o["pod"], "payments", "{o}");
+        assert_eq!(o["container_name"], "api", "{o}");
+        assert!(o["namespace"].is_null(), "{o}");
+        assert!(o["syscall"].is_string() && o["args"].is_string(), "{o}");
+    }
+    let (out, _, _) = replay(&file, &["--json", "--host"]);
+    let host: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(host["container"], "host");
+    assert!(host["pod"].is_null());
+
+    let (_, err, code) = replay(&file, &["--json", "-w", "-"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// `--json` on a live run: a known workload arrives exactly, its failing
+/// open with the errno's name, and the lines parse whatever the process
+/// names its paths.
+#[test]
+fn json_lines_of_a_live_run_are_exact() {
+    if !common::require_root("json_lines_of_a_live_run_are_exact") {
+        return;
+    }
+    let marker = format!("/tmp/{}", common::unique("json-missing"));
+    let tracer = common::Collected::start(&["--json", "--filter", "comm == workload"]);
+    let st = Command::new(common::workload())
+        .args(["known", &marker])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pid = {
+        let out = tracer.out.clone();
+        common::wait_for(Duration::from_secs(10), || {
+            let o = out.lock().unwrap();
+            o.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .find(|v| v["syscall"] == "exit_group")
+                .map(|v| v["pid"].as_u64().unwrap())
+        })
+        .expect("the workload's exit_group as JSON")
+    };
+    let out = tracer.stop();
+    let mine: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["pid"].as_u64() == Some(pid))
+        .collect();
+    let count = |name: &str| mine.iter().filter(|v| v["syscall"] == name).count();
+    assert_eq!(count("getppid"), 100);
+    let open: Vec<_> = mine
+        .iter()
+        .filter(|v| v["syscall"] == "openat" && v["args"].as_str().unwrap().contains(&marker))
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["ret"], -2);
+    assert_eq!(open[0]["errno"], "ENOENT");
+    assert_eq!(open[0]["container"], "host");
+}

@@ -8,6 +8,7 @@ use crate::model::container::ContainerMap;
 use crate::model::event::Event;
 
 pub mod headless;
+pub mod json;
 pub mod tui;
 
 /// A consumer that takes the stream batch by batch, on the pipeline's

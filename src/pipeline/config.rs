@@ -32,7 +32,11 @@ pub enum Input {
 #[derive(Clone, Copy, Debug)]
 pub enum Output {
     Lines(LineOptions),
-    Tui { retain: usize },
+    Tui {
+        retain: usize,
+    },
+    /// `--json`: one object per event.
+    Json,
 }
 
 pub struct Config {
@@ -78,7 +82,7 @@ fn kernel_filter(pids: &[u32], push: Pushdown, fd_paths: bool) -> KernelFilter {
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
         // --summary and -q describe what to print at the end: lines mode.
-        let lines = cli.no_tui || cli.summary || cli.quiet;
+        let lines = cli.no_tui || cli.summary || cli.quiet || cli.json;
         let export_to_stdout = cli.export.as_deref() == Some(Path::new("-"));
         if !lines && export_to_stdout {
             return Err(usage(
@@ -108,7 +112,14 @@ impl Config {
             .unwrap_or_default();
         let by_names = Selection::with_filter(selection.clone(), push.containers.take());
         let kernel = kernel_filter(&cli.pids, push, fd_paths);
-        let output = if lines {
+        if cli.json && export_to_stdout {
+            return Err(usage(
+                "--json and -w - both write to standard output: write the session to a file",
+            ));
+        }
+        let output = if cli.json {
+            Output::Json
+        } else if lines {
             Output::Lines(LineOptions {
                 summary: cli.summary,
                 quiet: cli.quiet || export_to_stdout,

@@ -16,6 +16,7 @@ use anyhow::{anyhow, Result};
 use crossbeam_channel::RecvTimeoutError;
 
 use crate::consumer::headless::Headless;
+use crate::consumer::json::JsonLines;
 use crate::consumer::tui::app::App;
 use crate::consumer::tui::theme::Theme;
 use crate::consumer::Consumer;
@@ -107,6 +108,14 @@ pub fn run(cfg: Config) -> Result<()> {
             let mut out = Headless::new(opts, clock, &stop);
             stream(src.as_mut(), stages, &mut out, &stop, sink).map(Some)
         }
+        Output::Json => stream(
+            src.as_mut(),
+            stages,
+            &mut JsonLines::new(clock, &stop),
+            &stop,
+            sink,
+        )
+        .map(Some),
         Output::Tui { retain } => {
             let mut app = App::new(retain, Theme::from_env(), clock, src.origin());
             app.export.base = Some(header);
