@@ -1,16 +1,15 @@
-//! `--no-tui`: one strace-like line per event on stdout, colored with
-//! nu-ansi-term when asked to, or the `--summary` table at the end.
+//! `--no-tui`: one strace-like line per event on stdout (consumer/line.rs,
+//! painted with ANSI colours when asked to), or the `--summary` table at
+//! the end.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, Write};
 
-use nu_ansi_term::{Color, Style};
-
 use anyhow::Result;
 
+use super::line::Fields;
 use crate::clock::{fmt_duration, Clock};
-use crate::model::args;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::flow::Recycler;
 use crate::model::stats::Stats;
@@ -18,79 +17,17 @@ use crate::pipeline::stop::Stop;
 use crate::session::writer::Sink;
 use crate::stage::Stages;
 use crate::terminal::output::Output;
-use crate::terminal::palette::{self, Ansi, Ink};
+use crate::terminal::palette;
 
 pub struct Printer {
     pub color: bool,
     pub clock: Clock,
 }
 
-/// The ANSI style of a palette colour.
-fn style(ink: Ink) -> Style {
-    let c = match ink.color {
-        Ansi::Default => Color::Default,
-        Ansi::Red => Color::Red,
-        Ansi::Green => Color::Green,
-        Ansi::Yellow => Color::Yellow,
-        Ansi::Blue => Color::Blue,
-        Ansi::Magenta => Color::Magenta,
-        Ansi::Cyan => Color::Cyan,
-        Ansi::LightRed => Color::LightRed,
-        Ansi::LightYellow => Color::LightYellow,
-        Ansi::LightBlue => Color::LightBlue,
-        Ansi::LightMagenta => Color::LightMagenta,
-        Ansi::LightCyan => Color::LightCyan,
-    };
-    if ink.bold {
-        c.bold()
-    } else {
-        c.normal()
-    }
-}
-
 impl Printer {
     /// `12:00:00.123456 cat[42/42] openat(...) = -1 ENOENT (No such file or directory) <12.3us>`
     pub fn line(&self, ev: &TraceEvent) -> String {
-        let paint = |s: Style, text: String| -> String {
-            if self.color {
-                s.paint(text).to_string()
-            } else {
-                text
-            }
-        };
-        let mut a = String::new();
-        args::format_args(ev, &mut a);
-        let mut out = format!(
-            "{} {}[{}/{}] {}({}) = ",
-            self.clock.time_of_day(ev.start_ns),
-            ev.comm(),
-            ev.pid,
-            ev.tid,
-            paint(style(palette::class(ev.class())), ev.name().into_owned()),
-            a
-        );
-        let res = args::format_result(ev);
-        match ev.errno() {
-            Some(e) => {
-                let desc = crate::model::errno::description(e).unwrap_or("");
-                out.push_str(&paint(style(palette::ERROR), res));
-                out.push_str(&format!(" ({desc})"));
-            }
-            None => out.push_str(&paint(style(palette::OK), res)),
-        }
-        if ev.returns() {
-            let d = ev.duration_ns();
-            // Fast calls stay unpainted (no escape codes around them).
-            let ink = palette::duration(d);
-            let slow = if ink.color == Ansi::Default {
-                Style::new()
-            } else {
-                style(ink)
-            };
-            out.push(' ');
-            out.push_str(&paint(slow, format!("<{}>", fmt_duration(d))));
-        }
-        out
+        palette::ansi(&Fields::of(ev, &self.clock, None).headless(), self.color)
     }
 
     pub fn print(&self, w: &mut impl Write, ev: &TraceEvent) -> io::Result<()> {
@@ -100,11 +37,8 @@ impl Printer {
     /// The line with the event's container label in front:
     /// `namespace/pod/container`, the container name, or `host`.
     pub fn labeled_line(&self, label: &str, ev: &TraceEvent) -> String {
-        if self.color {
-            format!("{} {}", Color::DarkGray.paint(label), self.line(ev))
-        } else {
-            format!("{label} {}", self.line(ev))
-        }
+        let f = Fields::of(ev, &self.clock, Some(label.to_string()));
+        palette::ansi(&f.headless(), self.color)
     }
 }
 

@@ -3,6 +3,8 @@
 //! terminal's own palette keeps them readable on light and dark
 //! backgrounds.
 
+use nu_ansi_term::{Color, Style};
+
 use crate::model::syscalls::SyscallClass;
 
 /// Calls at least this slow are marked yellow, and red from `VERY_SLOW_NS`.
@@ -69,6 +71,97 @@ pub fn duration(ns: u64) -> Ink {
     } else {
         Ink::plain(Ansi::Default)
     }
+}
+
+/// What a piece of a line is; each painter gives it its own look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    Plain,
+    /// The container label: in the background.
+    Label,
+    /// The syscall's name, in its class's colour.
+    Call(SyscallClass),
+    /// A failed call's result.
+    Error,
+    /// A successful call's result.
+    Ok,
+    /// A call's duration (nanoseconds): slow ones stand out.
+    Duration(u64),
+}
+
+/// A piece of text and what it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub text: String,
+    pub class: Class,
+}
+
+impl Piece {
+    pub fn new(text: impl Into<String>, class: Class) -> Piece {
+        Piece {
+            text: text.into(),
+            class,
+        }
+    }
+
+    pub fn plain(text: impl Into<String>) -> Piece {
+        Piece::new(text, Class::Plain)
+    }
+}
+
+/// The ANSI style of a palette colour.
+fn style(ink: Ink) -> Style {
+    let c = match ink.color {
+        Ansi::Default => Color::Default,
+        Ansi::Red => Color::Red,
+        Ansi::Green => Color::Green,
+        Ansi::Yellow => Color::Yellow,
+        Ansi::Blue => Color::Blue,
+        Ansi::Magenta => Color::Magenta,
+        Ansi::Cyan => Color::Cyan,
+        Ansi::LightRed => Color::LightRed,
+        Ansi::LightYellow => Color::LightYellow,
+        Ansi::LightBlue => Color::LightBlue,
+        Ansi::LightMagenta => Color::LightMagenta,
+        Ansi::LightCyan => Color::LightCyan,
+    };
+    if ink.bold {
+        c.bold()
+    } else {
+        c.normal()
+    }
+}
+
+/// The ANSI style of a piece: plain text and fast calls get none (no
+/// escape codes around them).
+fn ansi_style(class: Class) -> Style {
+    match class {
+        Class::Plain => Style::new(),
+        Class::Label => Color::DarkGray.normal(),
+        Class::Call(c) => style(self::class(c)),
+        Class::Error => style(ERROR),
+        Class::Ok => style(OK),
+        Class::Duration(ns) => match duration(ns) {
+            i if i.color == Ansi::Default => Style::new(),
+            i => style(i),
+        },
+    }
+}
+
+/// The ANSI painter: the pieces as one string, with escape codes when
+/// `color`.
+pub fn ansi(pieces: &[Piece], color: bool) -> String {
+    let mut out = String::with_capacity(pieces.iter().map(|p| p.text.len()).sum::<usize>() + 32);
+    for p in pieces {
+        let st = ansi_style(p.class);
+        if color && !st.is_plain() {
+            use std::fmt::Write;
+            let _ = write!(out, "{}", st.paint(p.text.as_str()));
+        } else {
+            out.push_str(&p.text);
+        }
+    }
+    out
 }
 
 /// `NO_COLOR` set to anything but the empty string turns colours off.

@@ -197,7 +197,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         Paragraph::new(text)
             .block(block)
             .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
+            .scroll((app.overlay.detail_scroll, 0)),
         area,
     );
 }

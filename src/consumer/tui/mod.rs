@@ -5,6 +5,8 @@ pub mod detail;
 pub mod export;
 pub mod help;
 pub mod keys;
+pub mod list;
+pub mod overlay;
 pub mod prompt;
 pub mod refilter;
 pub mod rows;

@@ -210,7 +210,7 @@ fn pausing_freezes_the_screen() {
     let mut app = app_with(evs);
     let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
     let before = screen(&mut app, 100, 12);
-    assert!(app.follow);
+    assert!(app.list.follow);
     app.on_action(Action::TogglePause);
     let paused = screen(&mut app, 100, 12);
     assert!(paused.contains("PAUSED"), "{paused}");
@@ -376,9 +376,9 @@ fn help_scrolls_on_a_small_terminal() {
     assert!(!screen(&mut app, 80, 12).contains(last));
     app.on_action(Action::Top);
     assert!(screen(&mut app, 80, 12).contains(first));
-    assert_eq!(app.overlay, Overlay::Help, "scrolling keeps it open");
+    assert_eq!(app.overlay.open, Overlay::Help, "scrolling keeps it open");
     app.on_action(Action::Close);
-    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.overlay.open, Overlay::None);
 }
 
 fn key(app: &mut App, code: KeyCode) {
@@ -564,7 +564,7 @@ fn statistics_at_80_columns_keep_units_and_the_sorted_column() {
         "{row}\n{s}"
     );
     // MEAN is among the first to go for want of room; sorted by, it stays.
-    while app.stats_sort != crate::model::stats::SortKey::Mean {
+    while app.stats_view.sort != crate::model::stats::SortKey::Mean {
         app.on_action(Action::SortNext);
     }
     let s = screen(&mut app, 80, 16);
