@@ -5,11 +5,10 @@
 //! carries out what reaches beyond it. The views only read it while
 //! drawing and never do I/O.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout};
@@ -17,21 +16,22 @@ use ratatui::Frame;
 use regex::Regex;
 
 use super::export::ExportUi;
+use super::intake::Rate;
 use super::keys::{self, Action};
 use super::list::EventList;
 pub use super::overlay::Overlay;
 use super::overlay::{OverlayKey, Overlays};
 use super::prompt::{self, Prompt, PromptError, PromptKind, PromptOutcome};
-use super::refilter::{group_label, Scan, ViewTest, REFILTER_SLICE};
+use super::refilter::{Scan, REFILTER_SLICE};
 use super::stats::{StatsKey, StatsView};
 use super::store::Store;
 use super::theme::Theme;
-use super::tree::{NodeKey, Tree};
+use super::tree::Tree;
 use super::{detail, help, stats, status, stream};
 use crate::clock::Clock;
 use crate::consumer::line::Fields;
 use crate::model::container::{ContainerInfo, ContainerMap};
-use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::event::{LostEvents, TraceEvent};
 use crate::model::filter::Filter;
 use crate::model::flow::LoadState;
 use crate::model::flow::Recycler;
@@ -99,7 +99,7 @@ pub struct App {
     pub last_refilter: Option<Duration>,
     /// The `w` export prompt and job.
     pub export: ExportUi,
-    rate: Rate,
+    pub(super) rate: Rate,
     /// Whether the container pane fitted beside the stream at the last
     /// draw.
     pub(super) pane_fits: bool,
@@ -112,33 +112,6 @@ pub struct App {
 /// The terminal width from which the container pane stays beside the
 /// stream.
 const PANE_MIN_WIDTH: u16 = 100;
-
-/// Events per second over the last full second.
-struct Rate {
-    window_start: Instant,
-    count: u64,
-    per_sec: f64,
-}
-
-impl Rate {
-    fn new() -> Rate {
-        Rate {
-            window_start: Instant::now(),
-            count: 0,
-            per_sec: 0.0,
-        }
-    }
-
-    fn add(&mut self, n: u64) {
-        self.count += n;
-        let el = self.window_start.elapsed();
-        if el >= Duration::from_secs(1) {
-            self.per_sec = self.count as f64 / el.as_secs_f64();
-            self.count = 0;
-            self.window_start = Instant::now();
-        }
-    }
-}
 
 impl App {
     pub fn new(retain: usize, theme: Theme, clock: Clock, source: Source) -> App {
@@ -172,104 +145,6 @@ impl App {
             scan: None,
             recycler: None,
         }
-    }
-
-    /// Whether an event belongs in the stream's rows.
-    pub fn visible(&self, ev: &TraceEvent) -> bool {
-        self.view_test().accepts(ev)
-    }
-
-    pub(super) fn view_test(&self) -> ViewTest<'_> {
-        ViewTest {
-            filter: self.filter.as_ref(),
-            errors_only: self.errors_only,
-            tree: &self.tree,
-            containers: &self.containers,
-        }
-    }
-
-    /// Container pane and column are shown once there are containers.
-    pub fn shows_containers(&self) -> bool {
-        !self.containers.is_empty()
-    }
-
-    /// Whether every retained event is shown (no filter of any kind).
-    pub(super) fn unfiltered(&self) -> bool {
-        self.filter.is_none() && !self.errors_only && *self.tree.selected() == NodeKey::All
-    }
-
-    /// The group an event is counted under in the statistics.
-    pub fn group_of(&self, ev: &TraceEvent) -> Cow<'static, str> {
-        group_label(&self.containers, ev)
-    }
-
-    pub fn ingest(&mut self, ev: Event) {
-        match ev {
-            Event::Syscall(e) => {
-                self.total += 1;
-                self.tree.count(e.cgroup_id);
-                self.first_ns.get_or_insert(e.start_ns);
-                let show = self.visible(&e);
-                if show {
-                    let g = self.group_of(&e);
-                    self.stats.record(&e, &g);
-                }
-                let seq = self.store.end_seq();
-                self.store.push(e);
-                self.list.rows.evict_before(self.store.first_seq());
-                if show {
-                    self.list.rows.push(seq);
-                }
-            }
-            Event::Lost(l) => self.lost = l,
-            Event::ContainerAdd(a) => {
-                self.gone.remove(&a.cgroup_id);
-                self.containers.add(&a);
-                // Names can arrive after a container's first events. Many
-                // arrive at once at start-up: the event loop does the work.
-                if !self.unfiltered() {
-                    self.start_refilter();
-                }
-            }
-            Event::ContainerDel(d) => {
-                // The last names known are the best ones.
-                let c = self.containers.get(d.cgroup_id).unwrap_or(&d.container);
-                self.gone
-                    .insert(d.cgroup_id, (c.clone(), self.store.end_seq()));
-                self.containers.del(&d);
-            }
-        }
-    }
-
-    pub fn ingest_batch(&mut self, mut batch: Vec<Event>) {
-        let n = batch.len() as u64;
-        for ev in batch.drain(..) {
-            self.ingest(ev);
-        }
-        self.rate.add(n);
-        if let Some(r) = &self.recycler {
-            r.give(batch);
-        }
-    }
-
-    /// Call once per frame: keeps rates fresh when nothing arrives.
-    pub fn tick(&mut self) {
-        self.rate.add(0);
-        self.tree.tick(&self.containers);
-        let first = self.store.first_seq();
-        self.gone.retain(|_, (_, end)| *end > first);
-    }
-
-    /// The container of a cgroup, also when it is gone but some of its
-    /// events may still be retained.
-    pub fn container_of(&self, cgroup_id: u64) -> Option<&Arc<ContainerInfo>> {
-        self.containers
-            .get(cgroup_id)
-            .or_else(|| self.gone.get(&cgroup_id).map(|(c, _)| c))
-    }
-
-    pub fn events_per_sec(&self) -> f64 {
-        self.rate.per_sec
     }
 
     /// A key press: the export dialog, then the open prompt, get it first,

@@ -4,6 +4,7 @@ pub mod app;
 pub mod detail;
 pub mod export;
 pub mod help;
+mod intake;
 pub mod keys;
 pub mod list;
 pub mod overlay;

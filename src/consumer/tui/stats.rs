@@ -55,23 +55,6 @@ impl StatsView {
     }
 }
 
-const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-
-/// A one-line sparkline of `series` (blank where a value is 0).
-pub fn sparkline(series: &[u64]) -> String {
-    let max = series.iter().copied().max().unwrap_or(0);
-    series
-        .iter()
-        .map(|&v| {
-            if v == 0 || max == 0 {
-                ' '
-            } else {
-                SPARK[((v * 8).div_ceil(max) - 1).min(7) as usize]
-            }
-        })
-        .collect()
-}
-
 /// Histogram rows merged by power of two: `(low, high, count)`.
 pub fn octaves(h: &Histogram) -> Vec<(u64, u64, u64)> {
     let mut out: Vec<(u64, u64, u64)> = Vec::new();
@@ -305,7 +288,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 Span::raw(p99),
             ];
             if spark_w > 0 {
-                cells.push(Span::styled(sparkline(tail), t.ok()));
+                cells.push(Span::styled(
+                    text::sparkline(tail.iter().copied(), spark_w),
+                    t.ok(),
+                ));
             }
             Row::new(cells)
         })
@@ -369,8 +355,8 @@ mod tests {
 
     #[test]
     fn sparkline_scales_to_the_maximum() {
-        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
-        assert_eq!(sparkline(&[0, 0]), "  ");
+        assert_eq!(text::sparkline([0, 1, 4, 8], 4), " ▁▄█");
+        assert_eq!(text::sparkline([0, 0], 2), "  ");
     }
 
     #[test]
