@@ -11,6 +11,8 @@ pub mod overlay;
 pub mod prompt;
 pub mod refilter;
 pub mod rows;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod stats;
 pub mod status;
 pub mod store;

@@ -60,36 +60,23 @@ impl Overlays {
     pub fn on_action(&mut self, a: Action, page: u16) -> OverlayKey {
         match self.open {
             Overlay::None => OverlayKey::Close,
-            Overlay::Help => {
-                // The help scrolls; other keys close it.
-                let s = &mut self.help_scroll;
-                match a {
-                    Action::Quit => return OverlayKey::Quit,
-                    Action::Up => *s = s.saturating_sub(1),
-                    Action::Down => *s = s.saturating_add(1),
-                    Action::PageUp => *s = s.saturating_sub(page),
-                    Action::PageDown => *s = s.saturating_add(page),
-                    Action::Top => *s = 0,
-                    Action::Bottom => *s = u16::MAX,
-                    _ => return OverlayKey::Close,
+            // The help scrolls, to its end too; other keys close it.
+            Overlay::Help => match a {
+                Action::Quit => OverlayKey::Quit,
+                Action::Bottom => {
+                    self.help_scroll = u16::MAX;
+                    OverlayKey::Done
                 }
-                OverlayKey::Done
-            }
-            Overlay::Details => {
-                let s = &mut self.detail_scroll;
-                match a {
-                    Action::Quit => return OverlayKey::Quit,
-                    Action::Up => *s = s.saturating_sub(1),
-                    Action::Down => *s = s.saturating_add(1),
-                    Action::PageUp => *s = s.saturating_sub(page),
-                    Action::PageDown => *s = s.saturating_add(page),
-                    Action::Top => *s = 0,
-                    Action::Copy => return OverlayKey::Copy,
-                    Action::Help => return OverlayKey::OpenHelp,
-                    _ => return OverlayKey::Close,
-                }
-                OverlayKey::Done
-            }
+                _ if scroll(&mut self.help_scroll, a, page) => OverlayKey::Done,
+                _ => OverlayKey::Close,
+            },
+            Overlay::Details => match a {
+                Action::Quit => OverlayKey::Quit,
+                Action::Copy => OverlayKey::Copy,
+                Action::Help => OverlayKey::OpenHelp,
+                _ if scroll(&mut self.detail_scroll, a, page) => OverlayKey::Done,
+                _ => OverlayKey::Close,
+            },
         }
     }
 
@@ -106,4 +93,18 @@ impl Overlays {
             s.saturating_sub(3)
         };
     }
+}
+
+/// Moves an overlay's first line shown for the scrolling keys; false for
+/// any other key. Drawing clamps it.
+fn scroll(s: &mut u16, a: Action, page: u16) -> bool {
+    match a {
+        Action::Up => *s = s.saturating_sub(1),
+        Action::Down => *s = s.saturating_add(1),
+        Action::PageUp => *s = s.saturating_sub(page),
+        Action::PageDown => *s = s.saturating_add(page),
+        Action::Top => *s = 0,
+        _ => return false,
+    }
+    true
 }

@@ -52,7 +52,7 @@ const LONG: &str =
 
 /// A failing epoll_pwait (781 ns), an openat of a long path returning 3,
 /// both in a pod's container.
-fn sample(with_pod: bool) -> App {
+pub(super) fn sample(with_pod: bool) -> App {
     let mut app = app_with(vec![]);
     let cg = if with_pod {
         app.ingest(container(10, 'a', "payment-gateway-sidecar"));
