@@ -6,14 +6,14 @@
 
 use std::fmt::Write;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 
 use super::app::App;
 use super::keys::Action;
-use super::testutil::{app_with, event, screen};
+use super::testutil::{app_with, event, key, screen, typ};
 use super::view_tests::sample;
 use crate::model::event::{Event, LostEvents};
 
@@ -27,10 +27,13 @@ fn calls() -> App {
     ])
 }
 
-fn typ(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.on_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+/// `calls()` after `actions`.
+fn after(actions: &[Action]) -> App {
+    let mut app = calls();
+    for &a in actions {
+        app.on_action(a);
     }
+    app
 }
 
 /// The styled stretches of the screen, a line each: `row columns look`,
@@ -84,112 +87,66 @@ fn check(name: &str, app: &mut App, w: u16, h: u16) {
     });
 }
 
-#[test]
-fn stream_at_80_columns() {
-    check("stream_80", &mut calls(), 80, 10);
+/// A test that draws the app `$app` at `$w` x `$h` and checks it against
+/// snapshot `$name`.
+macro_rules! snapshot {
+    ($test:ident, $name:literal, $w:literal x $h:literal, $app:expr) => {
+        #[test]
+        fn $test() {
+            let mut app = $app;
+            check($name, &mut app, $w, $h);
+        }
+    };
 }
 
-/// In colour: each syscall class, errors and results in theirs.
-#[test]
-fn stream_at_200_columns() {
+snapshot!(stream_at_80_columns, "stream_80", 80 x 10, calls());
+// In colour: each syscall class, errors and results in theirs.
+snapshot!(stream_at_200_columns, "stream_200", 200 x 10, {
     let mut app = calls();
     app.theme.color = true;
-    check("stream_200", &mut app, 200, 10);
-}
-
-#[test]
-fn stream_paused_on_an_older_event() {
-    let mut app = calls();
-    app.on_action(Action::TogglePause);
-    app.on_action(Action::Up);
-    check("stream_paused", &mut app, 120, 10);
-}
-
-#[test]
-fn stream_with_the_container_pane() {
-    check("container_tree", &mut sample(true), 160, 12);
-}
-
-#[test]
-fn container_pane_focused_on_a_narrow_terminal() {
+    app
+});
+snapshot!(stream_paused_on_an_older_event, "stream_paused", 120 x 10,
+    after(&[Action::TogglePause, Action::Up]));
+snapshot!(stream_with_the_container_pane, "container_tree", 160 x 12, sample(true));
+snapshot!(container_pane_focused_on_a_narrow_terminal, "container_tree_focused_80", 80 x 12, {
     let mut app = sample(true);
     app.on_action(Action::SwitchPane);
-    check("container_tree_focused_80", &mut app, 80, 12);
-}
-
-#[test]
-fn detail_overlay() {
-    let mut app = calls();
-    app.on_action(Action::Top);
-    app.on_action(Action::Details);
-    check("details", &mut app, 100, 34);
-}
-
-#[test]
-fn statistics_tab() {
-    let mut app = calls();
-    app.on_action(Action::Stats);
-    check("statistics", &mut app, 160, 20);
-}
-
-#[test]
-fn help_overlay() {
-    let mut app = calls();
-    app.on_action(Action::Help);
-    check("help", &mut app, 80, 40);
-}
-
-#[test]
-fn filter_prompt_with_a_mistake() {
-    let mut app = calls();
-    app.on_action(Action::Filter);
+    app
+});
+snapshot!(detail_overlay, "details", 100 x 34, after(&[Action::Top, Action::Details]));
+snapshot!(statistics_tab, "statistics", 160 x 20, after(&[Action::Stats]));
+snapshot!(help_overlay, "help", 80 x 40, after(&[Action::Help]));
+snapshot!(filter_prompt_with_a_mistake, "filter_prompt_error", 100 x 10, {
+    let mut app = after(&[Action::Filter]);
     typ(&mut app, "syscall == opnat");
-    check("filter_prompt_error", &mut app, 100, 10);
-}
-
-#[test]
-fn filtered_and_searched_stream() {
-    let mut app = calls();
-    app.on_action(Action::Filter);
+    app
+});
+snapshot!(filtered_and_searched_stream, "filtered_searched", 120 x 10, {
+    let mut app = after(&[Action::Filter]);
     typ(&mut app, "class == file");
-    app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    key(&mut app, KeyCode::Enter);
     app.on_action(Action::Top);
     app.on_action(Action::Search);
     typ(&mut app, "passwd");
-    app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    check("filtered_searched", &mut app, 120, 10);
-}
+    key(&mut app, KeyCode::Enter);
+    app
+});
+snapshot!(empty_before_any_event, "empty", 80 x 8, app_with(vec![]));
+snapshot!(lost_events_and_errors_only, "lost_errors_only", 100 x 8, {
+    let mut app = calls();
+    app.ingest(Event::Lost(LostEvents { kernel: 12, channel: 3 }));
+    app.on_action(Action::ErrorsOnly);
+    app
+});
+snapshot!(search_miss_message, "no_search_message", 100 x 8, after(&[Action::NextMatch]));
 
+/// The dialog at its two steps: the file's name, then what to write.
 #[test]
 fn export_dialog_name_then_scope() {
-    let mut app = calls();
-    app.on_action(Action::ErrorsOnly);
-    app.on_action(Action::Export);
+    let mut app = after(&[Action::ErrorsOnly, Action::Export]);
     typ(&mut app, "/srv/out.jsonl");
     check("export_name", &mut app, 100, 16);
-    app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    key(&mut app, KeyCode::Enter);
     check("export_scope", &mut app, 100, 16);
-}
-
-#[test]
-fn empty_before_any_event() {
-    check("empty", &mut app_with(vec![]), 80, 8);
-}
-
-#[test]
-fn lost_events_and_errors_only() {
-    let mut app = calls();
-    app.ingest(Event::Lost(LostEvents {
-        kernel: 12,
-        channel: 3,
-    }));
-    app.on_action(Action::ErrorsOnly);
-    check("lost_errors_only", &mut app, 100, 8);
-}
-
-#[test]
-fn search_miss_message() {
-    let mut app = calls();
-    app.on_action(Action::NextMatch);
-    check("no_search_message", &mut app, 100, 8);
 }

@@ -302,16 +302,10 @@ mod feature_tests {
     };
 
     use crate::consumer::tui::keys::Action;
-    use crate::consumer::tui::testutil::{app_with, event, screen};
-
-    fn typ(app: &mut crate::consumer::tui::app::App, text: &str) {
-        for c in text.chars() {
-            app.on_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-        }
-    }
+    use crate::consumer::tui::testutil::{app_with, event, key, screen, typ};
 
     fn enter(app: &mut crate::consumer::tui::app::App) {
-        app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        key(app, KeyCode::Enter);
     }
 
     fn sample() -> crate::consumer::tui::app::App {

@@ -103,4 +103,14 @@ mod tests {
         assert_eq!(fit_end("日本b", 4), "…本b");
         assert_eq!(fit_end("日本b", 3), "…b");
     }
+
+    /// One scale for the statistics and the container pane: the pane's own
+    /// used to draw these values as ` ▂▅█`.
+    #[test]
+    fn sparkline_keeps_the_last_values_on_one_scale() {
+        assert_eq!(sparkline([0, 1, 4, 8], 4), " ▁▄█");
+        assert_eq!(sparkline([9, 0, 1, 4, 8], 4), " ▁▄█", "the last 4");
+        assert_eq!(sparkline([1, 2], 4), "  ▄█", "drawn at the right");
+        assert_eq!(sparkline([0, 0], 2), "  ");
+    }
 }

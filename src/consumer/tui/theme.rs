@@ -115,5 +115,6 @@ pub fn color(c: Ansi) -> Color {
         Ansi::LightBlue => Color::LightBlue,
         Ansi::LightMagenta => Color::LightMagenta,
         Ansi::LightCyan => Color::LightCyan,
+        Ansi::DarkGray => Color::DarkGray,
     }
 }

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::app::{App, Overlay, Source};
 use super::keys::Action;
-use super::testutil::{app_with, event, screen};
+use super::testutil::{app_with, event, key, screen, typ};
 use super::theme::Theme;
 use crate::clock::Clock;
 use crate::model::container::{
@@ -379,16 +379,6 @@ fn help_scrolls_on_a_small_terminal() {
     assert_eq!(app.overlay.open, Overlay::Help, "scrolling keeps it open");
     app.on_action(Action::Close);
     assert_eq!(app.overlay.open, Overlay::None);
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typ(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
 }
 
 /// `w`, a name, Enter, then `a` or `m`: the export runs to its end.
