@@ -241,6 +241,30 @@ impl Headless {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consumer::line::tests::close_of;
+
+    /// The coloured line's bytes: the label dark grey, the name in its
+    /// class's colour, the result red and bold or green, a slow call's
+    /// duration yellow, everything else without escape codes.
+    #[test]
+    fn coloured_lines_keep_their_bytes() {
+        let clock = Clock { boot_unix_ns: 0 };
+        let p = Printer { color: true, clock };
+        let t = clock.time_of_day(1_000);
+        assert_eq!(
+            p.labeled_line("web", &close_of(-9, 2_500)),
+            format!(
+                "\x1b[90mweb\x1b[0m {t} sh[7/8] \x1b[34mclose\x1b[0m(3) = \x1b[1;31m-1 EBADF\x1b[0m \
+                 (Bad file descriptor) <2.5us>"
+            )
+        );
+        assert_eq!(
+            p.line(&close_of(0, 2_000_000)),
+            format!(
+                "{t} sh[7/8] \x1b[34mclose\x1b[0m(3) = \x1b[32m0\x1b[0m \x1b[33m<2.00ms>\x1b[0m"
+            )
+        );
+    }
 
     #[test]
     fn lines_come_out_in_start_order_within_the_window() {

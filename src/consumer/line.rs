@@ -132,24 +132,24 @@ impl Fields {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::raw::RawEvent;
     use crate::model::syscalls::{self, Arch};
     use crate::terminal::palette;
 
-    fn failed_with(ret: i64) -> TraceEvent {
-        let raw = RawEvent {
+    /// `sh[7/8] close(3)` returning `ret` after `took` ns, at 1 us.
+    pub(crate) fn close_of(ret: i64, took: u64) -> TraceEvent {
+        let mut raw = RawEvent {
             nr: syscalls::by_name(Arch::X86_64, "close").unwrap().nr,
             ret,
             args: [3, 0, 0, 0, 0, 0],
             start_ns: 1_000,
-            finish_ns: 3_500,
+            finish_ns: 1_000 + took,
             pid: 7,
             tid: 8,
             ..Default::default()
         };
-        let mut raw = raw;
         raw.comm[..2].copy_from_slice(b"sh");
         TraceEvent::from_raw(&raw, &[], Arch::X86_64)
     }
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn one_line_in_both_orders() {
         let clock = Clock { boot_unix_ns: 0 };
-        let ev = failed_with(-9);
+        let ev = close_of(-9, 2_500);
         let f = Fields::of(&ev, &clock, Some("web".into()));
         let head = palette::ansi(&f.clone().headless(), false);
         let time = clock.time_of_day(1_000);
@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn an_unknown_errno_gets_no_empty_parentheses() {
         let clock = Clock { boot_unix_ns: 0 };
-        let ev = failed_with(-4000);
+        let ev = close_of(-4000, 2_500);
         assert!(ev.errno().is_some() && errno::description(4000).is_none());
         let head = palette::ansi(&Fields::of(&ev, &clock, None).headless(), false);
         assert!(!head.contains("()"), "{head}");
