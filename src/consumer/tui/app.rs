@@ -323,15 +323,15 @@ impl App {
     /// The text of an event's line, as searched and copied: time, process,
     /// container, then the strace-style call.
     pub fn line_text(&self, ev: &TraceEvent) -> String {
-        let label = self.containers.get(ev.cgroup_id).map(|c| c.label());
-        Fields::of(ev, &self.clock, label).text()
+        line_text(&self.containers, &self.clock, ev)
     }
 
     fn jump_match(&mut self, forward: bool, inclusive: bool) {
         let picks = self.list.picks();
-        let mut list = std::mem::take(&mut self.list);
-        let note = list.jump_match(&self.store, forward, inclusive, |ev| self.line_text(ev));
-        self.list = list;
+        let (containers, clock) = (&self.containers, &self.clock);
+        let note = self.list.jump_match(&self.store, forward, inclusive, |ev| {
+            line_text(containers, clock, ev)
+        });
         if note.is_some() {
             self.message = note;
         }
@@ -441,4 +441,10 @@ impl App {
         }
         super::export::render(self, f, area);
     }
+}
+
+/// An event's line as searched and copied (`App::line_text`).
+fn line_text(containers: &ContainerMap, clock: &Clock, ev: &TraceEvent) -> String {
+    let label = containers.get(ev.cgroup_id).map(|c| c.label());
+    Fields::of(ev, clock, label).text()
 }
