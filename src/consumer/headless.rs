@@ -1,95 +1,32 @@
-//! `--no-tui`: one strace-like line per event on stdout, colored with
-//! nu-ansi-term when asked to, or the `--summary` table at the end.
+//! `--no-tui`: one strace-like line per event on stdout (consumer/line.rs,
+//! painted with ANSI colours when asked to), or the `--summary` table at
+//! the end.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 
-use nu_ansi_term::{Color, Style};
-
 use anyhow::Result;
 
+use super::line::Fields;
 use super::Consumer;
 use crate::clock::{fmt_duration, Clock};
-use crate::model::args;
 use crate::model::container::ContainerMap;
 use crate::model::event::{Event, TraceEvent};
 use crate::model::stats::Stats;
 use crate::model::stop::Stop;
 use crate::terminal::output::Output;
-use crate::terminal::palette::{self, Ansi, Ink};
+use crate::terminal::palette;
 
 pub struct Printer {
     pub color: bool,
     pub clock: Clock,
 }
 
-/// The ANSI style of a palette colour.
-fn style(ink: Ink) -> Style {
-    let c = match ink.color {
-        Ansi::Default => Color::Default,
-        Ansi::Red => Color::Red,
-        Ansi::Green => Color::Green,
-        Ansi::Yellow => Color::Yellow,
-        Ansi::Blue => Color::Blue,
-        Ansi::Magenta => Color::Magenta,
-        Ansi::Cyan => Color::Cyan,
-        Ansi::LightRed => Color::LightRed,
-        Ansi::LightYellow => Color::LightYellow,
-        Ansi::LightBlue => Color::LightBlue,
-        Ansi::LightMagenta => Color::LightMagenta,
-        Ansi::LightCyan => Color::LightCyan,
-    };
-    if ink.bold {
-        c.bold()
-    } else {
-        c.normal()
-    }
-}
-
 impl Printer {
     /// `12:00:00.123456 cat[42/42] openat(...) = -1 ENOENT (No such file or directory) <12.3us>`
     pub fn line(&self, ev: &TraceEvent) -> String {
-        let paint = |s: Style, text: String| -> String {
-            if self.color {
-                s.paint(text).to_string()
-            } else {
-                text
-            }
-        };
-        let mut a = String::new();
-        args::format_args(ev, &mut a);
-        let mut out = format!(
-            "{} {}[{}/{}] {}({}) = ",
-            self.clock.time_of_day(ev.start_ns),
-            ev.comm(),
-            ev.pid,
-            ev.tid,
-            paint(style(palette::class(ev.class())), ev.name().into_owned()),
-            a
-        );
-        let res = args::format_result(ev);
-        match ev.errno() {
-            Some(e) => {
-                let desc = crate::model::errno::description(e).unwrap_or("");
-                out.push_str(&paint(style(palette::ERROR), res));
-                out.push_str(&format!(" ({desc})"));
-            }
-            None => out.push_str(&paint(style(palette::OK), res)),
-        }
-        if ev.returns() {
-            let d = ev.duration_ns();
-            // Fast calls stay unpainted (no escape codes around them).
-            let ink = palette::duration(d);
-            let slow = if ink.color == Ansi::Default {
-                Style::new()
-            } else {
-                style(ink)
-            };
-            out.push(' ');
-            out.push_str(&paint(slow, format!("<{}>", fmt_duration(d))));
-        }
-        out
+        palette::ansi(&Fields::of(ev, &self.clock, None).headless(), self.color)
     }
 
     pub fn print(&self, w: &mut impl Write, ev: &TraceEvent) -> io::Result<()> {
@@ -99,11 +36,8 @@ impl Printer {
     /// The line with the event's container label in front:
     /// `namespace/pod/container`, the container name, or `host`.
     pub fn labeled_line(&self, label: &str, ev: &TraceEvent) -> String {
-        if self.color {
-            format!("{} {}", Color::DarkGray.paint(label), self.line(ev))
-        } else {
-            format!("{label} {}", self.line(ev))
-        }
+        let f = Fields::of(ev, &self.clock, Some(label.to_string()));
+        palette::ansi(&f.headless(), self.color)
     }
 }
 
@@ -319,6 +253,30 @@ impl Consumer for Headless {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consumer::line::tests::close_of;
+
+    /// The coloured line's bytes: the label dark grey, the name in its
+    /// class's colour, the result red and bold or green, a slow call's
+    /// duration yellow, everything else without escape codes.
+    #[test]
+    fn coloured_lines_keep_their_bytes() {
+        let clock = Clock { boot_unix_ns: 0 };
+        let p = Printer { color: true, clock };
+        let t = clock.time_of_day(1_000);
+        assert_eq!(
+            p.labeled_line("web", &close_of(-9, 2_500)),
+            format!(
+                "\x1b[90mweb\x1b[0m {t} sh[7/8] \x1b[34mclose\x1b[0m(3) = \x1b[1;31m-1 EBADF\x1b[0m \
+                 (Bad file descriptor) <2.5us>"
+            )
+        );
+        assert_eq!(
+            p.line(&close_of(0, 2_000_000)),
+            format!(
+                "{t} sh[7/8] \x1b[34mclose\x1b[0m(3) = \x1b[32m0\x1b[0m \x1b[33m<2.00ms>\x1b[0m"
+            )
+        );
+    }
 
     #[test]
     fn lines_come_out_in_start_order_within_the_window() {

@@ -115,24 +115,6 @@ fn clusters(containers: &ContainerMap) -> BTreeSet<String> {
         .collect()
 }
 
-const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-
-/// The last `width` values as block characters, scaled to their maximum.
-pub fn sparkline(values: &VecDeque<u64>, width: usize) -> String {
-    let skip = values.len().saturating_sub(width);
-    let vals: Vec<u64> = values.iter().skip(skip).copied().collect();
-    let max = vals.iter().copied().max().unwrap_or(0);
-    let mut s: String = " ".repeat(width - vals.len());
-    for v in vals {
-        s.push(if max == 0 || v == 0 {
-            ' '
-        } else {
-            SPARK[((v * 7).div_ceil(max)).min(7) as usize]
-        });
-    }
-    s
-}
-
 impl Tree {
     /// Counts one event. Called for every event, so it only bumps a counter.
     pub fn count(&mut self, cgroup_id: u64) {
@@ -399,7 +381,7 @@ impl Tree {
                     "{label}{:pad$} {:>rate_w$} {}",
                     "",
                     human(self.rate(&r.key)),
-                    sparkline(hist, spark_w)
+                    text::sparkline(hist.iter().copied(), spark_w)
                 );
                 let style = if i == sel {
                     t.selected()
@@ -745,7 +727,7 @@ mod tests {
     #[test]
     fn sparkline_scales_to_the_maximum() {
         let v: VecDeque<u64> = [0, 1, 2, 4, 8].into_iter().collect();
-        let s = sparkline(&v, 6);
+        let s = text::sparkline(v.iter().copied(), 6);
         assert_eq!(s.chars().count(), 6);
         assert!(s.starts_with("  "), "{s:?}");
         assert!(s.ends_with('█'), "{s:?}");

@@ -4,11 +4,11 @@
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 
 use super::app::{App, Overlay, Source};
 use super::keys::Action;
-use super::testutil::{app_with, event, screen};
+use super::testutil::{app_with, event, key, screen, typ};
 use super::theme::Theme;
 use crate::clock::Clock;
 use crate::model::container::{
@@ -52,7 +52,7 @@ const LONG: &str =
 
 /// A failing epoll_pwait (781 ns), an openat of a long path returning 3,
 /// both in a pod's container.
-fn sample(with_pod: bool) -> App {
+pub(super) fn sample(with_pod: bool) -> App {
     let mut app = app_with(vec![]);
     let cg = if with_pod {
         app.ingest(container(10, 'a', "payment-gateway-sidecar"));
@@ -210,7 +210,7 @@ fn pausing_freezes_the_screen() {
     let mut app = app_with(evs);
     let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
     let before = screen(&mut app, 100, 12);
-    assert!(app.follow);
+    assert!(app.list.follow);
     app.on_action(Action::TogglePause);
     let paused = screen(&mut app, 100, 12);
     assert!(paused.contains("PAUSED"), "{paused}");
@@ -376,19 +376,9 @@ fn help_scrolls_on_a_small_terminal() {
     assert!(!screen(&mut app, 80, 12).contains(last));
     app.on_action(Action::Top);
     assert!(screen(&mut app, 80, 12).contains(first));
-    assert_eq!(app.overlay, Overlay::Help, "scrolling keeps it open");
+    assert_eq!(app.overlay.open, Overlay::Help, "scrolling keeps it open");
     app.on_action(Action::Close);
-    assert_eq!(app.overlay, Overlay::None);
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typ(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
+    assert_eq!(app.overlay.open, Overlay::None);
 }
 
 /// `w`, a name, Enter, then `a` or `m`: the export runs to its end.
@@ -564,7 +554,7 @@ fn statistics_at_80_columns_keep_units_and_the_sorted_column() {
         "{row}\n{s}"
     );
     // MEAN is among the first to go for want of room; sorted by, it stays.
-    while app.stats_sort != crate::model::stats::SortKey::Mean {
+    while app.stats_view.sort != crate::model::stats::SortKey::Mean {
         app.on_action(Action::SortNext);
     }
     let s = screen(&mut app, 80, 16);
