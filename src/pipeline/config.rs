@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, ColorMode};
 use crate::consumer::headless::LineOptions;
+use crate::model::filter::{ContainerPred, Pushdown};
 use crate::model::syscalls::Arch;
 use crate::session::format::Filters;
 use crate::session::writer::Target;
@@ -53,6 +54,9 @@ pub struct Config {
     pub selection: Option<Selection>,
     /// What the kernel can do of `-p` and `--filter` (live).
     pub kernel: KernelFilter,
+    /// The tests of `--filter` on pod / namespace / container names: live,
+    /// the topology narrows the kernel's cgroup set with them.
+    pub container_filter: Option<ContainerPred>,
     pub export: Option<Target>,
     /// `-y` (live only: fd paths come from this machine's /proc).
     pub fd_paths: bool,
@@ -77,13 +81,8 @@ pub fn usage(msg: impl Into<String>) -> anyhow::Error {
     Usage(msg.into()).into()
 }
 
-/// `--pid` and what the kernel can do of `--filter`, combined.
-fn kernel_filter(pids: &[u32], filter: &UserFilter, fd_paths: bool) -> KernelFilter {
-    let push = filter
-        .expr
-        .as_ref()
-        .map(|f| f.pushdown(Arch::native(), MAX_NR))
-        .unwrap_or_default();
+/// `--pid` and what the kernel can do of `--filter` (`push`), combined.
+fn kernel_filter(pids: &[u32], push: Pushdown, fd_paths: bool) -> KernelFilter {
     let mut kpids = push.pids;
     if !pids.is_empty() {
         let given = pids.iter().copied().collect();
@@ -130,7 +129,14 @@ impl Config {
             selection.clone(),
         )?;
         let fd_paths = cli.fd_paths && cli.replay.is_none();
-        let kernel = kernel_filter(&cli.pids, &filter, fd_paths);
+        // What the kernel can do of --filter, worked out once.
+        let mut push = filter
+            .expr
+            .as_ref()
+            .map(|f| f.pushdown(Arch::native(), MAX_NR))
+            .unwrap_or_default();
+        let container_filter = push.containers.take();
+        let kernel = kernel_filter(&cli.pids, push, fd_paths);
         let output = if lines {
             Output::Lines(LineOptions {
                 summary: cli.summary,
@@ -174,6 +180,7 @@ impl Config {
             filter,
             selection,
             kernel,
+            container_filter,
             export: cli.export.map(|p| Target::from_arg(&p, cli.force)),
             fd_paths,
             duration: cli.duration.map(Duration::from_secs_f64),

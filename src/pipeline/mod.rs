@@ -23,12 +23,11 @@ use crate::consumer::tui::app::{App, Source};
 use crate::consumer::tui::theme::Theme;
 use crate::model::escape;
 use crate::model::event::{Event, LostEvents};
-use crate::model::syscalls::Arch;
 use crate::pipeline::config::{usage, Config, Input, Live, Output};
 use crate::pipeline::stop::Stop;
 use crate::say;
 use crate::session::writer::{live_header, Sink, Target, Writer};
-use crate::source::kernel::loader::{KernelFilter, LoadOptions, MAX_NR};
+use crate::source::kernel::loader::{KernelFilter, LoadOptions};
 use crate::source::kernel::reader::{Capture, CaptureOptions, Recycler};
 use crate::source::replay::{cut_header, same_file, Replay};
 use crate::source::topology::names::Sources;
@@ -93,17 +92,12 @@ fn capture_options(live: &Live, kernel: KernelFilter) -> CaptureOptions {
 fn topology(cfg: &Config, live: &Live) -> Result<Option<Topology>> {
     // Tests on pod / namespace / container names in --filter narrow the
     // kernel's cgroup set as the flags do.
-    let from_filter = cfg
-        .filter
-        .expr
-        .as_ref()
-        .and_then(|f| f.pushdown(Arch::native(), MAX_NR).containers);
     let opts = TopologyOptions {
         sources: Sources {
             cri_sockets: crate::source::topology::cri::sockets(&live.cri_sockets),
             ..Default::default()
         },
-        selection: Selection::with_filter(cfg.selection.clone(), from_filter),
+        selection: Selection::with_filter(cfg.selection.clone(), cfg.container_filter.clone()),
         ..Default::default()
     };
     match Topology::new(opts, cfg.kernel.clone()) {
