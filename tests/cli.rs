@@ -6,7 +6,7 @@ use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{bin, require_root, unique, workload, CopiedExe, Tmux};
+use common::{bin, make_session, require_root, unique, workload, CopiedExe, Tmux};
 
 /// Runs the tracer headless, runs `work` once it says it is attached, and
 /// returns its stdout, stderr and exit code.
@@ -303,46 +303,6 @@ fn run(args: &[&str]) -> (String, String, i32) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.code().unwrap_or(-1),
     )
-}
-
-/// A session of `n` failed openat calls, made with the library.
-fn make_session(path: &std::path::Path, n: u32) {
-    use systrace_tui::clock::Clock;
-    use systrace_tui::model::event::{LostEvents, TraceEvent};
-    use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
-    use systrace_tui::model::syscalls::Arch;
-    use systrace_tui::session::format::Filters;
-    use systrace_tui::session::writer::{live_header, SessionFile};
-    let mut f = SessionFile::create(
-        path,
-        false,
-        &live_header(Clock::measure(), Filters::default()),
-    )
-    .unwrap();
-    for i in 0..n {
-        let p = format!("/tmp/f{i}");
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: p.as_bytes(),
-        }]);
-        let mut raw = RawEvent {
-            nr: systrace_tui::model::syscalls::by_name(Arch::native(), "openat")
-                .unwrap()
-                .nr,
-            ret: -2,
-            start_ns: Clock::monotonic_now(),
-            pid: 4000,
-            tid: 4000,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        raw.finish_ns = raw.start_ns + 1500;
-        raw.comm[..6].copy_from_slice(b"sample");
-        f.syscall(&TraceEvent::from_raw(&raw, &tail, Arch::native()))
-            .unwrap();
-    }
-    f.finish(LostEvents::default()).unwrap();
 }
 
 #[test]

@@ -17,8 +17,7 @@ use common::{
 use systrace_tui::clock::Clock;
 use systrace_tui::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime, HOST};
 use systrace_tui::model::event::{Event, LostEvents, TraceEvent};
-use systrace_tui::model::raw::RawEvent;
-use systrace_tui::model::syscalls::Arch;
+use systrace_tui::model::testing::EventBuilder;
 use systrace_tui::session::format::Filters;
 use systrace_tui::session::writer::{live_header, SessionFile};
 
@@ -379,18 +378,14 @@ fn container(id: char, pod: Option<&str>, name: Option<&str>) -> Arc<ContainerIn
 }
 
 fn getppid(start_ns: u64, dur: u64, pid: u32, cgroup_id: u64) -> TraceEvent {
-    let mut raw = RawEvent {
-        nr: 110,
-        ret: 1,
-        start_ns,
-        finish_ns: start_ns + dur,
-        pid,
-        tid: pid,
-        cgroup_id,
-        ..Default::default()
-    };
-    raw.comm[..4].copy_from_slice(b"cmd1");
-    TraceEvent::from_raw(&raw, &[], Arch::X86_64)
+    EventBuilder::named("getppid")
+        .ret(1)
+        .start(start_ns)
+        .duration(dur)
+        .pid(pid)
+        .cgroup(cgroup_id)
+        .comm("cmd1")
+        .build()
 }
 
 /// A session with two podman pods, `payments` (whose name arrives after

@@ -11,13 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{bin, replay, require_root, unique, wait_for, workload, Reaped, Scratch, Tmux};
-use systrace_tui::clock::Clock;
-use systrace_tui::model::event::{LostEvents, TraceEvent};
-use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
-use systrace_tui::model::syscalls::Arch;
-use systrace_tui::session::format::Filters;
-use systrace_tui::session::writer::{live_header, SessionFile};
+use common::{
+    bin, make_session, replay, require_root, unique, wait_for, workload, Reaped, Scratch, Tmux,
+};
 
 /// A copy of the workload under a name no other process has, so a
 /// `--comm` filter sees only this test's processes even when other suites
@@ -356,38 +352,6 @@ fn sigint_mid_capture_leaves_a_complete_zstd_file() {
         return;
     }
     signal_mid_capture(libc::SIGINT, "int.jsonl.zst");
-}
-
-/// A small session made with the library: `n` openat calls of `/tmp/f<i>`.
-fn make_session(path: &Path, n: u32) {
-    let mut f = SessionFile::create(
-        path,
-        false,
-        &live_header(Clock::measure(), Filters::default()),
-    )
-    .unwrap();
-    for i in 0..n {
-        let p = format!("/tmp/f{i}");
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: p.as_bytes(),
-        }]);
-        let mut raw = RawEvent {
-            nr: 257,
-            ret: -2,
-            start_ns: Clock::monotonic_now(),
-            pid: 4000 + i % 2,
-            tid: 4000 + i % 2,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        raw.finish_ns = raw.start_ns + 1500;
-        raw.comm[..6].copy_from_slice(b"sample");
-        f.syscall(&TraceEvent::from_raw(&raw, &tail, Arch::native()))
-            .unwrap();
-    }
-    f.finish(LostEvents::default()).unwrap();
 }
 
 #[test]

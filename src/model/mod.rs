@@ -14,3 +14,5 @@ pub mod jsonw;
 pub mod raw;
 pub mod stats;
 pub mod syscalls;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

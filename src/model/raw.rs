@@ -343,34 +343,35 @@ pub fn encode_chunks(chunks: &[Chunk<'_>]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::testing::EventBuilder;
 
+    /// Every field set, and each to a different value.
     fn sample() -> RawEvent {
-        let mut comm = [0u8; COMM_LEN];
-        comm[..4].copy_from_slice(b"bash");
-        RawEvent {
-            start_ns: 100,
-            finish_ns: 250,
-            args: [1, 2, 3, 4, 5, 6],
-            ret: -2,
-            cgroup_id: 77,
-            context_sw: 3,
-            pid: 10,
-            tid: 11,
-            uid: 1000,
-            gid: 1001,
-            ns_pid: 1,
-            session: 9,
-            pid_ns: 0xf000_0001,
-            mnt_ns: 0xf000_0002,
-            uts_ns: 0xf000_0003,
-            ipc_ns: 0xf000_0004,
-            cgroup_ns: 0xf000_0005,
-            net_ns: 0xf000_0006,
-            nr: 257,
-            flags: F_TRUNCATED,
-            tail_len: 0,
-            comm,
-        }
+        EventBuilder::new()
+            .nr(257)
+            .start(100)
+            .duration(150)
+            .args(&[1, 2, 3, 4, 5, 6])
+            .ret(-2)
+            .cgroup(77)
+            .pid(10)
+            .tid(11)
+            .uid(1000)
+            .gid(1001)
+            .flags(F_TRUNCATED)
+            .comm("bash")
+            .with_raw(|r| {
+                r.context_sw = 3;
+                r.ns_pid = 1;
+                r.session = 9;
+                r.pid_ns = 0xf000_0001;
+                r.mnt_ns = 0xf000_0002;
+                r.uts_ns = 0xf000_0003;
+                r.ipc_ns = 0xf000_0004;
+                r.cgroup_ns = 0xf000_0005;
+                r.net_ns = 0xf000_0006;
+            })
+            .raw()
     }
 
     #[test]

@@ -5,6 +5,36 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+/// A small session made with the library: `n` failed openat calls of
+/// `/tmp/f<i>` by `sample`, pids 4000 and 4001 in turn.
+pub fn make_session(path: &std::path::Path, n: u32) {
+    use systrace_tui::clock::Clock;
+    use systrace_tui::model::event::LostEvents;
+    use systrace_tui::model::syscalls::Arch;
+    use systrace_tui::model::testing::EventBuilder;
+    use systrace_tui::session::format::Filters;
+    use systrace_tui::session::writer::{live_header, SessionFile};
+    let mut f = SessionFile::create(
+        path,
+        false,
+        &live_header(Clock::measure(), Filters::default()),
+    )
+    .unwrap();
+    for i in 0..n {
+        let ev = EventBuilder::named("openat")
+            .arch(Arch::native())
+            .ret(-2)
+            .start(Clock::monotonic_now())
+            .duration(1500)
+            .pid(4000 + i % 2)
+            .comm("sample")
+            .path(1, format!("/tmp/f{i}"))
+            .build();
+        f.syscall(&ev).unwrap();
+    }
+    f.finish(LostEvents::default()).unwrap();
+}
+
 /// Root-only tests call this first. Without root they fail loudly, unless
 /// SYSTRACE_ALLOW_NO_ROOT=1 says skipping is intended (e.g. a laptop run).
 pub fn require_root(test: &str) -> bool {

@@ -6,10 +6,10 @@
 use std::mem::{offset_of, size_of};
 
 use crate::model::raw::{
-    Cap, Plan, RawEvent, CAP_ARGV, CAP_ARR, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV, CAP_MEM,
-    CAP_MSGHDR, CAP_NONE, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR, CHUNK_HEAD, COMM_LEN,
-    F_NO_RETURN, F_TRUNCATED, LEN_RET, MAX_CAPS, P_AT_ENTER, P_NO_RETURN, P_REFRESH, W_ALWAYS,
-    W_OK, W_RET, W_RET_BYTES,
+    Cap, Plan, RawEvent, CAP_ARGV, CAP_ARR, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV, CAP_MEM, CAP_MSGHDR,
+    CAP_NONE, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR, CHUNK_HEAD, COMM_LEN, F_NO_RETURN,
+    F_TRUNCATED, LEN_RET, MAX_CAPS, P_AT_ENTER, P_NO_RETURN, P_REFRESH, W_ALWAYS, W_OK, W_RET,
+    W_RET_BYTES,
 };
 
 /// Same size, and every named field at the same offset.
@@ -45,12 +45,45 @@ macro_rules! check {
         const _: () = {
             use $t as t;
 
-            same_layout!(RawEvent, t::st_event {
-                start_ns, finish_ns, args, ret, cgroup_id, context_sw, pid, tid, uid, gid,
-                ns_pid, session, pid_ns, mnt_ns, uts_ns, ipc_ns, cgroup_ns, net_ns, nr, flags,
-                tail_len, comm,
-            });
-            same_layout!(Cap, t::st_cap { kind, arg, len_arg, at_enter, size, max, when });
+            same_layout!(
+                RawEvent,
+                t::st_event {
+                    start_ns,
+                    finish_ns,
+                    args,
+                    ret,
+                    cgroup_id,
+                    context_sw,
+                    pid,
+                    tid,
+                    uid,
+                    gid,
+                    ns_pid,
+                    session,
+                    pid_ns,
+                    mnt_ns,
+                    uts_ns,
+                    ipc_ns,
+                    cgroup_ns,
+                    net_ns,
+                    nr,
+                    flags,
+                    tail_len,
+                    comm,
+                }
+            );
+            same_layout!(
+                Cap,
+                t::st_cap {
+                    kind,
+                    arg,
+                    len_arg,
+                    at_enter,
+                    size,
+                    max,
+                    when
+                }
+            );
             same_layout!(Plan, t::st_plan { caps, flags });
             // The tail's chunk header is parsed by hand (`Chunks`): u16 length,
             // argument, kind.
