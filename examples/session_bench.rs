@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use systrace_tui::clock::Clock;
-use systrace_tui::model::event::{Event, LostEvents, TraceEvent};
+use systrace_tui::model::event::{Event, LostEvents, Namespaces, TraceEvent};
 use systrace_tui::model::syscalls::Arch;
 use systrace_tui::model::testing::EventBuilder;
 use systrace_tui::session::format::Filters;
@@ -28,9 +28,10 @@ fn event(i: u64) -> TraceEvent {
         .duration(700)
         .args(&[0xffff_ff9c, 0x7ffd_1234_5000, 0x80000])
         .pid(1000 + (i % 50) as u32)
-        .with_raw(|r| {
-            r.pid_ns = 4_026_531_836;
-            r.mnt_ns = 4_026_531_841;
+        .ns(Namespaces {
+            pid: 4_026_531_836,
+            mnt: 4_026_531_841,
+            ..Default::default()
         })
         .comm("nginx")
         .path(1, format!("/usr/lib/x86_64-linux-gnu/lib{}.so.6", i % 977))
@@ -52,10 +53,12 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let events: Vec<TraceEvent> = (0..n).map(event).collect();
-    let dir = std::env::temp_dir().join(format!("st-session-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = tempfile::Builder::new()
+        .prefix("st-session-bench")
+        .tempdir()
+        .expect("scratch dir");
     for name in ["bench.jsonl", "bench.jsonl.zst"] {
-        let path = dir.join(name);
+        let path = dir.path().join(name);
         let header = live_header(Clock::measure(), Filters::default());
         let (t, c) = (Instant::now(), cpu_secs());
         let mut f = SessionFile::create(&path, true, &header).expect("create");
@@ -90,5 +93,5 @@ fn main() {
             n as f64 / l
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 }

@@ -45,14 +45,13 @@ struct Tracer {
 impl Tracer {
     /// Starts the tracer and returns once it says it is attached.
     fn start(args: &[&str]) -> Tracer {
-        let mut child = Command::new(bin())
-            .args(["--no-tui", "--color", "never"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
+        let common::Started {
+            mut child,
+            err: stderr,
+            said: err_text,
+            ..
+        } = common::Started::new(args);
+        let out = child.0.stdout.take().unwrap();
         let lines = Arc::new(AtomicU64::new(0));
         let exits = Arc::new(AtomicU64::new(0));
         let (l2, e2) = (lines.clone(), exits.clone());
@@ -69,10 +68,8 @@ impl Tracer {
             }
             s
         });
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let (err_text, _) = common::await_attached(&mut stderr);
         Tracer {
-            child: Reaped(child),
+            child,
             lines,
             exits,
             stdout: Some(stdout),
@@ -360,26 +357,12 @@ fn replay_needs_no_root() {
         return;
     }
     let d = Scratch::new();
-    let exe = d.path("systrace-tui");
-    std::fs::copy(bin(), &exe).unwrap();
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = common::binary_for_nobody(&d);
     let file = d.path("s.jsonl");
     make_session(&file, 10);
     // Recorded by root (0600): hand it to the user, as after a copy.
     std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
-    let nobody = |args: &[&str]| {
-        Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-            ])
-            .arg(&exe)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let nobody = |args: &[&str]| common::as_nobody(&exe).args(args).output().unwrap();
     let out = nobody(&[
         "--no-tui",
         "--color",

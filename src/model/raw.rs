@@ -343,6 +343,7 @@ pub fn encode_chunks(chunks: &[Chunk<'_>]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::Namespaces;
     use crate::model::testing::EventBuilder;
 
     /// Every field set, and each to a different value.
@@ -360,16 +361,15 @@ mod tests {
             .gid(1001)
             .flags(F_TRUNCATED)
             .comm("bash")
-            .with_raw(|r| {
-                r.context_sw = 3;
-                r.ns_pid = 1;
-                r.session = 9;
-                r.pid_ns = 0xf000_0001;
-                r.mnt_ns = 0xf000_0002;
-                r.uts_ns = 0xf000_0003;
-                r.ipc_ns = 0xf000_0004;
-                r.cgroup_ns = 0xf000_0005;
-                r.net_ns = 0xf000_0006;
+            .context_switches(3)
+            .ns_pid(1, 9)
+            .ns(Namespaces {
+                pid: 0xf000_0001,
+                mnt: 0xf000_0002,
+                uts: 0xf000_0003,
+                ipc: 0xf000_0004,
+                cgroup: 0xf000_0005,
+                net: 0xf000_0006,
             })
             .raw()
     }

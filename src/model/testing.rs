@@ -3,7 +3,7 @@
 //! it cares about and the wire encoding is written once, as in
 //! `EventBuilder::named("openat").ret(-2).path(1, "/nope").comm("cat").build()`.
 
-use super::event::TraceEvent;
+use super::event::{Namespaces, TraceEvent};
 use super::raw::{encode_chunks, Chunk, RawEvent, CAP_STR, COMM_LEN};
 use super::syscalls::{self, Arch};
 
@@ -31,7 +31,29 @@ impl Default for EventBuilder {
     }
 }
 
+/// Setters of one header field each.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty => $field:ident),+ $(,)?) => {
+        $($(#[$doc])* pub fn $name(mut self, v: $ty) -> Self {
+            self.raw.$field = v;
+            self
+        })+
+    };
+}
+
 impl EventBuilder {
+    setters! {
+        ret: i64 => ret,
+        tid: u32 => tid,
+        uid: u32 => uid,
+        gid: u32 => gid,
+        cgroup: u64 => cgroup_id,
+        /// When the call started; it ends `duration` later (0 unless set).
+        start: u64 => start_ns,
+        flags: u16 => flags,
+        context_switches: u64 => context_sw,
+    }
+
     pub fn new() -> Self {
         Self::default()
     }
@@ -56,11 +78,6 @@ impl EventBuilder {
 
     pub fn arch(mut self, arch: Arch) -> Self {
         self.arch = arch;
-        self
-    }
-
-    pub fn ret(mut self, ret: i64) -> Self {
-        self.raw.ret = ret;
         self
     }
 
@@ -99,11 +116,6 @@ impl EventBuilder {
         self
     }
 
-    pub fn tid(mut self, tid: u32) -> Self {
-        self.raw.tid = tid;
-        self
-    }
-
     /// The command name, cut to the kernel's 16 bytes.
     pub fn comm(mut self, comm: impl AsRef<[u8]>) -> Self {
         let c = comm.as_ref();
@@ -113,41 +125,23 @@ impl EventBuilder {
         self
     }
 
-    pub fn uid(mut self, uid: u32) -> Self {
-        self.raw.uid = uid;
-        self
-    }
-
-    pub fn gid(mut self, gid: u32) -> Self {
-        self.raw.gid = gid;
-        self
-    }
-
-    pub fn cgroup(mut self, cgroup_id: u64) -> Self {
-        self.raw.cgroup_id = cgroup_id;
-        self
-    }
-
-    /// When the call started; it ends `duration` later (0 unless set).
-    pub fn start(mut self, start_ns: u64) -> Self {
-        self.raw.start_ns = start_ns;
-        self
-    }
-
     pub fn duration(mut self, ns: u64) -> Self {
         self.duration = ns;
         self
     }
 
-    pub fn flags(mut self, flags: u16) -> Self {
-        self.raw.flags = flags;
+    /// The task's namespaces, as `TraceEvent::ns` has them.
+    pub fn ns(mut self, ns: Namespaces) -> Self {
+        let r = &mut self.raw;
+        (r.pid_ns, r.mnt_ns, r.uts_ns) = (ns.pid, ns.mnt, ns.uts);
+        (r.ipc_ns, r.cgroup_ns, r.net_ns) = (ns.ipc, ns.cgroup, ns.net);
         self
     }
 
-    /// Any other header field (namespaces, session, context switches);
-    /// `nr`, `finish_ns` and `tail_len` are set by the builder.
-    pub fn with_raw(mut self, f: impl FnOnce(&mut RawEvent)) -> Self {
-        f(&mut self.raw);
+    /// The pid inside its pid namespace, and the session id.
+    pub fn ns_pid(mut self, ns_pid: u32, session: u32) -> Self {
+        self.raw.ns_pid = ns_pid;
+        self.raw.session = session;
         self
     }
 

@@ -835,6 +835,16 @@ mod tests {
     use crate::model::testing::EventBuilder;
     use serde_json::json;
 
+    /// The initial namespaces of a typical host.
+    const HOST_NS: Namespaces = Namespaces {
+        pid: 4_026_531_836,
+        mnt: 4_026_531_841,
+        uts: 4_026_531_838,
+        ipc: 4_026_531_839,
+        cgroup: 4_026_531_835,
+        net: 4_026_531_840,
+    };
+
     fn event(nr: u32, ret: i64, chunks: &[Chunk<'_>]) -> TraceEvent {
         EventBuilder::new()
             .nr(nr)
@@ -849,17 +859,9 @@ mod tests {
             .cgroup(9_999)
             .comm(b"cat\xff")
             .chunks(chunks)
-            .with_raw(|r| {
-                r.ns_pid = 7;
-                r.session = 11;
-                r.pid_ns = 4_026_531_836;
-                r.mnt_ns = 4_026_531_841;
-                r.uts_ns = 4_026_531_838;
-                r.ipc_ns = 4_026_531_839;
-                r.cgroup_ns = 4_026_531_835;
-                r.net_ns = 4_026_531_840;
-                r.context_sw = 2;
-            })
+            .ns_pid(7, 11)
+            .ns(HOST_NS)
+            .context_switches(2)
             .build()
     }
 
