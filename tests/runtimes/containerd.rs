@@ -50,6 +50,8 @@ pub fn install_null_cni(bin: &Path, conf: &Path) {
 pub struct Config<'a> {
     pub root: &'a Path,
     pub state: &'a Path,
+    /// The CRI socket (and the ttrpc one beside it).
+    pub socket: &'a Path,
     /// The pause image.
     pub image: &'a str,
     /// The runc binary, when not the one on PATH.
@@ -58,9 +60,8 @@ pub struct Config<'a> {
     pub cni_conf: &'a Path,
 }
 
-/// Its config.toml: the socket in `state`, runc with cgroupfs.
+/// Its config.toml: runc with cgroupfs.
 pub fn config(c: &Config) -> String {
-    let state = c.state.display();
     let runc = c
         .runc
         .map(|r| format!("      BinaryName = \"{r}\"\n"))
@@ -70,9 +71,9 @@ pub fn config(c: &Config) -> String {
 root = "{root}"
 state = "{state}"
 [grpc]
-  address = "{state}/containerd.sock"
+  address = "{socket}"
 [ttrpc]
-  address = "{state}/containerd.sock.ttrpc"
+  address = "{socket}.ttrpc"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "{image}"
   restrict_oom_score_adj = true
@@ -85,6 +86,8 @@ state = "{state}"
     conf_dir = "{conf}"
 "#,
         root = c.root.display(),
+        state = c.state.display(),
+        socket = c.socket.display(),
         image = c.image,
         bin = c.cni_bin.display(),
         conf = c.cni_conf.display(),
@@ -131,6 +134,7 @@ impl Containerd {
         let config = config(&Config {
             root: &d.join("root"),
             state: &d.join("state"),
+            socket: &sock,
             image: &image,
             runc: None,
             cni_bin: &d.join("cni-bin"),

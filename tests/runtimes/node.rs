@@ -174,6 +174,7 @@ impl Node {
                 config(&Config {
                     root: Path::new("/var/lib/containerd"),
                     state: Path::new(state),
+                    socket: &Path::new(state).join("containerd.sock"),
                     image: &pause.image,
                     runc: Some(runc),
                     cni_bin: Path::new("/opt/cni/bin"),
