@@ -225,23 +225,12 @@ mod tests {
 
     #[test]
     fn argv_is_a_list() {
-        let e = ev(
-            59,
-            0,
-            [1, 2, 0x7ffd_0000, 0, 0, 0],
-            &[
-                Chunk {
-                    arg: 0,
-                    kind: CAP_STR,
-                    data: b"/bin/ls",
-                },
-                Chunk {
-                    arg: 1,
-                    kind: CAP_ARGV,
-                    data: b"ls\0-l\0",
-                },
-            ],
-        );
+        let e = EventBuilder::new()
+            .nr(59)
+            .args(&[1, 2, 0x7ffd_0000])
+            .path(0, "/bin/ls")
+            .chunk(1, CAP_ARGV, "ls\0-l\0")
+            .build();
         assert_eq!(
             strace_line(&e),
             "execve(\"/bin/ls\", [\"ls\", \"-l\"], 0x7ffd0000) = 0"
