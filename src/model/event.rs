@@ -182,28 +182,19 @@ impl TraceEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::{encode_chunks, CAP_STR};
+    use crate::model::testing::EventBuilder;
 
     pub(crate) fn openat_enoent() -> TraceEvent {
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: b"/nope",
-        }]);
-        let mut raw = RawEvent {
-            nr: 257,
-            ret: -2,
-            start_ns: 10,
-            finish_ns: 30,
-            pid: 5,
-            tid: 6,
-            ..Default::default()
-        };
-        raw.comm[..3].copy_from_slice(b"cat");
-        raw.tail_len = tail.len() as u16;
-        let mut bytes = raw.to_bytes().to_vec();
-        bytes.extend_from_slice(&tail);
-        TraceEvent::from_bytes(&bytes, Arch::X86_64).unwrap()
+        let record = EventBuilder::named("openat")
+            .ret(-2)
+            .start(10)
+            .duration(20)
+            .pid(5)
+            .tid(6)
+            .comm("cat")
+            .path(1, "/nope")
+            .record();
+        TraceEvent::from_bytes(&record, Arch::X86_64).unwrap()
     }
 
     #[test]

@@ -16,3 +16,5 @@ pub mod selection;
 pub mod stats;
 pub mod stop;
 pub mod syscalls;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

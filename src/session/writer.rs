@@ -550,28 +550,6 @@ mod tests {
     use crate::session::format::Filters;
     use crate::session::reader::{self, tests::sample_event};
 
-    /// A scratch directory removed on drop, also when a test fails.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Scratch {
-            let p = std::env::temp_dir().join(format!(
-                "st-writer-{name}-{}-{:?}",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).unwrap();
-            Scratch(p)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     fn header() -> Header {
         live_header(Clock::measure(), Filters::default())
     }
@@ -582,8 +560,8 @@ mod tests {
 
     #[test]
     fn files_are_private_and_never_clobbered_or_followed() {
-        let d = Scratch::new("safety");
-        let p = d.0.join("s.jsonl");
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.jsonl");
         SessionFile::create(&p, false, &header())
             .unwrap()
             .finish(LostEvents::default())
@@ -596,12 +574,12 @@ mod tests {
         SessionFile::create(&p, true, &header()).unwrap();
         assert_eq!(mode(&p), 0o600);
         // Symlinks: to a file, dangling; with and without --force.
-        let target = d.0.join("victim");
+        let target = d.path().join("victim");
         std::fs::write(&target, "keep").unwrap();
-        let link = d.0.join("link.jsonl");
+        let link = d.path().join("link.jsonl");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        let dangling = d.0.join("dangling.jsonl");
-        std::os::unix::fs::symlink(d.0.join("nowhere"), &dangling).unwrap();
+        let dangling = d.path().join("dangling.jsonl");
+        std::os::unix::fs::symlink(d.path().join("nowhere"), &dangling).unwrap();
         for l in [&link, &dangling] {
             for force in [false, true] {
                 let e = SessionFile::create(l, force, &header()).err().unwrap();
@@ -609,7 +587,7 @@ mod tests {
             }
         }
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
-        assert!(!d.0.join("nowhere").exists());
+        assert!(!d.path().join("nowhere").exists());
     }
 
     #[test]
@@ -617,14 +595,16 @@ mod tests {
         let null = SessionFile::create(Path::new("/dev/null"), false, &header()).unwrap();
         assert_eq!(null.finish(LostEvents::default()).unwrap(), 0);
 
-        let d = Scratch::new("kinds");
-        let e = SessionFile::create(&d.0, false, &header()).err().unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let e = SessionFile::create(d.path(), false, &header())
+            .err()
+            .unwrap();
         assert_eq!(
             format!("{e:#}"),
-            format!("{} is a directory", d.0.display())
+            format!("{} is a directory", d.path().display())
         );
 
-        let fifo = d.0.join("fifo");
+        let fifo = d.path().join("fifo");
         let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
@@ -643,8 +623,8 @@ mod tests {
     /// later `send` (or of `finish`): never lost.
     #[test]
     fn disk_thread_errors_come_back() {
-        let d = Scratch::new("diskerr");
-        let p = d.0.join("ro");
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ro");
         std::fs::write(&p, "").unwrap();
         // Opened read-only: every write fails with EBADF.
         let mut t = DiskThread::start(Out::Plain(File::open(&p).unwrap())).unwrap();
@@ -665,9 +645,9 @@ mod tests {
 
     #[test]
     fn writer_thread_writes_a_complete_file_plain_and_zstd() {
-        let d = Scratch::new("thread");
+        let d = tempfile::tempdir().unwrap();
         for name in ["s.jsonl", "s.jsonl.zst"] {
-            let p = d.0.join(name);
+            let p = d.path().join(name);
             let w =
                 Writer::create(Target::from_arg(&p, false), &header(), &Stop::new(None)).unwrap();
             let sink = w.sink();

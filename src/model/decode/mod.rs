@@ -1249,23 +1249,18 @@ fn poll_decoration(ev: &TraceEvent) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::{encode_chunks, Chunk, RawEvent, F_TRUNCATED};
+    use crate::model::raw::{Chunk, F_TRUNCATED};
     use crate::model::raw::{CAP_ARR, CAP_IOV, CAP_MEM};
-    use crate::model::syscalls::by_name;
+    use crate::model::testing::EventBuilder;
 
-    /// A crafted event for syscall `name` on x86_64.
+    /// A crafted event for syscall `name` on `arch`.
     fn ev_on(arch: Arch, name: &str, ret: i64, args: &[u64], chunks: &[Chunk<'_>]) -> TraceEvent {
-        let mut a = [0u64; 6];
-        a[..args.len()].copy_from_slice(args);
-        let tail = encode_chunks(chunks);
-        let raw = RawEvent {
-            nr: by_name(arch, name).unwrap().nr,
-            ret,
-            args: a,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        TraceEvent::from_raw(&raw, &tail, arch)
+        EventBuilder::named(name)
+            .arch(arch)
+            .ret(ret)
+            .args(args)
+            .chunks(chunks)
+            .build()
     }
 
     fn evc(name: &str, ret: i64, args: &[u64], chunks: &[Chunk<'_>]) -> TraceEvent {
@@ -2057,12 +2052,10 @@ mod tests {
 
     #[test]
     fn unknown_syscall_shows_six_hex_args() {
-        let raw = RawEvent {
-            nr: 999,
-            args: [0, 1, 2, 3, 4, 0x7f],
-            ..Default::default()
-        };
-        let e = TraceEvent::from_raw(&raw, &[], Arch::X86_64);
+        let e = EventBuilder::new()
+            .nr(999)
+            .args(&[0, 1, 2, 3, 4, 0x7f])
+            .build();
         assert_eq!(line(&e), "syscall_999(0, 0x1, 0x2, 0x3, 0x4, 0x7f) = 0");
     }
 }
@@ -2149,13 +2142,9 @@ mod coverage_tests {
         }
         assert!(tabled > 50, "{tabled}");
         // The order of decoding is the order of the list.
-        let e = by_name(Arch::X86_64, "openat").unwrap();
-        let raw = crate::model::raw::RawEvent {
-            nr: e.nr,
-            args: [0xffff_ff9c, 0, 0o101, 0o644, 0, 0],
-            ..Default::default()
-        };
-        let ev = TraceEvent::from_raw(&raw, &[], Arch::X86_64);
+        let ev = crate::model::testing::EventBuilder::named("openat")
+            .args(&[0xffff_ff9c, 0, 0o101, 0o644])
+            .build();
         let names: Vec<&str> = decode_iter(&ev).map(|a| a.name).collect();
         assert_eq!(names, ["dfd", "filename", "flags", "mode"]);
     }

@@ -26,6 +26,9 @@ const volatile u64 self_ns_ino = 0;
 const volatile u32 self_ns_tgid = 0;
 const volatile u32 buf_max = 64;
 
+/* See struct st_wire in systrace.h. */
+struct st_wire st_wire = {};
+
 /* Changed at run time by user space. */
 u32 self_tgid = 0; /* host tgid of the tracer, learnt on its first syscall */
 u32 filter_pid_on = 0;
