@@ -78,7 +78,7 @@ pub struct Cli {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
-    /// One JSON object per event on stdout, for jq and scripts (implies --no-tui).
+    /// One JSON object per event on stdout, for scripts (implies --no-tui).
     #[arg(long, conflicts_with_all = ["summary", "quiet"])]
     pub json: bool,
 
