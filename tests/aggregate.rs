@@ -427,3 +427,23 @@ fn top_view_counts_exactly_and_drills_down_and_back() {
     let _ = std::fs::remove_file(&status);
     assert_eq!(code.as_deref(), Some("0"));
 }
+
+/// Bad values: one line naming the flag, exit 2 (no root needed: the
+/// command line is checked before anything is loaded).
+#[test]
+fn bad_metrics_and_top_flags_are_refused_with_one_line() {
+    for (args, what) in [
+        (
+            &["--no-tui", "--metrics", "not an address"][..],
+            "--metrics",
+        ),
+        (&["--no-tui", "--agg-entries", "0"][..], "--agg-entries"),
+        (&["--top", "--no-tui"][..], "--top"),
+    ] {
+        let out = Command::new(bin()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(what), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
