@@ -9,6 +9,8 @@
 //!   workload churn N          fork+exec N short-lived children (/bin/true)
 //!   workload gated-getppid N  wait for a byte on stdin, then N x getppid
 //!   workload gated-churn N    wait for a byte on stdin, then churn N
+//!   workload counted N M PATH wait for a byte on stdin, then N x getppid, M x open(PATH)
+//!   workload rounds K         K x getppid per byte on stdin, until end of file
 //!   workload hostile          set a comm and open paths full of control bytes
 
 use std::ffi::CString;
@@ -106,6 +108,34 @@ fn main() {
             unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) };
             for _ in 0..n {
                 getppid();
+            }
+        }
+        "counted" => {
+            // N getppid, then M opens of PATH (missing: ENOENT), once a
+            // byte arrives on stdin.
+            let n: u64 = arg(2).parse().expect("count");
+            let m: u64 = arg(3).parse().expect("count");
+            let path = CString::new(arg(4)).expect("path without NUL");
+            let mut b = [0u8; 1];
+            // SAFETY: reading one byte into a valid buffer.
+            unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) };
+            for _ in 0..n {
+                getppid();
+            }
+            for _ in 0..m {
+                // SAFETY: path is a valid NUL-terminated string.
+                unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) };
+            }
+        }
+        "rounds" => {
+            // K getppid per byte read from stdin, until end of file.
+            let k: u64 = arg(2).parse().expect("count");
+            let mut b = [0u8; 1];
+            // SAFETY: reading one byte into a valid buffer.
+            while unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) } == 1 {
+                for _ in 0..k {
+                    getppid();
+                }
             }
         }
         "hostile" => {

@@ -13,9 +13,11 @@ build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make protobuf-compiler)
 # (loopback, which containerd's CRI always runs) for real containers and pods.
 # docker.io and docker-compose: tests/docker.rs starts its own dockerd.
 # man-db and groff-base render the man page; zsh and fish check their
-# completion scripts (bash is always there).
+# completion scripts (bash is always there). prometheus scrapes --metrics in
+# tests/aggregate.rs (the test starts and stops its own; the package's
+# service is not needed).
 test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins
-  docker.io docker-compose man-db groff-base zsh fish)
+  docker.io docker-compose man-db groff-base zsh fish prometheus)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "test" ]; then

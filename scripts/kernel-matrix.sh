@@ -10,7 +10,8 @@
 # Per kernel, in the guest: a known workload traced with exact counts
 # (`workload known` and `workload getppid 1000`: 1100 getppid), execve with
 # its argv, a failing openat with ENOENT, and the in-kernel pid filter (only
-# the chosen process's 500 getppid, none of a concurrent one's).
+# the chosen process's 500 getppid, none of a concurrent one's); counting in
+# the kernel (`--summary`: 700 getppid, 9 failed openat), with each program.
 #
 # Kernels and busybox come from the Debian archive, pinned by version and
 # SHA256, and only the vmlinuz (busybox binary) is kept, under
@@ -145,17 +146,62 @@ else
   kill $G
 fi
 
+# Counting in the kernel (--summary with nothing else that needs events):
+# exact counts from the aggregation map, and the compat program forced too.
+for variant in "" compat; do
+  mkfifo /tmp/gate2
+  # Opened here first, so the workload's own open does not wait for a
+  # writer: it execs (its loader's failed opens) before tracing starts.
+  exec 3<>/tmp/gate2
+  /workload counted 700 9 /km-missing2 </tmp/gate2 &
+  G2=$!
+  i=0
+  until [ "$(readlink /proc/$G2/exe)" = /workload ] && grep -q '^State:.*S' /proc/$G2/status; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && break
+    sleep 0.1
+  done
+  if [ -n "$variant" ]; then export SYSTRACE_TUI_BPF_VARIANT=$variant; fi
+  # A file of its own per run: `trace` must not find the last run's line.
+  s=/tmp/s-${variant:-default}
+  if trace $s --summary -p $G2; then
+    echo x >&3
+    exec 3>&-
+    wait $G2
+    untrace
+    g=$(awk '$9 == "getppid" { print $4 "/" $5 }' $s.err)
+    o=$(awk '$9 == "openat" { print $4 "/" $5 }' $s.err)
+    if [ "$g" = 700/0 ] && [ "$o" = 9/9 ] && grep -q 'counted in the kernel), 0 lost' $s.err; then
+      ok "counted in the kernel ${variant:-default}: 700 getppid, 9 failed openat"
+    else
+      bad "counted in the kernel ${variant:-default}: getppid $g, openat $o"
+      sed 's/^/KM-LOG /' $s.err
+    fi
+  else
+    bad "the tracer did not start with --summary ${variant:-default}"
+    kill $G2
+    exec 3>&-
+  fi
+  rm -f /tmp/gate2
+  unset SYSTRACE_TUI_BPF_VARIANT
+done
+
 if [ -n "$KM_BENCH" ]; then
   # Overhead: the same getppid storm untraced, under full capture with the
   # program this kernel gets, and with the compat program forced (the
   # fallback's own cost on a kernel that has both), round-robin.
   for r in 1 2 3; do
     /workload storm getppid 2 | sed 's/^/KM-BENCH untraced /'
-    if trace /tmp/c --quiet; then
+    # --comm needs the events: full capture (plain -q only counts).
+    if trace /tmp/c --quiet --comm .; then
       /workload storm getppid 2 | sed 's/^/KM-BENCH traced /'
       untrace
     fi
-    if SYSTRACE_TUI_BPF_VARIANT=compat trace /tmp/c --quiet; then
+    if trace /tmp/c --quiet; then
+      /workload storm getppid 2 | sed 's/^/KM-BENCH counted /'
+      untrace
+    fi
+    if SYSTRACE_TUI_BPF_VARIANT=compat trace /tmp/c --quiet --comm .; then
       /workload storm getppid 2 | sed 's/^/KM-BENCH compat /'
       untrace
     fi
@@ -210,7 +256,7 @@ initramfs() {
   fi
   cp "$busybox" "$root/bin/busybox"
   chmod +x "$root/bin/busybox"
-  for a in sh mount mkdir grep sed sleep kill mkfifo cat poweroff uname; do
+  for a in sh mount mkdir grep sed sleep kill mkfifo cat poweroff uname awk rm readlink; do
     ln -s busybox "$root/bin/$a"
   done
   cp "$bindir/systrace-tui" "$bindir/examples/workload" "$root/"
@@ -269,7 +315,7 @@ for k in "${KERNELS[@]}"; do
   if [ "$BENCH" = 1 ]; then
     # Median rate per case, and its ratio to the untraced median.
     base=""
-    for c in untraced traced compat; do
+    for c in untraced traced counted compat; do
       m=$(tr -d '\r' <"$TMP/log-$name" | awk -v c="$c" '$1 == "KM-BENCH" && $2 == c { print $4 }' | sort -n |
         awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
       [ -n "$m" ] || continue

@@ -154,6 +154,33 @@ pub struct Cli {
     /// With --replay: skip bad lines (and count them) instead of stopping.
     #[arg(long, requires = "replay")]
     pub skip_bad: bool,
+
+    /// Start in the top view: calls counted in the kernel, per container
+    /// and syscall (the `t` key).
+    ///
+    /// Only counting costs little; Enter on a row captures that
+    /// container's or syscall's calls in full until you go back.
+    #[arg(long, conflicts_with_all = ["no_tui", "summary", "quiet", "replay"])]
+    pub top: bool,
+
+    /// Serve Prometheus metrics at ADDR (host:port) under /metrics.
+    ///
+    /// Syscall counts, errors by errno and latency histograms, counted in
+    /// the kernel, labelled by syscall, class, pod, namespace, container
+    /// and node.
+    #[arg(long, value_name = "ADDR", value_hint = ValueHint::Other, conflicts_with = "replay")]
+    pub metrics: Option<String>,
+
+    /// Containers that get labels of their own in --metrics; the ones
+    /// seen after them are counted under container="(other)".
+    #[arg(long, default_value_t = 200, value_name = "N", value_hint = ValueHint::Other)]
+    pub metrics_containers: usize,
+
+    /// Entries of the kernel's counting map, one per (cgroup, syscall,
+    /// errno) seen; calls past a full map are counted as missed.
+    #[arg(long, default_value_t = 16384, value_name = "N", value_hint = ValueHint::Other,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub agg_entries: u32,
 }
 
 /// Commands other than tracing. Hidden from `--help`: they are for

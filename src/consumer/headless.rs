@@ -12,6 +12,7 @@ use super::line::Fields;
 use super::Consumer;
 use crate::clock::{fmt_duration, Clock};
 use crate::model::container::ContainerMap;
+use crate::model::counts::Counted;
 use crate::model::event::{Event, TraceEvent};
 use crate::model::stats::Stats;
 use crate::model::stop::Stop;
@@ -185,6 +186,9 @@ pub struct Headless {
     printer: Printer,
     out: LineOut,
     stats: Stats,
+    /// The kernel counts the calls (no events come): the summary is made
+    /// from its counts and the labels of the containers announced.
+    pub counted: Option<Counted>,
 }
 
 impl Headless {
@@ -197,6 +201,7 @@ impl Headless {
             },
             out: LineOut::stdout(stop),
             stats: Stats::default(),
+            counted: None,
         }
     }
 
@@ -239,7 +244,10 @@ impl Consumer for Headless {
     fn finish(&mut self) -> Result<()> {
         self.out.write_ready(true)?;
         if self.opts.summary {
-            let table = self.stats.table(fmt_duration);
+            let table = match &self.counted {
+                Some(c) => c.stats().0.table(fmt_duration),
+                None => self.stats.table(fmt_duration),
+            };
             crate::say!("{}", table.trim_end_matches('\n'));
         }
         Ok(())

@@ -10,6 +10,7 @@ use crate::model::event::Event;
 pub mod headless;
 pub mod json;
 pub mod line;
+pub mod metrics;
 pub mod tui;
 
 /// A consumer that takes the stream batch by batch, on the pipeline's

@@ -24,6 +24,49 @@ pub trait FilterTarget: Send {
     fn set(&self, f: KernelFilter);
 }
 
+/// What the kernel does with each call that passes the filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KernelMode {
+    /// A record per call (no counting in the kernel).
+    #[default]
+    Stream,
+    /// Counted in the kernel only: no records.
+    Aggregate,
+    /// Counted, and records for the calls of these cgroups and syscalls
+    /// (None: any).
+    Drill {
+        cgroups: Option<Vec<u64>>,
+        syscalls: Option<Vec<u32>>,
+    },
+}
+
+impl KernelMode {
+    /// In a few words, for the status line.
+    pub fn describe(&self) -> String {
+        match self {
+            KernelMode::Stream => "full capture".into(),
+            KernelMode::Aggregate => "counting only".into(),
+            KernelMode::Drill { cgroups, syscalls } => {
+                let n =
+                    |v: &Option<Vec<u64>>| v.as_ref().map_or("all".into(), |v| v.len().to_string());
+                let s = syscalls
+                    .as_ref()
+                    .map_or("all".into(), |v| v.len().to_string());
+                format!("counting + capture of {} cgroups, {s} syscalls", n(cgroups))
+            }
+        }
+    }
+
+    pub fn counts(&self) -> bool {
+        !matches!(self, KernelMode::Stream)
+    }
+}
+
+/// Where a new kernel mode goes (the capture's control channel).
+pub trait ModeTarget: Send {
+    fn set_mode(&self, m: KernelMode);
+}
+
 /// Gives emptied batches back to the capture thread. At full capture a
 /// fresh batch per 4,096 events meant fresh pages (and page faults) each
 /// time, and the matching frees unmapped them again.

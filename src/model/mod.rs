@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod container;
+pub mod counts;
 pub mod decode;
 pub mod errno;
 pub mod escape;

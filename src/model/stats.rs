@@ -83,6 +83,37 @@ impl Histogram {
         self.total
     }
 
+    /// Adds `count` samples known only to lie in `[lo, hi)` (a coarser
+    /// histogram's bucket), spread evenly over the buckets there.
+    pub fn add_spread(&mut self, lo: u64, hi: u64, count: u64) {
+        if count == 0 {
+            return;
+        }
+        let hi = hi.max(lo + 1);
+        let (first, last) = (bucket(lo), bucket(hi - 1));
+        if last >= self.counts.len() {
+            self.counts.resize(last + 1, 0);
+        }
+        let n = (last - first + 1) as u64;
+        for (j, c) in self.counts[first..=last].iter_mut().enumerate() {
+            *c += count / n + u64::from((j as u64) < count % n);
+        }
+        if self.total == 0 || lo < self.min {
+            self.min = lo;
+        }
+        self.max = self.max.max(hi - 1);
+        // The samples themselves are not known.
+        self.exact = Vec::new();
+        self.total += count;
+    }
+
+    /// The largest sample, when it is known better than its bucket.
+    pub fn set_max(&mut self, max: u64) {
+        if self.total > 0 && max >= self.min {
+            self.max = max;
+        }
+    }
+
     fn merge(&mut self, other: &Histogram) {
         if other.total == 0 {
             return;
@@ -404,6 +435,16 @@ impl Stats {
         let g = &mut self.groups[gi].1;
         g.row.record(ev);
         g.rate.record(sec);
+    }
+
+    /// Counts a row of calls counted elsewhere (the kernel's aggregation)
+    /// into its syscall's row and into `group`'s row.
+    pub fn add_row(&mut self, arch: Arch, nr: u32, group: &str, row: &Row) {
+        self.events += row.calls;
+        let i = self.syscall_index(arch, nr);
+        self.syscalls[i].1.merge(row);
+        let gi = self.group_index(group);
+        self.groups[gi].1.row.merge(row);
     }
 
     fn syscall_index(&mut self, arch: Arch, nr: u32) -> usize {

@@ -2,6 +2,7 @@
 //! `main`, nothing sees `Cli`.
 
 use std::io::{self, IsTerminal};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use crate::model::selection::Selection;
 use crate::model::syscalls::Arch;
 use crate::session::format::Filters;
 use crate::session::writer::Target;
+use crate::model::flow::KernelMode;
 use crate::source::kernel::loader::MAX_NR;
 use crate::source::live::LiveOptions;
 use crate::stage::fdpaths::FdPaths;
@@ -34,6 +36,7 @@ pub enum Output {
     Lines(LineOptions),
     Tui {
         retain: usize,
+        top: bool,
     },
     /// `--json`: one object per event.
     Json,
@@ -52,6 +55,19 @@ pub struct Config {
     pub duration: Option<Duration>,
     /// The filters a session file records.
     pub recorded_filters: Filters,
+}
+
+/// `--metrics`' address: host:port (a name is looked up once).
+fn parse_addr(a: &str) -> Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    a.to_socket_addrs()
+        .ok()
+        .and_then(|mut it| it.next())
+        .ok_or_else(|| {
+            usage(format!(
+                "--metrics {a:?}: expected HOST:PORT, e.g. 127.0.0.1:9464"
+            ))
+        })
 }
 
 /// `--pid` and what the kernel can do of `--filter`, combined.
@@ -132,7 +148,33 @@ impl Config {
                 },
             })
         } else {
-            Output::Tui { retain: cli.retain }
+            Output::Tui {
+                retain: cli.retain,
+                top: cli.top,
+            }
+        };
+        // --summary and -q need only counts when nothing else needs the
+        // events themselves: then the kernel counts and sends nothing.
+        let counts_suffice = (cli.summary || cli.quiet)
+            && cli.replay.is_none()
+            && cli.export.is_none()
+            && !fd_paths
+            && cli.comm.is_none()
+            && cli.filter.is_none();
+        let metrics = match &cli.metrics {
+            Some(a) => Some((parse_addr(a)?, cli.metrics_containers.max(1))),
+            None => None,
+        };
+        let mode = if cli.top || counts_suffice {
+            KernelMode::Aggregate
+        } else if metrics.is_some() {
+            // Counted for the metrics, and every call as a record too.
+            KernelMode::Drill {
+                cgroups: None,
+                syscalls: None,
+            }
+        } else {
+            KernelMode::Stream
         };
         let container_flags = [
             (cli.pod.is_some(), "--pod"),
@@ -156,6 +198,9 @@ impl Config {
                 container_flags,
                 kernel,
                 selection: by_names,
+                agg_entries: cli.agg_entries,
+                mode,
+                metrics,
             })),
         };
         Ok(Config {

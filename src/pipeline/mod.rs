@@ -19,10 +19,11 @@ use crate::consumer::headless::Headless;
 use crate::consumer::json::JsonLines;
 use crate::consumer::tui::app::App;
 use crate::consumer::tui::theme::Theme;
+use crate::consumer::tui::top::TopState;
 use crate::consumer::Consumer;
 use crate::model::escape;
 use crate::model::event::{Event, LostEvents};
-use crate::model::flow::{usage, Origin};
+use crate::model::flow::{usage, KernelMode, Origin};
 use crate::model::stop::Stop;
 use crate::pipeline::config::{Config, Input, Output};
 use crate::say;
@@ -102,10 +103,35 @@ pub fn run(cfg: Config) -> Result<()> {
         None => None,
     };
     let sink = writer.as_ref().map(Writer::sink);
-    let stages = Stages::new(cfg.filter, cfg.fd_paths);
+    let mut stages = Stages::new(cfg.filter, cfg.fd_paths);
+    // Counted in the kernel: the calls' labels, the metrics, and whether
+    // the kernel only counts (then the summary comes from its counts).
+    let counting = src.counting();
+    let metrics = match &cfg.input {
+        Input::Live(live) => live.metrics,
+        Input::Replay { .. } => None,
+    };
+    let only_counts = counting
+        .as_ref()
+        .is_some_and(|c| c.mode == KernelMode::Aggregate);
+    if let Some(c) = &counting {
+        stages.labels = Some(c.counted.labels.clone());
+    }
+    let server = match (metrics, &counting) {
+        (Some((addr, cap)), Some(c)) => Some(crate::consumer::metrics::serve(
+            addr,
+            c.counted.clone(),
+            cap,
+            &stop,
+        )?),
+        _ => None,
+    };
     let res = match cfg.output {
         Output::Lines(opts) => {
             let mut out = Headless::new(opts, clock, &stop);
+            if only_counts {
+                out.counted = counting.as_ref().map(|c| c.counted.clone());
+            }
             stream(src.as_mut(), stages, &mut out, &stop, sink).map(Some)
         }
         Output::Json => stream(
@@ -116,15 +142,39 @@ pub fn run(cfg: Config) -> Result<()> {
             sink,
         )
         .map(Some),
-        Output::Tui { retain } => {
+        Output::Tui { retain, top } => {
             let mut app = App::new(retain, Theme::from_env(), clock, src.origin());
             app.export.base = Some(header);
             app.recycler = src.recycler();
+            if let Some(c) = src.counting() {
+                // The stream view's mode: records, counted too for --metrics.
+                let base = if metrics.is_some() {
+                    KernelMode::Drill {
+                        cgroups: None,
+                        syscalls: None,
+                    }
+                } else {
+                    KernelMode::Stream
+                };
+                let mut t = TopState::new(c.counted, c.modes, base);
+                if top {
+                    // The kernel starts in it (see Config).
+                    t.mode = KernelMode::Aggregate;
+                }
+                app.top_view = Some(Box::new(t));
+                if top {
+                    crate::consumer::tui::top::open(&mut app);
+                }
+            }
             run_tui(src.as_ref(), stages, &mut app, &stop, sink).map(|()| None)
         }
     };
     // Whatever ended the consumer ends every other part too.
     stop.raise();
+    if let Some(h) = server {
+        h.join()
+            .map_err(|_| anyhow!("the metrics server panicked"))?;
+    }
     let origin = src.origin();
     let end = src.finish();
     // The source's counts, the stream's, and what the consumer dropped at
@@ -139,6 +189,20 @@ pub fn run(cfg: Config) -> Result<()> {
     let end = end?;
     let shown = res?;
     match (shown, origin) {
+        (Some(_), Origin::Live) if only_counts => {
+            let (calls, m) = match &counting {
+                Some(c) => {
+                    let c = c.counted.counts.lock().unwrap_or_else(|e| e.into_inner());
+                    (c.calls(), c.misses)
+                }
+                None => Default::default(),
+            };
+            say!(
+                "systrace-tui: {calls} events captured (counted in the kernel), {} lost (the counting map was full: --agg-entries), {} exits whose enter was not seen",
+                m.full,
+                m.unentered
+            )
+        }
         (Some(seen), Origin::Live) => say!(
             "systrace-tui: {} events captured, {} lost (kernel {}, user space {})",
             seen.events,

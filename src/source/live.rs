@@ -1,7 +1,9 @@
 //! Live capture: the kernel's events with the machine's containers, as one
 //! source. Needs root to start; privileges are dropped once attached.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use std::thread::JoinHandle;
 
 use anyhow::{anyhow, Result};
@@ -11,10 +13,12 @@ use super::kernel::loader::LoadOptions;
 use super::kernel::reader::{Capture, CaptureOptions};
 use super::topology::names::Sources;
 use super::topology::{Topology, TopologyOptions};
-use super::{End, Source};
+use super::{Counting, End, Source};
 use crate::clock::Clock;
 use crate::model::event::Event;
-use crate::model::flow::{usage, KernelFilter, Origin, Recycler};
+use crate::model::counts::Counted;
+use crate::model::flow::{usage, KernelFilter, KernelMode, Origin, Recycler};
+use crate::model::syscalls::Arch;
 use crate::model::selection::Selection;
 use crate::say;
 use crate::session::format::{Filters, Header};
@@ -36,6 +40,13 @@ pub struct LiveOptions {
     /// The containers to keep: the flags, and the container part of
     /// `--filter`. The topology turns it into the kernel's cgroup set.
     pub selection: Option<Selection>,
+    /// Entries of the kernel's counting map.
+    pub agg_entries: u32,
+    /// What the kernel does with each call from the start.
+    pub mode: KernelMode,
+    /// `--metrics`: where to serve them, and how many containers get
+    /// labels of their own.
+    pub metrics: Option<(SocketAddr, usize)>,
 }
 
 pub struct Live {
@@ -43,6 +54,8 @@ pub struct Live {
     topology: Option<JoinHandle<()>>,
     events: Receiver<Vec<Event>>,
     clock: Clock,
+    counted: Counted,
+    mode: KernelMode,
 }
 
 impl Live {
@@ -50,7 +63,8 @@ impl Live {
         check_flags(opts)?;
         let clock = Clock::measure();
         let topo = topology(opts)?;
-        let mut copts = capture_options(opts);
+        let counted = Counted::new(Arch::native());
+        let mut copts = capture_options(opts, &counted);
         if let Some(t) = &topo {
             copts.filter = t.kernel_filter();
         }
@@ -74,6 +88,8 @@ impl Live {
             topology,
             events,
             clock,
+            counted,
+            mode: opts.mode.clone(),
         })
     }
 }
@@ -97,6 +113,14 @@ impl Source for Live {
 
     fn header(&self, filters: Filters) -> Header {
         live_header(self.clock, filters)
+    }
+
+    fn counting(&self) -> Option<Counting> {
+        Some(Counting {
+            counted: self.counted.clone(),
+            mode: self.mode.clone(),
+            modes: Box::new(self.capture.mode_handle()),
+        })
     }
 
     fn stop(&mut self) -> Result<()> {
@@ -123,7 +147,7 @@ impl Source for Live {
     }
 }
 
-fn capture_options(opts: &LiveOptions) -> CaptureOptions {
+fn capture_options(opts: &LiveOptions, counted: &Counted) -> CaptureOptions {
     let ring = opts.ring_mb.next_power_of_two();
     if ring != opts.ring_mb {
         say!(
@@ -135,10 +159,19 @@ fn capture_options(opts: &LiveOptions) -> CaptureOptions {
         load: LoadOptions {
             ring_bytes: ring << 20,
             buf_max: opts.buf_size,
+            agg_entries: opts.agg_entries,
+            mode: opts.mode.clone(),
             ..Default::default()
         },
         filter: opts.kernel.clone(),
         drop_privileges: true,
+        counts: Some(counted.counts.clone()),
+        // Without records to drain, the reader need not wake so often.
+        drain_every: if opts.mode == KernelMode::Aggregate {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_millis(10)
+        },
         ..Default::default()
     }
 }

@@ -11,7 +11,8 @@ use crossbeam_channel::Receiver;
 
 use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents};
-use crate::model::flow::{Origin, Recycler};
+use crate::model::counts::Counted;
+use crate::model::flow::{KernelMode, ModeTarget, Origin, Recycler};
 use crate::session::format::{Filters, Header};
 
 pub mod kernel;
@@ -28,6 +29,14 @@ pub struct End {
     pub warnings: Vec<String>,
 }
 
+/// Calls counted in the kernel (live capture): the counts, the mode the
+/// kernel started in, and the switch between modes.
+pub struct Counting {
+    pub counted: Counted,
+    pub mode: KernelMode,
+    pub modes: Box<dyn ModeTarget>,
+}
+
 /// A running source of batches.
 pub trait Source {
     /// The batches. Closes once the source has ended and all is taken.
@@ -42,6 +51,10 @@ pub trait Source {
     fn clock(&self) -> Clock;
     /// The header of an export of this run, with `filters` the run's own.
     fn header(&self, filters: Filters) -> Header;
+    /// What the kernel counts, where it does.
+    fn counting(&self) -> Option<Counting> {
+        None
+    }
     /// Produces nothing more; what is queued can still be received.
     fn stop(&mut self) -> Result<()>;
     /// Ends the source. Receivers are dropped before any thread is joined,

@@ -4,6 +4,8 @@
 
 pub mod fdpaths;
 
+use std::sync::{Arc, Mutex};
+
 use anyhow::Result;
 use regex::bytes::Regex;
 
@@ -79,6 +81,10 @@ pub struct Stages {
     /// `-y`: learns from every event (the filter may drop an `openat` whose
     /// fd a shown `read` uses), annotates the shown ones.
     pub fd_paths: Option<FdPaths>,
+    /// Every container announced, shared with what labels the kernel's
+    /// counts (the top view, the summary, the metrics). Containers that
+    /// are gone stay: their calls were counted under their names.
+    pub labels: Option<Arc<Mutex<ContainerMap>>>,
 }
 
 impl Stages {
@@ -87,6 +93,7 @@ impl Stages {
             filter,
             containers: ContainerMap::default(),
             fd_paths: fd_paths.then(FdPaths::new),
+            labels: None,
         }
     }
 
@@ -106,6 +113,9 @@ impl Stages {
             }
             Event::ContainerAdd(a) => {
                 self.containers.add(a);
+                if let Some(l) = &self.labels {
+                    l.lock().unwrap_or_else(|e| e.into_inner()).add(a);
+                }
                 true
             }
             Event::ContainerDel(d) => {

@@ -43,6 +43,7 @@ pub use crate::model::flow::Origin as Source;
 pub enum Tab {
     Stream,
     Stats,
+    Top,
 }
 
 pub struct App {
@@ -97,6 +98,8 @@ pub struct App {
     pub(super) scan: Option<Scan>,
     /// Live: where emptied batches go back to the capture thread.
     pub recycler: Option<Recycler>,
+    /// Live: the top view (calls counted in the kernel).
+    pub top_view: Option<Box<super::top::TopState>>,
 }
 
 /// The terminal width from which the container pane stays beside the
@@ -134,6 +137,7 @@ impl App {
             pane_fits: true,
             scan: None,
             recycler: None,
+            top_view: None,
         }
     }
 
@@ -216,6 +220,9 @@ impl App {
             }
             return;
         }
+        if super::top::on_action(self, a) {
+            return;
+        }
         if self.tab == Tab::Stats {
             match self.stats_view.on_action(a, self.page as usize) {
                 StatsKey::Done => {}
@@ -263,7 +270,8 @@ impl App {
             }
             Action::Stats => self.tab = Tab::Stats,
             Action::Copy => self.copy_selected(),
-            Action::SortNext | Action::SortReverse => {}
+            Action::SortNext | Action::SortReverse | Action::GroupBy => {}
+            Action::TopView => super::top::open(self),
             Action::Export => super::export::open(self),
             _ => {
                 self.list.on_action(&self.store, a, self.page);
@@ -416,6 +424,7 @@ impl App {
                 stream::render(self, f, right);
             }
             Tab::Stats => stats::render(self, f, body),
+            Tab::Top => super::top::render(self, f, body),
         }
         match &self.prompt {
             Some(p) => p.render(f, foot, &self.theme),

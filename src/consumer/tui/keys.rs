@@ -27,6 +27,8 @@ pub enum Action {
     Copy,
     Close,
     Export,
+    TopView,
+    GroupBy,
 }
 
 pub struct Binding {
@@ -155,6 +157,18 @@ pub const BINDINGS: &[Binding] = &[
         Action::Export,
         "w",
         "write the retained events to a file",
+    ),
+    key(
+        KeyCode::Char('t'),
+        Action::TopView,
+        "t",
+        "top view: counted calls per container and syscall / back",
+    ),
+    key(
+        KeyCode::Char('b'),
+        Action::GroupBy,
+        "b",
+        "top view: rows by container, pod or syscall",
     ),
     key(
         KeyCode::Char('?'),

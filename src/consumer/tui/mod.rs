@@ -21,6 +21,7 @@ pub mod stream;
 mod testutil;
 pub mod text;
 pub mod theme;
+pub mod top;
 pub mod tree;
 #[cfg(test)]
 mod view_tests;

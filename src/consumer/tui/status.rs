@@ -51,6 +51,9 @@ fn header_pieces(app: &App) -> Vec<Vec<Span<'static>>> {
             tab("stats", app.tab == Tab::Stats),
         ],
     ]);
+    if let Some(k) = super::top::kernel_piece(app) {
+        p.push(k);
+    }
     if app.store.evicted > 0 {
         // The store is full: the oldest events are gone from the view (a
         // replay longer than --retain, or a long live run).

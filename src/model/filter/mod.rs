@@ -323,6 +323,27 @@ impl Filter {
         &self.text
     }
 
+    /// The fields the expression tests.
+    pub fn fields(&self) -> Vec<Field> {
+        fn walk(e: &Expr, out: &mut Vec<Field>) {
+            match e {
+                Expr::Cmp(c) => {
+                    if !out.contains(&c.field) {
+                        out.push(c.field);
+                    }
+                }
+                Expr::Not(a) => walk(a, out),
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.expr, &mut out);
+        out
+    }
+
     pub fn matches(&self, ev: &TraceEvent, ctx: &dyn FilterContext) -> bool {
         eval(&self.expr, ev, ctx)
     }

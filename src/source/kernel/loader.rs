@@ -168,6 +168,10 @@ macro_rules! load_skel {
             ro.self_ns_tgid = tgid;
             ro.buf_max = opts.buf_max.min(4096);
         }
+        open.maps
+            .agg
+            .set_max_entries(opts.agg_entries.max(1))
+            .map_err(|e| explain(e, "sizing the aggregation map"))?;
         let ring = opts.ring_bytes.max(4096).next_power_of_two();
         open.maps
             .events
@@ -175,6 +179,9 @@ macro_rules! load_skel {
             .map_err(|e| explain(e, "sizing the ring buffer"))?;
         if let Some(d) = open.maps.data_data.as_deref_mut() {
             d.wake_bytes = opts.wake_bytes.min(ring as u64 / 2);
+        }
+        if let Some(b) = open.maps.bss_data.as_deref_mut() {
+            b.agg_mode = opts.mode.code();
         }
         let skel = open
             .load()
@@ -200,6 +207,11 @@ pub struct LoadOptions {
     /// on and everything those start (the topology's `podman` calls).
     /// Off only for a program that wants to trace its own children.
     pub exclude_descendants: bool,
+    /// Entries of the aggregation map ((cgroup, syscall, errno) triples).
+    pub agg_entries: u32,
+    /// The kernel's mode from the first call on (drill-down sets are
+    /// applied with `set_mode` before attaching).
+    pub mode: KernelMode,
 }
 
 impl Default for LoadOptions {
@@ -209,11 +221,31 @@ impl Default for LoadOptions {
             buf_max: 64,
             wake_bytes: 2 << 20,
             exclude_descendants: true,
+            agg_entries: AGG_ENTRIES,
+            mode: KernelMode::Stream,
         }
     }
 }
 
-pub use crate::model::flow::KernelFilter;
+/// Default size of the aggregation map.
+pub const AGG_ENTRIES: u32 = 16384;
+
+trait ModeCode {
+    fn code(&self) -> u32;
+}
+
+impl ModeCode for KernelMode {
+    /// ST_MODE_* in systrace.h.
+    fn code(&self) -> u32 {
+        match self {
+            KernelMode::Stream => 0,
+            KernelMode::Aggregate => 1,
+            KernelMode::Drill { .. } => 2,
+        }
+    }
+}
+
+pub use crate::model::flow::{KernelFilter, KernelMode};
 
 /// The loaded and attached program.
 pub struct Tracer {
@@ -383,6 +415,42 @@ macro_rules! set_filter_in {
     }};
 }
 
+/// Tracer::set_mode on one skeleton type. The drill-down sets are filled
+/// before the mode switches to them, and the mode leaves them before they
+/// are emptied.
+macro_rules! set_mode_in {
+    ($skel:expr, $m:expr) => {{
+        let m: &KernelMode = $m;
+        let maps = &mut $skel.maps;
+        let bss = maps
+            .bss_data
+            .as_deref_mut()
+            .ok_or_else(|| anyhow!("eBPF program has no bss"))?;
+        if let KernelMode::Drill { cgroups, syscalls } = m {
+            bss.agg_mode = 1;
+            bss.drill_cgroup_on = 0;
+            bss.drill_nr_on = 0;
+            let cgs: Vec<Vec<u8>> = cgroups
+                .iter()
+                .flatten()
+                .map(|c| c.to_ne_bytes().to_vec())
+                .collect();
+            sync_set(&maps.drill_cgroups, &cgs).context("updating the drill-down cgroups")?;
+            let bss = maps.bss_data.as_deref_mut().expect("checked above");
+            bss.drill_nr_bits = [0; (MAX_NR / 64) as usize];
+            for &nr in syscalls.iter().flatten().filter(|&&n| n < MAX_NR) {
+                bss.drill_nr_bits[(nr / 64) as usize] |= 1 << (nr % 64);
+            }
+            bss.drill_cgroup_on = cgroups.is_some() as u32;
+            bss.drill_nr_on = syscalls.is_some() as u32;
+            bss.agg_mode = m.code();
+        } else {
+            bss.agg_mode = m.code();
+        }
+        Ok(())
+    }};
+}
+
 impl Tracer {
     pub fn load(opts: &LoadOptions) -> Result<Tracer> {
         check_privileges()?;
@@ -520,6 +588,17 @@ impl Tracer {
     /// being turned on is filled before its switch.
     pub fn set_filter(&mut self, f: &KernelFilter) -> Result<()> {
         with_skel!(&mut self.skel, s => set_filter_in!(s, f))
+    }
+
+    /// Switches what the kernel does with each call (counting, records,
+    /// or counting with records for a drill-down set).
+    pub fn set_mode(&mut self, m: &KernelMode) -> Result<()> {
+        with_skel!(&mut self.skel, s => set_mode_in!(s, m))
+    }
+
+    /// The aggregation map and its per-CPU miss counters.
+    pub(crate) fn agg_maps(&self) -> (&dyn MapCore, &dyn MapCore) {
+        with_skel!(&self.skel, s => (&s.maps.agg, &s.maps.agg_misses))
     }
 }
 

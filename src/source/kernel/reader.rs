@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -14,9 +14,12 @@ use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use libbpf_rs::RingBufferBuilder;
 
-use super::loader::{KernelFilter, LoadOptions, Tracer};
+use super::aggregate;
+use super::loader::{KernelFilter, KernelMode, LoadOptions, Tracer};
+use crate::model::counts::Counts;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::flow::FilterTarget;
+use crate::model::flow::ModeTarget;
 pub use crate::model::flow::Recycler;
 use crate::model::syscalls::Arch;
 
@@ -40,6 +43,10 @@ pub struct CaptureOptions {
     pub drain_every: Duration,
     /// Give up capabilities not needed once attached (see `privs`).
     pub drop_privileges: bool,
+    /// Where the kernel's counts are merged (when the mode counts).
+    pub counts: Option<Arc<Mutex<Counts>>>,
+    /// How often the counts are read.
+    pub count_every: Duration,
 }
 
 impl Default for CaptureOptions {
@@ -49,6 +56,8 @@ impl Default for CaptureOptions {
             filter: KernelFilter::default(),
             drain_every: Duration::from_millis(10),
             drop_privileges: false,
+            counts: None,
+            count_every: Duration::from_secs(1),
         }
     }
 }
@@ -57,7 +66,18 @@ impl Default for CaptureOptions {
 #[derive(Debug)]
 pub enum Control {
     SetFilter(KernelFilter),
+    SetMode(KernelMode),
     Stop,
+}
+
+/// Switches the kernel's mode of a running capture from another thread.
+#[derive(Clone, Debug)]
+pub struct ModeHandle(Sender<Control>);
+
+impl ModeTarget for ModeHandle {
+    fn set_mode(&self, m: KernelMode) {
+        let _ = self.0.send(Control::SetMode(m));
+    }
 }
 
 /// Changes the in-kernel filter of a running capture from another thread.
@@ -136,6 +156,15 @@ impl Capture {
     /// A handle other threads (the topology) use to change the filter.
     pub fn filter_handle(&self) -> FilterHandle {
         FilterHandle(self.control.clone())
+    }
+
+    pub fn set_mode(&self, m: KernelMode) {
+        let _ = self.control.send(Control::SetMode(m));
+    }
+
+    /// A handle the consumer uses to switch the kernel's mode.
+    pub fn mode_handle(&self) -> ModeHandle {
+        ModeHandle(self.control.clone())
     }
 
     /// Stops capture, drains what is left in the ring and joins the thread.
@@ -230,6 +259,7 @@ fn run(
 ) -> Result<()> {
     let mut tracer = match Tracer::load(&opts.load).and_then(|mut t| {
         t.set_filter(&opts.filter)?;
+        t.set_mode(&opts.load.mode)?;
         t.attach()?;
         Ok(t)
     }) {
@@ -267,6 +297,8 @@ fn run(
     }
     let _ = ready.send(Ok(()));
 
+    let mut counter = opts.counts.clone().map(aggregate::Reader::new);
+    let mut last_count = Instant::now();
     let mut last_lost = LostEvents::default();
     let mut last_check = Instant::now();
     loop {
@@ -285,11 +317,22 @@ fn run(
         let stop = loop {
             match ctl.try_recv() {
                 Ok(Control::SetFilter(f)) => tracer.set_filter(&f)?,
+                Ok(Control::SetMode(m)) => tracer.set_mode(&m)?,
                 Ok(Control::Stop) => break true,
                 Err(crossbeam_channel::TryRecvError::Empty) => break false,
                 Err(crossbeam_channel::TryRecvError::Disconnected) => break true,
             }
         };
+        if let Some(c) = counter.as_mut() {
+            let due = last_count.elapsed() >= opts.count_every;
+            if due || stop {
+                if due {
+                    last_count = Instant::now();
+                }
+                let (agg, misses) = tracer.agg_maps();
+                c.read(agg, misses, due);
+            }
+        }
         if stop || last_check.elapsed() >= Duration::from_millis(200) {
             last_check = Instant::now();
             if stop {

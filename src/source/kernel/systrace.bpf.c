@@ -36,6 +36,12 @@ u32 filter_cgroup_on = 0;
 u32 filter_nr_on = 0;
 u64 nr_bits[MAX_NR / 64] = {};
 u64 wake_bytes = 1 << 20; /* wake the reader once this much is queued */
+/* ST_MODE_*: what sys_exit does with a call (read at every exit). */
+u32 agg_mode = ST_MODE_STREAM;
+/* ST_MODE_DRILL: records only for these cgroups / syscalls (when on). */
+u32 drill_cgroup_on = 0;
+u32 drill_nr_on = 0;
+u64 drill_nr_bits[MAX_NR / 64] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -71,6 +77,31 @@ struct {
 	__type(value, u8);
 } cgroup_filter SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, u64);
+	__type(value, u8);
+} drill_cgroups SEC(".maps");
+
+/* Counted calls. Entries are allocated when first used (a preallocated
+ * per-CPU map costs its size times the CPUs whether used or not); the
+ * size is set by user space before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct st_agg_key);
+	__type(value, struct st_agg_val);
+} agg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct st_agg_misses);
+} agg_misses SEC(".maps");
+
 /* Per task: the syscall in flight plus identity that only changes through
  * a few syscalls (setns, unshare, setsid, execve), so it is read once and
  * refreshed after those instead of on every event. */
@@ -80,6 +111,7 @@ struct task_state {
 	u64 csw;
 	u32 nr;
 	u32 active;
+	u32 full; /* this call is streamed as a record, not only counted */
 	u32 excluded; /* started by the tracer or a task it started */
 	u32 ident_valid;
 	u32 ns_pid;
@@ -723,6 +755,134 @@ static __always_inline int emit_scratch(struct scratch *s, u32 off)
 	return 0;
 }
 
+/* Latency bucket: [0,4) exact, then 4 per power of two (log-linear); the
+ * last bucket also holds everything longer. */
+static __always_inline u32 agg_bucket(u64 ns)
+{
+	if (ns < 4)
+		return ns;
+	u64 v = ns;
+	u32 e = 0;
+	if (v >> 32) {
+		v >>= 32;
+		e += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		e += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		e += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		e += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		e += 2;
+	}
+	if (v >> 1)
+		e += 1;
+	u32 b = 4 + (e - 2) * 4 + ((ns >> (e - 2)) & 3);
+	return b < ST_AGG_BUCKETS ? b : ST_AGG_BUCKETS - 1;
+}
+
+static __always_inline void agg_miss(bool full)
+{
+	u32 zero = 0;
+	struct st_agg_misses *m = bpf_map_lookup_elem(&agg_misses, &zero);
+	if (!m)
+		return;
+	if (full)
+		m->full += 1;
+	else
+		m->unentered += 1;
+}
+
+/* Counts one call. Per-CPU values: plain adds (a program is not preempted
+ * by another on its CPU). `dur` is ~0 for a call that does not return. */
+static __always_inline void aggregate(u64 cg, u32 nr, s64 ret, u64 dur)
+{
+	struct st_agg_key k = {
+		.cgroup_id = cg,
+		.nr = nr,
+		.err = ret < 0 && ret >= -4095 ? (u32)-ret : 0,
+	};
+	struct st_agg_val *v = bpf_map_lookup_elem(&agg, &k);
+	if (!v) {
+		struct st_agg_val *z;
+		u32 zero = 0;
+		/* A zeroed value: the scratch's record area is large enough and
+		 * per CPU; a stack copy would not fit the 512-byte stack. */
+		struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
+		if (!s)
+			return;
+		z = (void *)s->tail;
+		__builtin_memset(z, 0, sizeof(*z));
+		/* Fails when the map is full, or when another CPU made the
+		 * entry first (then the lookup finds it). */
+		bpf_map_update_elem(&agg, &k, z, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&agg, &k);
+		if (!v) {
+			agg_miss(true);
+			return;
+		}
+	}
+	v->count += 1;
+	if (dur == ~0ULL)
+		return;
+	v->total_ns += dur;
+	if (dur > v->max_ns)
+		v->max_ns = dur;
+	u32 b = agg_bucket(dur);
+	barrier_var(b);
+	v->hist[b & (ST_AGG_BUCKETS - 1)] += 1;
+}
+
+/* ST_MODE_DRILL: is this call streamed as a record too? */
+static __always_inline bool drill_ok(u64 cg, u32 nr)
+{
+	if (drill_cgroup_on && !bpf_map_lookup_elem(&drill_cgroups, &cg))
+		return false;
+	if (drill_nr_on) {
+		if (nr >= MAX_NR)
+			return false;
+		u32 i = nr;
+		barrier_var(i);
+		i &= MAX_NR - 1;
+		if (!(drill_nr_bits[i >> 6] & (1ULL << (i & 63))))
+			return false;
+	}
+	return true;
+}
+
+/* The syscall number at sys_exit from the registers, for an exit whose
+ * enter was not seen. */
+static __always_inline u32 exit_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_arm64)
+	s32 no = -1;
+	/* After user_pt_regs: orig_x0 (u64), then syscallno (s32). */
+	bpf_probe_read_kernel(&no, sizeof(no), (u8 *)regs + sizeof(struct st_user_pt_regs) + 8);
+	return no;
+#else
+	return regs->orig_ax;
+#endif
+}
+
+/* A child's first return from fork/clone passes sys_exit without having
+ * entered: not a missed call. */
+static __always_inline bool is_fork_nr(u32 nr)
+{
+#if defined(__TARGET_ARCH_arm64)
+	return nr == 220 || nr == 435;
+#else
+	return nr == 56 || nr == 57 || nr == 58 || nr == 435;
+#endif
+}
+
 /* tp_btf rather than raw_tp: the same tracepoint, but the register file
  * arrives as a BTF-typed pointer that can be read without a helper call. */
 SEC("tp_btf/sys_enter")
@@ -737,14 +897,29 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	struct task_state *ts = task_state_get(task, (u32)pid_tgid, true);
 	if (!ts || ts->excluded)
 		return 0;
+	u32 mode = agg_mode;
+	bool full = mode == ST_MODE_STREAM ||
+		    (mode == ST_MODE_DRILL && drill_ok(bpf_get_current_cgroup_id(), nr));
+	ts->full = full;
+	ts->nr = nr;
+	u32 key = nr & (MAX_NR - 1);
+	if (!full) {
+		/* Counted only: the time and the number, nothing else. */
+		ts->start_ns = bpf_ktime_get_ns();
+		ts->active = 1;
+		struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+		if (plan && (plan->flags & ST_P_NO_RETURN)) {
+			ts->active = 0;
+			aggregate(bpf_get_current_cgroup_id(), nr, 0, ~0ULL);
+		}
+		return 0;
+	}
 	if (!ts->ident_valid)
 		read_ident(task, ts);
 	ts->start_ns = bpf_ktime_get_ns();
 	read_args(regs, ts->args);
 	ts->csw = ctx_switches(task);
-	ts->nr = nr;
 
-	u32 key = nr & (MAX_NR - 1);
 	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
 	if (!plan) {
 		ts->active = 1;
@@ -754,6 +929,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (plan->flags & ST_P_NO_RETURN) {
 		/* exit/exit_group never reach sys_exit: emit now. */
 		ts->active = 0;
+		if (mode != ST_MODE_STREAM)
+			aggregate(bpf_get_current_cgroup_id(), nr, 0, ~0ULL);
 		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 		if (!ev) {
 			count_lost();
@@ -802,8 +979,16 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task = current_task();
 	struct task_state *ts = task_state_get(task, (u32)pid_tgid, false);
-	if (!ts || !ts->active)
+	u32 mode = agg_mode;
+	if (!ts || !ts->active) {
+		/* Counted as a miss when it would have been counted. */
+		if (mode == ST_MODE_STREAM || (ts && ts->excluded))
+			return 0;
+		u32 xnr = exit_nr(regs);
+		if (!is_fork_nr(xnr) && wanted(pid_tgid >> 32, xnr))
+			agg_miss(false);
 		return 0;
+	}
 	ts->active = 0;
 
 	u64 now = bpf_ktime_get_ns();
@@ -811,6 +996,30 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	u32 nr = ts->nr;
 	if ((filter_pid_on | filter_cgroup_on | filter_nr_on) && !filter_ok(pid_tgid >> 32, nr))
 		return 0;
+	if (mode != ST_MODE_STREAM) {
+		u64 cg = bpf_get_current_cgroup_id();
+		aggregate(cg, nr, ret, now - ts->start_ns);
+		/* Streamed only if it was set up for that at enter and still is. */
+		if (!ts->full || mode != ST_MODE_DRILL || !drill_ok(cg, nr)) {
+			u32 k = nr & (MAX_NR - 1);
+			struct st_plan *p = bpf_map_lookup_elem(&plans, &k);
+			if (p) {
+				/* Identity changed unseen: read it again before the
+				 * next record. */
+				if ((p->flags & ST_P_REFRESH) && ret >= 0)
+					ts->ident_valid = 0;
+				/* Enter kept an exec's arguments for a record that
+				 * is no longer wanted. */
+				if (ts->full && (p->flags & ST_P_AT_ENTER)) {
+					u32 tid = (u32)pid_tgid;
+					bpf_map_delete_elem(&pending, &tid);
+				}
+			}
+			return 0;
+		}
+	} else if (!ts->full) {
+		return 0; /* entered while only counting: no arguments to show */
+	}
 	u64 csw = ctx_switches(task);
 	u32 key = nr & (MAX_NR - 1);
 	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);

@@ -123,4 +123,36 @@ struct st_wire {
 	struct st_chunk chunk;
 };
 
+/* In-kernel aggregation (map `agg`, per CPU): one entry per (cgroup,
+ * syscall, errno), counted at sys_exit without a ring-buffer record.
+ * Mirrored in src/source/kernel/aggregate.rs. */
+#define ST_MODE_STREAM 0 /* every call as a record (no aggregation) */
+#define ST_MODE_AGG 1    /* aggregation only */
+#define ST_MODE_DRILL 2  /* aggregation, and records for the drill-down set */
+
+/* Latency buckets: 4 per power of two (log-linear), [0,4) exact; the last
+ * bucket holds everything from 2^33 ns (8.6 s) on. */
+#define ST_AGG_BUCKETS 128
+
+struct st_agg_key {
+	unsigned long long cgroup_id;
+	unsigned int nr;
+	unsigned int err; /* errno of a failed call, 0 for success */
+};
+
+struct st_agg_val {
+	unsigned long long count;
+	unsigned long long total_ns;
+	unsigned long long max_ns;
+	/* u32: user space reads on a timer and takes differences modulo 2^32 */
+	unsigned int hist[ST_AGG_BUCKETS];
+};
+
+/* Per CPU: calls aggregation could not count in its map (it was full),
+ * and exits whose enter was never seen (in flight when tracing started). */
+struct st_agg_misses {
+	unsigned long long full;
+	unsigned long long unentered;
+};
+
 #endif

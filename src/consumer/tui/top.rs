@@ -1,0 +1,666 @@
+//! The top view (`t`, `--top`): calls counted in the kernel, per
+//! container (or pod, or host) and syscall — calls/s, errors/s with the
+//! most frequent errno, p50/p99 and a sparkline of calls per second —
+//! sortable, narrowed by the view filter (on the fields counting keeps).
+//! Enter on a row switches full capture on in the kernel for that row's
+//! cgroups and syscall only and shows the stream; Esc (or `t`) goes back
+//! and switches it off again.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::app::{App, Tab};
+use super::keys::Action;
+use super::text::sparkline;
+use crate::clock::fmt_duration;
+use crate::model::counts::Counted;
+use crate::model::container::{ContainerMap, HOST};
+use crate::model::counts::{quantile, Counts, Misses, BUCKETS};
+use crate::model::errno;
+use crate::model::event::TraceEvent;
+use crate::model::filter::{Field, Filter};
+use crate::model::flow::{KernelMode, ModeTarget};
+use crate::model::raw::RawEvent;
+use crate::model::syscalls::{self, Arch};
+
+/// The fields a counted call still has (no pid, comm, arguments, times).
+pub const FIELDS: [Field; 6] = [
+    Field::Pod,
+    Field::Namespace,
+    Field::Container,
+    Field::Syscall,
+    Field::Class,
+    Field::Errno,
+];
+
+/// What a row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    /// container (or host) and syscall
+    ContainerSyscall,
+    /// pod (or container outside pods, or host) and syscall
+    PodSyscall,
+    /// container, all its syscalls
+    Container,
+    /// pod, all its syscalls
+    Pod,
+    /// syscall, everywhere
+    Syscall,
+}
+
+impl GroupBy {
+    fn next(self) -> GroupBy {
+        match self {
+            GroupBy::ContainerSyscall => GroupBy::PodSyscall,
+            GroupBy::PodSyscall => GroupBy::Container,
+            GroupBy::Container => GroupBy::Pod,
+            GroupBy::Pod => GroupBy::Syscall,
+            GroupBy::Syscall => GroupBy::ContainerSyscall,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupBy::ContainerSyscall => "container + syscall",
+            GroupBy::PodSyscall => "pod + syscall",
+            GroupBy::Container => "container",
+            GroupBy::Pod => "pod",
+            GroupBy::Syscall => "syscall",
+        }
+    }
+
+    fn per_group(self) -> bool {
+        self != GroupBy::Syscall
+    }
+
+    fn per_syscall(self) -> bool {
+        !matches!(self, GroupBy::Container | GroupBy::Pod)
+    }
+}
+
+/// Sort columns of the top view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopSort {
+    Rate,
+    Errors,
+    P99,
+    P50,
+    Calls,
+    Name,
+}
+
+impl TopSort {
+    fn next(self) -> TopSort {
+        match self {
+            TopSort::Rate => TopSort::Errors,
+            TopSort::Errors => TopSort::P99,
+            TopSort::P99 => TopSort::P50,
+            TopSort::P50 => TopSort::Calls,
+            TopSort::Calls => TopSort::Name,
+            TopSort::Name => TopSort::Rate,
+        }
+    }
+}
+
+/// One row: a group and/or a syscall, summed over its cgroups and errnos.
+#[derive(Clone, Debug)]
+pub struct TopRow {
+    pub group: String,
+    pub nr: Option<u32>,
+    pub cgroups: Vec<u64>,
+    pub calls: u64,
+    /// Calls and errors per second over the last read.
+    pub rate: f64,
+    pub err_rate: f64,
+    pub errors: u64,
+    pub top_errno: Option<u32>,
+    pub p50: u64,
+    pub p99: u64,
+    pub series: Vec<u64>,
+}
+
+/// The top view's state (live runs only: it needs the kernel).
+pub struct TopState {
+    pub counted: Counted,
+    modes: Box<dyn ModeTarget>,
+    /// The kernel's mode for the plain stream view.
+    pub base: KernelMode,
+    pub mode: KernelMode,
+    pub by: GroupBy,
+    pub sort: TopSort,
+    pub reverse: bool,
+    pub selected: usize,
+    /// What Enter switched on, described; None when not drilled down.
+    pub drill: Option<String>,
+    pub rows: Vec<TopRow>,
+    /// Calls counted per second over the last read, everywhere.
+    pub per_sec: f64,
+    pub misses: Misses,
+    pub since: Option<Instant>,
+    /// What `rows` was built from: (reads, group, sort, reverse, filter).
+    built: Option<(u64, GroupBy, TopSort, bool, String)>,
+    /// The view filter tests fields counting does not keep.
+    pub filter_unusable: Option<String>,
+}
+
+impl TopState {
+    pub fn new(counted: Counted, modes: Box<dyn ModeTarget>, base: KernelMode) -> TopState {
+        TopState {
+            counted,
+            modes,
+            mode: base.clone(),
+            base,
+            by: GroupBy::ContainerSyscall,
+            sort: TopSort::Rate,
+            reverse: false,
+            selected: 0,
+            drill: None,
+            rows: Vec::new(),
+            per_sec: 0.0,
+            misses: Misses::default(),
+            since: None,
+            built: None,
+            filter_unusable: None,
+        }
+    }
+
+    fn set_mode(&mut self, m: KernelMode) {
+        if m != self.mode {
+            self.modes.set_mode(m.clone());
+            self.mode = m;
+        }
+        if self.mode.counts() {
+            self.since.get_or_insert_with(Instant::now);
+        }
+    }
+}
+
+/// The fields of `f` that counting does not keep, named.
+pub fn unusable_fields(f: &Filter) -> Option<String> {
+    let bad: Vec<&str> = f
+        .fields()
+        .into_iter()
+        .filter(|x| !FIELDS.contains(x))
+        .map(Field::name)
+        .collect();
+    (!bad.is_empty()).then(|| bad.join(", "))
+}
+
+/// The group a cgroup is counted under.
+fn group_name(by: GroupBy, labels: &ContainerMap, cg: u64) -> String {
+    match labels.get(cg) {
+        None => HOST.to_string(),
+        Some(c) => match by {
+            GroupBy::PodSyscall | GroupBy::Pod => match (c.namespace(), c.pod_name()) {
+                (Some(ns), Some(p)) => format!("{ns}/{p}"),
+                (None, Some(p)) => p.to_string(),
+                _ => c.label(),
+            },
+            _ => c.label(),
+        },
+    }
+}
+
+/// Builds the rows from the counts: grouped, filtered, sorted.
+pub fn build_rows(
+    c: &Counts,
+    labels: &ContainerMap,
+    by: GroupBy,
+    filter: Option<&Filter>,
+    sort: TopSort,
+    reverse: bool,
+) -> Vec<TopRow> {
+    let arch = c.arch.unwrap_or_else(Arch::native);
+    struct Acc {
+        cgroups: Vec<u64>,
+        calls: u64,
+        last: u64,
+        last_err: u64,
+        errors: HashMap<u32, u64>,
+        hist: [u64; BUCKETS],
+        max: u64,
+        series: Vec<u64>,
+    }
+    let mut acc: HashMap<(String, Option<u32>), Acc> = HashMap::new();
+    let mut names: HashMap<u64, String> = HashMap::new();
+    for (k, cell) in &c.cells {
+        if let Some(f) = filter {
+            let raw = RawEvent {
+                nr: k.nr,
+                ret: -i64::from(k.errno),
+                cgroup_id: k.cgroup_id,
+                ..RawEvent::default()
+            };
+            if !f.matches(&TraceEvent::from_raw(&raw, &[], arch), labels) {
+                continue;
+            }
+        }
+        let group = if by.per_group() {
+            names
+                .entry(k.cgroup_id)
+                .or_insert_with(|| group_name(by, labels, k.cgroup_id))
+                .clone()
+        } else {
+            String::new()
+        };
+        let nr = by.per_syscall().then_some(k.nr);
+        let a = acc.entry((group, nr)).or_insert_with(|| Acc {
+            cgroups: Vec::new(),
+            calls: 0,
+            last: 0,
+            last_err: 0,
+            errors: HashMap::new(),
+            hist: [0; BUCKETS],
+            max: 0,
+            series: vec![0; crate::model::counts::SERIES],
+        });
+        if !a.cgroups.contains(&k.cgroup_id) {
+            a.cgroups.push(k.cgroup_id);
+        }
+        let d = &cell.total;
+        a.calls += d.calls;
+        let last = cell.series.back().copied().unwrap_or(0);
+        a.last += last;
+        if k.errno != 0 {
+            *a.errors.entry(k.errno).or_default() += d.calls;
+            a.last_err += last;
+        }
+        for (x, y) in a.hist.iter_mut().zip(d.hist.iter()) {
+            *x += y;
+        }
+        a.max = a.max.max(d.max_ns);
+        // Series end at the same read: aligned from the newest.
+        let n = a.series.len();
+        for (i, v) in cell.series.iter().rev().enumerate().take(n) {
+            a.series[n - 1 - i] += v;
+        }
+    }
+    let secs = if c.tick_secs > 0.0 { c.tick_secs } else { 1.0 };
+    let mut rows: Vec<TopRow> = acc
+        .into_iter()
+        .map(|((group, nr), a)| TopRow {
+            group,
+            nr,
+            cgroups: a.cgroups,
+            calls: a.calls,
+            rate: a.last as f64 / secs,
+            err_rate: a.last_err as f64 / secs,
+            errors: a.errors.values().sum(),
+            top_errno: a
+                .errors
+                .iter()
+                .max_by_key(|(e, n)| (**n, std::cmp::Reverse(**e)))
+                .map(|(e, _)| *e),
+            p50: quantile(&a.hist, a.max, 0.5),
+            p99: quantile(&a.hist, a.max, 0.99),
+            series: a.series,
+        })
+        .collect();
+    let name = |r: &TopRow| {
+        (
+            r.group.clone(),
+            r.nr.map(|n| syscalls::name_or_unknown(arch, n).into_owned()),
+        )
+    };
+    rows.sort_by(|a, b| {
+        let o = match sort {
+            TopSort::Rate => b.rate.total_cmp(&a.rate).then(b.calls.cmp(&a.calls)),
+            TopSort::Errors => b
+                .err_rate
+                .total_cmp(&a.err_rate)
+                .then(b.errors.cmp(&a.errors)),
+            TopSort::P99 => b.p99.cmp(&a.p99),
+            TopSort::P50 => b.p50.cmp(&a.p50),
+            TopSort::Calls => b.calls.cmp(&a.calls),
+            TopSort::Name => name(a).cmp(&name(b)),
+        }
+        .then_with(|| name(a).cmp(&name(b)));
+        if reverse {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    rows
+}
+
+/// Brings the rows up to date (a new read, or a new order or filter).
+pub fn refresh(app: &mut App) {
+    let filter = app.filter.clone();
+    let Some(t) = app.top_view.as_mut() else {
+        return;
+    };
+    t.filter_unusable = filter.as_ref().and_then(unusable_fields);
+    let usable = filter.filter(|_| t.filter_unusable.is_none());
+    let ftext = usable
+        .as_ref()
+        .map_or(String::new(), |f| f.text().to_string());
+    let c = t.counted.counts.lock().unwrap_or_else(|e| e.into_inner());
+    let key = (c.ticks, t.by, t.sort, t.reverse, ftext);
+    // Called every frame: only a new read (once a second) or a new order
+    // or filter rebuilds the rows.
+    if t.built.as_ref() == Some(&key) {
+        return;
+    }
+    let labels = t
+        .counted
+        .labels
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    // The selection stays on its row as the order changes.
+    let was = t.rows.get(t.selected).map(|r| (r.group.clone(), r.nr));
+    t.rows = build_rows(&c, &labels, t.by, usable.as_ref(), t.sort, t.reverse);
+    if let Some(i) = was.and_then(|w| t.rows.iter().position(|r| (r.group.clone(), r.nr) == w)) {
+        t.selected = i;
+    }
+    let last: u64 = c
+        .cells
+        .values()
+        .map(|x| x.series.back().copied().unwrap_or(0))
+        .sum();
+    t.per_sec = last as f64 / if c.tick_secs > 0.0 { c.tick_secs } else { 1.0 };
+    t.misses = c.misses;
+    drop(c);
+    t.built = Some(key);
+    t.selected = t.selected.min(t.rows.len().saturating_sub(1));
+}
+
+/// Opens the top view: the kernel counts only.
+pub fn open(app: &mut App) {
+    let Some(t) = app.top_view.as_mut() else {
+        app.message = Some("the top view counts in the kernel: live tracing only".into());
+        return;
+    };
+    t.drill = None;
+    t.set_mode(KernelMode::Aggregate);
+    app.tab = Tab::Top;
+    refresh(app);
+}
+
+/// Keys the top view handles (in the top view, and in a drilled-down
+/// stream: going back). True when the key was taken.
+pub fn on_action(app: &mut App, a: Action) -> bool {
+    let Some(t) = app.top_view.as_mut() else {
+        return false;
+    };
+    if app.tab != Tab::Top {
+        // The drilled-down stream: Esc or `t` go back to the table.
+        if t.drill.is_some() && matches!(a, Action::Close | Action::TopView) {
+            open(app);
+            return true;
+        }
+        return false;
+    }
+    let page = app.page as usize;
+    match a {
+        Action::Up => t.selected = t.selected.saturating_sub(1),
+        Action::Down => t.selected = (t.selected + 1).min(t.rows.len().saturating_sub(1)),
+        Action::PageUp => t.selected = t.selected.saturating_sub(page),
+        Action::PageDown => t.selected = (t.selected + page).min(t.rows.len().saturating_sub(1)),
+        Action::Top => t.selected = 0,
+        Action::Bottom => t.selected = t.rows.len().saturating_sub(1),
+        Action::SortNext => {
+            t.sort = t.sort.next();
+            t.selected = 0;
+        }
+        Action::SortReverse => t.reverse = !t.reverse,
+        Action::GroupBy => {
+            t.by = t.by.next();
+            t.selected = 0;
+        }
+        Action::Details => {
+            let Some(r) = t.rows.get(t.selected).cloned() else {
+                return true;
+            };
+            let arch = Arch::native();
+            let what = match (t.by.per_group(), r.nr) {
+                (true, Some(nr)) => format!("{} {}", r.group, syscalls::name_or_unknown(arch, nr)),
+                (true, None) => r.group.clone(),
+                (false, Some(nr)) => syscalls::name_or_unknown(arch, nr).into_owned(),
+                (false, None) => "everything".into(),
+            };
+            t.set_mode(KernelMode::Drill {
+                cgroups: t.by.per_group().then(|| r.cgroups.clone()),
+                syscalls: r.nr.map(|n| vec![n]),
+            });
+            t.drill = Some(what);
+            app.tab = Tab::Stream;
+            app.list.follow = true;
+        }
+        Action::TopView | Action::Close => {
+            // Back to the plain stream: the kernel's mode for it.
+            let base = t.base.clone();
+            t.set_mode(base);
+            app.tab = Tab::Stream;
+        }
+        Action::Stats => {
+            let base = t.base.clone();
+            t.set_mode(base);
+            app.tab = Tab::Stats;
+        }
+        // Quit, help, filter, export...: as everywhere.
+        _ => return false,
+    }
+    refresh(app);
+    true
+}
+
+/// The header's piece on the kernel: its mode and what it costs.
+pub fn kernel_piece(app: &App) -> Option<Vec<Span<'static>>> {
+    let t = app.top_view.as_ref()?;
+    let th = &app.theme;
+    let mut v = vec![
+        Span::raw(" | kernel: "),
+        Span::styled(t.mode.describe(), th.warn()),
+    ];
+    if let Some(d) = &t.drill {
+        v.push(Span::raw(format!(" ({d}; Esc: back)")));
+    }
+    if t.mode.counts() {
+        v.push(Span::raw(format!(
+            ", {} calls/s counted, {:.0} records/s",
+            si(t.per_sec),
+            app.events_per_sec()
+        )));
+    }
+    Some(v)
+}
+
+/// 1234567 -> "1.2M".
+fn si(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
+    refresh(app);
+    let th = app.theme;
+    let Some(t) = app.top_view.as_ref() else {
+        return;
+    };
+    let [info, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let since = t.since.map_or(String::new(), |s| {
+        format!("counting for {:.0}s", s.elapsed().as_secs_f64())
+    });
+    let mut spans = vec![Span::raw(format!(
+        "{since} · rows: {} (b) · sort: {:?}{} (o/O) · Enter: capture this row",
+        t.by.label(),
+        t.sort,
+        if t.reverse { " reversed" } else { "" }
+    ))];
+    if t.misses.full > 0 || t.misses.unentered > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · not counted: {} (map full: --agg-entries), {} exits without enter",
+                t.misses.full, t.misses.unentered
+            ),
+            if t.misses.full > 0 {
+                th.error()
+            } else {
+                th.dim()
+            },
+        ));
+    }
+    if let Some(bad) = &t.filter_unusable {
+        spans.push(Span::styled(
+            format!(" · filter not applied: counting keeps no {bad}"),
+            th.warn(),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), info);
+
+    let arch = Arch::native();
+    let rows_h = body.height.saturating_sub(1) as usize;
+    app.page = rows_h.max(1) as u64;
+    let first = t.selected.saturating_sub(rows_h.saturating_sub(1));
+    let head = [
+        "GROUP",
+        "SYSCALL",
+        "CALLS/S",
+        "ERR/S",
+        "ERRNO",
+        "P50",
+        "P99",
+        "CALLS",
+        "CALLS/S (60s)",
+    ];
+    let group_w = t
+        .rows
+        .iter()
+        .skip(first)
+        .take(rows_h)
+        .map(|r| r.group.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 40) as u16;
+    let widths = [
+        Constraint::Length(group_w),
+        Constraint::Length(18),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(11),
+        Constraint::Min(10),
+    ];
+    let rows: Vec<Row> = t
+        .rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows_h)
+        .map(|(i, r)| {
+            let group = if t.by.per_group() {
+                r.group.clone()
+            } else {
+                "*".into()
+            };
+            let name = r.nr.map_or("*".into(), |n| {
+                syscalls::name_or_unknown(arch, n).into_owned()
+            });
+            let errno = r
+                .top_errno
+                .map(|e| errno::name(e).map_or(e.to_string(), str::to_string))
+                .unwrap_or_default();
+            let cells = vec![
+                group,
+                name,
+                si(r.rate),
+                si(r.err_rate),
+                errno,
+                fmt_duration(r.p50),
+                fmt_duration(r.p99),
+                r.calls.to_string(),
+                sparkline(r.series.iter().copied(), r.series.len()),
+            ];
+            let row = Row::new(cells);
+            if i == t.selected {
+                row.style(th.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(Row::new(head.to_vec()).style(th.header()))
+        .column_spacing(1);
+    f.render_widget(table, body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::counts::{bucket_of, Delta, Key};
+
+    fn delta(n: u64, ns: u64) -> Delta {
+        let mut d = Delta {
+            calls: n,
+            total_ns: n * ns,
+            max_ns: ns,
+            ..Delta::default()
+        };
+        d.hist[bucket_of(ns)] = n;
+        d
+    }
+
+    #[test]
+    fn rows_sum_errnos_per_group_and_syscall_and_sort_by_rate() {
+        let mut c = Counts::new(Arch::X86_64, 1.0);
+        let k = |cg, nr, errno| Key {
+            cgroup_id: cg,
+            nr,
+            errno,
+        };
+        c.merge(
+            &[
+                (k(1, 2, 2), delta(30, 1000)),
+                (k(1, 2, 13), delta(5, 1000)),
+                (k(1, 2, 0), delta(10, 1000)),
+                (k(1, 110, 0), delta(100, 100)),
+                (k(2, 110, 0), delta(7, 100)),
+            ],
+            Misses::default(),
+            true,
+        );
+        let labels = ContainerMap::default();
+        let rows = build_rows(
+            &c,
+            &labels,
+            GroupBy::ContainerSyscall,
+            None,
+            TopSort::Rate,
+            false,
+        );
+        assert_eq!(rows.len(), 2, "both cgroups are the host here");
+        assert_eq!((rows[0].nr, rows[0].calls), (Some(110), 107));
+        let open = &rows[1];
+        assert_eq!((open.calls, open.errors, open.top_errno), (45, 35, Some(2)));
+        assert_eq!(open.err_rate, 35.0);
+        let by_sys = build_rows(&c, &labels, GroupBy::Syscall, None, TopSort::Name, false);
+        assert_eq!(by_sys.len(), 2);
+        let f = Filter::parse("errno == ENOENT").unwrap();
+        let only = build_rows(
+            &c,
+            &labels,
+            GroupBy::ContainerSyscall,
+            Some(&f),
+            TopSort::Rate,
+            false,
+        );
+        assert_eq!((only.len(), only[0].calls), (1, 30));
+        let bad = Filter::parse("comm == x and syscall == open").unwrap();
+        assert_eq!(unusable_fields(&bad).as_deref(), Some("comm"));
+    }
+}

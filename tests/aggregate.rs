@@ -1,0 +1,449 @@
+//! Root-only: calls counted in the kernel (aggregation), through
+//! `--summary`, a full counting map, the drill-down switch, and a real
+//! Prometheus scraping `--metrics`.
+
+mod common;
+
+use std::io::{BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{bin, require_root, unique, workload, Reaped, Scratch, TestCgroup};
+use systrace_tui::model::counts::Counts;
+use systrace_tui::model::event::Event;
+use systrace_tui::model::flow::KernelMode;
+use systrace_tui::model::syscalls::{self, Arch};
+use systrace_tui::source::kernel::loader::LoadOptions;
+use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
+
+const N: u64 = 1234;
+const M: u64 = 56;
+
+/// The `counted` workload, waiting for its go on stdin.
+fn gated_workload(missing: &str) -> Child {
+    Command::new(workload())
+        .args(["counted", &N.to_string(), &M.to_string(), missing])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The tracer (headless, `args`), attached; its stderr reader.
+fn tracer(args: &[&str]) -> (Reaped, BufReader<std::process::ChildStderr>) {
+    let mut child = Command::new(bin())
+        .args(["--no-tui", "--color", "never"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let child = Reaped(child);
+    let (said, attached) = common::await_attached(&mut err);
+    assert!(attached, "the tracer did not start: {said}");
+    (child, err)
+}
+
+/// Lets the workload go and waits for it.
+fn run_workload(mut w: Child) {
+    w.stdin.take().unwrap().write_all(b"x").unwrap();
+    assert!(w.wait().unwrap().success());
+}
+
+/// Stops the tracer with SIGINT; the rest of its stderr.
+fn stop(mut t: Reaped, mut err: BufReader<std::process::ChildStderr>) -> String {
+    t.signal(libc::SIGINT);
+    let st = t.wait(Duration::from_secs(20)).expect("the tracer ended");
+    let mut s = String::new();
+    err.read_to_string(&mut s).unwrap();
+    assert!(st.success(), "{st:?}: {s}");
+    s
+}
+
+/// (calls, errors) of a syscall's row in the summary table.
+fn row(table: &str, name: &str) -> Option<(u64, u64)> {
+    table.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.len() == 9 && f[8] == name).then(|| (f[3].parse().unwrap(), f[4].parse().unwrap()))
+    })
+}
+
+#[test]
+fn summary_counts_a_known_workload_exactly_in_the_kernel() {
+    if !require_root("summary_counts_a_known_workload_exactly_in_the_kernel") {
+        return;
+    }
+    let missing = format!("/tmp/{}", unique("agg-missing"));
+    let w = gated_workload(&missing);
+    let pid = w.id().to_string();
+    let (t, err) = tracer(&["--summary", "-p", &pid]);
+    run_workload(w);
+    let out = stop(t, err);
+    assert_eq!(row(&out, "getppid"), Some((N, 0)), "{out}");
+    assert_eq!(
+        row(&out, "openat").or(row(&out, "open")),
+        Some((M, M)),
+        "{out}"
+    );
+    // The table keeps its form: header, rules, total.
+    assert!(
+        out.contains(
+            "% time      total       mean     calls   errors   err%       p50       p99 syscall"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("events captured (counted in the kernel), 0 lost"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_full_counting_map_is_counted_and_said() {
+    if !require_root("a_full_counting_map_is_counted_and_said") {
+        return;
+    }
+    let missing = format!("/tmp/{}", unique("agg-full"));
+    let w = gated_workload(&missing);
+    let pid = w.id().to_string();
+    // One entry: getppid takes it, every open after it finds the map full.
+    let (t, err) = tracer(&["--summary", "-p", &pid, "--agg-entries", "1"]);
+    run_workload(w);
+    let out = stop(t, err);
+    assert_eq!(row(&out, "getppid"), Some((N, 0)), "{out}");
+    assert_eq!(row(&out, "openat"), None, "{out}");
+    let lost: u64 = out
+        .lines()
+        .find_map(|l| {
+            l.split("(counted in the kernel), ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no closing line: {out}"));
+    // The opens, and whatever else the workload did on its way out.
+    assert!(lost >= M, "{lost} < {M}: {out}");
+    assert!(
+        out.contains("the counting map was full: --agg-entries"),
+        "{out}"
+    );
+}
+
+/// Drill-down on and off while the workload runs: the counts stay exact,
+/// and records come only for the drill-down cgroup, only while it is on.
+#[test]
+fn switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count() {
+    if !require_root("switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count") {
+        return;
+    }
+    const K: u64 = 20_000;
+    const ROUNDS: u64 = 12;
+    let cg = TestCgroup::new("agg-drill");
+    let counts = Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0)));
+    let mut cap = Capture::start(CaptureOptions {
+        load: LoadOptions {
+            exclude_descendants: false,
+            mode: KernelMode::Aggregate,
+            ..Default::default()
+        },
+        counts: Some(counts.clone()),
+        count_every: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .expect("load and attach");
+    let mut w = Command::new(workload())
+        .args(["rounds", &K.to_string()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    cg.add(w.id());
+    let getppid = syscalls::by_name(Arch::native(), "getppid").unwrap().nr;
+    let drill = KernelMode::Drill {
+        cgroups: Some(vec![cg.id()]),
+        syscalls: Some(vec![getppid]),
+    };
+    let mut stdin = w.stdin.take().unwrap();
+    let mut streamed = 0u64;
+    let mut other_cgroups = 0u64;
+    let mut drain = |cap: &Capture| {
+        while let Ok(batch) = cap.events.recv_timeout(Duration::from_millis(20)) {
+            for e in batch {
+                if let Event::Syscall(e) = e {
+                    if e.cgroup_id != cg.id() {
+                        other_cgroups += 1;
+                    } else if e.nr == getppid {
+                        streamed += 1;
+                    }
+                }
+            }
+        }
+    };
+    for r in 0..ROUNDS {
+        stdin.write_all(b"x").unwrap();
+        // Switched while the round runs, every other round.
+        cap.set_mode(if r % 2 == 0 {
+            drill.clone()
+        } else {
+            KernelMode::Aggregate
+        });
+        drain(&cap);
+    }
+    drop(stdin);
+    assert!(w.wait().unwrap().success());
+    cap.set_mode(KernelMode::Aggregate);
+    drain(&cap);
+    cap.stop().unwrap();
+    let c = counts.lock().unwrap();
+    let counted: u64 = c
+        .cells
+        .iter()
+        .filter(|(k, _)| k.cgroup_id == cg.id() && k.nr == getppid)
+        .map(|(_, v)| v.total.calls)
+        .sum();
+    assert_eq!(counted, K * ROUNDS, "every call counted once");
+    assert_eq!(other_cgroups, 0, "records only for the drill-down cgroup");
+    assert!(streamed > 0 && streamed < K * ROUNDS, "{streamed} records");
+}
+
+/// A free TCP port on the loopback.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A GET over plain HTTP/1.0: the body.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut r = String::new();
+    s.read_to_string(&mut r).ok()?;
+    r.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+/// The value of an instant query's single sample, if there is one.
+fn query(port: u16, q: &str) -> Option<u64> {
+    let enc: String = q
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let body = http_get(port, &format!("/api/v1/query?query={enc}"))?;
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let r = v["data"]["result"].as_array()?;
+    if r.len() != 1 {
+        return None;
+    }
+    r[0]["value"][1].as_str()?.parse().ok()
+}
+
+/// Prometheus, started on a temporary config and stopped (and its data
+/// removed) when dropped.
+struct Prometheus {
+    child: Reaped,
+    port: u16,
+    _dir: Scratch,
+}
+
+impl Prometheus {
+    fn start(target: u16) -> Prometheus {
+        let dir = Scratch::new();
+        let cfg = dir.path("prometheus.yml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: systrace\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n"
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus is installed (scripts/deps.sh test)");
+        Prometheus {
+            child: Reaped(child),
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        self.child.signal(libc::SIGTERM);
+        if self.child.wait(Duration::from_secs(10)).is_none() {
+            self.child.signal(libc::SIGKILL);
+        }
+    }
+}
+
+#[test]
+fn prometheus_scrapes_the_exact_counts_of_a_known_workload() {
+    if !require_root("prometheus_scrapes_the_exact_counts_of_a_known_workload") {
+        return;
+    }
+    let missing = format!("/tmp/{}", unique("agg-prom"));
+    let w = gated_workload(&missing);
+    let pid = w.id().to_string();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let (t, err) = tracer(&["-q", "-p", &pid, "--metrics", &addr]);
+    let prom = Prometheus::start(port);
+    run_workload(w);
+    // Our own endpoint first: the text has the counts at once (after a read).
+    let text = common::wait_for(Duration::from_secs(10), || {
+        http_get(port, "/metrics")
+            .filter(|b| b.contains("syscall=\"getppid\"") && b.contains(&format!("}} {N}\n")))
+    })
+    .unwrap_or_else(|| panic!("/metrics: {:?}", http_get(port, "/metrics")));
+    assert!(
+        text.contains("# TYPE systrace_syscall_duration_seconds histogram"),
+        "{text}"
+    );
+    let calls = common::wait_for(Duration::from_secs(60), || {
+        query(
+            prom.port,
+            r#"sum(systrace_syscalls_total{syscall="getppid"})"#,
+        )
+        .filter(|&v| v == N)
+    });
+    let errors = query(
+        prom.port,
+        r#"sum(systrace_syscall_errors_total{syscall=~"open|openat",errno="ENOENT"})"#,
+    );
+    let timed = query(
+        prom.port,
+        r#"sum(systrace_syscall_duration_seconds_count{syscall="getppid"})"#,
+    );
+    drop(prom);
+    let out = stop(t, err);
+    assert_eq!(calls, Some(N), "prometheus saw getppid: {out}");
+    assert_eq!(errors, Some(M), "{out}");
+    assert_eq!(timed, Some(N), "{out}");
+}
+
+/// The CALLS column of the top view's row for `syscall` (the last number
+/// on its line; the sparkline follows it).
+fn top_calls(screen: &str, syscall: &str) -> Option<u64> {
+    screen.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.get(1) != Some(&syscall) {
+            return None;
+        }
+        f.iter().rev().find_map(|t| t.parse::<u64>().ok())
+    })
+}
+
+/// The top view of a known workload: exact counts; Enter on a row shows
+/// its calls as they happen, Esc goes back, and no count is lost or
+/// doubled on the way.
+#[test]
+fn top_view_counts_exactly_and_drills_down_and_back() {
+    if !require_root("top_view_counts_exactly_and_drills_down_and_back") {
+        return;
+    }
+    const K: u64 = 500;
+    let missing = format!("/tmp/{}", unique("agg-top"));
+    let w1 = gated_workload(&missing);
+    let mut w2 = Command::new(workload())
+        .args(["rounds", &K.to_string()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut rounds = w2.stdin.take().unwrap();
+    let _w2 = Reaped(w2);
+    let status = std::env::temp_dir().join(unique("agg-top-status"));
+    let cmd = format!(
+        "{} --top -p {} -p {}; echo $? > {}",
+        bin().display(),
+        w1.id(),
+        _w2.0.id(),
+        status.display()
+    );
+    let tmux = common::Tmux::start(&cmd, 160, 40);
+    tmux.wait_screen(Duration::from_secs(20), |s| s.contains("counting only"));
+    run_workload(w1);
+    let at = |n: u64| move |s: &str| top_calls(s, "getppid") == Some(n);
+    let s = tmux.wait_screen(Duration::from_secs(10), at(N));
+    let open = s
+        .lines()
+        .find(|l| l.contains(" openat ") || l.contains(" open "))
+        .unwrap_or_else(|| panic!("no open row:\n{s}"));
+    assert!(open.contains("ENOENT"), "{open}");
+    assert_eq!(
+        top_calls(&s, open.split_whitespace().nth(1).unwrap()),
+        Some(M),
+        "{s}"
+    );
+    rounds.write_all(b"x").unwrap();
+    tmux.wait_screen(Duration::from_secs(10), at(N + K));
+    // The filter narrows the rows to one; Enter captures it.
+    tmux.send(&["f"]);
+    tmux.send(&["syscall == getppid", "Enter"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        top_calls(s, "getppid") == Some(N + K) && top_calls(s, "openat").is_none()
+    });
+    tmux.send(&["Enter"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("capture of 1 cgroups, 1 syscalls (host getppid")
+    });
+    // The capture thread takes the switch on its next wake-up: rounds go
+    // until their records show.
+    let mut done = 1;
+    let s = common::wait_for(Duration::from_secs(10), || {
+        rounds.write_all(b"x").unwrap();
+        done += 1;
+        std::thread::sleep(Duration::from_millis(300));
+        let s = tmux.screen();
+        (s.lines().filter(|l| l.contains(" getppid ")).count() >= 5).then_some(s)
+    })
+    .unwrap_or_else(|| panic!("no records:\n{}", tmux.screen()));
+    assert!(!s.lines().any(|l| l.contains(" openat ")), "{s}");
+    tmux.send(&["Escape"]);
+    tmux.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("counting only") && top_calls(s, "getppid") == Some(N + done * K)
+    });
+    rounds.write_all(b"x").unwrap();
+    tmux.wait_screen(Duration::from_secs(10), at(N + (done + 1) * K));
+    tmux.send(&["q"]);
+    let code = common::exit_code_in(&status, Duration::from_secs(10));
+    let _ = std::fs::remove_file(&status);
+    assert_eq!(code.as_deref(), Some("0"));
+}
+
+/// Bad values: one line naming the flag, exit 2 (no root needed: the
+/// command line is checked before anything is loaded).
+#[test]
+fn bad_metrics_and_top_flags_are_refused_with_one_line() {
+    for (args, what) in [
+        (
+            &["--no-tui", "--metrics", "not an address"][..],
+            "--metrics",
+        ),
+        (&["--no-tui", "--agg-entries", "0"][..], "--agg-entries"),
+        (&["--top", "--no-tui"][..], "--top"),
+    ] {
+        let out = Command::new(bin()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(what), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
