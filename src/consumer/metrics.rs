@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 
-use crate::model::counts::Counted;
 use crate::model::container::ContainerMap;
+use crate::model::counts::Counted;
 use crate::model::counts::{bucket_range, Counts, BUCKETS};
 use crate::model::errno;
-use crate::model::syscalls::{self, Arch};
 use crate::model::stop::Stop;
+use crate::model::syscalls::{self, Arch};
 
 /// Label values of the containers past the cap.
 pub const OTHER: &str = "(other)";

@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use crossbeam_channel::Receiver;
@@ -15,11 +15,11 @@ use super::topology::names::Sources;
 use super::topology::{Topology, TopologyOptions};
 use super::{Counting, End, Source};
 use crate::clock::Clock;
-use crate::model::event::Event;
 use crate::model::counts::Counted;
+use crate::model::event::Event;
 use crate::model::flow::{usage, KernelFilter, KernelMode, Origin, Recycler};
-use crate::model::syscalls::Arch;
 use crate::model::selection::Selection;
+use crate::model::syscalls::Arch;
 use crate::say;
 use crate::session::format::{Filters, Header};
 use crate::session::writer::live_header;

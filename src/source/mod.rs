@@ -10,8 +10,8 @@ use anyhow::Result;
 use crossbeam_channel::Receiver;
 
 use crate::clock::Clock;
-use crate::model::event::{Event, LostEvents};
 use crate::model::counts::Counted;
+use crate::model::event::{Event, LostEvents};
 use crate::model::flow::{KernelMode, ModeTarget, Origin, Recycler};
 use crate::session::format::{Filters, Header};
 

@@ -150,3 +150,64 @@ fn export_dialog_name_then_scope() {
     key(&mut app, KeyCode::Enter);
     check("export_scope", &mut app, 100, 16);
 }
+
+/// Kernel modes asked for, in order (the kernel side is tested live in
+/// tests/aggregate.rs).
+struct Modes(std::sync::Arc<std::sync::Mutex<Vec<crate::model::flow::KernelMode>>>);
+
+impl crate::model::flow::ModeTarget for Modes {
+    fn set_mode(&self, m: crate::model::flow::KernelMode) {
+        self.0.lock().unwrap().push(m);
+    }
+}
+
+/// The top view over counts of three syscalls in two cgroups, one failing.
+#[test]
+fn top_view() {
+    use crate::model::counts::{bucket_of, Counted, Delta, Key, Misses};
+    use crate::model::flow::KernelMode;
+    use crate::model::syscalls::Arch;
+    let counted = Counted::new(Arch::X86_64);
+    let d = |n: u64, ns: u64| {
+        let mut d = Delta {
+            calls: n,
+            total_ns: n * ns,
+            max_ns: ns,
+            ..Delta::default()
+        };
+        d.hist[bucket_of(ns)] = n;
+        d
+    };
+    let k = |cgroup_id, nr, errno| Key {
+        cgroup_id,
+        nr,
+        errno,
+    };
+    counted.counts.lock().unwrap().merge(
+        &[
+            (k(1, 110, 0), d(5000, 300)),
+            (k(1, 257, 2), d(40, 2_000)),
+            (k(1, 257, 0), d(10, 3_000)),
+            (k(2, 0, 0), d(700, 50_000)),
+        ],
+        Misses::default(),
+        true,
+    );
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut app = calls();
+    app.top_view = Some(Box::new(super::top::TopState::new(
+        counted,
+        Box::new(Modes(asked.clone())),
+        KernelMode::Stream,
+    )));
+    super::top::open(&mut app);
+    check("top", &mut app, 120, 12);
+    assert_eq!(*asked.lock().unwrap(), [KernelMode::Aggregate]);
+    // Enter streams the selected row in full; Esc goes back to counting.
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+    let asked = asked.lock().unwrap();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(matches!(asked[1], KernelMode::Drill { .. }), "{asked:?}");
+    assert_eq!(asked[2], KernelMode::Aggregate);
+}
