@@ -41,6 +41,8 @@ pub struct TraceEvent {
     pub ns: Namespaces,
     pub flags: u16,
     pub arch: Arch,
+    /// The node the call was made on (`model::node`); 0 for this machine.
+    pub node: u16,
     pub comm: [u8; COMM_LEN],
     /// Captured user memory (paths, argv, buffers), as chunks; validated.
     pub tail: Option<Box<[u8]>>,
@@ -105,6 +107,7 @@ impl TraceEvent {
             },
             flags: raw.flags,
             arch,
+            node: crate::model::node::LOCAL,
             comm: raw.comm,
             tail: (!tail.is_empty()).then(|| tail.into()),
         }

@@ -775,6 +775,7 @@ impl SyscallIn<'_> {
             },
             flags: self.flags,
             arch,
+            node: crate::model::node::LOCAL,
             comm,
             tail: (!tail.is_empty()).then(|| tail.into_boxed_slice()),
         })
