@@ -150,6 +150,21 @@ pub struct Cli {
     /// With --replay: skip bad lines (and count them) instead of stopping.
     #[arg(long, requires = "replay")]
     pub skip_bad: bool,
+
+    /// Show what nodes publish to Redis (`agent --publish`): redis://HOST:PORT.
+    ///
+    /// Every node's stream, from when the viewer starts; nodes that begin
+    /// publishing later join. No root needed.
+    #[arg(long = "source", value_name = "URL", value_hint = ValueHint::Url,
+          conflicts_with = "replay")]
+    pub source: Option<String>,
+
+    /// With --source: the name Redis remembers this viewer's place under.
+    ///
+    /// Started again with the same NAME, the viewer goes on after the last
+    /// event it had; viewers with different names each see everything.
+    #[arg(long, value_name = "NAME", requires = "source", value_hint = ValueHint::Other)]
+    pub viewer: Option<String>,
 }
 
 /// Commands other than tracing. Hidden from `--help`: they are for

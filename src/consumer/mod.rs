@@ -2,4 +2,5 @@
 //! Consumers only consume; the pipeline (`crate::pipeline`) feeds them.
 
 pub mod headless;
+pub mod publish;
 pub mod tui;

@@ -21,7 +21,12 @@ use crate::stage::UserFilter;
 #[derive(Clone, Debug)]
 pub enum Input {
     Live(Live),
-    Replay { path: PathBuf, skip_bad: bool },
+    Replay {
+        path: PathBuf,
+        skip_bad: bool,
+    },
+    /// `--source redis://...`: what nodes publish.
+    Redis(crate::source::redis::RedisOptions),
 }
 
 /// What live capture needs beyond the filters.
@@ -129,7 +134,8 @@ impl Config {
             cli.filter.as_deref(),
             selection.clone(),
         )?;
-        let fd_paths = cli.fd_paths && cli.replay.is_none();
+        // fd paths come from this machine's /proc: live capture only.
+        let fd_paths = cli.fd_paths && cli.replay.is_none() && cli.source.is_none();
         let kernel = kernel_filter(&cli.pids, &filter, fd_paths);
         let output = if lines {
             Output::Lines(LineOptions {
@@ -155,12 +161,19 @@ impl Config {
         .into_iter()
         .filter_map(|(on, f)| on.then_some(f))
         .collect();
-        let input = match cli.replay {
-            Some(path) => Input::Replay {
+        if let Some(url) = &cli.source {
+            crate::wire::redis::check_url(url).map_err(|e| usage(format!("--source {e}")))?;
+        }
+        let input = match (cli.replay, cli.source) {
+            (Some(path), _) => Input::Replay {
                 path,
                 skip_bad: cli.skip_bad,
             },
-            None => Input::Live(Live {
+            (None, Some(url)) => Input::Redis(crate::source::redis::RedisOptions {
+                url,
+                viewer: cli.viewer,
+            }),
+            (None, None) => Input::Live(Live {
                 ring_mb: cli.ring_mb,
                 buf_size: cli.buf_size,
                 pids: cli.pids.clone(),

@@ -30,6 +30,7 @@ use crate::say;
 use crate::session::writer::{live_header, Sink, Target, Writer};
 use crate::source::kernel::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::source::kernel::reader::{Capture, CaptureOptions, Recycler};
+use crate::source::redis::RedisFeed;
 use crate::source::replay::{cut_header, same_file, Replay};
 use crate::source::topology::names::Sources;
 use crate::source::topology::{Selection, Topology, TopologyOptions};
@@ -169,6 +170,7 @@ enum Feed {
         replay: Box<Replay>,
         path: PathBuf,
     },
+    Redis(RedisFeed),
 }
 
 /// How a source ended: what the consumer's summary needs.
@@ -213,13 +215,14 @@ impl Feed {
         match self {
             Feed::Live { events, .. } => events,
             Feed::Replay { replay, .. } => &replay.events,
+            Feed::Redis(r) => &r.events,
         }
     }
 
     fn recycler(&self) -> Option<Recycler> {
         match self {
             Feed::Live { capture, .. } => Some(capture.recycler.clone()),
-            Feed::Replay { .. } => None,
+            Feed::Replay { .. } | Feed::Redis(_) => None,
         }
     }
 
@@ -228,8 +231,8 @@ impl Feed {
     fn stop_source(&mut self) -> Result<()> {
         match self {
             Feed::Live { capture, .. } => capture.stop(),
-            // The reader looks at the stop between batches.
-            Feed::Replay { .. } => Ok(()),
+            // The readers look at the stop between batches.
+            Feed::Replay { .. } | Feed::Redis(_) => Ok(()),
         }
     }
 
@@ -250,6 +253,14 @@ impl Feed {
                     lost: capture.stats.lost(),
                     error: None,
                     warnings: Vec::new(),
+                })
+            }
+            Feed::Redis(r) => {
+                let end = r.finish()?;
+                Ok(FeedEnd {
+                    lost: end.lost,
+                    error: None,
+                    warnings: end.warnings,
                 })
             }
             Feed::Replay { replay, path } => {
@@ -291,6 +302,15 @@ pub fn run(cfg: Config) -> Result<()> {
             };
             (feed, clock, header)
         }
+        Input::Redis(opts) => {
+            let clock = Clock::measure();
+            let feed = Feed::Redis(RedisFeed::start(opts.clone(), &stop)?);
+            (
+                feed,
+                clock,
+                live_header(clock, cfg.recorded_filters.clone()),
+            )
+        }
         Input::Live(live) => {
             let clock = Clock::measure();
             let feed = Feed::live(&cfg, live)?;
@@ -314,7 +334,7 @@ pub fn run(cfg: Config) -> Result<()> {
         Output::Lines(opts) => run_headless(&mut feed, stages, opts, clock, &stop, sink),
         Output::Tui { retain } => {
             let source = match &feed {
-                Feed::Live { .. } => Source::Live,
+                Feed::Live { .. } | Feed::Redis(_) => Source::Live,
                 Feed::Replay { replay, path } => Source::Replay {
                     path: path.clone(),
                     load: replay.load.clone(),
@@ -330,7 +350,7 @@ pub fn run(cfg: Config) -> Result<()> {
     stop.raise();
     let replayed = match &feed {
         Feed::Replay { path, .. } => Some(path.clone()),
-        Feed::Live { .. } => None,
+        Feed::Live { .. } | Feed::Redis(_) => None,
     };
     let end = feed.finish();
     // The source's counts, the stream's, and what the consumer dropped at
@@ -390,6 +410,7 @@ fn run_headless(
     let mut progress = Progress::hidden();
     match &*feed {
         Feed::Live { .. } => say!("systrace-tui: tracing (Ctrl-C to stop)"),
+        Feed::Redis(_) => say!("systrace-tui: reading from Redis (Ctrl-C to stop)"),
         Feed::Replay { replay, path } if !lines_on_terminal => {
             let name = path.file_name().unwrap_or(path.as_os_str());
             let name = escape::plain(name.as_encoded_bytes(), 60);

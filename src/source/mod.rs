@@ -5,5 +5,6 @@
 //! - `replay`: a recorded session file.
 
 pub mod kernel;
+pub mod redis;
 pub mod replay;
 pub mod topology;
