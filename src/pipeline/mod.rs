@@ -5,7 +5,9 @@
 //! dropped before any thread is joined, so no producer waits on a queue
 //! nobody reads), and the export is completed.
 
+pub mod agent;
 pub mod config;
+pub mod hub;
 pub mod stop;
 
 use std::io::{self, IsTerminal};

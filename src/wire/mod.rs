@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::model::container::{ContainerAddEvent, ContainerDelEvent, ContainerInfo, PodInfo, Runtime};
+use crate::model::container::{
+    ContainerAddEvent, ContainerDelEvent, ContainerInfo, PodInfo, Runtime,
+};
 use crate::model::event::{LostEvents, Namespaces, TraceEvent};
 use crate::model::raw::{Chunks, COMM_LEN};
 use crate::model::syscalls::Arch;
@@ -103,7 +105,10 @@ pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEven
             return Err(bad(format!("{} arguments, at most 6", s.args.len())));
         }
         if s.comm.len() > COMM_LEN {
-            return Err(bad(format!("comm is {} bytes, at most {COMM_LEN}", s.comm.len())));
+            return Err(bad(format!(
+                "comm is {} bytes, at most {COMM_LEN}",
+                s.comm.len()
+            )));
         }
         if s.flags > u16::MAX as u32 {
             return Err(bad(format!("flags {:#x} out of range", s.flags)));
@@ -316,12 +321,17 @@ mod tests {
     #[test]
     fn batches_round_trip_exactly_through_bytes() {
         // Finish order: the second started earlier (a negative delta).
-        let evs = vec![event(5_000, 10, 12), event(4_000, 10, 9), event(9_000_000, 7, 7)];
+        let evs = vec![
+            event(5_000, 10, 12),
+            event(4_000, 10, 9),
+            event(9_000_000, 7, 7),
+        ];
         let bytes = encode_batch(&evs).encode_to_vec();
         let back = decode_batch(pb::Batch::decode(&bytes[..]).unwrap(), Arch::X86_64, 0).unwrap();
         assert_eq!(back, evs);
         let node = crate::model::node::intern("wire-test").unwrap();
-        let back = decode_batch(pb::Batch::decode(&bytes[..]).unwrap(), Arch::X86_64, node).unwrap();
+        let back =
+            decode_batch(pb::Batch::decode(&bytes[..]).unwrap(), Arch::X86_64, node).unwrap();
         assert!(back.iter().all(|e| e.node == node));
     }
 
@@ -339,7 +349,10 @@ mod tests {
         let mut b = encode_batch(&[event(1, 1, 1)]);
         b.events[0].args = vec![0; 7];
         assert!(decode_batch(b, Arch::X86_64, 0).is_err());
-        assert_eq!(decode_body(None, Arch::X86_64, 0).unwrap_err(), WireError::Empty);
+        assert_eq!(
+            decode_body(None, Arch::X86_64, 0).unwrap_err(),
+            WireError::Empty
+        );
         assert!(decode_frame(&[0xff, 0xff, 0xff]).is_err());
     }
 

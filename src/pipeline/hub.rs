@@ -1,0 +1,664 @@
+//! Serving a node's events to remote clients (`systrace-tui agent`): the
+//! fan-out hub and the gRPC service of `proto/systrace.proto`.
+//!
+//! One hub thread takes the capture's batches, numbers the syscalls (the
+//! node's sequence), keeps a short history for clients that reconnect, and
+//! hands each client what passes its own filter through a bounded queue. A
+//! full queue never waits: the events are counted as that client's loss
+//! and reported to it, so a slow client slows neither the node nor the
+//! other clients. The kernel is asked for the union of what the clients
+//! want.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use regex::bytes::Regex;
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::model::container::ContainerMap;
+use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::filter::{regex_problem, Filter};
+use crate::model::flow::{KernelFilter, Recycler};
+use crate::model::syscalls::{self, Arch};
+use crate::stage::UserFilter;
+use crate::wire::{self, pb, Body};
+
+/// Frames a client may have queued before its events count as lost.
+pub const CLIENT_QUEUE: usize = 256;
+/// Syscalls kept for clients that reconnect (a resume from further back
+/// is reported as a gap).
+const HISTORY_EVENTS: usize = 1 << 16;
+/// How often a client hears its lost counts (when they changed).
+const LOST_EVERY: Duration = Duration::from_millis(200);
+
+/// Applies a kernel filter and returns once the kernel has it (or gave up).
+pub type KernelSetter = Box<dyn Fn(KernelFilter) + Send + Sync>;
+/// The node's own loss so far (kernel ring buffer, capture channel).
+pub type NodeLost = Arc<dyn Fn() -> LostEvents + Send + Sync>;
+
+/// What the hub needs to know about its node.
+pub struct HubOptions {
+    pub node: String,
+    /// Changes with every start of the agent (see `Frame.run`).
+    pub run: u64,
+    pub arch: Arch,
+    pub boot_unix_ns: i64,
+    /// The kernel's syscall bitmap size (numbers at or above it cannot be
+    /// filtered in the kernel).
+    pub max_nr: u32,
+    pub set_kernel: KernelSetter,
+    pub node_lost: NodeLost,
+    pub recycler: Option<Recycler>,
+}
+
+/// One client's filter, compiled.
+struct ClientFilter {
+    user: UserFilter,
+    syscalls: Option<BTreeSet<u32>>,
+    /// What of it the kernel can do.
+    kernel: KernelFilter,
+}
+
+impl ClientFilter {
+    fn matches(&self, ev: &TraceEvent, containers: &ContainerMap) -> bool {
+        self.syscalls.as_ref().is_none_or(|s| s.contains(&ev.nr))
+            && self.user.matches(ev, containers)
+    }
+}
+
+/// Turns a client's request into a filter, or says what is wrong with it.
+fn compile(f: &pb::ClientFilter, arch: Arch, max_nr: u32) -> Result<ClientFilter, String> {
+    let re = |r: &str, what: &str| -> Result<Option<Regex>, String> {
+        if r.is_empty() {
+            return Ok(None);
+        }
+        Regex::new(r)
+            .map(Some)
+            .map_err(|e| format!("invalid {what} regex {r:?}: {}", regex_problem(&e)))
+    };
+    let srx = |r: &str, what: &str| -> Result<Option<regex::Regex>, String> {
+        if r.is_empty() {
+            return Ok(None);
+        }
+        regex::Regex::new(r)
+            .map(Some)
+            .map_err(|e| format!("invalid {what} regex {r:?}: {}", regex_problem(&e)))
+    };
+    let pod = srx(&f.pod, "pod")?;
+    let namespace = srx(&f.namespace, "namespace")?;
+    let container = srx(&f.container, "container")?;
+    let selection =
+        (f.host || pod.is_some() || namespace.is_some() || container.is_some()).then(|| {
+            crate::source::topology::Selection {
+                pod,
+                namespace,
+                container,
+                host: f.host,
+                filter: None,
+            }
+        });
+    let expr = if f.expr.is_empty() {
+        None
+    } else {
+        Some(Filter::parse(&f.expr).map_err(|e| format!("invalid filter: {e}"))?)
+    };
+    let mut syscalls = None;
+    if !f.syscalls.is_empty() {
+        let mut set = BTreeSet::new();
+        for name in &f.syscalls {
+            let info = syscalls::by_name(arch, name)
+                .ok_or_else(|| format!("unknown syscall {:?}", name))?;
+            set.insert(info.nr);
+        }
+        syscalls = Some(set);
+    }
+    let push = expr
+        .as_ref()
+        .map(|e| e.pushdown(arch, max_nr))
+        .unwrap_or_default();
+    let mut kpids = push.pids;
+    if !f.pids.is_empty() {
+        let given: BTreeSet<u32> = f.pids.iter().copied().collect();
+        kpids = Some(match kpids {
+            Some(p) => p.intersection(&given).copied().collect(),
+            None => given,
+        });
+    }
+    let ksys = match (push.syscalls, &syscalls) {
+        (Some(a), Some(b)) => Some(a.intersection(b).copied().collect()),
+        (Some(a), None) => Some(a),
+        (None, Some(b)) => Some(b.clone()),
+        (None, None) => None,
+    };
+    let user = UserFilter {
+        comm: re(&f.comm, "comm")?,
+        expr,
+        pids: f.pids.clone(),
+        selection,
+    };
+    Ok(ClientFilter {
+        user,
+        syscalls,
+        kernel: KernelFilter {
+            pids: kpids.map(|p| p.into_iter().collect()),
+            cgroups: None,
+            syscalls: ksys
+                .filter(|s: &BTreeSet<u32>| s.iter().all(|&n| n < max_nr))
+                .map(|s| s.into_iter().collect()),
+        },
+    })
+}
+
+/// The union of the clients' kernel filters: a dimension one client leaves
+/// open is open for all.
+fn union(filters: &[&KernelFilter]) -> KernelFilter {
+    fn join<T: Ord + Copy>(sets: impl Iterator<Item = Option<Vec<T>>>) -> Option<Vec<T>> {
+        let mut all = BTreeSet::new();
+        for s in sets {
+            all.extend(s?);
+        }
+        Some(all.into_iter().collect())
+    }
+    if filters.is_empty() {
+        return KernelFilter::default();
+    }
+    KernelFilter {
+        pids: join(filters.iter().map(|f| f.pids.clone())),
+        cgroups: None,
+        syscalls: join(filters.iter().map(|f| f.syscalls.clone())),
+    }
+}
+
+/// Counters one client's stream reports.
+#[derive(Debug, Default)]
+struct ClientLost {
+    /// Events for it dropped at its full queue.
+    queue: AtomicU64,
+}
+
+struct Client {
+    filter: ClientFilter,
+    tx: mpsc::Sender<pb::Frame>,
+    lost: Arc<ClientLost>,
+    /// A container frame did not fit: send them all again when there is room.
+    resync: bool,
+}
+
+struct HubState {
+    /// The last sequence number given.
+    seq: u64,
+    clients: Vec<Client>,
+    containers: ContainerMap,
+    /// Recent syscalls with their sequence numbers, oldest first.
+    history: VecDeque<(u64, TraceEvent)>,
+    /// The kernel filter last applied.
+    applied: Option<KernelFilter>,
+}
+
+/// The fan-out. Shared by the hub thread and the service.
+pub struct Hub {
+    opts: HubOptions,
+    node_id: u16,
+    state: Mutex<HubState>,
+}
+
+impl Hub {
+    pub fn new(opts: HubOptions) -> Arc<Hub> {
+        let node_id = crate::model::node::intern(&opts.node).unwrap_or(0);
+        Arc::new(Hub {
+            opts,
+            node_id,
+            state: Mutex::new(HubState {
+                seq: 0,
+                clients: Vec::new(),
+                containers: ContainerMap::default(),
+                history: VecDeque::new(),
+                applied: None,
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn frame(&self, seq: u64, body: Body) -> pb::Frame {
+        pb::Frame {
+            node: self.opts.node.clone(),
+            run: self.opts.run,
+            seq,
+            body: Some(body),
+        }
+    }
+
+    /// The clients connected now.
+    pub fn clients(&self) -> usize {
+        self.lock().clients.len()
+    }
+
+    /// Takes batches until `events` closes or `stop` says so.
+    pub fn run(&self, events: &Receiver<Vec<Event>>, stop: &dyn Fn() -> bool) {
+        // Until a client asks, the node traces nothing it would not need:
+        // no process has pid 0 in user space.
+        (self.opts.set_kernel)(KernelFilter {
+            pids: Some(vec![0]),
+            ..Default::default()
+        });
+        loop {
+            match events.recv_timeout(Duration::from_millis(100)) {
+                Ok(batch) => self.batch(batch),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if stop() {
+                break;
+            }
+        }
+        // Ends every stream.
+        self.lock().clients.clear();
+    }
+
+    fn batch(&self, mut batch: Vec<Event>) {
+        let mut st = self.lock();
+        let first = st.seq + 1;
+        let mut closed = false;
+        // Containers first, in order, so the batch's events find them.
+        for ev in &mut batch {
+            match ev {
+                Event::Syscall(t) => {
+                    t.node = self.node_id;
+                    st.seq += 1;
+                }
+                Event::ContainerAdd(a) => {
+                    st.containers.add(a);
+                    let f = self.frame(st.seq, Body::ContainerAdd(wire::container_add(a)));
+                    closed |= Self::to_all(&mut st.clients, &f);
+                }
+                Event::ContainerDel(d) => {
+                    st.containers.del(d);
+                    let f = self.frame(st.seq, Body::ContainerDel(wire::container_del(d)));
+                    closed |= Self::to_all(&mut st.clients, &f);
+                }
+                Event::Lost(_) => {}
+            }
+        }
+        let last = st.seq;
+        let st = &mut *st;
+        for c in &mut st.clients {
+            if c.resync && c.tx.capacity() > CLIENT_QUEUE / 2 {
+                c.resync = false;
+                for (cg, ci) in st.containers.iter() {
+                    let body = Body::ContainerAdd(wire::encode_container(cg, ci));
+                    let f = pb::Frame {
+                        node: self.opts.node.clone(),
+                        run: self.opts.run,
+                        seq: first - 1,
+                        body: Some(body),
+                    };
+                    if c.tx.try_send(f).is_err() {
+                        c.resync = true;
+                        break;
+                    }
+                }
+            }
+            let mine: Vec<&TraceEvent> = batch
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Syscall(t) if c.filter.matches(t, &st.containers) => Some(t),
+                    _ => None,
+                })
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let n = mine.len() as u64;
+            let f = pb::Frame {
+                node: self.opts.node.clone(),
+                run: self.opts.run,
+                seq: last,
+                body: Some(Body::Batch(wire::encode_batch(mine))),
+            };
+            match c.tx.try_send(f) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    c.lost.queue.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => closed = true,
+            }
+        }
+        // History, for resumes.
+        let mut seq = first;
+        for ev in batch.drain(..) {
+            if let Event::Syscall(t) = ev {
+                st.history.push_back((seq, t));
+                seq += 1;
+            }
+        }
+        while st.history.len() > HISTORY_EVENTS {
+            st.history.pop_front();
+        }
+        if closed {
+            st.clients.retain(|c| !c.tx.is_closed());
+            self.refilter(st);
+        }
+        if let Some(r) = &self.opts.recycler {
+            r.give(batch);
+        }
+    }
+
+    /// Sends a frame every client must have (container changes). Returns
+    /// whether a client is gone.
+    fn to_all(clients: &mut [Client], f: &pb::Frame) -> bool {
+        let mut closed = false;
+        for c in clients {
+            match c.tx.try_send(f.clone()) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => c.resync = true,
+                Err(mpsc::error::TrySendError::Closed(_)) => closed = true,
+            }
+        }
+        closed
+    }
+
+    /// Puts the union of the clients' kernel filters into the kernel.
+    fn refilter(&self, st: &mut HubState) {
+        let want = if st.clients.is_empty() {
+            KernelFilter {
+                pids: Some(vec![0]),
+                ..Default::default()
+            }
+        } else {
+            union(
+                &st.clients
+                    .iter()
+                    .map(|c| &c.filter.kernel)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        if st.applied.as_ref() != Some(&want) {
+            crate::note!(
+                "systrace-tui: kernel filter for {} clients: {want:?}",
+                st.clients.len()
+            );
+            (self.opts.set_kernel)(want.clone());
+            st.applied = Some(want);
+        }
+    }
+
+    /// Adds a client: its hello, the containers known, what it missed (on
+    /// a resume), then live batches. Returns its queue and lost counters.
+    fn register(
+        &self,
+        req: &pb::WatchRequest,
+    ) -> Result<(mpsc::Receiver<pb::Frame>, Arc<ClientLost>, LostEvents), Status> {
+        let filter = compile(
+            &req.filter.clone().unwrap_or_default(),
+            self.opts.arch,
+            self.opts.max_nr,
+        )
+        .map_err(Status::invalid_argument)?;
+        let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
+        let mut st = self.lock();
+        let st = &mut *st;
+        // A resume of this run: what the history still holds is sent again,
+        // the rest is a gap. A resume of another run (the agent restarted):
+        // the events of the old run it did not get are gone; those of this
+        // run before it came are sent if still held.
+        let resuming = req.run != 0;
+        let after = if req.run == self.opts.run {
+            req.after_seq
+        } else {
+            0
+        };
+        let oldest = st.history.front().map_or(st.seq + 1, |(s, _)| *s);
+        let gap = if resuming && after + 1 < oldest {
+            oldest - 1 - after
+        } else {
+            0
+        };
+        let hello = Body::Hello(pb::Hello {
+            arch: wire::arch_name(self.opts.arch).to_string(),
+            boot_unix_ns: self.opts.boot_unix_ns,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            gap,
+        });
+        let _ = tx.try_send(self.frame(st.seq, hello));
+        for (cg, c) in st.containers.iter() {
+            let body = Body::ContainerAdd(wire::encode_container(cg, c));
+            let _ = tx.try_send(self.frame(st.seq, body));
+        }
+        let lost = Arc::new(ClientLost::default());
+        if resuming {
+            let missed: Vec<&(u64, TraceEvent)> = st
+                .history
+                .iter()
+                .filter(|(s, t)| *s > after && filter.matches(t, &st.containers))
+                .collect();
+            for chunk in missed.chunks(4096) {
+                let seq = chunk.last().map_or(0, |(s, _)| *s);
+                let b = wire::encode_batch(chunk.iter().map(|(_, t)| t));
+                let n = chunk.len() as u64;
+                if tx.try_send(self.frame(seq, Body::Batch(b))).is_err() {
+                    lost.queue.fetch_add(n, Ordering::Relaxed);
+                }
+            }
+        }
+        st.clients.push(Client {
+            filter,
+            tx,
+            lost: lost.clone(),
+            resync: false,
+        });
+        self.refilter(st);
+        Ok((rx, lost, (self.opts.node_lost)()))
+    }
+
+    fn unregister_closed(&self) {
+        let mut st = self.lock();
+        let before = st.clients.len();
+        st.clients.retain(|c| !c.tx.is_closed());
+        if st.clients.len() != before {
+            self.refilter(&mut st);
+        }
+    }
+}
+
+/// The gRPC service over a hub.
+pub struct Service {
+    pub hub: Arc<Hub>,
+}
+
+type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::Frame, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl pb::agent_server::Agent for Service {
+    type WatchStream = FrameStream;
+
+    async fn watch(
+        &self,
+        request: Request<pb::WatchRequest>,
+    ) -> Result<Response<FrameStream>, Status> {
+        let peer = request
+            .remote_addr()
+            .map_or_else(|| "?".to_string(), |a| a.to_string());
+        let req = request.into_inner();
+        let (mut rx, lost, base) = match self.hub.register(&req) {
+            Ok(r) => r,
+            Err(e) => {
+                crate::say!(
+                    "systrace-tui: refused a request from {peer}: {}",
+                    e.message()
+                );
+                return Err(e);
+            }
+        };
+        crate::note!("systrace-tui: client {peer} connected");
+        let (out_tx, out_rx) = mpsc::channel::<Result<pb::Frame, Status>>(4);
+        let hub = self.hub.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(LOST_EVERY);
+            let mut sent = pb::Lost::default();
+            let mut seq = 0;
+            loop {
+                let frame = tokio::select! {
+                    f = rx.recv() => match f {
+                        Some(f) => f,
+                        // The hub ended the stream (the agent stops).
+                        None => break,
+                    },
+                    _ = tick.tick() => {
+                        let node = (hub.opts.node_lost)();
+                        let now = wire::encode_lost(
+                            LostEvents {
+                                kernel: node.kernel.saturating_sub(base.kernel),
+                                channel: node.channel.saturating_sub(base.channel),
+                            },
+                            lost.queue.load(Ordering::Relaxed),
+                        );
+                        if now == sent {
+                            continue;
+                        }
+                        sent = now.clone();
+                        hub.frame(seq, Body::Lost(now))
+                    }
+                };
+                if matches!(frame.body, Some(Body::Batch(_))) {
+                    seq = frame.seq;
+                }
+                if out_tx.send(Ok(frame)).await.is_err() {
+                    break;
+                }
+            }
+            drop(rx);
+            hub.unregister_closed();
+            crate::note!("systrace-tui: client {peer} left");
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(out_rx),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub() -> Arc<Hub> {
+        Hub::new(HubOptions {
+            node: "unit".into(),
+            run: 7,
+            arch: Arch::X86_64,
+            boot_unix_ns: 0,
+            max_nr: 1024,
+            set_kernel: Box::new(|_| {}),
+            node_lost: Arc::new(LostEvents::default),
+            recycler: None,
+        })
+    }
+
+    fn getppid(pid: u32) -> Event {
+        let mut raw = crate::model::raw::RawEvent {
+            nr: 110,
+            pid,
+            tid: pid,
+            ..Default::default()
+        };
+        raw.comm[0] = b'x';
+        Event::Syscall(TraceEvent::from_bytes(&raw.to_bytes(), Arch::X86_64).unwrap())
+    }
+
+    fn request(expr: &str) -> pb::WatchRequest {
+        pb::WatchRequest {
+            filter: Some(pb::ClientFilter {
+                expr: expr.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<pb::Frame>) -> (u64, Vec<u64>) {
+        let (mut events, mut seqs) = (0, Vec::new());
+        while let Ok(f) = rx.try_recv() {
+            if let Some(Body::Batch(b)) = f.body {
+                events += b.events.len() as u64;
+                seqs.push(f.seq);
+            }
+        }
+        (events, seqs)
+    }
+
+    #[test]
+    fn a_full_queue_counts_lost_and_the_other_client_gets_everything() {
+        let h = hub();
+        let (mut slow, slow_lost, _) = h.register(&request("pid == 5")).unwrap();
+        let (mut fast, _, _) = h.register(&request("pid == 5")).unwrap();
+        let mut fast_got = drain(&mut fast).0;
+        let batches = CLIENT_QUEUE as u64 * 2;
+        for _ in 0..batches {
+            h.batch(vec![getppid(5), getppid(6), getppid(5)]);
+            fast_got += drain(&mut fast).0;
+        }
+        let (slow_got, _) = drain(&mut slow);
+        let made = batches * 2;
+        assert_eq!(fast_got, made);
+        let lost = slow_lost.queue.load(Ordering::Relaxed);
+        assert!(lost > 0);
+        assert_eq!(slow_got + lost, made);
+    }
+
+    #[test]
+    fn a_resume_sends_what_was_missed_once_and_bad_filters_are_refused() {
+        let h = hub();
+        let (mut a, _, _) = h.register(&request("pid == 5")).unwrap();
+        h.batch(vec![getppid(5), getppid(5)]);
+        let (n, seqs) = drain(&mut a);
+        assert_eq!((n, seqs.as_slice()), (2, &[2][..]));
+        drop(a);
+        h.batch(vec![getppid(5), getppid(6), getppid(5)]);
+        assert_eq!(h.clients(), 0);
+        let mut req = request("pid == 5");
+        req.run = 7;
+        req.after_seq = 2;
+        let (mut b, _, _) = h.register(&req).unwrap();
+        let (n, seqs) = drain(&mut b);
+        assert_eq!((n, seqs.as_slice()), (2, &[5][..]));
+        let err = h.register(&request("pid ==")).unwrap_err();
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        let mut bad = request("");
+        bad.filter.as_mut().unwrap().pod = "(".into();
+        assert_eq!(
+            h.register(&bad).unwrap_err().code(),
+            tonic::Code::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn the_kernel_gets_the_union_of_the_clients() {
+        let k = |pids: Option<Vec<u32>>, sys: Option<Vec<u32>>| KernelFilter {
+            pids,
+            cgroups: None,
+            syscalls: sys,
+        };
+        let a = k(Some(vec![1, 2]), Some(vec![110]));
+        let b = k(Some(vec![3]), None);
+        assert_eq!(union(&[&a, &b]), k(Some(vec![1, 2, 3]), None));
+        let f = compile(
+            &pb::ClientFilter {
+                pids: vec![4, 5],
+                expr: "pid == 5 and syscall == getppid".into(),
+                ..Default::default()
+            },
+            Arch::X86_64,
+            1024,
+        )
+        .unwrap();
+        assert_eq!(f.kernel, k(Some(vec![5]), Some(vec![110])));
+    }
+}
