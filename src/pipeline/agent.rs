@@ -208,7 +208,7 @@ pub fn run(a: Agent) -> Result<()> {
     );
     let events = match &feed {
         Feed::Live { events, .. } => events.clone(),
-        Feed::Replay { .. } => unreachable!("a live feed"),
+        Feed::Replay { .. } | Feed::Remote(_) => unreachable!("a live feed"),
     };
     let stop2 = stop.clone();
     hub.run(&events, &move || stop2.is_raised());

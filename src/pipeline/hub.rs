@@ -285,7 +285,7 @@ impl Hub {
                     let f = self.frame(st.seq, Body::ContainerDel(wire::container_del(d)));
                     closed |= Self::to_all(&mut st.clients, &f);
                 }
-                Event::Lost(_) => {}
+                Event::Lost(_) | Event::Node(_) => {}
             }
         }
         let last = st.seq;

@@ -32,6 +32,7 @@ use crate::say;
 use crate::session::writer::{live_header, Sink, Target, Writer};
 use crate::source::kernel::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::source::kernel::reader::{Capture, CaptureOptions, Recycler};
+use crate::source::remote::{NodeCount, Remote};
 use crate::source::replay::{cut_header, same_file, Replay};
 use crate::source::topology::names::Sources;
 use crate::source::topology::{Selection, Topology, TopologyOptions};
@@ -171,6 +172,7 @@ enum Feed {
         replay: Box<Replay>,
         path: PathBuf,
     },
+    Remote(Remote),
 }
 
 /// How a source ended: what the consumer's summary needs.
@@ -179,6 +181,8 @@ struct FeedEnd {
     /// A replay that stopped at a bad line.
     error: Option<String>,
     warnings: Vec<String>,
+    /// Remote nodes: each one's accounting.
+    nodes: Vec<NodeCount>,
 }
 
 impl Feed {
@@ -215,13 +219,14 @@ impl Feed {
         match self {
             Feed::Live { events, .. } => events,
             Feed::Replay { replay, .. } => &replay.events,
+            Feed::Remote(r) => &r.events,
         }
     }
 
     fn recycler(&self) -> Option<Recycler> {
         match self {
             Feed::Live { capture, .. } => Some(capture.recycler.clone()),
-            Feed::Replay { .. } => None,
+            Feed::Replay { .. } | Feed::Remote(_) => None,
         }
     }
 
@@ -232,6 +237,10 @@ impl Feed {
             Feed::Live { capture, .. } => capture.stop(),
             // The reader looks at the stop between batches.
             Feed::Replay { .. } => Ok(()),
+            Feed::Remote(r) => {
+                r.stop();
+                Ok(())
+            }
         }
     }
 
@@ -252,6 +261,7 @@ impl Feed {
                     lost: capture.stats.lost(),
                     error: None,
                     warnings: Vec::new(),
+                    nodes: Vec::new(),
                 })
             }
             Feed::Replay { replay, path } => {
@@ -260,6 +270,16 @@ impl Feed {
                     lost: end.lost,
                     error: end.error.map(|e| format!("{}: {e}", path.display())),
                     warnings: end.warnings,
+                    nodes: Vec::new(),
+                })
+            }
+            Feed::Remote(r) => {
+                let end = r.finish()?;
+                Ok(FeedEnd {
+                    lost: end.lost,
+                    error: None,
+                    warnings: Vec::new(),
+                    nodes: end.nodes,
                 })
             }
         }
@@ -293,6 +313,15 @@ pub fn run(cfg: Config) -> Result<()> {
             };
             (feed, clock, header)
         }
+        Input::Remote(opts) => {
+            let clock = opts.clock;
+            let feed = Feed::Remote(Remote::start(opts.clone(), &stop)?);
+            (
+                feed,
+                clock,
+                live_header(clock, cfg.recorded_filters.clone()),
+            )
+        }
         Input::Live(live) => {
             let clock = Clock::measure();
             let feed = Feed::live(&cfg, live)?;
@@ -316,7 +345,7 @@ pub fn run(cfg: Config) -> Result<()> {
         Output::Lines(opts) => run_headless(&mut feed, stages, opts, clock, &stop, sink),
         Output::Tui { retain } => {
             let source = match &feed {
-                Feed::Live { .. } => Source::Live,
+                Feed::Live { .. } | Feed::Remote(_) => Source::Live,
                 Feed::Replay { replay, path } => Source::Replay {
                     path: path.clone(),
                     load: replay.load.clone(),
@@ -332,7 +361,7 @@ pub fn run(cfg: Config) -> Result<()> {
     stop.raise();
     let replayed = match &feed {
         Feed::Replay { path, .. } => Some(path.clone()),
-        Feed::Live { .. } => None,
+        Feed::Live { .. } | Feed::Remote(_) => None,
     };
     let end = feed.finish();
     // The source's counts, the stream's, and what the consumer dropped at
@@ -364,6 +393,9 @@ pub fn run(cfg: Config) -> Result<()> {
         ),
         (None, _) => {}
     }
+    for n in &end.nodes {
+        say!("systrace-tui: {}", n.summary());
+    }
     for w in &end.warnings {
         say!("systrace-tui: warning: {w}");
     }
@@ -392,6 +424,7 @@ fn run_headless(
     let mut progress = Progress::hidden();
     match &*feed {
         Feed::Live { .. } => say!("systrace-tui: tracing (Ctrl-C to stop)"),
+        Feed::Remote(_) => say!("systrace-tui: tracing on the nodes given (Ctrl-C to stop)"),
         Feed::Replay { replay, path } if !lines_on_terminal => {
             let name = path.file_name().unwrap_or(path.as_os_str());
             let name = escape::plain(name.as_encoded_bytes(), 60);
