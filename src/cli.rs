@@ -242,6 +242,11 @@ pub struct AgentArgs {
     #[arg(long = "cri-socket", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub cri_sockets: Vec<PathBuf>,
 
+    /// Batches a client may have queued before its events count as lost.
+    #[arg(long, default_value_t = 256, value_name = "BATCHES",
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub client_queue: u32,
+
     /// Show the agent's diagnostics (clients coming and going, filters).
     #[arg(short = 'v', long, action = ArgAction::Count)]
     pub verbose: u8,

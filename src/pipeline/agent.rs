@@ -41,6 +41,7 @@ pub struct Agent {
     pub ring_mb: u32,
     pub buf_size: u32,
     pub cri_sockets: Vec<PathBuf>,
+    pub client_queue: usize,
 }
 
 /// Whether every address is a loopback one.
@@ -90,6 +91,7 @@ impl Agent {
             ring_mb: a.ring_mb,
             buf_size: a.buf_size,
             cri_sockets: a.cri_sockets,
+            client_queue: a.client_queue as usize,
         })
     }
 }
@@ -191,6 +193,7 @@ pub fn run(a: Agent) -> Result<()> {
         }),
         node_lost: Arc::new(move || stats.lost()),
         recycler: Some(capture.recycler.clone()),
+        client_queue: a.client_queue,
     });
     let (down_tx, down_rx) = tokio::sync::oneshot::channel::<()>();
     let service = Service { hub: hub.clone() };

@@ -29,8 +29,6 @@ use crate::model::syscalls::{self, Arch};
 use crate::stage::UserFilter;
 use crate::wire::{self, pb, Body};
 
-/// Frames a client may have queued before its events count as lost.
-pub const CLIENT_QUEUE: usize = 256;
 /// Syscalls kept for clients that reconnect (a resume from further back
 /// is reported as a gap).
 const HISTORY_EVENTS: usize = 1 << 16;
@@ -55,6 +53,8 @@ pub struct HubOptions {
     pub set_kernel: KernelSetter,
     pub node_lost: NodeLost,
     pub recycler: Option<Recycler>,
+    /// Frames a client may have queued before its events count as lost.
+    pub client_queue: usize,
 }
 
 /// One client's filter, compiled.
@@ -291,7 +291,7 @@ impl Hub {
         let last = st.seq;
         let st = &mut *st;
         for c in &mut st.clients {
-            if c.resync && c.tx.capacity() > CLIENT_QUEUE / 2 {
+            if c.resync && c.tx.capacity() > self.opts.client_queue / 2 {
                 c.resync = false;
                 for (cg, ci) in st.containers.iter() {
                     let body = Body::ContainerAdd(wire::encode_container(cg, ci));
@@ -403,7 +403,7 @@ impl Hub {
             self.opts.max_nr,
         )
         .map_err(Status::invalid_argument)?;
-        let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
+        let (tx, rx) = mpsc::channel(self.opts.client_queue);
         let mut st = self.lock();
         let st = &mut *st;
         // A resume of this run: what the history still holds is sent again,
@@ -505,6 +505,21 @@ impl pb::agent_server::Agent for Service {
             let mut tick = tokio::time::interval(LOST_EVERY);
             let mut sent = pb::Lost::default();
             let mut seq = 0;
+            // The counts as they are now, when they changed since sent.
+            let changed = |sent: &mut pb::Lost| {
+                let node = (hub.opts.node_lost)();
+                let now = wire::encode_lost(
+                    LostEvents {
+                        kernel: node.kernel.saturating_sub(base.kernel),
+                        channel: node.channel.saturating_sub(base.channel),
+                    },
+                    lost.queue.load(Ordering::Relaxed),
+                );
+                (now != *sent).then(|| {
+                    *sent = now.clone();
+                    now
+                })
+            };
             loop {
                 let frame = tokio::select! {
                     f = rx.recv() => match f {
@@ -512,23 +527,24 @@ impl pb::agent_server::Agent for Service {
                         // The hub ended the stream (the agent stops).
                         None => break,
                     },
-                    _ = tick.tick() => {
-                        let node = (hub.opts.node_lost)();
-                        let now = wire::encode_lost(
-                            LostEvents {
-                                kernel: node.kernel.saturating_sub(base.kernel),
-                                channel: node.channel.saturating_sub(base.channel),
-                            },
-                            lost.queue.load(Ordering::Relaxed),
-                        );
-                        if now == sent {
-                            continue;
-                        }
-                        sent = now.clone();
-                        hub.frame(seq, Body::Lost(now))
-                    }
+                    _ = tick.tick() => match changed(&mut sent) {
+                        Some(l) => hub.frame(seq, Body::Lost(l)),
+                        None => continue,
+                    },
                 };
                 if matches!(frame.body, Some(Body::Batch(_))) {
+                    // Losses counted before this batch was queued are told
+                    // first: a client that has a batch knows what was lost
+                    // before it.
+                    if let Some(l) = changed(&mut sent) {
+                        if out_tx
+                            .send(Ok(hub.frame(seq, Body::Lost(l))))
+                            .await
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
                     seq = frame.seq;
                 }
                 if out_tx.send(Ok(frame)).await.is_err() {
@@ -559,6 +575,7 @@ mod tests {
             set_kernel: Box::new(|_| {}),
             node_lost: Arc::new(LostEvents::default),
             recycler: None,
+            client_queue: 16,
         })
     }
 
@@ -600,7 +617,7 @@ mod tests {
         let (mut slow, slow_lost, _) = h.register(&request("pid == 5")).unwrap();
         let (mut fast, _, _) = h.register(&request("pid == 5")).unwrap();
         let mut fast_got = drain(&mut fast).0;
-        let batches = CLIENT_QUEUE as u64 * 2;
+        let batches = 64;
         for _ in 0..batches {
             h.batch(vec![getppid(5), getppid(6), getppid(5)]);
             fast_got += drain(&mut fast).0;
