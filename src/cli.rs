@@ -242,9 +242,12 @@ pub struct AgentArgs {
     #[arg(long = "cri-socket", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub cri_sockets: Vec<PathBuf>,
 
-    /// Batches a client may have queued before its events count as lost.
-    #[arg(long, default_value_t = 256, value_name = "BATCHES",
-          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    /// Events a client may have queued before more count as its loss.
+    ///
+    /// A client that reads slower than the node makes events loses the
+    /// excess (and is told how many); the node and other clients go on.
+    #[arg(long, default_value_t = 262_144, value_name = "EVENTS",
+          value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
     pub client_queue: u32,
 
     /// Show the agent's diagnostics (clients coming and going, filters).

@@ -146,8 +146,17 @@ struct Gated {
 
 impl Gated {
     fn new(n: u64) -> Gated {
+        Self::with(&["gated-getppid", &n.to_string()])
+    }
+
+    /// At most about `per_ms` calls a millisecond.
+    fn paced(n: u64, per_ms: u64) -> Gated {
+        Self::with(&["gated-getppid-paced", &n.to_string(), &per_ms.to_string()])
+    }
+
+    fn with(args: &[&str]) -> Gated {
         let child = Command::new(workload())
-            .args(["gated-getppid", &n.to_string()])
+            .args(args)
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
@@ -533,39 +542,20 @@ fn a_killed_agent_is_shown_down_then_back_with_nothing_twice() {
     drop(a);
 }
 
-#[test]
-fn a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything() {
-    if !require_root("a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything") {
-        return;
-    }
-    use systrace_tui::wire::pb::{
-        agent_client::AgentClient, frame::Body, ClientFilter, WatchRequest,
-    };
-    const N: u64 = 200_000;
-    // A short queue per client, so a client that reads nothing overflows.
-    let a = Agent::start(
-        "busy",
-        "127.0.0.1:0",
-        &["--insecure", "--client-queue", "4"],
-    );
-    let w = Gated::new(N);
-    let filter = getppid_of(&[w.pid()]);
-    let fast = Client::start(&["--node", &a.addr, "--insecure", "-q", "--filter", &filter]);
-    fast.wait_stderr("node busy (");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    // The slow client: real gRPC to the real agent, reading nothing until
-    // the fast one has everything.
-    let mut stream = rt.block_on(async {
-        let mut c = AgentClient::connect(format!("http://{}", a.addr))
+/// A client of the agent's gRPC service, in the test: real connection,
+/// real agent, read when the test says so.
+type Frames = tonic::Streaming<systrace_tui::wire::pb::Frame>;
+
+fn watch(rt: &tokio::runtime::Runtime, addr: &str, expr: &str) -> Frames {
+    use systrace_tui::wire::pb::{agent_client::AgentClient, ClientFilter, WatchRequest};
+    rt.block_on(async {
+        let mut c = AgentClient::connect(format!("http://{addr}"))
             .await
             .unwrap()
             .max_decoding_message_size(64 << 20);
         c.watch(WatchRequest {
             filter: Some(ClientFilter {
-                expr: filter.clone(),
+                expr: expr.to_string(),
                 ..Default::default()
             }),
             ..Default::default()
@@ -573,20 +563,16 @@ fn a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything() {
         .await
         .unwrap()
         .into_inner()
-    });
-    w.go();
-    let (_, err) = fast.stop();
-    assert!(
-        node_summary(&err, "busy").contains(&format!("{N} events received, 0 lost")),
-        "{err}"
-    );
-    // Now it reads: what it gets and what it is told it lost add up.
-    let (got, lost) = rt.block_on(async {
+    })
+}
+
+/// Reads until received + lost = `n` (or the stream stalls): (received, lost).
+fn read_all(rt: &tokio::runtime::Runtime, s: &mut Frames, n: u64) -> (u64, u64) {
+    use systrace_tui::wire::pb::frame::Body;
+    rt.block_on(async {
         let (mut got, mut lost) = (0u64, 0u64);
-        let end = tokio::time::Instant::now() + Duration::from_secs(60);
-        while got + lost < N && tokio::time::Instant::now() < end {
-            let f = tokio::time::timeout(Duration::from_secs(5), stream.message()).await;
-            match f {
+        while got + lost < n {
+            match tokio::time::timeout(Duration::from_secs(20), s.message()).await {
                 Ok(Ok(Some(f))) => match f.body {
                     Some(Body::Batch(b)) => got += b.events.len() as u64,
                     Some(Body::Lost(l)) => lost = l.kernel + l.channel + l.client,
@@ -596,9 +582,52 @@ fn a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything() {
             }
         }
         (got, lost)
+    })
+}
+
+#[test]
+fn a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything() {
+    if !require_root("a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything") {
+        return;
+    }
+    const N: u64 = 200_000;
+    // A queue of 20,000 events per client: one that reads nothing overflows.
+    let a = Agent::start(
+        "busy",
+        "127.0.0.1:0",
+        &["--insecure", "--client-queue", "20000"],
+    );
+    // At most ~50,000 calls a second: a client that reads keeps up.
+    let w = Gated::paced(N, 50);
+    let filter = getppid_of(&[w.pid()]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut slow = watch(&rt, &a.addr, &filter);
+    let mut fast = watch(&rt, &a.addr, &filter);
+    // Both are registered once their hello is there.
+    let hello = |s: &mut Frames| {
+        rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), s.message()).await })
+            .expect("a hello")
+            .unwrap()
+            .unwrap()
+    };
+    hello(&mut slow);
+    hello(&mut fast);
+    let reader = std::thread::scope(|sc| {
+        let h = sc.spawn(|| read_all(&rt, &mut fast, N));
+        w.go();
+        h.join().unwrap()
     });
+    assert_eq!(reader, (N, 0), "the fast client: everything, nothing lost");
+    // Only now does the slow one read: what it gets and what it is told
+    // it lost add up to what was made.
+    let (got, lost) = read_all(&rt, &mut slow, N);
     assert!(lost > 0, "the slow client lost nothing (got {got})");
     assert_eq!(got + lost, N, "received {got} + lost {lost}");
-    drop(stream);
+    drop(slow);
+    drop(fast);
     drop(a);
 }

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ pub struct HubOptions {
     pub set_kernel: KernelSetter,
     pub node_lost: NodeLost,
     pub recycler: Option<Recycler>,
-    /// Frames a client may have queued before its events count as lost.
+    /// Events a client may have queued before more count as lost.
     pub client_queue: usize,
 }
 
@@ -180,14 +180,49 @@ fn union(filters: &[&KernelFilter]) -> KernelFilter {
 struct ClientLost {
     /// Events for it dropped at its full queue.
     queue: AtomicU64,
+    /// Events (a container change counts one) queued and not yet handed to
+    /// the connection.
+    queued: AtomicUsize,
+}
+
+/// What a frame weighs in a client's queue.
+fn weight(f: &pb::Frame) -> usize {
+    match &f.body {
+        Some(Body::Batch(b)) => b.events.len(),
+        _ => 1,
+    }
+}
+
+enum Offer {
+    Sent,
+    Full,
+    Closed,
 }
 
 struct Client {
     filter: ClientFilter,
-    tx: mpsc::Sender<pb::Frame>,
+    tx: mpsc::UnboundedSender<pb::Frame>,
     lost: Arc<ClientLost>,
     /// A container frame did not fit: send them all again when there is room.
     resync: bool,
+}
+
+impl Client {
+    /// Queues `f` if it fits within `limit` events.
+    fn offer(&self, f: pb::Frame, limit: usize) -> Offer {
+        let w = weight(&f);
+        if self.tx.is_closed() {
+            return Offer::Closed;
+        }
+        if self.lost.queued.load(Ordering::Relaxed) + w > limit {
+            return Offer::Full;
+        }
+        self.lost.queued.fetch_add(w, Ordering::Relaxed);
+        match self.tx.send(f) {
+            Ok(()) => Offer::Sent,
+            Err(_) => Offer::Closed,
+        }
+    }
 }
 
 struct HubState {
@@ -278,12 +313,12 @@ impl Hub {
                 Event::ContainerAdd(a) => {
                     st.containers.add(a);
                     let f = self.frame(st.seq, Body::ContainerAdd(wire::container_add(a)));
-                    closed |= Self::to_all(&mut st.clients, &f);
+                    closed |= Self::to_all(&mut st.clients, &f, self.opts.client_queue);
                 }
                 Event::ContainerDel(d) => {
                     st.containers.del(d);
                     let f = self.frame(st.seq, Body::ContainerDel(wire::container_del(d)));
-                    closed |= Self::to_all(&mut st.clients, &f);
+                    closed |= Self::to_all(&mut st.clients, &f, self.opts.client_queue);
                 }
                 Event::Lost(_) | Event::Node(_) => {}
             }
@@ -291,7 +326,8 @@ impl Hub {
         let last = st.seq;
         let st = &mut *st;
         for c in &mut st.clients {
-            if c.resync && c.tx.capacity() > self.opts.client_queue / 2 {
+            let limit = self.opts.client_queue;
+            if c.resync && c.lost.queued.load(Ordering::Relaxed) < limit / 2 {
                 c.resync = false;
                 for (cg, ci) in st.containers.iter() {
                     let body = Body::ContainerAdd(wire::encode_container(cg, ci));
@@ -301,7 +337,7 @@ impl Hub {
                         seq: first - 1,
                         body: Some(body),
                     };
-                    if c.tx.try_send(f).is_err() {
+                    if !matches!(c.offer(f, limit), Offer::Sent) {
                         c.resync = true;
                         break;
                     }
@@ -324,12 +360,12 @@ impl Hub {
                 seq: last,
                 body: Some(Body::Batch(wire::encode_batch(mine))),
             };
-            match c.tx.try_send(f) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
+            match c.offer(f, limit) {
+                Offer::Sent => {}
+                Offer::Full => {
                     c.lost.queue.fetch_add(n, Ordering::Relaxed);
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => closed = true,
+                Offer::Closed => closed = true,
             }
         }
         // History, for resumes.
@@ -354,13 +390,13 @@ impl Hub {
 
     /// Sends a frame every client must have (container changes). Returns
     /// whether a client is gone.
-    fn to_all(clients: &mut [Client], f: &pb::Frame) -> bool {
+    fn to_all(clients: &mut [Client], f: &pb::Frame, limit: usize) -> bool {
         let mut closed = false;
         for c in clients {
-            match c.tx.try_send(f.clone()) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => c.resync = true,
-                Err(mpsc::error::TrySendError::Closed(_)) => closed = true,
+            match c.offer(f.clone(), limit) {
+                Offer::Sent => {}
+                Offer::Full => c.resync = true,
+                Offer::Closed => closed = true,
             }
         }
         closed
@@ -396,14 +432,21 @@ impl Hub {
     fn register(
         &self,
         req: &pb::WatchRequest,
-    ) -> Result<(mpsc::Receiver<pb::Frame>, Arc<ClientLost>, LostEvents), Status> {
+    ) -> Result<
+        (
+            mpsc::UnboundedReceiver<pb::Frame>,
+            Arc<ClientLost>,
+            LostEvents,
+        ),
+        Status,
+    > {
         let filter = compile(
             &req.filter.clone().unwrap_or_default(),
             self.opts.arch,
             self.opts.max_nr,
         )
         .map_err(Status::invalid_argument)?;
-        let (tx, rx) = mpsc::channel(self.opts.client_queue);
+        let (tx, rx) = mpsc::unbounded_channel();
         let mut st = self.lock();
         let st = &mut *st;
         // A resume of this run: what the history still holds is sent again,
@@ -428,33 +471,39 @@ impl Hub {
             version: env!("CARGO_PKG_VERSION").to_string(),
             gap,
         });
-        let _ = tx.try_send(self.frame(st.seq, hello));
+        let lost = Arc::new(ClientLost::default());
+        let mut client = Client {
+            filter,
+            tx,
+            lost: lost.clone(),
+            resync: false,
+        };
+        // The hello and what is known so far go whatever the limit.
+        lost.queued
+            .fetch_add(1 + st.containers.len(), Ordering::Relaxed);
+        let _ = client.tx.send(self.frame(st.seq, hello));
         for (cg, c) in st.containers.iter() {
             let body = Body::ContainerAdd(wire::encode_container(cg, c));
-            let _ = tx.try_send(self.frame(st.seq, body));
+            let _ = client.tx.send(self.frame(st.seq, body));
         }
-        let lost = Arc::new(ClientLost::default());
         if resuming {
             let missed: Vec<&(u64, TraceEvent)> = st
                 .history
                 .iter()
-                .filter(|(s, t)| *s > after && filter.matches(t, &st.containers))
+                .filter(|(s, t)| *s > after && client.filter.matches(t, &st.containers))
                 .collect();
             for chunk in missed.chunks(4096) {
                 let seq = chunk.last().map_or(0, |(s, _)| *s);
                 let b = wire::encode_batch(chunk.iter().map(|(_, t)| t));
                 let n = chunk.len() as u64;
-                if tx.try_send(self.frame(seq, Body::Batch(b))).is_err() {
+                let f = self.frame(seq, Body::Batch(b));
+                if !matches!(client.offer(f, self.opts.client_queue), Offer::Sent) {
                     lost.queue.fetch_add(n, Ordering::Relaxed);
+                    client.resync = true;
                 }
             }
         }
-        st.clients.push(Client {
-            filter,
-            tx,
-            lost: lost.clone(),
-            resync: false,
-        });
+        st.clients.push(client);
         self.refilter(st);
         Ok((rx, lost, (self.opts.node_lost)()))
     }
@@ -532,6 +581,7 @@ impl pb::agent_server::Agent for Service {
                         None => continue,
                     },
                 };
+                let w = weight(&frame);
                 if matches!(frame.body, Some(Body::Batch(_))) {
                     // Losses counted before this batch was queued are told
                     // first: a client that has a batch knows what was lost
@@ -550,6 +600,7 @@ impl pb::agent_server::Agent for Service {
                 if out_tx.send(Ok(frame)).await.is_err() {
                     break;
                 }
+                lost.queued.fetch_sub(w, Ordering::Relaxed);
             }
             drop(rx);
             hub.unregister_closed();
@@ -600,9 +651,10 @@ mod tests {
         }
     }
 
-    fn drain(rx: &mut mpsc::Receiver<pb::Frame>) -> (u64, Vec<u64>) {
+    fn drain(rx: &mut mpsc::UnboundedReceiver<pb::Frame>, l: &ClientLost) -> (u64, Vec<u64>) {
         let (mut events, mut seqs) = (0, Vec::new());
         while let Ok(f) = rx.try_recv() {
+            l.queued.fetch_sub(weight(&f), Ordering::Relaxed);
             if let Some(Body::Batch(b)) = f.body {
                 events += b.events.len() as u64;
                 seqs.push(f.seq);
@@ -615,16 +667,17 @@ mod tests {
     fn a_full_queue_counts_lost_and_the_other_client_gets_everything() {
         let h = hub();
         let (mut slow, slow_lost, _) = h.register(&request("pid == 5")).unwrap();
-        let (mut fast, _, _) = h.register(&request("pid == 5")).unwrap();
-        let mut fast_got = drain(&mut fast).0;
+        let (mut fast, fast_lost, _) = h.register(&request("pid == 5")).unwrap();
+        let mut fast_got = drain(&mut fast, &fast_lost).0;
         let batches = 64;
         for _ in 0..batches {
             h.batch(vec![getppid(5), getppid(6), getppid(5)]);
-            fast_got += drain(&mut fast).0;
+            fast_got += drain(&mut fast, &fast_lost).0;
         }
-        let (slow_got, _) = drain(&mut slow);
+        let (slow_got, _) = drain(&mut slow, &slow_lost);
         let made = batches * 2;
         assert_eq!(fast_got, made);
+        assert_eq!(fast_lost.queue.load(Ordering::Relaxed), 0);
         let lost = slow_lost.queue.load(Ordering::Relaxed);
         assert!(lost > 0);
         assert_eq!(slow_got + lost, made);
@@ -633,9 +686,9 @@ mod tests {
     #[test]
     fn a_resume_sends_what_was_missed_once_and_bad_filters_are_refused() {
         let h = hub();
-        let (mut a, _, _) = h.register(&request("pid == 5")).unwrap();
+        let (mut a, al, _) = h.register(&request("pid == 5")).unwrap();
         h.batch(vec![getppid(5), getppid(5)]);
-        let (n, seqs) = drain(&mut a);
+        let (n, seqs) = drain(&mut a, &al);
         assert_eq!((n, seqs.as_slice()), (2, &[2][..]));
         drop(a);
         h.batch(vec![getppid(5), getppid(6), getppid(5)]);
@@ -643,8 +696,8 @@ mod tests {
         let mut req = request("pid == 5");
         req.run = 7;
         req.after_seq = 2;
-        let (mut b, _, _) = h.register(&req).unwrap();
-        let (n, seqs) = drain(&mut b);
+        let (mut b, bl, _) = h.register(&req).unwrap();
+        let (n, seqs) = drain(&mut b, &bl);
         assert_eq!((n, seqs.as_slice()), (2, &[5][..]));
         let err = h.register(&request("pid ==")).unwrap_err();
         assert_eq!(err.code(), tonic::Code::InvalidArgument);
