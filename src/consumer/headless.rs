@@ -13,8 +13,10 @@ use crate::clock::{fmt_duration, Clock};
 use crate::model::args;
 use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::flow::Recycler;
+use crate::model::node;
 use crate::model::stats::Stats;
 use crate::pipeline::stop::Stop;
+use crate::say;
 use crate::session::writer::Sink;
 use crate::stage::Stages;
 use crate::terminal::output::Output;
@@ -229,9 +231,10 @@ impl Headless {
                 Event::Syscall(e) => {
                     self.shown += 1;
                     if self.opts.summary {
-                        self.stats.record(e, &stages.containers.label(e.cgroup_id));
+                        let label = node::with_node(e.node, stages.containers.label(e.cgroup_id));
+                        self.stats.record(e, &label);
                     } else if !self.opts.quiet {
-                        let label = stages.containers.label(e.cgroup_id);
+                        let label = node::with_node(e.node, stages.containers.label(e.cgroup_id));
                         let line = self.printer.labeled_line(&label, e);
                         let finish = e.start_ns.saturating_add(e.duration_ns());
                         self.reorder.push(e.start_ns, finish, line);
@@ -239,6 +242,9 @@ impl Headless {
                 }
                 Event::Lost(l) => self.lost = *l,
                 Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                // On stderr, where the other status lines go: lines on
+                // stdout stay one per event.
+                Event::Node(n) => say!("systrace-tui: {}", node::describe(n)),
             }
         }
         if let Some(s) = &self.export {

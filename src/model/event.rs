@@ -64,6 +64,20 @@ impl LostEvents {
     }
 }
 
+/// A remote node's stream went down or came (back) up (cluster mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeEvent {
+    /// `model::node` number; 0 while the node's name is not known yet.
+    pub node: u16,
+    /// The address the client reaches it at.
+    pub addr: String,
+    pub up: bool,
+    /// When, as Unix ns.
+    pub at_unix_ns: i64,
+    /// Why it went down; when it came back, what was missed (a gap).
+    pub detail: String,
+}
+
 /// What flows from the capture side to the consumers. Events travel in
 /// batches (`Vec<Event>`), so the syscall variant is stored inline.
 #[derive(Clone, Debug)]
@@ -73,6 +87,7 @@ pub enum Event {
     Lost(LostEvents),
     ContainerAdd(ContainerAddEvent),
     ContainerDel(ContainerDelEvent),
+    Node(NodeEvent),
 }
 
 impl TraceEvent {

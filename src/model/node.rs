@@ -47,6 +47,63 @@ pub fn name(id: u16) -> Option<Arc<str>> {
     t.get(id as usize).cloned()
 }
 
+/// A remote node's connection as last reported.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeState {
+    pub up: bool,
+    /// Since when (Unix ns).
+    pub since_unix_ns: i64,
+    /// Why it is down, or what its last return missed.
+    pub detail: String,
+}
+
+fn states() -> &'static RwLock<std::collections::HashMap<u16, NodeState>> {
+    static STATES: OnceLock<RwLock<std::collections::HashMap<u16, NodeState>>> = OnceLock::new();
+    STATES.get_or_init(Default::default)
+}
+
+pub fn set_state(id: u16, s: NodeState) {
+    states()
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, s);
+}
+
+/// The node's connection state; `None` for nodes no client watches (a
+/// replay, or the local machine).
+pub fn state(id: u16) -> Option<NodeState> {
+    states()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .cloned()
+}
+
+/// `node:label` for an event of a named node, the label alone otherwise.
+pub fn with_node(id: u16, label: String) -> String {
+    match name(id) {
+        Some(n) => format!("{}:{label}", super::escape::plain(n.as_bytes(), 64)),
+        None => label,
+    }
+}
+
+/// One line about a node going down or coming back, with the time.
+pub fn describe(ev: &super::event::NodeEvent) -> String {
+    let who = name(ev.node).map_or_else(
+        || ev.addr.clone(),
+        |n| format!("{} ({})", super::escape::plain(n.as_bytes(), 64), ev.addr),
+    );
+    let at = chrono::DateTime::from_timestamp_nanos(ev.at_unix_ns)
+        .with_timezone(&chrono::Local)
+        .format("%H:%M:%S");
+    let detail = super::escape::plain(ev.detail.as_bytes(), 200);
+    match (ev.up, detail.is_empty()) {
+        (true, true) => format!("node {who} up at {at}"),
+        (true, false) => format!("node {who} up again at {at}; gap: {detail}"),
+        (false, _) => format!("node {who} down at {at}: {detail}"),
+    }
+}
+
 /// How many named nodes are known (more than one: the views group by node).
 pub fn count() -> usize {
     table().read().unwrap_or_else(|e| e.into_inner()).len() - 1

@@ -5,7 +5,9 @@
 //! dropped before any thread is joined, so no producer waits on a queue
 //! nobody reads), and the export is completed.
 
+pub mod agent;
 pub mod config;
+pub mod hub;
 pub mod stop;
 
 use std::io::{self, IsTerminal};
@@ -31,6 +33,7 @@ use crate::session::writer::{live_header, Sink, Target, Writer};
 use crate::source::kernel::loader::{KernelFilter, LoadOptions, MAX_NR};
 use crate::source::kernel::reader::{Capture, CaptureOptions, Recycler};
 use crate::source::redis::RedisFeed;
+use crate::source::remote::{NodeCount, Remote};
 use crate::source::replay::{cut_header, same_file, Replay};
 use crate::source::topology::names::Sources;
 use crate::source::topology::{Selection, Topology, TopologyOptions};
@@ -170,6 +173,7 @@ enum Feed {
         replay: Box<Replay>,
         path: PathBuf,
     },
+    Remote(Remote),
     Redis(RedisFeed),
 }
 
@@ -179,6 +183,8 @@ struct FeedEnd {
     /// A replay that stopped at a bad line.
     error: Option<String>,
     warnings: Vec<String>,
+    /// Remote nodes: each one's accounting.
+    nodes: Vec<NodeCount>,
 }
 
 impl Feed {
@@ -215,6 +221,7 @@ impl Feed {
         match self {
             Feed::Live { events, .. } => events,
             Feed::Replay { replay, .. } => &replay.events,
+            Feed::Remote(r) => &r.events,
             Feed::Redis(r) => &r.events,
         }
     }
@@ -222,7 +229,7 @@ impl Feed {
     fn recycler(&self) -> Option<Recycler> {
         match self {
             Feed::Live { capture, .. } => Some(capture.recycler.clone()),
-            Feed::Replay { .. } | Feed::Redis(_) => None,
+            Feed::Replay { .. } | Feed::Remote(_) | Feed::Redis(_) => None,
         }
     }
 
@@ -231,8 +238,12 @@ impl Feed {
     fn stop_source(&mut self) -> Result<()> {
         match self {
             Feed::Live { capture, .. } => capture.stop(),
-            // The readers look at the stop between batches.
+            // The reader looks at the stop between batches.
             Feed::Replay { .. } | Feed::Redis(_) => Ok(()),
+            Feed::Remote(r) => {
+                r.stop();
+                Ok(())
+            }
         }
     }
 
@@ -253,6 +264,7 @@ impl Feed {
                     lost: capture.stats.lost(),
                     error: None,
                     warnings: Vec::new(),
+                    nodes: Vec::new(),
                 })
             }
             Feed::Redis(r) => {
@@ -261,6 +273,7 @@ impl Feed {
                     lost: end.lost,
                     error: None,
                     warnings: end.warnings,
+                    nodes: Vec::new(),
                 })
             }
             Feed::Replay { replay, path } => {
@@ -269,6 +282,16 @@ impl Feed {
                     lost: end.lost,
                     error: end.error.map(|e| format!("{}: {e}", path.display())),
                     warnings: end.warnings,
+                    nodes: Vec::new(),
+                })
+            }
+            Feed::Remote(r) => {
+                let end = r.finish()?;
+                Ok(FeedEnd {
+                    lost: end.lost,
+                    error: None,
+                    warnings: Vec::new(),
+                    nodes: end.nodes,
                 })
             }
         }
@@ -302,6 +325,15 @@ pub fn run(cfg: Config) -> Result<()> {
             };
             (feed, clock, header)
         }
+        Input::Remote(opts) => {
+            let clock = opts.clock;
+            let feed = Feed::Remote(Remote::start(opts.clone(), &stop)?);
+            (
+                feed,
+                clock,
+                live_header(clock, cfg.recorded_filters.clone()),
+            )
+        }
         Input::Redis(opts) => {
             let clock = Clock::measure();
             let feed = Feed::Redis(RedisFeed::start(opts.clone(), &stop)?);
@@ -334,7 +366,7 @@ pub fn run(cfg: Config) -> Result<()> {
         Output::Lines(opts) => run_headless(&mut feed, stages, opts, clock, &stop, sink),
         Output::Tui { retain } => {
             let source = match &feed {
-                Feed::Live { .. } | Feed::Redis(_) => Source::Live,
+                Feed::Live { .. } | Feed::Remote(_) | Feed::Redis(_) => Source::Live,
                 Feed::Replay { replay, path } => Source::Replay {
                     path: path.clone(),
                     load: replay.load.clone(),
@@ -350,7 +382,7 @@ pub fn run(cfg: Config) -> Result<()> {
     stop.raise();
     let replayed = match &feed {
         Feed::Replay { path, .. } => Some(path.clone()),
-        Feed::Live { .. } | Feed::Redis(_) => None,
+        Feed::Live { .. } | Feed::Remote(_) | Feed::Redis(_) => None,
     };
     let end = feed.finish();
     // The source's counts, the stream's, and what the consumer dropped at
@@ -382,6 +414,9 @@ pub fn run(cfg: Config) -> Result<()> {
         ),
         (None, _) => {}
     }
+    for n in &end.nodes {
+        say!("systrace-tui: {}", n.summary());
+    }
     for w in &end.warnings {
         say!("systrace-tui: warning: {w}");
     }
@@ -410,6 +445,7 @@ fn run_headless(
     let mut progress = Progress::hidden();
     match &*feed {
         Feed::Live { .. } => say!("systrace-tui: tracing (Ctrl-C to stop)"),
+        Feed::Remote(_) => say!("systrace-tui: tracing on the nodes given (Ctrl-C to stop)"),
         Feed::Redis(_) => say!("systrace-tui: reading from Redis (Ctrl-C to stop)"),
         Feed::Replay { replay, path } if !lines_on_terminal => {
             let name = path.file_name().unwrap_or(path.as_os_str());

@@ -137,7 +137,9 @@ impl Replay {
                                         st.events.fetch_add(1, Ordering::Relaxed);
                                     }
                                     Event::Lost(l) => lost = *l,
-                                    Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                                    Event::ContainerAdd(_)
+                                    | Event::ContainerDel(_)
+                                    | Event::Node(_) => {}
                                 }
                             }
                             // The consumer is gone: nothing more to read for.

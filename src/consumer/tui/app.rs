@@ -266,6 +266,8 @@ impl App {
                     .insert(d.cgroup_id, (c.clone(), self.store.end_seq()));
                 self.containers.del(&d);
             }
+            // The tree shows a node's state from `model::node`.
+            Event::Node(_) => {}
         }
     }
 
