@@ -119,6 +119,16 @@ fn the_pieces_fit_together() {
     }
     assert!(!args.iter().any(|a| a == "--insecure"));
 
+    // The program takes that command line as an agent's.
+    let argv = std::iter::once("systrace-tui".to_string()).chain(args.iter().cloned());
+    let cli = <systrace_tui::cli::Cli as clap::Parser>::try_parse_from(argv)
+        .unwrap_or_else(|e| panic!("the DaemonSet's arguments: {e}"));
+    assert!(
+        matches!(cli.command, Some(systrace_tui::cli::Command::Agent(_))),
+        "{:?}",
+        cli.command
+    );
+
     // Not privileged: only added capabilities, and every host mount read-only.
     let sc = &c["securityContext"];
     assert_eq!(sc["privileged"], false);
