@@ -267,7 +267,7 @@ impl App {
                 self.containers.del(&d);
             }
             // The tree shows a node's state from `model::node`.
-            Event::Node(_) => {}
+            Event::Node(n) => self.tree.saw_node(n.node),
         }
     }
 
