@@ -28,7 +28,7 @@ pub enum Input {
         skip_bad: bool,
     },
     /// Node agents (`--node`, `--nodes-dns`).
-    Remote(RemoteOptions),
+    Remote(Box<RemoteOptions>),
 }
 
 /// What live capture needs beyond the filters.
@@ -263,7 +263,7 @@ impl Config {
         .filter_map(|(on, f)| on.then_some(f))
         .collect();
         let input = match (cli.replay, remote) {
-            (_, Some(r)) => Input::Remote(r),
+            (_, Some(r)) => Input::Remote(Box::new(r)),
             (Some(path), None) => Input::Replay {
                 path,
                 skip_bad: cli.skip_bad,

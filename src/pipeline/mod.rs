@@ -315,7 +315,7 @@ pub fn run(cfg: Config) -> Result<()> {
         }
         Input::Remote(opts) => {
             let clock = opts.clock;
-            let feed = Feed::Remote(Remote::start(opts.clone(), &stop)?);
+            let feed = Feed::Remote(Remote::start((**opts).clone(), &stop)?);
             (
                 feed,
                 clock,
