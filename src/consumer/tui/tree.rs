@@ -187,6 +187,12 @@ impl Tree {
         }
     }
 
+    /// Events come from cluster nodes: the pane shows them even when no
+    /// container is known.
+    pub fn has_nodes(&self) -> bool {
+        !self.nodes.is_empty()
+    }
+
     /// More than one cluster node: the tree has a level for them.
     fn multi(&self) -> bool {
         self.nodes.len() > 1
