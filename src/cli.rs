@@ -212,6 +212,11 @@ pub enum Command {
     #[command(hide = true)]
     Man,
     /// Trace this node and serve its events to `systrace-tui --node` clients.
+    ///
+    /// Hidden from the completions' and help's command list like the
+    /// others (the man page and README describe it): a visible command
+    /// makes fish complete the top-level flags' values as files.
+    #[command(hide = true)]
     Agent(AgentArgs),
 }
 

@@ -28,7 +28,7 @@ pub enum Input {
         skip_bad: bool,
     },
     /// Node agents (`--node`, `--nodes-dns`).
-    Remote(RemoteOptions),
+    Remote(Box<RemoteOptions>),
     /// `--source redis://...`: what nodes publish.
     Redis(crate::source::redis::RedisOptions),
 }
@@ -274,7 +274,7 @@ impl Config {
             }
         }
         let input = match (cli.replay, remote, cli.source) {
-            (_, Some(r), _) => Input::Remote(r),
+            (_, Some(r), _) => Input::Remote(Box::new(r)),
             (Some(path), None, _) => Input::Replay {
                 path,
                 skip_bad: cli.skip_bad,

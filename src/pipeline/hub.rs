@@ -659,7 +659,7 @@ impl pb::agent_server::Agent for Service {
                     lost.queue.load(Ordering::Relaxed),
                 );
                 (now != *sent).then(|| {
-                    *sent = now.clone();
+                    *sent = now;
                     now
                 })
             };

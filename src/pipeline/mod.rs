@@ -327,7 +327,7 @@ pub fn run(cfg: Config) -> Result<()> {
         }
         Input::Remote(opts) => {
             let clock = opts.clock;
-            let feed = Feed::Remote(Remote::start(opts.clone(), &stop)?);
+            let feed = Feed::Remote(Remote::start((**opts).clone(), &stop)?);
             (
                 feed,
                 clock,
@@ -336,7 +336,7 @@ pub fn run(cfg: Config) -> Result<()> {
         }
         Input::Redis(opts) => {
             let clock = Clock::measure();
-            let feed = Feed::Redis(RedisFeed::start(opts.clone(), &stop)?);
+            let feed = Feed::Redis(RedisFeed::start(opts.clone(), clock, &stop)?);
             (
                 feed,
                 clock,

@@ -27,10 +27,12 @@ use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
 use prost::Message;
 use redis::Value;
 
+use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents};
 use crate::model::node;
 use crate::model::syscalls::Arch;
 use crate::pipeline::stop::Stop;
+use crate::source::remote::remap_cgroup;
 use crate::wire::redis::{check_url, containers_key, hello_key, stream_key, FIELD, NODES};
 use crate::wire::{self, pb, Body, Decoded};
 
@@ -73,6 +75,8 @@ struct NodeState {
     gaps: u64,
     /// Without a group: the last entry read.
     pos: String,
+    /// The node's clock to ours (ns), from its hello.
+    shift: i64,
     /// With a group: own entries read before but not acknowledged come first.
     pending: bool,
     bad: u64,
@@ -87,13 +91,15 @@ struct Reader {
     known: HashSet<String>,
     out: Sender<Vec<Event>>,
     stop: Stop,
+    clock: Clock,
     warnings: Vec<String>,
     lost_sent: Option<LostEvents>,
 }
 
 impl RedisFeed {
     /// Checks the address and that Redis answers, then reads on a thread.
-    pub fn start(opts: RedisOptions, stop: &Stop) -> Result<RedisFeed> {
+    /// Event times are moved to `clock` (this machine's).
+    pub fn start(opts: RedisOptions, clock: Clock, stop: &Stop) -> Result<RedisFeed> {
         let client = check_url(&opts.url).map_err(|e| anyhow!("--source {e}"))?;
         if let Some(v) = &opts.viewer {
             if v.is_empty() || v.chars().any(|c| c.is_control() || c == ' ') {
@@ -112,6 +118,7 @@ impl RedisFeed {
             known: HashSet::new(),
             out: tx,
             stop: stop.clone(),
+            clock,
             warnings: Vec::new(),
             lost_sent: None,
         };
@@ -313,6 +320,7 @@ impl Reader {
             lost: LostEvents::default(),
             gaps: 0,
             pos: "0-0".into(),
+            shift: 0,
             pending: true,
             bad: 0,
         };
@@ -371,7 +379,10 @@ impl Reader {
         };
         if let Some(Body::Hello(h)) = &f.body {
             match wire::parse_arch(&h.arch) {
-                Ok(a) => st.arch = a,
+                Ok(a) => {
+                    st.arch = a;
+                    st.shift = h.boot_unix_ns.wrapping_sub(self.clock.boot_unix_ns as i64);
+                }
                 Err(_) => {
                     st.bad += 1;
                     return;
@@ -389,10 +400,23 @@ impl Reader {
             Some(Body::Batch(b)) => b.events.len() as u64,
             _ => 0,
         };
+        // As `remote` does: times on this machine's clock, cgroup ids
+        // tagged with the node (other machines' ids collide).
         match wire::decode_body(body, st.arch, st.no) {
-            Ok(Decoded::Batch(evs)) => out.extend(evs.into_iter().map(Event::Syscall)),
-            Ok(Decoded::ContainerAdd(c)) => out.push(Event::ContainerAdd(c)),
-            Ok(Decoded::ContainerDel(c)) => out.push(Event::ContainerDel(c)),
+            Ok(Decoded::Batch(evs)) => out.extend(evs.into_iter().map(|mut e| {
+                e.start_ns = (e.start_ns as i64).wrapping_add(st.shift) as u64;
+                e.finish_ns = (e.finish_ns as i64).wrapping_add(st.shift) as u64;
+                e.cgroup_id = remap_cgroup(st.no, e.cgroup_id);
+                Event::Syscall(e)
+            })),
+            Ok(Decoded::ContainerAdd(mut c)) => {
+                c.cgroup_id = remap_cgroup(st.no, c.cgroup_id);
+                out.push(Event::ContainerAdd(c))
+            }
+            Ok(Decoded::ContainerDel(mut c)) => {
+                c.cgroup_id = remap_cgroup(st.no, c.cgroup_id);
+                out.push(Event::ContainerDel(c))
+            }
             Ok(Decoded::Lost(l)) => {
                 // The publisher's own drops show as skipped sequence numbers.
                 st.lost = LostEvents {
@@ -536,6 +560,7 @@ fn placeholder() -> NodeState {
         lost: LostEvents::default(),
         gaps: 0,
         pos: String::new(),
+        shift: 0,
         pending: false,
         bad: 0,
     }

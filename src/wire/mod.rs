@@ -375,3 +375,61 @@ mod tests {
         assert!(decode_container(bad).is_err());
     }
 }
+
+#[cfg(test)]
+mod corpus {
+    use super::*;
+    use prost::Message;
+
+    /// Writes the fuzz corpus seeds (`WIRE_CORPUS=dir cargo test --lib
+    /// wire::corpus`); without the variable it only checks they decode.
+    #[test]
+    fn seeds_decode() {
+        let mut raw = crate::model::raw::RawEvent {
+            nr: 110,
+            pid: 9,
+            tid: 9,
+            start_ns: 1_000,
+            finish_ns: 1_500,
+            ..Default::default()
+        };
+        raw.comm[..4].copy_from_slice(b"work");
+        let ev = TraceEvent::from_bytes(&raw.to_bytes(), Arch::native()).unwrap();
+        let frame = |body| pb::Frame {
+            node: "seed".into(),
+            run: 1,
+            seq: 2,
+            body: Some(body),
+        };
+        let seeds = [
+            (
+                "hello",
+                frame(Body::Hello(pb::Hello {
+                    arch: arch_name(Arch::native()).into(),
+                    boot_unix_ns: 1,
+                    version: "0".into(),
+                    gap: 0,
+                })),
+            ),
+            ("batch", frame(Body::Batch(encode_batch([&ev, &ev])))),
+            (
+                "lost",
+                frame(Body::Lost(encode_lost(LostEvents::default(), 3))),
+            ),
+            (
+                "container",
+                frame(Body::ContainerAdd(encode_container(
+                    5,
+                    &ContainerInfo::new(&"ab".repeat(32), Runtime::Podman),
+                ))),
+            ),
+        ];
+        for (name, f) in seeds {
+            let bytes = f.encode_to_vec();
+            assert!(decode_frame(&bytes).unwrap().1.is_some(), "{name}");
+            if let Ok(dir) = std::env::var("WIRE_CORPUS") {
+                std::fs::write(std::path::Path::new(&dir).join(name), &bytes).unwrap();
+            }
+        }
+    }
+}

@@ -218,7 +218,7 @@ impl App {
 
     /// Container pane and column are shown once there are containers.
     pub fn shows_containers(&self) -> bool {
-        !self.containers.is_empty()
+        !self.containers.is_empty() || self.tree.has_nodes()
     }
 
     /// Whether every retained event is shown (no filter of any kind).
@@ -267,7 +267,7 @@ impl App {
                 self.containers.del(&d);
             }
             // The tree shows a node's state from `model::node`.
-            Event::Node(_) => {}
+            Event::Node(n) => self.tree.saw_node(n.node),
         }
     }
 
