@@ -566,7 +566,7 @@ impl Local {
             self.lost.queue.load(Ordering::Relaxed),
         );
         (now != self.sent).then(|| {
-            self.sent = now.clone();
+            self.sent = now;
             self.hub.frame(self.seq, Body::Lost(now))
         })
     }
