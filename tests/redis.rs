@@ -229,6 +229,18 @@ fn viewers_share_a_stream_and_a_named_one_resumes_where_it_was() {
     let (seen, _) = b.stop();
     assert_eq!(seen, 1000, "viewer b, first run");
 
+    // Redis drops every connection (the agent's and viewer a's): both
+    // connect again, a goes on from the stream IDs it holds, the agent
+    // sends again what it could not.
+    let mut con = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg(&["KILL", "TYPE", "normal", "SKIPME", "yes"])
+        .query(&mut con)
+        .unwrap();
+    assert!(killed >= 2, "killed {killed} connections");
     // While b is away.
     node.getppid(700);
     a.wait_count(1700);
