@@ -5,6 +5,13 @@ use systrace_tui::say;
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(Command::Agent(args)) = &cli.command {
+        systrace_tui::verbose::set(args.verbose);
+        let res = systrace_tui::pipeline::agent::Agent::from_args(args.clone())
+            .and_then(systrace_tui::pipeline::agent::run);
+        exit_on_error(res);
+        return;
+    }
     if let Some(cmd) = &cli.command {
         let mut out = std::io::stdout().lock();
         let (what, res) = match cmd {
@@ -13,6 +20,7 @@ fn main() {
                 systrace_tui::manual::write_completions(*shell, &mut out),
             ),
             Command::Man => ("the man page", systrace_tui::manual::write_man(&mut out)),
+            Command::Agent(_) => unreachable!("handled above"),
         };
         match res {
             // A reader that had enough (`| head`) is not an error.
@@ -33,6 +41,11 @@ fn main() {
     }
     let res =
         systrace_tui::pipeline::config::Config::from_cli(cli).and_then(systrace_tui::pipeline::run);
+    exit_on_error(res);
+}
+
+/// One line on stderr and the exit code: 2 for usage mistakes, 1 otherwise.
+fn exit_on_error(res: anyhow::Result<()>) {
     if let Err(e) = res {
         let msg = format!("{e:#}");
         if msg.starts_with("systrace-tui") {

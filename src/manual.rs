@@ -90,6 +90,7 @@ pub fn field_help(f: Field) -> &'static str {
         Field::Duration => "time in the call, with a unit: 800ns, 250us, 1ms, 2s",
         Field::Path => "the path argument",
         Field::Args => "the decoded argument list, as shown",
+        Field::Node => "name of the cluster node (agent --node-name); none for this machine",
     }
 }
 

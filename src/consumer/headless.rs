@@ -14,6 +14,7 @@ use crate::clock::{fmt_duration, Clock};
 use crate::model::container::ContainerMap;
 use crate::model::counts::Counted;
 use crate::model::event::{Event, TraceEvent};
+use crate::model::node;
 use crate::model::stats::Stats;
 use crate::model::stop::Stop;
 use crate::terminal::output::Output;
@@ -221,9 +222,10 @@ impl Consumer for Headless {
         for ev in batch {
             if let Event::Syscall(e) = ev {
                 if self.opts.summary {
-                    self.stats.record(e, &containers.label(e.cgroup_id));
+                    let label = node::with_node(e.node, containers.label(e.cgroup_id));
+                    self.stats.record(e, &label);
                 } else if !self.opts.quiet {
-                    let label = containers.label(e.cgroup_id);
+                    let label = node::with_node(e.node, containers.label(e.cgroup_id));
                     let line = self.printer.labeled_line(&label, e);
                     self.out.push(e, line);
                 }

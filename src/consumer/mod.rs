@@ -11,6 +11,7 @@ pub mod headless;
 pub mod json;
 pub mod line;
 pub mod metrics;
+pub mod publish;
 pub mod tui;
 
 /// A consumer that takes the stream batch by batch, on the pipeline's

@@ -41,6 +41,8 @@ pub struct TraceEvent {
     pub ns: Namespaces,
     pub flags: u16,
     pub arch: Arch,
+    /// The node the call was made on (`model::node`); 0 for this machine.
+    pub node: u16,
     pub comm: [u8; COMM_LEN],
     /// Captured user memory (paths, argv, buffers), as chunks; validated.
     pub tail: Option<Box<[u8]>>,
@@ -62,6 +64,20 @@ impl LostEvents {
     }
 }
 
+/// A remote node's stream went down or came (back) up (cluster mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeEvent {
+    /// `model::node` number; 0 while the node's name is not known yet.
+    pub node: u16,
+    /// The address the client reaches it at.
+    pub addr: String,
+    pub up: bool,
+    /// When, as Unix ns.
+    pub at_unix_ns: i64,
+    /// Why it went down; when it came back, what was missed (a gap).
+    pub detail: String,
+}
+
 /// What flows from the capture side to the consumers. Events travel in
 /// batches (`Vec<Event>`), so the syscall variant is stored inline.
 #[derive(Clone, Debug)]
@@ -71,6 +87,7 @@ pub enum Event {
     Lost(LostEvents),
     ContainerAdd(ContainerAddEvent),
     ContainerDel(ContainerDelEvent),
+    Node(NodeEvent),
 }
 
 impl TraceEvent {
@@ -105,6 +122,7 @@ impl TraceEvent {
             },
             flags: raw.flags,
             arch,
+            node: crate::model::node::LOCAL,
             comm: raw.comm,
             tail: (!tail.is_empty()).then(|| tail.into()),
         }

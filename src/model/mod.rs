@@ -12,6 +12,7 @@ pub mod fdtable;
 pub mod filter;
 pub mod flow;
 pub mod jsonw;
+pub mod node;
 pub mod raw;
 pub mod selection;
 pub mod stats;

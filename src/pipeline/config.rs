@@ -20,14 +20,23 @@ use crate::session::format::Filters;
 use crate::session::writer::Target;
 use crate::source::kernel::loader::MAX_NR;
 use crate::source::live::LiveOptions;
+use crate::source::remote::{ClientTls, RemoteOptions, Target as NodeTarget};
 use crate::stage::fdpaths::FdPaths;
 use crate::stage::UserFilter;
+use crate::wire::pb;
 
 /// Where the events come from.
 #[derive(Clone, Debug)]
 pub enum Input {
     Live(Box<LiveOptions>),
-    Replay { path: PathBuf, skip_bad: bool },
+    Replay {
+        path: PathBuf,
+        skip_bad: bool,
+    },
+    /// Node agents (`--node`, `--nodes-dns`).
+    Remote(Box<RemoteOptions>),
+    /// `--source redis://...`: what nodes publish.
+    Redis(crate::source::redis::RedisOptions),
 }
 
 /// Who shows the events.
@@ -95,8 +104,108 @@ fn kernel_filter(pids: &[u32], push: Pushdown, fd_paths: bool) -> KernelFilter {
     }
 }
 
+/// `HOST:PORT` resolved, or a usage error naming the flag.
+fn resolve(flag: &str, addr: &str) -> Result<Vec<std::net::SocketAddr>> {
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<_> = addr
+        .to_socket_addrs()
+        .map_err(|e| usage(format!("{flag} {addr}: {e} (HOST:PORT)")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(usage(format!("{flag} {addr}: resolves to no address")));
+    }
+    Ok(addrs)
+}
+
+fn read_pem(flag: &str, p: &Path) -> Result<Vec<u8>> {
+    let b = std::fs::read(p).map_err(|e| usage(format!("{flag} {}: {e}", p.display())))?;
+    if !b.windows(11).any(|w| w == b"-----BEGIN ") {
+        return Err(usage(format!("{flag} {}: not a PEM file", p.display())));
+    }
+    Ok(b)
+}
+
+/// The agents to watch and how: `--node`, `--nodes-dns`, TLS or not.
+fn remote(cli: &Cli) -> Result<Option<RemoteOptions>> {
+    if cli.nodes.is_empty() && cli.nodes_dns.is_empty() {
+        if cli.insecure || cli.tls_ca.is_some() || cli.tls_cert.is_some() {
+            return Err(usage(
+                "--insecure, --tls-ca, --tls-cert and --tls-key are for --node or --nodes-dns",
+            ));
+        }
+        return Ok(None);
+    }
+    if cli.fd_paths {
+        return Err(usage(
+            "-y reads this machine's /proc: it does not work with --node or --nodes-dns",
+        ));
+    }
+    let mut targets = Vec::new();
+    for n in &cli.nodes {
+        let addrs = resolve("--node", n)?;
+        if cli.insecure && !addrs.iter().all(|a| a.ip().is_loopback()) {
+            return Err(usage(format!(
+                "--insecure is for agents on loopback only, and --node {n} is not: use --tls-ca"
+            )));
+        }
+        targets.push(NodeTarget {
+            addr: n.clone(),
+            server_name: None,
+        });
+    }
+    for d in &cli.nodes_dns {
+        let host = d.rsplit_once(':').map_or(d.as_str(), |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let mut addrs = resolve("--nodes-dns", d)?;
+        addrs.sort();
+        addrs.dedup();
+        for a in addrs {
+            if cli.insecure && !a.ip().is_loopback() {
+                return Err(usage(format!(
+                    "--insecure is for agents on loopback only, and --nodes-dns {d} gives {a}: use --tls-ca"
+                )));
+            }
+            targets.push(NodeTarget {
+                addr: a.to_string(),
+                server_name: Some(host.to_string()),
+            });
+        }
+    }
+    let tls = match (&cli.tls_ca, cli.insecure) {
+        (Some(ca), _) => Some(ClientTls {
+            ca_pem: read_pem("--tls-ca", ca)?,
+            identity: match (&cli.tls_cert, &cli.tls_key) {
+                (Some(c), Some(k)) => Some((read_pem("--tls-cert", c)?, read_pem("--tls-key", k)?)),
+                _ => None,
+            },
+        }),
+        (None, true) => None,
+        (None, false) => {
+            return Err(usage(
+                "--node and --nodes-dns need --tls-ca (and --tls-cert, --tls-key), or --insecure for agents on loopback",
+            ))
+        }
+    };
+    Ok(Some(RemoteOptions {
+        targets,
+        tls,
+        filter: pb::ClientFilter {
+            pids: cli.pids.clone(),
+            syscalls: Vec::new(),
+            comm: cli.comm.clone().unwrap_or_default(),
+            pod: cli.pod.clone().unwrap_or_default(),
+            namespace: cli.namespace.clone().unwrap_or_default(),
+            container: cli.container.clone().unwrap_or_default(),
+            host: cli.host,
+            expr: cli.filter.clone().unwrap_or_default(),
+        },
+        clock: crate::clock::Clock::measure(),
+    }))
+}
+
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
+        let remote = remote(&cli)?;
         // --summary and -q describe what to print at the end: lines mode.
         let lines = cli.no_tui || cli.summary || cli.quiet || cli.json;
         let export_to_stdout = cli.export.as_deref() == Some(Path::new("-"));
@@ -117,7 +226,8 @@ impl Config {
             cli.filter.as_deref(),
             selection.clone(),
         )?;
-        let fd_paths = cli.fd_paths && cli.replay.is_none();
+        // fd paths come from this machine's /proc: live capture only.
+        let fd_paths = cli.fd_paths && cli.replay.is_none() && cli.source.is_none();
         // What the kernel can do of --filter, computed once: its pid and
         // syscall sets, and its tests on container names (which narrow the
         // topology's cgroup set as the flags do).
@@ -185,12 +295,25 @@ impl Config {
         .into_iter()
         .filter_map(|(on, f)| on.then_some(f))
         .collect();
-        let input = match cli.replay {
-            Some(path) => Input::Replay {
+        if let Some(url) = &cli.source {
+            crate::wire::redis::check_url(url).map_err(|e| usage(format!("--source {e}")))?;
+            if remote.is_some() {
+                return Err(usage(
+                    "--source reads Redis: not with --node or --nodes-dns",
+                ));
+            }
+        }
+        let input = match (cli.replay, remote, cli.source) {
+            (_, Some(r), _) => Input::Remote(Box::new(r)),
+            (Some(path), None, _) => Input::Replay {
                 path,
                 skip_bad: cli.skip_bad,
             },
-            None => Input::Live(Box::new(LiveOptions {
+            (None, None, Some(url)) => Input::Redis(crate::source::redis::RedisOptions {
+                url,
+                viewer: cli.viewer,
+            }),
+            (None, None, None) => Input::Live(Box::new(LiveOptions {
                 ring_mb: cli.ring_mb,
                 buf_size: cli.buf_size,
                 pids: cli.pids.clone(),

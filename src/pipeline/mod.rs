@@ -1,4 +1,5 @@
-//! Composes a run: a source of batches (live capture, or a replayed file),
+//! Composes a run: a source of batches (live capture, a replayed file,
+//! node agents or Redis),
 //! the stages (`crate::stage`), and a consumer (the TUI, headless lines or
 //! the summary),
 //! with an export tee. Every composition ends the same way: the consumer
@@ -6,7 +7,9 @@
 //! dropped before any thread is joined, so no producer waits on a queue
 //! nobody reads), and the export is completed.
 
+pub mod agent;
 pub mod config;
+pub mod hub;
 
 use std::io::{self, IsTerminal};
 use std::sync::atomic::Ordering;
@@ -15,6 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Result};
 use crossbeam_channel::RecvTimeoutError;
 
+use crate::clock::Clock;
 use crate::consumer::headless::Headless;
 use crate::consumer::json::JsonLines;
 use crate::consumer::tui::app::App;
@@ -29,6 +33,8 @@ use crate::pipeline::config::{Config, Input, Output};
 use crate::say;
 use crate::session::writer::{Sink, Target, Writer};
 use crate::source::live::Live;
+use crate::source::redis::RedisFeed;
+use crate::source::remote::Remote;
 use crate::source::replay::{same_file, Replay};
 use crate::source::Source;
 use crate::stage::Stages;
@@ -81,6 +87,8 @@ fn source(input: &Input, export: Option<&Target>, stop: &Stop) -> Result<Box<dyn
             }
             Box::new(Replay::start(path, *skip_bad, stop)?)
         }
+        Input::Remote(opts) => Box::new(Remote::start((**opts).clone(), stop)?),
+        Input::Redis(opts) => Box::new(RedisFeed::start(opts.clone(), Clock::measure(), stop)?),
     })
 }
 
@@ -109,7 +117,7 @@ pub fn run(cfg: Config) -> Result<()> {
     let counting = src.counting();
     let metrics = match &cfg.input {
         Input::Live(live) => live.metrics,
-        Input::Replay { .. } => None,
+        _ => None,
     };
     let only_counts = counting
         .as_ref()
@@ -220,6 +228,9 @@ pub fn run(cfg: Config) -> Result<()> {
         ),
         (None, _) => {}
     }
+    for n in &end.notes {
+        say!("systrace-tui: {n}");
+    }
     for w in &end.warnings {
         say!("systrace-tui: warning: {w}");
     }
@@ -242,7 +253,7 @@ fn stream(
 ) -> Result<Shown> {
     let mut progress = Progress::hidden();
     match src.origin() {
-        Origin::Live => say!("systrace-tui: tracing (Ctrl-C to stop)"),
+        Origin::Live => say!("systrace-tui: {} (Ctrl-C to stop)", src.banner()),
         // Lines on the terminal show how far a replay got; a bar among
         // them would only garble them.
         Origin::Replay { path, load } if !out.lines_on_terminal() => {
@@ -287,6 +298,9 @@ fn stream(
                     Event::Syscall(_) => shown.events += 1,
                     Event::Lost(l) => shown.lost = *l,
                     Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                    // On stderr, where the other status lines go: lines on
+                    // stdout stay one per event.
+                    Event::Node(n) => say!("systrace-tui: {}", crate::model::node::describe(n)),
                 }
             }
             let going = out.take(&batch, &stages.containers)?;

@@ -518,6 +518,11 @@ pub fn write_syscall(
         }
         out.push(b']');
     }
+    // Events of remote nodes (cluster mode) say which; local ones do not.
+    if let Some(n) = crate::model::node::name(ev.node) {
+        out.extend_from_slice(br#","node":"#);
+        jsonw::str(out, &n);
+    }
     out.push(b'}');
 }
 
@@ -570,6 +575,9 @@ pub struct SyscallIn<'a> {
     flags: u16,
     #[serde(default, borrow)]
     data: Vec<ChunkIn<'a>>,
+    /// The node (cluster mode); absent for this machine's events.
+    #[serde(default, borrow)]
+    node: Option<Cow<'a, str>>,
 }
 
 /// How every line `write_syscall` writes starts.
@@ -664,6 +672,10 @@ impl<'a> SyscallIn<'a> {
             }
             c.lit(b"]")?;
         }
+        let node = match c.lit(br#","node":"#) {
+            Some(_) => Some(Cow::Borrowed(c.plain_str()?)),
+            None => None,
+        };
         c.lit(b"}")?;
         if !c.at_end() {
             return None;
@@ -691,6 +703,7 @@ impl<'a> SyscallIn<'a> {
             raw_args,
             flags,
             data,
+            node,
         })
     }
 }
@@ -775,6 +788,11 @@ impl SyscallIn<'_> {
             },
             flags: self.flags,
             arch,
+            node: match self.node.as_deref() {
+                Some(n) => crate::model::node::intern(n)
+                    .ok_or_else(|| format!("too many nodes (at {n:?})"))?,
+                None => crate::model::node::LOCAL,
+            },
             comm,
             tail: (!tail.is_empty()).then(|| tail.into_boxed_slice()),
         })

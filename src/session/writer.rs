@@ -442,6 +442,9 @@ impl SessionFile {
                     &d.container,
                 ))
             }
+            // The nodes' events carry their names; their comings and
+            // goings are not part of a session.
+            Event::Node(_) => Ok(()),
         }
     }
 

@@ -94,6 +94,13 @@ impl Live {
     }
 }
 
+impl Live {
+    /// The capture, for what serves it elsewhere (the agent's hub).
+    pub fn capture(&self) -> &Capture {
+        &self.capture
+    }
+}
+
 impl Source for Live {
     fn events(&self) -> &Receiver<Vec<Event>> {
         &self.events

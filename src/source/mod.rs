@@ -4,7 +4,9 @@
 //! - `kernel`: the BPF program, its loader and the ring-buffer reader;
 //! - `topology`: containers and pods of the live machine, from cgroups and runtimes;
 //! - `live`: the two above as one source;
-//! - `replay`: a recorded session file.
+//! - `replay`: a recorded session file;
+//! - `remote`: node agents' streams (`--node`, `--nodes-dns`);
+//! - `redis`: what agents publish to Redis (`--source redis://`).
 
 use anyhow::Result;
 use crossbeam_channel::Receiver;
@@ -17,6 +19,8 @@ use crate::session::format::{Filters, Header};
 
 pub mod kernel;
 pub mod live;
+pub mod redis;
+pub mod remote;
 pub mod replay;
 pub mod topology;
 
@@ -27,6 +31,8 @@ pub struct End {
     /// A source that stopped at an error (a replay at a bad line).
     pub error: Option<String>,
     pub warnings: Vec<String>,
+    /// Lines for the closing summary (remote nodes: each one's accounting).
+    pub notes: Vec<String>,
 }
 
 /// Calls counted in the kernel (live capture): the counts, the mode the
@@ -47,6 +53,10 @@ pub trait Source {
     }
     /// What consumers show of where the events come from.
     fn origin(&self) -> Origin;
+    /// What a live source says it is doing when it starts.
+    fn banner(&self) -> &'static str {
+        "tracing"
+    }
     /// The clock the events' times are in.
     fn clock(&self) -> Clock;
     /// The header of an export of this run, with `filters` the run's own.

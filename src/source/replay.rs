@@ -142,7 +142,9 @@ impl Replay {
                                         st.events.fetch_add(1, Ordering::Relaxed);
                                     }
                                     Event::Lost(l) => lost = *l,
-                                    Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                                    Event::ContainerAdd(_)
+                                    | Event::ContainerDel(_)
+                                    | Event::Node(_) => {}
                                 }
                             }
                             // The consumer is gone: nothing more to read for.
@@ -229,6 +231,7 @@ impl Source for Replay {
             lost: end.lost,
             error: end.error.map(|e| format!("{}: {e}", path.display())),
             warnings: end.warnings,
+            ..End::default()
         })
     }
 }

@@ -122,7 +122,7 @@ impl Stages {
                 self.containers.del(d);
                 true
             }
-            Event::Lost(_) => true,
+            Event::Lost(_) | Event::Node(_) => true,
         });
     }
 }

@@ -303,7 +303,7 @@ impl Traced {
                         self.containers.del(&d);
                         self.dels.push(d.container);
                     }
-                    Event::Lost(_) => {}
+                    Event::Lost(_) | Event::Node(_) => {}
                 }
             }
         }

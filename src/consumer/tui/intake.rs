@@ -56,7 +56,7 @@ impl App {
 
     /// Container pane and column are shown once there are containers.
     pub fn shows_containers(&self) -> bool {
-        !self.containers.is_empty()
+        !self.containers.is_empty() || self.tree.has_nodes()
     }
 
     /// Whether every retained event is shown (no filter of any kind).
@@ -104,6 +104,8 @@ impl App {
                     .insert(d.cgroup_id, (c.clone(), self.store.end_seq()));
                 self.containers.del(&d);
             }
+            // The tree shows a node's state from `model::node`.
+            Event::Node(n) => self.tree.saw_node(n.node),
         }
     }
 

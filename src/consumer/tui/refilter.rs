@@ -99,7 +99,14 @@ fn refilter_threads() -> u64 {
 }
 
 /// The group an event is counted under in the statistics.
+/// Events of cluster nodes are grouped per node (`node:label`).
 pub(super) fn group_label(containers: &ContainerMap, ev: &TraceEvent) -> Cow<'static, str> {
+    if ev.node != crate::model::node::LOCAL {
+        return Cow::Owned(crate::model::node::with_node(
+            ev.node,
+            containers.label(ev.cgroup_id),
+        ));
+    }
     match containers.get(ev.cgroup_id) {
         Some(c) => Cow::Owned(c.label()),
         // Most events: no allocation.

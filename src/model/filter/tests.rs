@@ -450,3 +450,17 @@ fn container_map_answers_pod_namespace_and_container() {
     assert!(f.matches(&evs[0], &map), "cgroup 10 is web-1");
     assert!(!f.matches(&evs[2], &map), "cgroup 20 is the host");
 }
+
+#[test]
+fn node_selects_by_the_node_name_and_never_matches_local_events() {
+    let mut remote = ev("getppid", "w", 7, 1, 10, None);
+    remote.node = crate::model::node::intern("filter-node-a").unwrap();
+    let local = ev("getppid", "w", 7, 1, 10, None);
+    let ctx = pods();
+    let m = |expr: &str, e: &TraceEvent| Filter::parse(expr).unwrap().matches(e, &ctx);
+    assert!(m("node == \"filter-node-a\"", &remote));
+    assert!(m("node ~ '^filter-node'", &remote));
+    assert!(!m("node == \"filter-node-b\"", &remote));
+    assert!(!m("node == \"filter-node-a\"", &local));
+    assert!(m("node != \"filter-node-a\"", &local));
+}
