@@ -5,6 +5,7 @@
 //! workload, so every node's count is exact and known.
 
 mod common;
+mod runtimes;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -591,11 +592,13 @@ fn a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything() {
         return;
     }
     const N: u64 = 200_000;
-    // A queue of 20,000 events per client: one that reads nothing overflows.
+    // A queue of 100,000 events per client: one that reads nothing for the
+    // whole run overflows; one that reads falls that far behind only on a
+    // machine stalled for seconds.
     let a = Agent::start(
         "busy",
         "127.0.0.1:0",
-        &["--insecure", "--client-queue", "20000"],
+        &["--insecure", "--client-queue", "100000"],
     );
     // At most ~50,000 calls a second: a client that reads keeps up.
     let w = Gated::paced(N, 50);
@@ -630,4 +633,59 @@ fn a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything() {
     drop(slow);
     drop(fast);
     drop(a);
+}
+
+#[test]
+fn pod_selects_across_nodes() {
+    if !require_root("pod_selects_across_nodes") {
+        return;
+    }
+    let u = format!("{:06x}", std::process::id() & 0xff_ffff);
+    let mut pm = runtimes::Podman::new(&format!("cluster-{u}"));
+    let pod = format!("shop-{u}");
+    pm.pod(&pod);
+    let (inside, outside) = (format!("/m-in-{u}"), format!("/m-out-{u}"));
+    pm.run(&format!("web-{u}"), Some(&pod), &runtimes::opener(&inside));
+    pm.run(&format!("solo-{u}"), None, &runtimes::opener(&outside));
+    let a = Agent::start("alpha", "127.0.0.1:0", &["--insecure"]);
+    let b = Agent::start("beta", "127.0.0.1:0", &["--insecure"]);
+    let c = Client::start(&[
+        "--node",
+        &a.addr,
+        "--node",
+        &b.addr,
+        "--insecure",
+        "--pod",
+        &format!("^{pod}$"),
+    ]);
+    c.wait_stderr("node alpha (");
+    c.wait_stderr("node beta (");
+    let label = format!(":{pod}/web-{u} ");
+    let seen = wait_for(Duration::from_secs(60), || {
+        let out = c.stdout();
+        let on = |node: &str| {
+            out.lines()
+                .filter(|l| l.starts_with(&format!("{node}{label}")) && l.contains(&inside))
+                .count()
+        };
+        (on("alpha") >= 3 && on("beta") >= 3).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "the pod's events from both nodes: {}",
+        c.stderr()
+    );
+    let (out, _) = c.stop();
+    assert!(
+        !out.contains(&outside),
+        "a container outside the pod got through"
+    );
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with(&format!("alpha{label}"))
+                || l.starts_with(&format!("beta{label}"))),
+        "only the pod's container, from both nodes"
+    );
+    drop(a);
+    drop(b);
 }

@@ -198,18 +198,21 @@ pub fn decode_container(c: pb::Container) -> Result<(u64, ContainerInfo), WireEr
     if c.id.is_empty() || !c.id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(WireError::Decode(format!("container id {:?}", c.id)));
     }
+    // Names are shown as they are: escaped here, as the topology escapes
+    // what runtimes say.
+    let esc = |s: Option<String>| s.map(|s| crate::model::escape::plain_str(&s, 256));
     let mut info = ContainerInfo::new(&c.id, runtime);
-    info.name = c.name;
-    info.image = c.image;
+    info.name = esc(c.name);
+    info.image = esc(c.image);
     info.pod = c.pod.map(|p| PodInfo {
-        name: p.name,
-        namespace: p.namespace,
-        uid: p.uid,
-        id: p.id,
+        name: esc(p.name),
+        namespace: esc(p.namespace),
+        uid: esc(p.uid),
+        id: esc(p.id),
     });
     info.sandbox = c.sandbox;
-    info.node = c.nested_node;
-    info.service = c.service;
+    info.node = esc(c.nested_node);
+    info.service = esc(c.service);
     info.resolved = c.resolved;
     Ok((c.cgroup_id, info))
 }
@@ -369,7 +372,11 @@ mod tests {
         });
         c.resolved = true;
         let (cg, back) = decode_container(encode_container(77, &c)).unwrap();
-        assert_eq!((cg, back), (77, c));
+        assert_eq!((cg, back), (77, c.clone()));
+        let mut hostile = c.clone();
+        hostile.name = Some("ev\x1b]0;pwn\x07".into());
+        let (_, back) = decode_container(encode_container(1, &hostile)).unwrap();
+        assert!(crate::model::escape::is_safe(back.name.as_deref().unwrap()));
         let mut bad = encode_container(1, &ContainerInfo::new("x", Runtime::Docker));
         bad.runtime = "lxc".into();
         assert!(decode_container(bad).is_err());
