@@ -6,9 +6,11 @@
 //! `{"time":"12:00:00.123456","pid":42,"tid":42,"comm":"cat","syscall":"openat",
 //!   "args":"AT_FDCWD, \"/etc/x\", O_RDONLY","ret":-2,"result":"-1 ENOENT",
 //!   "errno":"ENOENT","duration_ns":2100,"container":"shop/web-1/app",
-//!   "namespace":"shop","pod":"web-1","container_name":"app"}`
+//!   "node":null,"namespace":"shop","pod":"web-1","container_name":"app"}`
 //!
 //! The last four are the label `host` and no names for a host process.
+//! Events of node agents (`--node`, `--source`) also carry `"node"`, the
+//! node's name (null for this machine's own).
 
 use anyhow::Result;
 
@@ -72,7 +74,9 @@ impl JsonLines {
         let c = containers.get(e.cgroup_id);
         field(&mut o, "container");
         jsonw::str(&mut o, &containers.label(e.cgroup_id));
+        let node = crate::model::node::name(e.node);
         let names = [
+            ("node", node.as_deref()),
             ("namespace", c.and_then(|c| c.namespace())),
             ("pod", c.and_then(|c| c.pod_name())),
             ("container_name", c.and_then(|c| c.name.as_deref())),
