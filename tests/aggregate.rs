@@ -32,18 +32,9 @@ fn gated_workload(missing: &str) -> Child {
 
 /// The tracer (headless, `args`), attached; its stderr reader.
 fn tracer(args: &[&str]) -> (Reaped, BufReader<std::process::ChildStderr>) {
-    let mut child = Command::new(bin())
-        .args(["--no-tui", "--color", "never"])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let child = Reaped(child);
-    let (said, attached) = common::await_attached(&mut err);
-    assert!(attached, "the tracer did not start: {said}");
-    (child, err)
+    let t = common::Started::new(args);
+    assert!(t.attached, "the tracer did not start: {}", t.said);
+    (t.child, t.err)
 }
 
 /// Lets the workload go and waits for it.

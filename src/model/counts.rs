@@ -73,6 +73,21 @@ impl Default for Delta {
 }
 
 impl Delta {
+    /// `calls` calls of `ns` each (for tests and benches).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn uniform(calls: u64, ns: u64) -> Delta {
+        let mut d = Delta {
+            calls,
+            total_ns: calls * ns,
+            max_ns: ns,
+            ..Delta::default()
+        };
+        d.hist[bucket_of(ns)] = calls;
+        d
+    }
+}
+
+impl Delta {
     fn add(&mut self, d: &Delta) {
         self.calls += d.calls;
         self.total_ns = self.total_ns.saturating_add(d.total_ns);

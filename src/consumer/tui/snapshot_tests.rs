@@ -164,20 +164,11 @@ impl crate::model::flow::ModeTarget for Modes {
 /// The top view over counts of three syscalls in two cgroups, one failing.
 #[test]
 fn top_view() {
-    use crate::model::counts::{bucket_of, Counted, Delta, Key, Misses};
+    use crate::model::counts::{Counted, Delta, Key, Misses};
     use crate::model::flow::KernelMode;
     use crate::model::syscalls::Arch;
     let counted = Counted::new(Arch::X86_64);
-    let d = |n: u64, ns: u64| {
-        let mut d = Delta {
-            calls: n,
-            total_ns: n * ns,
-            max_ns: ns,
-            ..Delta::default()
-        };
-        d.hist[bucket_of(ns)] = n;
-        d
-    };
+    let d = Delta::uniform;
     let k = |cgroup_id, nr, errno| Key {
         cgroup_id,
         nr,

@@ -602,17 +602,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::counts::{bucket_of, Delta, Key};
+    use crate::model::counts::{Delta, Key};
 
     fn delta(n: u64, ns: u64) -> Delta {
-        let mut d = Delta {
-            calls: n,
-            total_ns: n * ns,
-            max_ns: ns,
-            ..Delta::default()
-        };
-        d.hist[bucket_of(ns)] = n;
-        d
+        Delta::uniform(n, ns)
     }
 
     #[test]
