@@ -689,3 +689,44 @@ fn pod_selects_across_nodes() {
     drop(a);
     drop(b);
 }
+
+/// `--nodes-dns NAME:PORT` watches the agent at every address NAME
+/// resolves to (here `localhost`: this machine's loopback addresses, each
+/// a node of its own for the client); a name that resolves to nothing is a
+/// usage error.
+#[test]
+fn nodes_dns_watches_every_address_of_a_name() {
+    if !require_root("nodes_dns_watches_every_address_of_a_name") {
+        return;
+    }
+    const N: u64 = 500;
+    let a = Agent::start("gamma", "127.0.0.1:0", &["--insecure"]);
+    let port = a.addr.rsplit(':').next().unwrap().to_string();
+    let w = Gated::new(N);
+    let filter = getppid_of(&[w.pid()]);
+    let c = Client::start(&[
+        "--nodes-dns",
+        &format!("localhost:{port}"),
+        "--insecure",
+        "--filter",
+        &filter,
+    ]);
+    c.wait_stderr("node gamma (");
+    w.go();
+    let done = wait_for(Duration::from_secs(60), || {
+        (c.count("gamma", "getppid()") as u64 >= N).then_some(())
+    });
+    assert!(done.is_some(), "not everything came: {}", c.stderr());
+    let (out, _) = c.stop();
+    let n = out.lines().filter(|l| l.starts_with("gamma:")).count() as u64;
+    assert_eq!(n, N, "exactly once each:\n{out}");
+
+    let no = Command::new(bin())
+        .args(["--no-tui", "--insecure", "--nodes-dns", "no-such-host.invalid:7000"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&no.stderr);
+    assert_eq!(no.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    drop(a);
+}
