@@ -722,7 +722,12 @@ fn nodes_dns_watches_every_address_of_a_name() {
     assert_eq!(n, N, "exactly once each:\n{out}");
 
     let no = Command::new(bin())
-        .args(["--no-tui", "--insecure", "--nodes-dns", "no-such-host.invalid:7000"])
+        .args([
+            "--no-tui",
+            "--insecure",
+            "--nodes-dns",
+            "no-such-host.invalid:7000",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&no.stderr);

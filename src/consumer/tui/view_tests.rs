@@ -815,3 +815,43 @@ fn export_of_the_view_during_a_refilter_writes_all_it_shows() {
     assert_eq!(syscalls_in(&p), 50_000);
     assert!(app.refilter_progress().is_none());
 }
+
+/// The `f` prompt works across nodes: `node == "..."` keeps one node's
+/// events, and the stream labels each event with its node.
+#[test]
+fn the_filter_prompt_selects_a_node() {
+    let alpha = crate::model::node::intern("view-alpha").unwrap();
+    let beta = crate::model::node::intern("view-beta").unwrap();
+    let on = |node, pid| {
+        let mut e = event("getppid", "sh", pid, 1, None);
+        e.node = node;
+        e
+    };
+    let mut app = app_with(vec![]);
+    for node in [alpha, beta] {
+        app.ingest(Event::Node(crate::model::event::NodeEvent {
+            node,
+            addr: "127.0.0.1:7000".into(),
+            up: true,
+            at_unix_ns: 0,
+            detail: String::new(),
+        }));
+    }
+    app.ingest_batch(
+        [on(alpha, 41), on(beta, 42), on(beta, 43)]
+            .into_iter()
+            .map(Event::Syscall)
+            .collect(),
+    );
+    let all = screen(&mut app, 200, 12);
+    assert!(
+        all.contains("view-alpha:") && all.contains("view-beta:"),
+        "{all}"
+    );
+    app.on_action(Action::Filter);
+    typ(&mut app, "node == \"view-beta\"");
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 200, 12);
+    assert!(!s.contains("view-alpha:"), "{s}");
+    assert_eq!(s.matches("view-beta:").count(), 2, "{s}");
+}
