@@ -193,6 +193,12 @@ fn top_view() {
     )));
     super::top::open(&mut app);
     check("top", &mut app, 120, 12);
+    // Narrow: a name cut to fit says so.
+    let narrow = screen(&mut app, 60, 12);
+    assert!(
+        narrow.contains("getp…") && narrow.contains("SYSC…"),
+        "{narrow}"
+    );
     assert_eq!(*asked.lock().unwrap(), [KernelMode::Aggregate]);
     // Enter streams the selected row in full; Esc goes back to counting.
     key(&mut app, KeyCode::Enter);

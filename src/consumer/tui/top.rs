@@ -555,6 +555,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Constraint::Length(11),
         Constraint::Min(10),
     ];
+    // The columns as the table will lay them out, so a value cut to fit
+    // is marked with `…` as everywhere else.
+    let cols = Layout::horizontal(widths).spacing(1).split(body);
     let rows: Vec<Row> = t
         .rows
         .iter()
@@ -583,8 +586,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 fmt_duration(r.p50),
                 fmt_duration(r.p99),
                 r.calls.to_string(),
-                sparkline(r.series.iter().copied(), r.series.len()),
+                sparkline(r.series.iter().copied(), cols[8].width as usize),
             ];
+            let cells: Vec<String> = cells
+                .into_iter()
+                .zip(cols.iter())
+                .map(|(c, a)| super::text::fit(&c, a.width as usize).into_owned())
+                .collect();
             let row = Row::new(cells);
             if i == t.selected {
                 row.style(th.selected())
@@ -593,8 +601,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             }
         })
         .collect();
+    let head: Vec<String> = head
+        .iter()
+        .zip(cols.iter())
+        .map(|(h, a)| super::text::fit(h, a.width as usize).into_owned())
+        .collect();
     let table = Table::new(rows, widths)
-        .header(Row::new(head.to_vec()).style(th.header()))
+        .header(Row::new(head).style(th.header()))
         .column_spacing(1);
     f.render_widget(table, body);
 }
