@@ -58,6 +58,13 @@ fn main() {
             .unwrap_or_else(|e| panic!("building {src} (needs clang; see README): {e}"));
         println!("cargo:rerun-if-changed={src}");
     }
+    // The agent's wire format (protoc, as for the CRI protos of k8s-cri).
+    tonic_prost_build::configure()
+        .compile_protos(&["proto/systrace.proto"], &["proto"])
+        .unwrap_or_else(|e| {
+            panic!("compiling proto/systrace.proto (needs protoc; see README): {e}")
+        });
+    println!("cargo:rerun-if-changed=proto/systrace.proto");
     println!("cargo:rerun-if-changed=src/source/kernel/systrace.h");
     println!("cargo:rerun-if-changed=src/source/kernel/vmlinux.h");
 }

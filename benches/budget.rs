@@ -181,9 +181,9 @@ fn views() {
     frames(&mut app, "stream, filtered");
     app.filter = None;
     app.refilter();
-    app.search = Some(regex::Regex::new("libfoo").expect("regex"));
+    app.list.search = Some(regex::Regex::new("libfoo").expect("regex"));
     frames(&mut app, "stream, search highlight");
-    app.search = None;
+    app.list.search = None;
     app.on_action(Action::Details);
     frames(&mut app, "details");
     app.on_action(Action::Close);

@@ -12,35 +12,30 @@
 use std::time::Instant;
 
 use systrace_tui::clock::Clock;
-use systrace_tui::model::event::{Event, LostEvents, TraceEvent};
-use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
+use systrace_tui::model::event::{Event, LostEvents, Namespaces, TraceEvent};
 use systrace_tui::model::syscalls::Arch;
+use systrace_tui::model::testing::EventBuilder;
 use systrace_tui::session::format::Filters;
 use systrace_tui::session::reader;
 use systrace_tui::session::writer::{live_header, SessionFile};
 
 fn event(i: u64) -> TraceEvent {
-    let path = format!("/usr/lib/x86_64-linux-gnu/lib{}.so.6", i % 977);
-    let tail = encode_chunks(&[Chunk {
-        arg: 1,
-        kind: CAP_STR,
-        data: path.as_bytes(),
-    }]);
-    let mut raw = RawEvent {
-        nr: if i.is_multiple_of(3) { 257 } else { 0 },
-        ret: if i.is_multiple_of(5) { -2 } else { 3 },
-        start_ns: 1_000_000_000 + i * 1_000,
-        finish_ns: 1_000_000_000 + i * 1_000 + 700,
-        args: [0xffff_ff9c, 0x7ffd_1234_5000, 0x80000, 0, 0, 0],
-        pid: 1000 + (i % 50) as u32,
-        tid: 1000 + (i % 50) as u32,
-        pid_ns: 4_026_531_836,
-        mnt_ns: 4_026_531_841,
-        tail_len: tail.len() as u16,
-        ..Default::default()
-    };
-    raw.comm[..5].copy_from_slice(b"nginx");
-    TraceEvent::from_raw(&raw, &tail, Arch::native())
+    EventBuilder::new()
+        .arch(Arch::native())
+        .nr(if i.is_multiple_of(3) { 257 } else { 0 })
+        .ret(if i.is_multiple_of(5) { -2 } else { 3 })
+        .start(1_000_000_000 + i * 1_000)
+        .duration(700)
+        .args(&[0xffff_ff9c, 0x7ffd_1234_5000, 0x80000])
+        .pid(1000 + (i % 50) as u32)
+        .ns(Namespaces {
+            pid: 4_026_531_836,
+            mnt: 4_026_531_841,
+            ..Default::default()
+        })
+        .comm("nginx")
+        .path(1, format!("/usr/lib/x86_64-linux-gnu/lib{}.so.6", i % 977))
+        .build()
 }
 
 /// CPU seconds used so far by the whole process, user and system.
@@ -58,10 +53,12 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let events: Vec<TraceEvent> = (0..n).map(event).collect();
-    let dir = std::env::temp_dir().join(format!("st-session-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = tempfile::Builder::new()
+        .prefix("st-session-bench")
+        .tempdir()
+        .expect("scratch dir");
     for name in ["bench.jsonl", "bench.jsonl.zst"] {
-        let path = dir.join(name);
+        let path = dir.path().join(name);
         let header = live_header(Clock::measure(), Filters::default());
         let (t, c) = (Instant::now(), cpu_secs());
         let mut f = SessionFile::create(&path, true, &header).expect("create");
@@ -96,5 +93,5 @@ fn main() {
             n as f64 / l
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 }

@@ -101,6 +101,20 @@ fn main() {
                 assert!(st.is_ok_and(|s| s.success()));
             }
         }
+        "gated-getppid-paced" => {
+            // As gated-getppid, at a bounded rate: K calls, then 1 ms asleep.
+            let n: u64 = arg(2).parse().expect("count");
+            let k: u64 = arg(3).parse().expect("calls between sleeps");
+            let mut b = [0u8; 1];
+            // SAFETY: reading one byte into a valid buffer.
+            unsafe { libc::read(0, b.as_mut_ptr().cast(), 1) };
+            for i in 0..n {
+                getppid();
+                if i % k == k - 1 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
         "gated-getppid" => {
             let n: u64 = arg(2).parse().expect("count");
             let mut b = [0u8; 1];

@@ -15,9 +15,11 @@ build_pkgs=(clang llvm libelf-dev zlib1g-dev pkg-config make protobuf-compiler)
 # man-db and groff-base render the man page; zsh and fish check their
 # completion scripts (bash is always there). prometheus scrapes --metrics in
 # tests/aggregate.rs (the test starts and stops its own; the package's
-# service is not needed).
+# service is not needed). python3-venv holds kubernetes-validate (below),
+# which checks deploy/; redis-server is the Redis the --publish/--source
+# tests start.
 test_pkgs=(tmux strace util-linux procps podman runc catatonit containerd busybox-static containernetworking-plugins
-  docker.io docker-compose man-db groff-base zsh fish prometheus)
+  docker.io docker-compose man-db groff-base zsh fish prometheus python3-venv redis-server)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "test" ]; then
@@ -44,4 +46,16 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo not found: install Rust >= 1.88 (https://rustup.rs) and run again" >&2
   exit 1
+fi
+
+# The Kubernetes schema validator for deploy/ (tests/deploy.rs), from PyPI in
+# a venv of its own under target/ (pinned: its schemas decide what passes).
+KUBERNETES_VALIDATE=1.37.0
+if [ "${1:-}" = "test" ]; then
+  venv="$(cd "$(dirname "$0")/.." && pwd)/target/venv"
+  if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -qx "$KUBERNETES_VALIDATE"; then
+    echo "installing kubernetes-validate $KUBERNETES_VALIDATE into $venv" >&2
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE"
+  fi
 fi

@@ -10,6 +10,9 @@ fi
 # Incremental build data only helps edit-compile loops; here it would take
 # a gigabyte or more of disk.
 export CARGO_INCREMENTAL=0
+# A TUI snapshot that differs from the committed one fails the run instead
+# of being written aside (insta does the same under CI=true).
+export INSTA_UPDATE=no
 # Free space decides whether this run can finish; show it with each stage so
 # a full disk is plain in the log.
 disk() { echo "== $1: $(df -h --output=avail . | tail -1 | tr -d ' ') free on $(df --output=target . | tail -1)"; }

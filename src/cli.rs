@@ -78,6 +78,10 @@ pub struct Cli {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
+    /// One JSON object per event on stdout, for scripts (implies --no-tui).
+    #[arg(long, conflicts_with_all = ["summary", "quiet"])]
+    pub json: bool,
+
     /// Show libbpf's and the loader's diagnostics (-vv: more).
     ///
     /// Hidden without it; errors always show. -vv adds libbpf's debug log.
@@ -177,6 +181,51 @@ pub struct Cli {
     #[arg(long, default_value_t = 16384, value_name = "N", value_hint = ValueHint::Other,
           value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     pub agg_entries: u32,
+    /// Show what nodes publish to Redis (`agent --publish`): redis://HOST:PORT.
+    ///
+    /// Every node's stream, from when the viewer starts; nodes that begin
+    /// publishing later join. No root needed.
+    #[arg(long = "source", value_name = "URL", value_hint = ValueHint::Url,
+          conflicts_with = "replay")]
+    pub source: Option<String>,
+
+    /// With --source: the name Redis remembers this viewer's place under.
+    ///
+    /// Started again with the same NAME, the viewer goes on after the last
+    /// event it had; viewers with different names each see everything.
+    #[arg(long, value_name = "NAME", requires = "source", value_hint = ValueHint::Other)]
+    pub viewer: Option<String>,
+    /// Watch a node agent (`systrace-tui agent`) at HOST:PORT; repeatable.
+    ///
+    /// Its events are shown with the node's name, merged with those of
+    /// the other nodes given. Needs --tls-ca (and usually --tls-cert and
+    /// --tls-key), or --insecure for an agent on loopback.
+    #[arg(long = "node", value_name = "HOST:PORT", value_hint = ValueHint::Other,
+          conflicts_with = "replay")]
+    pub nodes: Vec<String>,
+
+    /// Watch the agent at every address NAME resolves to (NAME:PORT).
+    ///
+    /// A Kubernetes headless Service gives one address per agent pod.
+    #[arg(long = "nodes-dns", value_name = "NAME:PORT", value_hint = ValueHint::Other,
+          conflicts_with = "replay")]
+    pub nodes_dns: Vec<String>,
+
+    /// The CA certificate (PEM) the agents' certificates are checked against.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub tls_ca: Option<PathBuf>,
+
+    /// This client's certificate (PEM), for agents that require one.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Talk to agents without TLS (loopback addresses only).
+    #[arg(long, conflicts_with_all = ["tls_ca", "tls_cert", "tls_key"])]
+    pub insecure: bool,
 }
 
 /// Commands other than tracing. Hidden from `--help`: they are for
@@ -194,17 +243,87 @@ pub enum Command {
     Man,
     /// Convert a session file: to JSON Lines (OUT.jsonl, OUT.jsonl.zst) or
     /// to the binary format (OUT.strc), whatever IN is.
+    // Hidden like the other commands (the man page and README describe
+    // it): a visible command makes fish complete flags' values as files.
+    #[command(hide = true)]
     Convert {
         /// The session to read (any format this build reads).
         #[arg(value_hint = ValueHint::FilePath)]
-        input: std::path::PathBuf,
+        input: PathBuf,
         /// The file to write; the name chooses the format.
         #[arg(value_hint = ValueHint::FilePath)]
-        output: std::path::PathBuf,
+        output: PathBuf,
         /// Replace OUT if it exists.
         #[arg(long)]
         force: bool,
     },
+    /// Trace this node and serve its events to `systrace-tui --node` clients.
+    ///
+    /// Hidden from the completions' and help's command list like the
+    /// others (the man page and README describe it): a visible command
+    /// makes fish complete the top-level flags' values as files.
+    #[command(hide = true)]
+    Agent(AgentArgs),
+}
+
+/// `systrace-tui agent`: one per node (a Kubernetes DaemonSet).
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct AgentArgs {
+    /// Address to listen on, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", value_hint = ValueHint::Other)]
+    pub listen: String,
+
+    /// This node's name, as clients show it (in Kubernetes: spec.nodeName).
+    #[arg(long, value_name = "NAME", value_hint = ValueHint::Other)]
+    pub node_name: String,
+
+    /// The agent's certificate (PEM).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub tls_key: Option<PathBuf>,
+
+    /// CA certificate (PEM) client certificates must be signed by.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub client_ca: Option<PathBuf>,
+
+    /// Serve without TLS: only on a loopback address.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key", "client_ca"])]
+    pub insecure: bool,
+
+    /// Size of the kernel ring buffer in MiB (1 to 1024).
+    #[arg(long, default_value_t = 32, value_name = "MIB",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub ring_mb: u32,
+
+    /// Bytes of read/write data to capture per call (0 to 4096).
+    #[arg(long, default_value_t = 64, value_name = "BYTES",
+          value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub buf_size: u32,
+
+    /// Another CRI runtime socket to ask for names (repeatable).
+    #[arg(long = "cri-socket", value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub cri_sockets: Vec<PathBuf>,
+
+    /// Also publish the node's events to Redis: redis://HOST:PORT.
+    ///
+    /// A stream per node, for any number of viewers (`--source`).
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub publish: Option<String>,
+
+    /// Events a client may have queued before more count as its loss.
+    ///
+    /// A client that reads slower than the node makes events loses the
+    /// excess (and is told how many); the node and other clients go on.
+    #[arg(long, default_value_t = 262_144, value_name = "EVENTS",
+          value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    pub client_queue: u32,
+
+    /// Show the agent's diagnostics (clients coming and going, filters).
+    #[arg(short = 'v', long, action = ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

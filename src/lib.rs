@@ -13,6 +13,7 @@ pub mod source;
 pub mod stage;
 pub mod terminal;
 pub mod verbose;
+pub mod wire;
 
 /// The message for a user without the privileges to load BPF.
 pub const NEEDS_ROOT: &str =

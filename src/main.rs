@@ -26,6 +26,13 @@ fn main() {
             }
         }
     }
+    if let Some(Command::Agent(args)) = &cli.command {
+        systrace_tui::verbose::set(args.verbose);
+        let res = systrace_tui::pipeline::agent::Agent::from_args(args.clone())
+            .and_then(systrace_tui::pipeline::agent::run);
+        exit_on_error(res);
+        return;
+    }
     if let Some(cmd) = &cli.command {
         let mut out = std::io::stdout().lock();
         let (what, res) = match cmd {
@@ -35,6 +42,7 @@ fn main() {
             ),
             Command::Man => ("the man page", systrace_tui::manual::write_man(&mut out)),
             Command::Convert { .. } => unreachable!("handled above"),
+            Command::Agent(_) => unreachable!("handled above"),
         };
         match res {
             // A reader that had enough (`| head`) is not an error.
@@ -55,6 +63,11 @@ fn main() {
     }
     let res =
         systrace_tui::pipeline::config::Config::from_cli(cli).and_then(systrace_tui::pipeline::run);
+    exit_on_error(res);
+}
+
+/// One line on stderr and the exit code: 2 for usage mistakes, 1 otherwise.
+fn exit_on_error(res: anyhow::Result<()>) {
     if let Err(e) = res {
         let msg = format!("{e:#}");
         if msg.starts_with("systrace-tui") {
@@ -63,7 +76,7 @@ fn main() {
             say!("systrace-tui: {msg}");
         }
         let usage = e
-            .downcast_ref::<systrace_tui::pipeline::config::Usage>()
+            .downcast_ref::<systrace_tui::model::flow::Usage>()
             .is_some();
         std::process::exit(if usage { 2 } else { 1 });
     }

@@ -32,18 +32,9 @@ fn gated_workload(missing: &str) -> Child {
 
 /// The tracer (headless, `args`), attached; its stderr reader.
 fn tracer(args: &[&str]) -> (Reaped, BufReader<std::process::ChildStderr>) {
-    let mut child = Command::new(bin())
-        .args(["--no-tui", "--color", "never"])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let child = Reaped(child);
-    let (said, attached) = common::await_attached(&mut err);
-    assert!(attached, "the tracer did not start: {said}");
-    (child, err)
+    let t = common::Started::new(args);
+    assert!(t.attached, "the tracer did not start: {}", t.said);
+    (t.child, t.err)
 }
 
 /// Lets the workload go and waits for it.
@@ -426,4 +417,24 @@ fn top_view_counts_exactly_and_drills_down_and_back() {
     let code = common::exit_code_in(&status, Duration::from_secs(10));
     let _ = std::fs::remove_file(&status);
     assert_eq!(code.as_deref(), Some("0"));
+}
+
+/// Bad values: one line naming the flag, exit 2 (no root needed: the
+/// command line is checked before anything is loaded).
+#[test]
+fn bad_metrics_and_top_flags_are_refused_with_one_line() {
+    for (args, what) in [
+        (
+            &["--no-tui", "--metrics", "not an address"][..],
+            "--metrics",
+        ),
+        (&["--no-tui", "--agg-entries", "0"][..], "--agg-entries"),
+        (&["--top", "--no-tui"][..], "--top"),
+    ] {
+        let out = Command::new(bin()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(what), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }

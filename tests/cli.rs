@@ -2,33 +2,30 @@
 
 mod common;
 
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{bin, require_root, unique, workload, CopiedExe, Tmux};
+use common::{bin, make_session, require_root, unique, workload, CopiedExe, Tmux};
 
 /// Runs the tracer headless, runs `work` once it says it is attached, and
 /// returns its stdout, stderr and exit code.
 fn headless(args: &[&str], work: impl FnOnce()) -> (String, String, i32) {
-    let mut child = Command::new(bin())
-        .args(["--no-tui", "--color", "never"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let common::Started {
+        mut child,
+        mut err,
+        said: mut stderr,
+        ..
+    } = common::Started::new(args);
+    let mut stdout = child.0.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut stdout, &mut s).unwrap();
         s
     });
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let (mut stderr, _) = common::await_attached(&mut err);
     work();
     err.read_to_string(&mut stderr).unwrap();
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     (reader.join().unwrap(), stderr, status.code().unwrap_or(-1))
 }
 
@@ -155,25 +152,13 @@ fn unprivileged_user_gets_one_clear_line() {
         return;
     }
     // Copy the binary where `nobody` can execute it.
-    let dir = std::env::temp_dir().join(unique("st-noroot"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let exe = dir.join("systrace-tui");
-    std::fs::copy(bin(), &exe).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-        ])
-        .arg(&exe)
+    let dir = common::Scratch::new();
+    let exe = common::binary_for_nobody(&dir);
+    let out = common::as_nobody(&exe)
         .args(["--no-tui", "--duration", "1"])
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {err}");
     assert_eq!(
@@ -189,7 +174,8 @@ fn tui_shows_a_child_pauses_and_quits() {
         return;
     }
     let marker = format!("/tmp/{}", unique("tui-marker"));
-    let status = std::env::temp_dir().join(unique("tui-status"));
+    let scratch = common::Scratch::new();
+    let status = scratch.path("status");
     let cmd = format!(
         "{} --comm '^workload$'; echo $? > {}",
         bin().display(),
@@ -197,10 +183,12 @@ fn tui_shows_a_child_pauses_and_quits() {
     );
     let tmux = Tmux::start(&cmd, 200, 50);
     tmux.wait_screen(Duration::from_secs(10), |s| s.contains("LIVE"));
-    let mut work = Command::new(workload())
-        .args(["loop-open", &marker, "50"])
-        .spawn()
-        .unwrap();
+    let work = common::Reaped(
+        Command::new(workload())
+            .args(["loop-open", &marker, "50"])
+            .spawn()
+            .unwrap(),
+    );
     let screen = tmux.wait_screen(Duration::from_secs(10), |s| s.contains(&marker));
     let line = screen.lines().find(|l| l.contains(&marker)).unwrap();
     assert!(
@@ -212,9 +200,7 @@ fn tui_shows_a_child_pauses_and_quits() {
     tmux.wait_screen(Duration::from_secs(5), |s| s.contains("PAUSED"));
     tmux.send(&["q"]);
     let code = common::exit_code_in(&status, Duration::from_secs(10));
-    let _ = work.kill();
-    let _ = work.wait();
-    let _ = std::fs::remove_file(&status);
+    drop(work);
     assert_eq!(code.as_deref(), Some("0"));
 }
 
@@ -303,46 +289,6 @@ fn run(args: &[&str]) -> (String, String, i32) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.code().unwrap_or(-1),
     )
-}
-
-/// A session of `n` failed openat calls, made with the library.
-fn make_session(path: &std::path::Path, n: u32) {
-    use systrace_tui::clock::Clock;
-    use systrace_tui::model::event::{LostEvents, TraceEvent};
-    use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
-    use systrace_tui::model::syscalls::Arch;
-    use systrace_tui::session::format::Filters;
-    use systrace_tui::session::writer::{live_header, SessionFile};
-    let mut f = SessionFile::create(
-        path,
-        false,
-        &live_header(Clock::measure(), Filters::default()),
-    )
-    .unwrap();
-    for i in 0..n {
-        let p = format!("/tmp/f{i}");
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: p.as_bytes(),
-        }]);
-        let mut raw = RawEvent {
-            nr: systrace_tui::model::syscalls::by_name(Arch::native(), "openat")
-                .unwrap()
-                .nr,
-            ret: -2,
-            start_ns: Clock::monotonic_now(),
-            pid: 4000,
-            tid: 4000,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        raw.finish_ns = raw.start_ns + 1500;
-        raw.comm[..6].copy_from_slice(b"sample");
-        f.syscall(&TraceEvent::from_raw(&raw, &tail, Arch::native()))
-            .unwrap();
-    }
-    f.finish(LostEvents::default()).unwrap();
 }
 
 #[test]
@@ -752,7 +698,7 @@ fn install_script_puts_everything_where_a_distribution_would() {
             .args(["--bin"])
             .arg(bin())
             .args(extra)
-            .env("DESTDIR", &d.0)
+            .env("DESTDIR", d.dir())
             .env("PREFIX", "/usr")
             .output()
             .unwrap();
@@ -760,7 +706,7 @@ fn install_script_puts_everything_where_a_distribution_would() {
         assert!(out.status.success(), "{err}");
     };
     install(&[]);
-    let usr = d.0.join("usr");
+    let usr = d.dir().join("usr");
     let man = usr.join("share/man/man1/systrace-tui.1.gz");
     let files = [
         usr.join("bin/systrace-tui"),

@@ -11,9 +11,10 @@ use runtimes::containerd::Containerd;
 use runtimes::{opener, Traced};
 use systrace_tui::model::container::Runtime;
 use systrace_tui::model::filter::Filter;
+use systrace_tui::model::selection::Selection;
 use systrace_tui::model::syscalls::Arch;
 use systrace_tui::source::topology::names::{Resolver, Sources};
-use systrace_tui::source::topology::{cgroups, cri, path, Selection, TopologyOptions};
+use systrace_tui::source::topology::{cgroups, cri, path, TopologyOptions};
 
 #[test]
 fn cri_pods_resolve_and_filter_in_the_kernel() {

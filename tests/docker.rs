@@ -10,8 +10,9 @@ use std::time::Duration;
 use runtimes::docker::Docker;
 use runtimes::{opener, Traced};
 use systrace_tui::model::container::Runtime;
+use systrace_tui::model::selection::Selection;
 use systrace_tui::source::topology::names::Sources;
-use systrace_tui::source::topology::{Selection, TopologyOptions};
+use systrace_tui::source::topology::TopologyOptions;
 
 #[test]
 fn docker_containers_and_compose_services_are_named_and_grouped() {

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use common::{require_root, unique, wait_for, Collected};
+use common::{require_root, wait_for, Collected, Scratch};
 
 /// Each mode prints `pid N` for the process whose exec is to be checked.
 const PROGRAM: &str = r#"
@@ -116,15 +116,6 @@ int main(int argc, char **argv)
 }
 "#;
 
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Builds the C program into `dir` (gcc is part of the test setup).
 fn build(dir: &Path) -> PathBuf {
     let src = dir.join("stexec.c");
@@ -177,18 +168,17 @@ fn exec_strings_are_shown_where_enter_could_not_read_them() {
     if !require_root("exec_strings_are_shown_where_enter_could_not_read_them") {
         return;
     }
-    let dir = TempDir(std::env::temp_dir().join(unique("stexec")));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let exe = build(&dir.0);
+    let dir = Scratch::new();
+    let exe = build(dir.dir());
 
     let tracer = Collected::start(&["--filter", "syscall == execve or syscall == execveat"]);
     let out = tracer.out.clone();
 
-    let fork = run_mode(&exe, &dir.0, "fork");
-    let enoent = run_mode(&exe, &dir.0, "enoent");
-    let at = run_mode(&exe, &dir.0, "at");
-    let at_dirfd = run_mode(&exe, &dir.0, "at-dirfd");
-    let thread = run_mode(&exe, &dir.0, "thread");
+    let fork = run_mode(&exe, dir.dir(), "fork");
+    let enoent = run_mode(&exe, dir.dir(), "enoent");
+    let at = run_mode(&exe, dir.dir(), "at");
+    let at_dirfd = run_mode(&exe, dir.dir(), "at-dirfd");
+    let thread = run_mode(&exe, dir.dir(), "thread");
 
     let lines: Vec<Option<String>> = vec![
         exec_line(&out, "true", fork, "execve"),

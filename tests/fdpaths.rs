@@ -2,12 +2,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{bin, require_root, unique, Reaped};
+use common::{require_root, unique, Reaped};
 
 /// A shell started before the tracer, its stdout a file, runs `/bin/echo`
 /// in a loop: each echo inherits fd 1 from it and is gone within a
@@ -19,7 +17,8 @@ fn an_inherited_stdout_is_named() {
         return;
     }
     let mark = unique("fdmark");
-    let out = std::env::temp_dir().join(format!("{mark}.txt"));
+    let scratch = common::Scratch::new();
+    let out = scratch.path(&format!("{mark}.txt"));
     let shell = Reaped(
         Command::new("sh")
             .arg("-c")
@@ -33,7 +32,6 @@ fn an_inherited_stdout_is_named() {
     let want = format!("write(1<{}>, \"{mark}\\n\"", out.display());
     let (found, seen) = trace_until(&filter, |l| l.contains(" echo[") && l.contains(&want));
     drop(shell);
-    let _ = std::fs::remove_file(&out);
     let writes: Vec<&String> = seen.iter().filter(|l| l.contains("write(1")).collect();
     assert!(found, "no `{want}` from echo; its writes: {writes:#?}");
 }
@@ -41,41 +39,9 @@ fn an_inherited_stdout_is_named() {
 /// Runs `systrace-tui --no-tui -y --filter FILTER` until a line satisfies
 /// `want` (returned true) or 20 s pass; returns whether it did, and the lines.
 fn trace_until(filter: &str, want: impl Fn(&str) -> bool) -> (bool, Vec<String>) {
-    let mut tracer = Reaped(
-        Command::new(bin())
-            .args(["--no-tui", "--color", "never", "-y", "--filter", filter])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut err = BufReader::new(tracer.0.stderr.take().unwrap());
-    let (said, attached) = common::await_attached(&mut err);
-    assert!(attached, "the tracer did not attach: {said}");
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    let (tx, lines) = mpsc::channel();
-    let stdout = BufReader::new(tracer.0.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for l in stdout.lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    let end = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        let Ok(l) = lines.recv_timeout(left) else {
-            break;
-        };
-        let found = want(&l);
-        seen.push(l);
-        if found {
-            return (true, seen);
-        }
-    }
-    (false, seen)
+    let mut tracer = common::Lines::start(&["-y", "--filter", filter]);
+    let found = tracer.until(Duration::from_secs(20), want);
+    (found, std::mem::take(&mut tracer.seen))
 }
 
 /// The filter shows only `read`, and the kernel is told so: the `openat`

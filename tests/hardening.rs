@@ -6,7 +6,7 @@ use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{bin, require_root, unique, workload, Tmux};
+use common::{bin, require_root, workload, Tmux};
 
 /// Bytes that must never reach a terminal raw.
 fn assert_terminal_safe(out: &str) {
@@ -104,7 +104,6 @@ fn assert_restored(tmux: &Tmux, report: &std::path::Path, how: &str, code: &str)
             .filter(|s| s.contains("END"))
     })
     .unwrap_or_else(|| panic!("{how}: the tracer did not exit; screen:\n{}", tmux.screen()));
-    let _ = std::fs::remove_file(report);
     let fmt = |f: &str| {
         let out = Command::new("tmux")
             .args(["display-message", "-p", "-t", &tmux.name, f])
@@ -138,7 +137,8 @@ fn terminal_is_restored_on_every_way_out() {
         } else {
             ""
         };
-        let report = std::env::temp_dir().join(unique("tui-report"));
+        let scratch = common::Scratch::new();
+        let report = scratch.path("report");
         // The shell waits for the tracer, then writes down the terminal state.
         let cmd = format!(
             "{env} {bin}; echo EXIT=$? > {r}; stty -a >> {r}; echo END >> {r}; sleep 600",

@@ -66,7 +66,7 @@ fn received_plus_lost_equals_syscalls_made() {
                     }
                     Event::Lost(l) => lost_seen = Some(l),
                     // The bare capture emits no container events.
-                    Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                    Event::ContainerAdd(_) | Event::ContainerDel(_) | Event::Node(_) => {}
                 }
             }
         }
@@ -86,7 +86,7 @@ fn received_plus_lost_equals_syscalls_made() {
             match ev {
                 Event::Syscall(_) => received += 1,
                 Event::Lost(l) => lost_seen = Some(l),
-                Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                Event::ContainerAdd(_) | Event::ContainerDel(_) | Event::Node(_) => {}
             }
         }
     }

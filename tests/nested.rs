@@ -8,13 +8,13 @@
 mod common;
 mod runtimes;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use runtimes::node::{Flavour, Layout, Node};
 use runtimes::{opener, Traced};
 use systrace_tui::model::container::Runtime;
-use systrace_tui::source::topology::{Selection, TopologyOptions, VIRTUAL};
+use systrace_tui::model::selection::Selection;
+use systrace_tui::source::topology::{TopologyOptions, VIRTUAL};
 
 fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
     if !common::require_root(test) {
@@ -115,19 +115,7 @@ fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
 
     // The command line, as a user runs it, for the pod that was there
     // before: only its lines, labelled with its namespace and pod.
-    let out = Command::new(common::bin())
-        .args(["--no-tui", "--color", "never", "--duration", "3", "--pod"])
-        .arg(format!("^{pod_b}$"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = common::headless_ok(&["--duration", "3", "--pod", &format!("^{pod_b}$")]);
     let label = format!("{ns_b}/{pod_b}/");
     assert!(
         text.lines()

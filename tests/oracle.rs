@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{require_root, unique, wait_for, Collected};
+use common::{require_root, wait_for, Collected, Scratch};
 
 const MODES: &[&str] = &[
     "files", "net", "unix", "proc", "mem", "signals", "stat", "time", "io", "wait",
@@ -187,14 +187,6 @@ fn parse_ours(line: &str) -> Option<(u32, Call)> {
     Some((tid, parse_call(body)?))
 }
 
-/// Removes the scratch directory.
-struct TempDir(PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[derive(Default)]
 struct Tally {
     lines: usize,
@@ -310,16 +302,15 @@ fn strace_agrees_with_systrace_on_the_corpus() {
         "strace is not installed (scripts/deps.sh installs it)"
     );
     let prog = corpus();
-    let dir = TempDir(std::env::temp_dir().join(unique("oracle")));
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = Scratch::new();
 
     let tracer = start_tracer(&[]);
     let out = tracer.out.clone();
 
     let mut files: Vec<(String, u32, PathBuf)> = Vec::new();
     for mode in MODES {
-        let prefix = dir.0.join(format!("{mode}.st"));
-        let work = dir.0.join(format!("{mode}.d"));
+        let prefix = dir.dir().join(format!("{mode}.st"));
+        let work = dir.dir().join(format!("{mode}.d"));
         std::fs::create_dir_all(&work).unwrap();
         let st = Command::new("strace")
             .args([
@@ -337,7 +328,7 @@ fn strace_agrees_with_systrace_on_the_corpus() {
             .status()
             .unwrap();
         assert!(st.success(), "corpus mode {mode} failed under strace");
-        for e in std::fs::read_dir(&dir.0).unwrap() {
+        for e in std::fs::read_dir(dir.dir()).unwrap() {
             let p = e.unwrap().path();
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             if let Some(tid) = name.strip_prefix(&format!("{mode}.st.")) {
@@ -430,17 +421,16 @@ fn fd_paths_flag_shows_what_fds_refer_to() {
         return;
     }
     let prog = corpus();
-    let dir = TempDir(std::env::temp_dir().join(unique("fdpaths")));
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = Scratch::new();
     let tracer = start_tracer(&["-y"]);
     let out = tracer.out.clone();
     let st = Command::new(&prog)
         .arg("files")
-        .arg(&dir.0)
+        .arg(dir.dir())
         .status()
         .unwrap();
     assert!(st.success());
-    let data = format!("{}/data.txt", dir.0.display());
+    let data = format!("{}/data.txt", dir.dir().display());
     // The files mode ends with two umask calls.
     let done = wait_for(Duration::from_secs(20), || {
         let o = out.lock().unwrap();

@@ -17,8 +17,7 @@ use common::{
 use systrace_tui::clock::Clock;
 use systrace_tui::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime, HOST};
 use systrace_tui::model::event::{Event, LostEvents, TraceEvent};
-use systrace_tui::model::raw::RawEvent;
-use systrace_tui::model::syscalls::Arch;
+use systrace_tui::model::testing::EventBuilder;
 use systrace_tui::session::format::Filters;
 use systrace_tui::session::writer::{live_header, SessionFile};
 
@@ -63,6 +62,38 @@ fn rest(mut err: BufReader<std::process::ChildStderr>) -> String {
     s
 }
 
+/// How a `tracer` run that ended must have ended: exit 0, the summary on
+/// stderr.
+fn ended_well(st: std::process::ExitStatus, err: BufReader<std::process::ChildStderr>) {
+    let err = rest(err);
+    assert!(st.success(), "{st:?} {err}");
+    assert!(err.contains("events captured"), "{err}");
+}
+
+/// The tracer with `args`, stdout to /dev/null, for at most `limit`: its
+/// exit status if it ended by then (it is killed otherwise), and all it
+/// said on stderr.
+fn run_for<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    limit: Duration,
+) -> (Option<std::process::ExitStatus>, String) {
+    let mut t = Reaped(
+        Command::new(bin())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let st = t.wait(limit);
+    if st.is_none() {
+        t.signal(libc::SIGKILL);
+    }
+    let mut err = String::new();
+    let _ = t.0.stderr.take().unwrap().read_to_string(&mut err);
+    (st, err)
+}
+
 /// Nobody reads stdout; the run must still end at --duration, with its
 /// summary, instead of waiting for the reader forever.
 #[test]
@@ -75,9 +106,7 @@ fn duration_ends_a_run_whose_reader_stalled() {
     let st = t.wait(Duration::from_secs(15));
     let st = st.expect("the tracer is stuck on a stalled stdout past --duration");
     drop(out);
-    let err = rest(err);
-    assert!(st.success(), "{st:?} {err}");
-    assert!(err.contains("events captured"), "{err}");
+    ended_well(st, err);
 }
 
 #[test]
@@ -94,9 +123,7 @@ fn sigint_and_sigterm_end_a_run_whose_reader_stalled() {
         let st = t.wait(Duration::from_secs(10));
         let st = st.unwrap_or_else(|| panic!("signal {sig} ignored while stdout stalled"));
         drop(out);
-        let err = rest(err);
-        assert!(st.success(), "{sig}: {st:?} {err}");
-        assert!(err.contains("events captured"), "{sig}: {err}");
+        ended_well(st, err);
     }
 }
 
@@ -116,9 +143,7 @@ fn a_reader_that_closes_ends_the_run() {
     // `out` is dropped here: the pipe is closed.
     let st = t.wait(Duration::from_secs(10));
     let st = st.expect("the tracer kept running after its reader closed the pipe");
-    let err = rest(err);
-    assert!(st.success(), "{st:?} {err}");
-    assert!(err.contains("events captured"), "{err}");
+    ended_well(st, err);
 }
 
 /// `2>&1 >/dev/null | true`: stderr is a closed pipe. No panic.
@@ -228,28 +253,18 @@ fn a_stop_under_load_is_prompt() {
         return;
     }
     let _load = storm(60);
-    let mut t = Reaped(
-        Command::new(bin())
-            .args([
-                "--no-tui",
-                "--duration",
-                "2",
-                "--filter",
-                "syscall == getppid",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
     // 2 s, then at most a second of draining and the shutdown; without the
     // budget this run drained its queue for 10 s and more.
-    let st = t.wait(Duration::from_secs(8));
-    let mut err = String::new();
-    if st.is_none() {
-        t.signal(libc::SIGKILL);
-    }
-    let _ = t.0.stderr.take().unwrap().read_to_string(&mut err);
+    let (st, err) = run_for(
+        &[
+            "--no-tui",
+            "--duration",
+            "2",
+            "--filter",
+            "syscall == getppid",
+        ],
+        Duration::from_secs(8),
+    );
     let st = st.unwrap_or_else(|| panic!("still draining long after --duration: {err}"));
     assert!(st.success(), "{err}");
     assert!(err.contains("events captured"), "{err}");
@@ -267,18 +282,17 @@ fn a_fifo_without_a_reader_does_not_hang() {
     let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    let mut t = Reaped(
-        Command::new(bin())
-            .args(["--no-tui", "-q", "--duration", "1", "-w"])
-            .arg(&fifo)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
+    let (st, err) = run_for(
+        &[
+            "--no-tui".as_ref(),
+            "-q".as_ref(),
+            "--duration".as_ref(),
+            "1".as_ref(),
+            "-w".as_ref(),
+            fifo.as_os_str(),
+        ],
+        Duration::from_secs(15),
     );
-    let st = t.wait(Duration::from_secs(15));
-    let mut err = String::new();
-    let _ = t.0.stderr.take().unwrap().read_to_string(&mut err);
     let st = st.unwrap_or_else(|| panic!("hangs on a FIFO nobody reads: {err}"));
     assert_eq!(st.code(), Some(1), "{err}");
     assert!(err.contains("waiting for a reader of the FIFO"), "{err}");
@@ -360,7 +374,7 @@ fn export_targets() {
     let d = Scratch::new();
     let out = Command::new(bin())
         .args(["--no-tui", "-q", "--duration", "0.3", "-w"])
-        .arg(&d.0)
+        .arg(d.dir())
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -379,18 +393,14 @@ fn container(id: char, pod: Option<&str>, name: Option<&str>) -> Arc<ContainerIn
 }
 
 fn getppid(start_ns: u64, dur: u64, pid: u32, cgroup_id: u64) -> TraceEvent {
-    let mut raw = RawEvent {
-        nr: 110,
-        ret: 1,
-        start_ns,
-        finish_ns: start_ns + dur,
-        pid,
-        tid: pid,
-        cgroup_id,
-        ..Default::default()
-    };
-    raw.comm[..4].copy_from_slice(b"cmd1");
-    TraceEvent::from_raw(&raw, &[], Arch::X86_64)
+    EventBuilder::named("getppid")
+        .ret(1)
+        .start(start_ns)
+        .duration(dur)
+        .pid(pid)
+        .cgroup(cgroup_id)
+        .comm("cmd1")
+        .build()
 }
 
 /// A session with two podman pods, `payments` (whose name arrives after
@@ -515,4 +525,80 @@ fn a_bad_file_fails_the_tui_replay_too() {
     tm.send(&["q"]);
     let c = exit_code_in(&code, Duration::from_secs(20)).expect("the TUI ended");
     assert_eq!(c, "1");
+}
+
+/// `--json`: one object per event, with the container's names, in start
+/// order, and the same selection as lines.
+#[test]
+fn json_lines_stand_alone_with_their_container() {
+    let d = Scratch::new();
+    let file = d.path("json.jsonl");
+    pods_session(&file);
+    let (out, err, code) = replay(&file, &["--json", "--pod", "^pay"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let pids: Vec<u64> = v.iter().map(|o| o["pid"].as_u64().unwrap()).collect();
+    assert_eq!(pids, [500, 501, 502], "{out}");
+    for o in &v {
+        assert_eq!(o["container"], "payments/api", "{o}");
+        assert_eq!(o["pod"], "payments", "{o}");
+        assert_eq!(o["container_name"], "api", "{o}");
+        assert!(o["namespace"].is_null(), "{o}");
+        assert!(o["syscall"].is_string() && o["args"].is_string(), "{o}");
+    }
+    let (out, _, _) = replay(&file, &["--json", "--host"]);
+    let host: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(host["container"], "host");
+    assert!(host["pod"].is_null());
+
+    let (_, err, code) = replay(&file, &["--json", "-w", "-"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// `--json` on a live run: a known workload arrives exactly, its failing
+/// open with the errno's name, and the lines parse whatever the process
+/// names its paths.
+#[test]
+fn json_lines_of_a_live_run_are_exact() {
+    if !common::require_root("json_lines_of_a_live_run_are_exact") {
+        return;
+    }
+    let marker = format!("/tmp/{}", common::unique("json-missing"));
+    let tracer = common::Collected::start(&["--json", "--filter", "comm == workload"]);
+    let st = Command::new(common::workload())
+        .args(["known", &marker])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pid = {
+        let out = tracer.out.clone();
+        common::wait_for(Duration::from_secs(10), || {
+            let o = out.lock().unwrap();
+            o.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .find(|v| v["syscall"] == "exit_group")
+                .map(|v| v["pid"].as_u64().unwrap())
+        })
+        .expect("the workload's exit_group as JSON")
+    };
+    let out = tracer.stop();
+    let mine: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["pid"].as_u64() == Some(pid))
+        .collect();
+    let count = |name: &str| mine.iter().filter(|v| v["syscall"] == name).count();
+    assert_eq!(count("getppid"), 100);
+    let open: Vec<_> = mine
+        .iter()
+        .filter(|v| v["syscall"] == "openat" && v["args"].as_str().unwrap().contains(&marker))
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["ret"], -2);
+    assert_eq!(open[0]["errno"], "ENOENT");
+    assert_eq!(open[0]["container"], "host");
 }

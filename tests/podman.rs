@@ -4,14 +4,12 @@
 mod common;
 mod runtimes;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runtimes::{opener, Podman, Traced};
 use systrace_tui::model::container::Runtime;
-use systrace_tui::source::topology::{Selection, TopologyOptions};
+use systrace_tui::model::selection::Selection;
+use systrace_tui::source::topology::TopologyOptions;
 
 /// A short token that keeps names of parallel runs apart.
 fn token() -> String {
@@ -152,26 +150,7 @@ fn pod_filter_is_applied_in_the_kernel() {
     drop(t);
 
     // The same through the command line: every line is labelled with the pod.
-    let out = Command::new(common::bin())
-        .args([
-            "--no-tui",
-            "--color",
-            "never",
-            "--duration",
-            "2",
-            "--pod",
-            &re,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = common::headless_ok(&["--duration", "2", "--pod", &re]);
     assert!(text
         .lines()
         .any(|l| l.starts_with(&format!("{pod}/web-{u} ")) && l.contains(&mw)));
@@ -183,69 +162,6 @@ fn pod_filter_is_applied_in_the_kernel() {
         "{text}"
     );
     assert!(!text.contains(&mo));
-}
-
-/// The binary with `--no-tui`, its output lines arriving as it prints them.
-struct Headless {
-    _child: common::Reaped,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Headless {
-    fn start(args: &[&str]) -> Headless {
-        let mut child = common::Reaped(
-            Command::new(common::bin())
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        let mut err = BufReader::new(child.0.stderr.take().unwrap());
-        let (said, attached) = common::await_attached(&mut err);
-        assert!(attached, "the tracer did not attach: {said}");
-        // Drained so the tracer never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-        let out = BufReader::new(child.0.stdout.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in out.lines().map_while(Result::ok) {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        Headless {
-            _child: child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Reads lines until one satisfies `pred` or `limit` passes.
-    fn until(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> bool {
-        let end = Instant::now() + limit;
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(l) => {
-                    let hit = pred(&l);
-                    self.seen.push(l);
-                    if hit {
-                        return true;
-                    }
-                }
-                Err(_) => return false,
-            }
-        }
-        false
-    }
-
-    fn tail(&self) -> String {
-        let from = self.seen.len().saturating_sub(20);
-        self.seen[from..].join("\n")
-    }
 }
 
 /// A container that joins a pod that existed before tracing started is
@@ -266,7 +182,7 @@ fn a_container_started_in_an_existing_pod_gets_the_pod_name() {
     let (me, ml) = (format!("/m-early-{u}"), format!("/m-late-{u}"));
     pm.run(&early, Some(&pod), &opener(&me));
     let filter = format!("path == '{me}' or path == '{ml}'");
-    let mut h = Headless::start(&["--no-tui", "--color", "never", "--filter", &filter]);
+    let mut h = common::Lines::start(&["--filter", &filter]);
     let early_label = format!("{pod}/{early} ");
     assert!(
         h.until(Duration::from_secs(20), |l| l.starts_with(&early_label)),
@@ -302,7 +218,7 @@ fn a_container_in_a_pod_made_while_tracing_gets_the_pod_name() {
     let mut pm = Podman::new(&format!("newpod-{u}"));
     let ml = format!("/m-newpod-{u}");
     let filter = format!("path == '{ml}'");
-    let mut h = Headless::start(&["--no-tui", "--color", "never", "--filter", &filter]);
+    let mut h = common::Lines::start(&["--filter", &filter]);
     let (pod, late) = (format!("cart-5f6d-{u}"), format!("late-{u}"));
     pm.pod(&pod);
     pm.run(&late, Some(&pod), &opener(&ml));

@@ -7,22 +7,13 @@ mod common;
 mod runtimes;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::Reaped;
 use runtimes::{opener, Podman};
-
-/// The tracer, stopped when dropped.
-struct Tracer(Child);
-
-impl Drop for Tracer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn processes_the_tracer_starts_are_not_traced() {
@@ -58,7 +49,7 @@ fn processes_the_tracer_starts_are_not_traced() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
-    let tracer = Tracer(child);
+    let tracer = Reaped(child);
     // Only watch for the pod's labelled line: the rest of the machine's
     // events go to the file.
     let labelled = Arc::new(AtomicBool::new(false));

@@ -11,13 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{bin, replay, require_root, unique, wait_for, workload, Reaped, Scratch, Tmux};
-use systrace_tui::clock::Clock;
-use systrace_tui::model::event::{LostEvents, TraceEvent};
-use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
-use systrace_tui::model::syscalls::Arch;
-use systrace_tui::session::format::Filters;
-use systrace_tui::session::writer::{live_header, SessionFile};
+use common::{
+    bin, make_session, replay, require_root, unique, wait_for, workload, Reaped, Scratch, Tmux,
+};
 
 /// A copy of the workload under a name no other process has, so a
 /// `--comm` filter sees only this test's processes even when other suites
@@ -49,14 +45,13 @@ struct Tracer {
 impl Tracer {
     /// Starts the tracer and returns once it says it is attached.
     fn start(args: &[&str]) -> Tracer {
-        let mut child = Command::new(bin())
-            .args(["--no-tui", "--color", "never"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
+        let common::Started {
+            mut child,
+            err: stderr,
+            said: err_text,
+            ..
+        } = common::Started::new(args);
+        let out = child.0.stdout.take().unwrap();
         let lines = Arc::new(AtomicU64::new(0));
         let exits = Arc::new(AtomicU64::new(0));
         let (l2, e2) = (lines.clone(), exits.clone());
@@ -73,10 +68,8 @@ impl Tracer {
             }
             s
         });
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let (err_text, _) = common::await_attached(&mut stderr);
         Tracer {
-            child: Reaped(child),
+            child,
             lines,
             exits,
             stdout: Some(stdout),
@@ -436,64 +429,18 @@ fn sigint_mid_capture_leaves_a_complete_zstd_file() {
     signal_mid_capture(libc::SIGINT, "int.jsonl.zst");
 }
 
-/// A small session made with the library: `n` openat calls of `/tmp/f<i>`.
-fn make_session(path: &Path, n: u32) {
-    let mut f = SessionFile::create(
-        path,
-        false,
-        &live_header(Clock::measure(), Filters::default()),
-    )
-    .unwrap();
-    for i in 0..n {
-        let p = format!("/tmp/f{i}");
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: p.as_bytes(),
-        }]);
-        let mut raw = RawEvent {
-            nr: 257,
-            ret: -2,
-            start_ns: Clock::monotonic_now(),
-            pid: 4000 + i % 2,
-            tid: 4000 + i % 2,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        raw.finish_ns = raw.start_ns + 1500;
-        raw.comm[..6].copy_from_slice(b"sample");
-        f.syscall(&TraceEvent::from_raw(&raw, &tail, Arch::native()))
-            .unwrap();
-    }
-    f.finish(LostEvents::default()).unwrap();
-}
-
 #[test]
 fn replay_needs_no_root() {
     if !require_root("replay_needs_no_root") {
         return;
     }
     let d = Scratch::new();
-    let exe = d.path("systrace-tui");
-    std::fs::copy(bin(), &exe).unwrap();
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = common::binary_for_nobody(&d);
     let file = d.path("s.jsonl");
     make_session(&file, 10);
     // Recorded by root (0600): hand it to the user, as after a copy.
     std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
-    let nobody = |args: &[&str]| {
-        Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-            ])
-            .arg(&exe)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let nobody = |args: &[&str]| common::as_nobody(&exe).args(args).output().unwrap();
     let out = nobody(&[
         "--no-tui",
         "--color",

@@ -5,20 +5,10 @@
 mod common;
 mod runtimes;
 
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{bin, require_root, unique, CopiedExe, Tmux};
-
-/// Kills and reaps a child process when dropped (also on test failure).
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{bin, require_root, unique, CopiedExe, Reaped, Tmux};
 
 /// Table rows of the screen: the lines that show `comm`'s events.
 fn rows<'a>(screen: &'a str, comm: &str) -> Vec<&'a str> {
@@ -45,8 +35,8 @@ fn filter_search_details_stats_and_quit() {
     let comm = format!("tu{}", std::process::id() % 1_000_000);
     let exe = CopiedExe::new(&comm);
     let marker = format!("/tmp/{}", unique("tui-e2e"));
-    let status = std::env::temp_dir().join(unique("tui-e2e-status"));
-    let _cleanup = StatusFile(status.clone());
+    let scratch = common::Scratch::new();
+    let status = scratch.path("status");
     let cmd = format!(
         "{} --comm '^{comm}$'; echo $? > {}",
         bin().display(),
@@ -146,15 +136,6 @@ fn filter_search_details_stats_and_quit() {
     assert_eq!(code.as_deref(), Some("0"));
 }
 
-/// Removes the exit-status file when dropped.
-struct StatusFile(std::path::PathBuf);
-
-impl Drop for StatusFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// `w` in a live TUI with a podman pod running writes the pod's container
 /// lines, so a replay of the file names the pod; the replay refuses `w` onto
 /// itself and says when --retain dropped its oldest events.
@@ -224,16 +205,7 @@ fn w_export_keeps_pods_and_a_replay_of_it_knows_them() {
         .filter(|l| l.contains(&marker))
         .all(|l| !l.contains("\"container\":null")));
     // A replay labels the events with the pod.
-    let out = std::process::Command::new(bin())
-        .args(["--replay", file.to_str().unwrap(), "--no-tui"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = String::from_utf8_lossy(&out.stdout);
+    let out = common::headless_ok(&["--replay", file.to_str().unwrap()]);
     let opens: Vec<&str> = out.lines().filter(|l| l.contains(&marker)).collect();
     assert!(!opens.is_empty(), "{out}");
     assert!(opens.iter().all(|l| l.contains(&label)), "{opens:?}");

@@ -8,15 +8,16 @@ use systrace_tui::clock::Clock;
 use systrace_tui::consumer::tui::app::{App, Source};
 use systrace_tui::consumer::tui::theme::Theme;
 use systrace_tui::model::event::{Event, TraceEvent};
-use systrace_tui::model::raw::{encode_chunks, Chunk, Identities, RawEvent, CAP_STR};
-use systrace_tui::model::syscalls::{self, Arch};
+use systrace_tui::model::raw::Identities;
+use systrace_tui::model::syscalls::Arch;
+use systrace_tui::model::testing::EventBuilder;
 
 const COMMS: [&str; 4] = ["nginx", "postgres", "bash", "workload"];
 
-/// The joined header of record `i` of a repeating mix: getppid, read, an
-/// openat with a path (ENOENT every other time), close. So a quarter carry
-/// a tail. Seven processes, each with one command name.
-fn raw(i: u64) -> (RawEvent, Vec<u8>) {
+/// Call `i` of a repeating mix: getppid, read, an openat with a path
+/// (ENOENT every other time), close. So a quarter carry a tail. Seven
+/// processes, each with one command name (one identity each).
+fn call(i: u64) -> EventBuilder {
     let (name, ret, path): (&str, i64, Option<&str>) = match i % 4 {
         0 => ("getppid", 4242, None),
         1 => ("read", 512, None),
@@ -24,48 +25,35 @@ fn raw(i: u64) -> (RawEvent, Vec<u8>) {
         2 => ("openat", 3, Some("/usr/lib/x86_64-linux-gnu/libc.so.6")),
         _ => ("close", 0, None),
     };
-    let info = syscalls::by_name(Arch::native(), name).expect("known syscall");
-    let tail = path.map_or_else(Vec::new, |p| {
-        encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: p.as_bytes(),
-        }])
-    });
     let pid = 1000 + (i % 7) as u32;
-    let mut raw = RawEvent {
-        nr: info.nr,
-        ret,
-        start_ns: 1_000_000_000 + i * 1_000,
-        finish_ns: 1_000_000_000 + i * 1_000 + 700,
-        args: [3, 0x7ffd_0000_1000, 512, 0, 0, 0],
-        pid,
-        tid: pid,
-        uid: 1000,
-        gid: 1000,
-        cgroup_id: 4242,
-        tail_len: tail.len() as u16,
-        ..Default::default()
-    };
-    let comm = COMMS[(pid as usize) % COMMS.len()];
-    raw.comm[..comm.len()].copy_from_slice(comm.as_bytes());
-    (raw, tail)
+    let b = EventBuilder::named(name)
+        .arch(Arch::native())
+        .ret(ret)
+        .start(1_000_000_000 + i * 1_000)
+        .duration(700)
+        .args(&[3, 0x7ffd_0000_1000, 512])
+        .pid(pid)
+        .uid(1000)
+        .gid(1000)
+        .cgroup(4242)
+        .comm(COMMS[(pid as usize) % COMMS.len()]);
+    match path {
+        Some(p) => b.path(1, p),
+        None => b,
+    }
 }
 
 /// Ring-buffer call record `i` of the mix (identity generation 1 of its
 /// thread; [`identities`] knows them all).
 pub fn record(i: u64) -> Vec<u8> {
-    let (raw, tail) = raw(i);
-    raw.to_records(1, &tail).1
+    call(i).record()
 }
 
 /// The identity records the mix's calls are made under, taken in.
 pub fn identities() -> Identities {
     let mut ids = Identities::new();
     for i in 0..7 {
-        let (raw, _) = raw(i);
-        ids.push(&raw.to_records(1, &[]).0)
-            .expect("identity record");
+        ids.push(&call(i).ident()).expect("identity record");
     }
     ids
 }
@@ -124,29 +112,18 @@ pub fn varied_event(i: u64) -> TraceEvent {
         7 => ("connect", -111, None),
         _ => ("getppid", 1, None),
     };
-    let info = syscalls::by_name(Arch::X86_64, name).expect("known syscall");
-    let tail = path.as_deref().map_or_else(Vec::new, |p| {
-        encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: p.as_bytes(),
-        }])
-    });
-    let comms: [&[u8]; 4] = [b"nginx", b"cat", b"postgres", b"sh"];
-    let mut raw = RawEvent {
-        nr: info.nr,
-        ret,
-        start_ns: 1_000_000_000 + i * 1000,
-        finish_ns: 1_000_000_000 + i * 1000 + 200 + (i % 5000) * 37,
-        pid: 1000 + (i % 50) as u32,
-        tid: 1000 + (i % 50) as u32,
-        args: [0xffff_ff9c, 0x1000, 0x80000, 0, 0, 0],
-        tail_len: tail.len() as u16,
-        ..Default::default()
-    };
-    let c = comms[(i % 4) as usize];
-    raw.comm[..c.len()].copy_from_slice(c);
-    TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
+    let b = EventBuilder::named(name)
+        .ret(ret)
+        .start(1_000_000_000 + i * 1000)
+        .duration(200 + (i % 5000) * 37)
+        .pid(1000 + (i % 50) as u32)
+        .args(&[0xffff_ff9c, 0x1000, 0x80000])
+        .comm(["nginx", "cat", "postgres", "sh"][(i % 4) as usize]);
+    match path {
+        Some(p) => b.path(1, p),
+        None => b,
+    }
+    .build()
 }
 
 /// An App (colors on) retaining `n` events of the varied mix.

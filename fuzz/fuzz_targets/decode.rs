@@ -6,8 +6,9 @@
 //! structure decoder starts from bytes the kernel really wrote.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use systrace_tui::model::raw::{encode_chunks, Chunk, RawEvent};
-use systrace_tui::model::{args, escape, event::TraceEvent, syscalls};
+use systrace_tui::model::raw::Chunk;
+use systrace_tui::model::testing::EventBuilder;
+use systrace_tui::model::{args, escape, syscalls};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 64 {
@@ -17,16 +18,10 @@ fuzz_target!(|data: &[u8]| {
     let arch = syscalls::Arch::ALL[(head[0] & 1) as usize];
     let table = syscalls::table(arch);
     let info = &table[u16::from_le_bytes([head[1], head[2]]) as usize % table.len()];
-    let mut raw = RawEvent {
-        nr: info.nr,
-        ret: i64::from_le_bytes(head[8..16].try_into().unwrap()),
-        flags: u16::from(head[3] & 3),
-        ..Default::default()
-    };
-    for (i, a) in raw.args.iter_mut().enumerate() {
+    let mut args = [0u64; 6];
+    for (i, a) in args.iter_mut().enumerate() {
         *a = u64::from_le_bytes(head[16 + i * 8..24 + i * 8].try_into().unwrap());
     }
-    raw.comm.copy_from_slice(&rest[..16.min(rest.len())].iter().copied().chain(std::iter::repeat(0)).take(16).collect::<Vec<u8>>());
     // Chunks: [arg, kind, len (2 bytes, LE)] headers followed by data, until
     // input runs out. Every capture kind, structures (mem, arr, iov, msghdr)
     // included, up to the kernel side's 4096 bytes a chunk.
@@ -40,9 +35,15 @@ fuzz_target!(|data: &[u8]| {
         chunks.push(Chunk { arg, kind, data: &body[..n] });
         r = &body[n..];
     }
-    let tail = encode_chunks(&chunks);
-    raw.tail_len = tail.len() as u16;
-    let ev = TraceEvent::from_raw(&raw, &tail, arch);
+    let ev = EventBuilder::new()
+        .arch(arch)
+        .nr(info.nr)
+        .ret(i64::from_le_bytes(head[8..16].try_into().unwrap()))
+        .flags(u16::from(head[3] & 3))
+        .args(&args)
+        .comm(&rest[..16.min(rest.len())])
+        .chunks(&chunks)
+        .build();
     let line = args::strace_line(&ev);
     assert!(escape::is_safe(&line), "{line:?}");
     // The export's streamed form is the Value form, byte for byte.

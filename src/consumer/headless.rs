@@ -1,99 +1,34 @@
-//! `--no-tui`: one strace-like line per event on stdout, colored with
-//! nu-ansi-term when asked to, or the `--summary` table at the end.
+//! `--no-tui`: one strace-like line per event on stdout (consumer/line.rs,
+//! painted with ANSI colours when asked to), or the `--summary` table at
+//! the end.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::{self, BufWriter, Write};
-use std::sync::{Arc, Mutex};
-
-use nu_ansi_term::{Color, Style};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::Result;
 
+use super::line::Fields;
+use super::Consumer;
 use crate::clock::{fmt_duration, Clock};
-use crate::model::args;
 use crate::model::container::ContainerMap;
-use crate::model::counts::{Counts, Misses};
-use crate::model::event::{Event, LostEvents, TraceEvent};
-use crate::model::flow::Recycler;
+use crate::model::counts::Counted;
+use crate::model::event::{Event, TraceEvent};
+use crate::model::node;
 use crate::model::stats::Stats;
-use crate::pipeline::stop::Stop;
-use crate::session::writer::Sink;
-use crate::stage::Stages;
+use crate::model::stop::Stop;
 use crate::terminal::output::Output;
-use crate::terminal::palette::{self, Ansi, Ink};
+use crate::terminal::palette;
 
 pub struct Printer {
     pub color: bool,
     pub clock: Clock,
 }
 
-/// The ANSI style of a palette colour.
-fn style(ink: Ink) -> Style {
-    let c = match ink.color {
-        Ansi::Default => Color::Default,
-        Ansi::Red => Color::Red,
-        Ansi::Green => Color::Green,
-        Ansi::Yellow => Color::Yellow,
-        Ansi::Blue => Color::Blue,
-        Ansi::Magenta => Color::Magenta,
-        Ansi::Cyan => Color::Cyan,
-        Ansi::LightRed => Color::LightRed,
-        Ansi::LightYellow => Color::LightYellow,
-        Ansi::LightBlue => Color::LightBlue,
-        Ansi::LightMagenta => Color::LightMagenta,
-        Ansi::LightCyan => Color::LightCyan,
-    };
-    if ink.bold {
-        c.bold()
-    } else {
-        c.normal()
-    }
-}
-
 impl Printer {
     /// `12:00:00.123456 cat[42/42] openat(...) = -1 ENOENT (No such file or directory) <12.3us>`
     pub fn line(&self, ev: &TraceEvent) -> String {
-        let paint = |s: Style, text: String| -> String {
-            if self.color {
-                s.paint(text).to_string()
-            } else {
-                text
-            }
-        };
-        let mut a = String::new();
-        args::format_args(ev, &mut a);
-        let mut out = format!(
-            "{} {}[{}/{}] {}({}) = ",
-            self.clock.time_of_day(ev.start_ns),
-            ev.comm(),
-            ev.pid,
-            ev.tid,
-            paint(style(palette::class(ev.class())), ev.name().into_owned()),
-            a
-        );
-        let res = args::format_result(ev);
-        match ev.errno() {
-            Some(e) => {
-                let desc = crate::model::errno::description(e).unwrap_or("");
-                out.push_str(&paint(style(palette::ERROR), res));
-                out.push_str(&format!(" ({desc})"));
-            }
-            None => out.push_str(&paint(style(palette::OK), res)),
-        }
-        if ev.returns() {
-            let d = ev.duration_ns();
-            // Fast calls stay unpainted (no escape codes around them).
-            let ink = palette::duration(d);
-            let slow = if ink.color == Ansi::Default {
-                Style::new()
-            } else {
-                style(ink)
-            };
-            out.push(' ');
-            out.push_str(&paint(slow, format!("<{}>", fmt_duration(d))));
-        }
-        out
+        palette::ansi(&Fields::of(ev, &self.clock, None).headless(), self.color)
     }
 
     pub fn print(&self, w: &mut impl Write, ev: &TraceEvent) -> io::Result<()> {
@@ -103,11 +38,8 @@ impl Printer {
     /// The line with the event's container label in front:
     /// `namespace/pod/container`, the container name, or `host`.
     pub fn labeled_line(&self, label: &str, ev: &TraceEvent) -> String {
-        if self.color {
-            format!("{} {}", Color::DarkGray.paint(label), self.line(ev))
-        } else {
-            format!("{label} {}", self.line(ev))
-        }
+        let f = Fields::of(ev, &self.clock, Some(label.to_string()));
+        palette::ansi(&f.headless(), self.color)
     }
 }
 
@@ -174,120 +106,49 @@ pub struct LineOptions {
     pub color: bool,
 }
 
-/// The `--no-tui` consumer: prints (or counts for `--summary`) the
-/// batches that come out of the stages, and hands them on to an export.
-pub struct Headless {
-    opts: LineOptions,
-    printer: Printer,
+/// Lines to standard output in the order the calls started (`Reorder`).
+/// A reader that leaves (`| head`) or stalls past the stop ends the output
+/// quietly; the closing summary still goes to stderr.
+pub struct LineOut {
     out: BufWriter<Output>,
     reorder: Reorder,
-    export: Option<Sink>,
-    stats: Stats,
-    pub shown: u64,
-    pub lost: LostEvents,
-    /// Live capture: where emptied batches go back for reuse.
-    pub recycler: Option<Recycler>,
-    /// Why output ended early, if it did (stdout closed or stalled).
-    pub output_ended: Option<io::ErrorKind>,
-    /// The kernel counts the calls (no events come): the summary is made
-    /// from its counts and the labels of the containers announced.
-    pub counted: Option<Counted>,
+    /// Why output ended early, if it did.
+    pub ended: Option<io::ErrorKind>,
 }
 
-/// Calls counted in the kernel, and the names to label them with.
-#[derive(Clone)]
-pub struct Counted {
-    pub counts: Arc<Mutex<Counts>>,
-    pub labels: Arc<Mutex<ContainerMap>>,
-}
-
-impl Counted {
-    /// The summary statistics of what was counted.
-    pub fn stats(&self) -> (Stats, Misses) {
-        let labels = self
-            .labels
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        (c.stats(&labels), c.misses)
-    }
-}
-
-impl Headless {
-    pub fn new(opts: LineOptions, clock: Clock, stop: &Stop, export: Option<Sink>) -> Headless {
-        Headless {
-            opts,
-            printer: Printer {
-                color: opts.color,
-                clock,
-            },
+impl LineOut {
+    pub fn stdout(stop: &Stop) -> LineOut {
+        LineOut {
             out: BufWriter::with_capacity(1 << 16, Output::stdout(stop.clone())),
             reorder: Reorder::new(REORDER_WINDOW_NS),
-            export,
-            stats: Stats::default(),
-            shown: 0,
-            lost: LostEvents::default(),
-            recycler: None,
-            output_ended: None,
-            counted: None,
+            ended: None,
         }
     }
 
-    fn lines(&self) -> bool {
-        !self.opts.summary && !self.opts.quiet
+    /// Time has got as far as the newest end in `batch` (events the
+    /// filter drops count too).
+    pub fn arrived(&mut self, batch: &[Event]) {
+        let newest = batch.iter().fold(0, |m, e| match e {
+            Event::Syscall(t) => m.max(t.start_ns.saturating_add(t.duration_ns())),
+            _ => m,
+        });
+        self.reorder.advance(newest);
     }
 
-    /// Runs `batch` through the stages and prints it. False when the run
-    /// should end: stdout was closed (`| head`) or stalled past the stop,
-    /// or the export writer stopped (its error comes out of its `finish`).
-    pub fn handle(&mut self, stages: &mut Stages, mut batch: Vec<Event>) -> Result<bool> {
-        if self.lines() {
-            // Events the filter drops still tell how far time has got.
-            let newest = batch.iter().fold(0, |m, e| match e {
-                Event::Syscall(t) => m.max(t.start_ns.saturating_add(t.duration_ns())),
-                _ => m,
-            });
-            self.reorder.advance(newest);
-        }
-        stages.apply(&mut batch);
-        for ev in &batch {
-            match ev {
-                Event::Syscall(e) => {
-                    self.shown += 1;
-                    if self.opts.summary {
-                        self.stats.record(e, &stages.containers.label(e.cgroup_id));
-                    } else if !self.opts.quiet {
-                        let label = stages.containers.label(e.cgroup_id);
-                        let line = self.printer.labeled_line(&label, e);
-                        let finish = e.start_ns.saturating_add(e.duration_ns());
-                        self.reorder.push(e.start_ns, finish, line);
-                    }
-                }
-                Event::Lost(l) => self.lost = *l,
-                Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
-            }
-        }
-        if let Some(s) = &self.export {
-            if !s.send(batch) {
-                return Ok(false);
-            }
-        } else if let Some(r) = &self.recycler {
-            r.give(batch);
-        }
-        self.write_ready(false)
+    /// Nothing came for a while: time moves on by the clock.
+    pub fn idle(&mut self) {
+        self.reorder.advance(Clock::monotonic_now());
     }
 
-    /// No events came for a while (live): lines old enough go out.
-    pub fn idle(&mut self) -> Result<bool> {
-        if self.lines() {
-            self.reorder.advance(Clock::monotonic_now());
-        }
-        self.write_ready(false)
+    pub fn push(&mut self, e: &TraceEvent, line: String) {
+        let finish = e.start_ns.saturating_add(e.duration_ns());
+        self.reorder.push(e.start_ns, finish, line);
     }
 
-    fn write_ready(&mut self, all: bool) -> Result<bool> {
-        if self.output_ended.is_some() {
+    /// Writes the lines old enough (`all`: every line held). False once
+    /// the reader has gone.
+    pub fn write_ready(&mut self, all: bool) -> Result<bool> {
+        if self.ended.is_some() {
             return Ok(false);
         }
         let res = (|| -> io::Result<()> {
@@ -305,24 +166,85 @@ impl Headless {
         })();
         match res {
             Ok(()) => Ok(true),
-            // A closed pipe (| head) or a reader that stopped reading ends
-            // the output quietly; the summary still goes to stderr.
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::BrokenPipe | io::ErrorKind::TimedOut
                 ) =>
             {
-                self.output_ended = Some(e.kind());
+                self.ended = Some(e.kind());
                 Ok(false)
             }
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The `--no-tui` consumer: prints (or counts for `--summary`) the
+/// batches that come out of the stages.
+pub struct Headless {
+    opts: LineOptions,
+    printer: Printer,
+    out: LineOut,
+    stats: Stats,
+    /// The kernel counts the calls (no events come): the summary is made
+    /// from its counts and the labels of the containers announced.
+    pub counted: Option<Counted>,
+}
+
+impl Headless {
+    pub fn new(opts: LineOptions, clock: Clock, stop: &Stop) -> Headless {
+        Headless {
+            opts,
+            printer: Printer {
+                color: opts.color,
+                clock,
+            },
+            out: LineOut::stdout(stop),
+            stats: Stats::default(),
+            counted: None,
+        }
+    }
+
+    fn lines(&self) -> bool {
+        !self.opts.summary && !self.opts.quiet
+    }
+}
+
+impl Consumer for Headless {
+    fn arrived(&mut self, batch: &[Event]) {
+        if self.lines() {
+            self.out.arrived(batch);
+        }
+    }
+
+    fn take(&mut self, batch: &[Event], containers: &ContainerMap) -> Result<bool> {
+        for ev in batch {
+            if let Event::Syscall(e) = ev {
+                if self.opts.summary {
+                    let label = node::with_node(e.node, containers.label(e.cgroup_id));
+                    self.stats.record(e, &label);
+                } else if !self.opts.quiet {
+                    let label = node::with_node(e.node, containers.label(e.cgroup_id));
+                    let line = self.printer.labeled_line(&label, e);
+                    self.out.push(e, line);
+                }
+            }
+        }
+        self.out.write_ready(false)
+    }
+
+    /// No events came for a while (live): lines old enough go out.
+    fn idle(&mut self) -> Result<bool> {
+        if self.lines() {
+            self.out.idle();
+        }
+        self.out.write_ready(false)
+    }
 
     /// Prints what is still held, then the `--summary` table if asked for.
-    pub fn finish(&mut self) -> Result<()> {
-        self.write_ready(true)?;
+    fn finish(&mut self) -> Result<()> {
+        self.out.write_ready(true)?;
         if self.opts.summary {
             let table = match &self.counted {
                 Some(c) => c.stats().0.table(fmt_duration),
@@ -332,11 +254,39 @@ impl Headless {
         }
         Ok(())
     }
+
+    fn lines_on_terminal(&self) -> bool {
+        self.lines() && io::stdout().is_terminal()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consumer::line::tests::close_of;
+
+    /// The coloured line's bytes: the label dark grey, the name in its
+    /// class's colour, the result red and bold or green, a slow call's
+    /// duration yellow, everything else without escape codes.
+    #[test]
+    fn coloured_lines_keep_their_bytes() {
+        let clock = Clock { boot_unix_ns: 0 };
+        let p = Printer { color: true, clock };
+        let t = clock.time_of_day(1_000);
+        assert_eq!(
+            p.labeled_line("web", &close_of(-9, 2_500)),
+            format!(
+                "\x1b[90mweb\x1b[0m {t} sh[7/8] \x1b[34mclose\x1b[0m(3) = \x1b[1;31m-1 EBADF\x1b[0m \
+                 (Bad file descriptor) <2.5us>"
+            )
+        );
+        assert_eq!(
+            p.line(&close_of(0, 2_000_000)),
+            format!(
+                "{t} sh[7/8] \x1b[34mclose\x1b[0m(3) = \x1b[32m0\x1b[0m \x1b[33m<2.00ms>\x1b[0m"
+            )
+        );
+    }
 
     #[test]
     fn lines_come_out_in_start_order_within_the_window() {

@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 
-use super::headless::Counted;
 use crate::model::container::ContainerMap;
+use crate::model::counts::Counted;
 use crate::model::counts::{bucket_range, Counts, BUCKETS};
 use crate::model::errno;
+use crate::model::stop::Stop;
 use crate::model::syscalls::{self, Arch};
-use crate::pipeline::stop::Stop;
 
 /// Label values of the containers past the cap.
 pub const OTHER: &str = "(other)";
@@ -304,7 +304,7 @@ fn answer(
 mod tests {
     use super::*;
     use crate::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime};
-    use crate::model::counts::{bucket_of, Delta, Key, Misses};
+    use crate::model::counts::{Delta, Key, Misses};
     use std::sync::Arc;
 
     fn add(map: &mut ContainerMap, cg: u64, id: &str, name: &str) {
@@ -323,16 +323,7 @@ mod tests {
     #[test]
     fn counts_errors_and_buckets_per_label_set_with_containers_past_the_cap_folded() {
         let mut c = Counts::new(Arch::X86_64, 1.0);
-        let d = |n: u64, ns: u64| {
-            let mut d = Delta {
-                calls: n,
-                total_ns: n * ns,
-                max_ns: ns,
-                ..Delta::default()
-            };
-            d.hist[bucket_of(ns)] = n;
-            d
-        };
+        let d = Delta::uniform;
         let k = |cg, nr, errno| Key {
             cgroup_id: cg,
             nr,

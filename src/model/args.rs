@@ -95,6 +95,7 @@ pub fn write_args_json(ev: &TraceEvent, out: &mut Vec<u8>) {
 pub(crate) fn varied_events() -> Vec<TraceEvent> {
     use super::raw::*;
     use super::syscalls::{self, Arch, ArgKind};
+    use super::testing::EventBuilder;
     let inet = [2u8, 0, 0, 80, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
     let mut inet6 = vec![10u8, 0, 0x1f, 0x90, 0, 0, 0, 1];
     inet6.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
@@ -160,25 +161,26 @@ pub(crate) fn varied_events() -> Vec<TraceEvent> {
                     kind: CAP_FD_PATH,
                     data: b"/dev/null",
                 });
-                let tail = encode_chunks(&chunks);
-                let raw = RawEvent {
-                    nr: info.nr,
-                    ret: [-2, 0, 5, 0x7f00_0000_1000, -4095][k % 5],
-                    args: regs,
-                    flags: if k % 3 == 0 { F_TRUNCATED } else { 0 },
-                    tail_len: tail.len() as u16,
-                    ..Default::default()
-                };
-                evs.push(TraceEvent::from_raw(&raw, &tail, arch));
+                evs.push(
+                    EventBuilder::new()
+                        .arch(arch)
+                        .nr(info.nr)
+                        .ret([-2, 0, 5, 0x7f00_0000_1000, -4095][k % 5])
+                        .args(&regs)
+                        .flags(if k % 3 == 0 { F_TRUNCATED } else { 0 })
+                        .chunks(&chunks)
+                        .build(),
+                );
             }
         }
         // A number no table knows.
-        let raw = RawEvent {
-            nr: 100_000,
-            args: [1, 0, u64::MAX, 3, 4, 5],
-            ..Default::default()
-        };
-        evs.push(TraceEvent::from_raw(&raw, &[], arch));
+        evs.push(
+            EventBuilder::new()
+                .arch(arch)
+                .nr(100_000)
+                .args(&[1, 0, u64::MAX, 3, 4, 5])
+                .build(),
+        );
     }
     evs
 }
@@ -186,19 +188,16 @@ pub(crate) fn varied_events() -> Vec<TraceEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::{encode_chunks, Chunk, RawEvent, CAP_ARGV, CAP_STR};
-    use crate::model::syscalls::Arch;
+    use crate::model::raw::{Chunk, CAP_ARGV, CAP_STR};
+    use crate::model::testing::EventBuilder;
 
     fn ev(nr: u32, ret: i64, args: [u64; 6], chunks: &[Chunk<'_>]) -> TraceEvent {
-        let tail = encode_chunks(chunks);
-        let raw = RawEvent {
-            nr,
-            ret,
-            args,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
+        EventBuilder::new()
+            .nr(nr)
+            .ret(ret)
+            .args(&args)
+            .chunks(chunks)
+            .build()
     }
 
     #[test]
@@ -226,23 +225,12 @@ mod tests {
 
     #[test]
     fn argv_is_a_list() {
-        let e = ev(
-            59,
-            0,
-            [1, 2, 0x7ffd_0000, 0, 0, 0],
-            &[
-                Chunk {
-                    arg: 0,
-                    kind: CAP_STR,
-                    data: b"/bin/ls",
-                },
-                Chunk {
-                    arg: 1,
-                    kind: CAP_ARGV,
-                    data: b"ls\0-l\0",
-                },
-            ],
-        );
+        let e = EventBuilder::new()
+            .nr(59)
+            .args(&[1, 2, 0x7ffd_0000])
+            .path(0, "/bin/ls")
+            .chunk(1, CAP_ARGV, "ls\0-l\0")
+            .build();
         assert_eq!(
             strace_line(&e),
             "execve(\"/bin/ls\", [\"ls\", \"-l\"], 0x7ffd0000) = 0"

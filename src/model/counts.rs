@@ -5,6 +5,7 @@
 //! Prometheus metrics.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use super::container::ContainerMap;
 use super::stats::{Histogram, Row, Stats};
@@ -68,6 +69,21 @@ impl Default for Delta {
             max_ns: 0,
             hist: Box::new([0; BUCKETS]),
         }
+    }
+}
+
+impl Delta {
+    /// `calls` calls of `ns` each (for tests and benches).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn uniform(calls: u64, ns: u64) -> Delta {
+        let mut d = Delta {
+            calls,
+            total_ns: calls * ns,
+            max_ns: ns,
+            ..Delta::default()
+        };
+        d.hist[bucket_of(ns)] = calls;
+        d
     }
 }
 
@@ -222,6 +238,36 @@ pub fn row_of(d: &Delta, errno: u32) -> Row {
         errors: if errno != 0 { d.calls } else { 0 },
         total_ns: d.total_ns,
         latency,
+    }
+}
+
+/// Calls counted in the kernel, and the names to label them with: shared
+/// by the capture (which merges the kernel's reads into `counts`), the
+/// stages (which keep `labels`), and what shows them (the summary, the top
+/// view, the metrics).
+#[derive(Clone)]
+pub struct Counted {
+    pub counts: Arc<Mutex<Counts>>,
+    pub labels: Arc<Mutex<ContainerMap>>,
+}
+
+impl Counted {
+    pub fn new(arch: Arch) -> Counted {
+        Counted {
+            counts: Arc::new(Mutex::new(Counts::new(arch, 1.0))),
+            labels: Arc::new(Mutex::new(ContainerMap::default())),
+        }
+    }
+
+    /// The summary statistics of what was counted.
+    pub fn stats(&self) -> (Stats, Misses) {
+        let labels = self
+            .labels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        (c.stats(&labels), c.misses)
     }
 }
 

@@ -44,6 +44,8 @@ pub struct TraceEvent {
     pub ns: Namespaces,
     pub flags: u16,
     pub arch: Arch,
+    /// The node the call was made on (`model::node`); 0 for this machine.
+    pub node: u16,
     pub comm: [u8; COMM_LEN],
     /// Captured user memory (paths, argv, buffers), as chunks; validated.
     pub tail: Option<Box<[u8]>>,
@@ -65,6 +67,20 @@ impl LostEvents {
     }
 }
 
+/// A remote node's stream went down or came (back) up (cluster mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeEvent {
+    /// `model::node` number; 0 while the node's name is not known yet.
+    pub node: u16,
+    /// The address the client reaches it at.
+    pub addr: String,
+    pub up: bool,
+    /// When, as Unix ns.
+    pub at_unix_ns: i64,
+    /// Why it went down; when it came back, what was missed (a gap).
+    pub detail: String,
+}
+
 /// What flows from the capture side to the consumers. Events travel in
 /// batches (`Vec<Event>`), so the syscall variant is stored inline.
 #[derive(Clone, Debug)]
@@ -74,6 +90,7 @@ pub enum Event {
     Lost(LostEvents),
     ContainerAdd(ContainerAddEvent),
     ContainerDel(ContainerDelEvent),
+    Node(NodeEvent),
 }
 
 impl TraceEvent {
@@ -123,6 +140,7 @@ impl TraceEvent {
             },
             flags: c.flags,
             arch,
+            node: crate::model::node::LOCAL,
             comm: id.comm,
             tail: (!tail.is_empty()).then(|| tail.into()),
         }
@@ -153,6 +171,7 @@ impl TraceEvent {
             },
             flags: raw.flags,
             arch,
+            node: crate::model::node::LOCAL,
             comm: raw.comm,
             tail: (!tail.is_empty()).then(|| tail.into()),
         }
@@ -230,30 +249,22 @@ impl TraceEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::{encode_chunks, CAP_STR};
+    use crate::model::testing::EventBuilder;
 
     pub(crate) fn openat_enoent() -> TraceEvent {
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: b"/nope",
-        }]);
-        let mut raw = RawEvent {
-            nr: 257,
-            ret: -2,
-            start_ns: 10,
-            finish_ns: 30,
-            pid: 5,
-            tid: 6,
-            ..Default::default()
-        };
-        raw.comm[..3].copy_from_slice(b"cat");
-        let (id, call) = raw.to_records(1, &tail);
+        let b = EventBuilder::named("openat")
+            .ret(-2)
+            .start(10)
+            .duration(20)
+            .pid(5)
+            .tid(6)
+            .comm("cat")
+            .path(1, "/nope");
         let mut ids = Identities::new();
-        assert!(TraceEvent::from_record(&mut ids, &id, Arch::X86_64)
+        assert!(TraceEvent::from_record(&mut ids, &b.ident(), Arch::X86_64)
             .unwrap()
             .is_none());
-        TraceEvent::from_record(&mut ids, &call, Arch::X86_64)
+        TraceEvent::from_record(&mut ids, &b.record(), Arch::X86_64)
             .unwrap()
             .expect("a call")
     }

@@ -384,29 +384,15 @@ pub fn add_chunks(ev: &mut TraceEvent, add: &[(u8, Vec<u8>)]) {
 mod tests {
     use super::*;
     use crate::model::args::strace_line;
-    use crate::model::raw::RawEvent;
-    use crate::model::syscalls::by_name;
+    use crate::model::testing::EventBuilder;
 
     fn ev(pid: u32, name: &str, ret: i64, args: &[u64], path: Option<(u8, &[u8])>) -> TraceEvent {
-        let mut a = [0u64; 6];
-        a[..args.len()].copy_from_slice(args);
-        let tail = path.map_or_else(Vec::new, |(arg, data)| {
-            encode_chunks(&[Chunk {
-                arg,
-                kind: CAP_STR,
-                data,
-            }])
-        });
-        let raw = RawEvent {
-            nr: by_name(Arch::X86_64, name).unwrap().nr,
-            ret,
-            args: a,
-            pid,
-            tid: pid,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
+        let b = EventBuilder::named(name).ret(ret).args(args).pid(pid);
+        match path {
+            Some((arg, data)) => b.path(arg, data),
+            None => b,
+        }
+        .build()
     }
 
     /// Runs one event through the table the way the pipeline does.

@@ -107,6 +107,17 @@ impl FileProgress {
     }
 }
 
+/// Where a run's events come from, as consumers show it.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    Live,
+    /// A saved session, loading in the background.
+    Replay {
+        path: std::path::PathBuf,
+        load: Arc<LoadState>,
+    },
+}
+
 /// How far the background load of a replay got; the TUI header shows it.
 #[derive(Debug)]
 pub struct LoadState {
@@ -145,4 +156,20 @@ impl LoadState {
             format!("loaded {n} events; {w}")
         }
     }
+}
+
+/// A mistake in how the program was called: exit code 2, like clap's own.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    Usage(msg.into()).into()
 }

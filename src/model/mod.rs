@@ -12,6 +12,11 @@ pub mod fdtable;
 pub mod filter;
 pub mod flow;
 pub mod jsonw;
+pub mod node;
 pub mod raw;
+pub mod selection;
 pub mod stats;
+pub mod stop;
 pub mod syscalls;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

@@ -1,8 +1,10 @@
 //! The Rust mirror of the records in src/source/kernel/systrace.h (`WireCall`,
-//! `WireIdent`), their join (`Identities` -> `RawEvent`), and the parser for
-//! the variable tail of captured data that follows a call.
+//! `WireIdent`; checked against the C at build time in
+//! src/source/kernel/wire.rs), their join (`Identities` -> `RawEvent`), and
+//! the parser for the variable tail of captured data that follows a call.
 
 use std::fmt;
+use std::mem::offset_of;
 
 /// Length of `comm` in the kernel (TASK_COMM_LEN).
 pub const COMM_LEN: usize = 16;
@@ -160,14 +162,22 @@ const _: () = assert!(std::mem::size_of::<Plan>() == PLAN_SIZE);
 
 impl Plan {
     pub fn as_bytes(&self) -> [u8; PLAN_SIZE] {
+        const CAP: usize = std::mem::size_of::<Cap>();
         let mut b = [0u8; PLAN_SIZE];
         for (i, c) in self.caps.iter().enumerate() {
-            let s = c.size.to_ne_bytes();
-            b[i * 8..i * 8 + 8].copy_from_slice(&[
-                c.kind, c.arg, c.len_arg, c.at_enter, s[0], s[1], c.max, c.when,
-            ]);
+            let o = offset_of!(Plan, caps) + i * CAP;
+            let cap = &mut b[o..o + CAP];
+            cap[offset_of!(Cap, kind)] = c.kind;
+            cap[offset_of!(Cap, arg)] = c.arg;
+            cap[offset_of!(Cap, len_arg)] = c.len_arg;
+            cap[offset_of!(Cap, at_enter)] = c.at_enter;
+            let s = offset_of!(Cap, size);
+            cap[s..s + 2].copy_from_slice(&c.size.to_ne_bytes());
+            cap[offset_of!(Cap, max)] = c.max;
+            cap[offset_of!(Cap, when)] = c.when;
         }
-        b[MAX_CAPS * 8..].copy_from_slice(&self.flags.to_ne_bytes());
+        let f = offset_of!(Plan, flags);
+        b[f..f + 4].copy_from_slice(&self.flags.to_ne_bytes());
         b
     }
 }
@@ -231,23 +241,28 @@ impl WireCall {
             });
         }
         let b = &bytes[..WIRE_CALL_SIZE];
+        macro_rules! at {
+            ($rd:ident, $f:ident) => {
+                $rd(b, offset_of!(WireCall, $f))
+            };
+        }
         let mut args = [0u64; 6];
         for (i, a) in args.iter_mut().enumerate() {
-            *a = rd_u64(b, 40 + i * 8);
+            *a = rd_u64(b, offset_of!(WireCall, args) + i * 8);
         }
         let c = WireCall {
-            kind: rd_u16(b, 0),
-            flags: rd_u16(b, 2),
-            tail_len: rd_u16(b, 4),
-            pad: rd_u16(b, 6),
-            tid: rd_u32(b, 8),
-            gen: rd_u32(b, 12),
-            nr: rd_u32(b, 16),
-            context_sw: rd_u32(b, 20),
-            start_ns: rd_u64(b, 24),
-            finish_ns: rd_u64(b, 32),
+            kind: at!(rd_u16, kind),
+            flags: at!(rd_u16, flags),
+            tail_len: at!(rd_u16, tail_len),
+            pad: at!(rd_u16, pad),
+            tid: at!(rd_u32, tid),
+            gen: at!(rd_u32, gen),
+            nr: at!(rd_u32, nr),
+            context_sw: at!(rd_u32, context_sw),
+            start_ns: at!(rd_u64, start_ns),
+            finish_ns: at!(rd_u64, finish_ns),
             args,
-            ret: rd_u64(b, 88) as i64,
+            ret: at!(rd_u64, ret) as i64,
         };
         let tail = &bytes[WIRE_CALL_SIZE..];
         let declared = c.tail_len as usize;
@@ -266,20 +281,28 @@ impl WireCall {
     /// The header as the kernel writes it (tests, fuzzing, session files).
     pub fn to_bytes(&self) -> [u8; WIRE_CALL_SIZE] {
         let mut b = [0u8; WIRE_CALL_SIZE];
-        b[0..2].copy_from_slice(&self.kind.to_ne_bytes());
-        b[2..4].copy_from_slice(&self.flags.to_ne_bytes());
-        b[4..6].copy_from_slice(&self.tail_len.to_ne_bytes());
-        b[6..8].copy_from_slice(&self.pad.to_ne_bytes());
-        b[8..12].copy_from_slice(&self.tid.to_ne_bytes());
-        b[12..16].copy_from_slice(&self.gen.to_ne_bytes());
-        b[16..20].copy_from_slice(&self.nr.to_ne_bytes());
-        b[20..24].copy_from_slice(&self.context_sw.to_ne_bytes());
-        b[24..32].copy_from_slice(&self.start_ns.to_ne_bytes());
-        b[32..40].copy_from_slice(&self.finish_ns.to_ne_bytes());
-        for (i, a) in self.args.iter().enumerate() {
-            b[40 + i * 8..48 + i * 8].copy_from_slice(&a.to_ne_bytes());
+        macro_rules! put {
+            ($f:ident, $v:expr) => {{
+                let v = $v;
+                let o = offset_of!(WireCall, $f);
+                b[o..o + v.len()].copy_from_slice(&v);
+            }};
         }
-        b[88..96].copy_from_slice(&self.ret.to_ne_bytes());
+        put!(kind, self.kind.to_ne_bytes());
+        put!(flags, self.flags.to_ne_bytes());
+        put!(tail_len, self.tail_len.to_ne_bytes());
+        put!(pad, self.pad.to_ne_bytes());
+        put!(tid, self.tid.to_ne_bytes());
+        put!(gen, self.gen.to_ne_bytes());
+        put!(nr, self.nr.to_ne_bytes());
+        put!(context_sw, self.context_sw.to_ne_bytes());
+        put!(start_ns, self.start_ns.to_ne_bytes());
+        put!(finish_ns, self.finish_ns.to_ne_bytes());
+        for (i, a) in self.args.iter().enumerate() {
+            let o = offset_of!(WireCall, args) + i * 8;
+            b[o..o + 8].copy_from_slice(&a.to_ne_bytes());
+        }
+        put!(ret, self.ret.to_ne_bytes());
         b
     }
 }
@@ -293,54 +316,61 @@ impl WireIdent {
             });
         }
         let b = bytes;
+        macro_rules! at {
+            ($rd:ident, $f:ident) => {
+                $rd(b, offset_of!(WireIdent, $f))
+            };
+        }
         let mut comm = [0u8; COMM_LEN];
-        comm.copy_from_slice(&b[64..80]);
+        let c = offset_of!(WireIdent, comm);
+        comm.copy_from_slice(&b[c..c + COMM_LEN]);
         Ok(WireIdent {
-            kind: rd_u16(b, 0),
-            pad: rd_u16(b, 2),
-            tid: rd_u32(b, 4),
-            gen: rd_u32(b, 8),
-            pid: rd_u32(b, 12),
-            cgroup_id: rd_u64(b, 16),
-            uid: rd_u32(b, 24),
-            gid: rd_u32(b, 28),
-            ns_pid: rd_u32(b, 32),
-            session: rd_u32(b, 36),
-            pid_ns: rd_u32(b, 40),
-            mnt_ns: rd_u32(b, 44),
-            uts_ns: rd_u32(b, 48),
-            ipc_ns: rd_u32(b, 52),
-            cgroup_ns: rd_u32(b, 56),
-            net_ns: rd_u32(b, 60),
+            kind: at!(rd_u16, kind),
+            pad: at!(rd_u16, pad),
+            tid: at!(rd_u32, tid),
+            gen: at!(rd_u32, gen),
+            pid: at!(rd_u32, pid),
+            cgroup_id: at!(rd_u64, cgroup_id),
+            uid: at!(rd_u32, uid),
+            gid: at!(rd_u32, gid),
+            ns_pid: at!(rd_u32, ns_pid),
+            session: at!(rd_u32, session),
+            pid_ns: at!(rd_u32, pid_ns),
+            mnt_ns: at!(rd_u32, mnt_ns),
+            uts_ns: at!(rd_u32, uts_ns),
+            ipc_ns: at!(rd_u32, ipc_ns),
+            cgroup_ns: at!(rd_u32, cgroup_ns),
+            net_ns: at!(rd_u32, net_ns),
             comm,
         })
     }
 
     pub fn to_bytes(&self) -> [u8; WIRE_IDENT_SIZE] {
         let mut b = [0u8; WIRE_IDENT_SIZE];
-        b[0..2].copy_from_slice(&self.kind.to_ne_bytes());
-        b[2..4].copy_from_slice(&self.pad.to_ne_bytes());
-        let u32s = [self.tid, self.gen, self.pid];
-        for (i, v) in u32s.iter().enumerate() {
-            b[4 + i * 4..8 + i * 4].copy_from_slice(&v.to_ne_bytes());
+        macro_rules! put {
+            ($f:ident, $v:expr) => {{
+                let v = $v;
+                let o = offset_of!(WireIdent, $f);
+                b[o..o + v.len()].copy_from_slice(&v);
+            }};
         }
-        b[16..24].copy_from_slice(&self.cgroup_id.to_ne_bytes());
-        let u32s = [
-            self.uid,
-            self.gid,
-            self.ns_pid,
-            self.session,
-            self.pid_ns,
-            self.mnt_ns,
-            self.uts_ns,
-            self.ipc_ns,
-            self.cgroup_ns,
-            self.net_ns,
-        ];
-        for (i, v) in u32s.iter().enumerate() {
-            b[24 + i * 4..28 + i * 4].copy_from_slice(&v.to_ne_bytes());
-        }
-        b[64..80].copy_from_slice(&self.comm);
+        put!(kind, self.kind.to_ne_bytes());
+        put!(pad, self.pad.to_ne_bytes());
+        put!(tid, self.tid.to_ne_bytes());
+        put!(gen, self.gen.to_ne_bytes());
+        put!(pid, self.pid.to_ne_bytes());
+        put!(cgroup_id, self.cgroup_id.to_ne_bytes());
+        put!(uid, self.uid.to_ne_bytes());
+        put!(gid, self.gid.to_ne_bytes());
+        put!(ns_pid, self.ns_pid.to_ne_bytes());
+        put!(session, self.session.to_ne_bytes());
+        put!(pid_ns, self.pid_ns.to_ne_bytes());
+        put!(mnt_ns, self.mnt_ns.to_ne_bytes());
+        put!(uts_ns, self.uts_ns.to_ne_bytes());
+        put!(ipc_ns, self.ipc_ns.to_ne_bytes());
+        put!(cgroup_ns, self.cgroup_ns.to_ne_bytes());
+        put!(net_ns, self.net_ns.to_ne_bytes());
+        put!(comm, self.comm);
         b
     }
 }
@@ -375,7 +405,7 @@ impl RawEvent {
     }
 
     /// Splits into the two records the kernel would send (identity
-    /// generation `gen`): tests, fuzzing, benchmarks.
+    /// generation `gen`): the event builder (`model::testing`).
     pub fn to_wire(&self, gen: u32) -> (WireIdent, WireCall) {
         (
             WireIdent {
@@ -412,15 +442,6 @@ impl RawEvent {
                 ret: self.ret,
             },
         )
-    }
-
-    /// The identity record and the call record (with `tail`) as bytes.
-    pub fn to_records(&self, gen: u32, tail: &[u8]) -> (Vec<u8>, Vec<u8>) {
-        let (id, mut c) = self.to_wire(gen);
-        c.tail_len = tail.len() as u16;
-        let mut call = c.to_bytes().to_vec();
-        call.extend_from_slice(tail);
-        (id.to_bytes().to_vec(), call)
     }
 }
 
@@ -618,40 +639,44 @@ pub fn encode_chunks(chunks: &[Chunk<'_>]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::Namespaces;
+    use crate::model::testing::EventBuilder;
+
+    /// Every field set, and each to a different value.
+    fn builder() -> EventBuilder {
+        EventBuilder::new()
+            .nr(257)
+            .start(100)
+            .duration(150)
+            .args(&[1, 2, 3, 4, 5, 6])
+            .ret(-2)
+            .cgroup(77)
+            .pid(10)
+            .tid(11)
+            .uid(1000)
+            .gid(1001)
+            .flags(F_TRUNCATED)
+            .comm("bash")
+            .context_switches(3)
+            .ns_pid(1, 9)
+            .ns(Namespaces {
+                pid: 0xf000_0001,
+                mnt: 0xf000_0002,
+                uts: 0xf000_0003,
+                ipc: 0xf000_0004,
+                cgroup: 0xf000_0005,
+                net: 0xf000_0006,
+            })
+    }
 
     fn sample() -> RawEvent {
-        let mut comm = [0u8; COMM_LEN];
-        comm[..4].copy_from_slice(b"bash");
-        RawEvent {
-            start_ns: 100,
-            finish_ns: 250,
-            args: [1, 2, 3, 4, 5, 6],
-            ret: -2,
-            cgroup_id: 77,
-            context_sw: 3,
-            pid: 10,
-            tid: 11,
-            uid: 1000,
-            gid: 1001,
-            ns_pid: 1,
-            session: 9,
-            pid_ns: 0xf000_0001,
-            mnt_ns: 0xf000_0002,
-            uts_ns: 0xf000_0003,
-            ipc_ns: 0xf000_0004,
-            cgroup_ns: 0xf000_0005,
-            net_ns: 0xf000_0006,
-            nr: 257,
-            flags: F_TRUNCATED,
-            tail_len: 0,
-            comm,
-        }
+        builder().raw()
     }
 
     #[test]
     fn joins_back_what_was_split() {
         let ev = sample();
-        let (id, call) = ev.to_records(1, &[]);
+        let [id, call] = builder().records();
         let mut ids = Identities::new();
         assert_eq!(ids.push(&id).unwrap(), None);
         let (back, tail) = ids.push(&call).unwrap().unwrap();
@@ -661,7 +686,7 @@ mod tests {
 
     #[test]
     fn field_offsets_match_the_c_layout() {
-        let (id, call) = sample().to_wire(7);
+        let (id, call) = builder().gen(7).wire();
         // Same bytes as a raw memory copy of the repr(C) structs.
         let mem: [u8; WIRE_CALL_SIZE] = unsafe { std::mem::transmute(call) };
         assert_eq!(mem, call.to_bytes());
@@ -672,8 +697,8 @@ mod tests {
 
     #[test]
     fn a_call_under_an_identity_never_sent_is_an_error() {
-        let ev = sample();
-        let (id, call) = ev.to_records(2, &[]);
+        let ev = builder();
+        let [id, call] = ev.clone().gen(2).records();
         let mut ids = Identities::new();
         assert_eq!(
             ids.push(&call).unwrap_err(),
@@ -681,14 +706,14 @@ mod tests {
         );
         ids.push(&id).unwrap();
         // An older generation is not the current one either.
-        let (_, old) = ev.to_records(1, &[]);
+        let old = ev.clone().gen(1).record();
         assert_eq!(
             ids.push(&old).unwrap_err(),
             RawError::NoIdentity { tid: 11, gen: 1 }
         );
         assert!(ids.push(&call).unwrap().is_some());
         // A newer generation replaces the one just used (and cached).
-        let (id3, call3) = ev.to_records(3, &[]);
+        let [id3, call3] = ev.clone().gen(3).records();
         ids.push(&id3).unwrap();
         assert_eq!(
             ids.push(&call).unwrap_err(),
@@ -696,9 +721,7 @@ mod tests {
         );
         assert!(ids.push(&call3).unwrap().is_some());
         // Another thread in between, then back.
-        let mut other = ev;
-        other.tid = 12;
-        let (id12, call12) = other.to_records(1, &[]);
+        let [id12, call12] = ev.tid(12).records();
         ids.push(&id12).unwrap();
         assert_eq!(ids.push(&call12).unwrap().unwrap().0.tid, 12);
         assert_eq!(ids.push(&call3).unwrap().unwrap().0.tid, 11);
@@ -706,14 +729,14 @@ mod tests {
 
     #[test]
     fn a_new_generation_replaces_the_old_and_exit_forgets_the_thread() {
-        let mut ev = sample();
         let mut ids = Identities::new();
-        let (id, _) = ev.to_records(1, &[]);
-        ids.push(&id).unwrap();
-        ev.uid = 0;
-        ev.comm = *b"sudo\0\0\0\0\0\0\0\0\0\0\0\0";
-        ev.flags = F_NO_RETURN;
-        let (id, call) = ev.to_records(2, &[]);
+        ids.push(&builder().ident()).unwrap();
+        let [id, call] = builder()
+            .uid(0)
+            .comm("sudo")
+            .flags(F_NO_RETURN)
+            .gen(2)
+            .records();
         ids.push(&id).unwrap();
         let (back, _) = ids.push(&call).unwrap().unwrap();
         assert_eq!((back.uid, &back.comm[..4]), (0, &b"sudo"[..]));
@@ -722,7 +745,7 @@ mod tests {
 
     #[test]
     fn truncated_records_are_errors() {
-        let (id, call) = sample().to_records(1, &[]);
+        let [id, call] = builder().records();
         for n in [0, 1, 8, 60, WIRE_CALL_SIZE - 1] {
             assert!(matches!(
                 parse_record(&call[..n]),
@@ -742,12 +765,7 @@ mod tests {
 
     #[test]
     fn tail_is_parsed_and_padding_tolerated() {
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: b"/etc/passwd",
-        }]);
-        let (_, mut bytes) = sample().to_records(1, &tail);
+        let mut bytes = builder().path(1, "/etc/passwd").record();
         bytes.extend_from_slice(&[0; 5]); // ring-buffer alignment padding
         let (_, t) = WireCall::from_bytes(&bytes).unwrap();
         let chunks: Vec<_> = Chunks::new(t).map(|c| c.unwrap()).collect();
@@ -758,22 +776,24 @@ mod tests {
 
     #[test]
     fn oversized_or_inconsistent_records_are_errors() {
-        let (_, mut bytes) = sample().to_records(1, &[]);
-        bytes[4] = 10; // tail_len 10, 4 bytes there
+        let mut bytes = builder().record();
+        let at = offset_of!(WireCall, tail_len);
+        bytes[at..at + 2].copy_from_slice(&10u16.to_ne_bytes()); // 4 bytes there
         bytes.extend_from_slice(&[0; 4]);
         assert!(matches!(
             WireCall::from_bytes(&bytes),
             Err(RawError::TailMismatch { .. })
         ));
         // More than padding beyond the declared tail.
-        let (_, mut bytes) = sample().to_records(1, &[]);
+        let mut bytes = builder().record();
         bytes.extend_from_slice(&[0; 64]);
         assert!(matches!(
             WireCall::from_bytes(&bytes),
             Err(RawError::TailMismatch { .. })
         ));
         // A chunk that claims more data than is there.
-        let (_, bytes) = sample().to_records(1, &[200u8, 0, 1, 1, b'a', b'b']);
+        let mut bytes = builder().chunk(1, CAP_STR, "ab").record();
+        bytes[WIRE_CALL_SIZE] = 200; // its length
         assert_eq!(
             WireCall::from_bytes(&bytes).unwrap_err(),
             RawError::BadChunk { offset: 0 }

@@ -649,17 +649,15 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::RawEvent;
+    use crate::model::testing::EventBuilder;
 
     fn ev(nr: u32, ret: i64, start: u64, dur: u64) -> TraceEvent {
-        let raw = RawEvent {
-            nr,
-            ret,
-            start_ns: start,
-            finish_ns: start + dur,
-            ..Default::default()
-        };
-        TraceEvent::from_raw(&raw, &[], Arch::X86_64)
+        EventBuilder::new()
+            .nr(nr)
+            .ret(ret)
+            .start(start)
+            .duration(dur)
+            .build()
     }
 
     #[test]

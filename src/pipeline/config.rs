@@ -10,46 +10,45 @@ use anyhow::Result;
 
 use crate::cli::{Cli, ColorMode};
 use crate::consumer::headless::LineOptions;
+use crate::model::filter::Pushdown;
+use crate::model::flow::usage;
+use crate::model::flow::KernelFilter;
+use crate::model::flow::KernelMode;
+use crate::model::selection::Selection;
 use crate::model::syscalls::Arch;
 use crate::session::format::Filters;
 use crate::session::writer::Target;
-use crate::source::kernel::loader::{KernelFilter, KernelMode, MAX_NR};
-use crate::source::topology::Selection;
+use crate::source::kernel::loader::MAX_NR;
+use crate::source::live::LiveOptions;
+use crate::source::remote::{ClientTls, RemoteOptions, Target as NodeTarget};
 use crate::stage::fdpaths::FdPaths;
 use crate::stage::UserFilter;
+use crate::wire::pb;
 
 /// Where the events come from.
 #[derive(Clone, Debug)]
 pub enum Input {
-    Live(Live),
-    Replay { path: PathBuf, skip_bad: bool },
-}
-
-/// What live capture needs beyond the filters.
-#[derive(Clone, Debug)]
-pub struct Live {
-    /// Ring buffer size in MiB as asked for (the kernel rounds it up).
-    pub ring_mb: u32,
-    pub buf_size: u32,
-    /// `-p`: must exist when tracing starts.
-    pub pids: Vec<u32>,
-    pub cri_sockets: Vec<PathBuf>,
-    /// The container flags given, by name (for messages).
-    pub container_flags: Vec<&'static str>,
-    /// Entries of the kernel's counting map.
-    pub agg_entries: u32,
-    /// What the kernel does with each call from the start.
-    pub mode: KernelMode,
-    /// `--metrics`: where to serve them, and how many containers get
-    /// labels of their own.
-    pub metrics: Option<(SocketAddr, usize)>,
+    Live(Box<LiveOptions>),
+    Replay {
+        path: PathBuf,
+        skip_bad: bool,
+    },
+    /// Node agents (`--node`, `--nodes-dns`).
+    Remote(Box<RemoteOptions>),
+    /// `--source redis://...`: what nodes publish.
+    Redis(crate::source::redis::RedisOptions),
 }
 
 /// Who shows the events.
 #[derive(Clone, Copy, Debug)]
 pub enum Output {
     Lines(LineOptions),
-    Tui { retain: usize, top: bool },
+    Tui {
+        retain: usize,
+        top: bool,
+    },
+    /// `--json`: one object per event.
+    Json,
 }
 
 pub struct Config {
@@ -59,30 +58,12 @@ pub struct Config {
     pub filter: UserFilter,
     /// `--pod`, `--namespace`, `--container`, `--host` (also in `filter`).
     pub selection: Option<Selection>,
-    /// What the kernel can do of `-p` and `--filter` (live).
-    pub kernel: KernelFilter,
     pub export: Option<Target>,
     /// `-y` (live only: fd paths come from this machine's /proc).
     pub fd_paths: bool,
     pub duration: Option<Duration>,
     /// The filters a session file records.
     pub recorded_filters: Filters,
-}
-
-/// A mistake in how the program was called: exit code 2, like clap's own.
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
-
-pub fn usage(msg: impl Into<String>) -> anyhow::Error {
-    Usage(msg.into()).into()
 }
 
 /// `--metrics`' address: host:port (a name is looked up once).
@@ -99,12 +80,7 @@ fn parse_addr(a: &str) -> Result<SocketAddr> {
 }
 
 /// `--pid` and what the kernel can do of `--filter`, combined.
-fn kernel_filter(pids: &[u32], filter: &UserFilter, fd_paths: bool) -> KernelFilter {
-    let push = filter
-        .expr
-        .as_ref()
-        .map(|f| f.pushdown(Arch::native(), MAX_NR))
-        .unwrap_or_default();
+fn kernel_filter(pids: &[u32], push: Pushdown, fd_paths: bool) -> KernelFilter {
     let mut kpids = push.pids;
     if !pids.is_empty() {
         let given = pids.iter().copied().collect();
@@ -128,10 +104,110 @@ fn kernel_filter(pids: &[u32], filter: &UserFilter, fd_paths: bool) -> KernelFil
     }
 }
 
+/// `HOST:PORT` resolved, or a usage error naming the flag.
+fn resolve(flag: &str, addr: &str) -> Result<Vec<std::net::SocketAddr>> {
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<_> = addr
+        .to_socket_addrs()
+        .map_err(|e| usage(format!("{flag} {addr}: {e} (HOST:PORT)")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(usage(format!("{flag} {addr}: resolves to no address")));
+    }
+    Ok(addrs)
+}
+
+fn read_pem(flag: &str, p: &Path) -> Result<Vec<u8>> {
+    let b = std::fs::read(p).map_err(|e| usage(format!("{flag} {}: {e}", p.display())))?;
+    if !b.windows(11).any(|w| w == b"-----BEGIN ") {
+        return Err(usage(format!("{flag} {}: not a PEM file", p.display())));
+    }
+    Ok(b)
+}
+
+/// The agents to watch and how: `--node`, `--nodes-dns`, TLS or not.
+fn remote(cli: &Cli) -> Result<Option<RemoteOptions>> {
+    if cli.nodes.is_empty() && cli.nodes_dns.is_empty() {
+        if cli.insecure || cli.tls_ca.is_some() || cli.tls_cert.is_some() {
+            return Err(usage(
+                "--insecure, --tls-ca, --tls-cert and --tls-key are for --node or --nodes-dns",
+            ));
+        }
+        return Ok(None);
+    }
+    if cli.fd_paths {
+        return Err(usage(
+            "-y reads this machine's /proc: it does not work with --node or --nodes-dns",
+        ));
+    }
+    let mut targets = Vec::new();
+    for n in &cli.nodes {
+        let addrs = resolve("--node", n)?;
+        if cli.insecure && !addrs.iter().all(|a| a.ip().is_loopback()) {
+            return Err(usage(format!(
+                "--insecure is for agents on loopback only, and --node {n} is not: use --tls-ca"
+            )));
+        }
+        targets.push(NodeTarget {
+            addr: n.clone(),
+            server_name: None,
+        });
+    }
+    for d in &cli.nodes_dns {
+        let host = d.rsplit_once(':').map_or(d.as_str(), |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let mut addrs = resolve("--nodes-dns", d)?;
+        addrs.sort();
+        addrs.dedup();
+        for a in addrs {
+            if cli.insecure && !a.ip().is_loopback() {
+                return Err(usage(format!(
+                    "--insecure is for agents on loopback only, and --nodes-dns {d} gives {a}: use --tls-ca"
+                )));
+            }
+            targets.push(NodeTarget {
+                addr: a.to_string(),
+                server_name: Some(host.to_string()),
+            });
+        }
+    }
+    let tls = match (&cli.tls_ca, cli.insecure) {
+        (Some(ca), _) => Some(ClientTls {
+            ca_pem: read_pem("--tls-ca", ca)?,
+            identity: match (&cli.tls_cert, &cli.tls_key) {
+                (Some(c), Some(k)) => Some((read_pem("--tls-cert", c)?, read_pem("--tls-key", k)?)),
+                _ => None,
+            },
+        }),
+        (None, true) => None,
+        (None, false) => {
+            return Err(usage(
+                "--node and --nodes-dns need --tls-ca (and --tls-cert, --tls-key), or --insecure for agents on loopback",
+            ))
+        }
+    };
+    Ok(Some(RemoteOptions {
+        targets,
+        tls,
+        filter: pb::ClientFilter {
+            pids: cli.pids.clone(),
+            syscalls: Vec::new(),
+            comm: cli.comm.clone().unwrap_or_default(),
+            pod: cli.pod.clone().unwrap_or_default(),
+            namespace: cli.namespace.clone().unwrap_or_default(),
+            container: cli.container.clone().unwrap_or_default(),
+            host: cli.host,
+            expr: cli.filter.clone().unwrap_or_default(),
+        },
+        clock: crate::clock::Clock::measure(),
+    }))
+}
+
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
+        let remote = remote(&cli)?;
         // --summary and -q describe what to print at the end: lines mode.
-        let lines = cli.no_tui || cli.summary || cli.quiet;
+        let lines = cli.no_tui || cli.summary || cli.quiet || cli.json;
         let export_to_stdout = cli.export.as_deref() == Some(Path::new("-"));
         if !lines && export_to_stdout {
             return Err(usage(
@@ -150,9 +226,26 @@ impl Config {
             cli.filter.as_deref(),
             selection.clone(),
         )?;
-        let fd_paths = cli.fd_paths && cli.replay.is_none();
-        let kernel = kernel_filter(&cli.pids, &filter, fd_paths);
-        let output = if lines {
+        // fd paths come from this machine's /proc: live capture only.
+        let fd_paths = cli.fd_paths && cli.replay.is_none() && cli.source.is_none();
+        // What the kernel can do of --filter, computed once: its pid and
+        // syscall sets, and its tests on container names (which narrow the
+        // topology's cgroup set as the flags do).
+        let mut push = filter
+            .expr
+            .as_ref()
+            .map(|f| f.pushdown(Arch::native(), MAX_NR))
+            .unwrap_or_default();
+        let by_names = Selection::with_filter(selection.clone(), push.containers.take());
+        let kernel = kernel_filter(&cli.pids, push, fd_paths);
+        if cli.json && export_to_stdout {
+            return Err(usage(
+                "--json and -w - both write to standard output: write the session to a file",
+            ));
+        }
+        let output = if cli.json {
+            Output::Json
+        } else if lines {
             Output::Lines(LineOptions {
                 summary: cli.summary,
                 quiet: cli.quiet || export_to_stdout,
@@ -202,28 +295,42 @@ impl Config {
         .into_iter()
         .filter_map(|(on, f)| on.then_some(f))
         .collect();
-        let input = match cli.replay {
-            Some(path) => Input::Replay {
+        if let Some(url) = &cli.source {
+            crate::wire::redis::check_url(url).map_err(|e| usage(format!("--source {e}")))?;
+            if remote.is_some() {
+                return Err(usage(
+                    "--source reads Redis: not with --node or --nodes-dns",
+                ));
+            }
+        }
+        let input = match (cli.replay, remote, cli.source) {
+            (_, Some(r), _) => Input::Remote(Box::new(r)),
+            (Some(path), None, _) => Input::Replay {
                 path,
                 skip_bad: cli.skip_bad,
             },
-            None => Input::Live(Live {
+            (None, None, Some(url)) => Input::Redis(crate::source::redis::RedisOptions {
+                url,
+                viewer: cli.viewer,
+            }),
+            (None, None, None) => Input::Live(Box::new(LiveOptions {
                 ring_mb: cli.ring_mb,
                 buf_size: cli.buf_size,
                 pids: cli.pids.clone(),
                 cri_sockets: cli.cri_sockets,
                 container_flags,
+                kernel,
+                selection: by_names,
                 agg_entries: cli.agg_entries,
                 mode,
                 metrics,
-            }),
+            })),
         };
         Ok(Config {
             input,
             output,
             filter,
             selection,
-            kernel,
             export: cli.export.map(|p| Target::from_arg(&p, cli.force)),
             fd_paths,
             duration: cli.duration.map(Duration::from_secs_f64),

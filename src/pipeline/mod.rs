@@ -1,42 +1,42 @@
-//! Composes a run: a source of batches (live capture, or a replayed file),
-//! the stages (`crate::stage`), and a consumer (the TUI or headless lines),
+//! Composes a run: a source of batches (live capture, a replayed file,
+//! node agents or Redis),
+//! the stages (`crate::stage`), and a consumer (the TUI, headless lines or
+//! the summary),
 //! with an export tee. Every composition ends the same way: the consumer
 //! stops, the stop is raised, the source is finished (its receivers
 //! dropped before any thread is joined, so no producer waits on a queue
 //! nobody reads), and the export is completed.
 
+pub mod agent;
 pub mod config;
-pub mod stop;
+pub mod hub;
 
 use std::io::{self, IsTerminal};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::RecvTimeoutError;
 
 use crate::clock::Clock;
-use crate::consumer::headless::{Counted, Headless, LineOptions};
-use crate::consumer::tui::app::{App, Source};
+use crate::consumer::headless::Headless;
+use crate::consumer::json::JsonLines;
+use crate::consumer::tui::app::App;
 use crate::consumer::tui::theme::Theme;
 use crate::consumer::tui::top::TopState;
-use crate::model::container::ContainerMap;
-use crate::model::counts::Counts;
+use crate::consumer::Consumer;
 use crate::model::escape;
 use crate::model::event::{Event, LostEvents};
-use crate::model::syscalls::Arch;
-use crate::pipeline::config::{usage, Config, Input, Live, Output};
-use crate::pipeline::stop::Stop;
+use crate::model::flow::{usage, KernelMode, Origin};
+use crate::model::stop::Stop;
+use crate::pipeline::config::{Config, Input, Output};
 use crate::say;
-use crate::session::writer::{live_header, Sink, Target, Writer};
-use crate::source::kernel::loader::{KernelFilter, KernelMode, LoadOptions, MAX_NR};
-use crate::source::kernel::reader::{Capture, CaptureOptions, Recycler};
-use crate::source::replay::{cut_header, same_file, Replay};
-use crate::source::topology::names::Sources;
-use crate::source::topology::{Selection, Topology, TopologyOptions};
+use crate::session::writer::{Sink, Target, Writer};
+use crate::source::live::Live;
+use crate::source::redis::RedisFeed;
+use crate::source::remote::Remote;
+use crate::source::replay::{same_file, Replay};
+use crate::source::Source;
 use crate::stage::Stages;
 use crate::terminal::progress::{Progress, Unit};
 
@@ -72,216 +72,24 @@ fn reader_left(e: &anyhow::Error) -> bool {
     })
 }
 
-fn capture_options(live: &Live, kernel: KernelFilter, counts: Counted) -> CaptureOptions {
-    let ring = live.ring_mb.next_power_of_two();
-    if ring != live.ring_mb {
-        say!(
-            "systrace-tui: --ring-mb {}: using {ring} MiB (the kernel's ring buffer is a power of two)",
-            live.ring_mb
-        );
-    }
-    CaptureOptions {
-        load: LoadOptions {
-            ring_bytes: ring << 20,
-            buf_max: live.buf_size,
-            agg_entries: live.agg_entries,
-            mode: live.mode.clone(),
-            ..Default::default()
-        },
-        filter: kernel,
-        drop_privileges: true,
-        counts: Some(counts.counts),
-        // Without records to drain, the reader need not wake so often.
-        drain_every: if live.mode == KernelMode::Aggregate {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_millis(10)
-        },
-        ..Default::default()
-    }
-}
-
-/// The container topology for this run. Without a cgroup2 hierarchy there
-/// is none (everything is "host"), unless a container filter needs it.
-fn topology(cfg: &Config, live: &Live) -> Result<Option<Topology>> {
-    // Tests on pod / namespace / container names in --filter narrow the
-    // kernel's cgroup set as the flags do.
-    let from_filter = cfg
-        .filter
-        .expr
-        .as_ref()
-        .and_then(|f| f.pushdown(Arch::native(), MAX_NR).containers);
-    let opts = TopologyOptions {
-        sources: Sources {
-            cri_sockets: crate::source::topology::cri::sockets(&live.cri_sockets),
-            ..Default::default()
-        },
-        selection: Selection::with_filter(cfg.selection.clone(), from_filter),
-        ..Default::default()
-    };
-    match Topology::new(opts, cfg.kernel.clone()) {
-        Ok(t) => Ok(Some(t)),
-        // Without the flags, a host without cgroup v2 still runs: a --filter
-        // test on container names then just never matches.
-        Err(e) if cfg.selection.is_none() => {
-            say!("systrace-tui: containers are not shown: {e:#}");
-            Ok(None)
-        }
-        Err(e) => {
-            // Name the flags given, so the one line says what to drop.
-            let flags = &live.container_flags;
-            let verb = if flags.len() == 1 { "needs" } else { "need" };
-            Err(e.context(format!(
-                "{} {verb} the cgroup v2 hierarchy",
-                flags.join(" and ")
-            )))
-        }
-    }
-}
-
-/// Flag values that only the running system can judge.
-fn check_live_flags(live: &Live) -> Result<()> {
-    for pid in &live.pids {
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            return Err(usage(format!("-p {pid}: no such process")));
-        }
-    }
-    for s in &live.cri_sockets {
-        use std::os::unix::fs::FileTypeExt;
-        match std::fs::metadata(s) {
-            Ok(m) if m.file_type().is_socket() => {}
-            Ok(_) => return Err(usage(format!("--cri-socket {}: not a socket", s.display()))),
-            Err(e) => return Err(usage(format!("--cri-socket {}: {e}", s.display()))),
-        }
-    }
-    Ok(())
-}
-
-/// The kernel's filter sets in a few words, for `-v`.
-fn describe(f: &KernelFilter) -> String {
-    let set = |what: &str, len: Option<usize>| match len {
-        None => format!("{what} all"),
-        Some(n) => format!("{what} {n}"),
-    };
-    [
-        set("processes", f.pids.as_ref().map(Vec::len)),
-        set("cgroups", f.cgroups.as_ref().map(Vec::len)),
-        set("syscalls", f.syscalls.as_ref().map(Vec::len)),
-    ]
-    .join(", ")
-}
-
-/// A running source of batches.
-enum Feed {
-    Live {
-        capture: Capture,
-        topology: Option<JoinHandle<()>>,
-        events: Receiver<Vec<Event>>,
-        counted: Counted,
-    },
-    Replay {
-        replay: Box<Replay>,
-        path: PathBuf,
-    },
-}
-
-/// How a source ended: what the consumer's summary needs.
-struct FeedEnd {
-    lost: LostEvents,
-    /// A replay that stopped at a bad line.
-    error: Option<String>,
-    warnings: Vec<String>,
-}
-
-impl Feed {
-    fn live(cfg: &Config, live: &Live) -> Result<Feed> {
-        check_live_flags(live)?;
-        let topo = topology(cfg, live)?;
-        let counted = Counted {
-            counts: Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0))),
-            labels: Arc::new(Mutex::new(ContainerMap::default())),
-        };
-        let mut opts = capture_options(live, cfg.kernel.clone(), counted.clone());
-        if let Some(t) = &topo {
-            opts.filter = t.kernel_filter();
-        }
-        crate::note!("systrace-tui: kernel filter: {}", describe(&opts.filter));
-        let capture = Capture::start(opts)?;
-        // The capture thread dropped its own; threads started from here
-        // inherit these.
-        crate::privs::drop_privileges()?;
-        let (events, topology) = match topo {
-            Some(t) => {
-                let (rx, h) = t.spawn(
-                    capture.events.clone(),
-                    Some(Box::new(capture.filter_handle())),
-                )?;
-                (rx, Some(h))
-            }
-            None => (capture.events.clone(), None),
-        };
-        Ok(Feed::Live {
-            capture,
-            topology,
-            events,
-            counted,
-        })
-    }
-
-    fn events(&self) -> &Receiver<Vec<Event>> {
-        match self {
-            Feed::Live { events, .. } => events,
-            Feed::Replay { replay, .. } => &replay.events,
-        }
-    }
-
-    fn recycler(&self) -> Option<Recycler> {
-        match self {
-            Feed::Live { capture, .. } => Some(capture.recycler.clone()),
-            Feed::Replay { .. } => None,
-        }
-    }
-
-    /// Produces nothing more; what is queued can still be received, and
-    /// the channel closes once it is taken.
-    fn stop_source(&mut self) -> Result<()> {
-        match self {
-            Feed::Live { capture, .. } => capture.stop(),
-            // The reader looks at the stop between batches.
-            Feed::Replay { .. } => Ok(()),
-        }
-    }
-
-    fn finish(self) -> Result<FeedEnd> {
-        match self {
-            Feed::Live {
-                mut capture,
-                topology,
-                events,
-                ..
-            } => {
-                drop(events);
-                capture.stop()?;
-                if let Some(h) = topology {
-                    h.join()
-                        .map_err(|_| anyhow!("the topology thread panicked"))?;
+/// The source `input` names, started.
+fn source(input: &Input, export: Option<&Target>, stop: &Stop) -> Result<Box<dyn Source>> {
+    Ok(match input {
+        Input::Live(live) => Box::new(Live::start(live)?),
+        Input::Replay { path, skip_bad } => {
+            if let Some(Target::File { path: out, .. }) = export {
+                if same_file(out, path) {
+                    return Err(anyhow!(
+                        "--export {} is the file being replayed",
+                        path.display()
+                    ));
                 }
-                Ok(FeedEnd {
-                    lost: capture.stats.lost(),
-                    error: None,
-                    warnings: Vec::new(),
-                })
             }
-            Feed::Replay { replay, path } => {
-                let end = (*replay).finish()?;
-                Ok(FeedEnd {
-                    lost: end.lost,
-                    error: end.error.map(|e| format!("{}: {e}", path.display())),
-                    warnings: end.warnings,
-                })
-            }
+            Box::new(Replay::start(path, *skip_bad, stop)?)
         }
-    }
+        Input::Remote(opts) => Box::new(Remote::start((**opts).clone(), stop)?),
+        Input::Redis(opts) => Box::new(RedisFeed::start(opts.clone(), Clock::measure(), stop)?),
+    })
 }
 
 pub fn run(cfg: Config) -> Result<()> {
@@ -291,36 +99,10 @@ pub fn run(cfg: Config) -> Result<()> {
             "the TUI needs a terminal: use --no-tui for one line per event (or --summary for a table)",
         ));
     }
-    let stop = Stop::on_signals(cfg.duration)?;
-    let (mut feed, clock, header) = match &cfg.input {
-        Input::Replay { path, skip_bad } => {
-            if let Some(Target::File { path: out, .. }) = &cfg.export {
-                if same_file(out, path) {
-                    return Err(anyhow!(
-                        "--export {} is the file being replayed",
-                        path.display()
-                    ));
-                }
-            }
-            let replay = Replay::start(path, *skip_bad, &stop)?;
-            let clock = replay.header.clock();
-            let header = cut_header(&replay.header, cfg.recorded_filters.clone(), path);
-            let feed = Feed::Replay {
-                replay: Box::new(replay),
-                path: path.clone(),
-            };
-            (feed, clock, header)
-        }
-        Input::Live(live) => {
-            let clock = Clock::measure();
-            let feed = Feed::live(&cfg, live)?;
-            (
-                feed,
-                clock,
-                live_header(clock, cfg.recorded_filters.clone()),
-            )
-        }
-    };
+    let stop = on_signals(cfg.duration)?;
+    let mut src = source(&cfg.input, cfg.export.as_ref(), &stop)?;
+    let clock = src.clock();
+    let header = src.header(cfg.recorded_filters.clone());
     // --duration counts from here: setup (loading, name lookups) is done.
     stop.start_clock();
     // Created once capture runs, so a user without root gets no file.
@@ -332,48 +114,47 @@ pub fn run(cfg: Config) -> Result<()> {
     let mut stages = Stages::new(cfg.filter, cfg.fd_paths);
     // Counted in the kernel: the calls' labels, the metrics, and whether
     // the kernel only counts (then the summary comes from its counts).
-    let (counted, only_counts, metrics) = match (&feed, &cfg.input) {
-        (Feed::Live { counted, .. }, Input::Live(live)) => (
-            Some(counted.clone()),
-            live.mode == KernelMode::Aggregate,
-            live.metrics,
-        ),
-        _ => (None, false, None),
+    let counting = src.counting();
+    let metrics = match &cfg.input {
+        Input::Live(live) => live.metrics,
+        _ => None,
     };
-    if let Some(c) = &counted {
-        stages.labels = Some(c.labels.clone());
+    let only_counts = counting
+        .as_ref()
+        .is_some_and(|c| c.mode == KernelMode::Aggregate);
+    if let Some(c) = &counting {
+        stages.labels = Some(c.counted.labels.clone());
     }
-    let server = match (metrics, &counted) {
+    let server = match (metrics, &counting) {
         (Some((addr, cap)), Some(c)) => Some(crate::consumer::metrics::serve(
             addr,
-            c.clone(),
+            c.counted.clone(),
             cap,
             &stop,
         )?),
         _ => None,
     };
     let res = match cfg.output {
-        Output::Lines(opts) => run_headless(
-            &mut feed,
+        Output::Lines(opts) => {
+            let mut out = Headless::new(opts, clock, &stop);
+            if only_counts {
+                out.counted = counting.as_ref().map(|c| c.counted.clone());
+            }
+            stream(src.as_mut(), stages, &mut out, &stop, sink).map(Some)
+        }
+        Output::Json => stream(
+            src.as_mut(),
             stages,
-            opts,
-            clock,
+            &mut JsonLines::new(clock, &stop),
             &stop,
             sink,
-            counted.clone().filter(|_| only_counts),
-        ),
+        )
+        .map(Some),
         Output::Tui { retain, top } => {
-            let source = match &feed {
-                Feed::Live { .. } => Source::Live,
-                Feed::Replay { replay, path } => Source::Replay {
-                    path: path.clone(),
-                    load: replay.load.clone(),
-                },
-            };
-            let mut app = App::new(retain, Theme::from_env(), clock, source);
+            let mut app = App::new(retain, Theme::from_env(), clock, src.origin());
             app.export.base = Some(header);
-            app.recycler = feed.recycler();
-            if let (Feed::Live { capture, .. }, Some(c)) = (&feed, &counted) {
+            app.recycler = src.recycler();
+            if let Some(c) = src.counting() {
                 // The stream view's mode: records, counted too for --metrics.
                 let base = if metrics.is_some() {
                     KernelMode::Drill {
@@ -383,7 +164,7 @@ pub fn run(cfg: Config) -> Result<()> {
                 } else {
                     KernelMode::Stream
                 };
-                let mut t = TopState::new(c.clone(), Box::new(capture.mode_handle()), base);
+                let mut t = TopState::new(c.counted, c.modes, base);
                 if top {
                     // The kernel starts in it (see Config).
                     t.mode = KernelMode::Aggregate;
@@ -393,7 +174,7 @@ pub fn run(cfg: Config) -> Result<()> {
                     crate::consumer::tui::top::open(&mut app);
                 }
             }
-            run_tui(&feed, stages, &mut app, &stop, sink).map(|()| None)
+            run_tui(src.as_ref(), stages, &mut app, &stop, sink).map(|()| None)
         }
     };
     // Whatever ended the consumer ends every other part too.
@@ -402,11 +183,8 @@ pub fn run(cfg: Config) -> Result<()> {
         h.join()
             .map_err(|_| anyhow!("the metrics server panicked"))?;
     }
-    let replayed = match &feed {
-        Feed::Replay { path, .. } => Some(path.clone()),
-        Feed::Live { .. } => None,
-    };
-    let end = feed.finish();
+    let origin = src.origin();
+    let end = src.finish();
     // The source's counts, the stream's, and what the consumer dropped at
     // the stop (lost to the export too).
     let mut lost = end.as_ref().map(|e| e.lost).unwrap_or_default();
@@ -418,12 +196,14 @@ pub fn run(cfg: Config) -> Result<()> {
     let fin = writer.map(|w| finish_export(w, lost));
     let end = end?;
     let shown = res?;
-    match (shown, replayed) {
-        (Some(_), None) if only_counts => {
-            let c = counted.expect("live");
-            let (calls, m) = {
-                let c = c.counts.lock().unwrap_or_else(|e| e.into_inner());
-                (c.calls(), c.misses)
+    match (shown, origin) {
+        (Some(_), Origin::Live) if only_counts => {
+            let (calls, m) = match &counting {
+                Some(c) => {
+                    let c = c.counted.counts.lock().unwrap_or_else(|e| e.into_inner());
+                    (c.calls(), c.misses)
+                }
+                None => Default::default(),
             };
             say!(
                 "systrace-tui: {calls} events captured (counted in the kernel), {} lost (the counting map was full: --agg-entries), {} exits whose enter was not seen",
@@ -431,14 +211,14 @@ pub fn run(cfg: Config) -> Result<()> {
                 m.unentered
             )
         }
-        (Some(seen), None) => say!(
+        (Some(seen), Origin::Live) => say!(
             "systrace-tui: {} events captured, {} lost (kernel {}, user space {})",
             seen.events,
             lost.total(),
             lost.kernel,
             lost.channel
         ),
-        (Some(seen), Some(path)) => say!(
+        (Some(seen), Origin::Replay { path, .. }) => say!(
             "systrace-tui: {} events replayed from {}, {} lost while recording (kernel {}, user space {})",
             seen.events,
             path.display(),
@@ -447,6 +227,9 @@ pub fn run(cfg: Config) -> Result<()> {
             end.lost.channel
         ),
         (None, _) => {}
+    }
+    for n in &end.notes {
+        say!("systrace-tui: {n}");
     }
     for w in &end.warnings {
         say!("systrace-tui: warning: {w}");
@@ -458,42 +241,36 @@ pub fn run(cfg: Config) -> Result<()> {
     }
 }
 
-/// Lines or the summary table on a terminal or a pipe. Returns the events
-/// shown and the lost counts the stream carried.
-fn run_headless(
-    feed: &mut Feed,
+/// Any source, through the stages and the export tee, into a consumer
+/// that takes batches (lines, the summary). Returns the events shown and
+/// the lost counts the stream carried.
+fn stream(
+    src: &mut dyn Source,
     mut stages: Stages,
-    opts: LineOptions,
-    clock: Clock,
+    out: &mut dyn Consumer,
     stop: &Stop,
     export: Option<Sink>,
-    counted: Option<Counted>,
-) -> Result<Option<Shown>> {
-    // Lines on the terminal show how far a replay got; a bar among them
-    // would only garble them.
-    let lines_on_terminal = !opts.quiet && !opts.summary && io::stdout().is_terminal();
-    let mut out = Headless::new(opts, clock, stop, export);
-    out.recycler = feed.recycler();
-    out.counted = counted;
+) -> Result<Shown> {
     let mut progress = Progress::hidden();
-    match &*feed {
-        Feed::Live { .. } => say!("systrace-tui: tracing (Ctrl-C to stop)"),
-        Feed::Replay { replay, path } if !lines_on_terminal => {
+    match src.origin() {
+        Origin::Live => say!("systrace-tui: {} (Ctrl-C to stop)", src.banner()),
+        // Lines on the terminal show how far a replay got; a bar among
+        // them would only garble them.
+        Origin::Replay { path, load } if !out.lines_on_terminal() => {
             let name = path.file_name().unwrap_or(path.as_os_str());
             let name = escape::plain(name.as_encoded_bytes(), 60);
             progress = Progress::new(
                 &format!("replaying {name}"),
-                replay.load.progress.total,
+                load.progress.total,
                 Unit::Bytes,
             );
         }
-        Feed::Replay { .. } => {}
+        Origin::Replay { .. } => {}
     }
     // Called at least every 100 ms (the receive below times out), so the
     // line moves on while a first pass over the file finds no events.
-    let report = |feed: &Feed, progress: &mut Progress| {
-        if let (Feed::Replay { replay, .. }, true) = (feed, progress.shown()) {
-            let load = &replay.load;
+    let report = |origin: Origin, progress: &mut Progress| {
+        if let (Origin::Replay { load, .. }, true) = (origin, progress.shown()) {
             let n = load.events.load(Ordering::Relaxed);
             // The first pass over the file (container names) counts no
             // events, and its time must not count in the rate of the second.
@@ -509,31 +286,61 @@ fn run_headless(
             }
         }
     };
+    let recycler = src.recycler();
+    let mut shown = Shown::default();
+    // One batch through the stages, the consumer and the export tee.
+    let mut handle =
+        |out: &mut dyn Consumer, mut batch: Vec<Event>, shown: &mut Shown| -> Result<bool> {
+            out.arrived(&batch);
+            stages.apply(&mut batch);
+            for ev in &batch {
+                match ev {
+                    Event::Syscall(_) => shown.events += 1,
+                    Event::Lost(l) => shown.lost = *l,
+                    Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                    // On stderr, where the other status lines go: lines on
+                    // stdout stay one per event.
+                    Event::Node(n) => say!("systrace-tui: {}", crate::model::node::describe(n)),
+                }
+            }
+            let going = out.take(&batch, &stages.containers)?;
+            // An export that stopped ends the run (its error comes out of its
+            // `finish`).
+            let exported = match &export {
+                Some(s) => s.send(batch),
+                None => {
+                    if let Some(r) = &recycler {
+                        r.give(batch);
+                    }
+                    true
+                }
+            };
+            Ok(going && exported)
+        };
     let mut going = true;
     while going && !stop.is_raised() {
-        going = match feed
+        going = match src
             .events()
             .recv_timeout(stop.wait(Duration::from_millis(100)))
         {
-            Ok(batch) => out.handle(&mut stages, batch)?,
+            Ok(batch) => handle(out, batch, &mut shown)?,
             Err(RecvTimeoutError::Timeout) => out.idle()?,
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        report(feed, &mut progress);
+        report(src.origin(), &mut progress);
     }
-    let mut dropped = 0u64;
     if going {
         // Stop the source, then take what it still had queued: within a
         // budget, since a consumer slower than the capture (lines into a
         // slow pipe) can hold millions of events, and a stop is a stop.
-        feed.stop_source()?;
+        src.stop()?;
         let until = Instant::now() + DRAIN_BUDGET;
-        while let Ok(batch) = feed.events().recv_timeout(Duration::from_secs(2)) {
+        while let Ok(batch) = src.events().recv_timeout(Duration::from_secs(2)) {
             if Instant::now() >= until {
-                dropped += syscalls_in(&batch);
+                shown.dropped += syscalls_in(&batch);
                 continue;
             }
-            if !out.handle(&mut stages, batch)? {
+            if !handle(out, batch, &mut shown)? {
                 break;
             }
         }
@@ -541,17 +348,17 @@ fn run_headless(
     // Gone before the summary is written below it.
     progress.finish();
     out.finish()?;
-    if dropped > 0 {
-        say!("systrace-tui: {dropped} events still queued at the stop were not shown (counted as lost in user space)");
+    if shown.dropped > 0 {
+        say!(
+            "systrace-tui: {} events still queued at the stop were not shown (counted as lost in user space)",
+            shown.dropped
+        );
     }
-    Ok(Some(Shown {
-        events: out.shown,
-        lost: out.lost,
-        dropped,
-    }))
+    Ok(shown)
 }
 
-/// What a headless consumer saw.
+/// What a consumer of batches saw.
+#[derive(Default)]
 struct Shown {
     events: u64,
     /// The last lost counts the stream carried.
@@ -573,19 +380,19 @@ fn syscalls_in(batch: &[Event]) -> u64 {
 /// The TUI over any source. The stages run on a thread of their own, so
 /// the UI thread only ingests what is shown.
 fn run_tui(
-    feed: &Feed,
+    src: &dyn Source,
     mut stages: Stages,
     app: &mut App,
     stop: &Stop,
     export: Option<Sink>,
 ) -> Result<()> {
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(64);
-    let src = feed.events().clone();
+    let events = src.events().clone();
     let stop2 = stop.clone();
     let pump = std::thread::Builder::new()
         .name("stages".into())
         .spawn(move || loop {
-            let mut batch = match src.recv_timeout(Duration::from_millis(100)) {
+            let mut batch = match events.recv_timeout(Duration::from_millis(100)) {
                 Ok(b) => b,
                 Err(RecvTimeoutError::Timeout) if !stop2.is_raised() => continue,
                 Err(_) => break,
@@ -605,4 +412,18 @@ fn run_tui(
     pump.join()
         .map_err(|_| anyhow!("the stages thread panicked"))?;
     res
+}
+
+/// A stop raised by SIGINT, SIGTERM and SIGHUP, and by the clock once
+/// `duration` has passed after `start_clock`.
+fn on_signals(duration: Option<Duration>) -> Result<Stop> {
+    let stop = Stop::new(duration);
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, stop.flag())?;
+    }
+    Ok(stop)
 }

@@ -7,7 +7,9 @@
 //!   buffer (`st_ident` or `st_event` and its tail, native byte order of
 //!   the header's architecture), so recording costs a copy, not a format;
 //! - [`F_JSON`]: one JSON Lines line (`container_add`, `container_del`,
-//!   `lost`), for the rare items whose layout is the text format's.
+//!   `lost`, and the syscalls of remote nodes, whose node name the kernel's
+//!   records cannot hold), for the rare items whose layout is the text
+//!   format's.
 //!
 //! Pure encoding and decoding; the I/O is in `writer.rs` and `reader.rs`.
 
@@ -134,6 +136,7 @@ mod tests {
     use super::*;
     use crate::model::container::{ContainerAddEvent, ContainerDelEvent, ContainerInfo, Runtime};
     use crate::model::event::{Event, LostEvents};
+    use crate::model::testing::EventBuilder;
     use crate::session::convert::convert;
     use crate::session::format::{Filters, Header};
     use crate::session::reader::{self, read_all, tests::sample_event};
@@ -269,6 +272,35 @@ mod tests {
         assert!(b * 4 < j, "binary {b} bytes, JSON Lines {j}");
     }
 
+    #[test]
+    fn a_remote_nodes_calls_keep_their_node_in_a_binary_session() {
+        let node = crate::model::node::intern("node-b").unwrap();
+        let mut evs = events();
+        for (i, e) in evs.iter_mut().enumerate() {
+            if let Event::Syscall(e) = e {
+                if i % 3 == 0 {
+                    e.node = node;
+                    e.cgroup_id |= (node as u64) << 48;
+                }
+            }
+        }
+        let d = tempfile::tempdir().unwrap();
+        let (jsonl, strc) = (d.path().join("a.jsonl"), d.path().join("a.strc"));
+        write(&jsonl, &evs);
+        write(&strc, &evs);
+        let from_bin = replay(&strc);
+        assert_eq!(from_bin, replay(&jsonl));
+        assert!(from_bin
+            .iter()
+            .any(|e| e.contains(&format!("node: {node}"))));
+        let back = d.path().join("back.jsonl");
+        convert(&strc, &back, false).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&back).unwrap(),
+            std::fs::read_to_string(&jsonl).unwrap()
+        );
+    }
+
     /// The decompressed stream of a binary session.
     fn plain(path: &Path) -> Vec<u8> {
         zstd::decode_all(std::fs::File::open(path).unwrap()).unwrap()
@@ -326,12 +358,7 @@ mod tests {
         );
         // A call whose identity never came.
         let mut b = bytes[..head].to_vec();
-        let call = crate::model::raw::RawEvent {
-            tid: 9,
-            ..Default::default()
-        }
-        .to_records(4, &[])
-        .1;
+        let call = EventBuilder::named("getppid").tid(9).gen(4).record();
         frame_head(&mut b, F_RECORD, call.len());
         b.extend_from_slice(&call);
         assert_eq!(

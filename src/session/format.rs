@@ -523,6 +523,11 @@ pub fn write_syscall(
         }
         out.push(b']');
     }
+    // Events of remote nodes (cluster mode) say which; local ones do not.
+    if let Some(n) = crate::model::node::name(ev.node) {
+        out.extend_from_slice(br#","node":"#);
+        jsonw::str(out, &n);
+    }
     out.push(b'}');
 }
 
@@ -575,6 +580,9 @@ pub struct SyscallIn<'a> {
     flags: u16,
     #[serde(default, borrow)]
     data: Vec<ChunkIn<'a>>,
+    /// The node (cluster mode); absent for this machine's events.
+    #[serde(default, borrow)]
+    node: Option<Cow<'a, str>>,
 }
 
 /// How every line `write_syscall` writes starts.
@@ -669,6 +677,10 @@ impl<'a> SyscallIn<'a> {
             }
             c.lit(b"]")?;
         }
+        let node = match c.lit(br#","node":"#) {
+            Some(_) => Some(Cow::Borrowed(c.plain_str()?)),
+            None => None,
+        };
         c.lit(b"}")?;
         if !c.at_end() {
             return None;
@@ -696,6 +708,7 @@ impl<'a> SyscallIn<'a> {
             raw_args,
             flags,
             data,
+            node,
         })
     }
 }
@@ -780,6 +793,11 @@ impl SyscallIn<'_> {
             },
             flags: self.flags,
             arch,
+            node: match self.node.as_deref() {
+                Some(n) => crate::model::node::intern(n)
+                    .ok_or_else(|| format!("too many nodes (at {n:?})"))?,
+                None => crate::model::node::LOCAL,
+            },
             comm,
             tail: (!tail.is_empty()).then(|| tail.into_boxed_slice()),
         })
@@ -836,36 +854,38 @@ impl WallClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::{encode_chunks, Chunk, RawEvent, F_NO_RETURN, F_TRUNCATED};
+    use crate::model::raw::{Chunk, F_NO_RETURN, F_TRUNCATED};
+    use crate::model::testing::EventBuilder;
     use serde_json::json;
 
+    /// The initial namespaces of a typical host.
+    const HOST_NS: Namespaces = Namespaces {
+        pid: 4_026_531_836,
+        mnt: 4_026_531_841,
+        uts: 4_026_531_838,
+        ipc: 4_026_531_839,
+        cgroup: 4_026_531_835,
+        net: 4_026_531_840,
+    };
+
     fn event(nr: u32, ret: i64, chunks: &[Chunk<'_>]) -> TraceEvent {
-        let tail = encode_chunks(chunks);
-        let mut raw = RawEvent {
-            nr,
-            ret,
-            start_ns: 1_000,
-            finish_ns: 3_500,
-            args: [0xffff_ff9c, 0x7ffd_0000_1000, 0o644, 3, 4, u64::MAX],
-            pid: 4242,
-            tid: 4243,
-            uid: 1000,
-            gid: 100,
-            ns_pid: 7,
-            session: 11,
-            pid_ns: 4_026_531_836,
-            mnt_ns: 4_026_531_841,
-            uts_ns: 4_026_531_838,
-            ipc_ns: 4_026_531_839,
-            cgroup_ns: 4_026_531_835,
-            net_ns: 4_026_531_840,
-            cgroup_id: 9_999,
-            context_sw: 2,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        raw.comm[..4].copy_from_slice(b"cat\xff");
-        TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
+        EventBuilder::new()
+            .nr(nr)
+            .ret(ret)
+            .start(1_000)
+            .duration(2_500)
+            .args(&[0xffff_ff9c, 0x7ffd_0000_1000, 0o644, 3, 4, u64::MAX])
+            .pid(4242)
+            .tid(4243)
+            .uid(1000)
+            .gid(100)
+            .cgroup(9_999)
+            .comm(b"cat\xff")
+            .chunks(chunks)
+            .ns_pid(7, 11)
+            .ns(HOST_NS)
+            .context_switches(2)
+            .build()
     }
 
     fn line_of(ev: &TraceEvent, clock: Clock, container: Option<&[u8]>) -> String {

@@ -20,8 +20,8 @@ use super::format::{
 use crate::model::container::ContainerInfo;
 use crate::model::event::{Event, TraceEvent};
 use crate::model::raw::Identities;
+use crate::model::stop::Stop;
 use crate::model::syscalls::Arch;
-use crate::pipeline::stop::Stop;
 
 /// Longest line accepted. The largest real event (two 4 KiB captures as
 /// base64 plus fields) is far below this.
@@ -723,28 +723,18 @@ pub(crate) mod tests {
     use super::*;
     use crate::clock::Clock;
     use crate::model::event::{LostEvents, TraceEvent};
-    use crate::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
+    use crate::model::testing::EventBuilder;
     use crate::session::format::{write_syscall, Filters, LostLine, WallClock};
 
     pub(crate) fn sample_event(i: u32) -> TraceEvent {
-        let path = format!("/tmp/f{i}\u{e9}");
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: path.as_bytes(),
-        }]);
-        let mut raw = RawEvent {
-            nr: 257,
-            ret: if i.is_multiple_of(2) { -2 } else { 3 },
-            start_ns: 1_000 * i as u64,
-            finish_ns: 1_000 * i as u64 + 500,
-            pid: 100 + i % 3,
-            tid: 100 + i % 3,
-            tail_len: tail.len() as u16,
-            ..Default::default()
-        };
-        raw.comm[..3].copy_from_slice(b"cat");
-        TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
+        EventBuilder::named("openat")
+            .ret(if i.is_multiple_of(2) { -2 } else { 3 })
+            .start(1_000 * i as u64)
+            .duration(500)
+            .pid(100 + i % 3)
+            .comm("cat")
+            .path(1, format!("/tmp/f{i}\u{e9}"))
+            .build()
     }
 
     /// Numbers below `n`, from xorshift: deterministic, so a failure

@@ -18,8 +18,8 @@ use super::binary::{Encoder, BINARY_VERSION, RECORDS_BINARY};
 use super::format::{write_syscall, ContainerLine, Header, LostLine, WallClock};
 use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::stop::Stop;
 use crate::model::syscalls::Arch;
-use crate::pipeline::stop::Stop;
 use crate::terminal::output::Output;
 
 /// Host name and kernel release, for the header.
@@ -442,7 +442,17 @@ impl SessionFile {
 
     pub fn syscall(&mut self, ev: &TraceEvent) -> io::Result<()> {
         if let Some(enc) = self.bin.as_mut() {
-            enc.syscall(&mut self.buf, ev);
+            if ev.node == crate::model::node::LOCAL {
+                enc.syscall(&mut self.buf, ev);
+            } else {
+                // A remote node's call: the kernel's records have no room
+                // for its node, so it goes as its JSON line.
+                let mut line = Vec::new();
+                let wall = self.wall.format(ev.start_ns);
+                let c = self.containers.get(&ev.cgroup_id).map(Vec::as_slice);
+                write_syscall(&mut line, ev, wall, c);
+                enc.json(&mut self.buf, &line);
+            }
             self.written += 1;
             return self.end_frame();
         }
@@ -480,6 +490,9 @@ impl SessionFile {
                     &d.container,
                 ))
             }
+            // The nodes' events carry their names; their comings and
+            // goings are not part of a session.
+            Event::Node(_) => Ok(()),
         }
     }
 
@@ -588,28 +601,6 @@ mod tests {
     use crate::session::format::Filters;
     use crate::session::reader::{self, tests::sample_event};
 
-    /// A scratch directory removed on drop, also when a test fails.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Scratch {
-            let p = std::env::temp_dir().join(format!(
-                "st-writer-{name}-{}-{:?}",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).unwrap();
-            Scratch(p)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     fn header() -> Header {
         live_header(Clock::measure(), Filters::default())
     }
@@ -620,8 +611,8 @@ mod tests {
 
     #[test]
     fn files_are_private_and_never_clobbered_or_followed() {
-        let d = Scratch::new("safety");
-        let p = d.0.join("s.jsonl");
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.jsonl");
         SessionFile::create(&p, false, &header())
             .unwrap()
             .finish(LostEvents::default())
@@ -634,12 +625,12 @@ mod tests {
         SessionFile::create(&p, true, &header()).unwrap();
         assert_eq!(mode(&p), 0o600);
         // Symlinks: to a file, dangling; with and without --force.
-        let target = d.0.join("victim");
+        let target = d.path().join("victim");
         std::fs::write(&target, "keep").unwrap();
-        let link = d.0.join("link.jsonl");
+        let link = d.path().join("link.jsonl");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        let dangling = d.0.join("dangling.jsonl");
-        std::os::unix::fs::symlink(d.0.join("nowhere"), &dangling).unwrap();
+        let dangling = d.path().join("dangling.jsonl");
+        std::os::unix::fs::symlink(d.path().join("nowhere"), &dangling).unwrap();
         for l in [&link, &dangling] {
             for force in [false, true] {
                 let e = SessionFile::create(l, force, &header()).err().unwrap();
@@ -647,7 +638,7 @@ mod tests {
             }
         }
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
-        assert!(!d.0.join("nowhere").exists());
+        assert!(!d.path().join("nowhere").exists());
     }
 
     #[test]
@@ -655,14 +646,16 @@ mod tests {
         let null = SessionFile::create(Path::new("/dev/null"), false, &header()).unwrap();
         assert_eq!(null.finish(LostEvents::default()).unwrap(), 0);
 
-        let d = Scratch::new("kinds");
-        let e = SessionFile::create(&d.0, false, &header()).err().unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let e = SessionFile::create(d.path(), false, &header())
+            .err()
+            .unwrap();
         assert_eq!(
             format!("{e:#}"),
-            format!("{} is a directory", d.0.display())
+            format!("{} is a directory", d.path().display())
         );
 
-        let fifo = d.0.join("fifo");
+        let fifo = d.path().join("fifo");
         let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
@@ -681,8 +674,8 @@ mod tests {
     /// later `send` (or of `finish`): never lost.
     #[test]
     fn disk_thread_errors_come_back() {
-        let d = Scratch::new("diskerr");
-        let p = d.0.join("ro");
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ro");
         std::fs::write(&p, "").unwrap();
         // Opened read-only: every write fails with EBADF.
         let mut t = DiskThread::start(Out::Plain(File::open(&p).unwrap())).unwrap();
@@ -703,9 +696,9 @@ mod tests {
 
     #[test]
     fn writer_thread_writes_a_complete_file_plain_and_zstd() {
-        let d = Scratch::new("thread");
+        let d = tempfile::tempdir().unwrap();
         for name in ["s.jsonl", "s.jsonl.zst"] {
-            let p = d.0.join(name);
+            let p = d.path().join(name);
             let w =
                 Writer::create(Target::from_arg(&p, false), &header(), &Stop::new(None)).unwrap();
             let sink = w.sink();

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -11,10 +11,13 @@ use std::thread::JoinHandle;
 use anyhow::{anyhow, Result};
 use crossbeam_channel::Receiver;
 
+use super::{End, Source};
+use crate::clock::Clock;
 use crate::model::container::ContainerInfo;
 use crate::model::event::{Event, LostEvents};
-use crate::pipeline::stop::Stop;
-use crate::session::format::Header;
+use crate::model::flow::Origin;
+use crate::model::stop::Stop;
+use crate::session::format::{Filters, Header};
 use crate::session::reader::{self, FileReader};
 
 /// Events per batch handed to the consumer, as the live reader does.
@@ -24,7 +27,7 @@ pub use crate::model::flow::LoadState;
 
 /// The header for a file cut out of `orig`: same machine and clock, the
 /// filters of this run (when it has any).
-pub fn cut_header(orig: &Header, filters: crate::session::format::Filters, from: &Path) -> Header {
+pub fn cut_header(orig: &Header, filters: Filters, from: &Path) -> Header {
     let mut h = orig.clone();
     if filters != Default::default() {
         h.filters = filters;
@@ -87,6 +90,7 @@ fn relabel(batch: &mut [Event], names: &HashMap<String, Arc<ContainerInfo>>) {
 /// A session file being read on a thread of its own.
 pub struct Replay {
     pub header: Header,
+    pub path: PathBuf,
     pub events: Receiver<Vec<Event>>,
     pub load: Arc<LoadState>,
     thread: JoinHandle<LostEvents>,
@@ -120,6 +124,7 @@ impl Replay {
         let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(16);
         let st = load.clone();
         let stop = stop.clone();
+        let file = path.to_path_buf();
         let path = path.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("replay-loader".into())
@@ -137,7 +142,9 @@ impl Replay {
                                         st.events.fetch_add(1, Ordering::Relaxed);
                                     }
                                     Event::Lost(l) => lost = *l,
-                                    Event::ContainerAdd(_) | Event::ContainerDel(_) => {}
+                                    Event::ContainerAdd(_)
+                                    | Event::ContainerDel(_)
+                                    | Event::Node(_) => {}
                                 }
                             }
                             // The consumer is gone: nothing more to read for.
@@ -162,6 +169,7 @@ impl Replay {
             })?;
         Ok(Replay {
             header,
+            path: file,
             events: rx,
             load,
             thread,
@@ -187,6 +195,43 @@ impl Replay {
             lost,
             error,
             warnings,
+        })
+    }
+}
+
+impl Source for Replay {
+    fn events(&self) -> &Receiver<Vec<Event>> {
+        &self.events
+    }
+
+    fn origin(&self) -> Origin {
+        Origin::Replay {
+            path: self.path.clone(),
+            load: self.load.clone(),
+        }
+    }
+
+    fn clock(&self) -> Clock {
+        self.header.clock()
+    }
+
+    fn header(&self, filters: Filters) -> Header {
+        cut_header(&self.header, filters, &self.path)
+    }
+
+    /// The reader looks at the run's stop between batches.
+    fn stop(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<End> {
+        let path = self.path.clone();
+        let end = (*self).finish()?;
+        Ok(End {
+            lost: end.lost,
+            error: end.error.map(|e| format!("{}: {e}", path.display())),
+            warnings: end.warnings,
+            ..End::default()
         })
     }
 }

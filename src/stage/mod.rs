@@ -12,8 +12,8 @@ use regex::bytes::Regex;
 use crate::model::container::ContainerMap;
 use crate::model::event::{Event, TraceEvent};
 use crate::model::filter::{Filter, FilterContext};
-use crate::pipeline::config::usage;
-use crate::source::topology::Selection;
+use crate::model::flow::usage;
+use crate::model::selection::Selection;
 use crate::stage::fdpaths::FdPaths;
 
 /// The user's filters: `--pid`, `--comm`, `--filter` and the container
@@ -122,7 +122,7 @@ impl Stages {
                 self.containers.del(d);
                 true
             }
-            Event::Lost(_) => true,
+            Event::Lost(_) | Event::Node(_) => true,
         });
     }
 }

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-use crate::pipeline::stop::Stop;
+use crate::model::stop::Stop;
 
 /// How long a stopped run still waits for a stalled reader.
 pub const GRACE: Duration = Duration::from_secs(1);

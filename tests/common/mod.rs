@@ -5,6 +5,58 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+/// The binary copied into `dir`, where `nobody` can run it.
+pub fn binary_for_nobody(dir: &Scratch) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let exe = dir.path("systrace-tui");
+    std::fs::copy(bin(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    exe
+}
+
+/// `exe` run as `nobody`, without groups or capabilities.
+pub fn as_nobody(exe: &std::path::Path) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ])
+    .arg(exe);
+    c
+}
+
+/// A small session made with the library: `n` failed openat calls of
+/// `/tmp/f<i>` by `sample`, pids 4000 and 4001 in turn.
+pub fn make_session(path: &std::path::Path, n: u32) {
+    use systrace_tui::clock::Clock;
+    use systrace_tui::model::event::LostEvents;
+    use systrace_tui::model::syscalls::Arch;
+    use systrace_tui::model::testing::EventBuilder;
+    use systrace_tui::session::format::Filters;
+    use systrace_tui::session::writer::{live_header, SessionFile};
+    let mut f = SessionFile::create(
+        path,
+        false,
+        &live_header(Clock::measure(), Filters::default()),
+    )
+    .unwrap();
+    for i in 0..n {
+        let ev = EventBuilder::named("openat")
+            .arch(Arch::native())
+            .ret(-2)
+            .start(Clock::monotonic_now())
+            .duration(1500)
+            .pid(4000 + i % 2)
+            .comm("sample")
+            .path(1, format!("/tmp/f{i}"))
+            .build();
+        f.syscall(&ev).unwrap();
+    }
+    f.finish(LostEvents::default()).unwrap();
+}
+
 /// Root-only tests call this first. Without root they fail loudly, unless
 /// SYSTRACE_ALLOW_NO_ROOT=1 says skipping is intended (e.g. a laptop run).
 pub fn require_root(test: &str) -> bool {
@@ -146,23 +198,15 @@ impl Drop for Tmux {
 /// `comm ==` filters cannot match workloads of other runs; removed on drop.
 pub struct CopiedExe {
     pub path: std::path::PathBuf,
+    _dir: Scratch,
 }
 
 impl CopiedExe {
     pub fn new(name: &str) -> CopiedExe {
-        let dir = std::env::temp_dir().join(unique("exe"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
+        let dir = Scratch::new();
+        let path = dir.path(name);
         std::fs::copy(workload(), &path).unwrap();
-        CopiedExe { path }
-    }
-}
-
-impl Drop for CopiedExe {
-    fn drop(&mut self) {
-        if let Some(d) = self.path.parent() {
-            let _ = std::fs::remove_dir_all(d);
-        }
+        CopiedExe { path, _dir: dir }
     }
 }
 
@@ -234,28 +278,44 @@ impl Reaped {
         // SAFETY: a signal to our own child, which is not reaped yet.
         unsafe { libc::kill(self.0.id() as i32, sig) };
     }
+
+    /// Stops the child with `sig`, and with SIGKILL if it has not ended
+    /// within `grace`; reaped either way.
+    pub fn stop(&mut self, sig: i32, grace: Duration) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            self.signal(sig);
+            if self.wait(grace).is_none() {
+                let _ = self.0.kill();
+            }
+        }
+        let _ = self.0.wait();
+    }
 }
 
-/// A scratch directory (world-readable, for unprivileged runs), removed
-/// on drop.
-pub struct Scratch(pub PathBuf);
+/// A scratch directory (world-readable and -searchable, for unprivileged
+/// runs and programs run as another user), removed on drop.
+pub struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     pub fn new() -> Scratch {
-        let p = std::env::temp_dir().join(unique("st-scratch"));
-        std::fs::create_dir_all(&p).unwrap();
-        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        Scratch(p)
+        let d = tempfile::Builder::new()
+            .prefix("st-scratch")
+            .tempdir()
+            .unwrap();
+        std::fs::set_permissions(
+            d.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        Scratch(d)
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self.0.path()
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join(name)
     }
 }
 
@@ -272,6 +332,111 @@ pub fn headless<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (String, String, i32) 
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.code().unwrap_or(-1),
     )
+}
+
+/// `headless` that must succeed: its stdout.
+pub fn headless_ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let (out, err, code) = headless(args);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+/// The tracer headless (`--no-tui --color never` plus `args`), stdout and
+/// stderr piped, once it said it is attached (or its stderr ended).
+pub struct Started {
+    /// Its stdout is still there to take.
+    pub child: Reaped,
+    /// The rest of its stderr.
+    pub err: std::io::BufReader<std::process::ChildStderr>,
+    /// What it said up to then.
+    pub said: String,
+    pub attached: bool,
+}
+
+impl Started {
+    pub fn new(args: &[&str]) -> Started {
+        let mut child = Reaped(
+            Command::new(bin())
+                .args(["--no-tui", "--color", "never"])
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut err = std::io::BufReader::new(child.0.stderr.take().unwrap());
+        let (said, attached) = await_attached(&mut err);
+        Started {
+            child,
+            err,
+            said,
+            attached,
+        }
+    }
+
+    /// As `new`, failing the test unless it attached.
+    pub fn attached(args: &[&str]) -> Started {
+        let s = Started::new(args);
+        assert!(s.attached, "the tracer did not attach: {}", s.said);
+        s
+    }
+}
+
+/// The tracer headless and attached, its output lines arriving as it
+/// prints them (stderr is drained, so it never blocks on a full pipe).
+pub struct Lines {
+    _child: Reaped,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Lines {
+    pub fn start(args: &[&str]) -> Lines {
+        use std::io::BufRead;
+        let Started {
+            mut child, mut err, ..
+        } = Started::attached(args);
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        let out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in out.lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            _child: child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one satisfies `pred` or `limit` passes.
+    pub fn until(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> bool {
+        let end = Instant::now() + limit;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let hit = pred(&l);
+                    self.seen.push(l);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    /// The last lines read, for a failure message.
+    pub fn tail(&self) -> String {
+        let from = self.seen.len().saturating_sub(20);
+        self.seen[from..].join("\n")
+    }
 }
 
 /// A headless replay of `path` with `extra` arguments.
@@ -319,15 +484,15 @@ pub struct Collected {
 impl Collected {
     pub fn start(args: &[&str]) -> Collected {
         use std::io::Read;
-        let mut child = Command::new(bin())
-            .args(["--no-tui", "--color", "never"])
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let Started {
+            mut child,
+            said,
+            attached,
+            ..
+        } = Started::new(args);
+        assert!(attached, "the tracer did not start: {said}");
         let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let mut stdout = child.stdout.take().unwrap();
+        let mut stdout = child.0.stdout.take().unwrap();
         let sink = out.clone();
         let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 1 << 16];
@@ -341,10 +506,6 @@ impl Collected {
                 }
             }
         });
-        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-        let child = Reaped(child);
-        let (said, attached) = await_attached(&mut err);
-        assert!(attached, "the tracer did not start: {said}");
         Collected {
             child,
             out,

@@ -3,8 +3,8 @@
 //! Everything it started is removed on drop.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
@@ -30,6 +30,70 @@ esac
 exit 0
 "#;
 
+/// `NULL_CNI` as the plugin `nullnet` in `bin`, and a network of it in
+/// `conf`.
+pub fn install_null_cni(bin: &Path, conf: &Path) {
+    std::fs::create_dir_all(bin).unwrap();
+    std::fs::create_dir_all(conf).unwrap();
+    let cni = bin.join("nullnet");
+    std::fs::write(&cni, NULL_CNI).unwrap();
+    std::fs::set_permissions(&cni, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        conf.join("10-nullnet.conflist"),
+        r#"{"cniVersion":"0.4.0","name":"nullnet","plugins":[{"type":"nullnet"}]}"#,
+    )
+    .unwrap();
+}
+
+/// Where a containerd with the CRI plugin keeps things (paths as it sees
+/// them: a node's are inside the node).
+pub struct Config<'a> {
+    pub root: &'a Path,
+    pub state: &'a Path,
+    /// The CRI socket (and the ttrpc one beside it).
+    pub socket: &'a Path,
+    /// The pause image.
+    pub image: &'a str,
+    /// The runc binary, when not the one on PATH.
+    pub runc: Option<&'a str>,
+    pub cni_bin: &'a Path,
+    pub cni_conf: &'a Path,
+}
+
+/// Its config.toml: runc with cgroupfs.
+pub fn config(c: &Config) -> String {
+    let runc = c
+        .runc
+        .map(|r| format!("      BinaryName = \"{r}\"\n"))
+        .unwrap_or_default();
+    format!(
+        r#"version = 2
+root = "{root}"
+state = "{state}"
+[grpc]
+  address = "{socket}"
+[ttrpc]
+  address = "{socket}.ttrpc"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{image}"
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      SystemdCgroup = false
+{runc}  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "{bin}"
+    conf_dir = "{conf}"
+"#,
+        root = c.root.display(),
+        state = c.state.display(),
+        socket = c.socket.display(),
+        image = c.image,
+        bin = c.cni_bin.display(),
+        conf = c.cni_conf.display(),
+    )
+}
+
 /// Every cgroup hierarchy mounted here (v1 controllers and the v2 tree).
 pub fn cgroup_mounts() -> Vec<PathBuf> {
     std::fs::read_to_string("/proc/self/mountinfo")
@@ -46,7 +110,7 @@ pub fn cgroup_mounts() -> Vec<PathBuf> {
 
 pub struct Containerd {
     dir: tempfile::TempDir,
-    daemon: Child,
+    daemon: common::Reaped,
     pub sock: PathBuf,
     pub rt: tokio::runtime::Runtime,
     sandboxes: Vec<String>,
@@ -62,52 +126,27 @@ impl Containerd {
         let podman = Podman::with_cmd(tag, "[\"/bin/sleep\", \"1000000\"]");
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        std::fs::create_dir_all(d.join("cni-bin")).unwrap();
-        std::fs::create_dir_all(d.join("cni-conf")).unwrap();
-        let cni = d.join("cni-bin/nullnet");
-        std::fs::write(&cni, NULL_CNI).unwrap();
-        std::fs::set_permissions(&cni, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        install_null_cni(&d.join("cni-bin"), &d.join("cni-conf"));
         // containerd's CRI always runs the loopback plugin as well.
         std::os::unix::fs::symlink("/usr/lib/cni/loopback", d.join("cni-bin/loopback")).unwrap();
-        std::fs::write(
-            d.join("cni-conf/10-nullnet.conflist"),
-            r#"{"cniVersion":"0.4.0","name":"nullnet","plugins":[{"type":"nullnet"}]}"#,
-        )
-        .unwrap();
         let sock = d.join("containerd.sock");
         let image = podman.image.clone();
-        let config = format!(
-            r#"version = 2
-root = "{d}/root"
-state = "{d}/state"
-[grpc]
-  address = "{d}/containerd.sock"
-[ttrpc]
-  address = "{d}/containerd.sock.ttrpc"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{image}"
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      SystemdCgroup = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{d}/cni-bin"
-    conf_dir = "{d}/cni-conf"
-"#,
-            d = d.display()
-        );
+        let config = config(&Config {
+            root: &d.join("root"),
+            state: &d.join("state"),
+            socket: &sock,
+            image: &image,
+            runc: None,
+            cni_bin: &d.join("cni-bin"),
+            cni_conf: &d.join("cni-conf"),
+        });
         std::fs::write(d.join("config.toml"), config).unwrap();
-        let log = std::fs::File::create(d.join("containerd.log")).unwrap();
-        let daemon = Command::new("containerd")
-            .arg("--config")
-            .arg(d.join("config.toml"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("containerd is installed (scripts/deps.sh test)");
+        let daemon = super::spawn_daemon(
+            Command::new("containerd")
+                .arg("--config")
+                .arg(d.join("config.toml")),
+            &d.join("containerd.log"),
+        );
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -289,34 +328,10 @@ impl Drop for Containerd {
                 let _ = std::fs::write(m.join(p.trim_start_matches('/')).join("cgroup.kill"), "1");
             }
         }
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
+        self.daemon.stop(libc::SIGKILL, Duration::from_secs(10));
         // Shims outlive containerd: find ours by the socket they were given.
-        let sock = self.sock.to_string_lossy().into_owned();
-        if let Ok(rd) = std::fs::read_dir("/proc") {
-            for e in rd.flatten() {
-                let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-                    continue;
-                };
-                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                if String::from_utf8_lossy(&cmd).contains(&sock) {
-                    // SAFETY: kill has no memory preconditions.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
-            }
-        }
-        // Mounts left under our directory (rootfs, shm), deepest first.
-        let d = self.dir.path().to_string_lossy().into_owned();
-        let mut mnts: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
-            .filter(|m| m.starts_with(&d))
-            .collect();
-        mnts.sort_by_key(|m| std::cmp::Reverse(m.len()));
-        for m in mnts {
-            let _ = Command::new("umount").args(["-l", &m]).status();
-        }
+        super::kill_by_cmdline(&self.sock.to_string_lossy());
+        super::unmount_under(self.dir.path());
         for m in &mounts {
             for p in &self.cgroup_parents {
                 common::rmdir_tree(&m.join(p.trim_start_matches('/')));

@@ -4,7 +4,7 @@
 //! it is removed on drop.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::{busybox_rootfs, run};
@@ -12,7 +12,7 @@ use crate::common;
 
 pub struct Docker {
     dir: tempfile::TempDir,
-    daemon: Child,
+    daemon: common::Reaped,
     pub sock: PathBuf,
     pub image: String,
     containers: Vec<String>,
@@ -31,31 +31,28 @@ impl Docker {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let sock = d.join("docker.sock");
-        let log = std::fs::File::create(d.join("dockerd.log")).unwrap();
-        let daemon = Command::new("dockerd")
-            .arg("--data-root")
-            .arg(d.join("root"))
-            .arg("--exec-root")
-            .arg(d.join("exec"))
-            .arg("--pidfile")
-            .arg(d.join("dockerd.pid"))
-            .arg("--host")
-            .arg(format!("unix://{}", sock.display()))
-            .args([
-                "--bridge",
-                "none",
-                "--iptables=false",
-                "--ip6tables=false",
-                "--ip-masq=false",
-                "--exec-opt",
-                "native.cgroupdriver=cgroupfs",
-            ])
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("dockerd");
+        let daemon = super::spawn_daemon(
+            Command::new("dockerd")
+                .arg("--data-root")
+                .arg(d.join("root"))
+                .arg("--exec-root")
+                .arg(d.join("exec"))
+                .arg("--pidfile")
+                .arg(d.join("dockerd.pid"))
+                .arg("--host")
+                .arg(format!("unix://{}", sock.display()))
+                .args([
+                    "--bridge",
+                    "none",
+                    "--iptables=false",
+                    "--ip6tables=false",
+                    "--ip-masq=false",
+                    "--exec-opt",
+                    "native.cgroupdriver=cgroupfs",
+                ])
+                .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            &d.join("dockerd.log"),
+        );
         let mut dk = Docker {
             image: format!("systrace-test/{tag}:latest"),
             dir,
@@ -75,32 +72,7 @@ impl Docker {
         });
         assert!(up.is_some(), "dockerd did not come up: {}", dk.log());
         let root = busybox_rootfs(&dk.dir.path().join("image"));
-        let mut tar = Command::new("tar")
-            .arg("-C")
-            .arg(&root)
-            .args(["-c", "."])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let st = dk
-            .cmd()
-            .args([
-                "import",
-                "--change",
-                "CMD [\"/bin/sh\"]",
-                "--change",
-                "ENV PATH=/bin",
-                "-",
-                &dk.image,
-            ])
-            .stdin(tar.stdout.take().unwrap())
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(
-            tar.wait().unwrap().success() && st.success(),
-            "docker import"
-        );
+        super::import_rootfs(dk.cmd(), &root, "[\"/bin/sh\"]", "/bin", &dk.image);
         dk.containers.clear();
         dk
     }
@@ -191,40 +163,11 @@ impl Drop for Docker {
             let _ = self.cmd().args(["rm", "-f", c]).output();
         }
         let _ = self.cmd().args(["rmi", "-f", &self.image]).output();
-        // SAFETY: kill has no memory preconditions.
-        unsafe { libc::kill(self.daemon.id() as i32, libc::SIGTERM) };
-        let stopped = common::wait_for(Duration::from_secs(20), || {
-            self.daemon.try_wait().ok().flatten()
-        });
-        if stopped.is_none() {
-            let _ = self.daemon.kill();
-            let _ = self.daemon.wait();
-        }
+        self.daemon.stop(libc::SIGTERM, Duration::from_secs(20));
         // Its containerd and shims, found by our directory in their command
         // lines.
-        let d = self.dir.path().to_string_lossy().into_owned();
-        if let Ok(rd) = std::fs::read_dir("/proc") {
-            for e in rd.flatten() {
-                let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-                    continue;
-                };
-                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                if String::from_utf8_lossy(&cmd).contains(&d) {
-                    // SAFETY: as above.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
-            }
-        }
-        let mut mnts: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
-            .filter(|m| m.starts_with(&d))
-            .collect();
-        mnts.sort_by_key(|m| std::cmp::Reverse(m.len()));
-        for m in mnts {
-            let _ = Command::new("umount").args(["-l", &m]).status();
-        }
+        super::kill_by_cmdline(&self.dir.path().to_string_lossy());
+        super::unmount_under(self.dir.path());
         // The cgroup parent docker made, when nothing else is in it.
         for m in super::containerd::cgroup_mounts() {
             let _ = std::fs::remove_dir(m.join("docker"));

@@ -13,6 +13,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common;
 use systrace_tui::model::container::{ContainerInfo, ContainerMap};
 use systrace_tui::model::event::{Event, TraceEvent};
 use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
@@ -37,6 +38,80 @@ pub fn busybox_rootfs(dir: &Path) -> PathBuf {
         }
     }
     root
+}
+
+/// A daemon of the test's own (dockerd, containerd), its output in `log`;
+/// killed on drop unless stopped before.
+pub fn spawn_daemon(cmd: &mut Command, log: &Path) -> common::Reaped {
+    let log = std::fs::File::create(log).unwrap();
+    common::Reaped(
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{cmd:?} (scripts/deps.sh test installs it): {e}")),
+    )
+}
+
+/// Kills every process whose command line names `needle` (a daemon's
+/// shims and helpers, which outlive it).
+pub fn kill_by_cmdline(needle: &str) {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in rd.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmd).contains(needle) {
+            // SAFETY: kill has no memory preconditions.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Unmounts whatever is mounted below `dir` (rootfs, shm), deepest first.
+pub fn unmount_under(dir: &Path) {
+    let d = dir.to_string_lossy().into_owned();
+    let mut mnts: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
+        .filter(|m| m.starts_with(&d))
+        .collect();
+    mnts.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    for m in mnts {
+        let _ = Command::new("umount").args(["-l", &m]).status();
+    }
+}
+
+/// `CLIENT import` of the directory `root` as `image`, with `CMD cmd` and
+/// `ENV PATH=path` (podman and docker take the same words).
+pub fn import_rootfs(mut client: Command, root: &Path, cmd: &str, path: &str, image: &str) {
+    let mut tar = Command::new("tar")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "."])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let st = client
+        .args([
+            "import",
+            "--change",
+            &format!("CMD {cmd}"),
+            "--change",
+            &format!("ENV PATH={path}"),
+            "-",
+            image,
+        ])
+        .stdin(tar.stdout.take().unwrap())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(tar.wait().unwrap().success(), "tar of the rootfs");
+    assert!(st.success(), "{client:?}");
 }
 
 /// A shell loop that opens a missing file (a marker the test looks for).
@@ -104,30 +179,7 @@ impl Podman {
             containers: Vec::new(),
         };
         let root = make(p.dir.path());
-        let mut tar = Command::new("tar")
-            .arg("-C")
-            .arg(&root)
-            .args(["-c", "."])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let st = p
-            .cmd()
-            .args([
-                "import",
-                "--change",
-                &format!("CMD {cmd}"),
-                "--change",
-                &format!("ENV PATH={path}"),
-                "-",
-                &p.image,
-            ])
-            .stdin(tar.stdout.take().unwrap())
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(tar.wait().unwrap().success(), "tar of the rootfs");
-        assert!(st.success(), "podman import");
+        import_rootfs(p.cmd(), &root, cmd, path, &p.image);
         p
     }
 
@@ -251,7 +303,7 @@ impl Traced {
                         self.containers.del(&d);
                         self.dels.push(d.container);
                     }
-                    Event::Lost(_) => {}
+                    Event::Lost(_) | Event::Node(_) => {}
                 }
             }
         }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use systrace_tui::source::topology::cri;
 
-use super::containerd::{cgroup_mounts, cri_pod, CriPod, NULL_CNI};
+use super::containerd::{cgroup_mounts, config, cri_pod, install_null_cni, Config, CriPod};
 use super::{busybox_rootfs, run, Podman};
 use crate::common;
 
@@ -143,21 +143,12 @@ impl Node {
             for b in ["containerd", "containerd-shim-runc-v2", "ctr", "runc"] {
                 copy_with_libs(&which(b), &root);
             }
-            let cni = root.join("opt/cni/bin");
-            std::fs::create_dir_all(&cni).unwrap();
-            std::fs::copy("/usr/lib/cni/loopback", cni.join("loopback")).unwrap();
-            std::fs::write(cni.join("nullnet"), NULL_CNI).unwrap();
+            install_null_cni(&root.join("opt/cni/bin"), &root.join("etc/cni/net.d"));
+            std::fs::copy("/usr/lib/cni/loopback", root.join("opt/cni/bin/loopback")).unwrap();
             let exe = |p: &Path| {
                 std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
                     .unwrap()
             };
-            exe(&cni.join("nullnet"));
-            std::fs::create_dir_all(root.join("etc/cni/net.d")).unwrap();
-            std::fs::write(
-                root.join("etc/cni/net.d/10-nullnet.conflist"),
-                r#"{"cniVersion":"0.4.0","name":"nullnet","plugins":[{"type":"nullnet"}]}"#,
-            )
-            .unwrap();
             std::fs::write(root.join("etc/resolv.conf"), "").unwrap();
             std::fs::write(root.join("etc/hostname"), format!("{name}\n")).unwrap();
             for d in ["var/lib/containerd", "var/log", "run", "proc", "sys", "dev"] {
@@ -180,28 +171,15 @@ impl Node {
             std::fs::create_dir_all(root.join("etc/containerd")).unwrap();
             std::fs::write(
                 root.join("etc/containerd/config.toml"),
-                format!(
-                    r#"version = 2
-root = "/var/lib/containerd"
-state = "{state}"
-[grpc]
-  address = "{state}/containerd.sock"
-[ttrpc]
-  address = "{state}/containerd.sock.ttrpc"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{image}"
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      SystemdCgroup = false
-      BinaryName = "{runc}"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/opt/cni/bin"
-    conf_dir = "/etc/cni/net.d"
-"#,
-                    image = pause.image
-                ),
+                config(&Config {
+                    root: Path::new("/var/lib/containerd"),
+                    state: Path::new(state),
+                    socket: &Path::new(state).join("containerd.sock"),
+                    image: &pause.image,
+                    runc: Some(runc),
+                    cni_bin: Path::new("/opt/cni/bin"),
+                    cni_conf: Path::new("/etc/cni/net.d"),
+                }),
             )
             .unwrap();
             run(pause

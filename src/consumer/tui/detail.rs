@@ -51,8 +51,7 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
     // field's) have their numbers and names in columns.
     let name_w = args.iter().map(|a| a.name.len()).max().unwrap_or(0);
     for (i, a) in args.iter().enumerate() {
-        let mut v = String::new();
-        a.value.write(&mut v);
+        let v = text(&a.value);
         let raw = ev.args.get(i).copied().unwrap_or(0);
         out.push(field(
             &format!("{i}: {:<name_w$}", a.name),
@@ -197,7 +196,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         Paragraph::new(text)
             .block(block)
             .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
+            .scroll((app.overlay.detail_scroll, 0)),
         area,
     );
 }

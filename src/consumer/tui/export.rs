@@ -160,6 +160,7 @@ fn start(app: &mut App, path: PathBuf, scope: Scope, overwrite: bool) -> Stage {
         Scope::All => app.store.iter().cloned().collect(),
         // The rows the stream shows are the events matching the filter.
         Scope::Matching => app
+            .list
             .rows
             .seqs_from(first, end, 0)
             .filter_map(|s| app.store.get(s).cloned())
@@ -366,7 +367,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             ];
             if let Some(what) = view_description(app) {
                 let (first, end) = (app.store.first_seq(), app.store.end_seq());
-                let n = app.rows.len(first, end);
+                let n = app.list.rows.len(first, end);
                 let n = if app.refilter_progress().is_some() {
                     format!("{n} found so far")
                 } else {

@@ -4,10 +4,15 @@ pub mod app;
 pub mod detail;
 pub mod export;
 pub mod help;
+mod intake;
 pub mod keys;
+pub mod list;
+pub mod overlay;
 pub mod prompt;
 pub mod refilter;
 pub mod rows;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod stats;
 pub mod status;
 pub mod store;
@@ -32,7 +37,7 @@ use crossterm::event::{
 use std::io::Write;
 
 use crate::model::event::Event;
-use crate::pipeline::stop::Stop;
+use crate::model::stop::Stop;
 use app::App;
 
 /// At most ~30 frames per second.

@@ -8,7 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use regex::Regex;
+
 use super::theme::Theme;
+use crate::model::filter::{Filter, FilterError};
 
 /// What the prompt is for; the app decides what to do with the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +130,16 @@ impl Prompt {
         }
     }
 
+    /// A key press, with the input checked again when it changed, so the
+    /// error shows while typing.
+    pub fn key(&mut self, k: &KeyEvent) -> PromptOutcome {
+        let out = self.on_key(k);
+        if out == PromptOutcome::Edited {
+            self.error = validate(self.kind, &self.input).err();
+        }
+        out
+    }
+
     /// Lines the prompt needs: the input, and the error under it.
     pub fn height(&self) -> u16 {
         1 + self.error.is_some() as u16
@@ -151,6 +164,36 @@ impl Prompt {
         if x < area.right() {
             f.set_cursor_position((x, area.y));
         }
+    }
+}
+
+impl From<FilterError> for PromptError {
+    fn from(e: FilterError) -> PromptError {
+        PromptError {
+            column: e.column,
+            message: e.message,
+        }
+    }
+}
+
+/// Checks prompt input: a filter that parses, a regex that compiles.
+pub fn validate(kind: PromptKind, text: &str) -> Result<(), PromptError> {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    match kind {
+        PromptKind::Filter => Filter::parse(text).map(|_| ()).map_err(PromptError::from),
+        PromptKind::Search => Regex::new(text).map(|_| ()).map_err(|e| {
+            let msg = e.to_string();
+            let last = msg.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+            PromptError {
+                column: 1,
+                message: format!(
+                    "invalid regex: {}",
+                    last.trim().trim_start_matches("error: ")
+                ),
+            }
+        }),
     }
 }
 

@@ -99,7 +99,14 @@ fn refilter_threads() -> u64 {
 }
 
 /// The group an event is counted under in the statistics.
+/// Events of cluster nodes are grouped per node (`node:label`).
 pub(super) fn group_label(containers: &ContainerMap, ev: &TraceEvent) -> Cow<'static, str> {
+    if ev.node != crate::model::node::LOCAL {
+        return Cow::Owned(crate::model::node::with_node(
+            ev.node,
+            containers.label(ev.cgroup_id),
+        ));
+    }
     match containers.get(ev.cgroup_id) {
         Some(c) => Cow::Owned(c.label()),
         // Most events: no allocation.
@@ -131,13 +138,13 @@ impl App {
             Some(s) => s.keep,
             None => self.current(),
         };
-        self.rows = if self.unfiltered() {
+        self.list.rows = if self.unfiltered() {
             Rows::all()
         } else {
             Rows::filtered(VecDeque::new())
         };
         self.stats = Stats::default();
-        self.stats_selected = 0;
+        self.stats_view.selected = 0;
         let end = self.store.end_seq();
         self.scan = Some(Scan {
             hi: end,
@@ -154,7 +161,7 @@ impl App {
             return false;
         };
         let t0 = Instant::now();
-        let filtered = self.rows.is_filtered();
+        let filtered = self.list.rows.is_filtered();
         let threads = match &self.filter {
             Some(f) if f.cost() >= PARALLEL_FROM_COST => refilter_threads(),
             _ => 1,
@@ -166,7 +173,7 @@ impl App {
             // as long as the budget lasts.
             let first = self.store.first_seq();
             let lo = self.matching_on(threads, first, scan.hi, (t0, budget), &mut hits);
-            self.rows.prepend(&hits);
+            self.list.rows.prepend(&hits);
             // Costly filters select few events: counting them after the
             // threads are done costs little.
             for ev in hits.iter().filter_map(|&s| self.store.get(s)) {
@@ -188,7 +195,7 @@ impl App {
                     containers: &self.containers,
                 };
                 view.collect(&self.store, lo, scan.hi, &mut hits, Some(&mut self.stats));
-                self.rows.prepend(&hits);
+                self.list.rows.prepend(&hits);
             } else {
                 for ev in self.store.range(lo, scan.hi) {
                     self.stats.record(ev, &group_label(&self.containers, ev));
@@ -204,8 +211,8 @@ impl App {
             self.scan = Some(scan);
             return true;
         }
-        if !self.follow {
-            self.selected = scan.keep;
+        if !self.list.follow {
+            self.list.selected = scan.keep;
         }
         if scan.announce {
             self.message = Some(format!(
@@ -350,7 +357,7 @@ mod tests {
 
     fn rows(app: &App) -> Vec<u64> {
         let (first, end) = (app.store.first_seq(), app.store.end_seq());
-        app.rows.seqs_from(first, end, 0).collect()
+        app.list.rows.seqs_from(first, end, 0).collect()
     }
 
     #[test]

@@ -9,25 +9,50 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::app::App;
+use super::keys::Action;
 use super::text;
 use crate::clock::fmt_duration;
 use crate::model::stats::{Histogram, Row as StatRow, SortKey, EARLIER_GROUPS, RATE_SECONDS};
 
-const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// What the statistics tab shows: its sort order and selected row.
+#[derive(Debug, Default)]
+pub struct StatsView {
+    pub sort: SortKey,
+    pub reverse: bool,
+    /// Selected row of the per-syscall table.
+    pub selected: usize,
+}
 
-/// A one-line sparkline of `series` (blank where a value is 0).
-pub fn sparkline(series: &[u64]) -> String {
-    let max = series.iter().copied().max().unwrap_or(0);
-    series
-        .iter()
-        .map(|&v| {
-            if v == 0 || max == 0 {
-                ' '
-            } else {
-                SPARK[((v * 8).div_ceil(max) - 1).min(7) as usize]
+/// What a key did on the statistics tab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatsKey {
+    Done,
+    /// Back to the stream.
+    Leave,
+    /// Not a key of this tab: the stream's keys apply.
+    Pass,
+}
+
+impl StatsView {
+    /// A key on the statistics tab; `page` is the rows drawn last.
+    pub fn on_action(&mut self, a: Action, page: usize) -> StatsKey {
+        match a {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected += 1,
+            Action::PageUp => self.selected = self.selected.saturating_sub(page),
+            Action::PageDown => self.selected += page,
+            Action::Top => self.selected = 0,
+            Action::SortNext => {
+                self.sort = self.sort.next();
+                self.selected = 0;
             }
-        })
-        .collect()
+            Action::SortReverse => self.reverse = !self.reverse,
+            Action::Stats | Action::Close => return StatsKey::Leave,
+            Action::Details => {}
+            _ => return StatsKey::Pass,
+        }
+        StatsKey::Done
+    }
 }
 
 /// Histogram rows merged by power of two: `(low, high, count)`.
@@ -46,8 +71,8 @@ pub fn octaves(h: &Histogram) -> Vec<(u64, u64, u64)> {
 }
 
 fn header_cell(label: &'static str, key: SortKey, app: &App) -> String {
-    if app.stats_sort == key {
-        format!("{label}{}", if app.stats_reverse { "▲" } else { "▼" })
+    if app.stats_view.sort == key {
+        format!("{label}{}", if app.stats_view.reverse { "▲" } else { "▼" })
     } else {
         label.to_string()
     }
@@ -106,7 +131,9 @@ fn fit_columns(avail: usize, want: &[usize; 8], sort: SortKey) -> [bool; 8] {
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let t = app.theme;
-    let rows = app.stats.syscall_rows(app.stats_sort, app.stats_reverse);
+    let rows = app
+        .stats
+        .syscall_rows(app.stats_view.sort, app.stats_view.reverse);
     let texts: Vec<[String; 8]> = rows
         .iter()
         .map(|(name, r)| {
@@ -135,10 +162,14 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     app.page = left.height.saturating_sub(3).max(1) as u64;
 
     if !rows.is_empty() {
-        app.stats_selected = app.stats_selected.min(rows.len() - 1);
+        app.stats_view.selected = app.stats_view.selected.min(rows.len() - 1);
     }
-    let sel = app.stats_selected;
-    let on = fit_columns(left.width.saturating_sub(2) as usize, &want, app.stats_sort);
+    let sel = app.stats_view.selected;
+    let on = fit_columns(
+        left.width.saturating_sub(2) as usize,
+        &want,
+        app.stats_view.sort,
+    );
     let visible = left.height.saturating_sub(3) as usize;
     let skip = (sel + 1).saturating_sub(visible);
     let table_rows: Vec<Row> =
@@ -182,7 +213,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let title = format!(
         " per syscall: {} events, sorted by {} (o: next column, O: reverse) ",
         app.stats.events,
-        app.stats_sort.label()
+        app.stats_view.sort.label()
     );
     f.render_widget(
         Table::new(table_rows, widths)
@@ -193,7 +224,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
 
     // Groups: container / pod, with their events/s over the last minute.
     // Names get the room they need; the sparkline takes what is left.
-    let groups = app.stats.group_rows(app.stats_sort, app.stats_reverse);
+    let groups = app
+        .stats
+        .group_rows(app.stats_view.sort, app.stats_view.reverse);
     let shown_groups = groups_area.height.saturating_sub(3) as usize;
     let labels: Vec<String> = groups
         .iter()
@@ -255,7 +288,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 Span::raw(p99),
             ];
             if spark_w > 0 {
-                cells.push(Span::styled(sparkline(tail), t.ok()));
+                cells.push(Span::styled(
+                    text::sparkline(tail.iter().copied(), spark_w),
+                    t.ok(),
+                ));
             }
             Row::new(cells)
         })
@@ -319,8 +355,8 @@ mod tests {
 
     #[test]
     fn sparkline_scales_to_the_maximum() {
-        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
-        assert_eq!(sparkline(&[0, 0]), "  ");
+        assert_eq!(text::sparkline([0, 1, 4, 8], 4), " ▁▄█");
+        assert_eq!(text::sparkline([0, 0], 2), "  ");
     }
 
     #[test]
@@ -353,7 +389,7 @@ mod tests {
         assert!(s.contains("latency of openat") && s.contains("█ 4"), "{s}");
         // Sort by calls, then reversed: getppid first.
         app.on_action(Action::SortNext);
-        assert_eq!(app.stats_sort, SortKey::Calls);
+        assert_eq!(app.stats_view.sort, SortKey::Calls);
         app.on_action(Action::SortReverse);
         let s = screen(&mut app, 160, 30);
         assert!(s.contains("CALLS▲"), "{s}");

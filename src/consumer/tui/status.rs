@@ -11,7 +11,7 @@ use super::app::{App, Source, Tab};
 /// The header's pieces; each stays whole on one line when the header wraps.
 fn header_pieces(app: &App) -> Vec<Vec<Span<'static>>> {
     let t = &app.theme;
-    let mode = match (&app.source, app.paused) {
+    let mode = match (&app.source, app.list.paused) {
         (_, true) => Span::styled(" PAUSED ", t.warn()),
         (Source::Live, false) => Span::styled(" LIVE ", t.ok()),
         (Source::Replay { .. }, false) => Span::styled(" REPLAY ", t.warn()),
@@ -137,7 +137,7 @@ pub fn render_footer(app: &App, f: &mut Frame, area: Rect) {
         return;
     }
     let mut spans = vec![Span::styled(hint, t.dim())];
-    if !app.follow && !app.paused {
+    if !app.list.follow && !app.list.paused {
         spans.push(Span::styled("  (not following: G to follow)", t.warn()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);

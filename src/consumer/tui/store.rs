@@ -78,15 +78,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::RawEvent;
-    use crate::model::syscalls::Arch;
+    use crate::model::testing::EventBuilder;
 
     fn ev(n: u32) -> TraceEvent {
-        let raw = RawEvent {
-            nr: n,
-            ..Default::default()
-        };
-        TraceEvent::from_raw(&raw, &[], Arch::X86_64)
+        EventBuilder::new().nr(n).build()
     }
 
     #[test]

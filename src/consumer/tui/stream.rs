@@ -10,9 +10,8 @@ use regex::Regex;
 use super::app::App;
 use super::text;
 use super::theme::Theme;
-use crate::clock::{fmt_duration, Clock};
-use crate::model::args;
-use crate::model::event::TraceEvent;
+use crate::consumer::line::Fields;
+use crate::terminal::palette::Piece;
 
 /// The table's columns, in display order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,39 +134,18 @@ fn layout(avail: usize, want: &[usize; 9], shown: impl Fn(Col) -> bool) -> [Opti
 /// fit in it.
 const ARGS_ROOMY: usize = 40;
 
-/// The texts of one row, by column.
-fn row_texts(ev: &TraceEvent, container: Option<String>, clock: &Clock) -> [String; 9] {
-    let mut a = String::new();
-    args::format_args(ev, &mut a);
-    [
-        clock.time_of_day(ev.start_ns),
-        container.unwrap_or_default(),
-        ev.comm(),
-        ev.pid.to_string(),
-        ev.tid.to_string(),
-        ev.name().into_owned(),
-        a,
-        args::format_result(ev),
-        if ev.returns() {
-            fmt_duration(ev.duration_ns())
-        } else {
-            String::new()
-        },
-    ]
-}
-
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let t = app.theme;
     let rows_avail = area.height.saturating_sub(1) as usize; // minus header row
     app.page = rows_avail.max(1) as u64;
-    app.stream_area = area;
+    app.list.area = area;
     let first = app.store.first_seq();
     let end = app.store.end_seq();
-    let n = app.rows.len(first, end);
+    let n = app.list.rows.len(first, end);
     let cur = app.current();
-    let cur_idx = app.rows.index_of(first, cur);
+    let cur_idx = app.list.rows.index_of(first, cur);
     // Keep the selection visible with as little scrolling as possible.
-    let mut top = app.rows.index_of(first, app.top.max(first));
+    let mut top = app.list.rows.index_of(first, app.list.top.max(first));
     if cur_idx < top {
         top = cur_idx;
     }
@@ -179,18 +157,19 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     // so a top taken from the rows found so far would otherwise stay on
     // the newest row with the page empty below it.
     top = top.min(n.saturating_sub(rows_avail));
-    app.top = app.rows.seq_at(first, end, top).unwrap_or(first);
+    app.list.top = app.list.rows.seq_at(first, end, top).unwrap_or(first);
     let with_ctr = app.shows_containers();
     let mut shown = Vec::with_capacity(rows_avail);
-    for seq in app.rows.seqs_from(first, end, top).take(rows_avail) {
+    for seq in app.list.rows.seqs_from(first, end, top).take(rows_avail) {
         let Some(ev) = app.store.get(seq) else { break };
-        let label = with_ctr.then(|| app.containers.label(ev.cgroup_id));
-        shown.push((seq, ev, row_texts(ev, label, &app.clock)));
+        let label = with_ctr
+            .then(|| crate::model::node::with_node(ev.node, app.containers.label(ev.cgroup_id)));
+        shown.push((seq, Fields::of(ev, &app.clock, label).cells()));
     }
     let mut want = COLS.map(|c| text::width(c.name()));
-    for (_, _, texts) in &shown {
-        for (w, s) in want.iter_mut().zip(texts) {
-            *w = (*w).max(text::width(s));
+    for (_, cells) in &shown {
+        for (w, p) in want.iter_mut().zip(cells) {
+            *w = (*w).max(text::width(&p.text));
         }
     }
     let widths = layout(area.width as usize, &want, |c| {
@@ -201,8 +180,8 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         .filter_map(|&c| widths[c as usize].map(|w| (c as usize, w)))
         .collect();
     let mut rows = Vec::with_capacity(shown.len());
-    for (seq, ev, texts) in &shown {
-        let mut row = stream_row(ev, texts, &cols, &t, app.search.as_ref());
+    for (seq, cells) in &shown {
+        let mut row = stream_row(cells, &cols, &t, app.list.search.as_ref());
         if *seq == cur && n > 0 {
             row = row.style(t.selected());
         }
@@ -216,37 +195,24 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     f.render_widget(table, area);
 }
 
-/// One row of the event table: `texts` fitted to the `cols` shown (index,
-/// width). Every string from the traced process is escaped by the model's
-/// formatters before it gets here.
+/// One row of the event table: `cells` fitted to the `cols` shown (index,
+/// width).
 fn stream_row<'a>(
-    ev: &TraceEvent,
-    texts: &[String; 9],
+    cells: &[Piece; 9],
     cols: &[(usize, usize)],
     t: &Theme,
     search: Option<&Regex>,
 ) -> Row<'a> {
-    let result_style = if ev.errno().is_some() {
-        t.error()
-    } else {
-        t.ok()
-    };
     let hl = t.search_match();
     let cells = cols.iter().map(|&(i, w)| {
-        let style = match COLS[i] {
-            Col::Container => t.dim(),
-            Col::Syscall => t.class(ev.class()),
-            Col::Result => result_style,
-            Col::Duration => t.duration(ev.duration_ns()),
-            _ => Style::default(),
-        };
+        let p = &cells[i];
         // A container label is cut at its start: its end (pod/container)
         // tells two containers of one pod apart.
         let fitted = match COLS[i] {
-            Col::Container => text::fit_end(&texts[i], w),
-            _ => text::fit(&texts[i], w),
+            Col::Container => text::fit_end(&p.text, w),
+            _ => text::fit(&p.text, w),
         };
-        highlighted(fitted.into_owned(), style, search, hl)
+        highlighted(fitted.into_owned(), t.style(p.class), search, hl)
     });
     Row::new(cells)
 }
@@ -310,7 +276,7 @@ mod tests {
         );
         app.on_action(Action::Up);
         assert_eq!(app.selected_event().unwrap().pid, 10);
-        assert!(!app.follow);
+        assert!(!app.list.follow);
     }
 
     #[test]
@@ -337,16 +303,10 @@ mod feature_tests {
     };
 
     use crate::consumer::tui::keys::Action;
-    use crate::consumer::tui::testutil::{app_with, event, screen};
-
-    fn typ(app: &mut crate::consumer::tui::app::App, text: &str) {
-        for c in text.chars() {
-            app.on_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-        }
-    }
+    use crate::consumer::tui::testutil::{app_with, event, key, screen, typ};
 
     fn enter(app: &mut crate::consumer::tui::app::App) {
-        app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        key(app, KeyCode::Enter);
     }
 
     fn sample() -> crate::consumer::tui::app::App {
@@ -486,6 +446,6 @@ mod feature_tests {
         };
         app.on_mouse(&click);
         assert_eq!(app.selected_event().unwrap().pid, 10);
-        assert!(!app.follow);
+        assert!(!app.list.follow);
     }
 }

@@ -54,6 +54,30 @@ pub fn fit_end(s: &str, w: usize) -> Cow<'_, str> {
     Cow::Owned(format!("…{}", &s[start..]))
 }
 
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `width` values as a one-line bar graph, scaled to their
+/// maximum, blank where a value is 0; fewer values are drawn at the right.
+pub fn sparkline<I>(values: I, width: usize) -> String
+where
+    I: IntoIterator<Item = u64>,
+    I::IntoIter: ExactSizeIterator + Clone,
+{
+    let it = values.into_iter();
+    let skip = it.len().saturating_sub(width);
+    let vals = it.skip(skip);
+    let max = vals.clone().max().unwrap_or(0);
+    let mut s: String = " ".repeat(width - vals.len());
+    s.extend(vals.map(|v| {
+        if v == 0 || max == 0 {
+            ' '
+        } else {
+            SPARK[((v * 8).div_ceil(max) - 1).min(7) as usize]
+        }
+    }));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +102,15 @@ mod tests {
         assert_eq!(fit_end("ns/pod/web", 0), "");
         assert_eq!(fit_end("日本b", 4), "…本b");
         assert_eq!(fit_end("日本b", 3), "…b");
+    }
+
+    /// One scale for the statistics and the container pane: the pane's own
+    /// used to draw these values as ` ▂▅█`.
+    #[test]
+    fn sparkline_keeps_the_last_values_on_one_scale() {
+        assert_eq!(sparkline([0, 1, 4, 8], 4), " ▁▄█");
+        assert_eq!(sparkline([9, 0, 1, 4, 8], 4), " ▁▄█", "the last 4");
+        assert_eq!(sparkline([1, 2], 4), "  ▄█", "drawn at the right");
+        assert_eq!(sparkline([0, 0], 2), "  ");
     }
 }

@@ -5,7 +5,7 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::model::syscalls::SyscallClass;
-use crate::terminal::palette::{self, Ansi, Ink};
+use crate::terminal::palette::{self, Ansi, Class, Ink};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Theme {
@@ -33,6 +33,18 @@ impl Theme {
             s.add_modifier(Modifier::BOLD)
         } else {
             s
+        }
+    }
+
+    /// The ratatui painter: the look of a piece of a line.
+    pub fn style(&self, class: Class) -> Style {
+        match class {
+            Class::Plain => Style::default(),
+            Class::Label => self.dim(),
+            Class::Call(c) => self.class(c),
+            Class::Error => self.error(),
+            Class::Ok => self.ok(),
+            Class::Duration(ns) => self.duration(ns),
         }
     }
 
@@ -103,5 +115,6 @@ pub fn color(c: Ansi) -> Color {
         Ansi::LightBlue => Color::LightBlue,
         Ansi::LightMagenta => Color::LightMagenta,
         Ansi::LightCyan => Color::LightCyan,
+        Ansi::DarkGray => Color::DarkGray,
     }
 }

@@ -16,10 +16,10 @@ use ratatui::Frame;
 
 use super::app::{App, Tab};
 use super::keys::Action;
-use super::stats::sparkline;
+use super::text::sparkline;
 use crate::clock::fmt_duration;
-use crate::consumer::headless::Counted;
 use crate::model::container::{ContainerMap, HOST};
+use crate::model::counts::Counted;
 use crate::model::counts::{quantile, Counts, Misses, BUCKETS};
 use crate::model::errno;
 use crate::model::event::TraceEvent;
@@ -431,7 +431,7 @@ pub fn on_action(app: &mut App, a: Action) -> bool {
             });
             t.drill = Some(what);
             app.tab = Tab::Stream;
-            app.follow = true;
+            app.list.follow = true;
         }
         Action::TopView | Action::Close => {
             // Back to the plain stream: the kernel's mode for it.
@@ -555,6 +555,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Constraint::Length(11),
         Constraint::Min(10),
     ];
+    // The columns as the table will lay them out, so a value cut to fit
+    // is marked with `…` as everywhere else.
+    let cols = Layout::horizontal(widths).spacing(1).split(body);
     let rows: Vec<Row> = t
         .rows
         .iter()
@@ -583,8 +586,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 fmt_duration(r.p50),
                 fmt_duration(r.p99),
                 r.calls.to_string(),
-                sparkline(&r.series),
+                sparkline(r.series.iter().copied(), cols[8].width as usize),
             ];
+            let cells: Vec<String> = cells
+                .into_iter()
+                .zip(cols.iter())
+                .map(|(c, a)| super::text::fit(&c, a.width as usize).into_owned())
+                .collect();
             let row = Row::new(cells);
             if i == t.selected {
                 row.style(th.selected())
@@ -593,8 +601,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             }
         })
         .collect();
+    let head: Vec<String> = head
+        .iter()
+        .zip(cols.iter())
+        .map(|(h, a)| super::text::fit(h, a.width as usize).into_owned())
+        .collect();
     let table = Table::new(rows, widths)
-        .header(Row::new(head.to_vec()).style(th.header()))
+        .header(Row::new(head).style(th.header()))
         .column_spacing(1);
     f.render_widget(table, body);
 }
@@ -602,17 +615,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::counts::{bucket_of, Delta, Key};
+    use crate::model::counts::{Delta, Key};
 
     fn delta(n: u64, ns: u64) -> Delta {
-        let mut d = Delta {
-            calls: n,
-            total_ns: n * ns,
-            max_ns: ns,
-            ..Delta::default()
-        };
-        d.hist[bucket_of(ns)] = n;
-        d
+        Delta::uniform(n, ns)
     }
 
     #[test]

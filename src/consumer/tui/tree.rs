@@ -1,7 +1,8 @@
 //! The left pane: host, Kubernetes namespaces -> pods -> containers, podman
 //! pods -> containers, then other containers; each row with its events per
 //! second and a sparkline of the last seconds. The selected node narrows the
-//! stream (`accepts`).
+//! stream (`accepts`). With events from more than one cluster node
+//! (`--node`), each node is a row with that tree under it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -37,6 +38,16 @@ pub enum NodeKey {
     Cluster(String),
     /// A container, by runtime id.
     Container(String),
+    /// A cluster node (`model::node` number), with several of them.
+    Node(u16),
+    /// A row of the tree under node `.0`.
+    On(u16, Box<NodeKey>),
+}
+
+/// The node an event or container of this cgroup id belongs to (the
+/// remote source puts the node's number in the top 16 bits).
+fn node_of(cgroup_id: u64) -> u16 {
+    (cgroup_id >> 48) as u16
 }
 
 /// One drawn row.
@@ -64,6 +75,8 @@ pub struct Tree {
     window: Instant,
     selected: NodeKey,
     pub focused: bool,
+    /// The cluster nodes seen (events, containers, or their state).
+    nodes: BTreeSet<u16>,
 }
 
 impl Default for Tree {
@@ -74,12 +87,31 @@ impl Default for Tree {
             window: Instant::now(),
             selected: NodeKey::All,
             focused: false,
+            nodes: BTreeSet::new(),
         }
     }
 }
 
-/// The nodes an event of container `c` (None: host) counts towards.
-fn ancestry(c: Option<&ContainerInfo>) -> Vec<NodeKey> {
+/// The rows an event of cgroup `cg` in container `c` (None: host) counts
+/// towards; under its cluster node with several nodes.
+fn ancestry(cg: u64, c: Option<&ContainerInfo>, multi: bool) -> Vec<NodeKey> {
+    let inner = ancestry_one(c);
+    if !multi {
+        return inner;
+    }
+    let n = node_of(cg);
+    let mut v = vec![NodeKey::All, NodeKey::Node(n)];
+    v.extend(
+        inner
+            .into_iter()
+            .skip(1)
+            .map(|k| NodeKey::On(n, Box::new(k))),
+    );
+    v
+}
+
+/// The rows of one machine's tree an event of container `c` counts towards.
+fn ancestry_one(c: Option<&ContainerInfo>) -> Vec<NodeKey> {
     let mut v = vec![NodeKey::All];
     let Some(c) = c else {
         v.push(NodeKey::Host);
@@ -115,24 +147,6 @@ fn clusters(containers: &ContainerMap) -> BTreeSet<String> {
         .collect()
 }
 
-const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-
-/// The last `width` values as block characters, scaled to their maximum.
-pub fn sparkline(values: &VecDeque<u64>, width: usize) -> String {
-    let skip = values.len().saturating_sub(width);
-    let vals: Vec<u64> = values.iter().skip(skip).copied().collect();
-    let max = vals.iter().copied().max().unwrap_or(0);
-    let mut s: String = " ".repeat(width - vals.len());
-    for v in vals {
-        s.push(if max == 0 || v == 0 {
-            ' '
-        } else {
-            SPARK[((v * 7).div_ceil(max)).min(7) as usize]
-        });
-    }
-    s
-}
-
 impl Tree {
     /// Counts one event. Called for every event, so it only bumps a counter.
     pub fn count(&mut self, cgroup_id: u64) {
@@ -148,11 +162,39 @@ impl Tree {
         self.roll(containers);
     }
 
+    /// A cluster node is known (its events may not have come yet).
+    pub fn saw_node(&mut self, n: u16) {
+        if n != 0 {
+            self.nodes.insert(n);
+        }
+    }
+
+    /// Events come from cluster nodes: the pane shows them even when no
+    /// container is known.
+    pub fn has_nodes(&self) -> bool {
+        !self.nodes.is_empty()
+    }
+
+    /// More than one cluster node: the tree has a level for them.
+    fn multi(&self) -> bool {
+        self.nodes.len() > 1
+    }
+
     /// Closes the current second (tests call this directly).
     pub fn roll(&mut self, containers: &ContainerMap) {
+        let seen: Vec<u16> = self
+            .pending
+            .keys()
+            .map(|cg| node_of(*cg))
+            .chain(containers.iter().map(|(cg, _)| node_of(cg)))
+            .collect();
+        for n in seen {
+            self.saw_node(n);
+        }
+        let multi = self.multi();
         let mut sums: HashMap<NodeKey, u64> = HashMap::new();
         for (cg, n) in self.pending.drain() {
-            for k in ancestry(containers.get(cg).map(|c| c.as_ref())) {
+            for k in ancestry(cg, containers.get(cg).map(|c| c.as_ref()), multi) {
                 *sums.entry(k).or_default() += n;
             }
         }
@@ -171,10 +213,11 @@ impl Tree {
         // has gone flat it is dropped, so container churn costs no memory.
         let live: BTreeSet<NodeKey> = containers
             .iter()
-            .flat_map(|(_, c)| ancestry(Some(c.as_ref())))
+            .flat_map(|(cg, c)| ancestry(cg, Some(c.as_ref()), multi))
             .collect();
         self.stats.retain(|k, st| {
-            matches!(k, NodeKey::All | NodeKey::Host)
+            matches!(k, NodeKey::All | NodeKey::Host | NodeKey::Node(_))
+                || matches!(k, NodeKey::On(_, b) if **b == NodeKey::Host)
                 || live.contains(k)
                 || st.history.iter().any(|&n| n > 0)
         });
@@ -200,7 +243,12 @@ impl Tree {
     pub fn accepts(&self, cgroup_id: u64, containers: &ContainerMap) -> bool {
         match &self.selected {
             NodeKey::All => true,
-            k => ancestry(containers.get(cgroup_id).map(|c| c.as_ref())).contains(k),
+            k => ancestry(
+                cgroup_id,
+                containers.get(cgroup_id).map(|c| c.as_ref()),
+                self.multi(),
+            )
+            .contains(k),
         }
     }
 
@@ -211,6 +259,45 @@ impl Tree {
     /// in the pane's title instead. Pod sandboxes (pause / infra) are
     /// counted in their pod but get no row.
     pub fn rows(&self, containers: &ContainerMap) -> Vec<TreeRow> {
+        let mut nodes = self.nodes.clone();
+        nodes.extend(
+            containers
+                .iter()
+                .map(|(cg, _)| node_of(cg))
+                .filter(|&n| n != 0),
+        );
+        if nodes.len() <= 1 {
+            return Self::rows_one(containers);
+        }
+        let mut out = vec![TreeRow {
+            depth: 0,
+            key: NodeKey::All,
+            label: "all".into(),
+        }];
+        for n in nodes {
+            out.push(TreeRow {
+                depth: 0,
+                key: NodeKey::Node(n),
+                label: node_label(n),
+            });
+            let mut sub = ContainerMap::default();
+            for (cg, c) in containers.iter().filter(|(cg, _)| node_of(*cg) == n) {
+                sub.add(&crate::model::container::ContainerAddEvent {
+                    cgroup_id: cg,
+                    container: c.clone(),
+                });
+            }
+            out.extend(Self::rows_one(&sub).into_iter().skip(1).map(|r| TreeRow {
+                depth: r.depth + 1,
+                key: NodeKey::On(n, Box::new(r.key)),
+                label: r.label,
+            }));
+        }
+        out
+    }
+
+    /// One machine's rows.
+    fn rows_one(containers: &ContainerMap) -> Vec<TreeRow> {
         let mut uniq: BTreeMap<String, &ContainerInfo> = BTreeMap::new();
         for (_, c) in containers.iter() {
             uniq.entry(c.id.clone()).or_insert(c);
@@ -329,25 +416,7 @@ impl Tree {
     /// What the selected node narrows the stream to, for the header; None
     /// when it shows everything.
     pub fn describe(&self, containers: &ContainerMap) -> Option<String> {
-        Some(match &self.selected {
-            NodeKey::All => return None,
-            NodeKey::Host => HOST.to_string(),
-            NodeKey::Namespace(ns) => format!("namespace {ns}"),
-            NodeKey::Pod {
-                namespace: Some(ns),
-                name,
-            } => format!("pod {ns}/{name}"),
-            NodeKey::Pod {
-                namespace: None,
-                name,
-            } => format!("pod {name}"),
-            NodeKey::Service { pod, name } => format!("service {pod}/{name}"),
-            NodeKey::Cluster(name) => format!("cluster {name}"),
-            NodeKey::Container(id) => match containers.iter().find(|(_, c)| &c.id == id) {
-                Some((_, c)) => format!("container {}", c.label()),
-                None => format!("container {}", &id[..id.len().min(12)]),
-            },
-        })
+        describe_key(&self.selected, containers)
     }
 
     /// The pane width that shows every label whole, with the rate and a
@@ -399,13 +468,13 @@ impl Tree {
                     "{label}{:pad$} {:>rate_w$} {}",
                     "",
                     human(self.rate(&r.key)),
-                    sparkline(hist, spark_w)
+                    text::sparkline(hist.iter().copied(), spark_w)
                 );
                 let style = if i == sel {
                     t.selected()
                 } else if matches!(
                     r.key,
-                    NodeKey::Namespace(_) | NodeKey::Cluster(_) | NodeKey::All
+                    NodeKey::Namespace(_) | NodeKey::Cluster(_) | NodeKey::All | NodeKey::Node(_)
                 ) {
                     t.header()
                 } else {
@@ -426,6 +495,56 @@ impl Tree {
                 },
             );
         f.render_widget(Paragraph::new(lines).block(block), area);
+    }
+}
+
+/// A row's key in words, for the header; None for everything.
+fn describe_key(key: &NodeKey, containers: &ContainerMap) -> Option<String> {
+    Some(match key {
+        NodeKey::All => return None,
+        NodeKey::Node(n) => format!("node {}", node_name(*n)),
+        NodeKey::On(n, k) => format!(
+            "node {}, {}",
+            node_name(*n),
+            describe_key(k, containers).unwrap_or_default()
+        ),
+        NodeKey::Host => HOST.to_string(),
+        NodeKey::Namespace(ns) => format!("namespace {ns}"),
+        NodeKey::Pod {
+            namespace: Some(ns),
+            name,
+        } => format!("pod {ns}/{name}"),
+        NodeKey::Pod {
+            namespace: None,
+            name,
+        } => format!("pod {name}"),
+        NodeKey::Service { pod, name } => format!("service {pod}/{name}"),
+        NodeKey::Cluster(name) => format!("cluster {name}"),
+        NodeKey::Container(id) => match containers.iter().find(|(_, c)| &c.id == id) {
+            Some((_, c)) => format!("container {}", c.label()),
+            None => format!("container {}", &id[..id.len().min(12)]),
+        },
+    })
+}
+
+fn node_name(n: u16) -> String {
+    crate::model::node::name(n).map_or_else(
+        || "(this machine)".to_string(),
+        |s| crate::model::escape::plain(s.as_bytes(), 64),
+    )
+}
+
+/// A node's row: its name, and since when it is down if it is.
+fn node_label(n: u16) -> String {
+    let name = node_name(n);
+    match crate::model::node::state(n) {
+        Some(s) if !s.up => {
+            let at = chrono::DateTime::from_timestamp_nanos(s.since_unix_ns)
+                .with_timezone(&chrono::Local)
+                .format("%H:%M:%S");
+            format!("{name} (down since {at})")
+        }
+        _ => name,
     }
 }
 
@@ -745,10 +864,82 @@ mod tests {
     #[test]
     fn sparkline_scales_to_the_maximum() {
         let v: VecDeque<u64> = [0, 1, 2, 4, 8].into_iter().collect();
-        let s = sparkline(&v, 6);
+        let s = text::sparkline(v.iter().copied(), 6);
         assert_eq!(s.chars().count(), 6);
         assert!(s.starts_with("  "), "{s:?}");
         assert!(s.ends_with('█'), "{s:?}");
         assert_eq!(human(12_345), "12.3k");
+    }
+}
+
+#[cfg(test)]
+mod node_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::container::{ContainerAddEvent, PodInfo, Runtime};
+
+    #[test]
+    fn several_cluster_nodes_get_a_level_of_their_own() {
+        let a = crate::model::node::intern("tree-node-a").unwrap();
+        let b = crate::model::node::intern("tree-node-b").unwrap();
+        let on = |n: u16, cg: u64| ((n as u64) << 48) | cg;
+        let mut m = ContainerMap::default();
+        let mut c = ContainerInfo::new(&"f".repeat(64), Runtime::ContainerdCri);
+        c.name = Some("app".into());
+        c.pod = Some(PodInfo {
+            name: Some("web-1".into()),
+            namespace: Some("shop".into()),
+            ..Default::default()
+        });
+        m.add(&ContainerAddEvent {
+            cgroup_id: on(b, 10),
+            container: Arc::new(c),
+        });
+        let mut t = Tree::default();
+        // One node: the tree of one machine.
+        t.saw_node(a);
+        assert_eq!(t.rows(&ContainerMap::default())[1].key, NodeKey::Host);
+        t.saw_node(b);
+        let rows: Vec<(u16, String)> = t.rows(&m).into_iter().map(|r| (r.depth, r.label)).collect();
+        let want: Vec<(u16, String)> = [
+            (0, "all"),
+            (0, "tree-node-a"),
+            (1, "host"),
+            (0, "tree-node-b"),
+            (1, "host"),
+            (1, "shop"),
+            (2, "web-1"),
+            (3, "app"),
+        ]
+        .into_iter()
+        .map(|(d, l)| (d, l.to_string()))
+        .collect();
+        assert_eq!(rows, want);
+        // Counts roll up per node; a node's row narrows to its events.
+        t.count(on(a, 1));
+        t.count(on(b, 10));
+        t.count(on(b, 10));
+        t.roll(&m);
+        assert_eq!(t.rate(&NodeKey::Node(a)), 1);
+        assert_eq!(t.rate(&NodeKey::Node(b)), 2);
+        assert_eq!(
+            t.rate(&NodeKey::On(b, Box::new(NodeKey::Namespace("shop".into())))),
+            2
+        );
+        t.select(NodeKey::Node(a));
+        assert!(t.accepts(on(a, 1), &m));
+        assert!(!t.accepts(on(b, 10), &m));
+        assert_eq!(t.describe(&m).as_deref(), Some("node tree-node-a"));
+        // A node that went down says since when.
+        crate::model::node::set_state(
+            a,
+            crate::model::node::NodeState {
+                up: false,
+                since_unix_ns: 0,
+                detail: "gone".into(),
+            },
+        );
+        assert!(t.rows(&m)[1].label.starts_with("tree-node-a (down since "));
     }
 }

@@ -4,19 +4,19 @@
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 
 use super::app::{App, Overlay, Source};
 use super::keys::Action;
-use super::testutil::{app_with, event, screen};
+use super::testutil::{app_with, event, key, screen, typ};
 use super::theme::Theme;
 use crate::clock::Clock;
 use crate::model::container::{
     ContainerAddEvent, ContainerDelEvent, ContainerInfo, PodInfo, Runtime,
 };
 use crate::model::event::{Event, TraceEvent};
+use crate::model::flow::LoadState;
 use crate::session::reader::{self, FileProgress};
-use crate::source::replay::LoadState;
 
 const POD: &str = "checkout-7d9f8b6c5-x8k2p";
 const NS: &str = "shop-production";
@@ -52,7 +52,7 @@ const LONG: &str =
 
 /// A failing epoll_pwait (781 ns), an openat of a long path returning 3,
 /// both in a pod's container.
-fn sample(with_pod: bool) -> App {
+pub(super) fn sample(with_pod: bool) -> App {
     let mut app = app_with(vec![]);
     let cg = if with_pod {
         app.ingest(container(10, 'a', "payment-gateway-sidecar"));
@@ -210,7 +210,7 @@ fn pausing_freezes_the_screen() {
     let mut app = app_with(evs);
     let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
     let before = screen(&mut app, 100, 12);
-    assert!(app.follow);
+    assert!(app.list.follow);
     app.on_action(Action::TogglePause);
     let paused = screen(&mut app, 100, 12);
     assert!(paused.contains("PAUSED"), "{paused}");
@@ -376,19 +376,9 @@ fn help_scrolls_on_a_small_terminal() {
     assert!(!screen(&mut app, 80, 12).contains(last));
     app.on_action(Action::Top);
     assert!(screen(&mut app, 80, 12).contains(first));
-    assert_eq!(app.overlay, Overlay::Help, "scrolling keeps it open");
+    assert_eq!(app.overlay.open, Overlay::Help, "scrolling keeps it open");
     app.on_action(Action::Close);
-    assert_eq!(app.overlay, Overlay::None);
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typ(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
+    assert_eq!(app.overlay.open, Overlay::None);
 }
 
 /// `w`, a name, Enter, then `a` or `m`: the export runs to its end.
@@ -564,7 +554,7 @@ fn statistics_at_80_columns_keep_units_and_the_sorted_column() {
         "{row}\n{s}"
     );
     // MEAN is among the first to go for want of room; sorted by, it stays.
-    while app.stats_sort != crate::model::stats::SortKey::Mean {
+    while app.stats_view.sort != crate::model::stats::SortKey::Mean {
         app.on_action(Action::SortNext);
     }
     let s = screen(&mut app, 80, 16);
@@ -824,4 +814,44 @@ fn export_of_the_view_during_a_refilter_writes_all_it_shows() {
     super::export::wait(&mut app);
     assert_eq!(syscalls_in(&p), 50_000);
     assert!(app.refilter_progress().is_none());
+}
+
+/// The `f` prompt works across nodes: `node == "..."` keeps one node's
+/// events, and the stream labels each event with its node.
+#[test]
+fn the_filter_prompt_selects_a_node() {
+    let alpha = crate::model::node::intern("view-alpha").unwrap();
+    let beta = crate::model::node::intern("view-beta").unwrap();
+    let on = |node, pid| {
+        let mut e = event("getppid", "sh", pid, 1, None);
+        e.node = node;
+        e
+    };
+    let mut app = app_with(vec![]);
+    for node in [alpha, beta] {
+        app.ingest(Event::Node(crate::model::event::NodeEvent {
+            node,
+            addr: "127.0.0.1:7000".into(),
+            up: true,
+            at_unix_ns: 0,
+            detail: String::new(),
+        }));
+    }
+    app.ingest_batch(
+        [on(alpha, 41), on(beta, 42), on(beta, 43)]
+            .into_iter()
+            .map(Event::Syscall)
+            .collect(),
+    );
+    let all = screen(&mut app, 200, 12);
+    assert!(
+        all.contains("view-alpha:") && all.contains("view-beta:"),
+        "{all}"
+    );
+    app.on_action(Action::Filter);
+    typ(&mut app, "node == \"view-beta\"");
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 200, 12);
+    assert!(!s.contains("view-alpha:"), "{s}");
+    assert_eq!(s.matches("view-beta:").count(), 2, "{s}");
 }

@@ -57,6 +57,10 @@ pub(super) fn with_str_value(
     ctx: &dyn FilterContext,
     test: impl FnOnce(&[u8]) -> bool,
 ) -> Option<bool> {
+    if f == Field::Node {
+        // The names live in one table (`model::node`), not in the event.
+        return crate::model::node::name(ev.node).map(|n| test(n.as_bytes()));
+    }
     if f != Field::Args {
         return str_value(f, ev, ctx).map(test);
     }

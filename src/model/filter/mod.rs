@@ -121,10 +121,12 @@ pub enum Field {
     Duration,
     Path,
     Args,
+    /// The node an event came from (cluster mode); none for this machine.
+    Node,
 }
 
 impl Field {
-    pub const ALL: [Field; 14] = [
+    pub const ALL: [Field; 15] = [
         Field::Pod,
         Field::Namespace,
         Field::Container,
@@ -139,6 +141,7 @@ impl Field {
         Field::Duration,
         Field::Path,
         Field::Args,
+        Field::Node,
     ];
 
     pub fn name(self) -> &'static str {
@@ -157,6 +160,7 @@ impl Field {
             Field::Duration => "duration",
             Field::Path => "path",
             Field::Args => "args",
+            Field::Node => "node",
         }
     }
 

@@ -3,37 +3,28 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use super::*;
-use crate::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR, F_NO_RETURN};
+use crate::model::raw::F_NO_RETURN;
+use crate::model::testing::EventBuilder;
 
 /// The kernel's bitmap size (MAX_NR in the eBPF program).
 const MAX_NR: u32 = 1024;
 
 fn ev(name: &str, comm: &str, pid: u32, ret: i64, dur_ns: u64, path: Option<&str>) -> TraceEvent {
-    let info = syscalls::by_name(Arch::X86_64, name).unwrap();
-    let chunks: Vec<Chunk> = path
-        .map(|p| Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: p.as_bytes(),
-        })
-        .into_iter()
-        .collect();
-    let tail = encode_chunks(&chunks);
-    let mut raw = RawEvent {
-        nr: info.nr,
-        ret,
-        start_ns: 1000,
-        finish_ns: 1000 + dur_ns,
-        pid,
-        tid: pid + 1,
-        uid: 1000,
-        cgroup_id: u64::from(pid),
-        args: [0xffff_ff9c, 0x1000, 0x80000, 0, 0, 0],
-        tail_len: tail.len() as u16,
-        ..Default::default()
-    };
-    raw.comm[..comm.len()].copy_from_slice(comm.as_bytes());
-    TraceEvent::from_raw(&raw, &tail, Arch::X86_64)
+    let b = EventBuilder::named(name)
+        .ret(ret)
+        .start(1000)
+        .duration(dur_ns)
+        .pid(pid)
+        .tid(pid + 1)
+        .uid(1000)
+        .cgroup(u64::from(pid))
+        .args(&[0xffff_ff9c, 0x1000, 0x80000])
+        .comm(comm);
+    match path {
+        Some(p) => b.path(1, p),
+        None => b,
+    }
+    .build()
 }
 
 /// cgroup id = pid in the crafted events; pid 10 runs in pod web-1.
@@ -458,4 +449,18 @@ fn container_map_answers_pod_namespace_and_container() {
     let evs = sample();
     assert!(f.matches(&evs[0], &map), "cgroup 10 is web-1");
     assert!(!f.matches(&evs[2], &map), "cgroup 20 is the host");
+}
+
+#[test]
+fn node_selects_by_the_node_name_and_never_matches_local_events() {
+    let mut remote = ev("getppid", "w", 7, 1, 10, None);
+    remote.node = crate::model::node::intern("filter-node-a").unwrap();
+    let local = ev("getppid", "w", 7, 1, 10, None);
+    let ctx = pods();
+    let m = |expr: &str, e: &TraceEvent| Filter::parse(expr).unwrap().matches(e, &ctx);
+    assert!(m("node == \"filter-node-a\"", &remote));
+    assert!(m("node ~ '^filter-node'", &remote));
+    assert!(!m("node == \"filter-node-b\"", &remote));
+    assert!(!m("node == \"filter-node-a\"", &local));
+    assert!(m("node != \"filter-node-a\"", &local));
 }

@@ -19,12 +19,12 @@ use crate::model::raw::{
 use crate::model::syscalls::{self, Arch, ArgKind, RetKind};
 
 #[allow(clippy::all, clippy::pedantic)]
-mod skel {
+pub(super) mod skel {
     include!(concat!(env!("OUT_DIR"), "/systrace.skel.rs"));
 }
 /// The same program built for kernels 5.8 to 5.16 (`ST_COMPAT` in the C).
 #[allow(clippy::all, clippy::pedantic)]
-mod skel_compat {
+pub(super) mod skel_compat {
     include!(concat!(env!("OUT_DIR"), "/systrace_compat.skel.rs"));
 }
 use skel::SystraceSkel;

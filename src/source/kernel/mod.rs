@@ -4,3 +4,4 @@
 pub mod aggregate;
 pub mod loader;
 pub mod reader;
+mod wire;

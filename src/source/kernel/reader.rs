@@ -68,6 +68,9 @@ impl Default for CaptureOptions {
 pub enum Control {
     SetFilter(KernelFilter),
     SetMode(KernelMode),
+    /// Answered once every earlier command is done (a filter is in the
+    /// kernel when its `SetFilter` is followed by an answered `Sync`).
+    Sync(Sender<()>),
     Stop,
 }
 
@@ -84,6 +87,16 @@ impl ModeTarget for ModeHandle {
 /// Changes the in-kernel filter of a running capture from another thread.
 #[derive(Clone, Debug)]
 pub struct FilterHandle(Sender<Control>);
+
+impl FilterHandle {
+    /// Sets the filter and waits (at most `limit`) until the kernel has it.
+    pub fn set_and_wait(&self, f: KernelFilter, limit: Duration) -> bool {
+        let (tx, rx) = bounded(1);
+        self.0.send(Control::SetFilter(f)).is_ok()
+            && self.0.send(Control::Sync(tx)).is_ok()
+            && rx.recv_timeout(limit).is_ok()
+    }
+}
 
 impl FilterTarget for FilterHandle {
     fn set(&self, f: KernelFilter) {
@@ -323,6 +336,9 @@ fn run(
             match ctl.try_recv() {
                 Ok(Control::SetFilter(f)) => tracer.set_filter(&f)?,
                 Ok(Control::SetMode(m)) => tracer.set_mode(&m)?,
+                Ok(Control::Sync(done)) => {
+                    let _ = done.send(());
+                }
                 Ok(Control::Stop) => break true,
                 Err(crossbeam_channel::TryRecvError::Empty) => break false,
                 Err(crossbeam_channel::TryRecvError::Disconnected) => break true,

@@ -40,6 +40,9 @@ const volatile u64 self_ns_ino = 0;
 const volatile u32 self_ns_tgid = 0;
 const volatile u32 buf_max = 64;
 
+/* See struct st_wire in systrace.h. */
+struct st_wire st_wire = {};
+
 /* Changed at run time by user space. */
 u32 self_tgid = 0; /* host tgid of the tracer, learnt on its first syscall */
 u32 filter_pid_on = 0;
@@ -1102,8 +1105,25 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		u64 cg = bpf_get_current_cgroup_id();
 		aggregate(cg, nr, ret, now - ts->start_ns);
 		/* Streamed only if it was set up for that at enter and still is. */
-		if (!ts->full || mode != ST_MODE_DRILL || !drill_ok(cg, nr))
+		if (!ts->full || mode != ST_MODE_DRILL || !drill_ok(cg, nr)) {
+			u32 k = nr & (MAX_NR - 1);
+			struct st_plan *p = bpf_map_lookup_elem(&plans, &k);
+			if (p) {
+				/* Identity changed unseen: read it again, and send
+				 * it, before the next record. */
+				if ((p->flags & ST_P_REFRESH) && ret >= 0) {
+					ts->ident_valid = 0;
+					ts->sent = 0;
+				}
+				/* Enter kept an exec's arguments for a record that
+				 * is no longer wanted. */
+				if (ts->full && (p->flags & ST_P_AT_ENTER)) {
+					u32 tid = (u32)pid_tgid;
+					bpf_map_delete_elem(&pending, &tid);
+				}
+			}
 			return 0;
+		}
 	} else if (!ts->full) {
 		return 0; /* entered while only counting: no arguments to show */
 	}

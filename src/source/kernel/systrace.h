@@ -1,47 +1,59 @@
 /* The one wire format between the kernel program and user space.
- * Mirrored once in src/model/raw.rs (#[repr(C)], size asserted at compile
- * time). Binary session files (*.strc) hold these records as they are:
- * a change here is a new binary session version (src/session/binary.rs). */
+ * Mirrored once in src/model/raw.rs; src/source/kernel/wire.rs fails the
+ * build when the two differ. Binary session files (*.strc) hold these
+ * records as they are: a change here is a new binary session version
+ * (src/session/binary.rs). */
 #ifndef SYSTRACE_H
 #define SYSTRACE_H
 
-#define ST_COMM_LEN 16
+/* The constants are enums, not #defines: the program keeps a variable of
+ * each enum type (`st_wire` in systrace.bpf.c), so they reach the object's
+ * BTF and the Rust types generated from it, against which
+ * src/source/kernel/wire.rs checks src/model/raw.rs at compile time. */
+
+enum st_limit {
+	ST_COMM_LEN = 16,
+	ST_MAX_CAPS = 4,
+	ST_MAX_ARGV = 16,
+	ST_MAX_IOV = 8,
+	ST_LEN_RET = 0xff, /* len_arg: the count is the return value */
+};
 
 /* Record flags */
-#define ST_F_NO_RETURN 0x1 /* emitted at sys_enter: exit/exit_group */
-#define ST_F_TRUNCATED 0x2 /* a captured string/buffer was cut short */
+enum st_event_flag {
+	ST_F_NO_RETURN = 0x1, /* emitted at sys_enter: exit/exit_group */
+	ST_F_TRUNCATED = 0x2, /* a captured string/buffer was cut short */
+};
 
 /* Capture plan per syscall number (map `plans`): what to copy from user
  * memory. User space fills it from the syscall signature table, so the
  * knowledge of which syscall has which pointer lives in one place. */
-#define ST_CAP_NONE 0
-#define ST_CAP_STR 1     /* NUL-terminated string (path) */
-#define ST_CAP_ARGV 2    /* char *const argv[]: strings, NUL separated */
-#define ST_CAP_BUF_IN 3  /* buffer, length in arg `len_arg` */
-#define ST_CAP_BUF_OUT 4 /* buffer filled by the kernel, length = return */
-#define ST_CAP_SOCKADDR 5 /* struct sockaddr, length in arg `len_arg` */
-#define ST_CAP_SOCKADDR_OUT 6 /* struct sockaddr filled by the kernel, length
-			       * read at exit through the pointer in `len_arg` */
-#define ST_CAP_MEM 7 /* a structure: `size` bytes */
-#define ST_CAP_ARR 8 /* an array of `size`-byte elements, at most `max`; the
-		      * count is in arg `len_arg`, or the return value */
-#define ST_CAP_IOV 9 /* struct iovec[arg `len_arg`], then each element's
-		      * bytes (at most buf_max each; at most the return value
-		      * in all when `when` is ST_W_RET) */
-#define ST_CAP_MSGHDR 10 /* struct msghdr, its name, iovec array and data as
-			  * ST_CAP_IOV */
-
-#define ST_LEN_RET 0xff /* len_arg: the count is the return value */
+enum st_cap_kind {
+	ST_CAP_NONE = 0,
+	ST_CAP_STR = 1,	 /* NUL-terminated string (path) */
+	ST_CAP_ARGV = 2,	 /* char *const argv[]: strings, NUL separated */
+	ST_CAP_BUF_IN = 3,	 /* buffer, length in arg `len_arg` */
+	ST_CAP_BUF_OUT = 4,	 /* buffer filled by the kernel, length = return */
+	ST_CAP_SOCKADDR = 5,	 /* struct sockaddr, length in arg `len_arg` */
+	ST_CAP_SOCKADDR_OUT = 6, /* struct sockaddr filled by the kernel, length
+				  * read at exit through the pointer in `len_arg` */
+	ST_CAP_MEM = 7,		 /* a structure: `size` bytes */
+	ST_CAP_ARR = 8,		 /* an array of `size`-byte elements, at most `max`;
+				  * the count is in arg `len_arg`, or the return value */
+	ST_CAP_IOV = 9,		 /* struct iovec[arg `len_arg`], then each element's
+				  * bytes (at most buf_max each; at most the return
+				  * value in all when `when` is ST_W_RET) */
+	ST_CAP_MSGHDR = 10,	 /* struct msghdr, its name, iovec array and data as
+				  * ST_CAP_IOV */
+};
 
 /* When a MEM/ARR/IOV capture is taken (the decoder decides what to show). */
-#define ST_W_ALWAYS 0 /* an input: whatever the call returned */
-#define ST_W_OK 1     /* an output: only when the call succeeded */
-#define ST_W_RET 2    /* an output of `ret` bytes / elements (ret > 0) */
-#define ST_W_RET_BYTES 3 /* ST_CAP_MEM: an output of min(ret, size) bytes (ret > 0) */
-
-#define ST_MAX_CAPS 4
-#define ST_MAX_ARGV 16
-#define ST_MAX_IOV 8
+enum st_when {
+	ST_W_ALWAYS = 0,    /* an input: whatever the call returned */
+	ST_W_OK = 1,	    /* an output: only when the call succeeded */
+	ST_W_RET = 2,	    /* an output of `ret` bytes / elements (ret > 0) */
+	ST_W_RET_BYTES = 3, /* ST_CAP_MEM: an output of min(ret, size) bytes (ret > 0) */
+};
 
 struct st_cap {
 	unsigned char kind;
@@ -55,9 +67,11 @@ struct st_cap {
 };
 
 /* Plan flags */
-#define ST_P_NO_RETURN 0x1 /* never reaches sys_exit: emit at enter */
-#define ST_P_REFRESH 0x2   /* may change namespaces/session/pid: re-read them */
-#define ST_P_AT_ENTER 0x4  /* some cap is copied at sys_enter */
+enum st_plan_flag {
+	ST_P_NO_RETURN = 0x1, /* never reaches sys_exit: emit at enter */
+	ST_P_REFRESH = 0x2,   /* may change namespaces/session/pid: re-read them */
+	ST_P_AT_ENTER = 0x4,  /* some cap is copied at sys_enter */
+};
 
 /* caps[] is filled from the front: caps[0].kind == ST_CAP_NONE means no
  * capture at all (the fast path). */
@@ -74,8 +88,10 @@ struct st_chunk {
 };
 
 /* Record kinds: the first u16 of every ring-buffer record. */
-#define ST_K_CALL 1  /* struct st_event (+ tail) */
-#define ST_K_IDENT 2 /* struct st_ident */
+enum st_record_kind {
+	ST_K_CALL = 1,	/* struct st_event (+ tail) */
+	ST_K_IDENT = 2, /* struct st_ident */
+};
 
 /* Fixed part of every syscall record; captured chunks follow it (tail_len
  * bytes). Who made the call beyond its thread id (process, credentials,
@@ -117,6 +133,20 @@ struct st_ident {
 	unsigned int cgroup_ns;
 	unsigned int net_ns;
 	char comm[ST_COMM_LEN];
+};
+
+/* Never read or written: one variable of each wire type and enum, so all
+ * of them reach the BTF (a type the program does not use is left out). */
+struct st_wire {
+	enum st_limit limit;
+	enum st_event_flag event_flag;
+	enum st_cap_kind cap_kind;
+	enum st_when when;
+	enum st_plan_flag plan_flag;
+	enum st_record_kind record_kind;
+	struct st_chunk chunk;
+	struct st_event call;
+	struct st_ident ident;
 };
 
 /* In-kernel aggregation (map `agg`, per CPU): one entry per (cgroup,

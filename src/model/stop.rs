@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
-
 #[derive(Clone, Debug)]
 pub struct Stop {
     flag: Arc<AtomicBool>,
@@ -19,18 +17,10 @@ pub struct Stop {
 }
 
 impl Stop {
-    /// A stop raised by SIGINT, SIGTERM and SIGHUP, and by the clock once
-    /// `duration` has passed after `start_clock`.
-    pub fn on_signals(duration: Option<Duration>) -> Result<Stop> {
-        let stop = Stop::new(duration);
-        for sig in [
-            signal_hook::consts::SIGINT,
-            signal_hook::consts::SIGTERM,
-            signal_hook::consts::SIGHUP,
-        ] {
-            signal_hook::flag::register(sig, stop.flag.clone())?;
-        }
-        Ok(stop)
+    /// The flag itself, for signal handlers to set (the pipeline registers
+    /// SIGINT, SIGTERM and SIGHUP).
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        self.flag.clone()
     }
 
     /// A stop raised only by `raise` (and by the clock, `duration` after

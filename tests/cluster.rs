@@ -1,0 +1,737 @@
+//! Root-only: cluster mode for real. Node agents (`systrace-tui agent`) on
+//! loopback ports, each tracing this machine's kernel, and clients
+//! (`systrace-tui --node`) merging their streams; certificates made by the
+//! test with the openssl command. Each node reports the same known
+//! workload, so every node's count is exact and known.
+
+mod common;
+mod runtimes;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{bin, require_root, wait_for, workload, Reaped, Scratch};
+
+/// Collects a child's pipe into a shared string on a thread.
+fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let out = Arc::new(Mutex::new(String::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1 << 16];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sink
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    });
+    out
+}
+
+struct Agent {
+    child: Reaped,
+    addr: String,
+    err: Arc<Mutex<String>>,
+}
+
+impl Agent {
+    /// Starts an agent and waits until it serves; `listen` may have port 0.
+    fn start(name: &str, listen: &str, extra: &[&str]) -> Agent {
+        let mut child = Command::new(bin())
+            .args(["agent", "--listen", listen, "--node-name", name])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let child = Reaped(child);
+        let mut said = String::new();
+        let addr = loop {
+            let mut line = String::new();
+            if err.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("agent {name} did not start: {said}");
+            }
+            said.push_str(&line);
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        let err = collect(err);
+        err.lock().unwrap().push_str(&said);
+        Agent { child, addr, err }
+    }
+
+    fn stderr(&self) -> String {
+        self.err.lock().unwrap().clone()
+    }
+}
+
+struct Client {
+    child: Reaped,
+    out: Arc<Mutex<String>>,
+    err: Arc<Mutex<String>>,
+}
+
+impl Client {
+    fn start(args: &[&str]) -> Client {
+        let mut child = Command::new(bin())
+            .args(["--no-tui", "--color", "never"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = collect(child.stdout.take().unwrap());
+        let err = collect(child.stderr.take().unwrap());
+        Client {
+            child: Reaped(child),
+            out,
+            err,
+        }
+    }
+
+    fn stdout(&self) -> String {
+        self.out.lock().unwrap().clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.err.lock().unwrap().clone()
+    }
+
+    /// Lines of node `node` on stdout that mention `what`.
+    fn count(&self, node: &str, what: &str) -> usize {
+        let prefix = format!("{node}:");
+        self.stdout()
+            .lines()
+            .filter(|l| l.starts_with(&prefix) && l.contains(what))
+            .count()
+    }
+
+    fn wait_stderr(&self, what: &str) -> String {
+        wait_for(Duration::from_secs(30), || {
+            let e = self.stderr();
+            e.contains(what).then_some(e)
+        })
+        .unwrap_or_else(|| panic!("client never said {what:?}: {}", self.stderr()))
+    }
+
+    /// SIGINT, then the whole of its output.
+    fn stop(mut self) -> (String, String) {
+        self.child.signal(libc::SIGINT);
+        let st = self.child.wait(Duration::from_secs(30));
+        assert!(
+            st.is_some_and(|s| s.success()),
+            "client ended with {st:?}: {}",
+            self.stderr()
+        );
+        // The readers finish with the pipes.
+        wait_for(Duration::from_secs(5), || {
+            self.stderr().contains("events captured").then_some(())
+        });
+        (self.stdout(), self.stderr())
+    }
+}
+
+/// `workload gated-getppid N`: waits for a byte on stdin, then makes N
+/// getppid calls and exits.
+struct Gated {
+    child: Reaped,
+}
+
+impl Gated {
+    fn new(n: u64) -> Gated {
+        Self::with(&["gated-getppid", &n.to_string()])
+    }
+
+    /// At most about `per_ms` calls a millisecond.
+    fn paced(n: u64, per_ms: u64) -> Gated {
+        Self::with(&["gated-getppid-paced", &n.to_string(), &per_ms.to_string()])
+    }
+
+    fn with(args: &[&str]) -> Gated {
+        let child = Command::new(workload())
+            .args(args)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Gated {
+            child: Reaped(child),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
+    fn go(mut self) {
+        self.child.0.stdin.take().unwrap().write_all(b"x").unwrap();
+        let st = self.child.wait(Duration::from_secs(60));
+        assert!(st.is_some_and(|s| s.success()));
+    }
+}
+
+fn getppid_of(pids: &[u32]) -> String {
+    let p: Vec<String> = pids.iter().map(|p| format!("pid == {p}")).collect();
+    format!("({}) and syscall == getppid", p.join(" or "))
+}
+
+/// The closing line a client prints for a node.
+fn node_summary<'a>(err: &'a str, node: &str) -> &'a str {
+    err.lines()
+        .find(|l| l.starts_with(&format!("systrace-tui: node {node} (")) && l.contains("received"))
+        .unwrap_or_else(|| panic!("no summary for node {node}: {err}"))
+}
+
+#[test]
+fn two_agents_merged_exactly_and_the_session_replays_with_nodes() {
+    if !require_root("two_agents_merged_exactly_and_the_session_replays_with_nodes") {
+        return;
+    }
+    const N: u64 = 3000;
+    let scratch = Scratch::new();
+    let session = scratch.path("merged.jsonl");
+    let a = Agent::start("alpha", "127.0.0.1:0", &["--insecure"]);
+    let b = Agent::start("beta", "127.0.0.1:0", &["--insecure"]);
+    let w = Gated::new(N);
+    let filter = getppid_of(&[w.pid()]);
+    let c = Client::start(&[
+        "--node",
+        &a.addr,
+        "--node",
+        &b.addr,
+        "--insecure",
+        "--filter",
+        &filter,
+        "-w",
+        session.to_str().unwrap(),
+    ]);
+    c.wait_stderr("node alpha (");
+    c.wait_stderr("node beta (");
+    w.go();
+    let done = wait_for(Duration::from_secs(60), || {
+        (c.count("alpha", "getppid()") as u64 >= N && c.count("beta", "getppid()") as u64 >= N)
+            .then_some(())
+    });
+    assert!(done.is_some(), "not everything came: {}", c.stderr());
+    let (out, err) = c.stop();
+    for node in ["alpha", "beta"] {
+        let n = out
+            .lines()
+            .filter(|l| l.starts_with(&format!("{node}:")))
+            .count() as u64;
+        assert_eq!(n, N, "node {node}, exactly once each");
+        let s = node_summary(&err, node);
+        assert!(s.contains(&format!("{N} events received, 0 lost")), "{s}");
+    }
+    // The session knows the nodes, and a replay shows them.
+    let (rout, rerr, code) = common::replay(&session, &[]);
+    assert_eq!(code, 0, "{rerr}");
+    for node in ["alpha", "beta"] {
+        let n = rout
+            .lines()
+            .filter(|l| l.starts_with(&format!("{node}:")))
+            .count() as u64;
+        assert_eq!(n, N, "replayed lines of {node}");
+    }
+    let (fout, _, code) = common::replay(&session, &["--filter", "node == \"beta\""]);
+    assert_eq!(code, 0);
+    assert_eq!(fout.lines().count() as u64, N);
+    assert!(fout.lines().all(|l| l.starts_with("beta:")));
+    drop(a);
+    drop(b);
+}
+
+/// A CA and certificates signed by it, made with the openssl command.
+struct Pki {
+    dir: Scratch,
+}
+
+impl Pki {
+    fn run(dir: &Path, args: &[&str]) {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl command");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn new() -> Pki {
+        let dir = Scratch::new();
+        for ca in ["ca", "other-ca"] {
+            Self::run(
+                dir.dir(),
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-keyout",
+                    &format!("{ca}.key"),
+                    "-out",
+                    &format!("{ca}.pem"),
+                    "-days",
+                    "1",
+                    "-subj",
+                    &format!("/CN={ca}"),
+                ],
+            );
+        }
+        let pki = Pki { dir };
+        pki.leaf(
+            "ca",
+            "agent",
+            "serverAuth",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        );
+        pki.leaf("ca", "viewer", "clientAuth", "subjectAltName=DNS:viewer");
+        pki.leaf(
+            "other-ca",
+            "stranger",
+            "clientAuth",
+            "subjectAltName=DNS:stranger",
+        );
+        pki
+    }
+
+    fn leaf(&self, ca: &str, name: &str, usage: &str, san: &str) {
+        let ext = format!(
+            "{san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage={usage}\n"
+        );
+        std::fs::write(self.dir.path(&format!("{name}.ext")), ext).unwrap();
+        Self::run(
+            self.dir.dir(),
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={name}"),
+            ],
+        );
+        Self::run(
+            self.dir.dir(),
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                &format!("{ca}.pem"),
+                "-CAkey",
+                &format!("{ca}.key"),
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.pem"),
+                "-days",
+                "1",
+                "-extfile",
+                &format!("{name}.ext"),
+            ],
+        );
+    }
+
+    fn path(&self, f: &str) -> String {
+        self.dir.path(f).to_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn mutual_tls_serves_a_client_with_a_certificate_and_refuses_others() {
+    if !require_root("mutual_tls_serves_a_client_with_a_certificate_and_refuses_others") {
+        return;
+    }
+    const N: u64 = 500;
+    let pki = Pki::new();
+    let a = Agent::start(
+        "secure",
+        "127.0.0.1:0",
+        &[
+            "--tls-cert",
+            &pki.path("agent.pem"),
+            "--tls-key",
+            &pki.path("agent.key"),
+            "--client-ca",
+            &pki.path("ca.pem"),
+        ],
+    );
+    let w = Gated::new(N);
+    let filter = getppid_of(&[w.pid()]);
+    let good = Client::start(&[
+        "--node",
+        &a.addr,
+        "--tls-ca",
+        &pki.path("ca.pem"),
+        "--tls-cert",
+        &pki.path("viewer.pem"),
+        "--tls-key",
+        &pki.path("viewer.key"),
+        "--filter",
+        &filter,
+    ]);
+    // No certificate, and one from a CA the agent does not trust.
+    let anonymous = Client::start(&[
+        "--node",
+        &a.addr,
+        "--tls-ca",
+        &pki.path("ca.pem"),
+        "--filter",
+        &filter,
+    ]);
+    let stranger = Client::start(&[
+        "--node",
+        &a.addr,
+        "--tls-ca",
+        &pki.path("ca.pem"),
+        "--tls-cert",
+        &pki.path("stranger.pem"),
+        "--tls-key",
+        &pki.path("stranger.key"),
+        "--filter",
+        &filter,
+    ]);
+    good.wait_stderr("node secure (");
+    anonymous.wait_stderr("down at");
+    stranger.wait_stderr("down at");
+    let refused = wait_for(Duration::from_secs(30), || {
+        (a.stderr()
+            .matches("refused a client from 127.0.0.1")
+            .count()
+            >= 2)
+            .then_some(())
+    });
+    assert!(
+        refused.is_some(),
+        "the agent did not log the refusals: {}",
+        a.stderr()
+    );
+    w.go();
+    let all = wait_for(Duration::from_secs(60), || {
+        (good.count("secure", "getppid()") as u64 >= N).then_some(())
+    });
+    assert!(all.is_some(), "{}", good.stderr());
+    let (out, err) = good.stop();
+    assert_eq!(out.lines().count() as u64, N);
+    assert!(node_summary(&err, "secure").contains(&format!("{N} events received, 0 lost")));
+    for c in [anonymous, stranger] {
+        let (out, err) = c.stop();
+        assert!(out.is_empty(), "a refused client got events: {out}");
+        assert!(!err.contains("up at"), "{err}");
+    }
+}
+
+#[test]
+fn insecure_is_refused_off_loopback() {
+    // Checked before anything is loaded: no root needed.
+    let out = Command::new(bin())
+        .args([
+            "agent",
+            "--listen",
+            "0.0.0.0:0",
+            "--node-name",
+            "n",
+            "--insecure",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--insecure serves on loopback only"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let out = Command::new(bin())
+        .args(["agent", "--listen", "127.0.0.1:0", "--node-name", "n"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "neither TLS nor --insecure");
+    let (_, err, code) = common::headless(&["--node", "192.0.2.1:7000", "--insecure"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("loopback only"), "{err}");
+    let (_, err, code) = common::headless(&["--node", "127.0.0.1:7000"]);
+    assert_eq!(code, 2, "neither --tls-ca nor --insecure: {err}");
+}
+
+#[test]
+fn a_killed_agent_is_shown_down_then_back_with_nothing_twice() {
+    if !require_root("a_killed_agent_is_shown_down_then_back_with_nothing_twice") {
+        return;
+    }
+    const N: u64 = 1000;
+    let a = Agent::start("steady", "127.0.0.1:0", &["--insecure"]);
+    let mut b = Agent::start("flaky", "127.0.0.1:0", &["--insecure"]);
+    let (w1, w2) = (Gated::new(N), Gated::new(N));
+    let (p1, p2) = (w1.pid(), w2.pid());
+    let c = Client::start(&[
+        "--node",
+        &a.addr,
+        "--node",
+        &b.addr,
+        "--insecure",
+        "--filter",
+        &getppid_of(&[p1, p2]),
+    ]);
+    c.wait_stderr("node steady (");
+    c.wait_stderr("node flaky (");
+    w1.go();
+    let got = |node: &str, pid: u32| c.count(node, &format!("[{pid}/")) as u64;
+    assert!(wait_for(Duration::from_secs(60), || {
+        (got("steady", p1) >= N && got("flaky", p1) >= N).then_some(())
+    })
+    .is_some());
+    // kill -9: the client shows the node down, with the time.
+    b.child.signal(libc::SIGKILL);
+    b.child
+        .wait(Duration::from_secs(10))
+        .expect("the agent died");
+    let err = c.wait_stderr("node flaky (");
+    let err = wait_for(Duration::from_secs(30), || {
+        let e = c.stderr();
+        e.contains(&format!("node flaky ({}) down at", b.addr))
+            .then_some(e)
+    })
+    .unwrap_or(err);
+    assert!(
+        err.contains(&format!("node flaky ({}) down at", b.addr)),
+        "{err}"
+    );
+    // Back on the same address: reconnected, the gap said.
+    let addr = b.addr.clone();
+    b = Agent::start("flaky", &addr, &["--insecure"]);
+    let err = c.wait_stderr("node flaky");
+    let back = wait_for(Duration::from_secs(30), || {
+        let e = c.stderr();
+        e.contains("up again at").then_some(e)
+    })
+    .unwrap_or(err);
+    assert!(back.contains("gap: the agent restarted"), "{back}");
+    w2.go();
+    assert!(wait_for(Duration::from_secs(60), || {
+        (got("steady", p2) >= N && got("flaky", p2) >= N).then_some(())
+    })
+    .is_some());
+    let (out, err) = c.stop();
+    let count = |node: &str, pid: u32| {
+        out.lines()
+            .filter(|l| l.starts_with(&format!("{node}:")) && l.contains(&format!("[{pid}/")))
+            .count() as u64
+    };
+    // Nothing twice; the node that stayed up has all of it.
+    assert_eq!((count("steady", p1), count("steady", p2)), (N, N));
+    assert_eq!((count("flaky", p1), count("flaky", p2)), (N, N));
+    assert!(node_summary(&err, "steady").contains(&format!("{} events received, 0 lost", 2 * N)));
+    drop(b);
+    drop(a);
+}
+
+/// A client of the agent's gRPC service, in the test: real connection,
+/// real agent, read when the test says so.
+type Frames = tonic::Streaming<systrace_tui::wire::pb::Frame>;
+
+fn watch(rt: &tokio::runtime::Runtime, addr: &str, expr: &str) -> Frames {
+    use systrace_tui::wire::pb::{agent_client::AgentClient, ClientFilter, WatchRequest};
+    rt.block_on(async {
+        let mut c = AgentClient::connect(format!("http://{addr}"))
+            .await
+            .unwrap()
+            .max_decoding_message_size(64 << 20);
+        c.watch(WatchRequest {
+            filter: Some(ClientFilter {
+                expr: expr.to_string(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    })
+}
+
+/// Reads until received + lost = `n` (or the stream stalls): (received, lost).
+fn read_all(rt: &tokio::runtime::Runtime, s: &mut Frames, n: u64) -> (u64, u64) {
+    use systrace_tui::wire::pb::frame::Body;
+    rt.block_on(async {
+        let (mut got, mut lost) = (0u64, 0u64);
+        while got + lost < n {
+            match tokio::time::timeout(Duration::from_secs(20), s.message()).await {
+                Ok(Ok(Some(f))) => match f.body {
+                    Some(Body::Batch(b)) => got += b.events.len() as u64,
+                    Some(Body::Lost(l)) => lost = l.kernel + l.channel + l.client,
+                    _ => {}
+                },
+                _ => break,
+            }
+        }
+        (got, lost)
+    })
+}
+
+#[test]
+fn a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything() {
+    if !require_root("a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything") {
+        return;
+    }
+    const N: u64 = 200_000;
+    // A queue of 100,000 events per client: one that reads nothing for the
+    // whole run overflows; one that reads falls that far behind only on a
+    // machine stalled for seconds.
+    let a = Agent::start(
+        "busy",
+        "127.0.0.1:0",
+        &["--insecure", "--client-queue", "100000"],
+    );
+    // At most ~50,000 calls a second: a client that reads keeps up.
+    let w = Gated::paced(N, 50);
+    let filter = getppid_of(&[w.pid()]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut slow = watch(&rt, &a.addr, &filter);
+    let mut fast = watch(&rt, &a.addr, &filter);
+    // Both are registered once their hello is there.
+    let hello = |s: &mut Frames| {
+        rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), s.message()).await })
+            .expect("a hello")
+            .unwrap()
+            .unwrap()
+    };
+    hello(&mut slow);
+    hello(&mut fast);
+    let reader = std::thread::scope(|sc| {
+        let h = sc.spawn(|| read_all(&rt, &mut fast, N));
+        w.go();
+        h.join().unwrap()
+    });
+    assert_eq!(reader, (N, 0), "the fast client: everything, nothing lost");
+    // Only now does the slow one read: what it gets and what it is told
+    // it lost add up to what was made.
+    let (got, lost) = read_all(&rt, &mut slow, N);
+    assert!(lost > 0, "the slow client lost nothing (got {got})");
+    assert_eq!(got + lost, N, "received {got} + lost {lost}");
+    drop(slow);
+    drop(fast);
+    drop(a);
+}
+
+#[test]
+fn pod_selects_across_nodes() {
+    if !require_root("pod_selects_across_nodes") {
+        return;
+    }
+    let u = format!("{:06x}", std::process::id() & 0xff_ffff);
+    let mut pm = runtimes::Podman::new(&format!("cluster-{u}"));
+    let pod = format!("shop-{u}");
+    pm.pod(&pod);
+    let (inside, outside) = (format!("/m-in-{u}"), format!("/m-out-{u}"));
+    pm.run(&format!("web-{u}"), Some(&pod), &runtimes::opener(&inside));
+    pm.run(&format!("solo-{u}"), None, &runtimes::opener(&outside));
+    let a = Agent::start("alpha", "127.0.0.1:0", &["--insecure"]);
+    let b = Agent::start("beta", "127.0.0.1:0", &["--insecure"]);
+    let c = Client::start(&[
+        "--node",
+        &a.addr,
+        "--node",
+        &b.addr,
+        "--insecure",
+        "--pod",
+        &format!("^{pod}$"),
+    ]);
+    c.wait_stderr("node alpha (");
+    c.wait_stderr("node beta (");
+    let label = format!(":{pod}/web-{u} ");
+    let seen = wait_for(Duration::from_secs(60), || {
+        let out = c.stdout();
+        let on = |node: &str| {
+            out.lines()
+                .filter(|l| l.starts_with(&format!("{node}{label}")) && l.contains(&inside))
+                .count()
+        };
+        (on("alpha") >= 3 && on("beta") >= 3).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "the pod's events from both nodes: {}",
+        c.stderr()
+    );
+    let (out, _) = c.stop();
+    assert!(
+        !out.contains(&outside),
+        "a container outside the pod got through"
+    );
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with(&format!("alpha{label}"))
+                || l.starts_with(&format!("beta{label}"))),
+        "only the pod's container, from both nodes"
+    );
+    drop(a);
+    drop(b);
+}
+
+/// `--nodes-dns NAME:PORT` watches the agent at every address NAME
+/// resolves to (here `localhost`: this machine's loopback addresses, each
+/// a node of its own for the client); a name that resolves to nothing is a
+/// usage error.
+#[test]
+fn nodes_dns_watches_every_address_of_a_name() {
+    if !require_root("nodes_dns_watches_every_address_of_a_name") {
+        return;
+    }
+    const N: u64 = 500;
+    let a = Agent::start("gamma", "127.0.0.1:0", &["--insecure"]);
+    let port = a.addr.rsplit(':').next().unwrap().to_string();
+    let w = Gated::new(N);
+    let filter = getppid_of(&[w.pid()]);
+    let c = Client::start(&[
+        "--nodes-dns",
+        &format!("localhost:{port}"),
+        "--insecure",
+        "--filter",
+        &filter,
+    ]);
+    c.wait_stderr("node gamma (");
+    w.go();
+    let done = wait_for(Duration::from_secs(60), || {
+        (c.count("gamma", "getppid()") as u64 >= N).then_some(())
+    });
+    assert!(done.is_some(), "not everything came: {}", c.stderr());
+    let (out, _) = c.stop();
+    let n = out.lines().filter(|l| l.starts_with("gamma:")).count() as u64;
+    assert_eq!(n, N, "exactly once each:\n{out}");
+
+    let no = Command::new(bin())
+        .args([
+            "--no-tui",
+            "--insecure",
+            "--nodes-dns",
+            "no-such-host.invalid:7000",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&no.stderr);
+    assert_eq!(no.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    drop(a);
+}
