@@ -163,14 +163,6 @@ pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEven
     Ok(out)
 }
 
-const RUNTIMES: [Runtime; 5] = [
-    Runtime::Docker,
-    Runtime::ContainerdCri,
-    Runtime::Containerd,
-    Runtime::CriO,
-    Runtime::Podman,
-];
-
 pub fn encode_container(cgroup_id: u64, c: &ContainerInfo) -> pb::Container {
     pb::Container {
         cgroup_id,
@@ -194,7 +186,7 @@ pub fn encode_container(cgroup_id: u64, c: &ContainerInfo) -> pb::Container {
 /// A container from the network. Its id is shown (short) when it has no
 /// name, and `short_id` cuts it by bytes: it must be ASCII.
 pub fn decode_container(c: pb::Container) -> Result<(u64, ContainerInfo), WireError> {
-    let runtime = RUNTIMES
+    let runtime = Runtime::ALL
         .into_iter()
         .find(|r| r.as_str() == c.runtime)
         .ok_or_else(|| WireError::Runtime(c.runtime.clone()))?;
