@@ -19,6 +19,16 @@ pub enum Runtime {
 }
 
 impl Runtime {
+    /// Every runtime, in the order the wire and the session file number
+    /// them.
+    pub const ALL: [Runtime; 5] = [
+        Runtime::Docker,
+        Runtime::ContainerdCri,
+        Runtime::Containerd,
+        Runtime::CriO,
+        Runtime::Podman,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Runtime::Docker => "docker",

@@ -151,14 +151,6 @@ pub struct ContainerInfo {
     pub resolved: bool,
 }
 
-const RUNTIMES: [Runtime; 5] = [
-    Runtime::Docker,
-    Runtime::ContainerdCri,
-    Runtime::Containerd,
-    Runtime::CriO,
-    Runtime::Podman,
-];
-
 impl ContainerInfo {
     pub fn from_model(c: &model::ContainerInfo) -> ContainerInfo {
         let pod = c.pod.as_ref();
@@ -179,7 +171,7 @@ impl ContainerInfo {
     }
 
     pub fn to_model(&self) -> Result<model::ContainerInfo, String> {
-        let runtime = RUNTIMES
+        let runtime = Runtime::ALL
             .into_iter()
             .find(|r| r.as_str() == self.runtime)
             .ok_or_else(|| format!("unknown container runtime {:?}", self.runtime))?;

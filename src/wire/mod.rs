@@ -125,8 +125,11 @@ pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEven
         prev = start_ns;
         let mut args = [0u64; 6];
         args[..s.args.len()].copy_from_slice(&s.args);
+        // A name ends at its first NUL, as the kernel's does: bytes after
+        // one would be kept here but never sent on (nor shown).
+        let name = s.comm.split(|&b| b == 0).next().unwrap_or_default();
         let mut comm = [0u8; COMM_LEN];
-        comm[..s.comm.len()].copy_from_slice(&s.comm);
+        comm[..name.len()].copy_from_slice(name);
         let ns = s.ns.unwrap_or_default();
         out.push(TraceEvent {
             start_ns,
@@ -160,14 +163,6 @@ pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEven
     Ok(out)
 }
 
-const RUNTIMES: [Runtime; 5] = [
-    Runtime::Docker,
-    Runtime::ContainerdCri,
-    Runtime::Containerd,
-    Runtime::CriO,
-    Runtime::Podman,
-];
-
 pub fn encode_container(cgroup_id: u64, c: &ContainerInfo) -> pb::Container {
     pb::Container {
         cgroup_id,
@@ -191,7 +186,7 @@ pub fn encode_container(cgroup_id: u64, c: &ContainerInfo) -> pb::Container {
 /// A container from the network. Its id is shown (short) when it has no
 /// name, and `short_id` cuts it by bytes: it must be ASCII.
 pub fn decode_container(c: pb::Container) -> Result<(u64, ContainerInfo), WireError> {
-    let runtime = RUNTIMES
+    let runtime = Runtime::ALL
         .into_iter()
         .find(|r| r.as_str() == c.runtime)
         .ok_or_else(|| WireError::Runtime(c.runtime.clone()))?;
@@ -425,6 +420,31 @@ mod corpus {
             if let Ok(dir) = std::env::var("WIRE_CORPUS") {
                 std::fs::write(std::path::Path::new(&dir).join(name), &bytes).unwrap();
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_found {
+    use super::*;
+
+    /// Found by the `wire` fuzz target: a command name with bytes after a
+    /// NUL decoded into an event that did not encode back to itself.
+    #[test]
+    fn a_name_ends_at_its_first_nul() {
+        let data: &[u8] = &[
+            10, 4, 115, 101, 101, 100, 16, 1, 24, 2, 42, 55, 10, 27, 8, 208, 15, 16, 244, 3, 26, 6,
+            0, 0, 0, 0, 0, 0, 56, 9, 104, 110, 114, 0, 130, 1, 4, 119, 111, 114, 107, 10, 24, 16,
+            244, 3, 26, 6, 0, 0, 0, 0, 0, 0, 56, 9, 104, 110, 114, 0, 130, 1, 4, 0, 67, 114, 107,
+        ];
+        if let Ok((_frame, Some(Decoded::Batch(evs)))) = decode_frame(data) {
+            for ev in &evs {
+                let line = crate::model::args::strace_line(ev);
+                assert!(crate::model::escape::is_safe(&line), "{line:?}");
+                assert!(crate::model::escape::is_safe(&ev.comm()));
+            }
+            let again = decode_batch(encode_batch(&evs), Arch::native(), 0).unwrap();
+            assert_eq!(again, evs);
         }
     }
 }
