@@ -617,12 +617,9 @@ mod tests {
     use super::*;
     use crate::model::counts::{Delta, Key};
 
-    fn delta(n: u64, ns: u64) -> Delta {
-        Delta::uniform(n, ns)
-    }
-
     #[test]
     fn rows_sum_errnos_per_group_and_syscall_and_sort_by_rate() {
+        let delta = Delta::uniform;
         let mut c = Counts::new(Arch::X86_64, 1.0);
         let k = |cg, nr, errno| Key {
             cgroup_id: cg,
