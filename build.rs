@@ -27,7 +27,21 @@ fn main() {
         "aarch64" => "arm64",
         other => other,
     };
-    for (src, name, extra) in PROGRAMS {
+    let mut programs: Vec<(&str, &str, &str)> = PROGRAMS.to_vec();
+    // Profiling builds (feature "profile", examples/bpfprof.rs only): the
+    // tracer cut after each part of its hot path, and without clock reads.
+    if env::var_os("CARGO_FEATURE_PROFILE").is_some() {
+        let t = "src/source/kernel/systrace.bpf.c";
+        programs.extend([
+            (t, "systrace_abl1", "-DST_ABL=1"),
+            (t, "systrace_abl2", "-DST_ABL=2"),
+            (t, "systrace_abl3", "-DST_ABL=3"),
+            (t, "systrace_abl4", "-DST_ABL=4"),
+            (t, "systrace_noclock", "-DST_ABL_NO_CLOCK"),
+            (t, "systrace_noquery", "-DST_ABL_NO_QUERY"),
+        ]);
+    }
+    for (src, name, extra) in programs {
         let mut args = vec![
             "-I".to_string(),
             "src/source/kernel".to_string(),

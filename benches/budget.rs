@@ -242,11 +242,13 @@ fn pipeline(total: u64, consume: impl FnOnce(crossbeam_channel::Receiver<Vec<Eve
     let start = Instant::now();
     std::thread::scope(|s| {
         s.spawn(move || {
+            let mut ids = common::identities();
             let mut batch = Vec::with_capacity(BATCH);
             for i in 0..total {
                 let r = &records[(i % records.len() as u64) as usize];
-                match TraceEvent::from_bytes(r, Arch::native()) {
-                    Ok(ev) => batch.push(Event::Syscall(ev)),
+                match TraceEvent::from_record(&mut ids, r, Arch::native()) {
+                    Ok(Some(ev)) => batch.push(Event::Syscall(ev)),
+                    Ok(None) => {}
                     Err(e) => panic!("bad record: {e}"),
                 }
                 if batch.len() == BATCH {

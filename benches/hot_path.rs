@@ -21,10 +21,12 @@ fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Elements(1));
     g.bench_function("no_tail", |b| {
-        b.iter(|| TraceEvent::from_bytes(black_box(&plain), Arch::native()))
+        let mut ids = common::identities();
+        b.iter(|| TraceEvent::from_record(&mut ids, black_box(&plain), Arch::native()))
     });
     g.bench_function("path_tail", |b| {
-        b.iter(|| TraceEvent::from_bytes(black_box(&with_path), Arch::native()))
+        let mut ids = common::identities();
+        b.iter(|| TraceEvent::from_record(&mut ids, black_box(&with_path), Arch::native()))
     });
     g.finish();
 }

@@ -12,6 +12,8 @@
 //!   workload counted N M PATH wait for a byte on stdin, then N x getppid, M x open(PATH)
 //!   workload rounds K         K x getppid per byte on stdin, until end of file
 //!   workload hostile          set a comm and open paths full of control bytes
+//!   workload gated-setsid     getppid; after a byte on stdin, setsid and
+//!                             print "s"; after another, getppid
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};
@@ -151,6 +153,20 @@ fn main() {
                     getppid();
                 }
             }
+        }
+        "gated-setsid" => {
+            // A new session between two getppids, each step on a byte.
+            let mut b = [0u8; 1];
+            getppid();
+            // SAFETY: reading one byte into a valid buffer; setsid takes
+            // nothing; writing two bytes from a static buffer.
+            unsafe {
+                libc::read(0, b.as_mut_ptr().cast(), 1);
+                assert!(libc::setsid() > 0, "setsid");
+                libc::write(1, b"s\n".as_ptr().cast(), 2);
+                libc::read(0, b.as_mut_ptr().cast(), 1);
+            }
+            getppid();
         }
         "hostile" => {
             // A command name and paths chosen to break a terminal if printed raw.

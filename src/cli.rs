@@ -241,6 +241,22 @@ pub enum Command {
     /// Print the man page (roff) to stdout.
     #[command(hide = true)]
     Man,
+    /// Convert a session file: to JSON Lines (OUT.jsonl, OUT.jsonl.zst) or
+    /// to the binary format (OUT.strc), whatever IN is.
+    // Hidden like the other commands (the man page and README describe
+    // it): a visible command makes fish complete flags' values as files.
+    #[command(hide = true)]
+    Convert {
+        /// The session to read (any format this build reads).
+        #[arg(value_hint = ValueHint::FilePath)]
+        input: PathBuf,
+        /// The file to write; the name chooses the format.
+        #[arg(value_hint = ValueHint::FilePath)]
+        output: PathBuf,
+        /// Replace OUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Trace this node and serve its events to `systrace-tui --node` clients.
     ///
     /// Hidden from the completions' and help's command list like the

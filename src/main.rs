@@ -5,6 +5,27 @@ use systrace_tui::say;
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(Command::Convert {
+        input,
+        output,
+        force,
+    }) = &cli.command
+    {
+        match systrace_tui::session::convert::convert(input, output, *force) {
+            Ok(n) => {
+                say!(
+                    "systrace-tui: {n} events from {} written to {}",
+                    input.display(),
+                    output.display()
+                );
+                return;
+            }
+            Err(e) => {
+                say!("systrace-tui: {e:#}");
+                std::process::exit(1);
+            }
+        }
+    }
     if let Some(Command::Agent(args)) = &cli.command {
         systrace_tui::verbose::set(args.verbose);
         let res = systrace_tui::pipeline::agent::Agent::from_args(args.clone())
@@ -20,6 +41,7 @@ fn main() {
                 systrace_tui::manual::write_completions(*shell, &mut out),
             ),
             Command::Man => ("the man page", systrace_tui::manual::write_man(&mut out)),
+            Command::Convert { .. } => unreachable!("handled above"),
             Command::Agent(_) => unreachable!("handled above"),
         };
         match res {

@@ -141,9 +141,10 @@ fn verbatim(r: &mut Roff, lines: &[&str]) {
 /// the hidden commands as a bare "[command]".
 fn synopsis(r: &mut Roff) {
     r.control("SH", ["SYNOPSIS"]);
-    let lines: [&[&str]; 4] = [
+    let lines: [&[&str]; 5] = [
         &["systrace-tui", " [OPTIONS]"],
         &["systrace-tui --replay", " FILE [OPTIONS]"],
+        &["systrace-tui convert", " IN OUT [--force]"],
         &["systrace-tui completions", " bash|zsh|fish"],
         &["systrace-tui man", ""],
     ];
@@ -163,7 +164,9 @@ fn commands(r: &mut Roff) {
             "Without a command, systrace-tui traces (or replays, with --replay). \
              systrace-tui completions SHELL prints a completion script for bash, zsh or \
              fish (the filter's field names complete as --filter's value); systrace-tui \
-             man prints this page. scripts/install.sh of the source installs the binary, \
+             man prints this page. systrace-tui convert IN OUT turns a session file into \
+             JSON Lines (OUT.jsonl, OUT.jsonl.zst) or the binary format (OUT.strc), \
+             whatever IN is. scripts/install.sh of the source installs the binary, \
              both completions and this page where a distribution would.",
         ],
     );

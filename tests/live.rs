@@ -2,10 +2,12 @@
 
 mod common;
 
-use std::process::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use systrace_tui::model::event::{Event, TraceEvent};
+use systrace_tui::model::flow::{KernelFilter, KernelMode};
 use systrace_tui::source::kernel::loader::LoadOptions;
 use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
 
@@ -123,4 +125,102 @@ fn execve_shows_path_and_argv() {
     assert!(line.ends_with(" = 0"), "{line}");
     let e = evs.iter().find(|e| e.name() == "exit_group").unwrap();
     assert_eq!(e.comm(), "true", "exec changes comm");
+}
+
+/// Who a thread is goes to user space apart from its calls, and again when
+/// it changes: the calls after a prctl(PR_SET_NAME) carry the new command
+/// name, those before the old one (an identity sent only once would name
+/// every call with the first).
+#[test]
+fn calls_carry_the_identity_they_were_made_under() {
+    if !common::require_root("calls_carry_the_identity_they_were_made_under") {
+        return;
+    }
+    let mut cap = Capture::start(own_children()).expect("load and attach");
+    let child = Command::new(common::workload())
+        .arg("hostile")
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let evs = collect(&cap, pid, Duration::from_secs(10), |evs| {
+        evs.iter().any(|e| e.name() == "exit_group")
+    });
+    cap.stop().unwrap();
+    let renamed = evs
+        .iter()
+        .position(|e| e.name() == "prctl")
+        .expect("the prctl that renames the thread");
+    let new = b"ev\x1b]0;pwn\x07";
+    assert!(evs[..renamed].iter().all(|e| e.comm_bytes() != new));
+    assert_eq!(
+        evs[renamed].comm_bytes(),
+        new,
+        "prctl's own record is made after it"
+    );
+    let after: Vec<_> = evs[renamed..].iter().collect();
+    assert!(after.len() >= 5, "the opens and exit_group: {after:?}");
+    assert!(after.iter().all(|e| e.comm_bytes() == new && e.pid == pid));
+}
+
+/// An identity that changes while the kernel only counts (setsid makes no
+/// record then) is read and sent again before the next record: the call
+/// after full capture is back names the new session, not the one sent
+/// before.
+#[test]
+fn an_identity_changed_while_only_counting_is_sent_again() {
+    if !common::require_root("an_identity_changed_while_only_counting_is_sent_again") {
+        return;
+    }
+    // Built (when it is not current) before tracing starts: a build's
+    // flood of calls would fill the queue the test reads.
+    let wl = common::workload();
+    let mut cap = Capture::start(own_children()).expect("load and attach");
+    let limit = Duration::from_secs(10);
+    let mode = |m| {
+        cap.set_mode(m);
+        // Answered once the mode is in the kernel.
+        assert!(cap
+            .filter_handle()
+            .set_and_wait(KernelFilter::default(), limit));
+    };
+    let mut child = Command::new(wl)
+        .arg("gated-setsid")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let before = collect(&cap, pid, limit, |evs| {
+        evs.iter().any(|e| e.name() == "getppid")
+    });
+    let before = before.iter().find(|e| e.name() == "getppid").unwrap();
+    assert_ne!(before.session, pid, "not a session leader yet");
+
+    mode(KernelMode::Aggregate);
+    stdin.write_all(b"x").unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "s\n", "setsid done");
+    mode(KernelMode::Stream);
+    stdin.write_all(b"x").unwrap();
+    let after = collect(&cap, pid, limit, |evs| {
+        evs.iter().any(|e| e.name() == "exit_group")
+    });
+    assert!(child.wait().unwrap().success());
+    cap.stop().unwrap();
+    let names: Vec<_> = after.iter().map(|e| e.name()).collect();
+    assert!(
+        names.iter().all(|n| n != "setsid"),
+        "counted only: {names:?}"
+    );
+    let getppid = after
+        .iter()
+        .find(|e| e.name() == "getppid")
+        .expect("getppid");
+    assert_eq!(getppid.session, pid, "the session setsid made");
+    assert_eq!((getppid.pid, getppid.comm()), (before.pid, before.comm()));
 }

@@ -130,6 +130,84 @@ fn check_complete(path: &Path) -> u64 {
 }
 
 #[test]
+fn live_binary_recording_replays_and_converts_like_json_lines() {
+    if !require_root("live_binary_recording_replays_and_converts_like_json_lines") {
+        return;
+    }
+    let d = Scratch::new();
+    let file = d.path("known.strc");
+    let marker = format!("/tmp/{}\x1b[31m\u{e9}", unique("rt"));
+    let (wl, comm) = own_workload(&d);
+    let t = Tracer::start(&["--comm", &comm, "--export", file.to_str().unwrap()]);
+    let st = Command::new(&wl).args(["known", &marker]).status().unwrap();
+    assert!(st.success());
+    wait_for(Duration::from_secs(30), || {
+        (t.exits.load(Ordering::Relaxed) > 0).then_some(())
+    })
+    .expect("the workload's exit_group is shown live");
+    t.signal(libc::SIGINT);
+    let (live, err, code) = t.finish();
+    assert_eq!(code, 0, "{err}");
+    // zstd, not text.
+    assert!(std::fs::read(&file)
+        .unwrap()
+        .starts_with(&[0x28, 0xb5, 0x2f, 0xfd]));
+    let (replayed, rerr, rcode) = replay(&file, &[]);
+    assert_eq!(rcode, 0, "{rerr}");
+    assert_eq!(replayed, live, "replay shows exactly what was shown live");
+    assert_eq!(
+        live.lines().filter(|l| l.contains(" getppid()")).count(),
+        100
+    );
+    // Converted to JSON Lines: the same replay, a complete text file.
+    let jsonl = d.path("known.jsonl");
+    let out = Command::new(bin())
+        .args(["convert", file.to_str().unwrap(), jsonl.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = check_complete(&jsonl);
+    assert_eq!(n, live.lines().count() as u64);
+    let (from_text, _, _) = replay(&jsonl, &[]);
+    assert_eq!(from_text, live);
+    assert!(json_lines(&jsonl)
+        .iter()
+        .any(|l| l["args"]["filename"] == marker.as_str() && l["error"] == "ENOENT"));
+
+    // A binary file cut short: one line naming the record, exit 1.
+    let bytes = zstd::decode_all(std::fs::File::open(&file).unwrap()).unwrap();
+    let cut = d.path("cut.strc");
+    std::fs::write(
+        &cut,
+        zstd::encode_all(&bytes[..bytes.len() - 40], 1).unwrap(),
+    )
+    .unwrap();
+    let (_, cerr, ccode) = replay(&cut, &[]);
+    assert_eq!(ccode, 1, "{cerr}");
+    let last = cerr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(": record ") && last.contains("truncated"),
+        "{cerr}"
+    );
+    let out = Command::new(bin())
+        .args([
+            "convert",
+            cut.to_str().unwrap(),
+            d.path("x.jsonl").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("record ") && e.contains("truncated"), "{e}");
+}
+
+#[test]
 fn live_export_replays_event_for_event() {
     if !require_root("live_export_replays_event_for_event") {
         return;

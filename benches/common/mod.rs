@@ -8,14 +8,16 @@ use systrace_tui::clock::Clock;
 use systrace_tui::consumer::tui::app::{App, Source};
 use systrace_tui::consumer::tui::theme::Theme;
 use systrace_tui::model::event::{Event, TraceEvent};
+use systrace_tui::model::raw::Identities;
 use systrace_tui::model::syscalls::Arch;
 use systrace_tui::model::testing::EventBuilder;
 
 const COMMS: [&str; 4] = ["nginx", "postgres", "bash", "workload"];
 
-/// Ring-buffer record `i` of a repeating mix: getppid, read, an openat with a
-/// path (ENOENT every other time), close. So a quarter carry a tail.
-pub fn record(i: u64) -> Vec<u8> {
+/// Call `i` of a repeating mix: getppid, read, an openat with a path
+/// (ENOENT every other time), close. So a quarter carry a tail. Seven
+/// processes, each with one command name (one identity each).
+fn call(i: u64) -> EventBuilder {
     let (name, ret, path): (&str, i64, Option<&str>) = match i % 4 {
         0 => ("getppid", 4242, None),
         1 => ("read", 512, None),
@@ -23,29 +25,50 @@ pub fn record(i: u64) -> Vec<u8> {
         2 => ("openat", 3, Some("/usr/lib/x86_64-linux-gnu/libc.so.6")),
         _ => ("close", 0, None),
     };
+    let pid = 1000 + (i % 7) as u32;
     let b = EventBuilder::named(name)
         .arch(Arch::native())
         .ret(ret)
         .start(1_000_000_000 + i * 1_000)
         .duration(700)
         .args(&[3, 0x7ffd_0000_1000, 512])
-        .pid(1000 + (i % 7) as u32)
+        .pid(pid)
         .uid(1000)
         .gid(1000)
         .cgroup(4242)
-        .comm(COMMS[(i % COMMS.len() as u64) as usize]);
+        .comm(COMMS[(pid as usize) % COMMS.len()]);
     match path {
         Some(p) => b.path(1, p),
         None => b,
     }
-    .record()
+}
+
+/// Ring-buffer call record `i` of the mix (identity generation 1 of its
+/// thread; [`identities`] knows them all).
+pub fn record(i: u64) -> Vec<u8> {
+    call(i).record()
+}
+
+/// The identity records the mix's calls are made under, taken in.
+pub fn identities() -> Identities {
+    let mut ids = Identities::new();
+    for i in 0..7 {
+        ids.push(&call(i).ident()).expect("identity record");
+    }
+    ids
+}
+
+/// Decodes a call record of the mix.
+pub fn decode(ids: &mut Identities, bytes: &[u8]) -> TraceEvent {
+    TraceEvent::from_record(ids, bytes, Arch::native())
+        .expect("valid record")
+        .expect("a call record")
 }
 
 /// Decoded events of the same mix.
 pub fn events(n: u64) -> Vec<TraceEvent> {
-    (0..n)
-        .map(|i| TraceEvent::from_bytes(&record(i), Arch::native()).expect("valid record"))
-        .collect()
+    let mut ids = identities();
+    (0..n).map(|i| decode(&mut ids, &record(i))).collect()
 }
 
 /// An App (colors on, as a user sees it) retaining `n` events of the mix.
@@ -58,15 +81,12 @@ pub fn app_with(n: usize) -> App {
     );
     let mut left = n as u64;
     let mut i = 0;
+    let mut ids = identities();
     while left > 0 {
         let k = left.min(4096);
         app.ingest_batch(
             (i..i + k)
-                .map(|j| {
-                    Event::Syscall(
-                        TraceEvent::from_bytes(&record(j), Arch::native()).expect("valid record"),
-                    )
-                })
+                .map(|j| Event::Syscall(decode(&mut ids, &record(j))))
                 .collect(),
         );
         i += k;

@@ -5,7 +5,10 @@ use std::borrow::Cow;
 
 use super::container::{ContainerAddEvent, ContainerDelEvent};
 use super::errno;
-use super::raw::{Chunk, Chunks, RawError, RawEvent, CAP_ARGV, COMM_LEN, F_NO_RETURN, F_TRUNCATED};
+use super::raw::{
+    parse_record, Chunk, Chunks, Identities, RawError, RawEvent, Record, WireCall, WireIdent,
+    CAP_ARGV, COMM_LEN, F_NO_RETURN, F_TRUNCATED,
+};
 use super::syscalls::{self, Arch, SyscallClass, SyscallInfo};
 
 /// Namespace inodes of the calling task (as in `readlink /proc/PID/ns/*`).
@@ -91,10 +94,56 @@ pub enum Event {
 }
 
 impl TraceEvent {
-    /// Decodes a ring-buffer record (header plus captured tail).
-    pub fn from_bytes(bytes: &[u8], arch: Arch) -> Result<TraceEvent, RawError> {
-        let (raw, tail) = RawEvent::from_bytes(bytes)?;
-        Ok(TraceEvent::from_raw(&raw, tail, arch))
+    /// Decodes one ring-buffer record: an identity is remembered in `ids`
+    /// (`None`), a call comes back joined with it.
+    pub fn from_record(
+        ids: &mut Identities,
+        bytes: &[u8],
+        arch: Arch,
+    ) -> Result<Option<TraceEvent>, RawError> {
+        match parse_record(bytes)? {
+            Record::Ident(id) => {
+                ids.insert(id);
+                Ok(None)
+            }
+            Record::Call(c, tail) => {
+                let ev = TraceEvent::from_wire(&c, ids.lookup(&c)?, tail, arch);
+                ids.done(&c);
+                Ok(Some(ev))
+            }
+        }
+    }
+
+    /// A call record joined with the identity it was made under.
+    pub fn from_wire(c: &WireCall, id: &WireIdent, tail: &[u8], arch: Arch) -> TraceEvent {
+        TraceEvent {
+            start_ns: c.start_ns,
+            finish_ns: c.finish_ns,
+            args: c.args,
+            ret: c.ret,
+            cgroup_id: id.cgroup_id,
+            context_sw: c.context_sw as u64,
+            pid: id.pid,
+            tid: c.tid,
+            uid: id.uid,
+            gid: id.gid,
+            container_pid: id.ns_pid,
+            session: id.session,
+            nr: c.nr,
+            ns: Namespaces {
+                pid: id.pid_ns,
+                mnt: id.mnt_ns,
+                uts: id.uts_ns,
+                ipc: id.ipc_ns,
+                cgroup: id.cgroup_ns,
+                net: id.net_ns,
+            },
+            flags: c.flags,
+            arch,
+            node: crate::model::node::LOCAL,
+            comm: id.comm,
+            tail: (!tail.is_empty()).then(|| tail.into()),
+        }
     }
 
     pub fn from_raw(raw: &RawEvent, tail: &[u8], arch: Arch) -> TraceEvent {
@@ -203,16 +252,21 @@ mod tests {
     use crate::model::testing::EventBuilder;
 
     pub(crate) fn openat_enoent() -> TraceEvent {
-        let record = EventBuilder::named("openat")
+        let b = EventBuilder::named("openat")
             .ret(-2)
             .start(10)
             .duration(20)
             .pid(5)
             .tid(6)
             .comm("cat")
-            .path(1, "/nope")
-            .record();
-        TraceEvent::from_bytes(&record, Arch::X86_64).unwrap()
+            .path(1, "/nope");
+        let mut ids = Identities::new();
+        assert!(TraceEvent::from_record(&mut ids, &b.ident(), Arch::X86_64)
+            .unwrap()
+            .is_none());
+        TraceEvent::from_record(&mut ids, &b.record(), Arch::X86_64)
+            .unwrap()
+            .expect("a call")
     }
 
     #[test]

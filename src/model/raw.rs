@@ -1,6 +1,7 @@
-//! `RawEvent`: the Rust mirror of `struct st_event` in src/source/kernel/systrace.h
-//! (checked against the C at build time in src/source/kernel/wire.rs),
-//! and the parser for the variable tail of captured data that follows it.
+//! The Rust mirror of the records in src/source/kernel/systrace.h (`WireCall`,
+//! `WireIdent`; checked against the C at build time in
+//! src/source/kernel/wire.rs), their join (`Identities` -> `RawEvent`), and
+//! the parser for the variable tail of captured data that follows a call.
 
 use std::fmt;
 use std::mem::offset_of;
@@ -51,8 +52,8 @@ pub const P_NO_RETURN: u32 = 0x1;
 pub const P_REFRESH: u32 = 0x2;
 pub const P_AT_ENTER: u32 = 0x4;
 
-/// The fixed part of every record, exactly as the kernel writes it.
-#[repr(C)]
+/// A syscall with who made it: a call record joined with its thread's
+/// identity record (see [`Identities`]). Not a wire layout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RawEvent {
     pub start_ns: u64,
@@ -79,9 +80,57 @@ pub struct RawEvent {
     pub comm: [u8; COMM_LEN],
 }
 
-/// Size of the wire header; must equal `sizeof(struct st_event)`.
-pub const RAW_EVENT_SIZE: usize = 160;
-const _: () = assert!(std::mem::size_of::<RawEvent>() == RAW_EVENT_SIZE);
+/// Record kinds (`ST_K_*`): the first u16 of every ring-buffer record.
+pub const K_CALL: u16 = 1;
+pub const K_IDENT: u16 = 2;
+
+/// `struct st_event`: the fixed part of a syscall record, exactly as the
+/// kernel writes it; captured chunks follow (`tail_len` bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireCall {
+    pub kind: u16,
+    pub flags: u16,
+    pub tail_len: u16,
+    pub pad: u16,
+    pub tid: u32,
+    /// The generation of `tid`'s identity the call was made under.
+    pub gen: u32,
+    pub nr: u32,
+    pub context_sw: u32,
+    pub start_ns: u64,
+    pub finish_ns: u64,
+    pub args: [u64; 6],
+    pub ret: i64,
+}
+pub const WIRE_CALL_SIZE: usize = 96;
+const _: () = assert!(std::mem::size_of::<WireCall>() == WIRE_CALL_SIZE);
+
+/// `struct st_ident`: generation `gen` of thread `tid`'s identity, sent
+/// before the first call made under it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireIdent {
+    pub kind: u16,
+    pub pad: u16,
+    pub tid: u32,
+    pub gen: u32,
+    pub pid: u32,
+    pub cgroup_id: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub ns_pid: u32,
+    pub session: u32,
+    pub pid_ns: u32,
+    pub mnt_ns: u32,
+    pub uts_ns: u32,
+    pub ipc_ns: u32,
+    pub cgroup_ns: u32,
+    pub net_ns: u32,
+    pub comm: [u8; COMM_LEN],
+}
+pub const WIRE_IDENT_SIZE: usize = 80;
+const _: () = assert!(std::mem::size_of::<WireIdent>() == WIRE_IDENT_SIZE);
 
 /// Mirror of `struct st_cap` / `struct st_plan` (the per-syscall capture plan).
 #[repr(C)]
@@ -142,6 +191,10 @@ pub enum RawError {
     TailMismatch { got: usize, declared: usize },
     #[error("captured chunk at offset {offset} runs past the end of the record")]
     BadChunk { offset: usize },
+    #[error("unknown record kind {0}")]
+    Kind(u16),
+    #[error("call of thread {tid} under identity {gen}, which was never sent")]
+    NoIdentity { tid: u32, gen: u32 },
 }
 
 fn rd_u64(b: &[u8], o: usize) -> u64 {
@@ -154,38 +207,130 @@ fn rd_u16(b: &[u8], o: usize) -> u16 {
     u16::from_ne_bytes(b[o..o + 2].try_into().expect("2 bytes"))
 }
 
-impl RawEvent {
-    /// Parses the header from the start of `bytes` and returns it with the
-    /// tail that follows. Field by field, so an unaligned buffer is fine.
-    pub fn from_bytes(bytes: &[u8]) -> Result<(RawEvent, &[u8]), RawError> {
-        if bytes.len() < RAW_EVENT_SIZE {
+/// One ring-buffer record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record<'a> {
+    /// A call and its validated tail.
+    Call(WireCall, &'a [u8]),
+    Ident(WireIdent),
+}
+
+/// Parses one record, field by field (an unaligned buffer is fine). The
+/// ring buffer may pad a record to 8 bytes: up to 7 extra are allowed.
+pub fn parse_record(bytes: &[u8]) -> Result<Record<'_>, RawError> {
+    if bytes.len() < 2 {
+        return Err(RawError::Short {
+            got: bytes.len(),
+            need: WIRE_IDENT_SIZE,
+        });
+    }
+    match rd_u16(bytes, 0) {
+        K_CALL => WireCall::from_bytes(bytes).map(|(c, t)| Record::Call(c, t)),
+        K_IDENT => WireIdent::from_bytes(bytes).map(Record::Ident),
+        k => Err(RawError::Kind(k)),
+    }
+}
+
+impl WireCall {
+    /// Parses a call record's header and returns it with its validated tail.
+    pub fn from_bytes(bytes: &[u8]) -> Result<(WireCall, &[u8]), RawError> {
+        if bytes.len() < WIRE_CALL_SIZE {
             return Err(RawError::Short {
                 got: bytes.len(),
-                need: RAW_EVENT_SIZE,
+                need: WIRE_CALL_SIZE,
             });
         }
-        let b = &bytes[..RAW_EVENT_SIZE];
+        let b = &bytes[..WIRE_CALL_SIZE];
         macro_rules! at {
             ($rd:ident, $f:ident) => {
-                $rd(b, offset_of!(RawEvent, $f))
+                $rd(b, offset_of!(WireCall, $f))
             };
         }
         let mut args = [0u64; 6];
         for (i, a) in args.iter_mut().enumerate() {
-            *a = rd_u64(b, offset_of!(RawEvent, args) + i * 8);
+            *a = rd_u64(b, offset_of!(WireCall, args) + i * 8);
         }
-        let mut comm = [0u8; COMM_LEN];
-        let c = offset_of!(RawEvent, comm);
-        comm.copy_from_slice(&b[c..c + COMM_LEN]);
-        let ev = RawEvent {
+        let c = WireCall {
+            kind: at!(rd_u16, kind),
+            flags: at!(rd_u16, flags),
+            tail_len: at!(rd_u16, tail_len),
+            pad: at!(rd_u16, pad),
+            tid: at!(rd_u32, tid),
+            gen: at!(rd_u32, gen),
+            nr: at!(rd_u32, nr),
+            context_sw: at!(rd_u32, context_sw),
             start_ns: at!(rd_u64, start_ns),
             finish_ns: at!(rd_u64, finish_ns),
             args,
             ret: at!(rd_u64, ret) as i64,
-            cgroup_id: at!(rd_u64, cgroup_id),
-            context_sw: at!(rd_u64, context_sw),
-            pid: at!(rd_u32, pid),
+        };
+        let tail = &bytes[WIRE_CALL_SIZE..];
+        let declared = c.tail_len as usize;
+        if tail.len() < declared || tail.len() > declared + 7 {
+            return Err(RawError::TailMismatch {
+                got: tail.len(),
+                declared,
+            });
+        }
+        let tail = &tail[..declared];
+        // Validate now so later readers of the tail cannot fail.
+        Chunks::new(tail).try_for_each(|c| c.map(|_| ()))?;
+        Ok((c, tail))
+    }
+
+    /// The header as the kernel writes it (tests, fuzzing, session files).
+    pub fn to_bytes(&self) -> [u8; WIRE_CALL_SIZE] {
+        let mut b = [0u8; WIRE_CALL_SIZE];
+        macro_rules! put {
+            ($f:ident, $v:expr) => {{
+                let v = $v;
+                let o = offset_of!(WireCall, $f);
+                b[o..o + v.len()].copy_from_slice(&v);
+            }};
+        }
+        put!(kind, self.kind.to_ne_bytes());
+        put!(flags, self.flags.to_ne_bytes());
+        put!(tail_len, self.tail_len.to_ne_bytes());
+        put!(pad, self.pad.to_ne_bytes());
+        put!(tid, self.tid.to_ne_bytes());
+        put!(gen, self.gen.to_ne_bytes());
+        put!(nr, self.nr.to_ne_bytes());
+        put!(context_sw, self.context_sw.to_ne_bytes());
+        put!(start_ns, self.start_ns.to_ne_bytes());
+        put!(finish_ns, self.finish_ns.to_ne_bytes());
+        for (i, a) in self.args.iter().enumerate() {
+            let o = offset_of!(WireCall, args) + i * 8;
+            b[o..o + 8].copy_from_slice(&a.to_ne_bytes());
+        }
+        put!(ret, self.ret.to_ne_bytes());
+        b
+    }
+}
+
+impl WireIdent {
+    pub fn from_bytes(bytes: &[u8]) -> Result<WireIdent, RawError> {
+        if bytes.len() < WIRE_IDENT_SIZE || bytes.len() > WIRE_IDENT_SIZE + 7 {
+            return Err(RawError::Short {
+                got: bytes.len(),
+                need: WIRE_IDENT_SIZE,
+            });
+        }
+        let b = bytes;
+        macro_rules! at {
+            ($rd:ident, $f:ident) => {
+                $rd(b, offset_of!(WireIdent, $f))
+            };
+        }
+        let mut comm = [0u8; COMM_LEN];
+        let c = offset_of!(WireIdent, comm);
+        comm.copy_from_slice(&b[c..c + COMM_LEN]);
+        Ok(WireIdent {
+            kind: at!(rd_u16, kind),
+            pad: at!(rd_u16, pad),
             tid: at!(rd_u32, tid),
+            gen: at!(rd_u32, gen),
+            pid: at!(rd_u32, pid),
+            cgroup_id: at!(rd_u64, cgroup_id),
             uid: at!(rd_u32, uid),
             gid: at!(rd_u32, gid),
             ns_pid: at!(rd_u32, ns_pid),
@@ -196,47 +341,25 @@ impl RawEvent {
             ipc_ns: at!(rd_u32, ipc_ns),
             cgroup_ns: at!(rd_u32, cgroup_ns),
             net_ns: at!(rd_u32, net_ns),
-            nr: at!(rd_u32, nr),
-            flags: at!(rd_u16, flags),
-            tail_len: at!(rd_u16, tail_len),
             comm,
-        };
-        // The ring buffer pads records to 8 bytes, so allow up to 7 extra.
-        let tail = &bytes[RAW_EVENT_SIZE..];
-        let declared = ev.tail_len as usize;
-        if tail.len() < declared || tail.len() > declared + 7 {
-            return Err(RawError::TailMismatch {
-                got: tail.len(),
-                declared,
-            });
-        }
-        let tail = &tail[..declared];
-        // Validate now so later readers of the tail cannot fail.
-        Chunks::new(tail).try_for_each(|c| c.map(|_| ()))?;
-        Ok((ev, tail))
+        })
     }
 
-    /// Serializes the header as the kernel would (used by tests and fuzzing).
-    pub fn to_bytes(&self) -> [u8; RAW_EVENT_SIZE] {
-        let mut b = [0u8; RAW_EVENT_SIZE];
+    pub fn to_bytes(&self) -> [u8; WIRE_IDENT_SIZE] {
+        let mut b = [0u8; WIRE_IDENT_SIZE];
         macro_rules! put {
             ($f:ident, $v:expr) => {{
                 let v = $v;
-                let o = offset_of!(RawEvent, $f);
+                let o = offset_of!(WireIdent, $f);
                 b[o..o + v.len()].copy_from_slice(&v);
             }};
         }
-        put!(start_ns, self.start_ns.to_ne_bytes());
-        put!(finish_ns, self.finish_ns.to_ne_bytes());
-        for (i, a) in self.args.iter().enumerate() {
-            let o = offset_of!(RawEvent, args) + i * 8;
-            b[o..o + 8].copy_from_slice(&a.to_ne_bytes());
-        }
-        put!(ret, self.ret.to_ne_bytes());
-        put!(cgroup_id, self.cgroup_id.to_ne_bytes());
-        put!(context_sw, self.context_sw.to_ne_bytes());
-        put!(pid, self.pid.to_ne_bytes());
+        put!(kind, self.kind.to_ne_bytes());
+        put!(pad, self.pad.to_ne_bytes());
         put!(tid, self.tid.to_ne_bytes());
+        put!(gen, self.gen.to_ne_bytes());
+        put!(pid, self.pid.to_ne_bytes());
+        put!(cgroup_id, self.cgroup_id.to_ne_bytes());
         put!(uid, self.uid.to_ne_bytes());
         put!(gid, self.gid.to_ne_bytes());
         put!(ns_pid, self.ns_pid.to_ne_bytes());
@@ -247,11 +370,184 @@ impl RawEvent {
         put!(ipc_ns, self.ipc_ns.to_ne_bytes());
         put!(cgroup_ns, self.cgroup_ns.to_ne_bytes());
         put!(net_ns, self.net_ns.to_ne_bytes());
-        put!(nr, self.nr.to_ne_bytes());
-        put!(flags, self.flags.to_ne_bytes());
-        put!(tail_len, self.tail_len.to_ne_bytes());
         put!(comm, self.comm);
         b
+    }
+}
+
+impl RawEvent {
+    /// Joins a call with the identity it was made under.
+    pub fn join(c: &WireCall, id: &WireIdent) -> RawEvent {
+        RawEvent {
+            start_ns: c.start_ns,
+            finish_ns: c.finish_ns,
+            args: c.args,
+            ret: c.ret,
+            cgroup_id: id.cgroup_id,
+            context_sw: c.context_sw as u64,
+            pid: id.pid,
+            tid: c.tid,
+            uid: id.uid,
+            gid: id.gid,
+            ns_pid: id.ns_pid,
+            session: id.session,
+            pid_ns: id.pid_ns,
+            mnt_ns: id.mnt_ns,
+            uts_ns: id.uts_ns,
+            ipc_ns: id.ipc_ns,
+            cgroup_ns: id.cgroup_ns,
+            net_ns: id.net_ns,
+            nr: c.nr,
+            flags: c.flags,
+            tail_len: c.tail_len,
+            comm: id.comm,
+        }
+    }
+
+    /// Splits into the two records the kernel would send (identity
+    /// generation `gen`): the event builder (`model::testing`).
+    pub fn to_wire(&self, gen: u32) -> (WireIdent, WireCall) {
+        (
+            WireIdent {
+                kind: K_IDENT,
+                pad: 0,
+                tid: self.tid,
+                gen,
+                pid: self.pid,
+                cgroup_id: self.cgroup_id,
+                uid: self.uid,
+                gid: self.gid,
+                ns_pid: self.ns_pid,
+                session: self.session,
+                pid_ns: self.pid_ns,
+                mnt_ns: self.mnt_ns,
+                uts_ns: self.uts_ns,
+                ipc_ns: self.ipc_ns,
+                cgroup_ns: self.cgroup_ns,
+                net_ns: self.net_ns,
+                comm: self.comm,
+            },
+            WireCall {
+                kind: K_CALL,
+                flags: self.flags,
+                tail_len: self.tail_len,
+                pad: 0,
+                tid: self.tid,
+                gen,
+                nr: self.nr,
+                context_sw: self.context_sw as u32,
+                start_ns: self.start_ns,
+                finish_ns: self.finish_ns,
+                args: self.args,
+                ret: self.ret,
+            },
+        )
+    }
+}
+
+/// The identities seen so far, per thread: joins each call record with
+/// the identity record it names. Entries go when a thread's last call
+/// (exit, exit_group) has been joined; a thread id reused later starts with
+/// a new identity record anyway.
+#[derive(Debug, Default)]
+pub struct Identities {
+    by_tid: std::collections::HashMap<u32, WireIdent, std::hash::BuildHasherDefault<TidHasher>>,
+    /// The identity used last: a busy thread's calls come in runs, and a
+    /// hit here costs a compare instead of a hash lookup (kind 0: none).
+    last: WireIdent,
+}
+
+/// Thread ids are small integers, not attacker-chosen keys: one multiply
+/// instead of SipHash (the join runs once per event).
+#[derive(Debug, Default)]
+pub struct TidHasher(u64);
+
+impl std::hash::Hasher for TidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+impl Identities {
+    pub fn new() -> Identities {
+        Identities::default()
+    }
+
+    /// Takes one record: an identity is remembered (`None`), a call comes
+    /// back joined with its tail.
+    pub fn push<'a>(&mut self, bytes: &'a [u8]) -> Result<Option<(RawEvent, &'a [u8])>, RawError> {
+        match parse_record(bytes)? {
+            Record::Ident(id) => {
+                self.insert(id);
+                Ok(None)
+            }
+            Record::Call(c, tail) => self.join(&c).map(|r| Some((r, tail))),
+        }
+    }
+
+    /// Remembers an identity record.
+    pub fn insert(&mut self, id: WireIdent) {
+        if self.last.tid == id.tid {
+            self.last = id;
+        }
+        self.by_tid.insert(id.tid, id);
+    }
+
+    /// The identity a call was made under.
+    pub fn lookup(&mut self, c: &WireCall) -> Result<&WireIdent, RawError> {
+        if self.last.kind != K_IDENT || self.last.tid != c.tid {
+            match self.by_tid.get(&c.tid) {
+                Some(id) => self.last = *id,
+                None => {
+                    return Err(RawError::NoIdentity {
+                        tid: c.tid,
+                        gen: c.gen,
+                    })
+                }
+            }
+        }
+        if self.last.gen != c.gen {
+            return Err(RawError::NoIdentity {
+                tid: c.tid,
+                gen: c.gen,
+            });
+        }
+        Ok(&self.last)
+    }
+
+    /// After a call was joined: a thread's last call (exit, exit_group)
+    /// ends its identity.
+    pub fn done(&mut self, c: &WireCall) {
+        if c.flags & F_NO_RETURN != 0 {
+            self.by_tid.remove(&c.tid);
+            if self.last.tid == c.tid {
+                self.last.kind = 0;
+            }
+        }
+    }
+
+    /// Joins a call with its thread's current identity.
+    pub fn join(&mut self, c: &WireCall) -> Result<RawEvent, RawError> {
+        let r = RawEvent::join(c, self.lookup(c)?);
+        self.done(c);
+        Ok(r)
+    }
+
+    /// Threads with an identity on hand.
+    pub fn len(&self) -> usize {
+        self.by_tid.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_tid.is_empty()
     }
 }
 
@@ -347,7 +643,7 @@ mod tests {
     use crate::model::testing::EventBuilder;
 
     /// Every field set, and each to a different value.
-    fn sample() -> RawEvent {
+    fn builder() -> EventBuilder {
         EventBuilder::new()
             .nr(257)
             .start(100)
@@ -371,45 +667,107 @@ mod tests {
                 cgroup: 0xf000_0005,
                 net: 0xf000_0006,
             })
-            .raw()
+    }
+
+    fn sample() -> RawEvent {
+        builder().raw()
     }
 
     #[test]
-    fn round_trips_through_bytes() {
+    fn joins_back_what_was_split() {
         let ev = sample();
-        let bytes = ev.to_bytes();
-        let (back, tail) = RawEvent::from_bytes(&bytes).unwrap();
+        let [id, call] = builder().records();
+        let mut ids = Identities::new();
+        assert_eq!(ids.push(&id).unwrap(), None);
+        let (back, tail) = ids.push(&call).unwrap().unwrap();
         assert_eq!(back, ev);
         assert!(tail.is_empty());
     }
 
     #[test]
-    fn truncated_header_is_an_error() {
-        let bytes = sample().to_bytes();
-        for n in [0, 1, 8, 100, RAW_EVENT_SIZE - 1] {
-            assert_eq!(
-                RawEvent::from_bytes(&bytes[..n]).unwrap_err(),
-                RawError::Short {
-                    got: n,
-                    need: RAW_EVENT_SIZE
-                }
-            );
+    fn field_offsets_match_the_c_layout() {
+        let (id, call) = builder().gen(7).wire();
+        // Same bytes as a raw memory copy of the repr(C) structs.
+        let mem: [u8; WIRE_CALL_SIZE] = unsafe { std::mem::transmute(call) };
+        assert_eq!(mem, call.to_bytes());
+        let mem: [u8; WIRE_IDENT_SIZE] = unsafe { std::mem::transmute(id) };
+        assert_eq!(mem, id.to_bytes());
+        assert_eq!(WireIdent::from_bytes(&id.to_bytes()).unwrap(), id);
+    }
+
+    #[test]
+    fn a_call_under_an_identity_never_sent_is_an_error() {
+        let ev = builder();
+        let [id, call] = ev.clone().gen(2).records();
+        let mut ids = Identities::new();
+        assert_eq!(
+            ids.push(&call).unwrap_err(),
+            RawError::NoIdentity { tid: 11, gen: 2 }
+        );
+        ids.push(&id).unwrap();
+        // An older generation is not the current one either.
+        let old = ev.clone().gen(1).record();
+        assert_eq!(
+            ids.push(&old).unwrap_err(),
+            RawError::NoIdentity { tid: 11, gen: 1 }
+        );
+        assert!(ids.push(&call).unwrap().is_some());
+        // A newer generation replaces the one just used (and cached).
+        let [id3, call3] = ev.clone().gen(3).records();
+        ids.push(&id3).unwrap();
+        assert_eq!(
+            ids.push(&call).unwrap_err(),
+            RawError::NoIdentity { tid: 11, gen: 2 }
+        );
+        assert!(ids.push(&call3).unwrap().is_some());
+        // Another thread in between, then back.
+        let [id12, call12] = ev.tid(12).records();
+        ids.push(&id12).unwrap();
+        assert_eq!(ids.push(&call12).unwrap().unwrap().0.tid, 12);
+        assert_eq!(ids.push(&call3).unwrap().unwrap().0.tid, 11);
+    }
+
+    #[test]
+    fn a_new_generation_replaces_the_old_and_exit_forgets_the_thread() {
+        let mut ids = Identities::new();
+        ids.push(&builder().ident()).unwrap();
+        let [id, call] = builder()
+            .uid(0)
+            .comm("sudo")
+            .flags(F_NO_RETURN)
+            .gen(2)
+            .records();
+        ids.push(&id).unwrap();
+        let (back, _) = ids.push(&call).unwrap().unwrap();
+        assert_eq!((back.uid, &back.comm[..4]), (0, &b"sudo"[..]));
+        assert!(ids.is_empty());
+    }
+
+    #[test]
+    fn truncated_records_are_errors() {
+        let [id, call] = builder().records();
+        for n in [0, 1, 8, 60, WIRE_CALL_SIZE - 1] {
+            assert!(matches!(
+                parse_record(&call[..n]),
+                Err(RawError::Short { .. })
+            ));
         }
+        for n in [2, 40, WIRE_IDENT_SIZE - 1] {
+            assert!(matches!(
+                parse_record(&id[..n]),
+                Err(RawError::Short { .. })
+            ));
+        }
+        let mut odd = call.clone();
+        odd[0] = 9;
+        assert_eq!(parse_record(&odd).unwrap_err(), RawError::Kind(9));
     }
 
     #[test]
     fn tail_is_parsed_and_padding_tolerated() {
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: b"/etc/passwd",
-        }]);
-        let mut ev = sample();
-        ev.tail_len = tail.len() as u16;
-        let mut bytes = ev.to_bytes().to_vec();
-        bytes.extend_from_slice(&tail);
+        let mut bytes = builder().path(1, "/etc/passwd").record();
         bytes.extend_from_slice(&[0; 5]); // ring-buffer alignment padding
-        let (_, t) = RawEvent::from_bytes(&bytes).unwrap();
+        let (_, t) = WireCall::from_bytes(&bytes).unwrap();
         let chunks: Vec<_> = Chunks::new(t).map(|c| c.unwrap()).collect();
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].data, b"/etc/passwd");
@@ -418,29 +776,26 @@ mod tests {
 
     #[test]
     fn oversized_or_inconsistent_records_are_errors() {
-        let mut ev = sample();
-        ev.tail_len = 10;
-        let mut bytes = ev.to_bytes().to_vec();
+        let mut bytes = builder().record();
+        let at = offset_of!(WireCall, tail_len);
+        bytes[at..at + 2].copy_from_slice(&10u16.to_ne_bytes()); // 4 bytes there
         bytes.extend_from_slice(&[0; 4]);
         assert!(matches!(
-            RawEvent::from_bytes(&bytes),
+            WireCall::from_bytes(&bytes),
             Err(RawError::TailMismatch { .. })
         ));
         // More than padding beyond the declared tail.
-        let mut bytes = sample().to_bytes().to_vec();
+        let mut bytes = builder().record();
         bytes.extend_from_slice(&[0; 64]);
         assert!(matches!(
-            RawEvent::from_bytes(&bytes),
+            WireCall::from_bytes(&bytes),
             Err(RawError::TailMismatch { .. })
         ));
         // A chunk that claims more data than is there.
-        let mut ev = sample();
-        let tail = [200u8, 0, 1, 1, b'a', b'b'];
-        ev.tail_len = tail.len() as u16;
-        let mut bytes = ev.to_bytes().to_vec();
-        bytes.extend_from_slice(&tail);
+        let mut bytes = builder().chunk(1, CAP_STR, "ab").record();
+        bytes[WIRE_CALL_SIZE] = 200; // its length
         assert_eq!(
-            RawEvent::from_bytes(&bytes).unwrap_err(),
+            WireCall::from_bytes(&bytes).unwrap_err(),
             RawError::BadChunk { offset: 0 }
         );
     }

@@ -2,9 +2,11 @@
 //! targets (the `testing` feature). One builder, so a test names only what
 //! it cares about and the wire encoding is written once, as in
 //! `EventBuilder::named("openat").ret(-2).path(1, "/nope").comm("cat").build()`.
+//! The ring buffer carries a call as two records, the thread's identity
+//! (`ident`, sent once per generation) and the call (`record`).
 
 use super::event::{Namespaces, TraceEvent};
-use super::raw::{encode_chunks, Chunk, RawEvent, CAP_STR, COMM_LEN};
+use super::raw::{encode_chunks, Chunk, RawEvent, WireCall, WireIdent, CAP_STR, COMM_LEN};
 use super::syscalls::{self, Arch};
 
 /// A syscall record, built field by field. Everything not set is zero; the
@@ -16,6 +18,8 @@ pub struct EventBuilder {
     /// Resolved in `arch` when the event is built, so `arch` may come later.
     name: Option<String>,
     duration: u64,
+    /// The identity generation the call is made under (1 unless set).
+    gen: u32,
     tail: Vec<u8>,
 }
 
@@ -26,6 +30,7 @@ impl Default for EventBuilder {
             arch: Arch::X86_64,
             name: None,
             duration: 0,
+            gen: 1,
             tail: Vec::new(),
         }
     }
@@ -125,6 +130,13 @@ impl EventBuilder {
         self
     }
 
+    /// The generation of the thread's identity the call names: a new one
+    /// stands for a changed identity (exec, setuid, setns...).
+    pub fn gen(mut self, gen: u32) -> Self {
+        self.gen = gen;
+        self
+    }
+
     pub fn duration(mut self, ns: u64) -> Self {
         self.duration = ns;
         self
@@ -145,7 +157,7 @@ impl EventBuilder {
         self
     }
 
-    /// The header as the kernel would write it, `tail_len` included.
+    /// The call joined with its identity, `tail_len` included.
     pub fn raw(&self) -> RawEvent {
         let mut raw = self.raw;
         if let Some(name) = &self.name {
@@ -158,11 +170,28 @@ impl EventBuilder {
         raw
     }
 
-    /// The ring-buffer record: header, then the captured tail.
+    /// The two wire records: the identity and the call's fixed part.
+    pub fn wire(&self) -> (WireIdent, WireCall) {
+        self.raw().to_wire(self.gen)
+    }
+
+    /// The identity record (`st_ident`) the kernel sends before the first
+    /// call of this thread and generation.
+    pub fn ident(&self) -> Vec<u8> {
+        self.wire().0.to_bytes().to_vec()
+    }
+
+    /// The call's ring-buffer record (`st_event`, then the captured tail);
+    /// it joins only after [`Self::ident`]'s record.
     pub fn record(&self) -> Vec<u8> {
-        let mut bytes = self.raw().to_bytes().to_vec();
+        let mut bytes = self.wire().1.to_bytes().to_vec();
         bytes.extend_from_slice(&self.tail);
         bytes
+    }
+
+    /// Both records, as the ring buffer has them for a thread's first call.
+    pub fn records(&self) -> [Vec<u8>; 2] {
+        [self.ident(), self.record()]
     }
 
     pub fn build(&self) -> TraceEvent {

@@ -725,14 +725,12 @@ mod tests {
     }
 
     fn getppid(pid: u32) -> Event {
-        let mut raw = crate::model::raw::RawEvent {
-            nr: 110,
-            pid,
-            tid: pid,
-            ..Default::default()
-        };
-        raw.comm[0] = b'x';
-        Event::Syscall(TraceEvent::from_bytes(&raw.to_bytes(), Arch::X86_64).unwrap())
+        Event::Syscall(
+            crate::model::testing::EventBuilder::named("getppid")
+                .pid(pid)
+                .comm("x")
+                .build(),
+        )
     }
 
     fn request(expr: &str) -> pb::WatchRequest {

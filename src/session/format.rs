@@ -51,6 +51,10 @@ pub struct Header {
     /// When this file was cut from another session file: that file's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_from: Option<String>,
+    /// How the items after this line are written: absent for JSON Lines,
+    /// `binary-1` for the binary format (see `session::binary`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<String>,
 }
 
 /// The filters in force while recording.
@@ -100,6 +104,7 @@ impl Header {
             start_time: clock.rfc3339(start_ns),
             filters,
             cut_from: None,
+            records: None,
         }
     }
 

@@ -12,12 +12,14 @@ use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Deserialize;
 
+use super::binary::{self, BINARY_VERSION, RECORDS_BINARY};
 use super::format::{
     ContainerLine, Header, HeaderProbe, LostLine, SyscallIn, FORMAT_NAME, FORMAT_VERSION,
     SYSCALL_PREFIX,
 };
 use crate::model::container::ContainerInfo;
-use crate::model::event::Event;
+use crate::model::event::{Event, TraceEvent};
+use crate::model::raw::Identities;
 use crate::model::stop::Stop;
 use crate::model::syscalls::Arch;
 
@@ -27,12 +29,15 @@ pub const MAX_LINE: usize = 1 << 20;
 
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// A problem with one line of a session file.
+/// A problem with one line (one record, of a binary session) of a session
+/// file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {msg}")]
+#[error("{} {line}: {msg}", if *record { "record" } else { "line" })]
 pub struct LineError {
     pub line: u64,
     pub msg: String,
+    /// `line` counts the records of a binary session.
+    pub record: bool,
 }
 
 enum RawLine {
@@ -58,9 +63,25 @@ pub struct Reader<R> {
     /// recording was cut short.
     pub summary: Option<LostLine>,
     pub events: u64,
+    /// A binary session's identities so far (None for JSON Lines).
+    bin: Option<Identities>,
     done: bool,
     /// The input was read to its end (not stopped at a bad line).
     at_end: bool,
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_exact_or_eof(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn read_line(src: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<RawLine> {
@@ -173,7 +194,11 @@ impl<R: BufRead> Reader<R> {
     /// Reads and checks the header line.
     pub fn new(mut src: R, skip_bad: bool) -> Result<Reader<R>, LineError> {
         let mut buf = Vec::new();
-        let err = |msg: String| LineError { line: 1, msg };
+        let err = |msg: String| LineError {
+            line: 1,
+            msg,
+            record: false,
+        };
         let complete = match read_line(&mut src, &mut buf).map_err(|e| err(io_msg(&e)))? {
             RawLine::Eof => {
                 return Err(err(
@@ -211,16 +236,27 @@ impl<R: BufRead> Reader<R> {
             }
         }
         match probe.version {
-            Some(v) if v == FORMAT_VERSION as u64 => {}
+            Some(v) if v == FORMAT_VERSION as u64 || v == BINARY_VERSION as u64 => {}
             Some(v) => {
                 return Err(err(format!(
-                    "session format version {v} is not supported (this build reads version {FORMAT_VERSION})"
+                    "session format version {v} is not supported (this build reads versions {FORMAT_VERSION} and {BINARY_VERSION})"
                 )))
             }
             None => return Err(err("the header has no format version".into())),
         }
         let header: Header = serde_json::from_str(text)
             .map_err(|e| err(format!("bad session header: {}", json_msg(&e))))?;
+        let bin = match (header.version, header.records.as_deref()) {
+            (FORMAT_VERSION, None) => None,
+            (BINARY_VERSION, Some(RECORDS_BINARY)) => Some(Identities::new()),
+            (_, r) => {
+                return Err(err(format!(
+                    "version {} with records {:?} is not a known session encoding",
+                    header.version,
+                    r.unwrap_or("(none)")
+                )))
+            }
+        };
         let arch = header
             .arch()
             .ok_or_else(|| err(format!("unknown architecture {:?}", header.arch)))?;
@@ -237,6 +273,7 @@ impl<R: BufRead> Reader<R> {
             events: 0,
             done: false,
             at_end: false,
+            bin,
         })
     }
 
@@ -252,6 +289,9 @@ impl<R: BufRead> Reader<R> {
     /// The next item; `Ok(None)` at the end. With `skip_bad`, bad lines are
     /// counted in `skipped` instead of being errors.
     pub fn next_item(&mut self) -> Result<Option<Event>, LineError> {
+        if self.bin.is_some() {
+            return self.next_frame();
+        }
         loop {
             if self.done {
                 return Ok(None);
@@ -273,6 +313,7 @@ impl<R: BufRead> Reader<R> {
                     self.bad(LineError {
                         line,
                         msg: io_msg(&e),
+                        record: false,
                     })?;
                     continue;
                 }
@@ -284,7 +325,11 @@ impl<R: BufRead> Reader<R> {
                     Ok(Some(item)) => return Ok(Some(self.count(item))),
                     Ok(None) => continue,
                     Err(msg) => {
-                        self.bad(LineError { line, msg })?;
+                        self.bad(LineError {
+                            line,
+                            msg,
+                            record: false,
+                        })?;
                         continue;
                     }
                 }
@@ -312,7 +357,85 @@ impl<R: BufRead> Reader<R> {
                     }
                 }
             };
-            self.bad(LineError { line, msg })?;
+            self.bad(LineError {
+                line,
+                msg,
+                record: false,
+            })?;
+        }
+    }
+
+    /// `next_item` of a binary session: frames instead of lines (their
+    /// numbers count in `line`, and errors say "record").
+    fn next_frame(&mut self) -> Result<Option<Event>, LineError> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            self.line_no += 1;
+            let line = self.line_no;
+            let mut head = [0u8; 4];
+            let msg = match read_exact_or_eof(&mut self.src, &mut head) {
+                Ok(0) => {
+                    self.done = true;
+                    self.at_end = true;
+                    return Ok(None);
+                }
+                Ok(4) => {
+                    let (kind, len) = binary::parse_head(head);
+                    if len > binary::MAX_FRAME {
+                        self.done = true; // no way to find the next frame
+                        format!(
+                            "record of {len} bytes: longer than {} (corrupt file)",
+                            binary::MAX_FRAME
+                        )
+                    } else {
+                        self.buf.resize(len, 0);
+                        match read_exact_or_eof(&mut self.src, &mut self.buf) {
+                            Ok(n) if n == len => match self.frame(kind) {
+                                Ok(Some(item)) => return Ok(Some(self.count(item))),
+                                Ok(None) => continue,
+                                Err(msg) => msg,
+                            },
+                            Ok(_) => {
+                                self.done = true;
+                                "truncated: the file ends in the middle of this record".into()
+                            }
+                            Err(e) => {
+                                self.done = true;
+                                io_msg(&e)
+                            }
+                        }
+                    }
+                }
+                Ok(_) => {
+                    self.done = true;
+                    "truncated: the file ends in the middle of this record".into()
+                }
+                Err(e) => {
+                    self.done = true;
+                    io_msg(&e)
+                }
+            };
+            self.bad(LineError {
+                line,
+                msg,
+                record: true,
+            })?;
+        }
+    }
+
+    /// One frame's payload (in `buf`) as an item.
+    fn frame(&mut self, kind: u8) -> Result<Option<Event>, String> {
+        match kind {
+            binary::F_RECORD => {
+                let ids = self.bin.as_mut().expect("binary session");
+                TraceEvent::from_record(ids, &self.buf, self.arch)
+                    .map(|e| e.map(Event::Syscall))
+                    .map_err(|e| e.to_string())
+            }
+            binary::F_JSON => parse(self.arch, &self.buf, &mut self.summary),
+            k => Err(format!("unknown record kind {k}")),
         }
     }
 
@@ -480,11 +603,32 @@ pub fn container_names(path: &Path, stop: &Stop) -> Result<HashMap<String, Arc<C
     // The header line is checked by `open`; lines that do not parse are
     // the main pass's to report.
     let _ = read_line(&mut src, &mut buf);
+    let binary = serde_json::from_slice::<Header>(&buf)
+        .is_ok_and(|h| h.records.as_deref() == Some(RECORDS_BINARY));
     while !stop.is_raised() {
-        match read_line(&mut src, &mut buf) {
-            Ok(RawLine::Line(_)) => {}
-            Ok(RawLine::TooLong) => continue,
-            Ok(RawLine::Eof) | Err(_) => break,
+        if binary {
+            // Frames: only the JSON ones can be containers.
+            let mut head = [0u8; 4];
+            if !matches!(read_exact_or_eof(&mut src, &mut head), Ok(4)) {
+                break;
+            }
+            let (kind, len) = binary::parse_head(head);
+            if len > binary::MAX_FRAME {
+                break;
+            }
+            buf.resize(len, 0);
+            if !matches!(read_exact_or_eof(&mut src, &mut buf), Ok(n) if n == len) {
+                break;
+            }
+            if kind != binary::F_JSON {
+                continue;
+            }
+        } else {
+            match read_line(&mut src, &mut buf) {
+                Ok(RawLine::Line(_)) => {}
+                Ok(RawLine::TooLong) => continue,
+                Ok(RawLine::Eof) | Err(_) => break,
+            }
         }
         // Nearly every line is a syscall: skip those without parsing.
         if buf.starts_with(SYSCALL_PREFIX.as_bytes())
@@ -559,6 +703,7 @@ pub fn read_all(bytes: &[u8], skip_bad: bool) -> Result<(Header, Vec<Event>, u64
                 return Err(LineError {
                     line: 1,
                     msg: io_msg(&e),
+                    record: false,
                 })
             }
         }
@@ -684,8 +829,9 @@ pub(crate) mod tests {
             l[i] = line.to_string();
             l.join("\n") + "\n"
         };
-        let mut header_v2 = good[0].replace("\"version\":1", "\"version\":2");
-        header_v2.push('\n');
+        // Version 2 is the binary format: 3 is unknown.
+        let mut header_v3 = good[0].replace("\"version\":1", "\"version\":3");
+        header_v3.push('\n');
         let mut truncated = sample_session(4);
         truncated.truncate(truncated.len() - 30);
         let huge = format!(
@@ -711,9 +857,9 @@ pub(crate) mod tests {
             ),
             (
                 "wrong version",
-                header_v2.into_bytes(),
+                header_v3.into_bytes(),
                 1,
-                "version 2 is not supported",
+                "version 3 is not supported",
             ),
             (
                 "corrupt line",

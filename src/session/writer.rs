@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use anyhow::{anyhow, Context, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
 
+use super::binary::{Encoder, BINARY_VERSION, RECORDS_BINARY};
 use super::format::{write_syscall, ContainerLine, Header, LostLine, WallClock};
 use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents, TraceEvent};
@@ -213,6 +214,10 @@ impl Out {
                         out: Output::new(f.as_raw_fd(), stop.clone()),
                         _file: Some(f),
                     }
+                } else if super::binary::is_binary_path(path) {
+                    // The fastest level: a recording must keep up with
+                    // capture, and records of one kind compress well anyway.
+                    Out::Zstd(zstd::Encoder::new(f, 1)?)
                 } else if is_zstd(path) {
                     Out::Zstd(zstd::Encoder::new(f, 3)?)
                 } else {
@@ -357,6 +362,8 @@ pub struct SessionFile {
     buf: Vec<u8>,
     last_lost: LostEvents,
     pub written: u64,
+    /// Binary format (`*.strc`): what turns events into records.
+    bin: Option<Encoder>,
 }
 
 impl SessionFile {
@@ -372,6 +379,18 @@ impl SessionFile {
     /// reading is given up on (see `Output`).
     pub fn create_in(target: &Target, header: &Header, stop: &Stop) -> Result<SessionFile> {
         let out = Out::new(target, stop)?;
+        let bin = match target {
+            Target::File { path, .. } if super::binary::is_binary_path(path) => {
+                Some(Encoder::new())
+            }
+            _ => None,
+        };
+        let mut header = header.clone();
+        if bin.is_some() {
+            header.records = Some(RECORDS_BINARY.to_string());
+            header.version = BINARY_VERSION;
+        }
+        let header = &header;
         let mut s = SessionFile {
             out: DiskThread::start(out)?,
             containers: HashMap::new(),
@@ -379,9 +398,11 @@ impl SessionFile {
             buf: Vec::with_capacity(BUF_CAP),
             last_lost: LostEvents::default(),
             written: 0,
+            bin: None,
         };
         s.put(header)
             .with_context(|| format!("writing {}", target.display()))?;
+        s.bin = bin;
         Ok(s)
     }
 
@@ -403,11 +424,38 @@ impl SessionFile {
     }
 
     fn put(&mut self, v: &impl serde::Serialize) -> io::Result<()> {
+        if let Some(enc) = self.bin.as_mut() {
+            let line = serde_json::to_vec(v)?;
+            enc.json(&mut self.buf, &line);
+            return self.end_frame();
+        }
         serde_json::to_writer(&mut self.buf, v)?;
         self.end_line()
     }
 
+    fn end_frame(&mut self) -> io::Result<()> {
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
     pub fn syscall(&mut self, ev: &TraceEvent) -> io::Result<()> {
+        if let Some(enc) = self.bin.as_mut() {
+            if ev.node == crate::model::node::LOCAL {
+                enc.syscall(&mut self.buf, ev);
+            } else {
+                // A remote node's call: the kernel's records have no room
+                // for its node, so it goes as its JSON line.
+                let mut line = Vec::new();
+                let wall = self.wall.format(ev.start_ns);
+                let c = self.containers.get(&ev.cgroup_id).map(Vec::as_slice);
+                write_syscall(&mut line, ev, wall, c);
+                enc.json(&mut self.buf, &line);
+            }
+            self.written += 1;
+            return self.end_frame();
+        }
         let wall = self.wall.format(ev.start_ns);
         let c = self.containers.get(&ev.cgroup_id).map(Vec::as_slice);
         write_syscall(&mut self.buf, ev, wall, c);

@@ -291,31 +291,21 @@ pub fn decode_frame(bytes: &[u8]) -> Result<(pb::Frame, Option<Decoded>), WireEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::raw::{encode_chunks, Chunk, RawEvent, CAP_STR};
+    use crate::model::testing::EventBuilder;
     use prost::Message;
 
     fn event(start: u64, pid: u32, tid: u32) -> TraceEvent {
-        let tail = encode_chunks(&[Chunk {
-            arg: 1,
-            kind: CAP_STR,
-            data: b"/etc/\xffpasswd",
-        }]);
-        let mut raw = RawEvent {
-            nr: 257,
-            ret: -2,
-            start_ns: start,
-            finish_ns: start + 700,
-            pid,
-            tid,
-            cgroup_id: 4242,
-            args: [1, 2, 3, 4, 5, u64::MAX],
-            ..Default::default()
-        };
-        raw.comm[..3].copy_from_slice(b"cat");
-        raw.tail_len = tail.len() as u16;
-        let mut bytes = raw.to_bytes().to_vec();
-        bytes.extend_from_slice(&tail);
-        TraceEvent::from_bytes(&bytes, Arch::X86_64).unwrap()
+        EventBuilder::named("openat")
+            .ret(-2)
+            .start(start)
+            .duration(700)
+            .pid(pid)
+            .tid(tid)
+            .cgroup(4242)
+            .args(&[1, 2, 3, 4, 5, u64::MAX])
+            .comm("cat")
+            .path(1, b"/etc/\xffpasswd")
+            .build()
     }
 
     #[test]
@@ -387,16 +377,14 @@ mod corpus {
     /// wire::corpus`); without the variable it only checks they decode.
     #[test]
     fn seeds_decode() {
-        let mut raw = crate::model::raw::RawEvent {
-            nr: 110,
-            pid: 9,
-            tid: 9,
-            start_ns: 1_000,
-            finish_ns: 1_500,
-            ..Default::default()
-        };
-        raw.comm[..4].copy_from_slice(b"work");
-        let ev = TraceEvent::from_bytes(&raw.to_bytes(), Arch::native()).unwrap();
+        let ev = crate::model::testing::EventBuilder::new()
+            .nr(110)
+            .arch(Arch::native())
+            .pid(9)
+            .start(1_000)
+            .duration(500)
+            .comm("work")
+            .build();
         let frame = |body| pb::Frame {
             node: "seed".into(),
             run: 1,

@@ -21,6 +21,7 @@ use crate::model::event::{Event, LostEvents, TraceEvent};
 use crate::model::flow::FilterTarget;
 use crate::model::flow::ModeTarget;
 pub use crate::model::flow::Recycler;
+use crate::model::raw::Identities;
 use crate::model::syscalls::Arch;
 
 /// Events per batch sent to the consumer.
@@ -205,19 +206,22 @@ struct Batcher {
     last_flush: Instant,
     stats: Arc<CaptureStats>,
     arch: Arch,
+    /// Who each thread is: identity records, joined with calls here.
+    ids: Identities,
     /// Test-only knob: pretend the consumer is slow by sleeping per batch.
     slow: Option<Duration>,
 }
 
 impl Batcher {
     fn push(&mut self, data: &[u8]) {
-        match TraceEvent::from_bytes(data, self.arch) {
-            Ok(ev) => {
+        match TraceEvent::from_record(&mut self.ids, data, self.arch) {
+            Ok(Some(ev)) => {
                 self.batch.push(Event::Syscall(ev));
                 if self.batch.len() >= BATCH {
                     self.flush();
                 }
             }
+            Ok(None) => {}
             Err(_) => {
                 self.stats.bad_records.fetch_add(1, Ordering::Relaxed);
             }
@@ -293,6 +297,7 @@ fn run(
         last_flush: Instant::now(),
         stats: stats.clone(),
         arch: Arch::native(),
+        ids: Identities::new(),
         slow,
     }));
     let cb = batcher.clone();

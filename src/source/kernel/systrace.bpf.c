@@ -20,6 +20,20 @@ char LICENSE[] SEC("license") = "GPL";
 #define SOCKADDR_MAX 128  /* sizeof(struct sockaddr_storage) */
 #define MAX_NR 1024
 
+/* Profiling builds only (examples/bpfprof.rs, cargo feature "profile"):
+ * ST_ABL=N cuts the syscall hot path after part N, so each part's cost is
+ * a difference of two builds; ST_ABL_NO_CLOCK reads no clock,
+ * ST_ABL_NO_QUERY submits without asking the ring's fill. The shipped
+ * programs define neither. */
+#ifndef ST_ABL
+#define ST_ABL 99
+#endif
+#ifdef ST_ABL_NO_CLOCK
+#define ST_NOW() 0
+#else
+#define ST_NOW() bpf_ktime_get_ns()
+#endif
+
 /* Set before load. */
 const volatile u64 self_ns_dev = 0;
 const volatile u64 self_ns_ino = 0;
@@ -122,6 +136,14 @@ struct task_state {
 	u32 ipc_ns;
 	u32 cgroup_ns;
 	u32 net_ns;
+	/* What the last st_ident sent said (valid while `sent`); compared
+	 * at every record, a change sends a new generation. */
+	u32 gen;
+	u32 sent;
+	u64 pid_tgid;
+	u64 ugid;
+	u64 cg;
+	u64 comm[2];
 };
 
 #ifdef ST_COMPAT
@@ -173,6 +195,31 @@ struct {
 	__type(key, u32);
 	__type(value, struct scratch);
 } pending SEC(".maps");
+
+/* Records written per CPU since the ring's fill was last asked. Asking
+ * reads the reader's position, a cache line the reader keeps writing: once
+ * every QUERY_EVERY records is enough for a wake-up threshold of megabytes. */
+#define QUERY_EVERY 32
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} since_query SEC(".maps");
+
+/* The submit flag: wake the reader only when the ring holds wake_bytes. */
+static __always_inline u64 wake_flag(void)
+{
+	u32 zero = 0;
+	u64 *n = bpf_map_lookup_elem(&since_query, &zero);
+	if (n) {
+		*n += 1;
+		if (*n & (QUERY_EVERY - 1))
+			return BPF_RB_NO_WAKEUP;
+	}
+	u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	return avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void count_lost(void)
 {
@@ -288,6 +335,7 @@ static __always_inline void read_ident(struct task_struct *task, struct task_sta
 	struct pid *sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID]);
 	ts->session = BPF_CORE_READ(sid, numbers[0].nr);
 	ts->ident_valid = 1;
+	ts->sent = 0;
 }
 
 /* `task` comes from bpf_get_current_task_btf(): plain loads, no helper calls. */
@@ -327,37 +375,81 @@ static __always_inline void read_args(struct pt_regs *regs, u64 *args)
 #endif
 }
 
-static __always_inline void fill_header(struct st_event *ev, struct task_struct *task,
-					struct task_state *ts, u64 pid_tgid, u32 nr, u64 now,
-					u64 csw_now)
+/* The command name as two words (the record compares, not prints, it). */
+static __always_inline void comm_words(struct task_struct *task, u64 *w)
+{
+#ifdef ST_COMPAT
+	bpf_get_current_comm(w, 2 * sizeof(u64));
+#else
+	/* Two plain loads from the BTF task pointer instead of a helper call. */
+	__builtin_memcpy(w, task->comm, 2 * sizeof(u64));
+#endif
+}
+
+/* Makes sure user space knows who is calling before a call record goes
+ * out: compares what may change behind the task's back (credentials,
+ * cgroup, command name) with what was last sent, and sends a new
+ * generation when anything differs. False when that record could not be
+ * written: the caller drops its call and counts it lost, so no call ever
+ * arrives under an identity user space has not seen. */
+static __always_inline bool ident_sync(struct task_struct *task, struct task_state *ts,
+				       u64 pid_tgid)
 {
 	u64 ugid = bpf_get_current_uid_gid();
+	u64 cg = bpf_get_current_cgroup_id();
+	u64 comm[2];
+	comm_words(task, comm);
+	if (ts->sent && ts->pid_tgid == pid_tgid && ts->ugid == ugid && ts->cg == cg &&
+	    ts->comm[0] == comm[0] && ts->comm[1] == comm[1])
+		return true;
+	if (!ts->ident_valid)
+		read_ident(task, ts);
+	ts->pid_tgid = pid_tgid;
+	ts->ugid = ugid;
+	ts->cg = cg;
+	ts->comm[0] = comm[0];
+	ts->comm[1] = comm[1];
+	ts->gen += 1;
+	ts->sent = 0;
+	struct st_ident *id = bpf_ringbuf_reserve(&events, sizeof(*id), 0);
+	if (!id)
+		return false;
+	id->kind = ST_K_IDENT;
+	id->_pad = 0;
+	id->tid = (u32)pid_tgid;
+	id->gen = ts->gen;
+	id->pid = pid_tgid >> 32;
+	id->cgroup_id = cg;
+	id->uid = (u32)ugid;
+	id->gid = ugid >> 32;
+	id->ns_pid = ts->ns_pid;
+	id->session = ts->session;
+	id->pid_ns = ts->pid_ns;
+	id->mnt_ns = ts->mnt_ns;
+	id->uts_ns = ts->uts_ns;
+	id->ipc_ns = ts->ipc_ns;
+	id->cgroup_ns = ts->cgroup_ns;
+	id->net_ns = ts->net_ns;
+	__builtin_memcpy(id->comm, comm, sizeof(comm));
+	bpf_ringbuf_submit(id, BPF_RB_NO_WAKEUP);
+	ts->sent = 1;
+	return true;
+}
+
+static __always_inline void fill_header(struct st_event *ev, struct task_state *ts, u64 pid_tgid,
+					u32 nr, u64 now, u64 csw_now)
+{
+	ev->kind = ST_K_CALL;
+	ev->flags = 0;
+	ev->tail_len = 0;
+	ev->_pad = 0;
+	ev->tid = (u32)pid_tgid;
+	ev->gen = ts->gen;
+	ev->nr = nr;
+	ev->context_sw = csw_now - ts->csw;
 	ev->start_ns = ts->start_ns;
 	ev->finish_ns = now;
 	__builtin_memcpy(ev->args, ts->args, sizeof(ev->args));
-	ev->cgroup_id = bpf_get_current_cgroup_id();
-	ev->context_sw = csw_now - ts->csw;
-	ev->pid = pid_tgid >> 32;
-	ev->tid = (u32)pid_tgid;
-	ev->uid = (u32)ugid;
-	ev->gid = ugid >> 32;
-	ev->ns_pid = ts->ns_pid;
-	ev->session = ts->session;
-	ev->pid_ns = ts->pid_ns;
-	ev->mnt_ns = ts->mnt_ns;
-	ev->uts_ns = ts->uts_ns;
-	ev->ipc_ns = ts->ipc_ns;
-	ev->cgroup_ns = ts->cgroup_ns;
-	ev->net_ns = ts->net_ns;
-	ev->nr = nr;
-	ev->flags = 0;
-	ev->tail_len = 0;
-#ifdef ST_COMPAT
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-#else
-	/* Two plain loads from the BTF task pointer instead of a helper call. */
-	__builtin_memcpy(ev->comm, task->comm, sizeof(ev->comm));
-#endif
 }
 
 struct st_iovec {
@@ -748,9 +840,7 @@ static __always_inline int emit_scratch(struct scratch *s, u32 off)
 	off &= TAIL_MAX * 2 - 1; /* a no-op the verifier can see */
 	s->ev.tail_len = off;
 	u64 size = sizeof(s->ev) + off;
-	u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	u64 fl = avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, size, fl) != 0)
+	if (bpf_ringbuf_output(&events, s, size, wake_flag()) != 0)
 		count_lost();
 	return 0;
 }
@@ -892,6 +982,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	u32 nr = id;
 	if (!wanted(pid_tgid >> 32, nr))
 		return 0;
+#if ST_ABL == 1
+	return 0;
+#endif
 
 	struct task_struct *task = current_task();
 	struct task_state *ts = task_state_get(task, (u32)pid_tgid, true);
@@ -902,6 +995,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		    (mode == ST_MODE_DRILL && drill_ok(bpf_get_current_cgroup_id(), nr));
 	ts->full = full;
 	ts->nr = nr;
+#if ST_ABL == 2
+	ts->active = 1;
+	return 0;
+#endif
 	u32 key = nr & (MAX_NR - 1);
 	if (!full) {
 		/* Counted only: the time and the number, nothing else. */
@@ -914,9 +1011,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		}
 		return 0;
 	}
-	if (!ts->ident_valid)
-		read_ident(task, ts);
-	ts->start_ns = bpf_ktime_get_ns();
+	ts->start_ns = ST_NOW();
 	read_args(regs, ts->args);
 	ts->csw = ctx_switches(task);
 
@@ -931,12 +1026,16 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		ts->active = 0;
 		if (mode != ST_MODE_STREAM)
 			aggregate(bpf_get_current_cgroup_id(), nr, 0, ~0ULL);
+		if (!ident_sync(task, ts, pid_tgid)) {
+			count_lost();
+			return 0;
+		}
 		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 		if (!ev) {
 			count_lost();
 			return 0;
 		}
-		fill_header(ev, task, ts, pid_tgid, nr, ts->start_ns, ts->csw);
+		fill_header(ev, ts, pid_tgid, nr, ts->start_ns, ts->csw);
 		ev->flags = ST_F_NO_RETURN;
 		ev->ret = 0;
 		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
@@ -977,6 +1076,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
+#if ST_ABL == 1
+	return 0;
+#endif
 	struct task_struct *task = current_task();
 	struct task_state *ts = task_state_get(task, (u32)pid_tgid, false);
 	u32 mode = agg_mode;
@@ -990,8 +1092,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		return 0;
 	}
 	ts->active = 0;
+#if ST_ABL == 2
+	return 0;
+#endif
 
-	u64 now = bpf_ktime_get_ns();
+	u64 now = ST_NOW();
 	s64 ret = sys_ret;
 	u32 nr = ts->nr;
 	if ((filter_pid_on | filter_cgroup_on | filter_nr_on) && !filter_ok(pid_tgid >> 32, nr))
@@ -1004,10 +1109,12 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 			u32 k = nr & (MAX_NR - 1);
 			struct st_plan *p = bpf_map_lookup_elem(&plans, &k);
 			if (p) {
-				/* Identity changed unseen: read it again before the
-				 * next record. */
-				if ((p->flags & ST_P_REFRESH) && ret >= 0)
+				/* Identity changed unseen: read it again, and send
+				 * it, before the next record. */
+				if ((p->flags & ST_P_REFRESH) && ret >= 0) {
 					ts->ident_valid = 0;
+					ts->sent = 0;
+				}
 				/* Enter kept an exec's arguments for a record that
 				 * is no longer wanted. */
 				if (ts->full && (p->flags & ST_P_AT_ENTER)) {
@@ -1029,15 +1136,31 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 
 	if (!plan || plan->caps[0].kind == ST_CAP_NONE) {
 		/* Fast path: fixed-size record straight into the ring. */
+#if ST_ABL == 3
+		return 0;
+#endif
+#if ST_ABL != 4
+		if (!ident_sync(task, ts, pid_tgid)) {
+			count_lost();
+			return 0;
+		}
+#endif
 		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 		if (!ev) {
 			count_lost();
 			return 0;
 		}
-		fill_header(ev, task, ts, pid_tgid, nr, now, csw);
+#if ST_ABL == 4
+		ev->tail_len = 0;
+#else
+		fill_header(ev, ts, pid_tgid, nr, now, csw);
+#endif
 		ev->ret = ret;
-		u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		bpf_ringbuf_submit(ev, avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+#ifdef ST_ABL_NO_QUERY
+		bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+		return 0;
+#endif
+		bpf_ringbuf_submit(ev, wake_flag());
 		return 0;
 	}
 
@@ -1075,10 +1198,14 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		if (plan->caps[i].at_enter ? ret < 0 && !(have & (1 << i)) : true)
 			off = CAPTURE(s, off, plan, i, ts->args, ret, pend);
 	}
-	fill_header(&s->ev, task, ts, pid_tgid, nr, now, csw);
-	s->ev.ret = ret;
-	s->ev.flags = s->fl;
-	emit_scratch(s, off);
+	if (ident_sync(task, ts, pid_tgid)) {
+		fill_header(&s->ev, ts, pid_tgid, nr, now, csw);
+		s->ev.ret = ret;
+		s->ev.flags = s->fl;
+		emit_scratch(s, off);
+	} else {
+		count_lost();
+	}
 	if (exec)
 		bpf_map_delete_elem(&pending, &tid);
 	return 0;

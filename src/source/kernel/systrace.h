@@ -1,7 +1,8 @@
 /* The one wire format between the kernel program and user space.
  * Mirrored once in src/model/raw.rs; src/source/kernel/wire.rs fails the
- * build when the two differ. Change both together and bump nothing else:
- * the session format is JSON, not this struct. */
+ * build when the two differ. Binary session files (*.strc) hold these
+ * records as they are: a change here is a new binary session version
+ * (src/session/binary.rs). */
 #ifndef SYSTRACE_H
 #define SYSTRACE_H
 
@@ -86,16 +87,41 @@ struct st_chunk {
 	unsigned char kind;   /* ST_CAP_* */
 };
 
-/* Fixed part of every record; captured chunks follow it (tail_len bytes). */
+/* Record kinds: the first u16 of every ring-buffer record. */
+enum st_record_kind {
+	ST_K_CALL = 1,	/* struct st_event (+ tail) */
+	ST_K_IDENT = 2, /* struct st_ident */
+};
+
+/* Fixed part of every syscall record; captured chunks follow it (tail_len
+ * bytes). Who made the call beyond its thread id (process, credentials,
+ * namespaces, cgroup, command name) is sent apart, in an st_ident record
+ * that comes before the first call made under it: `gen` names it. */
 struct st_event {
+	unsigned short kind; /* ST_K_CALL */
+	unsigned short flags;
+	unsigned short tail_len;
+	unsigned short _pad;
+	unsigned int tid;
+	unsigned int gen;        /* the identity of `tid` this call was made under */
+	unsigned int nr;
+	unsigned int context_sw; /* context switches during the call */
 	unsigned long long start_ns;
 	unsigned long long finish_ns;
 	unsigned long long args[6];
 	long long ret;
-	unsigned long long cgroup_id;
-	unsigned long long context_sw;
-	unsigned int pid;  /* tgid, host pid namespace */
+};
+
+/* A thread's identity, sent when it is first seen and whenever a part of
+ * it changed (exec, setns, unshare, setsid, set*id, a new cgroup or command
+ * name): generation `gen` of thread `tid`. */
+struct st_ident {
+	unsigned short kind; /* ST_K_IDENT */
+	unsigned short _pad;
 	unsigned int tid;
+	unsigned int gen;
+	unsigned int pid; /* tgid, host pid namespace */
+	unsigned long long cgroup_id;
 	unsigned int uid;
 	unsigned int gid;
 	unsigned int ns_pid; /* tgid as seen in its own pid namespace */
@@ -106,9 +132,6 @@ struct st_event {
 	unsigned int ipc_ns;
 	unsigned int cgroup_ns;
 	unsigned int net_ns;
-	unsigned int nr;
-	unsigned short flags;
-	unsigned short tail_len;
 	char comm[ST_COMM_LEN];
 };
 
@@ -120,7 +143,10 @@ struct st_wire {
 	enum st_cap_kind cap_kind;
 	enum st_when when;
 	enum st_plan_flag plan_flag;
+	enum st_record_kind record_kind;
 	struct st_chunk chunk;
+	struct st_event call;
+	struct st_ident ident;
 };
 
 /* In-kernel aggregation (map `agg`, per CPU): one entry per (cgroup,

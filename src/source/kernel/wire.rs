@@ -6,10 +6,10 @@
 use std::mem::{offset_of, size_of};
 
 use crate::model::raw::{
-    Cap, Plan, RawEvent, CAP_ARGV, CAP_ARR, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV, CAP_MEM, CAP_MSGHDR,
-    CAP_NONE, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR, CHUNK_HEAD, COMM_LEN, F_NO_RETURN,
-    F_TRUNCATED, LEN_RET, MAX_CAPS, P_AT_ENTER, P_NO_RETURN, P_REFRESH, W_ALWAYS, W_OK, W_RET,
-    W_RET_BYTES,
+    Cap, Plan, WireCall, WireIdent, CAP_ARGV, CAP_ARR, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV, CAP_MEM,
+    CAP_MSGHDR, CAP_NONE, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR, CHUNK_HEAD, COMM_LEN,
+    F_NO_RETURN, F_TRUNCATED, K_CALL, K_IDENT, LEN_RET, MAX_CAPS, P_AT_ENTER, P_NO_RETURN,
+    P_REFRESH, W_ALWAYS, W_OK, W_RET, W_RET_BYTES,
 };
 
 /// Same size, and every named field at the same offset.
@@ -46,16 +46,31 @@ macro_rules! check {
             use $t as t;
 
             same_layout!(
-                RawEvent,
+                WireCall,
                 t::st_event {
+                    kind,
+                    flags,
+                    tail_len,
+                    tid,
+                    gen,
+                    nr,
+                    context_sw,
                     start_ns,
                     finish_ns,
                     args,
                     ret,
-                    cgroup_id,
-                    context_sw,
-                    pid,
+                }
+            );
+            // `pad` is `_pad` in C (offset_of! takes no renaming).
+            assert!(offset_of!(WireCall, pad) == offset_of!(t::st_event, _pad));
+            same_layout!(
+                WireIdent,
+                t::st_ident {
+                    kind,
                     tid,
+                    gen,
+                    pid,
+                    cgroup_id,
                     uid,
                     gid,
                     ns_pid,
@@ -66,12 +81,10 @@ macro_rules! check {
                     ipc_ns,
                     cgroup_ns,
                     net_ns,
-                    nr,
-                    flags,
-                    tail_len,
                     comm,
                 }
             );
+            assert!(offset_of!(WireIdent, pad) == offset_of!(t::st_ident, _pad));
             same_layout!(
                 Cap,
                 t::st_cap {
@@ -96,6 +109,10 @@ macro_rules! check {
                 COMM_LEN => ST_COMM_LEN,
                 MAX_CAPS => ST_MAX_CAPS,
                 LEN_RET => ST_LEN_RET,
+            });
+            same_values!(t::st_record_kind {
+                K_CALL => ST_K_CALL,
+                K_IDENT => ST_K_IDENT,
             });
             same_values!(t::st_event_flag {
                 F_NO_RETURN => ST_F_NO_RETURN,

@@ -1,0 +1,307 @@
+//! Where the kernel side's time goes: loads cut-down builds of the tracer
+//! (build.rs, feature "profile": `-DST_ABL=N` stops the hot path after part
+//! N, `-DST_ABL_NO_CLOCK` reads no clock), one at a time, runs the getppid
+//! storm under each, and reports the storm's rate and the kernel's own
+//! run-time statistics (BPF_ENABLE_STATS: run_time_ns / run_cnt) of the
+//! sys_enter and sys_exit programs. Differences between builds are the
+//! parts' costs. See bench/profile and BENCHMARKS.md.
+//!
+//!   bpfprof WORKLOAD SECS ROUNDS [CASE...]
+//!
+//! Cases: untraced floor abl1 abl2 abl3 abl4 noquery noclock full nowake
+//! compat, and `bin:PATH`: a whole systrace-tui binary capturing everything
+//! (so two builds can be compared in one run).
+//! The ring is drained on a 10 ms timer by a consumer that only counts.
+
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use libbpf_rs::libbpf_sys;
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use libbpf_rs::{Program, RingBufferBuilder};
+
+macro_rules! skel_mod {
+    ($m:ident, $file:literal) => {
+        #[allow(clippy::all, clippy::pedantic, dead_code)]
+        mod $m {
+            include!(concat!(env!("OUT_DIR"), "/", $file));
+        }
+    };
+}
+skel_mod!(floor, "floor.skel.rs");
+skel_mod!(full, "systrace.skel.rs");
+skel_mod!(compat, "systrace_compat.skel.rs");
+skel_mod!(abl1, "systrace_abl1.skel.rs");
+skel_mod!(abl2, "systrace_abl2.skel.rs");
+skel_mod!(abl3, "systrace_abl3.skel.rs");
+skel_mod!(abl4, "systrace_abl4.skel.rs");
+skel_mod!(noclock, "systrace_noclock.skel.rs");
+skel_mod!(noquery, "systrace_noquery.skel.rs");
+
+/// One measured run.
+struct Run {
+    rate: f64,
+    enter: (u64, u64),
+    exit: (u64, u64),
+    bytes: u64,
+}
+
+/// run_time_ns and run_cnt of a loaded program.
+fn stats(p: &Program) -> Result<(u64, u64)> {
+    let mut info = libbpf_sys::bpf_prog_info::default();
+    let mut len = std::mem::size_of_val(&info) as u32;
+    // SAFETY: `info` is a valid bpf_prog_info of `len` bytes; no arrays are asked for.
+    let r =
+        unsafe { libbpf_sys::bpf_prog_get_info_by_fd(p.as_fd().as_raw_fd(), &mut info, &mut len) };
+    if r != 0 {
+        bail!("bpf_prog_get_info_by_fd: {r}");
+    }
+    Ok((info.run_time_ns, info.run_cnt))
+}
+
+fn start_load(workload: &str, secs: f64) -> Result<Child> {
+    Command::new(workload)
+        .args(["storm", "getppid", &secs.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {workload}"))
+}
+
+fn load_rate(child: Child) -> Result<f64> {
+    let out = child.wait_with_output()?;
+    let s = String::from_utf8_lossy(&out.stdout);
+    s.split_whitespace()
+        .nth(1)
+        .and_then(|r| r.parse().ok())
+        .ok_or_else(|| anyhow!("workload said {s:?}"))
+}
+
+fn self_ns() -> Result<(u64, u64, u32)> {
+    let md = std::fs::metadata("/proc/self/ns/pid")?;
+    let dev = md.dev();
+    let kdev = (libc::major(dev) as u64) << 20 | libc::minor(dev) as u64;
+    Ok((kdev, md.ino(), std::process::id()))
+}
+
+/// Loads one build of the tracer, attaches sys_enter/sys_exit, runs the
+/// storm while draining the ring, and reads the programs' statistics.
+macro_rules! run_tracer {
+    ($m:ident, $builder:ident, $wake:expr, $workload:expr, $secs:expr) => {{
+        let mut obj = MaybeUninit::uninit();
+        let mut open = $m::$builder::default().open(&mut obj)?;
+        let (dev, ino, tgid) = self_ns()?;
+        let ro = open.maps.rodata_data.as_deref_mut().expect("rodata");
+        ro.self_ns_dev = dev;
+        ro.self_ns_ino = ino;
+        ro.self_ns_tgid = tgid;
+        ro.buf_max = 64;
+        open.maps.events.set_max_entries(32 << 20)?;
+        if let Some(d) = open.maps.data_data.as_deref_mut() {
+            d.wake_bytes = $wake;
+        }
+        let skel = open.load()?;
+        let _e = skel.progs.sys_enter.attach_trace()?;
+        let _x = skel.progs.sys_exit.attach_trace()?;
+        let bytes = std::cell::Cell::new(0u64);
+        let mut rb = RingBufferBuilder::new();
+        rb.add(&skel.maps.events, |d: &[u8]| {
+            bytes.set(bytes.get() + d.len() as u64);
+            0
+        })?;
+        let rb = rb.build()?;
+        let e0 = stats(&skel.progs.sys_enter)?;
+        let x0 = stats(&skel.progs.sys_exit)?;
+        let mut child = start_load($workload, $secs)?;
+        while child.try_wait()?.is_none() {
+            // Without wake-ups epoll never fires: drain on the timer.
+            let _ = rb.poll(Duration::from_millis(10));
+            let _ = rb.consume();
+        }
+        let e1 = stats(&skel.progs.sys_enter)?;
+        let x1 = stats(&skel.progs.sys_exit)?;
+        let _ = rb.consume();
+        Run {
+            rate: load_rate(child)?,
+            enter: (e1.0 - e0.0, e1.1 - e0.1),
+            exit: (x1.0 - x0.0, x1.1 - x0.1),
+            bytes: bytes.get(),
+        }
+    }};
+}
+
+/// run_time_ns and run_cnt of the newest loaded program called `name`.
+fn newest(name: &str) -> Option<(u32, u64, u64)> {
+    libbpf_rs::query::ProgInfoIter::default()
+        .filter(|p| p.name.to_str() == Some(name))
+        .map(|p| (p.id, p.run_time_ns, p.run_cnt))
+        .max_by_key(|p| p.0)
+}
+
+/// A whole tracer binary (`bin:PATH`): started with full capture (the
+/// `--comm` filter needs records), its programs found as the newest ones
+/// named sys_enter / sys_exit, measured like the builds above.
+fn run_binary(bin: &str, workload: &str, secs: f64) -> Result<Run> {
+    let comm = std::path::Path::new(workload)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("workload");
+    let mut tracer = Command::new(bin)
+        .args(["--no-tui", "--quiet", "--comm", &format!("^{comm}$")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {bin}"))?;
+    let mut err = std::io::BufReader::new(tracer.stderr.take().expect("piped"));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if std::io::BufRead::read_line(&mut err, &mut line)? == 0 {
+            bail!("{bin} ended before tracing");
+        }
+        if line.contains("systrace-tui: tracing") {
+            break;
+        }
+    }
+    // Keep reading its stderr so it never blocks on a full pipe.
+    let drain = std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let e0 = newest("sys_enter").ok_or_else(|| anyhow!("no sys_enter program"))?;
+    let x0 = newest("sys_exit").ok_or_else(|| anyhow!("no sys_exit program"))?;
+    let rate = load_rate(start_load(workload, secs)?)?;
+    let e1 = newest("sys_enter")
+        .filter(|p| p.0 == e0.0)
+        .ok_or_else(|| anyhow!("program gone"))?;
+    let x1 = newest("sys_exit")
+        .filter(|p| p.0 == x0.0)
+        .ok_or_else(|| anyhow!("program gone"))?;
+    // SAFETY: a plain signal to the child we started.
+    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+    tracer.wait()?;
+    let _ = drain.join();
+    Ok(Run {
+        rate,
+        enter: (e1.1 - e0.1, e1.2 - e0.2),
+        exit: (x1.1 - x0.1, x1.2 - x0.2),
+        bytes: 0,
+    })
+}
+
+fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
+    const WAKE: u64 = 2 << 20;
+    if let Some(bin) = case.strip_prefix("bin:") {
+        return run_binary(bin, workload, secs);
+    }
+    Ok(match case {
+        "untraced" => Run {
+            rate: load_rate(start_load(workload, secs)?)?,
+            enter: (0, 0),
+            exit: (0, 0),
+            bytes: 0,
+        },
+        "floor" => {
+            let mut obj = MaybeUninit::uninit();
+            let skel = floor::FloorSkelBuilder::default().open(&mut obj)?.load()?;
+            let _e = skel.progs.floor_enter.attach_trace()?;
+            let _x = skel.progs.floor_exit.attach_trace()?;
+            let e0 = stats(&skel.progs.floor_enter)?;
+            let x0 = stats(&skel.progs.floor_exit)?;
+            let rate = load_rate(start_load(workload, secs)?)?;
+            let e1 = stats(&skel.progs.floor_enter)?;
+            let x1 = stats(&skel.progs.floor_exit)?;
+            Run {
+                rate,
+                enter: (e1.0 - e0.0, e1.1 - e0.1),
+                exit: (x1.0 - x0.0, x1.1 - x0.1),
+                bytes: 0,
+            }
+        }
+        "abl1" => run_tracer!(abl1, SystraceAbl1SkelBuilder, WAKE, workload, secs),
+        "abl2" => run_tracer!(abl2, SystraceAbl2SkelBuilder, WAKE, workload, secs),
+        "abl3" => run_tracer!(abl3, SystraceAbl3SkelBuilder, WAKE, workload, secs),
+        "abl4" => run_tracer!(abl4, SystraceAbl4SkelBuilder, WAKE, workload, secs),
+        "noquery" => run_tracer!(noquery, SystraceNoquerySkelBuilder, WAKE, workload, secs),
+        "noclock" => run_tracer!(noclock, SystraceNoclockSkelBuilder, WAKE, workload, secs),
+        "full" => run_tracer!(full, SystraceSkelBuilder, WAKE, workload, secs),
+        "nowake" => run_tracer!(full, SystraceSkelBuilder, u64::MAX, workload, secs),
+        "compat" => run_tracer!(compat, SystraceCompatSkelBuilder, WAKE, workload, secs),
+        other => bail!("unknown case {other}"),
+    })
+}
+
+fn per_run((ns, cnt): (u64, u64)) -> String {
+    if cnt == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}", ns as f64 / cnt as f64)
+    }
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 4 {
+        bail!("usage: bpfprof WORKLOAD SECS ROUNDS [CASE...]");
+    }
+    let workload = &args[1];
+    let secs: f64 = args[2].parse().context("SECS")?;
+    let rounds: usize = args[3].parse().context("ROUNDS")?;
+    let mut cases: Vec<&str> = args[4..].iter().map(String::as_str).collect();
+    if cases.is_empty() {
+        cases = vec![
+            "untraced", "floor", "abl1", "abl2", "abl3", "abl4", "noquery", "noclock", "full",
+            "nowake", "compat",
+        ];
+    }
+    // The kernel keeps run-time statistics while this descriptor is open.
+    // SAFETY: plain syscall wrapper; the result is checked.
+    let fd = unsafe { libbpf_sys::bpf_enable_stats(libbpf_sys::BPF_STATS_RUN_TIME) };
+    if fd < 0 {
+        bail!("BPF_ENABLE_STATS failed ({fd}): needs root and kernel 5.8+");
+    }
+    // SAFETY: a fresh descriptor we own.
+    let _stats = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut all: Vec<(String, Vec<Run>)> = cases.iter().map(|c| (c.to_string(), vec![])).collect();
+    // Round-robin, so a drifting background load hits every case alike.
+    for _ in 0..rounds {
+        for (c, runs) in all.iter_mut() {
+            runs.push(run_case(c, workload, secs)?);
+        }
+    }
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let base = all
+        .iter()
+        .find(|(c, _)| c == "untraced")
+        .map(|(_, r)| med(r.iter().map(|r| r.rate).collect()));
+    let width = all.iter().map(|(c, _)| c.len()).max().unwrap_or(9).max(9);
+    println!(
+        "{:<width$} rate/s        ratio  ns/syscall  enter_ns  exit_ns  bytes/call",
+        "case"
+    );
+    for (c, runs) in &all {
+        let rate = med(runs.iter().map(|r| r.rate).collect());
+        let (ratio, extra) = match base {
+            Some(b) => (
+                format!("{:.3}", rate / b),
+                format!("{:.1}", 1e9 / rate - 1e9 / b),
+            ),
+            None => ("-".into(), "-".into()),
+        };
+        // The run with the median rate gives the kernel figures.
+        let r = runs
+            .iter()
+            .min_by(|a, b| (a.rate - rate).abs().total_cmp(&(b.rate - rate).abs()))
+            .expect("one run at least");
+        let calls = r.exit.1.max(1);
+        println!(
+            "{c:<width$} {rate:>12.0} {ratio:>8} {extra:>11} {:>9} {:>8} {:>11.1}",
+            per_run(r.enter),
+            per_run(r.exit),
+            r.bytes as f64 / calls as f64
+        );
+    }
+    Ok(())
+}
