@@ -321,6 +321,19 @@ pub struct AgentArgs {
           value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
     pub client_queue: u32,
 
+    /// Serve Prometheus metrics of every call on this node at ADDR
+    /// (host:port) under /metrics, labelled with --node-name.
+    ///
+    /// The kernel then counts every call; clients still get records only
+    /// for what they ask.
+    #[arg(long, value_name = "ADDR", value_hint = ValueHint::Other)]
+    pub metrics: Option<String>,
+
+    /// Containers that get labels of their own in --metrics; the ones
+    /// seen after them are counted under container="(other)".
+    #[arg(long, default_value_t = 200, value_name = "N", value_hint = ValueHint::Other)]
+    pub metrics_containers: usize,
+
     /// Show the agent's diagnostics (clients coming and going, filters).
     #[arg(short = 'v', long, action = ArgAction::Count)]
     pub verbose: u8,

@@ -215,7 +215,7 @@ pub fn render(c: &Counts, labels: &ContainerMap, fold: &mut Folding, node: &str)
 }
 
 /// This machine's name (the `node` label).
-fn node_name() -> String {
+pub fn node_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
@@ -226,6 +226,7 @@ pub fn serve(
     addr: SocketAddr,
     counted: Counted,
     cap: usize,
+    node: String,
     stop: &Stop,
 ) -> Result<JoinHandle<()>> {
     let listener =
@@ -236,7 +237,6 @@ pub fn serve(
         listener.local_addr().unwrap_or(addr)
     );
     let stop = stop.clone();
-    let node = node_name();
     let h = std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {

@@ -11,10 +11,10 @@ use anyhow::{anyhow, Context, Result};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::hub::{Hub, HubOptions, Service};
+use super::hub::{no_clients, Hub, HubOptions, Service};
 use crate::cli::AgentArgs;
 use crate::clock::Clock;
-use crate::model::flow::{usage, KernelFilter, KernelMode};
+use crate::model::flow::{usage, KernelFilter, KernelMode, ModeTarget};
 use crate::model::syscalls::Arch;
 use crate::say;
 use crate::source::kernel::loader::{AGG_ENTRIES, MAX_NR};
@@ -43,6 +43,9 @@ pub struct Agent {
     pub client_queue: usize,
     /// `--publish`: a Redis to publish to.
     pub publish: Option<String>,
+    /// `--metrics`: where to serve them, and how many containers get
+    /// labels of their own.
+    pub metrics: Option<(SocketAddr, usize)>,
 }
 
 /// Whether every address is a loopback one.
@@ -87,7 +90,12 @@ impl Agent {
                 ))
             }
         };
+        let metrics = match &a.metrics {
+            Some(m) => Some((super::config::parse_addr(m)?, a.metrics_containers.max(1))),
+            None => None,
+        };
         Ok(Agent {
+            metrics,
             listen,
             listen_text: a.listen,
             node: a.node_name,
@@ -143,6 +151,22 @@ fn server_config(t: &ServerTls) -> Result<rustls::ServerConfig> {
     Ok(cfg)
 }
 
+/// With `--metrics` the kernel counts every call; records are streamed for
+/// what the clients ask: their syscalls chosen in the kernel, their pids in
+/// user space (the drill-down has no pid set).
+fn drill_for(f: &KernelFilter) -> KernelMode {
+    if *f == no_clients() {
+        return KernelMode::Drill {
+            cgroups: Some(Vec::new()),
+            syscalls: Some(Vec::new()),
+        };
+    }
+    KernelMode::Drill {
+        cgroups: f.cgroups.clone(),
+        syscalls: f.syscalls.clone(),
+    }
+}
+
 /// A per-run identifier: clients tell a restarted agent by it.
 fn run_id() -> u64 {
     let t = Clock::measure().boot_unix_ns as u64 ^ Clock::monotonic_now().rotate_left(32);
@@ -163,34 +187,56 @@ pub fn run(a: Agent) -> Result<()> {
         pids: Vec::new(),
         cri_sockets: a.cri_sockets.clone(),
         container_flags: Vec::new(),
-        // Nothing until a client asks (the hub sets it).
-        kernel: KernelFilter {
-            pids: Some(vec![0]),
-            ..Default::default()
+        // Records: nothing until a client asks (the hub sets it). With
+        // --metrics every call is counted, so the kernel filter stays open
+        // and the records are the drill-down's.
+        kernel: match a.metrics {
+            Some(_) => KernelFilter::default(),
+            None => no_clients(),
         },
         selection: None,
         agg_entries: AGG_ENTRIES,
-        mode: KernelMode::Stream,
-        metrics: None,
+        mode: match a.metrics {
+            Some(_) => drill_for(&no_clients()),
+            None => KernelMode::Stream,
+        },
+        metrics: a.metrics,
     })?;
     let capture = live.capture();
     let handle = capture.filter_handle();
+    let modes = capture.mode_handle();
     let stats = capture.stats.clone();
+    let counted = live.counting().map(|c| c.counted);
+    let set_kernel: super::hub::KernelSetter = match a.metrics {
+        Some(_) => Box::new(move |f| modes.set_mode(drill_for(&f))),
+        None => Box::new(move |f| {
+            if !handle.set_and_wait(f, Duration::from_secs(5)) {
+                say!("systrace-tui: the kernel filter could not be updated in time");
+            }
+        }),
+    };
     let hub = Hub::new(HubOptions {
         node: a.node.clone(),
         run: run_id(),
         arch: Arch::native(),
         boot_unix_ns: Clock::measure().boot_unix_ns as i64,
         max_nr: MAX_NR,
-        set_kernel: Box::new(move |f| {
-            if !handle.set_and_wait(f, Duration::from_secs(5)) {
-                say!("systrace-tui: the kernel filter could not be updated in time");
-            }
-        }),
+        set_kernel,
         node_lost: Arc::new(move || stats.lost()),
         recycler: Some(capture.recycler.clone()),
         client_queue: a.client_queue,
+        labels: counted.as_ref().map(|c| c.labels.clone()),
     });
+    let metrics = match (a.metrics, counted) {
+        (Some((addr, cap)), Some(c)) => Some(crate::consumer::metrics::serve(
+            addr,
+            c,
+            cap,
+            a.node.clone(),
+            &stop,
+        )?),
+        _ => None,
+    };
     let (down_tx, down_rx) = tokio::sync::oneshot::channel::<()>();
     let service = Service { hub: hub.clone() };
     let server = std::thread::Builder::new()
@@ -233,6 +279,10 @@ pub fn run(a: Agent) -> Result<()> {
             .map_err(|_| anyhow!("the publisher thread panicked"))?;
     }
     let _ = down_tx.send(());
+    if let Some(m) = metrics {
+        m.join()
+            .map_err(|_| anyhow!("the metrics server panicked"))?;
+    }
     let served = server
         .join()
         .map_err(|_| anyhow!("the server thread panicked"))?;

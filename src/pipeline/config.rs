@@ -67,7 +67,7 @@ pub struct Config {
 }
 
 /// `--metrics`' address: host:port (a name is looked up once).
-fn parse_addr(a: &str) -> Result<SocketAddr> {
+pub(super) fn parse_addr(a: &str) -> Result<SocketAddr> {
     use std::net::ToSocketAddrs;
     a.to_socket_addrs()
         .ok()

@@ -55,6 +55,16 @@ pub struct HubOptions {
     pub recycler: Option<Recycler>,
     /// Events a client may have queued before more count as lost.
     pub client_queue: usize,
+    /// Where `--metrics` finds container names for its labels.
+    pub labels: Option<Arc<Mutex<ContainerMap>>>,
+}
+
+/// The kernel filter while no client is connected: no records at all.
+pub fn no_clients() -> KernelFilter {
+    KernelFilter {
+        pids: Some(vec![0]),
+        ..Default::default()
+    }
 }
 
 /// One client's filter, compiled.
@@ -314,6 +324,9 @@ impl Hub {
                 }
                 Event::ContainerAdd(a) => {
                     st.containers.add(a);
+                    if let Some(l) = &self.opts.labels {
+                        l.lock().unwrap_or_else(|e| e.into_inner()).add(a);
+                    }
                     let f = self.frame(st.seq, Body::ContainerAdd(wire::container_add(a)));
                     closed |= Self::to_all(&mut st.clients, &f, self.opts.client_queue);
                 }
@@ -407,10 +420,7 @@ impl Hub {
     /// Puts the union of the clients' kernel filters into the kernel.
     fn refilter(&self, st: &mut HubState) {
         let want = if st.clients.is_empty() {
-            KernelFilter {
-                pids: Some(vec![0]),
-                ..Default::default()
-            }
+            no_clients()
         } else {
             union(
                 &st.clients
@@ -721,6 +731,7 @@ mod tests {
             node_lost: Arc::new(LostEvents::default),
             recycler: None,
             client_queue: 16,
+            labels: None,
         })
     }
 

@@ -130,6 +130,7 @@ pub fn run(cfg: Config) -> Result<()> {
             addr,
             c.counted.clone(),
             cap,
+            crate::consumer::metrics::node_name(),
             &stop,
         )?),
         _ => None,
