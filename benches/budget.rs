@@ -5,7 +5,9 @@
 //! - reader-side throughput: decode + batch + channel + store, events/s;
 //! - re-filtering 1,000,000 retained events, one line per kind of filter;
 //! - frames of the other views (search highlight, details, statistics)
-//!   while events keep arriving.
+//!   while events keep arriving;
+//! - the top view over 10,000 containers: a read's merge, the rows'
+//!   rebuild, frames, and memory per counted cell.
 //!
 //! Run: `cargo bench --bench budget [SECTION...]` (BENCHMARKS.md has the
 //! figures).
@@ -15,10 +17,15 @@ mod common;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
+use std::sync::Arc;
 use systrace_tui::consumer::tui::app::{App, Tab};
 use systrace_tui::consumer::tui::keys::Action;
+use systrace_tui::consumer::tui::top::{build_rows, GroupBy, TopSort, TopState};
+use systrace_tui::model::container::{ContainerAddEvent, ContainerInfo, PodInfo, Runtime};
+use systrace_tui::model::counts::{Counted, Delta, Key, Misses};
 use systrace_tui::model::event::{Event, TraceEvent};
 use systrace_tui::model::filter::Filter;
+use systrace_tui::model::flow::{KernelMode, ModeTarget};
 use systrace_tui::model::syscalls::Arch;
 
 use ratatui::backend::TestBackend;
@@ -191,6 +198,140 @@ fn views() {
     frames(&mut app, "statistics");
 }
 
+/// The kernel side of the top view's mode switches: nothing to switch here.
+struct NoKernel;
+
+impl ModeTarget for NoKernel {
+    fn set_mode(&self, _: KernelMode) {}
+}
+
+/// The top view on a node with 10,000 containers (two per pod, pods in 50
+/// namespaces), each making 30 syscalls, one of them failing too: 310,000
+/// counted cells, as `--agg-entries 524288` keeps them. A read comes once a
+/// second and frames come every 33 ms, so a frame after a read rebuilds the
+/// rows and the others only draw them.
+fn top() {
+    const CONTAINERS: u64 = 10_000;
+    const SYSCALLS: u32 = 30;
+    const FRAMES_PER_READ: usize = 30;
+    let counted = Counted::new(Arch::native());
+    {
+        let mut labels = counted.labels.lock().expect("labels");
+        for c in 0..CONTAINERS {
+            let mut info = ContainerInfo::new(&format!("{c:064x}"), Runtime::Containerd);
+            info.name = Some(format!("app-{c}"));
+            info.pod = Some(PodInfo {
+                name: Some(format!("web-{}", c / 2)),
+                namespace: Some(format!("team-{}", c % 50)),
+                ..Default::default()
+            });
+            info.resolved = true;
+            labels.add(&ContainerAddEvent {
+                cgroup_id: 1000 + c,
+                container: Arc::new(info),
+            });
+        }
+    }
+    // One read's worth: every cell gains some calls.
+    let read = |round: u64| -> Vec<(Key, Delta)> {
+        let mut v = Vec::new();
+        for c in 0..CONTAINERS {
+            for nr in 0..SYSCALLS {
+                let calls = 1 + (c * 7 + u64::from(nr) * 13 + round) % 50;
+                let key = Key {
+                    cgroup_id: 1000 + c,
+                    nr,
+                    errno: 0,
+                };
+                v.push((key, Delta::uniform(calls, 1_000 + u64::from(nr) * 100)));
+            }
+            let key = Key {
+                cgroup_id: 1000 + c,
+                nr: 2,
+                errno: 2,
+            };
+            v.push((key, Delta::uniform(1 + c % 3, 5_000)));
+        }
+        v
+    };
+    let first = read(0);
+    let before = rss_bytes();
+    counted
+        .counts
+        .lock()
+        .expect("counts")
+        .merge(&first, Misses::default(), true);
+    let cells = counted.counts.lock().expect("counts").cells.len();
+    println!(
+        "top view: {CONTAINERS} containers x {SYSCALLS} syscalls (+1 failing) = {cells} cells, \
+         {:.0} bytes per cell in user space",
+        (rss_bytes() - before) as f64 / cells as f64
+    );
+    drop(first);
+    let mut app = App::new(
+        1000,
+        systrace_tui::consumer::tui::theme::Theme { color: true },
+        systrace_tui::clock::Clock { boot_unix_ns: 0 },
+        systrace_tui::consumer::tui::app::Source::Live,
+    );
+    app.top_view = Some(Box::new(TopState::new(
+        counted.clone(),
+        Box::new(NoKernel),
+        KernelMode::Stream,
+    )));
+    systrace_tui::consumer::tui::top::open(&mut app);
+    // The rows' rebuild alone, in every grouping (CPU time: the machine
+    // may be shared).
+    {
+        let c = counted.counts.lock().expect("counts");
+        let labels = counted.labels.lock().expect("labels").clone();
+        for by in [GroupBy::ContainerSyscall, GroupBy::Pod, GroupBy::Syscall] {
+            let t = thread_cpu();
+            let rows = build_rows(&c, &labels, by, None, TopSort::Rate, false);
+            println!(
+                "  rows by {:<18} {:>7} rows in {:>7.1} ms CPU",
+                by.label(),
+                rows.len(),
+                ms(thread_cpu() - t)
+            );
+        }
+    }
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
+    let mut merges = Vec::new();
+    let mut reads = read(1);
+    let (times, cpu) = frame_times(
+        &mut app,
+        FRAMES_PER_READ * 10,
+        |_, i| {
+            if i % FRAMES_PER_READ == 0 {
+                let t = thread_cpu();
+                counted
+                    .counts
+                    .lock()
+                    .expect("counts")
+                    .merge(&reads, Misses::default(), true);
+                merges.push(thread_cpu() - t);
+                reads = read(i as u64 + 2);
+            }
+        },
+        |app| {
+            term.draw(|f| app.render(f)).expect("draw");
+        },
+    );
+    merges.sort();
+    let rows = app.top_view.as_ref().map_or(0, |t| t.rows.len());
+    println!(
+        "  a read merged: CPU p50 {:.1} ms, max {:.1} ms; frames 200x50 ({rows} rows, one in {FRAMES_PER_READ} rebuilds them): \
+         CPU p50 {:.2} ms, max {:.1} ms (wall p50 {:.2} ms, max {:.1} ms)",
+        ms(percentile(&merges, 0.5)),
+        ms(*merges.last().expect("reads")),
+        ms(percentile(&cpu, 0.5)),
+        ms(*cpu.last().expect("frames")),
+        ms(percentile(&times, 0.5)),
+        ms(*times.last().expect("frames")),
+    );
+}
+
 fn render_and_memory() {
     let before = rss_bytes();
     let mut app = common::app_with(RETAINED);
@@ -285,6 +426,9 @@ fn main() {
     }
     if run("views") {
         views();
+    }
+    if run("top") {
+        top();
     }
     if !run("pipeline") {
         return;

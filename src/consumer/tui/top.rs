@@ -20,7 +20,7 @@ use super::text::sparkline;
 use crate::clock::fmt_duration;
 use crate::model::container::{ContainerMap, HOST};
 use crate::model::counts::Counted;
-use crate::model::counts::{quantile, Counts, Misses, BUCKETS};
+use crate::model::counts::{quantile, Counts, Key, Misses, BUCKETS};
 use crate::model::errno;
 use crate::model::event::TraceEvent;
 use crate::model::filter::{Field, Filter};
@@ -119,9 +119,14 @@ pub struct TopRow {
     pub err_rate: f64,
     pub errors: u64,
     pub top_errno: Option<u32>,
+    /// Latency quantiles and calls per read: filled in by `detail` (for
+    /// the rows on screen, or for all when sorted by latency).
     pub p50: u64,
     pub p99: u64,
     pub series: Vec<u64>,
+    pub detailed: bool,
+    /// The counted cells summed in this row.
+    pub keys: Vec<Key>,
 }
 
 /// The top view's state (live runs only: it needs the kernel).
@@ -206,7 +211,36 @@ fn group_name(by: GroupBy, labels: &ContainerMap, cg: u64) -> String {
     }
 }
 
-/// Builds the rows from the counts: grouped, filtered, sorted.
+/// Fills in a row's latency quantiles and series from its cells.
+pub fn detail(row: &mut TopRow, c: &Counts) {
+    let mut hist = [0u64; BUCKETS];
+    let mut max = 0;
+    let mut series = vec![0; crate::model::counts::SERIES];
+    let n = series.len();
+    for k in &row.keys {
+        let Some(cell) = c.cells.get(k) else {
+            continue;
+        };
+        for (x, y) in hist.iter_mut().zip(cell.total.hist.iter()) {
+            *x += y;
+        }
+        max = max.max(cell.total.max_ns);
+        // Series end at the same read: aligned from the newest.
+        for (i, v) in cell.series.iter().rev().enumerate().take(n) {
+            series[n - 1 - i] += v;
+        }
+    }
+    row.p50 = quantile(&hist, max, 0.5);
+    row.p99 = quantile(&hist, max, 0.99);
+    row.series = series;
+    row.detailed = true;
+}
+
+/// Builds the rows from the counts: grouped, filtered, sorted. Called once
+/// a read (a second) over every counted cell, so it keys its sums by
+/// numbers and leaves the histograms and series to `detail`, which is asked
+/// for the rows on screen only unless the sort needs every row's latency
+/// (10,000 containers make 300,000 cells; see BENCHMARKS.md).
 pub fn build_rows(
     c: &Counts,
     labels: &ContainerMap,
@@ -217,17 +251,20 @@ pub fn build_rows(
 ) -> Vec<TopRow> {
     let arch = c.arch.unwrap_or_else(Arch::native);
     struct Acc {
-        cgroups: Vec<u64>,
+        group: u32,
+        nr: Option<u32>,
+        keys: Vec<Key>,
         calls: u64,
         last: u64,
         last_err: u64,
-        errors: HashMap<u32, u64>,
-        hist: [u64; BUCKETS],
-        max: u64,
-        series: Vec<u64>,
+        errors: Vec<(u32, u64)>,
     }
-    let mut acc: HashMap<(String, Option<u32>), Acc> = HashMap::new();
-    let mut names: HashMap<u64, String> = HashMap::new();
+    // Group names, numbered; a cgroup's group is looked up once.
+    let mut groups: Vec<String> = Vec::new();
+    let mut group_ids: HashMap<String, u32> = HashMap::new();
+    let mut group_of: HashMap<u64, u32> = HashMap::new();
+    let mut index: HashMap<(u32, Option<u32>), usize> = HashMap::new();
+    let mut accs: Vec<Acc> = Vec::new();
     for (k, cell) in &c.cells {
         if let Some(f) = filter {
             let raw = RawEvent {
@@ -241,73 +278,85 @@ pub fn build_rows(
             }
         }
         let group = if by.per_group() {
-            names
-                .entry(k.cgroup_id)
-                .or_insert_with(|| group_name(by, labels, k.cgroup_id))
-                .clone()
+            *group_of.entry(k.cgroup_id).or_insert_with(|| {
+                let name = group_name(by, labels, k.cgroup_id);
+                *group_ids.entry(name).or_insert_with_key(|name| {
+                    groups.push(name.clone());
+                    groups.len() as u32 - 1
+                })
+            })
         } else {
-            String::new()
+            0
         };
         let nr = by.per_syscall().then_some(k.nr);
-        let a = acc.entry((group, nr)).or_insert_with(|| Acc {
-            cgroups: Vec::new(),
-            calls: 0,
-            last: 0,
-            last_err: 0,
-            errors: HashMap::new(),
-            hist: [0; BUCKETS],
-            max: 0,
-            series: vec![0; crate::model::counts::SERIES],
+        let i = *index.entry((group, nr)).or_insert_with(|| {
+            accs.push(Acc {
+                group,
+                nr,
+                keys: Vec::new(),
+                calls: 0,
+                last: 0,
+                last_err: 0,
+                errors: Vec::new(),
+            });
+            accs.len() - 1
         });
-        if !a.cgroups.contains(&k.cgroup_id) {
-            a.cgroups.push(k.cgroup_id);
-        }
-        let d = &cell.total;
-        a.calls += d.calls;
+        let a = &mut accs[i];
+        a.keys.push(*k);
+        a.calls += cell.total.calls;
         let last = cell.series.back().copied().unwrap_or(0);
         a.last += last;
         if k.errno != 0 {
-            *a.errors.entry(k.errno).or_default() += d.calls;
+            match a.errors.iter_mut().find(|(e, _)| *e == k.errno) {
+                Some((_, n)) => *n += cell.total.calls,
+                None => a.errors.push((k.errno, cell.total.calls)),
+            }
             a.last_err += last;
-        }
-        for (x, y) in a.hist.iter_mut().zip(d.hist.iter()) {
-            *x += y;
-        }
-        a.max = a.max.max(d.max_ns);
-        // Series end at the same read: aligned from the newest.
-        let n = a.series.len();
-        for (i, v) in cell.series.iter().rev().enumerate().take(n) {
-            a.series[n - 1 - i] += v;
         }
     }
     let secs = if c.tick_secs > 0.0 { c.tick_secs } else { 1.0 };
-    let mut rows: Vec<TopRow> = acc
+    let no_group = String::new();
+    // Each row with its name for the sort, made once.
+    let mut rows: Vec<(TopRow, std::borrow::Cow<'static, str>)> = accs
         .into_iter()
-        .map(|((group, nr), a)| TopRow {
-            group,
-            nr,
-            cgroups: a.cgroups,
-            calls: a.calls,
-            rate: a.last as f64 / secs,
-            err_rate: a.last_err as f64 / secs,
-            errors: a.errors.values().sum(),
-            top_errno: a
-                .errors
-                .iter()
-                .max_by_key(|(e, n)| (**n, std::cmp::Reverse(**e)))
-                .map(|(e, _)| *e),
-            p50: quantile(&a.hist, a.max, 0.5),
-            p99: quantile(&a.hist, a.max, 0.99),
-            series: a.series,
+        .map(|a| {
+            let group = groups.get(a.group as usize).unwrap_or(&no_group).clone();
+            let name = a.nr.map_or(std::borrow::Cow::Borrowed(""), |n| {
+                syscalls::name_or_unknown(arch, n)
+            });
+            let mut cgroups: Vec<u64> = a.keys.iter().map(|k| k.cgroup_id).collect();
+            cgroups.sort_unstable();
+            cgroups.dedup();
+            let mut row = TopRow {
+                group,
+                nr: a.nr,
+                cgroups,
+                calls: a.calls,
+                rate: a.last as f64 / secs,
+                err_rate: a.last_err as f64 / secs,
+                errors: a.errors.iter().map(|(_, n)| n).sum(),
+                top_errno: a
+                    .errors
+                    .iter()
+                    .max_by_key(|(e, n)| (*n, std::cmp::Reverse(*e)))
+                    .map(|(e, _)| *e),
+                p50: 0,
+                p99: 0,
+                series: Vec::new(),
+                detailed: false,
+                keys: a.keys,
+            };
+            if matches!(sort, TopSort::P50 | TopSort::P99) {
+                detail(&mut row, c);
+            }
+            (row, name)
         })
         .collect();
-    let name = |r: &TopRow| {
-        (
-            r.group.clone(),
-            r.nr.map(|n| syscalls::name_or_unknown(arch, n).into_owned()),
-        )
+    let by_name = |a: &(TopRow, std::borrow::Cow<str>), b: &(TopRow, std::borrow::Cow<str>)| {
+        (&a.0.group, &a.1).cmp(&(&b.0.group, &b.1))
     };
-    rows.sort_by(|a, b| {
+    rows.sort_unstable_by(|x, y| {
+        let (a, b) = (&x.0, &y.0);
         let o = match sort {
             TopSort::Rate => b.rate.total_cmp(&a.rate).then(b.calls.cmp(&a.calls)),
             TopSort::Errors => b
@@ -317,16 +366,16 @@ pub fn build_rows(
             TopSort::P99 => b.p99.cmp(&a.p99),
             TopSort::P50 => b.p50.cmp(&a.p50),
             TopSort::Calls => b.calls.cmp(&a.calls),
-            TopSort::Name => name(a).cmp(&name(b)),
+            TopSort::Name => std::cmp::Ordering::Equal,
         }
-        .then_with(|| name(a).cmp(&name(b)));
+        .then_with(|| by_name(x, y));
         if reverse {
             o.reverse()
         } else {
             o
         }
     });
-    rows
+    rows.into_iter().map(|(r, _)| r).collect()
 }
 
 /// Brings the rows up to date (a new read, or a new order or filter).
@@ -486,7 +535,7 @@ fn si(v: f64) -> String {
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     refresh(app);
     let th = app.theme;
-    let Some(t) = app.top_view.as_ref() else {
+    let Some(t) = app.top_view.as_mut() else {
         return;
     };
     let [info, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
@@ -535,6 +584,15 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         "CALLS",
         "CALLS/S (60s)",
     ];
+    // Quantiles and series for the rows on screen only (see build_rows).
+    if t.rows.iter().skip(first).take(rows_h).any(|r| !r.detailed) {
+        let c = t.counted.counts.lock().unwrap_or_else(|e| e.into_inner());
+        for r in t.rows.iter_mut().skip(first).take(rows_h) {
+            if !r.detailed {
+                detail(r, &c);
+            }
+        }
+    }
     let group_w = t
         .rows
         .iter()
@@ -615,7 +673,22 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::counts::{Delta, Key};
+    use crate::model::counts::Delta;
+
+    /// The p50 of every cell of syscall `nr`, merged.
+    fn rows_p50(c: &Counts, nr: u32) -> u64 {
+        let mut all = Delta::default();
+        let mut hist = [0u64; BUCKETS];
+        for (k, cell) in &c.cells {
+            if k.nr == nr {
+                for (x, y) in hist.iter_mut().zip(cell.total.hist.iter()) {
+                    *x += y;
+                }
+                all.max_ns = all.max_ns.max(cell.total.max_ns);
+            }
+        }
+        quantile(&hist, all.max_ns, 0.5)
+    }
 
     #[test]
     fn rows_sum_errnos_per_group_and_syscall_and_sort_by_rate() {
@@ -651,6 +724,13 @@ mod tests {
         let open = &rows[1];
         assert_eq!((open.calls, open.errors, open.top_errno), (45, 35, Some(2)));
         assert_eq!(open.err_rate, 35.0);
+        assert!(
+            !open.detailed,
+            "latency is filled in for rows on screen only"
+        );
+        let mut open = open.clone();
+        detail(&mut open, &c);
+        assert_eq!((open.p50, open.series.last()), (rows_p50(&c, 2), Some(&45)));
         let by_sys = build_rows(&c, &labels, GroupBy::Syscall, None, TopSort::Name, false);
         assert_eq!(by_sys.len(), 2);
         let f = Filter::parse("errno == ENOENT").unwrap();
