@@ -245,16 +245,38 @@ impl Batcher {
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(BATCH));
         let batch = std::mem::replace(&mut self.batch, fresh);
-        self.stats.received.fetch_add(n, Ordering::Relaxed);
         match self.out.try_send(batch) {
             Ok(()) => {}
+            // A part-filled batch is kept while the consumer is behind: a
+            // trickle flushed every few ms would otherwise fill the
+            // channel's slots with tiny batches during a short stall and
+            // lose events that fit easily. Only full batches are dropped.
+            Err(TrySendError::Full(b)) if b.len() < BATCH => {
+                self.batch = b;
+                return;
+            }
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 self.stats.channel_lost.fetch_add(n, Ordering::Relaxed);
             }
         }
+        self.stats.received.fetch_add(n, Ordering::Relaxed);
         if let Some(d) = self.slow {
             std::thread::sleep(d);
         }
+    }
+
+    /// The last batch: waited for briefly (a kept one may be waiting for
+    /// the consumer), counted as lost if it still does not fit.
+    fn flush_final(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let n = batch.len() as u64;
+        match self.out.send_timeout(batch, Duration::from_millis(100)) {
+            Ok(()) => self.stats.received.fetch_add(n, Ordering::Relaxed),
+            Err(_) => self.stats.channel_lost.fetch_add(n, Ordering::Relaxed),
+        };
     }
 
     fn send_lost(&mut self, lost: LostEvents) {
@@ -358,6 +380,7 @@ fn run(
             last_check = Instant::now();
             if stop {
                 let _ = ring.consume_raw_n(DRAIN_SLICE);
+                batcher.borrow_mut().flush_final();
             }
             let k = tracer.kernel_lost();
             stats.kernel_lost.store(k, Ordering::Relaxed);
@@ -380,4 +403,71 @@ fn wait_readable(epfd: i32, timeout: Duration) {
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
     // SAFETY: `ev` is valid for one entry; an error (EINTR) only ends the wait early.
     unsafe { libc::epoll_wait(epfd, ev.as_mut_ptr(), 1, ms) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::EventBuilder;
+
+    fn batcher(out: Sender<Vec<Event>>) -> (Batcher, Arc<CaptureStats>) {
+        let stats = Arc::new(CaptureStats::default());
+        let (_pool_tx, pool) = bounded(1);
+        let b = Batcher {
+            out,
+            pool,
+            batch: Vec::new(),
+            last_flush: Instant::now(),
+            stats: stats.clone(),
+            arch: Arch::native(),
+            ids: Identities::new(),
+            slow: None,
+        };
+        (b, stats)
+    }
+
+    #[test]
+    fn a_part_filled_batch_waits_out_a_full_channel_instead_of_being_lost() {
+        let (tx, rx) = bounded(1);
+        let (mut b, stats) = batcher(tx);
+        // The consumer is behind: the channel's one slot is taken.
+        b.batch
+            .push(Event::Syscall(EventBuilder::new().nr(1).build()));
+        b.flush();
+        for n in 2..5 {
+            b.batch
+                .push(Event::Syscall(EventBuilder::new().nr(n).build()));
+            b.flush();
+        }
+        assert_eq!(stats.lost().channel, 0, "kept, not dropped");
+        assert_eq!(b.batch.len(), 3);
+        // It catches up: the kept events go in one batch, in order.
+        assert_eq!(rx.recv().unwrap().len(), 1);
+        b.flush();
+        let nrs: Vec<u32> = rx
+            .recv()
+            .unwrap()
+            .iter()
+            .map(|e| match e {
+                Event::Syscall(t) => t.nr,
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(nrs, [2, 3, 4]);
+        assert_eq!(stats.received.load(Ordering::Relaxed), 4);
+        // At the stop a kept batch is counted when it cannot be handed over.
+        b.batch.push(Event::Syscall(EventBuilder::new().build()));
+        b.flush();
+        b.batch.push(Event::Syscall(EventBuilder::new().build()));
+        b.flush();
+        b.flush_final();
+        assert_eq!(stats.lost().channel, 1);
+        // A full batch is still dropped (and counted) when nobody reads.
+        b.batch = (0..BATCH)
+            .map(|_| Event::Syscall(EventBuilder::new().build()))
+            .collect();
+        b.flush();
+        assert_eq!(rx.len(), 1);
+        assert_eq!(stats.lost().channel, 1 + BATCH as u64);
+    }
 }
