@@ -548,6 +548,17 @@ fn a_killed_agent_is_shown_down_then_back_with_nothing_twice() {
 type Frames = tonic::Streaming<systrace_tui::wire::pb::Frame>;
 
 fn watch(rt: &tokio::runtime::Runtime, addr: &str, expr: &str) -> Frames {
+    watch_from(rt, addr, expr, 0, 0)
+}
+
+/// `watch`, resuming after sequence `after` of agent run `run` (0, 0: new).
+fn watch_from(
+    rt: &tokio::runtime::Runtime,
+    addr: &str,
+    expr: &str,
+    run: u64,
+    after: u64,
+) -> Frames {
     use systrace_tui::wire::pb::{agent_client::AgentClient, ClientFilter, WatchRequest};
     rt.block_on(async {
         let mut c = AgentClient::connect(format!("http://{addr}"))
@@ -559,7 +570,8 @@ fn watch(rt: &tokio::runtime::Runtime, addr: &str, expr: &str) -> Frames {
                 expr: expr.to_string(),
                 ..Default::default()
             }),
-            ..Default::default()
+            run,
+            after_seq: after,
         })
         .await
         .unwrap()
@@ -632,6 +644,131 @@ fn a_slow_client_gets_lost_counts_while_a_fast_one_gets_everything() {
     assert_eq!(got + lost, N, "received {got} + lost {lost}");
     drop(slow);
     drop(fast);
+    drop(a);
+}
+
+/// What a stream brought, per workload pid, as a resuming client keeps
+/// it: the resume point is the last sequence number a frame accounted for,
+/// batches and lost counts alike (`Frame.seq`).
+#[derive(Debug, Default)]
+struct Tally {
+    run: u64,
+    seq: u64,
+    got: std::collections::BTreeMap<u32, u64>,
+    /// The stream's last lost counts (cumulative for the stream).
+    lost: u64,
+}
+
+impl Tally {
+    /// Reads frames until `done` says so (or the stream stalls 20 s).
+    fn read(
+        &mut self,
+        rt: &tokio::runtime::Runtime,
+        s: &mut Frames,
+        done: impl Fn(&Tally) -> bool,
+    ) {
+        use systrace_tui::wire::pb::frame::Body;
+        rt.block_on(async {
+            while !done(self) {
+                let f = match tokio::time::timeout(Duration::from_secs(20), s.message()).await {
+                    Ok(Ok(Some(f))) => f,
+                    other => panic!("the stream ended or stalled ({other:?}) at {self:?}"),
+                };
+                match f.body {
+                    Some(Body::Hello(_)) => self.run = f.run,
+                    Some(Body::Batch(b)) => {
+                        for e in b.events {
+                            *self.got.entry(e.pid).or_default() += 1;
+                        }
+                    }
+                    Some(Body::Lost(l)) => self.lost = l.kernel + l.channel + l.client,
+                    _ => {}
+                }
+                if f.run == self.run {
+                    self.seq = self.seq.max(f.seq);
+                }
+            }
+        })
+    }
+
+    fn got(&self, pid: u32) -> u64 {
+        self.got.get(&pid).copied().unwrap_or(0)
+    }
+}
+
+/// A slow client's queue overflows and the loss is told; then its
+/// connection drops and it resumes from where the stream left it. What it
+/// was told is lost is not sent again (nor counted lost again): received +
+/// lost = made, exactly.
+#[test]
+fn a_resume_after_an_overflow_sends_nothing_told_lost() {
+    if !require_root("a_resume_after_an_overflow_sends_nothing_told_lost") {
+        return;
+    }
+    const N: u64 = 3000;
+    // A queue of one event: a client that reads nothing while the workload
+    // runs overflows it with every batch of more than one call.
+    let a = Agent::start(
+        "tight",
+        "127.0.0.1:0",
+        &["--insecure", "--client-queue", "1"],
+    );
+    let w1 = Gated::new(N);
+    // One getppid per byte written: single calls, each its own batch.
+    let mut w2 = Reaped(
+        Command::new(workload())
+            .args(["rounds", "1"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (p1, p2) = (w1.pid(), w2.0.id());
+    let filter = getppid_of(&[p1, p2]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut first = Tally::default();
+    let mut s = watch(&rt, &a.addr, &filter);
+    first.read(&rt, &mut s, |t| t.run != 0);
+    w1.go();
+    // Only now does it read: everything made is received or told lost.
+    first.read(&rt, &mut s, |t| t.got(p1) + t.lost >= N);
+    assert_eq!(first.got(p1) + first.lost, N, "{first:?}");
+    assert!(first.lost > 0, "the queue never overflowed: {first:?}");
+    // The connection drops; the client resumes where the stream left it.
+    drop(s);
+    let mut second = Tally {
+        run: first.run,
+        seq: first.seq,
+        ..Default::default()
+    };
+    let mut s = watch_from(&rt, &a.addr, &filter, first.run, first.seq);
+    second.read(&rt, &mut s, |t| t.run != 0);
+    assert_eq!(second.run, first.run, "the same agent run");
+    // A fresh call, until one arrives (one could meet a full queue): a
+    // resend would be queued before it.
+    let mut stdin = w2.0.stdin.take().unwrap();
+    let mut made2 = 0u64;
+    while second.got(p2) == 0 && made2 < 20 {
+        stdin.write_all(b"x").unwrap();
+        made2 += 1;
+        second.read(&rt, &mut s, |t| t.got(p2) + t.lost >= made2);
+    }
+    assert_eq!(second.got(p1), 0, "sent again after a resume: {second:?}");
+    assert_eq!(
+        second.got(p2) + second.lost,
+        made2,
+        "the resumed stream counts only its own losses: {second:?}"
+    );
+    assert!(
+        second.got(p2) > 0,
+        "no single call came through: {second:?}"
+    );
+    drop(stdin);
+    drop(s);
+    drop(w2);
     drop(a);
 }
 

@@ -254,6 +254,15 @@ struct Resume {
     seq: u64,
 }
 
+impl Resume {
+    /// A frame of run `run` accounts for the node's events up to `seq`.
+    fn advance(&mut self, run: u64, seq: u64) {
+        if run == self.run {
+            self.seq = self.seq.max(seq);
+        }
+    }
+}
+
 impl NodeWorker {
     fn halted(&self) -> bool {
         self.halt.load(Ordering::Relaxed) || self.stop.is_raised()
@@ -526,6 +535,10 @@ impl NodeWorker {
                     vec![Event::ContainerDel(d)]
                 }
                 Decoded::Lost(l) => {
+                    // What it covers was told lost: a resume starts after it.
+                    if let Some(r) = resume.as_mut() {
+                        r.advance(frame.run, frame.seq);
+                    }
                     let mut c = self.counts();
                     c[self.index].lost_now = l;
                     vec![Event::Lost(total_lost(&c))]
