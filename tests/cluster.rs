@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bin, require_root, wait_for, workload, Reaped, Scratch};
+use common::{bin, require_root, wait_for, workload, Reaped, Scratch, TestCgroup};
 
 /// Collects a child's pipe into a shared string on a thread.
 fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
@@ -871,4 +871,127 @@ fn nodes_dns_watches_every_address_of_a_name() {
     assert_eq!(no.status.code(), Some(2), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     drop(a);
+}
+
+/// Lines of `out` for calls of process `pid`.
+fn lines_of(out: &str, pid: u32) -> u64 {
+    out.lines()
+        .filter(|l| l.contains(&format!("[{pid}/")))
+        .count() as u64
+}
+
+/// `--cgroup` traces one cgroup v2 subtree, in the kernel: a workload in a
+/// cgroup below it is traced exactly, one outside it not at all.
+#[test]
+fn cgroup_scopes_local_capture_to_a_subtree() {
+    if !require_root("cgroup_scopes_local_capture_to_a_subtree") {
+        return;
+    }
+    const N: u64 = 2000;
+    let scope = TestCgroup::new("st-scope-");
+    let name = scope
+        .path
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let below = scope.path.join("below");
+    std::fs::create_dir(&below).unwrap();
+    let (inside, outside) = (Gated::new(N), Gated::new(N));
+    std::fs::write(below.join("cgroup.procs"), inside.pid().to_string()).unwrap();
+    let (pi, po) = (inside.pid(), outside.pid());
+    // Only the syscall in user space: the scope alone decides whose.
+    let c = Client::start(&[
+        "--cgroup",
+        &format!("/{name}"),
+        "--filter",
+        "syscall == getppid",
+        "-v",
+    ]);
+    c.wait_stderr("tracing (Ctrl-C");
+    let said = c.stderr();
+    assert!(
+        said.contains(&format!(
+            "only cgroup /{name} and below (id {}, level 1)",
+            scope.id()
+        )),
+        "{said}"
+    );
+    inside.go();
+    outside.go();
+    assert!(wait_for(Duration::from_secs(60), || {
+        (lines_of(&c.stdout(), pi) >= N).then_some(())
+    })
+    .is_some());
+    let (out, _) = c.stop();
+    assert_eq!(
+        lines_of(&out, pi),
+        N,
+        "the workload in the subtree, once each"
+    );
+    assert_eq!(lines_of(&out, po), 0, "a workload outside the subtree");
+    assert_eq!(
+        out.lines().count() as u64,
+        N,
+        "nothing else calls getppid there"
+    );
+}
+
+/// The forms of `--cgroup PATH` (below the root, relative to the mount, a
+/// directory under the mount) name the same cgroup; anything else is one
+/// line and exit 2, for local capture and for the agent; `--help` says it.
+#[test]
+fn cgroup_paths_and_their_mistakes() {
+    if !require_root("cgroup_paths_and_their_mistakes") {
+        return;
+    }
+    let scope = TestCgroup::new("st-scope-");
+    let name = scope
+        .path
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mount = scope.path.parent().unwrap().to_str().unwrap().to_string();
+    let want = format!("only cgroup /{name} and below (id {}, level 1)", scope.id());
+    for form in [format!("/{name}"), name.clone(), format!("{mount}/{name}/")] {
+        let (_, err, code) =
+            common::headless(&["--cgroup", &form, "--duration", "0.1", "-q", "-v"]);
+        assert_eq!(code, 0, "{form}: {err}");
+        assert!(err.contains(&want), "{form}: {err}");
+    }
+    let file = format!("/{name}/cgroup.procs");
+    for bad in [
+        "/no-such-cgroup-here",
+        "",
+        &file,
+        "/sys/fs/cgroup",
+        "../../../../etc",
+    ] {
+        let (_, err, code) = common::headless(&["--cgroup", bad, "--duration", "0.1"]);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{bad:?}: {err}");
+        assert!(err.contains("--cgroup"), "{err}");
+        let agent = Command::new(bin())
+            .args(["agent", "--listen", "127.0.0.1:0", "--node-name", "n"])
+            .args(["--insecure", "--cgroup", bad])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&agent.stderr);
+        assert_eq!(agent.status.code(), Some(2), "agent {bad:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "agent {bad:?}: {err}");
+    }
+    let (_, err, code) = common::headless(&["--cgroup", "/x", "--replay", "/dev/null"]);
+    assert_eq!(code, 2, "{err}");
+    for args in [&["--help"][..], &["agent", "--help"][..]] {
+        let help = Command::new(bin()).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(text.contains("--cgroup <PATH>"), "{args:?}: {text}");
+        assert!(text.contains("cgroup v2 subtree"), "{args:?}: {text}");
+    }
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains("| `--cgroup PATH` |"));
 }

@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use super::hub::{Hub, HubOptions, Service};
 use crate::cli::AgentArgs;
 use crate::clock::Clock;
-use crate::model::flow::{usage, KernelFilter, KernelMode};
+use crate::model::flow::{usage, CgroupScope, KernelFilter, KernelMode};
 use crate::model::syscalls::Arch;
 use crate::say;
 use crate::source::kernel::loader::{AGG_ENTRIES, MAX_NR};
@@ -43,6 +43,8 @@ pub struct Agent {
     pub client_queue: usize,
     /// `--publish`: a Redis to publish to.
     pub publish: Option<String>,
+    /// `--cgroup`: only this cgroup v2 subtree.
+    pub scope: Option<CgroupScope>,
 }
 
 /// Whether every address is a loopback one.
@@ -61,6 +63,10 @@ impl Agent {
                 a.node_name
             )));
         }
+        let scope = match &a.cgroup {
+            Some(p) => Some(super::config::cgroup_scope(p)?),
+            None => None,
+        };
         let listen: Vec<SocketAddr> = a
             .listen
             .to_socket_addrs()
@@ -97,6 +103,7 @@ impl Agent {
             cri_sockets: a.cri_sockets,
             client_queue: a.client_queue as usize,
             publish: a.publish,
+            scope,
         })
     }
 }
@@ -172,6 +179,7 @@ pub fn run(a: Agent) -> Result<()> {
         agg_entries: AGG_ENTRIES,
         mode: KernelMode::Stream,
         metrics: None,
+        scope: a.scope.clone(),
     })?;
     let capture = live.capture();
     let handle = capture.filter_handle();
