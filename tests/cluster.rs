@@ -43,7 +43,16 @@ struct Agent {
 impl Agent {
     /// Starts an agent and waits until it serves; `listen` may have port 0.
     fn start(name: &str, listen: &str, extra: &[&str]) -> Agent {
-        let mut child = Command::new(bin())
+        Self::start_with(Command::new(bin()), name, listen, extra)
+    }
+
+    /// As `start`, the agent's command line appended to `cmd` (a wrapper
+    /// such as `nsenter`, which execs it: the child is the agent).
+    fn start_with(mut cmd: Command, name: &str, listen: &str, extra: &[&str]) -> Agent {
+        if cmd.get_program() != bin().as_os_str() {
+            cmd.arg(bin());
+        }
+        let mut child = cmd
             .args(["agent", "--listen", listen, "--node-name", name])
             .args(extra)
             .stdout(Stdio::null())
@@ -994,4 +1003,226 @@ fn cgroup_paths_and_their_mistakes() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(readme.contains("| `--cgroup PATH` |"));
+}
+
+/// A network namespace with a veth pair to the host: the host end has
+/// `host_addr`, the namespace end `addr` (a /30 of its own). Deleted when
+/// dropped, however the test ends (deleting the namespace deletes its veth
+/// end and with it the pair).
+struct Netns {
+    name: String,
+    host_if: String,
+    addr: String,
+}
+
+impl Netns {
+    fn ip(args: &[&str]) {
+        let out = Command::new("ip")
+            .args(args)
+            .output()
+            .expect("the ip command");
+        assert!(
+            out.status.success(),
+            "ip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Namespace `i` of this run (`tag` tells runs apart).
+    fn new(tag: u32, i: u32) -> Netns {
+        let name = format!("st-{tag}-n{i}");
+        let (host_if, peer) = (format!("st{tag}h{i}"), format!("st{tag}p{i}"));
+        // 10.213.T.(4i+1)/30 on the host, .(4i+2) in the namespace.
+        let net = |k: u32| format!("10.213.{}.{}", tag % 250, 4 * i + k);
+        let ns = Netns {
+            name: name.clone(),
+            host_if: host_if.clone(),
+            addr: net(2),
+        };
+        Self::ip(&["netns", "add", &name]);
+        Self::ip(&[
+            "link", "add", &host_if, "type", "veth", "peer", "name", &peer, "netns", &name,
+        ]);
+        Self::ip(&["addr", "add", &format!("{}/30", net(1)), "dev", &host_if]);
+        Self::ip(&["link", "set", &host_if, "up"]);
+        let inside = |args: &[&str]| {
+            let mut a = vec!["-n", &name];
+            a.extend_from_slice(args);
+            Self::ip(&a);
+        };
+        inside(&["link", "set", "lo", "up"]);
+        inside(&["addr", "add", &format!("{}/30", net(2)), "dev", &peer]);
+        inside(&["link", "set", &peer, "up"]);
+        ns
+    }
+
+    /// A command run in the namespace's network (only: `ip netns exec`
+    /// would also mount a sysfs of its own over /sys, hiding the cgroup2
+    /// mount the agent's `--cgroup` and topology read).
+    fn exec(&self) -> Command {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net=/run/netns/{}", self.name)).arg("--");
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_if])
+            .stderr(Stdio::null())
+            .output();
+    }
+}
+
+/// Three nodes on one machine, as the cluster has them: each an agent in a
+/// network namespace of its own, reached over a veth pair with mutual TLS,
+/// scoped with `--cgroup` to a cgroup of its own that holds a known
+/// workload; one client merges them. Exact counts per node; one agent
+/// killed (-9) is shown down, then back once restarted, with nothing
+/// shown twice.
+#[test]
+fn three_nodes_in_network_namespaces_merged_exactly() {
+    if !require_root("three_nodes_in_network_namespaces_merged_exactly") {
+        return;
+    }
+    const M: u64 = 500;
+    let tag = std::process::id() % 10_000;
+    let nets: Vec<Netns> = (0..3).map(|i| Netns::new(tag, i)).collect();
+    let pki = Pki::new();
+    let san: Vec<String> = nets.iter().map(|n| format!("IP:{}", n.addr)).collect();
+    pki.leaf(
+        "ca",
+        "nodes",
+        "serverAuth",
+        &format!("subjectAltName={}", san.join(",")),
+    );
+    let cgroups: Vec<TestCgroup> = (0..3).map(|_| TestCgroup::new("st-node-")).collect();
+    let names = ["n1", "n2", "n3"];
+    let start = |i: usize| {
+        let cg = format!(
+            "/{}",
+            cgroups[i].path.file_name().unwrap().to_str().unwrap()
+        );
+        Agent::start_with(
+            nets[i].exec(),
+            names[i],
+            &format!("{}:7420", nets[i].addr),
+            &[
+                "--tls-cert",
+                &pki.path("nodes.pem"),
+                "--tls-key",
+                &pki.path("nodes.key"),
+                "--client-ca",
+                &pki.path("ca.pem"),
+                "--cgroup",
+                &cg,
+            ],
+        )
+    };
+    let mut agents: Vec<Agent> = (0..3).map(start).collect();
+    // A known workload per node, in its cgroup: node i makes (i + 1) x N.
+    let made = |round: u64| -> Vec<Gated> {
+        (0..3)
+            .map(|i| {
+                let w = Gated::new((i as u64 + 1) * M * round);
+                cgroups[i].add(w.pid());
+                w
+            })
+            .collect()
+    };
+    let mut args = vec![
+        "--tls-ca".to_string(),
+        pki.path("ca.pem"),
+        "--tls-cert".into(),
+        pki.path("viewer.pem"),
+        "--tls-key".into(),
+        pki.path("viewer.key"),
+        // The same filter for every node (pushed into each agent's kernel).
+        "--filter".into(),
+        "syscall == getppid".into(),
+    ];
+    for a in &agents {
+        args.extend(["--node".to_string(), a.addr.clone()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let c = Client::start(&args);
+    for n in names {
+        c.wait_stderr(&format!("node {n} ("));
+    }
+    let first = made(1);
+    let p1: Vec<u32> = first.iter().map(Gated::pid).collect();
+    for w in first {
+        w.go();
+    }
+    let on = |node: &str, pid: u32| c.count(node, &format!("[{pid}/")) as u64;
+    let all = wait_for(Duration::from_secs(60), || {
+        (0..3)
+            .all(|i| on(names[i], p1[i]) >= (i as u64 + 1) * M)
+            .then_some(())
+    });
+    assert!(all.is_some(), "not everything came: {}", c.stderr());
+    // kill -9 of n2: shown down, with the time; the others go on.
+    agents[1].child.signal(libc::SIGKILL);
+    agents[1]
+        .child
+        .wait(Duration::from_secs(10))
+        .expect("the agent died");
+    let down = format!("node n2 ({}) down at", agents[1].addr);
+    c.wait_stderr(&down);
+    agents[1] = start(1);
+    let back = wait_for(Duration::from_secs(30), || {
+        let e = c.stderr();
+        (e.contains("node n2") && e.contains("up again at")).then_some(e)
+    })
+    .unwrap_or_else(|| panic!("n2 never came back: {}", c.stderr()));
+    assert!(back.contains("gap: the agent restarted"), "{back}");
+    let second = made(2);
+    let p2: Vec<u32> = second.iter().map(Gated::pid).collect();
+    for w in second {
+        w.go();
+    }
+    let all = wait_for(Duration::from_secs(60), || {
+        (0..3)
+            .all(|i| on(names[i], p2[i]) >= (i as u64 + 1) * M * 2)
+            .then_some(())
+    });
+    assert!(all.is_some(), "not everything came: {}", c.stderr());
+    let (out, err) = c.stop();
+    for i in 0..3 {
+        let node = names[i];
+        let mine = |pid: u32| {
+            out.lines()
+                .filter(|l| l.starts_with(&format!("{node}:")) && l.contains(&format!("[{pid}/")))
+                .count() as u64
+        };
+        let n = i as u64 + 1;
+        assert_eq!(
+            (mine(p1[i]), mine(p2[i])),
+            (n * M, 2 * n * M),
+            "{node}, each once"
+        );
+        // A node shows only its own cgroup's workload.
+        let total = out
+            .lines()
+            .filter(|l| l.starts_with(&format!("{node}:")))
+            .count() as u64;
+        assert_eq!(total, 3 * n * M, "{node}: only its own workload");
+    }
+    for node in ["n1", "n3"] {
+        let s = node_summary(&err, node);
+        assert!(
+            s.contains(&format!(
+                "{} events received, 0 lost",
+                3 * M * if node == "n1" { 1 } else { 3 }
+            )),
+            "{s}"
+        );
+    }
+    drop(agents);
+    drop(cgroups);
+    drop(nets);
 }
