@@ -1222,7 +1222,107 @@ fn three_nodes_in_network_namespaces_merged_exactly() {
             "{s}"
         );
     }
+    // --pod across nodes: a kubelet-style pod container in each node's
+    // cgroup; two of the pods match, on n1 and n3.
+    let u = format!("{tag}x{}", std::process::id() % 1000);
+    let pods = [
+        format!("shop-{u}-a"),
+        format!("cart-{u}"),
+        format!("shop-{u}-b"),
+    ];
+    let marker = format!("/tmp/st-pod-{u}");
+    let members: Vec<PodMember> = (0..3)
+        .map(|i| PodMember::start(&cgroups[i].path, &pods[i], &marker, i))
+        .collect();
+    let mut args = args.clone();
+    args.retain(|a| *a != "syscall == getppid" && *a != "--filter");
+    let pod_re = format!("^shop-{u}-");
+    args.extend(["--pod", &pod_re]);
+    let c = Client::start(&args);
+    let seen = wait_for(Duration::from_secs(60), || {
+        let out = c.stdout();
+        let on = |node: &str, pod: &str| {
+            out.lines()
+                .filter(|l| l.starts_with(&format!("{node}:{pod}/")) && l.contains(&marker))
+                .count()
+        };
+        (on("n1", &pods[0]) >= 3 && on("n3", &pods[2]) >= 3).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "the pods' events from n1 and n3: {}",
+        c.stderr()
+    );
+    let (out, _) = c.stop();
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with(&format!("n1:{}/", pods[0]))
+                || l.starts_with(&format!("n3:{}/", pods[2]))),
+        "only the matching pods, from their nodes:\n{out}"
+    );
+    drop(members);
     drop(agents);
     drop(cgroups);
     drop(nets);
+}
+
+/// A process in a kubelet-style pod container cgroup (containerd CRI,
+/// systemd driver) below `parent`, seeing `pod` as its hostname (a pod's
+/// containers do), opening `marker` every 20 ms; killed on drop.
+struct PodMember {
+    _child: Reaped,
+    _dir: Scratch,
+}
+
+impl PodMember {
+    fn start(parent: &Path, pod: &str, marker: &str, i: usize) -> PodMember {
+        let uid = format!("{:08x}_1111_4222_8333_{:012x}", std::process::id(), i);
+        let id = format!("{:064x}", (std::process::id() as u128) << 8 | i as u128);
+        let cg = parent.join(format!(
+            "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{uid}.slice/cri-containerd-{id}.scope"
+        ));
+        std::fs::create_dir_all(&cg).unwrap();
+        let dir = Scratch::new();
+        let hf = dir.path("hostname");
+        std::fs::write(&hf, format!("{pod}\n")).unwrap();
+        // Into the cgroup first; then its own mount namespace, where
+        // /etc/hostname says the pod's name.
+        let child = Command::new("sh")
+            .args([
+                "-c",
+                "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"",
+                "sh",
+            ])
+            .arg(&cg)
+            .args([
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "mount --bind \"$1\" /etc/hostname && shift && exec \"$@\"",
+                "sh",
+            ])
+            .arg(&hf)
+            .arg(workload())
+            .args(["loop-open", marker, "20"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let child = Reaped(child);
+        let pid = child.0.id();
+        let ready = wait_for(Duration::from_secs(10), || {
+            let named = std::fs::read_to_string(format!("/proc/{pid}/root/etc/hostname"))
+                .is_ok_and(|h| h.trim() == pod);
+            let running = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "workload");
+            (named && running).then_some(())
+        });
+        assert!(ready.is_some(), "the pod's process never got ready");
+        PodMember {
+            _child: child,
+            _dir: dir,
+        }
+    }
 }
