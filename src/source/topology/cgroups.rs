@@ -114,7 +114,7 @@ fn is_cgroup2(p: &Path) -> bool {
     // SAFETY: a valid C string, and a statfs the call fills.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     (unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0)
-        && st.f_type as i64 == libc::CGROUP2_SUPER_MAGIC as i64
+        && st.f_type == libc::CGROUP2_SUPER_MAGIC
 }
 
 /// The root (within the hierarchy) of the cgroup2 mount at `mount`.
