@@ -573,3 +573,19 @@ fn status_text(s: &tonic::Status) -> String {
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resume_point_moves_on_within_its_run_only() {
+        let mut r = Resume { run: 7, seq: 10 };
+        r.advance(7, 25);
+        assert_eq!(r.seq, 25, "a lost frame's seq covers what it counts");
+        r.advance(7, 20);
+        assert_eq!(r.seq, 25, "never back");
+        r.advance(8, 99);
+        assert_eq!((r.run, r.seq), (7, 25), "another run's numbers");
+    }
+}

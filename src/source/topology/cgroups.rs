@@ -113,8 +113,7 @@ fn is_cgroup2(p: &Path) -> bool {
     };
     // SAFETY: a valid C string, and a statfs the call fills.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    (unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0)
-        && st.f_type == libc::CGROUP2_SUPER_MAGIC
+    (unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0) && st.f_type == libc::CGROUP2_SUPER_MAGIC
 }
 
 /// The root (within the hierarchy) of the cgroup2 mount at `mount`.
@@ -307,6 +306,19 @@ impl CgroupTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_needs_cgroup2_and_its_level_counts_the_mounts_root() {
+        let v1 = "30 28 0:27 / /sys/fs/cgroup/memory rw shared:11 - cgroup cgroup rw,memory\n";
+        let e = scope("/a", v1).unwrap_err();
+        assert!(e.contains("no cgroup v2 file system is mounted"), "{e}");
+        let sub = "40 24 0:30 /kubepods/pod1 /run/nested rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            mount_root(sub, Path::new("/run/nested")).as_deref(),
+            Some("/kubepods/pod1")
+        );
+        assert_eq!(mount_root(sub, Path::new("/elsewhere")), None);
+    }
 
     #[test]
     fn finds_cgroup2_on_hybrid_v2_and_v1_hosts() {
