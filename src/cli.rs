@@ -130,6 +130,13 @@ pub struct Cli {
     #[arg(long)]
     pub host: bool,
 
+    /// Only processes in this cgroup v2 subtree.
+    ///
+    /// PATH as /proc/PID/cgroup shows it (below the cgroup2 root), or a
+    /// directory under the cgroup2 mount. Filtered in the kernel.
+    #[arg(long = "cgroup", value_name = "PATH", value_hint = ValueHint::DirPath)]
+    pub cgroup: Option<String>,
+
     /// Another CRI runtime socket to ask for names (repeatable).
     ///
     /// containerd's, k3s's and CRI-O's default sockets are always tried.
@@ -306,6 +313,13 @@ pub struct AgentArgs {
     /// Another CRI runtime socket to ask for names (repeatable).
     #[arg(long = "cri-socket", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub cri_sockets: Vec<PathBuf>,
+
+    /// Serve only processes in this cgroup v2 subtree.
+    ///
+    /// PATH as /proc/PID/cgroup shows it (below the cgroup2 root), or a
+    /// directory under the cgroup2 mount. Filtered in the kernel.
+    #[arg(long = "cgroup", value_name = "PATH", value_hint = ValueHint::DirPath)]
+    pub cgroup: Option<String>,
 
     /// Also publish the node's events to Redis: redis://HOST:PORT.
     ///

@@ -11,6 +11,17 @@ use crossbeam_channel::Sender;
 
 use super::event::Event;
 
+/// `--cgroup`: the cgroup v2 subtree a run traces, fixed for the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CgroupScope {
+    /// Its path below the cgroup2 root (`/a/b`), for messages.
+    pub path: String,
+    /// Its cgroup id (the directory's inode number).
+    pub id: u64,
+    /// Its depth below the root (the root is 0).
+    pub level: u32,
+}
+
 /// In-kernel filters. Empty sets mean "everything".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KernelFilter {

@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use super::hub::{no_clients, Hub, HubOptions, Service};
 use crate::cli::AgentArgs;
 use crate::clock::Clock;
-use crate::model::flow::{usage, KernelFilter, KernelMode, ModeTarget};
+use crate::model::flow::{usage, CgroupScope, KernelFilter, KernelMode, ModeTarget};
 use crate::model::syscalls::Arch;
 use crate::say;
 use crate::source::kernel::loader::{AGG_ENTRIES, MAX_NR};
@@ -46,6 +46,8 @@ pub struct Agent {
     /// `--metrics`: where to serve them, and how many containers get
     /// labels of their own.
     pub metrics: Option<(SocketAddr, usize)>,
+    /// `--cgroup`: only this cgroup v2 subtree.
+    pub scope: Option<CgroupScope>,
 }
 
 /// Whether every address is a loopback one.
@@ -64,6 +66,10 @@ impl Agent {
                 a.node_name
             )));
         }
+        let scope = match &a.cgroup {
+            Some(p) => Some(super::config::cgroup_scope(p)?),
+            None => None,
+        };
         let listen: Vec<SocketAddr> = a
             .listen
             .to_socket_addrs()
@@ -105,6 +111,7 @@ impl Agent {
             cri_sockets: a.cri_sockets,
             client_queue: a.client_queue as usize,
             publish: a.publish,
+            scope,
         })
     }
 }
@@ -201,6 +208,7 @@ pub fn run(a: Agent) -> Result<()> {
             None => KernelMode::Stream,
         },
         metrics: a.metrics,
+        scope: a.scope.clone(),
     })?;
     let capture = live.capture();
     let handle = capture.filter_handle();

@@ -66,6 +66,13 @@ pub struct Config {
     pub recorded_filters: Filters,
 }
 
+/// `--cgroup PATH`, resolved on this machine (a usage error if it is not a
+/// cgroup v2 directory).
+pub fn cgroup_scope(given: &str) -> Result<crate::model::flow::CgroupScope> {
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    crate::source::topology::cgroups::scope(given, &mi).map_err(usage)
+}
+
 /// `--metrics`' address: host:port (a name is looked up once).
 pub(super) fn parse_addr(a: &str) -> Result<SocketAddr> {
     use std::net::ToSocketAddrs;
@@ -303,6 +310,15 @@ impl Config {
                 ));
             }
         }
+        let scope = match &cli.cgroup {
+            Some(_) if cli.replay.is_some() || remote.is_some() || cli.source.is_some() => {
+                return Err(usage(
+                    "--cgroup scopes live capture on this machine: not with --replay, --node, --nodes-dns or --source (give it to the agent)",
+                ))
+            }
+            Some(p) => Some(cgroup_scope(p)?),
+            None => None,
+        };
         let input = match (cli.replay, remote, cli.source) {
             (_, Some(r), _) => Input::Remote(Box::new(r)),
             (Some(path), None, _) => Input::Replay {
@@ -324,6 +340,7 @@ impl Config {
                 agg_entries: cli.agg_entries,
                 mode,
                 metrics,
+                scope,
             })),
         };
         Ok(Config {

@@ -190,6 +190,11 @@ fn union(filters: &[&KernelFilter]) -> KernelFilter {
 struct ClientLost {
     /// Events for it dropped at its full queue.
     queue: AtomicU64,
+    /// Drops in queue order, one per mark queued: (the sequence number of
+    /// the last event dropped, `queue` then). A client is told a loss
+    /// only once everything queued before it went, and with the sequence
+    /// it covers, so a resume never asks for what it was told is lost.
+    marks: Mutex<VecDeque<(u64, u64)>>,
     /// Events (a container change counts one) queued and not yet handed to
     /// the connection.
     queued: AtomicUsize,
@@ -199,6 +204,8 @@ struct ClientLost {
 fn weight(f: &pb::Frame) -> usize {
     match &f.body {
         Some(Body::Batch(b)) => b.events.len(),
+        // A drop mark: it must go in even when the queue is full.
+        Some(Body::Lost(_)) => 0,
         _ => 1,
     }
 }
@@ -215,11 +222,14 @@ struct Client {
     lost: Arc<ClientLost>,
     /// A container frame did not fit: send them all again when there is room.
     resync: bool,
+    /// The last thing queued is a drop mark (later drops join it, so
+    /// marks never outnumber the frames between them).
+    marked: bool,
 }
 
 impl Client {
     /// Queues `f` if it fits within `limit` events.
-    fn offer(&self, f: pb::Frame, limit: usize) -> Offer {
+    fn offer(&mut self, f: pb::Frame, limit: usize) -> Offer {
         let w = weight(&f);
         if self.tx.is_closed() {
             return Offer::Closed;
@@ -229,9 +239,94 @@ impl Client {
         }
         self.lost.queued.fetch_add(w, Ordering::Relaxed);
         match self.tx.send(f) {
-            Ok(()) => Offer::Sent,
+            Ok(()) => {
+                self.marked = false;
+                Offer::Sent
+            }
             Err(_) => Offer::Closed,
         }
+    }
+
+    /// Counts `n` events up to sequence `seq` as lost, in queue order.
+    fn dropped(&mut self, seq: u64, n: u64, mark: pb::Frame) {
+        let total = self.lost.queue.fetch_add(n, Ordering::Relaxed) + n;
+        let mut marks = self.lost.marks.lock().unwrap_or_else(|e| e.into_inner());
+        if self.marked {
+            // The mark queued last is not taken yet while its entry is there.
+            if let Some(last) = marks.back_mut() {
+                *last = (seq, total);
+                return;
+            }
+        }
+        marks.push_back((seq, total));
+        self.marked = true;
+        let _ = self.tx.send(mark);
+    }
+}
+
+/// What a client's stream has told it of its losses.
+struct Told {
+    /// The node's losses when the stream began.
+    base: LostEvents,
+    /// Events dropped at its queue, as far as the marks taken say.
+    client: u64,
+    /// The sequence number accounted for so far (sent or told lost).
+    seq: u64,
+    sent: pb::Lost,
+}
+
+impl Told {
+    fn new(base: LostEvents) -> Told {
+        Told {
+            base,
+            client: 0,
+            seq: 0,
+            sent: pb::Lost::default(),
+        }
+    }
+
+    /// Takes a frame off the client's queue. Returns the frames to send for
+    /// it, in order: a mark becomes a lost frame, a batch is preceded by
+    /// one when the counts changed.
+    fn take(&mut self, hub: &Hub, lost: &ClientLost, f: pb::Frame) -> Vec<pb::Frame> {
+        match f.body {
+            Some(Body::Lost(_)) => {
+                let mark = lost
+                    .marks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .pop_front();
+                if let Some((seq, total)) = mark {
+                    self.client = total;
+                    self.seq = self.seq.max(seq);
+                }
+                self.changed(hub).into_iter().collect()
+            }
+            Some(Body::Batch(_)) => {
+                // Losses before this batch are told first.
+                let mut out: Vec<pb::Frame> = self.changed(hub).into_iter().collect();
+                self.seq = self.seq.max(f.seq);
+                out.push(f);
+                out
+            }
+            _ => vec![f],
+        }
+    }
+
+    /// A lost frame, when the counts changed since told.
+    fn changed(&mut self, hub: &Hub) -> Option<pb::Frame> {
+        let node = (hub.opts.node_lost)();
+        let now = wire::encode_lost(
+            LostEvents {
+                kernel: node.kernel.saturating_sub(self.base.kernel),
+                channel: node.channel.saturating_sub(self.base.channel),
+            },
+            self.client,
+        );
+        (now != self.sent).then(|| {
+            self.sent = now;
+            hub.frame(self.seq, Body::Lost(now))
+        })
     }
 }
 
@@ -378,7 +473,8 @@ impl Hub {
             match c.offer(f, limit) {
                 Offer::Sent => {}
                 Offer::Full => {
-                    c.lost.queue.fetch_add(n, Ordering::Relaxed);
+                    let mark = self.frame(last, Body::Lost(pb::Lost::default()));
+                    c.dropped(last, n, mark);
                 }
                 Offer::Closed => closed = true,
             }
@@ -489,6 +585,7 @@ impl Hub {
             tx,
             lost: lost.clone(),
             resync: false,
+            marked: false,
         };
         // The hello and what is known so far go whatever the limit.
         lost.queued
@@ -510,7 +607,8 @@ impl Hub {
                 let n = chunk.len() as u64;
                 let f = self.frame(seq, Body::Batch(b));
                 if !matches!(client.offer(f, self.opts.client_queue), Offer::Sent) {
-                    lost.queue.fetch_add(n, Ordering::Relaxed);
+                    let mark = self.frame(seq, Body::Lost(pb::Lost::default()));
+                    client.dropped(seq, n, mark);
                     client.resync = true;
                 }
             }
@@ -537,11 +635,9 @@ pub struct Local {
     hub: Arc<Hub>,
     rx: mpsc::UnboundedReceiver<pb::Frame>,
     lost: Arc<ClientLost>,
-    base: LostEvents,
-    sent: pb::Lost,
-    seq: u64,
-    /// A batch held back while the lost frame before it goes first.
-    held: Option<pb::Frame>,
+    told: Told,
+    /// Frames to give before taking more from the queue.
+    ready: VecDeque<pb::Frame>,
 }
 
 impl Hub {
@@ -556,59 +652,34 @@ impl Hub {
             hub: self.clone(),
             rx,
             lost,
-            base,
-            sent: pb::Lost::default(),
-            seq: 0,
-            held: None,
+            told: Told::new(base),
+            ready: VecDeque::new(),
         })
     }
 }
 
 impl Local {
-    /// The lost counts now, if they changed since told.
-    fn changed(&mut self) -> Option<pb::Frame> {
-        let node = (self.hub.opts.node_lost)();
-        let now = wire::encode_lost(
-            LostEvents {
-                kernel: node.kernel.saturating_sub(self.base.kernel),
-                channel: node.channel.saturating_sub(self.base.channel),
-            },
-            self.lost.queue.load(Ordering::Relaxed),
-        );
-        (now != self.sent).then(|| {
-            self.sent = now;
-            self.hub.frame(self.seq, Body::Lost(now))
-        })
-    }
-
     /// The next frame within `wait`: `Ok(None)` when there is none yet,
     /// `Err(())` once the hub ended the stream.
     #[allow(clippy::result_unit_err)]
     pub fn next(&mut self, wait: Duration) -> Result<Option<pb::Frame>, ()> {
-        if let Some(f) = self.held.take() {
-            return Ok(Some(f));
-        }
         let end = std::time::Instant::now() + wait;
         loop {
+            if let Some(f) = self.ready.pop_front() {
+                return Ok(Some(f));
+            }
             match self.rx.try_recv() {
                 Ok(f) => {
                     self.lost.queued.fetch_sub(weight(&f), Ordering::Relaxed);
-                    if matches!(f.body, Some(Body::Batch(_))) {
-                        // Losses before this batch are told first.
-                        let lost = self.changed();
-                        self.seq = f.seq;
-                        if let Some(l) = lost {
-                            self.held = Some(f);
-                            return Ok(Some(l));
-                        }
-                    }
-                    return Ok(Some(f));
+                    let out = self.told.take(&self.hub, &self.lost, f);
+                    self.ready.extend(out);
+                    continue;
                 }
                 Err(mpsc::error::TryRecvError::Disconnected) => return Err(()),
                 Err(mpsc::error::TryRecvError::Empty) => {}
             }
             if std::time::Instant::now() >= end {
-                return Ok(self.changed());
+                return Ok(self.told.changed(&self.hub));
             }
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -656,54 +727,28 @@ impl pb::agent_server::Agent for Service {
         let hub = self.hub.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(LOST_EVERY);
-            let mut sent = pb::Lost::default();
-            let mut seq = 0;
-            // The counts as they are now, when they changed since sent.
-            let changed = |sent: &mut pb::Lost| {
-                let node = (hub.opts.node_lost)();
-                let now = wire::encode_lost(
-                    LostEvents {
-                        kernel: node.kernel.saturating_sub(base.kernel),
-                        channel: node.channel.saturating_sub(base.channel),
-                    },
-                    lost.queue.load(Ordering::Relaxed),
-                );
-                (now != *sent).then(|| {
-                    *sent = now;
-                    now
-                })
-            };
-            loop {
-                let frame = tokio::select! {
+            let mut told = Told::new(base);
+            'stream: loop {
+                let (out, w) = tokio::select! {
                     f = rx.recv() => match f {
-                        Some(f) => f,
+                        Some(f) => {
+                            let w = weight(&f);
+                            (told.take(&hub, &lost, f), w)
+                        }
                         // The hub ended the stream (the agent stops).
                         None => break,
                     },
-                    _ = tick.tick() => match changed(&mut sent) {
-                        Some(l) => hub.frame(seq, Body::Lost(l)),
+                    _ = tick.tick() => match told.changed(&hub) {
+                        Some(l) => (vec![l], 0),
                         None => continue,
                     },
                 };
-                let w = weight(&frame);
-                if matches!(frame.body, Some(Body::Batch(_))) {
-                    // Losses counted before this batch was queued are told
-                    // first: a client that has a batch knows what was lost
-                    // before it.
-                    if let Some(l) = changed(&mut sent) {
-                        if out_tx
-                            .send(Ok(hub.frame(seq, Body::Lost(l))))
-                            .await
-                            .is_err()
-                        {
-                            break;
-                        }
+                for f in out {
+                    if out_tx.send(Ok(f)).await.is_err() {
+                        break 'stream;
                     }
-                    seq = frame.seq;
                 }
-                if out_tx.send(Ok(frame)).await.is_err() {
-                    break;
-                }
+                // Counted in the queue until the connection took it.
                 lost.queued.fetch_sub(w, Ordering::Relaxed);
             }
             drop(rx);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Result};
 use crossbeam_channel::Receiver;
 
-use super::kernel::loader::LoadOptions;
+use super::kernel::loader::{CgroupScope, LoadOptions};
 use super::kernel::reader::{Capture, CaptureOptions};
 use super::topology::names::Sources;
 use super::topology::{Topology, TopologyOptions};
@@ -47,6 +47,8 @@ pub struct LiveOptions {
     /// `--metrics`: where to serve them, and how many containers get
     /// labels of their own.
     pub metrics: Option<(SocketAddr, usize)>,
+    /// `--cgroup`: only this cgroup v2 subtree, in the kernel.
+    pub scope: Option<CgroupScope>,
 }
 
 pub struct Live {
@@ -69,6 +71,14 @@ impl Live {
             copts.filter = t.kernel_filter();
         }
         crate::note!("systrace-tui: kernel filter: {}", describe(&copts.filter));
+        if let Some(sc) = &opts.scope {
+            crate::note!(
+                "systrace-tui: only cgroup {} and below (id {}, level {})",
+                crate::model::escape::plain(sc.path.as_bytes(), 256),
+                sc.id,
+                sc.level
+            );
+        }
         let capture = Capture::start(copts)?;
         // The capture thread dropped its own; threads started from here
         // inherit these.
@@ -168,6 +178,7 @@ fn capture_options(opts: &LiveOptions, counted: &Counted) -> CaptureOptions {
             buf_max: opts.buf_size,
             agg_entries: opts.agg_entries,
             mode: opts.mode.clone(),
+            scope: opts.scope.clone(),
             ..Default::default()
         },
         filter: opts.kernel.clone(),

@@ -254,6 +254,15 @@ struct Resume {
     seq: u64,
 }
 
+impl Resume {
+    /// A frame of run `run` accounts for the node's events up to `seq`.
+    fn advance(&mut self, run: u64, seq: u64) {
+        if run == self.run {
+            self.seq = self.seq.max(seq);
+        }
+    }
+}
+
 impl NodeWorker {
     fn halted(&self) -> bool {
         self.halt.load(Ordering::Relaxed) || self.stop.is_raised()
@@ -526,6 +535,10 @@ impl NodeWorker {
                     vec![Event::ContainerDel(d)]
                 }
                 Decoded::Lost(l) => {
+                    // What it covers was told lost: a resume starts after it.
+                    if let Some(r) = resume.as_mut() {
+                        r.advance(frame.run, frame.seq);
+                    }
                     let mut c = self.counts();
                     c[self.index].lost_now = l;
                     vec![Event::Lost(total_lost(&c))]
@@ -559,4 +572,20 @@ fn status_text(s: &tonic::Status) -> String {
         t.push_str(&error_chain(src));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resume_point_moves_on_within_its_run_only() {
+        let mut r = Resume { run: 7, seq: 10 };
+        r.advance(7, 25);
+        assert_eq!(r.seq, 25, "a lost frame's seq covers what it counts");
+        r.advance(7, 20);
+        assert_eq!(r.seq, 25, "never back");
+        r.advance(8, 99);
+        assert_eq!((r.run, r.seq), (7, 25), "another run's numbers");
+    }
 }

@@ -167,6 +167,10 @@ macro_rules! load_skel {
             ro.self_ns_ino = ino;
             ro.self_ns_tgid = tgid;
             ro.buf_max = opts.buf_max.min(4096);
+            if let Some(sc) = &opts.scope {
+                ro.scope_cgroup = sc.id;
+                ro.scope_level = sc.level;
+            }
         }
         open.maps
             .agg
@@ -212,6 +216,8 @@ pub struct LoadOptions {
     /// The kernel's mode from the first call on (drill-down sets are
     /// applied with `set_mode` before attaching).
     pub mode: KernelMode,
+    /// `--cgroup`: only tasks in this cgroup v2 subtree, for the whole run.
+    pub scope: Option<CgroupScope>,
 }
 
 impl Default for LoadOptions {
@@ -223,6 +229,7 @@ impl Default for LoadOptions {
             exclude_descendants: true,
             agg_entries: AGG_ENTRIES,
             mode: KernelMode::Stream,
+            scope: None,
         }
     }
 }
@@ -245,7 +252,7 @@ impl ModeCode for KernelMode {
     }
 }
 
-pub use crate::model::flow::{KernelFilter, KernelMode};
+pub use crate::model::flow::{CgroupScope, KernelFilter, KernelMode};
 
 /// The loaded and attached program.
 pub struct Tracer {

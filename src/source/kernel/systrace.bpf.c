@@ -39,6 +39,11 @@ const volatile u64 self_ns_dev = 0;
 const volatile u64 self_ns_ino = 0;
 const volatile u32 self_ns_tgid = 0;
 const volatile u32 buf_max = 64;
+/* --cgroup: only tasks in this cgroup v2 subtree (its id, and its depth
+ * below the root). Fixed before load: when 0, the verifier removes the
+ * test, so an unscoped run pays nothing for it. */
+const volatile u64 scope_cgroup = 0;
+const volatile u32 scope_level = 0;
 
 /* See struct st_wire in systrace.h. */
 struct st_wire st_wire = {};
@@ -294,6 +299,8 @@ static __always_inline bool is_self(u32 tgid)
  * that entered before a filter changed cannot slip through. */
 static __always_inline bool filter_ok(u32 tgid, u32 nr)
 {
+	if (scope_cgroup && bpf_get_current_ancestor_cgroup_id(scope_level) != scope_cgroup)
+		return false;
 	if (filter_pid_on && !bpf_map_lookup_elem(&pid_filter, &tgid))
 		return false;
 	if (filter_cgroup_on) {
@@ -1099,7 +1106,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	u64 now = ST_NOW();
 	s64 ret = sys_ret;
 	u32 nr = ts->nr;
-	if ((filter_pid_on | filter_cgroup_on | filter_nr_on) && !filter_ok(pid_tgid >> 32, nr))
+	if ((scope_cgroup || (filter_pid_on | filter_cgroup_on | filter_nr_on)) &&
+	    !filter_ok(pid_tgid >> 32, nr))
 		return 0;
 	if (mode != ST_MODE_STREAM) {
 		u64 cg = bpf_get_current_cgroup_id();

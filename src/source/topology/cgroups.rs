@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 
+use crate::model::flow::CgroupScope;
+
 /// Undoes mountinfo's octal escapes (`\040` is a space).
 fn unescape_mountinfo(s: &str) -> String {
     let b = s.as_bytes();
@@ -50,6 +52,81 @@ pub fn cgroup2_mount(mountinfo: &str) -> Option<PathBuf> {
         .find(|(root, _)| *root == "/")
         .or_else(|| mounts.first())?;
     Some(PathBuf::from(unescape_mountinfo(mnt)))
+}
+
+/// `--cgroup PATH`: a cgroup v2 directory given as /proc/PID/cgroup shows
+/// it (`/a/b`, below the cgroup2 root), relative to the cgroup2 mount
+/// (`a/b`), or as a path under the mount; with its id and depth for the
+/// kernel's test. The error says what is wrong with `given`.
+pub fn scope(given: &str, mountinfo: &str) -> std::result::Result<CgroupScope, String> {
+    let shown = crate::model::escape::plain(given.as_bytes(), 256);
+    let mount = cgroup2_mount(mountinfo)
+        .ok_or_else(|| format!("--cgroup {shown}: no cgroup v2 file system is mounted"))?;
+    if given.is_empty() {
+        return Err("--cgroup: the path is empty".into());
+    }
+    let p = Path::new(given);
+    let candidate = if p.starts_with(&mount) {
+        p.to_path_buf()
+    } else {
+        mount.join(p.strip_prefix("/").unwrap_or(p))
+    };
+    let not_v2 = |why: String| {
+        format!(
+            "--cgroup {shown}: {why} (cgroup v2 paths are below {})",
+            mount.display()
+        )
+    };
+    let real = candidate
+        .canonicalize()
+        .map_err(|e| not_v2(format!("{}: {e}", candidate.display())))?;
+    let base = mount.canonicalize().unwrap_or(mount.clone());
+    let rel = real
+        .strip_prefix(&base)
+        .map_err(|_| not_v2(format!("{} is not a cgroup v2 directory", real.display())))?;
+    if !real.join("cgroup.procs").is_file() || !is_cgroup2(&real) {
+        return Err(not_v2(format!(
+            "{} is not a cgroup v2 directory",
+            real.display()
+        )));
+    }
+    let meta = std::fs::metadata(&real).map_err(|e| not_v2(e.to_string()))?;
+    // The mount may show a subtree of the hierarchy: its depth counts too.
+    let root_depth = mount_root(mountinfo, &mount).map_or(0, |r| {
+        Path::new(&r)
+            .components()
+            .filter(|c| matches!(c, std::path::Component::Normal(_)))
+            .count()
+    });
+    Ok(CgroupScope {
+        path: format!("/{}", rel.display()),
+        id: meta.ino(),
+        level: (root_depth + rel.components().count()) as u32,
+    })
+}
+
+/// Whether `p` is on a cgroup2 file system.
+fn is_cgroup2(p: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a valid C string, and a statfs the call fills.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    (unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0) && st.f_type == libc::CGROUP2_SUPER_MAGIC
+}
+
+/// The root (within the hierarchy) of the cgroup2 mount at `mount`.
+fn mount_root(mountinfo: &str, mount: &Path) -> Option<String> {
+    mountinfo.lines().find_map(|line| {
+        let (pre, post) = line.split_once(" - ")?;
+        if post.split_whitespace().next()? != "cgroup2" {
+            return None;
+        }
+        let mut f = pre.split_whitespace().skip(3);
+        let (root, mnt) = (f.next()?, f.next()?);
+        (Path::new(&unescape_mountinfo(mnt)) == mount).then(|| unescape_mountinfo(root))
+    })
 }
 
 /// A cgroup v1 hierarchy: where it is mounted and its controllers as
@@ -229,6 +306,19 @@ impl CgroupTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_needs_cgroup2_and_its_level_counts_the_mounts_root() {
+        let v1 = "30 28 0:27 / /sys/fs/cgroup/memory rw shared:11 - cgroup cgroup rw,memory\n";
+        let e = scope("/a", v1).unwrap_err();
+        assert!(e.contains("no cgroup v2 file system is mounted"), "{e}");
+        let sub = "40 24 0:30 /kubepods/pod1 /run/nested rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            mount_root(sub, Path::new("/run/nested")).as_deref(),
+            Some("/kubepods/pod1")
+        );
+        assert_eq!(mount_root(sub, Path::new("/elsewhere")), None);
+    }
 
     #[test]
     fn finds_cgroup2_on_hybrid_v2_and_v1_hosts() {
