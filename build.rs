@@ -37,6 +37,7 @@ fn main() {
             (t, "systrace_abl2", "-DST_ABL=2"),
             (t, "systrace_abl3", "-DST_ABL=3"),
             (t, "systrace_abl4", "-DST_ABL=4"),
+            (t, "systrace_abl5", "-DST_ABL=5"),
             (t, "systrace_noclock", "-DST_ABL_NO_CLOCK"),
             (t, "systrace_noquery", "-DST_ABL_NO_QUERY"),
         ]);

@@ -7,10 +7,14 @@
 //! parts' costs. See bench/profile and BENCHMARKS.md.
 //!
 //!   bpfprof WORKLOAD SECS ROUNDS [CASE...]
+//!   BPFPROF_LOAD=open bpfprof ...   (open/read/close storm instead of getppid)
 //!
 //! Cases: untraced floor abl1 abl2 abl3 abl4 noquery noclock full nowake
-//! compat, and `bin:PATH`: a whole systrace-tui binary capturing everything
-//! (so two builds can be compared in one run).
+//! compat; agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
+//! counting in the kernel (ST_MODE_AGG; abl5 stops sys_exit before the
+//! map update); `bin:PATH`: a whole systrace-tui binary capturing everything,
+//! `aggbin:PATH`: one counting only (`--quiet`, no filter), so two builds
+//! can be compared in one run.
 //! The ring is drained on a 10 ms timer by a consumer that only counts.
 
 use std::mem::MaybeUninit;
@@ -39,6 +43,7 @@ skel_mod!(abl1, "systrace_abl1.skel.rs");
 skel_mod!(abl2, "systrace_abl2.skel.rs");
 skel_mod!(abl3, "systrace_abl3.skel.rs");
 skel_mod!(abl4, "systrace_abl4.skel.rs");
+skel_mod!(abl5, "systrace_abl5.skel.rs");
 skel_mod!(noclock, "systrace_noclock.skel.rs");
 skel_mod!(noquery, "systrace_noquery.skel.rs");
 
@@ -63,9 +68,14 @@ fn stats(p: &Program) -> Result<(u64, u64)> {
     Ok((info.run_time_ns, info.run_cnt))
 }
 
+/// The storm to run: `getppid` unless BPFPROF_LOAD says `open`.
+fn load_kind() -> String {
+    std::env::var("BPFPROF_LOAD").unwrap_or_else(|_| "getppid".into())
+}
+
 fn start_load(workload: &str, secs: f64) -> Result<Child> {
     Command::new(workload)
-        .args(["storm", "getppid", &secs.to_string()])
+        .args(["storm", &load_kind(), &secs.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {workload}"))
@@ -90,7 +100,10 @@ fn self_ns() -> Result<(u64, u64, u32)> {
 /// Loads one build of the tracer, attaches sys_enter/sys_exit, runs the
 /// storm while draining the ring, and reads the programs' statistics.
 macro_rules! run_tracer {
-    ($m:ident, $builder:ident, $wake:expr, $workload:expr, $secs:expr) => {{
+    ($m:ident, $builder:ident, $wake:expr, $workload:expr, $secs:expr) => {
+        run_tracer!($m, $builder, $wake, $workload, $secs, 0)
+    };
+    ($m:ident, $builder:ident, $wake:expr, $workload:expr, $secs:expr, $mode:expr) => {{
         let mut obj = MaybeUninit::uninit();
         let mut open = $m::$builder::default().open(&mut obj)?;
         let (dev, ino, tgid) = self_ns()?;
@@ -102,6 +115,9 @@ macro_rules! run_tracer {
         open.maps.events.set_max_entries(32 << 20)?;
         if let Some(d) = open.maps.data_data.as_deref_mut() {
             d.wake_bytes = $wake;
+        }
+        if let Some(b) = open.maps.bss_data.as_deref_mut() {
+            b.agg_mode = $mode;
         }
         let skel = open.load()?;
         let _e = skel.progs.sys_enter.attach_trace()?;
@@ -144,13 +160,18 @@ fn newest(name: &str) -> Option<(u32, u64, u64)> {
 /// A whole tracer binary (`bin:PATH`): started with full capture (the
 /// `--comm` filter needs records), its programs found as the newest ones
 /// named sys_enter / sys_exit, measured like the builds above.
-fn run_binary(bin: &str, workload: &str, secs: f64) -> Result<Run> {
+fn run_binary(bin: &str, workload: &str, secs: f64, counting: bool) -> Result<Run> {
     let comm = std::path::Path::new(workload)
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("workload");
+    let filter = format!("^{comm}$");
+    let mut args = vec!["--no-tui", "--quiet"];
+    if !counting {
+        args.extend(["--comm", &filter]);
+    }
     let mut tracer = Command::new(bin)
-        .args(["--no-tui", "--quiet", "--comm", &format!("^{comm}$")])
+        .args(&args)
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {bin}"))?;
@@ -191,7 +212,10 @@ fn run_binary(bin: &str, workload: &str, secs: f64) -> Result<Run> {
 fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
     const WAKE: u64 = 2 << 20;
     if let Some(bin) = case.strip_prefix("bin:") {
-        return run_binary(bin, workload, secs);
+        return run_binary(bin, workload, secs, false);
+    }
+    if let Some(bin) = case.strip_prefix("aggbin:") {
+        return run_binary(bin, workload, secs, true);
     }
     Ok(match case {
         "untraced" => Run {
@@ -226,6 +250,12 @@ fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
         "full" => run_tracer!(full, SystraceSkelBuilder, WAKE, workload, secs),
         "nowake" => run_tracer!(full, SystraceSkelBuilder, u64::MAX, workload, secs),
         "compat" => run_tracer!(compat, SystraceCompatSkelBuilder, WAKE, workload, secs),
+        // Counting in the kernel (ST_MODE_AGG): no records at all.
+        "agg" => run_tracer!(full, SystraceSkelBuilder, WAKE, workload, secs, 1),
+        "agg-abl2" => run_tracer!(abl2, SystraceAbl2SkelBuilder, WAKE, workload, secs, 1),
+        "agg-abl5" => run_tracer!(abl5, SystraceAbl5SkelBuilder, WAKE, workload, secs, 1),
+        "agg-noclock" => run_tracer!(noclock, SystraceNoclockSkelBuilder, WAKE, workload, secs, 1),
+        "agg-compat" => run_tracer!(compat, SystraceCompatSkelBuilder, WAKE, workload, secs, 1),
         other => bail!("unknown case {other}"),
     })
 }

@@ -110,7 +110,7 @@ pub fn run(cfg: Config) -> Result<()> {
         Some(target) => Some(Writer::create(target, &header, &stop)?),
         None => None,
     };
-    let sink = writer.as_ref().map(Writer::sink);
+    let sink = writer.as_ref().map(|w| w.sink().recycling(src.recycler()));
     let mut stages = Stages::new(cfg.filter, cfg.fd_paths);
     // Counted in the kernel: the calls' labels, the metrics, and whether
     // the kernel only counts (then the summary comes from its counts).

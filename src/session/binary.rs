@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use crate::model::event::TraceEvent;
-use crate::model::raw::{WireCall, WireIdent, K_CALL, K_IDENT};
+use crate::model::raw::{TidHasher, WireCall, WireIdent, K_CALL, K_IDENT};
 
 /// The header's `version` of a binary session (older builds, which read
 /// only version 1, say so instead of misreading the frames as lines).
@@ -54,7 +54,9 @@ pub fn parse_head(h: [u8; 4]) -> (u8, usize) {
 /// then the call.
 #[derive(Default)]
 pub struct Encoder {
-    last: HashMap<u32, WireIdent>,
+    /// Thread ids are not chosen by an attacker: a multiply, not SipHash
+    /// (this runs once per recorded event).
+    last: HashMap<u32, WireIdent, std::hash::BuildHasherDefault<TidHasher>>,
 }
 
 impl Encoder {

@@ -18,6 +18,7 @@ use super::binary::{Encoder, BINARY_VERSION, RECORDS_BINARY};
 use super::format::{write_syscall, ContainerLine, Header, LostLine, WallClock};
 use crate::clock::Clock;
 use crate::model::event::{Event, LostEvents, TraceEvent};
+use crate::model::flow::Recycler;
 use crate::model::stop::Stop;
 use crate::model::syscalls::Arch;
 use crate::terminal::output::Output;
@@ -511,7 +512,8 @@ impl SessionFile {
 }
 
 enum Msg {
-    Batch(Vec<Event>),
+    /// Events, and where their emptied vector goes back to.
+    Batch(Vec<Event>, Option<Recycler>),
     Finish(LostEvents),
 }
 
@@ -519,6 +521,9 @@ enum Msg {
 #[derive(Clone)]
 pub struct Sink {
     tx: Sender<Msg>,
+    /// Written batches go back to the source that filled them: a fresh
+    /// vector per batch costs the capture thread its page faults.
+    recycler: Option<Recycler>,
     /// Syscall events sent so far (sent, not yet necessarily written).
     pub sent: Arc<AtomicU64>,
 }
@@ -531,7 +536,15 @@ impl Sink {
             .filter(|e| matches!(e, Event::Syscall(_)))
             .count();
         self.sent.fetch_add(n as u64, Ordering::Relaxed);
-        self.tx.send(Msg::Batch(batch)).is_ok()
+        self.tx
+            .send(Msg::Batch(batch, self.recycler.clone()))
+            .is_ok()
+    }
+
+    /// This sink, handing written batches to `r`.
+    pub fn recycling(mut self, r: Option<Recycler>) -> Sink {
+        self.recycler = r;
+        self
     }
 }
 
@@ -557,9 +570,12 @@ impl Writer {
                 let ctx = || format!("writing {p}");
                 while let Ok(msg) = rx.recv() {
                     match msg {
-                        Msg::Batch(b) => {
+                        Msg::Batch(b, r) => {
                             for ev in &b {
                                 file.event(ev).with_context(ctx)?;
+                            }
+                            if let Some(r) = r {
+                                r.give(b);
                             }
                         }
                         Msg::Finish(lost) => return file.finish(lost).with_context(ctx),
@@ -570,6 +586,7 @@ impl Writer {
         Ok(Writer {
             sink: Sink {
                 tx,
+                recycler: None,
                 sent: Arc::new(AtomicU64::new(0)),
             },
             target,

@@ -454,6 +454,9 @@ macro_rules! set_mode_in {
         } else {
             bss.agg_mode = m.code();
         }
+        // Calls entered before the change leave the CPU's fast path.
+        let bss = maps.bss_data.as_deref_mut().expect("checked above");
+        bss.agg_epoch = bss.agg_epoch.wrapping_add(1);
         Ok(())
     }};
 }

@@ -21,7 +21,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAX_NR 1024
 
 /* Profiling builds only (examples/bpfprof.rs, cargo feature "profile"):
- * ST_ABL=N cuts the syscall hot path after part N, so each part's cost is
+ * ST_ABL=N cuts the syscall hot path after part N (5: counting's sys_exit
+ * before the map update), so each part's cost is
  * a difference of two builds; ST_ABL_NO_CLOCK reads no clock,
  * ST_ABL_NO_QUERY submits without asking the ring's fill. The shipped
  * programs define neither. */
@@ -59,6 +60,9 @@ u64 wake_bytes = 1 << 20; /* wake the reader once this much is queued */
 u32 agg_mode = ST_MODE_STREAM;
 /* ST_MODE_DRILL: records only for these cgroups / syscalls (when on). */
 u32 drill_cgroup_on = 0;
+/* Bumped by user space at every change of agg_mode or the drill-down set:
+ * an enter->exit slot (agg_slots) from before a change is not used. */
+u32 agg_epoch = 0;
 u32 drill_nr_on = 0;
 u64 drill_nr_bits[MAX_NR / 64] = {};
 
@@ -120,6 +124,31 @@ struct {
 	__type(key, u32);
 	__type(value, struct st_agg_misses);
 } agg_misses SEC(".maps");
+
+/* A counted call's enter->exit state kept on the CPU as well, for the
+ * exit that follows without the task having left it (nearly every call
+ * that does not block): an inlined array lookup there instead of a
+ * task-storage helper call. It names the task by thread id, start time
+ * and context-switch count: a task switched out since its enter has a
+ * higher count (and whatever entered meanwhile names another task), so it
+ * takes task storage as before. An exit that uses it clears it; one that
+ * does not (streaming) leaves it stale, but under an older agg_epoch. */
+struct agg_slot {
+	u64 task_start;
+	u64 csw;
+	u64 start_ns;
+	u32 tid;
+	u32 nr;
+	u32 epoch;
+	u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct agg_slot);
+} agg_slots SEC(".maps");
 
 /* Per task: the syscall in flight plus identity that only changes through
  * a few syscalls (setns, unshare, setsid, execve), so it is read once and
@@ -261,6 +290,21 @@ static __always_inline u32 task_tid(struct task_struct *task)
 {
 	return BPF_CORE_READ(task, pid);
 }
+
+static __always_inline u64 task_pid_tgid(struct task_struct *task)
+{
+	return bpf_get_current_pid_tgid();
+}
+
+static __always_inline u64 task_cgroup_id(struct task_struct *task)
+{
+	return bpf_get_current_cgroup_id();
+}
+
+static __always_inline u64 task_uid_gid(struct task_struct *task)
+{
+	return bpf_get_current_uid_gid();
+}
 #else
 static __always_inline struct task_struct *current_task(void)
 {
@@ -277,6 +321,25 @@ static __always_inline struct task_state *task_state_get(struct task_struct *tas
 static __always_inline u32 task_tid(struct task_struct *task)
 {
 	return task->pid;
+}
+
+/* What bpf_get_current_pid_tgid(), _cgroup_id() and _uid_gid() return,
+ * read as plain loads through the BTF task pointer: a helper call each
+ * costs more than the loads, and these run at every call. */
+static __always_inline u64 task_pid_tgid(struct task_struct *task)
+{
+	return (u64)task->tgid << 32 | (u32)task->pid;
+}
+
+static __always_inline u64 task_cgroup_id(struct task_struct *task)
+{
+	return task->cgroups->dfl_cgrp->kn->id;
+}
+
+static __always_inline u64 task_uid_gid(struct task_struct *task)
+{
+	const struct cred *c = task->cred;
+	return (u64)c->gid.val << 32 | c->uid.val;
 }
 #endif
 
@@ -297,14 +360,14 @@ static __always_inline bool is_self(u32 tgid)
 
 /* The user's filters. Checked at enter, and again at exit so that a call
  * that entered before a filter changed cannot slip through. */
-static __always_inline bool filter_ok(u32 tgid, u32 nr)
+static __always_inline bool filter_ok(struct task_struct *task, u32 tgid, u32 nr)
 {
 	if (scope_cgroup && bpf_get_current_ancestor_cgroup_id(scope_level) != scope_cgroup)
 		return false;
 	if (filter_pid_on && !bpf_map_lookup_elem(&pid_filter, &tgid))
 		return false;
 	if (filter_cgroup_on) {
-		u64 cg = bpf_get_current_cgroup_id();
+		u64 cg = task_cgroup_id(task);
 		if (!bpf_map_lookup_elem(&cgroup_filter, &cg))
 			return false;
 	}
@@ -320,9 +383,9 @@ static __always_inline bool filter_ok(u32 tgid, u32 nr)
 	return true;
 }
 
-static __always_inline bool wanted(u32 tgid, u32 nr)
+static __always_inline bool wanted(struct task_struct *task, u32 tgid, u32 nr)
 {
-	return !is_self(tgid) && filter_ok(tgid, nr);
+	return !is_self(tgid) && filter_ok(task, tgid, nr);
 }
 
 static __always_inline void read_ident(struct task_struct *task, struct task_state *ts)
@@ -402,8 +465,8 @@ static __always_inline void comm_words(struct task_struct *task, u64 *w)
 static __always_inline bool ident_sync(struct task_struct *task, struct task_state *ts,
 				       u64 pid_tgid)
 {
-	u64 ugid = bpf_get_current_uid_gid();
-	u64 cg = bpf_get_current_cgroup_id();
+	u64 ugid = task_uid_gid(task);
+	u64 cg = task_cgroup_id(task);
 	u64 comm[2];
 	comm_words(task, comm);
 	if (ts->sent && ts->pid_tgid == pid_tgid && ts->ugid == ugid && ts->cg == cg &&
@@ -985,21 +1048,21 @@ static __always_inline bool is_fork_nr(u32 nr)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
-	u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = current_task();
+	u64 pid_tgid = task_pid_tgid(task);
 	u32 nr = id;
-	if (!wanted(pid_tgid >> 32, nr))
+	if (!wanted(task, pid_tgid >> 32, nr))
 		return 0;
 #if ST_ABL == 1
 	return 0;
 #endif
 
-	struct task_struct *task = current_task();
 	struct task_state *ts = task_state_get(task, (u32)pid_tgid, true);
 	if (!ts || ts->excluded)
 		return 0;
 	u32 mode = agg_mode;
 	bool full = mode == ST_MODE_STREAM ||
-		    (mode == ST_MODE_DRILL && drill_ok(bpf_get_current_cgroup_id(), nr));
+		    (mode == ST_MODE_DRILL && drill_ok(task_cgroup_id(task), nr));
 	ts->full = full;
 	ts->nr = nr;
 #if ST_ABL == 2
@@ -1009,13 +1072,30 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	u32 key = nr & (MAX_NR - 1);
 	if (!full) {
 		/* Counted only: the time and the number, nothing else. */
-		ts->start_ns = bpf_ktime_get_ns();
+		u64 start = ST_NOW();
+		ts->start_ns = start;
 		ts->active = 1;
 		struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
 		if (plan && (plan->flags & ST_P_NO_RETURN)) {
 			ts->active = 0;
-			aggregate(bpf_get_current_cgroup_id(), nr, 0, ~0ULL);
+			aggregate(task_cgroup_id(task), nr, 0, ~0ULL);
+			return 0;
 		}
+#ifndef ST_COMPAT
+		/* Not for calls whose exit must reach the task's state. */
+		if (plan && !(plan->flags & ST_P_REFRESH)) {
+			u32 zero = 0;
+			struct agg_slot *sl = bpf_map_lookup_elem(&agg_slots, &zero);
+			if (sl) {
+				sl->task_start = task->start_time;
+				sl->csw = ctx_switches(task);
+				sl->start_ns = start;
+				sl->tid = (u32)pid_tgid;
+				sl->nr = nr;
+				sl->epoch = agg_epoch;
+			}
+		}
+#endif
 		return 0;
 	}
 	ts->start_ns = ST_NOW();
@@ -1032,7 +1112,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		/* exit/exit_group never reach sys_exit: emit now. */
 		ts->active = 0;
 		if (mode != ST_MODE_STREAM)
-			aggregate(bpf_get_current_cgroup_id(), nr, 0, ~0ULL);
+			aggregate(task_cgroup_id(task), nr, 0, ~0ULL);
 		if (!ident_sync(task, ts, pid_tgid)) {
 			count_lost();
 			return 0;
@@ -1082,19 +1162,43 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 {
-	u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = current_task();
+	u64 pid_tgid = task_pid_tgid(task);
 #if ST_ABL == 1
 	return 0;
 #endif
-	struct task_struct *task = current_task();
-	struct task_state *ts = task_state_get(task, (u32)pid_tgid, false);
 	u32 mode = agg_mode;
+#ifndef ST_COMPAT
+	if (mode != ST_MODE_STREAM) {
+		u32 zero = 0;
+		struct agg_slot *sl = bpf_map_lookup_elem(&agg_slots, &zero);
+		if (sl && sl->tid == (u32)pid_tgid && sl->csw == ctx_switches(task) &&
+		    sl->task_start == task->start_time && sl->epoch == agg_epoch) {
+			/* Entered on this CPU and never left it: counted only
+			 * (no record was set up), and task storage's `active`
+			 * is simply overwritten by the next enter. */
+			u64 now = ST_NOW();
+			u32 nr = sl->nr;
+			u64 start = sl->start_ns;
+			sl->tid = 0;
+			if ((filter_pid_on | filter_cgroup_on | filter_nr_on) &&
+			    !filter_ok(task, pid_tgid >> 32, nr))
+				return 0;
+#if ST_ABL == 5
+			return 0;
+#endif
+			aggregate(task_cgroup_id(task), nr, sys_ret, now - start);
+			return 0;
+		}
+	}
+#endif
+	struct task_state *ts = task_state_get(task, (u32)pid_tgid, false);
 	if (!ts || !ts->active) {
 		/* Counted as a miss when it would have been counted. */
 		if (mode == ST_MODE_STREAM || (ts && ts->excluded))
 			return 0;
 		u32 xnr = exit_nr(regs);
-		if (!is_fork_nr(xnr) && wanted(pid_tgid >> 32, xnr))
+		if (!is_fork_nr(xnr) && wanted(task, pid_tgid >> 32, xnr))
 			agg_miss(false);
 		return 0;
 	}
@@ -1107,10 +1211,13 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 	s64 ret = sys_ret;
 	u32 nr = ts->nr;
 	if ((scope_cgroup || (filter_pid_on | filter_cgroup_on | filter_nr_on)) &&
-	    !filter_ok(pid_tgid >> 32, nr))
+	    !filter_ok(task, pid_tgid >> 32, nr))
 		return 0;
 	if (mode != ST_MODE_STREAM) {
-		u64 cg = bpf_get_current_cgroup_id();
+		u64 cg = task_cgroup_id(task);
+#if ST_ABL == 5
+		return 0; /* counting: everything but the map update */
+#endif
 		aggregate(cg, nr, ret, now - ts->start_ns);
 		/* Streamed only if it was set up for that at enter and still is. */
 		if (!ts->full || mode != ST_MODE_DRILL || !drill_ok(cg, nr)) {
@@ -1206,13 +1313,26 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		if (plan->caps[i].at_enter ? ret < 0 && !(have & (1 << i)) : true)
 			off = CAPTURE(s, off, plan, i, ts->args, ret, pend);
 	}
-	if (ident_sync(task, ts, pid_tgid)) {
+	if (!ident_sync(task, ts, pid_tgid)) {
+		count_lost();
+	} else if (off == 0 && !exec) {
+		/* Nothing captured (a read of nothing, a failed call): the
+		 * fixed record straight into the ring, not copied there from
+		 * the scratch. */
+		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+		if (ev) {
+			fill_header(ev, ts, pid_tgid, nr, now, csw);
+			ev->ret = ret;
+			ev->flags = s->fl;
+			bpf_ringbuf_submit(ev, wake_flag());
+		} else {
+			count_lost();
+		}
+	} else {
 		fill_header(&s->ev, ts, pid_tgid, nr, now, csw);
 		s->ev.ret = ret;
 		s->ev.flags = s->fl;
 		emit_scratch(s, off);
-	} else {
-		count_lost();
 	}
 	if (exec)
 		bpf_map_delete_elem(&pending, &tid);
