@@ -438,3 +438,48 @@ fn bad_metrics_and_top_flags_are_refused_with_one_line() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn an_agent_serves_its_nodes_exact_counts_to_prometheus() {
+    if !require_root("an_agent_serves_its_nodes_exact_counts_to_prometheus") {
+        return;
+    }
+    // The agent counts only this cgroup, so the counts are the workload's.
+    let cg = TestCgroup::new("agg-agent");
+    let missing = format!("/tmp/{}", unique("agg-agent"));
+    let w = gated_workload(&missing);
+    cg.add(w.id());
+    let port = free_port();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut child = Reaped(
+        Command::new(bin())
+            .args(["agent", "--listen", &listen, "--node-name", "n-metrics"])
+            .args(["--insecure", "--metrics", &format!("127.0.0.1:{port}")])
+            .args(["--cgroup", cg.path.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut err = BufReader::new(child.0.stderr.take().unwrap());
+    let (said, up) = common::await_attached(&mut err);
+    assert!(up, "the agent did not start: {said}");
+    let prom = Prometheus::start(port);
+    run_workload(w);
+    let calls = common::wait_for(Duration::from_secs(60), || {
+        query(
+            prom.port,
+            r#"sum(systrace_syscalls_total{syscall="getppid",node="n-metrics"})"#,
+        )
+        .filter(|&v| v == N)
+    });
+    let errors = query(
+        prom.port,
+        r#"sum(systrace_syscall_errors_total{syscall=~"open|openat",errno="ENOENT",node="n-metrics"})"#,
+    );
+    drop(prom);
+    let out = stop(child, err);
+    assert_eq!(calls, Some(N), "prometheus saw getppid on the node: {out}");
+    assert_eq!(errors, Some(M), "{out}");
+}
