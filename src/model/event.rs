@@ -293,12 +293,8 @@ mod tests {
     #[test]
     fn an_event_stays_within_its_size_bound() {
         // The retained-memory budget rests on this (see BENCHMARKS.md).
-        assert!(
-            std::mem::size_of::<TraceEvent>() <= TRACE_EVENT_MAX_SIZE,
-            "{} bytes",
-            std::mem::size_of::<TraceEvent>()
-        );
-        assert!(TRACE_EVENT_MAX_SIZE <= 104);
+        let size = std::mem::size_of::<TraceEvent>();
+        assert!(size <= TRACE_EVENT_MAX_SIZE && size <= 104, "{size} bytes");
     }
 
     #[test]
