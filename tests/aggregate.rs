@@ -164,7 +164,7 @@ fn switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count() {
         while let Ok(batch) = cap.events.recv_timeout(Duration::from_millis(20)) {
             for e in batch {
                 if let Event::Syscall(e) = e {
-                    if e.cgroup_id != cg.id() {
+                    if e.id.cgroup_id != cg.id() {
                         other_cgroups += 1;
                     } else if e.nr == getppid {
                         streamed += 1;

@@ -241,16 +241,16 @@ fn fork_exec_churn_keeps_identities_straight() {
                 let Event::Syscall(e) = ev else { continue };
                 seq += 1;
                 let name = e.name();
-                if e.pid == parent {
+                if e.id.pid == parent {
                     if matches!(&*name, "fork" | "vfork" | "clone" | "clone3") && e.ret > 0 {
                         ours.insert(e.ret as u32);
                     }
                     continue;
                 }
                 if name == "execve" && e.ret == 0 && e.path() == Some(&b"/bin/true"[..]) {
-                    children.entry(e.pid).or_default().0 = Some(seq);
+                    children.entry(e.id.pid).or_default().0 = Some(seq);
                 } else if name == "exit_group" && e.comm() == "true" {
-                    children.entry(e.pid).or_default().1 = Some(seq);
+                    children.entry(e.id.pid).or_default().1 = Some(seq);
                 }
             }
         }

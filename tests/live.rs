@@ -36,7 +36,7 @@ fn collect(
         if let Ok(batch) = cap.events.recv_timeout(Duration::from_millis(100)) {
             for ev in batch {
                 if let Event::Syscall(e) = ev {
-                    if e.pid == pid {
+                    if e.id.pid == pid {
                         got.push(e);
                     }
                 }
@@ -82,15 +82,15 @@ fn captures_a_known_child() {
     assert!(!exit.returns());
     for e in &evs {
         assert!(e.finish_ns >= e.start_ns, "{e:?}");
-        assert_eq!(e.pid, pid);
-        assert_eq!(e.tid, pid, "single-threaded workload");
-        assert!(e.ns.pid != 0 && e.ns.mnt != 0 && e.ns.net != 0);
+        assert_eq!(e.id.pid, pid);
+        assert_eq!(e.id.tid, pid, "single-threaded workload");
+        assert!(e.id.ns.pid != 0 && e.id.ns.mnt != 0 && e.id.ns.net != 0);
     }
     // The exec that started the workload carries its path and argv.
     let ns_mnt = std::fs::read_link("/proc/self/ns/mnt").unwrap();
     assert!(ns_mnt
         .to_string_lossy()
-        .contains(&evs[0].ns.mnt.to_string()));
+        .contains(&evs[0].id.ns.mnt.to_string()));
 }
 
 #[test]
@@ -161,7 +161,9 @@ fn calls_carry_the_identity_they_were_made_under() {
     );
     let after: Vec<_> = evs[renamed..].iter().collect();
     assert!(after.len() >= 5, "the opens and exit_group: {after:?}");
-    assert!(after.iter().all(|e| e.comm_bytes() == new && e.pid == pid));
+    assert!(after
+        .iter()
+        .all(|e| e.comm_bytes() == new && e.id.pid == pid));
 }
 
 /// An identity that changes while the kernel only counts (setsid makes no
@@ -198,7 +200,7 @@ fn an_identity_changed_while_only_counting_is_sent_again() {
         evs.iter().any(|e| e.name() == "getppid")
     });
     let before = before.iter().find(|e| e.name() == "getppid").unwrap();
-    assert_ne!(before.session, pid, "not a session leader yet");
+    assert_ne!(before.id.session, pid, "not a session leader yet");
 
     mode(KernelMode::Aggregate);
     stdin.write_all(b"x").unwrap();
@@ -221,6 +223,9 @@ fn an_identity_changed_while_only_counting_is_sent_again() {
         .iter()
         .find(|e| e.name() == "getppid")
         .expect("getppid");
-    assert_eq!(getppid.session, pid, "the session setsid made");
-    assert_eq!((getppid.pid, getppid.comm()), (before.pid, before.comm()));
+    assert_eq!(getppid.id.session, pid, "the session setsid made");
+    assert_eq!(
+        (getppid.id.pid, getppid.comm()),
+        (before.id.pid, before.comm())
+    );
 }

@@ -61,7 +61,7 @@ fn received_plus_lost_equals_syscalls_made() {
             for ev in batch {
                 match ev {
                     Event::Syscall(e) => {
-                        assert_eq!((e.pid, e.nr), (pid, getppid));
+                        assert_eq!((e.id.pid, e.nr), (pid, getppid));
                         received += 1;
                     }
                     Event::Lost(l) => lost_seen = Some(l),

@@ -65,7 +65,7 @@ fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
             panic!(
                 "a host event passed the kernel filter: {}[{}]",
                 e.comm(),
-                e.pid
+                e.id.pid
             )
         });
         let of_node = c.node.as_deref() == Some(node.name.as_str())
@@ -88,13 +88,13 @@ fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
             // pod A's cgroups only.
             assert!(t.opening(&mb).is_empty(), "pod B's events are absent");
             assert_eq!(t.seen.len(), kept.len(), "only pod A's events arrive");
-            assert!(c.pod.is_some() && t.opening(&ma)[0].1.cgroup_id & VIRTUAL == 0);
+            assert!(c.pod.is_some() && t.opening(&ma)[0].1.id.cgroup_id & VIRTUAL == 0);
         }
         Layout::Hybrid => {
             // Pods share the node's cgroup2 id: the kernel keeps the node,
             // each event is told apart by its process's v1 path. Pod B and
             // the node's own processes are labelled as what they are.
-            assert!(t.opening(&ma)[0].1.cgroup_id & VIRTUAL != 0);
+            assert!(t.opening(&ma)[0].1.id.cgroup_id & VIRTUAL != 0);
             assert!(
                 t.pump_until(Duration::from_secs(10), |t| labelled(t, &mb, &pod_b)),
                 "pod B's events, labelled as pod B"

@@ -142,7 +142,7 @@ fn pod_filter_is_applied_in_the_kernel() {
             panic!(
                 "an event from outside any container arrived: {}[{}]",
                 e.comm(),
-                e.pid
+                e.id.pid
             )
         });
         assert_eq!(c.pod_name(), Some(pod.as_str()), "{c:?}");

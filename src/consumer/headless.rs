@@ -222,10 +222,10 @@ impl Consumer for Headless {
         for ev in batch {
             if let Event::Syscall(e) = ev {
                 if self.opts.summary {
-                    let label = node::with_node(e.node, containers.label(e.cgroup_id));
+                    let label = node::with_node(e.node, containers.label(e.id.cgroup_id));
                     self.stats.record(e, &label);
                 } else if !self.opts.quiet {
-                    let label = node::with_node(e.node, containers.label(e.cgroup_id));
+                    let label = node::with_node(e.node, containers.label(e.id.cgroup_id));
                     let line = self.printer.labeled_line(&label, e);
                     self.out.push(e, line);
                 }

@@ -45,9 +45,9 @@ impl JsonLines {
         field(&mut o, "time");
         jsonw::str(&mut o, &self.clock.time_of_day(e.start_ns));
         field(&mut o, "pid");
-        jsonw::uint(&mut o, e.pid.into());
+        jsonw::uint(&mut o, e.id.pid.into());
         field(&mut o, "tid");
-        jsonw::uint(&mut o, e.tid.into());
+        jsonw::uint(&mut o, e.id.tid.into());
         field(&mut o, "comm");
         jsonw::bytes_str(&mut o, e.comm_bytes());
         field(&mut o, "syscall");
@@ -71,9 +71,9 @@ impl JsonLines {
             field(&mut o, "duration_ns");
             jsonw::uint(&mut o, e.duration_ns());
         }
-        let c = containers.get(e.cgroup_id);
+        let c = containers.get(e.id.cgroup_id);
         field(&mut o, "container");
-        jsonw::str(&mut o, &containers.label(e.cgroup_id));
+        jsonw::str(&mut o, &containers.label(e.id.cgroup_id));
         let node = crate::model::node::name(e.node);
         let names = [
             ("node", node.as_deref()),

@@ -39,8 +39,8 @@ impl Fields {
             time: Piece::plain(clock.time_of_day(ev.start_ns)),
             label: label.map(|l| Piece::new(l, Class::Label)),
             comm: Piece::plain(ev.comm()),
-            pid: Piece::plain(ev.pid.to_string()),
-            tid: Piece::plain(ev.tid.to_string()),
+            pid: Piece::plain(ev.id.pid.to_string()),
+            tid: Piece::plain(ev.id.tid.to_string()),
             name: Piece::new(ev.name(), Class::Call(ev.class())),
             args: Piece::plain(a),
             result: Piece::new(

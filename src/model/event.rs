@@ -2,14 +2,17 @@
 //! carries (syscalls, lost-event counts, containers coming and going).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::container::{ContainerAddEvent, ContainerDelEvent};
 use super::errno;
+use super::identity::{intern, Identity};
 use super::raw::{
-    parse_record, Chunk, Chunks, Identities, RawError, RawEvent, Record, WireCall, WireIdent,
-    CAP_ARGV, COMM_LEN, F_NO_RETURN, F_TRUNCATED,
+    parse_record, Chunk, Chunks, Identities, RawError, RawEvent, Record, WireCall, CAP_ARGV,
+    COMM_LEN, F_NO_RETURN, F_TRUNCATED,
 };
 use super::syscalls::{self, Arch, SyscallClass, SyscallInfo};
+use super::tail::Tail;
 
 /// Namespace inodes of the calling task (as in `readlink /proc/PID/ns/*`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -23,33 +26,33 @@ pub struct Namespaces {
 }
 
 /// One completed (or non-returning) syscall. Kept compact: a retained
-/// session holds a million of these.
+/// session holds millions of these, so who made the call is shared with the
+/// thread's other calls (`id`) and the captured data sits behind a thin
+/// pointer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceEvent {
     pub start_ns: u64,
     pub finish_ns: u64,
     pub args: [u64; 6],
     pub ret: i64,
-    pub cgroup_id: u64,
-    pub context_sw: u64,
-    /// Thread-group id in the host pid namespace (what users call the pid).
-    pub pid: u32,
-    pub tid: u32,
-    pub uid: u32,
-    pub gid: u32,
-    /// The pid as seen inside the task's own pid namespace.
-    pub container_pid: u32,
-    pub session: u32,
+    /// Pid, tid, command, cgroup, namespaces...: one allocation per thread
+    /// and identity generation, not per event.
+    pub id: Arc<Identity>,
+    /// Captured user memory (paths, argv, buffers), as chunks; validated.
+    pub tail: Option<Tail>,
+    /// Context switches during the call (the kernel counts in 32 bits).
+    pub context_sw: u32,
     pub nr: u32,
-    pub ns: Namespaces,
     pub flags: u16,
-    pub arch: Arch,
     /// The node the call was made on (`model::node`); 0 for this machine.
     pub node: u16,
-    pub comm: [u8; COMM_LEN],
-    /// Captured user memory (paths, argv, buffers), as chunks; validated.
-    pub tail: Option<Box<[u8]>>,
+    pub arch: Arch,
 }
+
+/// What a retained event costs inline (the budget bench's memory figure is
+/// this plus a share of tails and identities).
+pub const TRACE_EVENT_MAX_SIZE: usize = 104;
+const _: () = assert!(std::mem::size_of::<TraceEvent>() <= TRACE_EVENT_MAX_SIZE);
 
 /// Lost-event counters, cumulative since capture started (the seed's
 /// KernelLostEvent, plus what user space itself had to drop).
@@ -107,7 +110,7 @@ impl TraceEvent {
                 Ok(None)
             }
             Record::Call(c, tail) => {
-                let ev = TraceEvent::from_wire(&c, ids.lookup(&c)?, tail, arch);
+                let ev = TraceEvent::from_wire(&c, ids.shared(&c)?.clone(), tail, arch);
                 ids.done(&c);
                 Ok(Some(ev))
             }
@@ -115,65 +118,71 @@ impl TraceEvent {
     }
 
     /// A call record joined with the identity it was made under.
-    pub fn from_wire(c: &WireCall, id: &WireIdent, tail: &[u8], arch: Arch) -> TraceEvent {
+    pub fn from_wire(c: &WireCall, id: Arc<Identity>, tail: &[u8], arch: Arch) -> TraceEvent {
         TraceEvent {
             start_ns: c.start_ns,
             finish_ns: c.finish_ns,
             args: c.args,
             ret: c.ret,
-            cgroup_id: id.cgroup_id,
-            context_sw: c.context_sw as u64,
-            pid: id.pid,
-            tid: c.tid,
-            uid: id.uid,
-            gid: id.gid,
-            container_pid: id.ns_pid,
-            session: id.session,
-            nr: c.nr,
-            ns: Namespaces {
-                pid: id.pid_ns,
-                mnt: id.mnt_ns,
-                uts: id.uts_ns,
-                ipc: id.ipc_ns,
-                cgroup: id.cgroup_ns,
-                net: id.net_ns,
-            },
-            flags: c.flags,
-            arch,
-            node: crate::model::node::LOCAL,
-            comm: id.comm,
+            id,
             tail: (!tail.is_empty()).then(|| tail.into()),
+            context_sw: c.context_sw,
+            nr: c.nr,
+            flags: c.flags,
+            node: crate::model::node::LOCAL,
+            arch,
         }
     }
 
+    /// An already joined call; its identity is interned (shared with the
+    /// other events of this thread that have the same one).
     pub fn from_raw(raw: &RawEvent, tail: &[u8], arch: Arch) -> TraceEvent {
         TraceEvent {
             start_ns: raw.start_ns,
             finish_ns: raw.finish_ns,
             args: raw.args,
             ret: raw.ret,
-            cgroup_id: raw.cgroup_id,
-            context_sw: raw.context_sw,
-            pid: raw.pid,
-            tid: raw.tid,
-            uid: raw.uid,
-            gid: raw.gid,
-            container_pid: raw.ns_pid,
-            session: raw.session,
-            nr: raw.nr,
-            ns: Namespaces {
-                pid: raw.pid_ns,
-                mnt: raw.mnt_ns,
-                uts: raw.uts_ns,
-                ipc: raw.ipc_ns,
-                cgroup: raw.cgroup_ns,
-                net: raw.net_ns,
-            },
-            flags: raw.flags,
-            arch,
-            node: crate::model::node::LOCAL,
-            comm: raw.comm,
+            id: intern(Identity {
+                cgroup_id: raw.cgroup_id,
+                pid: raw.pid,
+                tid: raw.tid,
+                uid: raw.uid,
+                gid: raw.gid,
+                container_pid: raw.ns_pid,
+                session: raw.session,
+                ns: Namespaces {
+                    pid: raw.pid_ns,
+                    mnt: raw.mnt_ns,
+                    uts: raw.uts_ns,
+                    ipc: raw.ipc_ns,
+                    cgroup: raw.cgroup_ns,
+                    net: raw.net_ns,
+                },
+                comm: raw.comm,
+            }),
             tail: (!tail.is_empty()).then(|| tail.into()),
+            context_sw: raw.context_sw.min(u32::MAX as u64) as u32,
+            nr: raw.nr,
+            flags: raw.flags,
+            node: crate::model::node::LOCAL,
+            arch,
+        }
+    }
+
+    /// The identity, to change one field of it; shared no more (see
+    /// [`Self::relabel_cgroup`] for a change made to every event).
+    pub fn id_mut(&mut self) -> &mut Identity {
+        Arc::make_mut(&mut self.id)
+    }
+
+    /// Moves the event to another cgroup id, the new identity interned so
+    /// the thread's events keep sharing one.
+    pub fn relabel_cgroup(&mut self, cgroup_id: u64) {
+        if self.id.cgroup_id != cgroup_id {
+            self.id = intern(Identity {
+                cgroup_id,
+                ..(*self.id).clone()
+            });
         }
     }
 
@@ -213,8 +222,9 @@ impl TraceEvent {
 
     /// The command name, raw bytes up to the first NUL.
     pub fn comm_bytes(&self) -> &[u8] {
-        let end = self.comm.iter().position(|&b| b == 0).unwrap_or(COMM_LEN);
-        &self.comm[..end]
+        let comm = &self.id.comm;
+        let end = comm.iter().position(|&b| b == 0).unwrap_or(COMM_LEN);
+        &comm[..end]
     }
 
     /// Command name, escaped for display.
@@ -277,7 +287,54 @@ mod tests {
         assert_eq!(ev.path(), Some(&b"/nope"[..]));
         assert_eq!(ev.duration_ns(), 20);
         assert_eq!(ev.comm(), "cat");
-        assert_eq!((ev.pid, ev.tid), (5, 6));
+        assert_eq!((ev.id.pid, ev.id.tid), (5, 6));
+    }
+
+    #[test]
+    fn an_event_stays_within_its_size_bound() {
+        // The retained-memory budget rests on this (see BENCHMARKS.md).
+        let size = std::mem::size_of::<TraceEvent>();
+        assert!(size <= TRACE_EVENT_MAX_SIZE && size <= 104, "{size} bytes");
+    }
+
+    #[test]
+    fn calls_joined_with_one_identity_record_share_it() {
+        let mut ids = Identities::new();
+        let b = EventBuilder::named("getppid").pid(5).tid(6).comm("sh");
+        let other = EventBuilder::named("getppid").pid(5).tid(7).comm("sh");
+        let later = b.clone().gen(2).uid(1000);
+        let mut join = |bytes: &[u8]| TraceEvent::from_record(&mut ids, bytes, Arch::X86_64);
+        assert!(join(&b.ident()).unwrap().is_none());
+        assert!(join(&other.ident()).unwrap().is_none());
+        let one = join(&b.record()).unwrap().expect("a call");
+        let o = join(&other.record()).unwrap().expect("a call");
+        let two = join(&b.start(5).record()).unwrap().expect("a call");
+        assert!(Arc::ptr_eq(&one.id, &two.id));
+        assert!(!Arc::ptr_eq(&one.id, &o.id));
+        assert_eq!((one.id.tid, o.id.tid), (6, 7));
+        // A new generation is a new identity; the old calls keep theirs.
+        assert!(join(&later.ident()).unwrap().is_none());
+        let three = join(&later.record()).unwrap().expect("a call");
+        assert!(!Arc::ptr_eq(&one.id, &three.id));
+        assert_eq!((one.id.uid, three.id.uid), (0, 1000));
+    }
+
+    #[test]
+    fn crafted_events_of_one_thread_share_their_identity() {
+        let b = EventBuilder::named("read").pid(9).comm("cat");
+        let (x, y) = (b.build(), b.clone().ret(4).build());
+        assert!(Arc::ptr_eq(&x.id, &y.id));
+    }
+
+    #[test]
+    fn a_relabelled_event_shares_the_relabelled_identity() {
+        let b = EventBuilder::named("read").pid(9).comm("cat");
+        let (mut x, mut y) = (b.build(), b.build());
+        x.relabel_cgroup(42);
+        y.relabel_cgroup(42);
+        assert_eq!(x.id.cgroup_id, 42);
+        assert!(Arc::ptr_eq(&x.id, &y.id));
+        assert_ne!(b.build().id.cgroup_id, 42);
     }
 
     #[test]

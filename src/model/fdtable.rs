@@ -226,7 +226,7 @@ impl FdTable {
         if dirfd == AT_FDCWD {
             return Some(p.to_vec());
         }
-        let dir = self.lookup(ev.pid, dirfd)?;
+        let dir = self.lookup(ev.id.pid, dirfd)?;
         let mut full = dir.to_vec();
         full.push(b'/');
         full.extend_from_slice(p);
@@ -244,7 +244,7 @@ impl FdTable {
             if matches!(spec.kind, ArgKind::Fd | ArgKind::DirFd) {
                 let fd = ev.args[i] as i32;
                 if fd >= 0 && decode::fd_path(ev, i as u8).is_none() {
-                    if let Some(p) = self.resolve(ev.pid, fd, src) {
+                    if let Some(p) = self.resolve(ev.id.pid, fd, src) {
                         add.push((i as u8, p.to_vec()));
                     }
                 }
@@ -253,7 +253,7 @@ impl FdTable {
         self.observe(ev, src);
         let new_fd = info.returns == RetKind::Fd || is_dupfd(info.name, ev);
         if new_fd && ev.returns() && ev.errno().is_none() && ev.ret >= 0 {
-            if let Some(p) = self.resolve(ev.pid, ev.ret as i32, src) {
+            if let Some(p) = self.resolve(ev.id.pid, ev.ret as i32, src) {
                 add.push((RET_SLOT, p.to_vec()));
             }
         }
@@ -272,10 +272,10 @@ impl FdTable {
         let Some(info) = ev.syscall() else {
             return;
         };
-        let pid = ev.pid;
+        let pid = ev.id.pid;
         let name = info.name;
         if !ev.returns() {
-            if name == "exit_group" || (name == "exit" && ev.pid == ev.tid) {
+            if name == "exit_group" || (name == "exit" && ev.id.pid == ev.id.tid) {
                 self.procs.remove(&pid);
             }
             return;
@@ -375,9 +375,9 @@ pub fn add_chunks(ev: &mut TraceEvent, add: &[(u8, Vec<u8>)]) {
             data: &p[..p.len().min(decode::STR_MAX)],
         })
         .collect();
-    let mut tail = ev.tail.take().map(Vec::from).unwrap_or_default();
+    let mut tail = ev.tail.as_deref().map(Vec::from).unwrap_or_default();
     tail.extend_from_slice(&encode_chunks(&chunks));
-    ev.tail = Some(tail.into_boxed_slice());
+    ev.tail = Some(tail.into());
 }
 
 #[cfg(test)]

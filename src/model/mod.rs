@@ -11,6 +11,7 @@ pub mod event;
 pub mod fdtable;
 pub mod filter;
 pub mod flow;
+pub mod identity;
 pub mod jsonw;
 pub mod node;
 pub mod raw;
@@ -18,5 +19,6 @@ pub mod selection;
 pub mod stats;
 pub mod stop;
 pub mod syscalls;
+pub mod tail;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -5,6 +5,9 @@
 
 use std::fmt;
 use std::mem::offset_of;
+use std::sync::Arc;
+
+use super::identity::Identity;
 
 /// Length of `comm` in the kernel (TASK_COMM_LEN).
 pub const COMM_LEN: usize = 16;
@@ -451,11 +454,15 @@ impl RawEvent {
 /// a new identity record anyway.
 #[derive(Debug, Default)]
 pub struct Identities {
-    by_tid: std::collections::HashMap<u32, WireIdent, std::hash::BuildHasherDefault<TidHasher>>,
+    by_tid: std::collections::HashMap<u32, Known, std::hash::BuildHasherDefault<TidHasher>>,
     /// The identity used last: a busy thread's calls come in runs, and a
-    /// hit here costs a compare instead of a hash lookup (kind 0: none).
-    last: WireIdent,
+    /// hit here costs a compare instead of a hash lookup.
+    last: Option<Known>,
 }
+
+/// An identity record as sent, and the shared form events hold (built once
+/// per record).
+type Known = (WireIdent, Arc<Identity>);
 
 /// Thread ids are small integers, not attacker-chosen keys: one multiply
 /// instead of SipHash (the join runs once per event).
@@ -495,17 +502,17 @@ impl Identities {
 
     /// Remembers an identity record.
     pub fn insert(&mut self, id: WireIdent) {
-        if self.last.tid == id.tid {
-            self.last = id;
+        let known = (id, Arc::new(Identity::from_wire(&id)));
+        if self.last.as_ref().is_some_and(|l| l.0.tid == id.tid) {
+            self.last = Some(known.clone());
         }
-        self.by_tid.insert(id.tid, id);
+        self.by_tid.insert(id.tid, known);
     }
 
-    /// The identity a call was made under.
-    pub fn lookup(&mut self, c: &WireCall) -> Result<&WireIdent, RawError> {
-        if self.last.kind != K_IDENT || self.last.tid != c.tid {
+    fn find(&mut self, c: &WireCall) -> Result<&Known, RawError> {
+        if self.last.as_ref().is_none_or(|l| l.0.tid != c.tid) {
             match self.by_tid.get(&c.tid) {
-                Some(id) => self.last = *id,
+                Some(k) => self.last = Some(k.clone()),
                 None => {
                     return Err(RawError::NoIdentity {
                         tid: c.tid,
@@ -514,13 +521,23 @@ impl Identities {
                 }
             }
         }
-        if self.last.gen != c.gen {
-            return Err(RawError::NoIdentity {
+        match &self.last {
+            Some(k) if k.0.gen == c.gen => Ok(k),
+            _ => Err(RawError::NoIdentity {
                 tid: c.tid,
                 gen: c.gen,
-            });
+            }),
         }
-        Ok(&self.last)
+    }
+
+    /// The identity a call was made under, as sent.
+    pub fn lookup(&mut self, c: &WireCall) -> Result<&WireIdent, RawError> {
+        self.find(c).map(|k| &k.0)
+    }
+
+    /// The identity a call was made under, as events share it.
+    pub fn shared(&mut self, c: &WireCall) -> Result<&Arc<Identity>, RawError> {
+        self.find(c).map(|k| &k.1)
     }
 
     /// After a call was joined: a thread's last call (exit, exit_group)
@@ -528,8 +545,8 @@ impl Identities {
     pub fn done(&mut self, c: &WireCall) {
         if c.flags & F_NO_RETURN != 0 {
             self.by_tid.remove(&c.tid);
-            if self.last.tid == c.tid {
-                self.last.kind = 0;
+            if self.last.as_ref().is_some_and(|l| l.0.tid == c.tid) {
+                self.last = None;
             }
         }
     }

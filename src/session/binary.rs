@@ -69,23 +69,23 @@ impl Encoder {
         let mut id = WireIdent {
             kind: K_IDENT,
             pad: 0,
-            tid: ev.tid,
+            tid: ev.id.tid,
             gen: 0,
-            pid: ev.pid,
-            cgroup_id: ev.cgroup_id,
-            uid: ev.uid,
-            gid: ev.gid,
-            ns_pid: ev.container_pid,
-            session: ev.session,
-            pid_ns: ev.ns.pid,
-            mnt_ns: ev.ns.mnt,
-            uts_ns: ev.ns.uts,
-            ipc_ns: ev.ns.ipc,
-            cgroup_ns: ev.ns.cgroup,
-            net_ns: ev.ns.net,
-            comm: ev.comm,
+            pid: ev.id.pid,
+            cgroup_id: ev.id.cgroup_id,
+            uid: ev.id.uid,
+            gid: ev.id.gid,
+            ns_pid: ev.id.container_pid,
+            session: ev.id.session,
+            pid_ns: ev.id.ns.pid,
+            mnt_ns: ev.id.ns.mnt,
+            uts_ns: ev.id.ns.uts,
+            ipc_ns: ev.id.ns.ipc,
+            cgroup_ns: ev.id.ns.cgroup,
+            net_ns: ev.id.ns.net,
+            comm: ev.id.comm,
         };
-        let gen = match self.last.get_mut(&ev.tid) {
+        let gen = match self.last.get_mut(&ev.id.tid) {
             Some(last)
                 if WireIdent {
                     gen: last.gen,
@@ -99,7 +99,7 @@ impl Encoder {
                 let b = id.to_bytes();
                 frame_head(out, F_RECORD, b.len());
                 out.extend_from_slice(&b);
-                self.last.insert(ev.tid, id);
+                self.last.insert(ev.id.tid, id);
                 id.gen
             }
         };
@@ -109,10 +109,10 @@ impl Encoder {
             flags: ev.flags,
             tail_len: tail.len() as u16,
             pad: 0,
-            tid: ev.tid,
+            tid: ev.id.tid,
             gen,
             nr: ev.nr,
-            context_sw: ev.context_sw.min(u32::MAX as u64) as u32,
+            context_sw: ev.context_sw,
             start_ns: ev.start_ns,
             finish_ns: ev.finish_ns,
             args: ev.args,
@@ -176,16 +176,16 @@ mod tests {
         let mut v = Vec::new();
         for i in 0..300u32 {
             let mut e = sample_event(i);
-            e.uid = if i >= 100 { 0 } else { 1000 };
-            e.context_sw = (i % 4) as u64;
-            if i >= 150 && e.tid == 101 {
-                e.comm[..3].copy_from_slice(b"sed");
-                e.cgroup_id = 77;
+            e.id_mut().uid = if i >= 100 { 0 } else { 1000 };
+            e.context_sw = i % 4;
+            if i >= 150 && e.id.tid == 101 {
+                e.id_mut().comm[..3].copy_from_slice(b"sed");
+                e.id_mut().cgroup_id = 77;
             }
-            if i >= 200 && e.tid == 102 {
-                e.pid = 55; // thread 102 now belongs to another process
-                e.ns.mnt = 0xf000_0002;
-                e.container_pid = 7;
+            if i >= 200 && e.id.tid == 102 {
+                e.id_mut().pid = 55; // thread 102 now belongs to another process
+                e.id_mut().ns.mnt = 0xf000_0002;
+                e.id_mut().container_pid = 7;
             }
             if i % 50 == 0 {
                 e.tail = None;
@@ -282,7 +282,7 @@ mod tests {
             if let Event::Syscall(e) = e {
                 if i % 3 == 0 {
                     e.node = node;
-                    e.cgroup_id |= (node as u64) << 48;
+                    e.id_mut().cgroup_id |= (node as u64) << 48;
                 }
             }
         }
@@ -301,6 +301,43 @@ mod tests {
             std::fs::read_to_string(&back).unwrap(),
             std::fs::read_to_string(&jsonl).unwrap()
         );
+    }
+
+    #[test]
+    fn replayed_calls_of_one_thread_share_one_identity() {
+        let d = tempfile::tempdir().unwrap();
+        let (jsonl, strc) = (d.path().join("a.jsonl"), d.path().join("a.strc"));
+        // The fixture's identities are each the event's own copy.
+        let evs = events();
+        write(&jsonl, &evs);
+        write(&strc, &evs);
+        for path in [jsonl, strc] {
+            // Read on a thread of its own, so nothing interned while the
+            // fixture was built can be what makes them shared.
+            let calls: Vec<TraceEvent> = std::thread::spawn(move || {
+                let (mut r, _) = reader::open(&path, false).unwrap();
+                let mut calls = Vec::new();
+                while let Some(e) = r.next_item().unwrap() {
+                    if let Event::Syscall(c) = e {
+                        calls.push(c);
+                    }
+                }
+                calls
+            })
+            .join()
+            .unwrap();
+            assert_eq!(calls.len(), 300);
+            let mut first: HashMap<&crate::model::identity::Identity, &TraceEvent> = HashMap::new();
+            let mut shared = 0;
+            for c in &calls {
+                let f = first.entry(&*c.id).or_insert(c);
+                assert!(Arc::ptr_eq(&f.id, &c.id), "{:?}", c.id);
+                shared += usize::from(!std::ptr::eq(*f, c));
+            }
+            // 3 threads, some with 2-3 identities: nearly all calls share.
+            assert!(first.len() <= 8, "{} identities", first.len());
+            assert_eq!(shared, 300 - first.len());
+        }
     }
 
     /// The decompressed stream of a binary session.

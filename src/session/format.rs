@@ -18,6 +18,7 @@ use crate::model::container::{
     self as model, ContainerAddEvent, ContainerDelEvent, PodInfo, Runtime,
 };
 use crate::model::event::{Event, LostEvents, Namespaces, TraceEvent};
+use crate::model::identity::{intern, Identity};
 use crate::model::raw::{
     push_chunk_head, set_chunk_len, CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_SOCKADDR, CAP_STR,
     CHUNK_HEAD, COMM_LEN,
@@ -444,19 +445,19 @@ pub fn write_syscall(
     out.extend_from_slice(br#","class":"#);
     jsonw::str(out, ev.class().name());
     out.extend_from_slice(br#"},"pid":"#);
-    jsonw::uint(out, ev.pid.into());
+    jsonw::uint(out, ev.id.pid.into());
     out.extend_from_slice(br#","tid":"#);
-    jsonw::uint(out, ev.tid.into());
+    jsonw::uint(out, ev.id.tid.into());
     out.extend_from_slice(br#","container_pid":"#);
-    jsonw::uint(out, ev.container_pid.into());
+    jsonw::uint(out, ev.id.container_pid.into());
     out.extend_from_slice(br#","uid":"#);
-    jsonw::uint(out, ev.uid.into());
+    jsonw::uint(out, ev.id.uid.into());
     out.extend_from_slice(br#","gid":"#);
-    jsonw::uint(out, ev.gid.into());
+    jsonw::uint(out, ev.id.gid.into());
     out.extend_from_slice(br#","comm":"#);
     write_bytes(out, ev.comm_bytes());
     out.extend_from_slice(br#","session":"#);
-    jsonw::uint(out, ev.session.into());
+    jsonw::uint(out, ev.id.session.into());
     out.extend_from_slice(br#","container":"#);
     out.extend_from_slice(container.unwrap_or(b"null"));
     out.extend_from_slice(br#","error":"#);
@@ -470,7 +471,7 @@ pub fn write_syscall(
     } else {
         out.extend_from_slice(b"null");
     }
-    let ns = &ev.ns;
+    let ns = &ev.id.ns;
     let fields: [(&[u8], u64); 10] = [
         (br#","pid_ns":"#, ns.pid.into()),
         (br#","uts_ns":"#, ns.uts.into()),
@@ -478,8 +479,8 @@ pub fn write_syscall(
         (br#","ipc_ns":"#, ns.ipc.into()),
         (br#","cgroup_ns":"#, ns.cgroup.into()),
         (br#","net_ns":"#, ns.net.into()),
-        (br#","cgroup_id":"#, ev.cgroup_id),
-        (br#","context_sw":"#, ev.context_sw),
+        (br#","cgroup_id":"#, ev.id.cgroup_id),
+        (br#","context_sw":"#, ev.context_sw.into()),
         (br#","start":"#, ev.start_ns),
         (br#","finish":"#, ev.finish_ns),
     ];
@@ -766,23 +767,29 @@ impl SyscallIn<'_> {
             args: self.raw_args,
             // Calls that never return are recorded with 0 by the kernel side.
             ret: self.ret.unwrap_or(0),
-            cgroup_id: self.cgroup_id,
-            context_sw: self.context_sw,
-            pid: self.pid,
-            tid: self.tid,
-            uid: self.uid,
-            gid: self.gid,
-            container_pid: self.container_pid,
-            session: self.session,
+            // Replayed events of one thread share its identity, as live
+            // ones do.
+            id: intern(Identity {
+                cgroup_id: self.cgroup_id,
+                pid: self.pid,
+                tid: self.tid,
+                uid: self.uid,
+                gid: self.gid,
+                container_pid: self.container_pid,
+                session: self.session,
+                ns: Namespaces {
+                    pid: self.pid_ns,
+                    mnt: self.mount_ns,
+                    uts: self.uts_ns,
+                    ipc: self.ipc_ns,
+                    cgroup: self.cgroup_ns,
+                    net: self.net_ns,
+                },
+                comm,
+            }),
+            // The kernel counts in 32 bits, as the binary format stores.
+            context_sw: self.context_sw.min(u32::MAX as u64) as u32,
             nr: self.syscall.nr,
-            ns: Namespaces {
-                pid: self.pid_ns,
-                mnt: self.mount_ns,
-                uts: self.uts_ns,
-                ipc: self.ipc_ns,
-                cgroup: self.cgroup_ns,
-                net: self.net_ns,
-            },
             flags: self.flags,
             arch,
             node: match self.node.as_deref() {
@@ -790,8 +797,7 @@ impl SyscallIn<'_> {
                     .ok_or_else(|| format!("too many nodes (at {n:?})"))?,
                 None => crate::model::node::LOCAL,
             },
-            comm,
-            tail: (!tail.is_empty()).then(|| tail.into_boxed_slice()),
+            tail: (!tail.is_empty()).then(|| tail.into()),
         })
     }
 }
@@ -989,14 +995,14 @@ mod tests {
         let mut v = json!({
             "type": "syscall",
             "syscall": {"nr": ev.nr, "name": ev.name(), "class": ev.class().name()},
-            "pid": ev.pid, "tid": ev.tid, "container_pid": ev.container_pid,
-            "uid": ev.uid, "gid": ev.gid, "comm": bytes(ev.comm_bytes()),
-            "session": ev.session, "container": container,
+            "pid": ev.id.pid, "tid": ev.id.tid, "container_pid": ev.id.container_pid,
+            "uid": ev.id.uid, "gid": ev.id.gid, "comm": bytes(ev.comm_bytes()),
+            "session": ev.id.session, "container": container,
             "error": ev.errno().map(|e| errno::name(e).unwrap_or("E?")),
             "return": ev.returns().then_some(ev.ret),
-            "pid_ns": ev.ns.pid, "uts_ns": ev.ns.uts, "mount_ns": ev.ns.mnt,
-            "ipc_ns": ev.ns.ipc, "cgroup_ns": ev.ns.cgroup, "net_ns": ev.ns.net,
-            "cgroup_id": ev.cgroup_id, "context_sw": ev.context_sw,
+            "pid_ns": ev.id.ns.pid, "uts_ns": ev.id.ns.uts, "mount_ns": ev.id.ns.mnt,
+            "ipc_ns": ev.id.ns.ipc, "cgroup_ns": ev.id.ns.cgroup, "net_ns": ev.id.ns.net,
+            "cgroup_id": ev.id.cgroup_id, "context_sw": ev.context_sw,
             "start": ev.start_ns, "finish": ev.finish_ns, "wall_time": wall,
             "args": crate::model::args::args_json(ev),
             "raw_args": ev.args, "flags": ev.flags,
@@ -1061,9 +1067,9 @@ mod tests {
                 let mut ev = ev.clone();
                 // Some lines with bytes that are not UTF-8 (base64) or absent.
                 if i % 7 == 0 {
-                    ev.comm[..3].copy_from_slice(b"\xffab");
+                    ev.id_mut().comm[..3].copy_from_slice(b"\xffab");
                 } else if i % 11 == 0 {
-                    ev.comm = [0; COMM_LEN];
+                    ev.id_mut().comm = [0; COMM_LEN];
                 }
                 line_of(&ev, Clock { boot_unix_ns: 0 }, c)
             })

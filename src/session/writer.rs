@@ -450,7 +450,7 @@ impl SessionFile {
                 // for its node, so it goes as its JSON line.
                 let mut line = Vec::new();
                 let wall = self.wall.format(ev.start_ns);
-                let c = self.containers.get(&ev.cgroup_id).map(Vec::as_slice);
+                let c = self.containers.get(&ev.id.cgroup_id).map(Vec::as_slice);
                 write_syscall(&mut line, ev, wall, c);
                 enc.json(&mut self.buf, &line);
             }
@@ -458,7 +458,7 @@ impl SessionFile {
             return self.end_frame();
         }
         let wall = self.wall.format(ev.start_ns);
-        let c = self.containers.get(&ev.cgroup_id).map(Vec::as_slice);
+        let c = self.containers.get(&ev.id.cgroup_id).map(Vec::as_slice);
         write_syscall(&mut self.buf, ev, wall, c);
         self.written += 1;
         self.end_line()

@@ -411,7 +411,7 @@ impl Reader {
             Ok(Decoded::Batch(evs)) => out.extend(evs.into_iter().map(|mut e| {
                 e.start_ns = (e.start_ns as i64).wrapping_add(st.shift) as u64;
                 e.finish_ns = (e.finish_ns as i64).wrapping_add(st.shift) as u64;
-                e.cgroup_id = remap_cgroup(st.no, e.cgroup_id);
+                e.relabel_cgroup(remap_cgroup(st.no, e.id.cgroup_id));
                 Event::Syscall(e)
             })),
             Ok(Decoded::ContainerAdd(mut c)) => {

@@ -515,7 +515,7 @@ impl NodeWorker {
                         .map(|mut e| {
                             e.start_ns = (e.start_ns as i64).wrapping_add(shift) as u64;
                             e.finish_ns = (e.finish_ns as i64).wrapping_add(shift) as u64;
-                            e.cgroup_id = remap_cgroup(id, e.cgroup_id);
+                            e.relabel_cgroup(remap_cgroup(id, e.id.cgroup_id));
                             Event::Syscall(e)
                         })
                         .collect();

@@ -57,7 +57,7 @@ impl UserFilter {
     }
 
     pub fn matches(&self, ev: &TraceEvent, containers: &ContainerMap) -> bool {
-        (self.pids.is_empty() || self.pids.contains(&ev.pid))
+        (self.pids.is_empty() || self.pids.contains(&ev.id.pid))
             && self
                 .comm
                 .as_ref()
@@ -65,7 +65,7 @@ impl UserFilter {
             && self
                 .selection
                 .as_ref()
-                .is_none_or(|s| s.matches(containers.get(ev.cgroup_id).map(|c| c.as_ref())))
+                .is_none_or(|s| s.matches(containers.get(ev.id.cgroup_id).map(|c| c.as_ref())))
             && self
                 .expr
                 .as_ref()
@@ -143,7 +143,7 @@ mod tests {
 
     fn syscall(i: u32, cgroup_id: u64) -> Event {
         let mut e = sample_event(i);
-        e.cgroup_id = cgroup_id;
+        e.id_mut().cgroup_id = cgroup_id;
         Event::Syscall(e)
     }
 
@@ -162,7 +162,7 @@ mod tests {
         batch
             .iter()
             .filter_map(|e| match e {
-                Event::Syscall(t) => Some(t.cgroup_id),
+                Event::Syscall(t) => Some(t.id.cgroup_id),
                 _ => None,
             })
             .collect()

@@ -12,6 +12,7 @@ use crate::model::container::{
     ContainerAddEvent, ContainerDelEvent, ContainerInfo, PodInfo, Runtime,
 };
 use crate::model::event::{LostEvents, Namespaces, TraceEvent};
+use crate::model::identity::{intern, Identity};
 use crate::model::raw::{Chunks, COMM_LEN};
 use crate::model::syscalls::Arch;
 
@@ -72,22 +73,22 @@ fn encode_syscall(e: &TraceEvent, start_delta: i64) -> pb::Syscall {
         duration_ns: e.finish_ns.wrapping_sub(e.start_ns),
         args: e.args.to_vec(),
         ret: e.ret,
-        cgroup_id: e.cgroup_id,
-        context_sw: e.context_sw,
-        pid: e.pid,
-        tid_delta: e.tid.wrapping_sub(e.pid) as i32,
-        uid: e.uid,
-        gid: e.gid,
-        container_pid: e.container_pid,
-        session: e.session,
+        cgroup_id: e.id.cgroup_id,
+        context_sw: e.context_sw.into(),
+        pid: e.id.pid,
+        tid_delta: e.id.tid.wrapping_sub(e.id.pid) as i32,
+        uid: e.id.uid,
+        gid: e.id.gid,
+        container_pid: e.id.container_pid,
+        session: e.id.session,
         nr: e.nr,
         ns: Some(pb::Namespaces {
-            pid: e.ns.pid,
-            mnt: e.ns.mnt,
-            uts: e.ns.uts,
-            ipc: e.ns.ipc,
-            cgroup: e.ns.cgroup,
-            net: e.ns.net,
+            pid: e.id.ns.pid,
+            mnt: e.id.ns.mnt,
+            uts: e.id.ns.uts,
+            ipc: e.id.ns.ipc,
+            cgroup: e.id.ns.cgroup,
+            net: e.id.ns.net,
         }),
         flags: e.flags as u32,
         comm: e.comm_bytes().to_vec(),
@@ -136,28 +137,33 @@ pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEven
             finish_ns: start_ns.saturating_add(s.duration_ns),
             args,
             ret: s.ret,
-            cgroup_id: s.cgroup_id,
-            context_sw: s.context_sw,
-            pid: s.pid,
-            tid: s.pid.wrapping_add(s.tid_delta as u32),
-            uid: s.uid,
-            gid: s.gid,
-            container_pid: s.container_pid,
-            session: s.session,
+            // A node's events of one thread share its identity, as local
+            // ones do.
+            id: intern(Identity {
+                cgroup_id: s.cgroup_id,
+                pid: s.pid,
+                tid: s.pid.wrapping_add(s.tid_delta as u32),
+                uid: s.uid,
+                gid: s.gid,
+                container_pid: s.container_pid,
+                session: s.session,
+                ns: Namespaces {
+                    pid: ns.pid,
+                    mnt: ns.mnt,
+                    uts: ns.uts,
+                    ipc: ns.ipc,
+                    cgroup: ns.cgroup,
+                    net: ns.net,
+                },
+                comm,
+            }),
+            tail: (!s.tail.is_empty()).then(|| s.tail.into()),
+            // The kernel counts in 32 bits; a larger count is no real one.
+            context_sw: s.context_sw.min(u32::MAX as u64) as u32,
             nr: s.nr,
-            ns: Namespaces {
-                pid: ns.pid,
-                mnt: ns.mnt,
-                uts: ns.uts,
-                ipc: ns.ipc,
-                cgroup: ns.cgroup,
-                net: ns.net,
-            },
             flags: s.flags as u16,
-            arch,
             node,
-            comm,
-            tail: (!s.tail.is_empty()).then(|| s.tail.into_boxed_slice()),
+            arch,
         });
     }
     Ok(out)

@@ -292,7 +292,7 @@ impl Traced {
             for ev in batch {
                 match ev {
                     Event::Syscall(e) => {
-                        let c = self.containers.get(e.cgroup_id).cloned();
+                        let c = self.containers.get(e.id.cgroup_id).cloned();
                         self.seen.push((c, e));
                     }
                     Event::ContainerAdd(a) => {
@@ -320,6 +320,6 @@ impl Traced {
 
     /// The container a cgroup id has now (names may have arrived since).
     pub fn now(&self, e: &TraceEvent) -> Option<Arc<ContainerInfo>> {
-        self.containers.get(e.cgroup_id).cloned()
+        self.containers.get(e.id.cgroup_id).cloned()
     }
 }

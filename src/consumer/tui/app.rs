@@ -444,6 +444,6 @@ impl App {
 
 /// An event's line as searched and copied (`App::line_text`).
 fn line_text(containers: &ContainerMap, clock: &Clock, ev: &TraceEvent) -> String {
-    let label = containers.get(ev.cgroup_id).map(|c| c.label());
+    let label = containers.get(ev.id.cgroup_id).map(|c| c.label());
     Fields::of(ev, clock, label).text()
 }

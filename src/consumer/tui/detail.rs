@@ -97,14 +97,17 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
         format!(
             "{} pid {} tid {} (pid {} in its namespace), session {}",
             ev.comm(),
-            ev.pid,
-            ev.tid,
-            ev.container_pid,
-            ev.session
+            ev.id.pid,
+            ev.id.tid,
+            ev.id.container_pid,
+            ev.id.session
         ),
     ));
-    out.push(field("user", format!("uid {} gid {}", ev.uid, ev.gid)));
-    match app.containers.get(ev.cgroup_id) {
+    out.push(field(
+        "user",
+        format!("uid {} gid {}", ev.id.uid, ev.id.gid),
+    ));
+    match app.containers.get(ev.id.cgroup_id) {
         Some(c) => {
             out.push(field(
                 "container",
@@ -121,8 +124,8 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
             format!("{HOST} (not in a known container)"),
         )),
     }
-    out.push(field("cgroup id", ev.cgroup_id.to_string()));
-    let ns = ev.ns;
+    out.push(field("cgroup id", ev.id.cgroup_id.to_string()));
+    let ns = ev.id.ns;
     out.push(field(
         "namespaces",
         format!(

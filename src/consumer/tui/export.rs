@@ -170,7 +170,7 @@ fn start(app: &mut App, path: PathBuf, scope: Scope, overwrite: bool) -> Stage {
     // replay of the file knows them (as `-w` writes them while capturing).
     let mut cgroups: Vec<u64> = events
         .iter()
-        .map(|e| e.cgroup_id)
+        .map(|e| e.id.cgroup_id)
         .collect::<HashSet<u64>>()
         .into_iter()
         .collect();

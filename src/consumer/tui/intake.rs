@@ -73,7 +73,7 @@ impl App {
         match ev {
             Event::Syscall(e) => {
                 self.total += 1;
-                self.tree.count(e.cgroup_id);
+                self.tree.count(e.id.cgroup_id);
                 self.first_ns.get_or_insert(e.start_ns);
                 let show = self.visible(&e);
                 if show {

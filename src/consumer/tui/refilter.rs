@@ -61,7 +61,7 @@ pub(super) struct ViewTest<'a> {
 impl ViewTest<'_> {
     pub(super) fn accepts(&self, ev: &TraceEvent) -> bool {
         (!self.errors_only || ev.errno().is_some())
-            && self.tree.accepts(ev.cgroup_id, self.containers)
+            && self.tree.accepts(ev.id.cgroup_id, self.containers)
             && self.filter.is_none_or(|f| f.matches(ev, self.containers))
     }
 
@@ -104,10 +104,10 @@ pub(super) fn group_label(containers: &ContainerMap, ev: &TraceEvent) -> Cow<'st
     if ev.node != crate::model::node::LOCAL {
         return Cow::Owned(crate::model::node::with_node(
             ev.node,
-            containers.label(ev.cgroup_id),
+            containers.label(ev.id.cgroup_id),
         ));
     }
-    match containers.get(ev.cgroup_id) {
+    match containers.get(ev.id.cgroup_id) {
         Some(c) => Cow::Owned(c.label()),
         // Most events: no allocation.
         None => Cow::Borrowed(HOST),

@@ -163,7 +163,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     for seq in app.list.rows.seqs_from(first, end, top).take(rows_avail) {
         let Some(ev) = app.store.get(seq) else { break };
         let label = with_ctr
-            .then(|| crate::model::node::with_node(ev.node, app.containers.label(ev.cgroup_id)));
+            .then(|| crate::model::node::with_node(ev.node, app.containers.label(ev.id.cgroup_id)));
         shown.push((seq, Fields::of(ev, &app.clock, label).cells()));
     }
     let mut want = COLS.map(|c| text::width(c.name()));
@@ -270,12 +270,12 @@ mod tests {
             "{s}"
         );
         assert_eq!(
-            app.selected_event().unwrap().pid,
+            app.selected_event().unwrap().id.pid,
             11,
             "follow selects the newest"
         );
         app.on_action(Action::Up);
-        assert_eq!(app.selected_event().unwrap().pid, 10);
+        assert_eq!(app.selected_event().unwrap().id.pid, 10);
         assert!(!app.list.follow);
     }
 
@@ -292,7 +292,7 @@ mod tests {
         let s = screen(&mut app, 100, 10);
         assert!(s.contains(" 100 ") && !s.contains(" 149 "), "{s}");
         app.on_action(Action::PageDown);
-        assert_eq!(app.selected_event().unwrap().pid, 107);
+        assert_eq!(app.selected_event().unwrap().id.pid, 107);
     }
 }
 
@@ -389,21 +389,21 @@ mod feature_tests {
         typ(&mut app, "passwd|nope");
         enter(&mut app);
         assert_eq!(
-            app.selected_event().unwrap().pid,
+            app.selected_event().unwrap().id.pid,
             10,
             "the selected line matches"
         );
         app.on_action(Action::NextMatch);
-        assert_eq!(app.selected_event().unwrap().pid, 12);
+        assert_eq!(app.selected_event().unwrap().id.pid, 12);
         app.on_action(Action::NextMatch);
-        assert_eq!(app.selected_event().unwrap().pid, 12, "no later match");
+        assert_eq!(app.selected_event().unwrap().id.pid, 12, "no later match");
         assert!(app
             .message
             .as_deref()
             .unwrap_or("")
             .contains("no later match"));
         app.on_action(Action::PrevMatch);
-        assert_eq!(app.selected_event().unwrap().pid, 10);
+        assert_eq!(app.selected_event().unwrap().id.pid, 10);
         // The match is drawn in the search style (underlined).
         let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 12)).unwrap();
         term.draw(|f| app.render(f)).unwrap();
@@ -435,7 +435,7 @@ mod feature_tests {
             modifiers: KeyModifiers::NONE,
         };
         app.on_mouse(&wheel(MouseEventKind::ScrollUp));
-        assert_eq!(app.selected_event().unwrap().pid, 12);
+        assert_eq!(app.selected_event().unwrap().id.pid, 12);
         // Row 2 of the screen is the first event (header line, table header).
         app.on_mouse(&wheel(MouseEventKind::Down(MouseButton::Left)).clone());
         let click = MouseEvent {
@@ -445,7 +445,7 @@ mod feature_tests {
             modifiers: KeyModifiers::NONE,
         };
         app.on_mouse(&click);
-        assert_eq!(app.selected_event().unwrap().pid, 10);
+        assert_eq!(app.selected_event().unwrap().id.pid, 10);
         assert!(!app.list.follow);
     }
 }

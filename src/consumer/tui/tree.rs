@@ -735,9 +735,9 @@ mod tests {
             })
             .collect();
         let mut in_pod = event("openat", "cat", 10, -2, Some("/in-pod"));
-        in_pod.cgroup_id = 10;
+        in_pod.id_mut().cgroup_id = 10;
         let mut on_host = event("openat", "sh", 11, -2, Some("/on-host"));
-        on_host.cgroup_id = 99;
+        on_host.id_mut().cgroup_id = 99;
         app.ingest_batch(adds);
         app.ingest_batch(vec![Event::Syscall(in_pod), Event::Syscall(on_host)]);
         let s = screen(&mut app, 200, 14);

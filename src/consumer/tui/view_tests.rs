@@ -37,7 +37,7 @@ fn container(cg: u64, id: char, name: &str) -> Event {
 }
 
 fn in_cgroup(mut ev: TraceEvent, cg: u64) -> TraceEvent {
-    ev.cgroup_id = cg;
+    ev.id_mut().cgroup_id = cg;
     ev
 }
 
@@ -215,7 +215,7 @@ fn pausing_freezes_the_screen() {
     let paused = screen(&mut app, 100, 12);
     assert!(paused.contains("PAUSED"), "{paused}");
     assert_eq!(body(&before), body(&paused));
-    assert_eq!(app.selected_event().unwrap().pid, 149);
+    assert_eq!(app.selected_event().unwrap().id.pid, 149);
     app.ingest_batch(
         (0..20)
             .map(|i| Event::Syscall(event("getppid", "sh", 200 + i, 1, None)))
@@ -223,7 +223,7 @@ fn pausing_freezes_the_screen() {
     );
     let later = screen(&mut app, 100, 12);
     assert_eq!(body(&before), body(&later));
-    assert_eq!(app.selected_event().unwrap().pid, 149);
+    assert_eq!(app.selected_event().unwrap().id.pid, 149);
     // Resuming follows the newest again.
     app.on_action(Action::TogglePause);
     let s = screen(&mut app, 100, 12);
@@ -705,7 +705,7 @@ fn tab_on_a_narrow_terminal_shows_the_pane_it_focuses() {
         app.on_action(Action::Up);
         let s = screen(&mut app, w, 24);
         assert!(!s.contains("view:"), "{s}");
-        assert_eq!(app.selected_event().unwrap().pid, 1);
+        assert_eq!(app.selected_event().unwrap().id.pid, 1);
         app.on_action(Action::Bottom);
     }
 }

@@ -18,9 +18,9 @@ pub(super) fn eval(e: &Expr, ev: &TraceEvent, ctx: &dyn FilterContext) -> bool {
 
 pub(super) fn num_value(f: Field, ev: &TraceEvent) -> Option<i128> {
     match f {
-        Field::Pid => Some(ev.pid.into()),
-        Field::Tid => Some(ev.tid.into()),
-        Field::Uid => Some(ev.uid.into()),
+        Field::Pid => Some(ev.id.pid.into()),
+        Field::Tid => Some(ev.id.tid.into()),
+        Field::Uid => Some(ev.id.uid.into()),
         Field::Ret => ev.returns().then_some(ev.ret.into()),
         // Calls that never return did not fail either: errno 0.
         Field::Errno => Some(ev.errno().unwrap_or(0).into()),
@@ -37,9 +37,9 @@ pub(super) fn str_value<'e>(
     match f {
         Field::Comm => Some(ev.comm_bytes()),
         Field::Path => ev.path(),
-        Field::Container => ctx.container(ev.cgroup_id).container.map(str::as_bytes),
-        Field::Pod => ctx.container(ev.cgroup_id).pod.map(str::as_bytes),
-        Field::Namespace => ctx.container(ev.cgroup_id).namespace.map(str::as_bytes),
+        Field::Container => ctx.container(ev.id.cgroup_id).container.map(str::as_bytes),
+        Field::Pod => ctx.container(ev.id.cgroup_id).pod.map(str::as_bytes),
+        Field::Namespace => ctx.container(ev.id.cgroup_id).namespace.map(str::as_bytes),
         _ => None,
     }
 }

@@ -263,13 +263,13 @@ fn pushdown_of_typical_expressions() {
 /// The kernel side's test (src/source/kernel/systrace.bpf.c `filter_ok`; the cgroup
 /// set holds the cgroups whose container the predicate accepts).
 fn kernel_passes(p: &Pushdown, e: &TraceEvent, ctx: &dyn FilterContext) -> bool {
-    p.pids.as_ref().is_none_or(|s| s.contains(&e.pid))
+    p.pids.as_ref().is_none_or(|s| s.contains(&e.id.pid))
         && p.syscalls
             .as_ref()
             .is_none_or(|s| e.nr < MAX_NR && s.contains(&e.nr))
         && p.containers
             .as_ref()
-            .is_none_or(|c| c.matches(&ctx.container(e.cgroup_id)))
+            .is_none_or(|c| c.matches(&ctx.container(e.id.cgroup_id)))
 }
 
 const NAMES: [&str; 6] = ["openat", "read", "write", "getppid", "connect", "mmap"];
@@ -351,7 +351,7 @@ proptest! {
         for e in &events {
             let user = f.matches(e, &ctx);
             let both = kernel_passes(&p, e, &ctx) && user;
-            prop_assert_eq!(both, user, "{} on pid {} {}", text, e.pid, e.name());
+            prop_assert_eq!(both, user, "{} on pid {} {}", text, e.id.pid, e.name());
         }
     }
 }

@@ -454,24 +454,24 @@ impl Topology {
     /// process gone before that stays the node's.
     fn refine(&mut self, e: &mut TraceEvent, out: &mut Vec<Event>, req: &Sender<Request>) {
         let n = self.nested.as_mut().expect("hybrid host");
-        let Some(node) = n.nodes.get(&e.cgroup_id) else {
+        let Some(node) = n.nodes.get(&e.id.cgroup_id) else {
             return;
         };
-        let v = if n.own.contains(&e.ns.mnt) {
+        let v = if n.own.contains(&e.id.ns.mnt) {
             None
-        } else if let Some(v) = n.mnts.get(&e.ns.mnt) {
+        } else if let Some(v) = n.mnts.get(&e.id.ns.mnt) {
             Some(*v)
         } else {
             let exec = e.ret == 0
                 && e.syscall()
                     .is_some_and(|s| s.name == "execve" || s.name == "execveat");
             if exec {
-                n.pids.remove(&e.pid);
+                n.pids.remove(&e.id.pid);
             }
-            match n.pids.get(&e.pid) {
+            match n.pids.get(&e.id.pid) {
                 Some(v) => *v,
                 None => {
-                    let Ok(text) = std::fs::read_to_string(format!("/proc/{}/cgroup", e.pid))
+                    let Ok(text) = std::fs::read_to_string(format!("/proc/{}/cgroup", e.id.pid))
                     else {
                         return;
                     };
@@ -487,16 +487,16 @@ impl Topology {
                         (None, None) => None,
                     };
                     let n = self.nested.as_mut().expect("hybrid host");
-                    n.pids.insert(e.pid, v);
+                    n.pids.insert(e.id.pid, v);
                     if let Some(v) = v {
-                        n.mnts.insert(e.ns.mnt, v);
+                        n.mnts.insert(e.id.ns.mnt, v);
                     }
                     v
                 }
             }
         };
         if let Some(v) = v {
-            e.cgroup_id = v;
+            e.relabel_cgroup(v);
         }
     }
 
@@ -711,7 +711,7 @@ impl Topology {
             let Event::Syscall(e) = ev else {
                 continue;
             };
-            let id = e.cgroup_id;
+            let id = e.id.cgroup_id;
             if last != Some(id) {
                 last = Some(id);
                 if self.tree.get(id).is_none()
