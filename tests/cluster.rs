@@ -89,7 +89,7 @@ struct Client {
 }
 
 impl Client {
-    fn start(args: &[&str]) -> Client {
+    fn start(args: &[impl AsRef<std::ffi::OsStr>]) -> Client {
         let mut child = Command::new(bin())
             .args(["--no-tui", "--color", "never"])
             .args(args)
@@ -387,39 +387,19 @@ fn mutual_tls_serves_a_client_with_a_certificate_and_refuses_others() {
     );
     let w = Gated::new(N);
     let filter = getppid_of(&[w.pid()]);
-    let good = Client::start(&[
-        "--node",
-        &a.addr,
-        "--tls-ca",
-        &pki.path("ca.pem"),
-        "--tls-cert",
-        &pki.path("viewer.pem"),
-        "--tls-key",
-        &pki.path("viewer.key"),
-        "--filter",
-        &filter,
-    ]);
+    let (args, ca) = (["--node", &a.addr, "--filter", &filter], pki.path("ca.pem"));
+    let good = Client::start(&common::tls_client(
+        &args,
+        &ca,
+        Some((&pki.path("viewer.pem"), &pki.path("viewer.key"))),
+    ));
     // No certificate, and one from a CA the agent does not trust.
-    let anonymous = Client::start(&[
-        "--node",
-        &a.addr,
-        "--tls-ca",
-        &pki.path("ca.pem"),
-        "--filter",
-        &filter,
-    ]);
-    let stranger = Client::start(&[
-        "--node",
-        &a.addr,
-        "--tls-ca",
-        &pki.path("ca.pem"),
-        "--tls-cert",
-        &pki.path("stranger.pem"),
-        "--tls-key",
-        &pki.path("stranger.key"),
-        "--filter",
-        &filter,
-    ]);
+    let anonymous = Client::start(&common::tls_client(&args, &ca, None));
+    let stranger = Client::start(&common::tls_client(
+        &args,
+        &ca,
+        Some((&pki.path("stranger.pem"), &pki.path("stranger.key"))),
+    ));
     good.wait_stderr("node secure (");
     anonymous.wait_stderr("down at");
     stranger.wait_stderr("down at");

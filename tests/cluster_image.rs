@@ -195,19 +195,18 @@ fn the_image_runs_as_the_daemonset_says_and_serves_the_hosts_syscalls() {
     let comm = format!("iwl{}", std::process::id() % 100_000);
     let exe = CopiedExe::new(&comm);
     let out = certs.path("client-lines");
+    let cert = |f: &str| certs.path(f).to_str().unwrap().to_owned();
+    let (addr, filter) = (
+        format!("127.0.0.1:{port}"),
+        format!("comm == {comm} and syscall == getppid"),
+    );
     let mut client = Reaped(
         Command::new(common::bin())
-            .args(["--node", &format!("127.0.0.1:{port}"), "--no-tui"])
-            .arg("--tls-ca")
-            .arg(certs.path("ca.crt"))
-            .arg("--tls-cert")
-            .arg(certs.path("client.crt"))
-            .arg("--tls-key")
-            .arg(certs.path("client.key"))
-            .args([
-                "--filter",
-                &format!("comm == {comm} and syscall == getppid"),
-            ])
+            .args(common::tls_client(
+                &["--node", &addr, "--no-tui", "--filter", &filter],
+                &cert("ca.crt"),
+                Some((&cert("client.crt"), &cert("client.key"))),
+            ))
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(Stdio::piped())
             .spawn()

@@ -14,7 +14,7 @@ use systrace_tui::model::filter::Filter;
 use systrace_tui::model::selection::Selection;
 use systrace_tui::model::syscalls::Arch;
 use systrace_tui::source::topology::names::{Resolver, Sources};
-use systrace_tui::source::topology::{cgroups, cri, path, TopologyOptions};
+use systrace_tui::source::topology::{cgroups, cri, path};
 
 #[test]
 fn cri_pods_resolve_and_filter_in_the_kernel() {
@@ -35,13 +35,7 @@ fn cri_pods_resolve_and_filter_in_the_kernel() {
         containerd_state: vec![ctd.state()],
         ..Default::default()
     };
-    let traced = |sel: Option<Selection>| {
-        Traced::start(TopologyOptions {
-            sources: sources.clone(),
-            selection: sel,
-            ..Default::default()
-        })
-    };
+    let traced = |sel: Option<Selection>| Traced::with(&sources, sel);
 
     // --pod: only pod A's events arrive, and they carry its names.
     let re_a = format!("^{pod_a}$");

@@ -12,7 +12,6 @@ use runtimes::{opener, Traced};
 use systrace_tui::model::container::Runtime;
 use systrace_tui::model::selection::Selection;
 use systrace_tui::source::topology::names::Sources;
-use systrace_tui::source::topology::TopologyOptions;
 
 #[test]
 fn docker_containers_and_compose_services_are_named_and_grouped() {
@@ -38,13 +37,7 @@ fn docker_containers_and_compose_services_are_named_and_grouped() {
         podman_cli: false,
         ..Default::default()
     };
-    let traced = |sel: Option<Selection>| {
-        Traced::start(TopologyOptions {
-            sources: sources.clone(),
-            selection: sel,
-            ..Default::default()
-        })
-    };
+    let traced = |sel: Option<Selection>| Traced::with(&sources, sel);
     let named = |t: &Traced, marker: &str| {
         t.opening(marker)
             .iter()

@@ -56,15 +56,26 @@ fn tracer(
     (r, out, err)
 }
 
+/// `script` run by bash, to its end.
+fn bash(script: &str) -> std::process::Output {
+    Command::new("bash").arg("-c").arg(script).output().unwrap()
+}
+
 fn rest(mut err: BufReader<std::process::ChildStderr>) -> String {
     let mut s = String::new();
     let _ = err.read_to_string(&mut s);
     s
 }
 
-/// How a `tracer` run that ended must have ended: exit 0, the summary on
-/// stderr.
-fn ended_well(st: std::process::ExitStatus, err: BufReader<std::process::ChildStderr>) {
+/// How a `tracer` run must end: within `limit` (`stuck` says what it
+/// means if not), exit 0, the summary on stderr.
+fn ends_well(
+    t: &mut Reaped,
+    limit: Duration,
+    err: BufReader<std::process::ChildStderr>,
+    stuck: &str,
+) {
+    let st = t.wait(limit).unwrap_or_else(|| panic!("{stuck}"));
     let err = rest(err);
     assert!(st.success(), "{st:?} {err}");
     assert!(err.contains("events captured"), "{err}");
@@ -102,11 +113,9 @@ fn duration_ends_a_run_whose_reader_stalled() {
         return;
     }
     let _load = storm(20);
-    let (mut t, out, err) = tracer(&["--duration", "2"]);
-    let st = t.wait(Duration::from_secs(15));
-    let st = st.expect("the tracer is stuck on a stalled stdout past --duration");
-    drop(out);
-    ended_well(st, err);
+    let (mut t, _out, err) = tracer(&["--duration", "2"]);
+    let stuck = "the tracer is stuck on a stalled stdout past --duration";
+    ends_well(&mut t, Duration::from_secs(15), err, stuck);
 }
 
 #[test]
@@ -116,14 +125,12 @@ fn sigint_and_sigterm_end_a_run_whose_reader_stalled() {
     }
     let _load = storm(30);
     for sig in [libc::SIGINT, libc::SIGTERM] {
-        let (mut t, out, err) = tracer(&[]);
+        let (mut t, _out, err) = tracer(&[]);
         // Let the pipe fill up.
         std::thread::sleep(Duration::from_millis(500));
         t.signal(sig);
-        let st = t.wait(Duration::from_secs(10));
-        let st = st.unwrap_or_else(|| panic!("signal {sig} ignored while stdout stalled"));
-        drop(out);
-        ended_well(st, err);
+        let stuck = format!("signal {sig} ignored while stdout stalled");
+        ends_well(&mut t, Duration::from_secs(10), err, &stuck);
     }
 }
 
@@ -141,9 +148,8 @@ fn a_reader_that_closes_ends_the_run() {
     BufReader::new(out).read_line(&mut first).unwrap();
     assert!(first.contains("getppid("), "{first}");
     // `out` is dropped here: the pipe is closed.
-    let st = t.wait(Duration::from_secs(10));
-    let st = st.expect("the tracer kept running after its reader closed the pipe");
-    ended_well(st, err);
+    let stuck = "the tracer kept running after its reader closed the pipe";
+    ends_well(&mut t, Duration::from_secs(10), err, stuck);
 }
 
 /// `2>&1 >/dev/null | true`: stderr is a closed pipe. No panic.
@@ -156,11 +162,7 @@ fn a_closed_stderr_is_not_a_crash() {
         "exec 3>&1; rc=$( ( {} --no-tui --duration 1 --filter 'syscall == getppid' 2>&1 >/dev/null; echo $? >&3 ) | true ); echo \"$rc\"",
         bin().display()
     );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
+    let out = bash(&script);
     let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(
         code,
@@ -354,11 +356,7 @@ fn export_targets() {
         "{} --no-tui --duration 5 --filter 'syscall == getppid' -w - | head -1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
         bin().display()
     );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
+    let out = bash(&script);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "{err}");
     assert!(err.contains("the reader of standard output left"), "{err}");

@@ -324,11 +324,7 @@ mod tests {
     fn counts_errors_and_buckets_per_label_set_with_containers_past_the_cap_folded() {
         let mut c = Counts::new(Arch::X86_64, 1.0);
         let d = Delta::uniform;
-        let k = |cg, nr, errno| Key {
-            cgroup_id: cg,
-            nr,
-            errno,
-        };
+        let k = Key::new;
         c.merge(
             &[
                 (k(1, 110, 0), d(5, 500)),

@@ -51,6 +51,19 @@ pub struct Key {
     pub errno: u32,
 }
 
+impl Key {
+    /// The entry of `cgroup_id`'s calls of `nr` ending in `errno` (for
+    /// tests and benches).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn new(cgroup_id: u64, nr: u32, errno: u32) -> Key {
+        Key {
+            cgroup_id,
+            nr,
+            errno,
+        }
+    }
+}
+
 /// What one entry gained since the last read (or in all).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delta {

@@ -525,3 +525,19 @@ impl Collected {
         out
     }
 }
+
+/// `args` followed by a TLS client's: the CA it trusts and, with `id`
+/// (certificate, key), who it is.
+pub fn tls_client(args: &[&str], ca: &str, id: Option<(&str, &str)>) -> Vec<String> {
+    let mut v: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    v.extend(["--tls-ca".into(), ca.into()]);
+    if let Some((cert, key)) = id {
+        v.extend([
+            "--tls-cert".into(),
+            cert.into(),
+            "--tls-key".into(),
+            key.into(),
+        ]);
+    }
+    v
+}

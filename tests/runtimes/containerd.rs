@@ -199,26 +199,17 @@ impl Containerd {
     /// A pod with one container running `script`, made like a kubelet
     /// makes it (labels included). Returns the container id.
     pub fn pod(&mut self, name: &str, namespace: &str, container: &str, script: &str) -> String {
-        let uid = format!(
-            "{:08x}-1111-4222-8333-{:012x}",
-            std::process::id(),
-            self.sandboxes.len() as u64 + (name.len() as u64) * 4096
+        let n = self.sandboxes.len() as u64 + (name.len() as u64) * 4096;
+        let pod = CriPod::new(
+            name,
+            namespace,
+            container,
+            script,
+            &self.image,
+            ("1111-4222-8333", n),
         );
-        let cgroup_parent = format!("/kubepods/besteffort/pod{uid}");
-        self.cgroup_parents.push(cgroup_parent.clone());
-        let made = cri_pod(
-            &self.rt,
-            &self.client(),
-            &CriPod {
-                name,
-                namespace,
-                uid: &uid,
-                container,
-                image: &self.image,
-                script,
-                cgroup_parent: &cgroup_parent,
-            },
-        );
+        self.cgroup_parents.push(pod.cgroup_parent.clone());
+        let made = cri_pod(&self.rt, &self.client(), &pod);
         let (sandbox, id) = made.unwrap_or_else(|e| panic!("{e}\n{}", self.log()));
         self.sandboxes.push(sandbox);
         id
@@ -229,11 +220,36 @@ impl Containerd {
 pub struct CriPod<'a> {
     pub name: &'a str,
     pub namespace: &'a str,
-    pub uid: &'a str,
+    pub uid: String,
     pub container: &'a str,
     pub image: &'a str,
     pub script: &'a str,
-    pub cgroup_parent: &'a str,
+    pub cgroup_parent: String,
+}
+
+impl<'a> CriPod<'a> {
+    /// Pod `name` with `container` running `script` in `image`. Its uid is
+    /// unique to this test process (`mark` tells the callers apart, `n` their
+    /// pods), under the cgroup parent a kubelet gives a besteffort pod.
+    pub fn new(
+        name: &'a str,
+        namespace: &'a str,
+        container: &'a str,
+        script: &'a str,
+        image: &'a str,
+        (mark, n): (&str, u64),
+    ) -> CriPod<'a> {
+        let uid = format!("{:08x}-{mark}-{n:012x}", std::process::id());
+        CriPod {
+            cgroup_parent: format!("/kubepods/besteffort/pod{uid}"),
+            uid,
+            name,
+            namespace,
+            container,
+            image,
+            script,
+        }
+    }
 }
 
 /// Makes a pod through a CRI socket the way a kubelet does (labels
@@ -247,7 +263,7 @@ pub fn cri_pod(
     let pod_labels: HashMap<String, String> = [
         ("io.kubernetes.pod.name", p.name),
         ("io.kubernetes.pod.namespace", p.namespace),
-        ("io.kubernetes.pod.uid", p.uid),
+        ("io.kubernetes.pod.uid", &p.uid),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -255,14 +271,14 @@ pub fn cri_pod(
     let sandbox_config = PodSandboxConfig {
         metadata: Some(PodSandboxMetadata {
             name: p.name.into(),
-            uid: p.uid.into(),
+            uid: p.uid.clone(),
             namespace: p.namespace.into(),
             attempt: 0,
         }),
         hostname: p.name.into(),
         labels: pod_labels.clone(),
         linux: Some(LinuxPodSandboxConfig {
-            cgroup_parent: p.cgroup_parent.into(),
+            cgroup_parent: p.cgroup_parent.clone(),
             ..Default::default()
         }),
         ..Default::default()

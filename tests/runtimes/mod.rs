@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use crate::common;
 use systrace_tui::model::container::{ContainerInfo, ContainerMap};
 use systrace_tui::model::event::{Event, TraceEvent};
+use systrace_tui::model::selection::Selection;
 use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
+use systrace_tui::source::topology::names::Sources;
 use systrace_tui::source::topology::{Topology, TopologyOptions};
 
 /// A directory with busybox-static and its applet links: a whole image.
@@ -249,6 +251,15 @@ pub struct Traced {
 }
 
 impl Traced {
+    /// Traced with the names from `sources`, only `selection` if given.
+    pub fn with(sources: &Sources, selection: Option<Selection>) -> Traced {
+        Traced::start(TopologyOptions {
+            sources: sources.clone(),
+            selection,
+            ..Default::default()
+        })
+    }
+
     pub fn start(opts: TopologyOptions) -> Traced {
         let topo = Topology::new(opts, Default::default()).expect("topology");
         let capture = Capture::start(CaptureOptions {

@@ -289,31 +289,22 @@ impl Node {
     /// CRI socket. Returns the container id.
     pub fn pod(&mut self, name: &str, namespace: &str, container: &str, script: &str) -> String {
         self.pods += 1;
-        let uid = format!(
-            "{:08x}-2222-4333-8444-{:012x}",
-            std::process::id(),
-            self.pods as u64 + (self.pid as u64) * 16
+        let n = self.pods as u64 + (self.pid as u64) * 16;
+        let pod = CriPod::new(
+            name,
+            namespace,
+            container,
+            script,
+            &self.image,
+            ("2222-4333-8444", n),
         );
-        let cgroup_parent = format!("/kubepods/besteffort/pod{uid}");
         let client = self
             .rt
             .block_on(cri::connect(&self.socket()))
             .unwrap_or_else(|e| panic!("node CRI: {e}\n{}", self.log()));
-        cri_pod(
-            &self.rt,
-            &client,
-            &CriPod {
-                name,
-                namespace,
-                uid: &uid,
-                container,
-                image: &self.image,
-                script,
-                cgroup_parent: &cgroup_parent,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}\n{}", self.log()))
-        .1
+        cri_pod(&self.rt, &client, &pod)
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.log()))
+            .1
     }
 }
 

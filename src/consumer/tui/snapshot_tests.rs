@@ -169,11 +169,7 @@ fn top_view() {
     use crate::model::syscalls::Arch;
     let counted = Counted::new(Arch::X86_64);
     let d = Delta::uniform;
-    let k = |cgroup_id, nr, errno| Key {
-        cgroup_id,
-        nr,
-        errno,
-    };
+    let k = Key::new;
     counted.counts.lock().unwrap().merge(
         &[
             (k(1, 110, 0), d(5000, 300)),

@@ -694,11 +694,7 @@ mod tests {
     fn rows_sum_errnos_per_group_and_syscall_and_sort_by_rate() {
         let delta = Delta::uniform;
         let mut c = Counts::new(Arch::X86_64, 1.0);
-        let k = |cg, nr, errno| Key {
-            cgroup_id: cg,
-            nr,
-            errno,
-        };
+        let k = Key::new;
         c.merge(
             &[
                 (k(1, 2, 2), delta(30, 1000)),
