@@ -221,20 +221,28 @@ pub fn node_name() -> String {
         .unwrap_or_default()
 }
 
-/// Listens on `addr` and answers scrapes until `stop` is raised.
+/// The listening socket, made before capture starts: the tracer gives up
+/// its capabilities once attached, and a port below 1024 needs one.
+pub fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    let listener =
+        TcpListener::bind(addr).map_err(|e| anyhow!("--metrics {addr}: cannot listen: {e}"))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Answers scrapes on `listener` until `stop` is raised.
 pub fn serve(
-    addr: SocketAddr,
+    listener: TcpListener,
     counted: Counted,
     cap: usize,
     node: String,
     stop: &Stop,
 ) -> Result<JoinHandle<()>> {
-    let listener =
-        TcpListener::bind(addr).map_err(|e| anyhow!("--metrics {addr}: cannot listen: {e}"))?;
-    listener.set_nonblocking(true)?;
     crate::say!(
         "systrace-tui: metrics at http://{}/metrics",
-        listener.local_addr().unwrap_or(addr)
+        listener
+            .local_addr()
+            .map_or_else(|_| "?".to_string(), |a| a.to_string())
     );
     let stop = stop.clone();
     let h = std::thread::Builder::new()

@@ -188,6 +188,11 @@ pub fn run(a: Agent) -> Result<()> {
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
     let stop = super::on_signals(None)?;
+    // Before capture starts: it gives up the capability a low port needs.
+    let metrics_socket = a
+        .metrics
+        .map(|(addr, _)| crate::consumer::metrics::bind(addr))
+        .transpose()?;
     let live = Live::start(&LiveOptions {
         ring_mb: a.ring_mb,
         buf_size: a.buf_size,
@@ -235,9 +240,9 @@ pub fn run(a: Agent) -> Result<()> {
         client_queue: a.client_queue,
         labels: counted.as_ref().map(|c| c.labels.clone()),
     });
-    let metrics = match (a.metrics, counted) {
-        (Some((addr, cap)), Some(c)) => Some(crate::consumer::metrics::serve(
-            addr,
+    let metrics = match (a.metrics, metrics_socket, counted) {
+        (Some((_, cap)), Some(socket), Some(c)) => Some(crate::consumer::metrics::serve(
+            socket,
             c,
             cap,
             a.node.clone(),

@@ -100,6 +100,13 @@ pub fn run(cfg: Config) -> Result<()> {
         ));
     }
     let stop = on_signals(cfg.duration)?;
+    let metrics_socket = match &cfg.input {
+        Input::Live(live) => live
+            .metrics
+            .map(|(a, _)| crate::consumer::metrics::bind(a))
+            .transpose()?,
+        _ => None,
+    };
     let mut src = source(&cfg.input, cfg.export.as_ref(), &stop)?;
     let clock = src.clock();
     let header = src.header(cfg.recorded_filters.clone());
@@ -125,9 +132,9 @@ pub fn run(cfg: Config) -> Result<()> {
     if let Some(c) = &counting {
         stages.labels = Some(c.counted.labels.clone());
     }
-    let server = match (metrics, &counting) {
-        (Some((addr, cap)), Some(c)) => Some(crate::consumer::metrics::serve(
-            addr,
+    let server = match (metrics, metrics_socket, &counting) {
+        (Some((_, cap)), Some(socket), Some(c)) => Some(crate::consumer::metrics::serve(
+            socket,
             c.counted.clone(),
             cap,
             crate::consumer::metrics::node_name(),
