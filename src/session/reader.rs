@@ -84,6 +84,19 @@ fn read_exact_or_eof(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+const TRUNCATED: &str = "truncated: the file ends in the middle of this record";
+
+/// Fills `buf` from a binary session: Ok(false) at a clean end (nothing
+/// left), the reason when the record is cut short or the read fails.
+fn fill_record(src: &mut impl Read, buf: &mut [u8]) -> Result<bool, String> {
+    match read_exact_or_eof(src, buf) {
+        Ok(n) if n == buf.len() => Ok(true),
+        Ok(0) => Ok(false),
+        Ok(_) => Err(TRUNCATED.into()),
+        Err(e) => Err(io_msg(&e)),
+    }
+}
+
 fn read_line(src: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<RawLine> {
     buf.clear();
     let mut too_long = false;
@@ -375,13 +388,13 @@ impl<R: BufRead> Reader<R> {
             self.line_no += 1;
             let line = self.line_no;
             let mut head = [0u8; 4];
-            let msg = match read_exact_or_eof(&mut self.src, &mut head) {
-                Ok(0) => {
+            let msg = match fill_record(&mut self.src, &mut head) {
+                Ok(false) => {
                     self.done = true;
                     self.at_end = true;
                     return Ok(None);
                 }
-                Ok(4) => {
+                Ok(true) => {
                     let (kind, len) = binary::parse_head(head);
                     if len > binary::MAX_FRAME {
                         self.done = true; // no way to find the next frame
@@ -391,30 +404,27 @@ impl<R: BufRead> Reader<R> {
                         )
                     } else {
                         self.buf.resize(len, 0);
-                        match read_exact_or_eof(&mut self.src, &mut self.buf) {
-                            Ok(n) if n == len => match self.frame(kind) {
+                        match fill_record(&mut self.src, &mut self.buf) {
+                            Ok(true) => match self.frame(kind) {
                                 Ok(Some(item)) => return Ok(Some(self.count(item))),
                                 Ok(None) => continue,
                                 Err(msg) => msg,
                             },
-                            Ok(_) => {
+                            // A payload that ends before it starts is cut short too.
+                            Ok(false) => {
                                 self.done = true;
-                                "truncated: the file ends in the middle of this record".into()
+                                TRUNCATED.into()
                             }
-                            Err(e) => {
+                            Err(msg) => {
                                 self.done = true;
-                                io_msg(&e)
+                                msg
                             }
                         }
                     }
                 }
-                Ok(_) => {
+                Err(msg) => {
                     self.done = true;
-                    "truncated: the file ends in the middle of this record".into()
-                }
-                Err(e) => {
-                    self.done = true;
-                    io_msg(&e)
+                    msg
                 }
             };
             self.bad(LineError {
