@@ -46,24 +46,29 @@ fn collect(
     got
 }
 
+/// Runs `cmd` to its end under a capture of this process's children; its
+/// pid, exit status and every call it made, up to its exit_group.
+fn trace_to_exit(cmd: &mut Command) -> (u32, std::process::ExitStatus, Vec<TraceEvent>) {
+    let mut cap = Capture::start(own_children()).expect("load and attach");
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let evs = collect(&cap, pid, Duration::from_secs(10), |evs| {
+        evs.iter().any(|e| e.name() == "exit_group")
+    });
+    cap.stop().unwrap();
+    (pid, out.status, evs)
+}
+
 #[test]
 fn captures_a_known_child() {
     if !common::require_root("captures_a_known_child") {
         return;
     }
     let marker = format!("/tmp/{}", common::unique("systrace-missing"));
-    let mut cap = Capture::start(own_children()).expect("load and attach");
-    let child = Command::new(common::workload())
-        .args(["known", &marker])
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let evs = collect(&cap, pid, Duration::from_secs(10), |evs| {
-        evs.iter().any(|e| e.name() == "exit_group")
-    });
-    cap.stop().unwrap();
+    let (pid, status, evs) =
+        trace_to_exit(Command::new(common::workload()).args(["known", &marker]));
+    assert!(status.success());
 
     let opens: Vec<_> = evs
         .iter()
@@ -99,17 +104,11 @@ fn execve_shows_path_and_argv() {
         return;
     }
     let marker = common::unique("argv-marker");
-    let mut cap = Capture::start(own_children()).expect("load and attach");
-    let child = Command::new("/bin/sh")
-        .args(["-c", "exec /bin/true \"$0\" second", &marker])
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let _ = child.wait_with_output().unwrap();
-    let evs = collect(&cap, pid, Duration::from_secs(10), |evs| {
-        evs.iter().any(|e| e.name() == "exit_group")
-    });
-    cap.stop().unwrap();
+    let (_, _, evs) = trace_to_exit(Command::new("/bin/sh").args([
+        "-c",
+        "exec /bin/true \"$0\" second",
+        &marker,
+    ]));
     let line = evs
         .iter()
         .filter(|e| e.name() == "execve")
@@ -136,18 +135,8 @@ fn calls_carry_the_identity_they_were_made_under() {
     if !common::require_root("calls_carry_the_identity_they_were_made_under") {
         return;
     }
-    let mut cap = Capture::start(own_children()).expect("load and attach");
-    let child = Command::new(common::workload())
-        .arg("hostile")
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let evs = collect(&cap, pid, Duration::from_secs(10), |evs| {
-        evs.iter().any(|e| e.name() == "exit_group")
-    });
-    cap.stop().unwrap();
+    let (pid, status, evs) = trace_to_exit(Command::new(common::workload()).arg("hostile"));
+    assert!(status.success());
     let renamed = evs
         .iter()
         .position(|e| e.name() == "prctl")
