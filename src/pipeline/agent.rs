@@ -11,7 +11,7 @@ use anyhow::{anyhow, Context, Result};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::hub::{no_clients, Hub, HubOptions, Service};
+use super::hub::{Hub, HubOptions, Service};
 use crate::cli::AgentArgs;
 use crate::clock::Clock;
 use crate::model::flow::{usage, CgroupScope, KernelFilter, KernelMode, ModeTarget};
@@ -161,16 +161,26 @@ fn server_config(t: &ServerTls) -> Result<rustls::ServerConfig> {
 /// With `--metrics` the kernel counts every call; records are streamed for
 /// what the clients ask: their syscalls chosen in the kernel, their pids in
 /// user space (the drill-down has no pid set).
-fn drill_for(f: &KernelFilter) -> KernelMode {
-    if *f == no_clients() {
-        return KernelMode::Drill {
+/// No client (None): nothing is streamed.
+fn drill_for(f: Option<&KernelFilter>) -> KernelMode {
+    match f {
+        None => KernelMode::Drill {
             cgroups: Some(Vec::new()),
             syscalls: Some(Vec::new()),
-        };
+        },
+        Some(f) => KernelMode::Drill {
+            cgroups: f.cgroups.clone(),
+            syscalls: f.syscalls.clone(),
+        },
     }
-    KernelMode::Drill {
-        cgroups: f.cgroups.clone(),
-        syscalls: f.syscalls.clone(),
+}
+
+/// The kernel filter while no client is connected: no records at all (no
+/// process has pid 0 in user space).
+fn no_clients() -> KernelFilter {
+    KernelFilter {
+        pids: Some(vec![0]),
+        ..Default::default()
     }
 }
 
@@ -209,7 +219,7 @@ pub fn run(a: Agent) -> Result<()> {
         selection: None,
         agg_entries: AGG_ENTRIES,
         mode: match a.metrics {
-            Some(_) => drill_for(&no_clients()),
+            Some(_) => drill_for(None),
             None => KernelMode::Stream,
         },
         metrics: a.metrics,
@@ -221,8 +231,9 @@ pub fn run(a: Agent) -> Result<()> {
     let stats = capture.stats.clone();
     let counted = live.counting().map(|c| c.counted);
     let set_kernel: super::hub::KernelSetter = match a.metrics {
-        Some(_) => Box::new(move |f| modes.set_mode(drill_for(&f))),
+        Some(_) => Box::new(move |f| modes.set_mode(drill_for(f.as_ref()))),
         None => Box::new(move |f| {
+            let f = f.unwrap_or_else(no_clients);
             if !handle.set_and_wait(f, Duration::from_secs(5)) {
                 say!("systrace-tui: the kernel filter could not be updated in time");
             }

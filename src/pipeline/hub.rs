@@ -35,8 +35,9 @@ const HISTORY_EVENTS: usize = 1 << 16;
 /// How often a client hears its lost counts (when they changed).
 const LOST_EVERY: Duration = Duration::from_millis(200);
 
-/// Applies a kernel filter and returns once the kernel has it (or gave up).
-pub type KernelSetter = Box<dyn Fn(KernelFilter) + Send + Sync>;
+/// Applies the union of the clients' kernel filters (None: no client is
+/// connected) and returns once the kernel has it (or gave up).
+pub type KernelSetter = Box<dyn Fn(Option<KernelFilter>) + Send + Sync>;
 /// The node's own loss so far (kernel ring buffer, capture channel).
 pub type NodeLost = Arc<dyn Fn() -> LostEvents + Send + Sync>;
 
@@ -57,14 +58,6 @@ pub struct HubOptions {
     pub client_queue: usize,
     /// Where `--metrics` finds container names for its labels.
     pub labels: Option<Arc<Mutex<ContainerMap>>>,
-}
-
-/// The kernel filter while no client is connected: no records at all.
-pub fn no_clients() -> KernelFilter {
-    KernelFilter {
-        pids: Some(vec![0]),
-        ..Default::default()
-    }
 }
 
 /// One client's filter, compiled.
@@ -337,8 +330,8 @@ struct HubState {
     containers: ContainerMap,
     /// Recent syscalls with their sequence numbers, oldest first.
     history: VecDeque<(u64, TraceEvent)>,
-    /// The kernel filter last applied.
-    applied: Option<KernelFilter>,
+    /// The kernel filter last applied (inside, None: no client).
+    applied: Option<Option<KernelFilter>>,
 }
 
 /// The fan-out. Shared by the hub thread and the service.
@@ -385,8 +378,9 @@ impl Hub {
     /// Takes batches until `events` closes or `stop` says so.
     pub fn run(&self, events: &Receiver<Vec<Event>>, stop: &dyn Fn() -> bool) {
         // Until a client asks, the node traces nothing it would not need
-        // (no process has pid 0 in user space); clients that came before
-        // this (`agent --publish`, a fast connection) keep their filters.
+        // (the setter hears that no client is connected); clients that
+        // came before this (`agent --publish`, a fast connection) keep
+        // their filters.
         {
             let mut st = self.lock();
             st.applied = None;
@@ -515,16 +509,14 @@ impl Hub {
 
     /// Puts the union of the clients' kernel filters into the kernel.
     fn refilter(&self, st: &mut HubState) {
-        let want = if st.clients.is_empty() {
-            no_clients()
-        } else {
+        let want = (!st.clients.is_empty()).then(|| {
             union(
                 &st.clients
                     .iter()
                     .map(|c| &c.filter.kernel)
                     .collect::<Vec<_>>(),
             )
-        };
+        });
         if st.applied.as_ref() != Some(&want) {
             crate::note!(
                 "systrace-tui: kernel filter for {} clients: {want:?}",
