@@ -46,12 +46,12 @@ impl App {
     }
 
     pub(super) fn view_test(&self) -> ViewTest<'_> {
-        ViewTest {
-            filter: self.filter.as_ref(),
-            errors_only: self.errors_only,
-            tree: &self.tree,
-            containers: &self.containers,
-        }
+        ViewTest::new(
+            self.filter.as_ref(),
+            self.errors_only,
+            &self.tree,
+            &self.containers,
+        )
     }
 
     /// Container pane and column are shown once there are containers.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::app::App;
 use super::rows::Rows;
 use super::store::Store;
-use super::tree::Tree;
+use super::tree::{NodeKey, Tree};
 use crate::model::container::{ContainerMap, HOST};
 use crate::model::event::TraceEvent;
 use crate::model::filter::Filter;
@@ -52,16 +52,35 @@ pub const REFILTER_SLICE: Duration = Duration::from_millis(20);
 /// The view's tests, borrowed from the App so that worker threads can run
 /// them over parts of the store.
 pub(super) struct ViewTest<'a> {
-    pub(super) filter: Option<&'a Filter>,
-    pub(super) errors_only: bool,
-    pub(super) tree: &'a Tree,
-    pub(super) containers: &'a ContainerMap,
+    filter: Option<&'a Filter>,
+    errors_only: bool,
+    /// The container pane's test; None when it selects everything, so the
+    /// loop does not reach through each event's identity for nothing.
+    pane: Option<&'a Tree>,
+    containers: &'a ContainerMap,
 }
 
-impl ViewTest<'_> {
+impl<'a> ViewTest<'a> {
+    pub(super) fn new(
+        filter: Option<&'a Filter>,
+        errors_only: bool,
+        tree: &'a Tree,
+        containers: &'a ContainerMap,
+    ) -> Self {
+        let pane = (*tree.selected() != NodeKey::All).then_some(tree);
+        ViewTest {
+            filter,
+            errors_only,
+            pane,
+            containers,
+        }
+    }
+
     pub(super) fn accepts(&self, ev: &TraceEvent) -> bool {
         (!self.errors_only || ev.errno().is_some())
-            && self.tree.accepts(ev.id.cgroup_id, self.containers)
+            && self
+                .pane
+                .is_none_or(|t| t.accepts(ev.id.cgroup_id, self.containers))
             && self.filter.is_none_or(|f| f.matches(ev, self.containers))
     }
 
@@ -188,12 +207,12 @@ impl App {
                 .max(self.store.first_seq());
             if filtered {
                 hits.clear();
-                let view = ViewTest {
-                    filter: self.filter.as_ref(),
-                    errors_only: self.errors_only,
-                    tree: &self.tree,
-                    containers: &self.containers,
-                };
+                let view = ViewTest::new(
+                    self.filter.as_ref(),
+                    self.errors_only,
+                    &self.tree,
+                    &self.containers,
+                );
                 view.collect(&self.store, lo, scan.hi, &mut hits, Some(&mut self.stats));
                 self.list.rows.prepend(&hits);
             } else {
@@ -280,13 +299,10 @@ impl App {
                     let errors_only = self.errors_only;
                     let work = &work;
                     sc.spawn(move || {
-                        let view = ViewTest {
-                            filter: filter.as_ref(),
-                            errors_only,
-                            tree,
-                            containers,
-                        };
-                        work(view, false)
+                        work(
+                            ViewTest::new(filter.as_ref(), errors_only, tree, containers),
+                            false,
+                        )
                     })
                 })
                 .collect();
