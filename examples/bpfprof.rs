@@ -13,6 +13,8 @@
 //! compat; agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
 //! counting in the kernel (ST_MODE_AGG; abl5 stops sys_exit before the
 //! map update); `bin:PATH`: a whole systrace-tui binary capturing everything,
+//! `drill-other` / `drill-self`: counting with a drill-down set holding
+//! an empty cgroup made for it / the storm's own (records for that cgroup only);
 //! `aggbin:PATH`: one counting only (`--quiet`, no filter), so two builds
 //! can be compared in one run.
 //! The ring is drained on a 10 ms timer by a consumer that only counts.
@@ -103,7 +105,10 @@ macro_rules! run_tracer {
     ($m:ident, $builder:ident, $wake:expr, $workload:expr, $secs:expr) => {
         run_tracer!($m, $builder, $wake, $workload, $secs, 0)
     };
-    ($m:ident, $builder:ident, $wake:expr, $workload:expr, $secs:expr, $mode:expr) => {{
+    ($m:ident, $builder:ident, $wake:expr, $workload:expr, $secs:expr, $mode:expr) => {
+        run_tracer!($m, $builder, $wake, $workload, $secs, $mode, |_| Ok(()))
+    };
+    ($m:ident, $builder:ident, $wake:expr, $workload:expr, $secs:expr, $mode:expr, $setup:expr) => {{
         let mut obj = MaybeUninit::uninit();
         let mut open = $m::$builder::default().open(&mut obj)?;
         let (dev, ino, tgid) = self_ns()?;
@@ -118,8 +123,21 @@ macro_rules! run_tracer {
         }
         if let Some(b) = open.maps.bss_data.as_deref_mut() {
             b.agg_mode = $mode;
+            b.drill_cgroup_on = u32::from($mode == 2);
         }
         let skel = open.load()?;
+        if $mode != 0 {
+            use libbpf_rs::MapCore;
+            // Every counter slot to the kernel (the loader does the same).
+            for slot in 0..skel.maps.agg_free.max_entries() {
+                skel.maps
+                    .agg_free
+                    .update(&[], &slot.to_ne_bytes(), libbpf_rs::MapFlags::ANY)?;
+            }
+        }
+        let setup = $setup;
+        let r: Result<()> = setup(&skel.maps);
+        r?;
         let _e = skel.progs.sys_enter.attach_trace()?;
         let _x = skel.progs.sys_exit.attach_trace()?;
         let bytes = std::cell::Cell::new(0u64);
@@ -209,6 +227,60 @@ fn run_binary(bin: &str, workload: &str, secs: f64, counting: bool) -> Result<Ru
     })
 }
 
+/// The cgroup v2 id (its directory's inode) of a process, from /proc/PID/cgroup.
+fn cgroup_of(pid: &str) -> Result<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))?;
+    let rel = s
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or_else(|| anyhow!("no cgroup v2 line for {pid}"))?;
+    // Hybrid hierarchies mount cgroup v2 at unified/.
+    for root in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] {
+        if let Ok(md) = std::fs::metadata(format!("{root}{rel}")) {
+            return Ok(md.ino());
+        }
+    }
+    bail!("cgroup {rel} of {pid} not found")
+}
+
+/// An empty cgroup made for the run (removed when dropped): the drilled one.
+struct TempCgroup(String);
+
+impl TempCgroup {
+    fn new() -> Result<TempCgroup> {
+        let root = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+            .into_iter()
+            .find(|r| std::path::Path::new(&format!("{r}/cgroup.procs")).exists())
+            .ok_or_else(|| anyhow!("no cgroup v2 mount"))?;
+        let dir = format!("{root}/bpfprof-drill-{}", std::process::id());
+        std::fs::create_dir(&dir).with_context(|| format!("creating {dir}"))?;
+        Ok(TempCgroup(dir))
+    }
+
+    fn id(&self) -> Result<u64> {
+        Ok(std::fs::metadata(&self.0)?.ino())
+    }
+}
+
+impl Drop for TempCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// The storm is a child of this process: same cgroup.
+fn own_cgroup() -> Result<u64> {
+    cgroup_of("self")
+}
+
+/// ST_MODE_DRILL with the drill-down set holding `cg` only.
+fn drill_on(m: &full::SystraceMaps<'_>, cg: u64) -> Result<()> {
+    use libbpf_rs::MapCore;
+    m.drill_cgroups
+        .update(&cg.to_ne_bytes(), &[1u8], libbpf_rs::MapFlags::ANY)?;
+    Ok(())
+}
+
 fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
     const WAKE: u64 = 2 << 20;
     if let Some(bin) = case.strip_prefix("bin:") {
@@ -256,6 +328,37 @@ fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
         "agg-abl5" => run_tracer!(abl5, SystraceAbl5SkelBuilder, WAKE, workload, secs, 1),
         "agg-noclock" => run_tracer!(noclock, SystraceNoclockSkelBuilder, WAKE, workload, secs, 1),
         "agg-compat" => run_tracer!(compat, SystraceCompatSkelBuilder, WAKE, workload, secs, 1),
+        // Drill-down on another (empty) cgroup: the storm is only counted,
+        // after the enter's extra lookup in the drill-down set.
+        "drill-other" => {
+            let cg = TempCgroup::new()?;
+            let other = cg.id()?;
+            if other == own_cgroup()? {
+                bail!("the storm runs in the drilled cgroup");
+            }
+            run_tracer!(
+                full,
+                SystraceSkelBuilder,
+                WAKE,
+                workload,
+                secs,
+                2,
+                |m: &full::SystraceMaps<'_>| drill_on(m, other)
+            )
+        }
+        // Drill-down on the storm's own cgroup: counted and streamed.
+        "drill-self" => {
+            let own = own_cgroup()?;
+            run_tracer!(
+                full,
+                SystraceSkelBuilder,
+                WAKE,
+                workload,
+                secs,
+                2,
+                |m: &full::SystraceMaps<'_>| drill_on(m, own)
+            )
+        }
         other => bail!("unknown case {other}"),
     })
 }

@@ -216,9 +216,11 @@ impl Out {
                         _file: Some(f),
                     }
                 } else if super::binary::is_binary_path(path) {
-                    // The fastest level: a recording must keep up with
-                    // capture, and records of one kind compress well anyway.
-                    Out::Zstd(zstd::Encoder::new(f, 1)?)
+                    // A fast level (zstd --fast=3): a recording must keep
+                    // up with capture, and records of one kind compress well
+                    // anyway (about 7 bytes per call instead of 5.3 at
+                    // level 1, for a fifth less of the disk thread's CPU).
+                    Out::Zstd(zstd::Encoder::new(f, -3)?)
                 } else if is_zstd(path) {
                     Out::Zstd(zstd::Encoder::new(f, 3)?)
                 } else {

@@ -1,5 +1,5 @@
-//! Reading the kernel's aggregation (map `agg`, per CPU) on a timer: each
-//! entry summed over the CPUs, less what the last read found, merged into
+//! Reading the kernel's aggregation (map `agg`: key -> slot, `agg_cells`:
+//! the per-CPU counters by slot) on a timer: each entry summed over the CPUs, less what the last read found, merged into
 //! the shared `Counts`. Histogram buckets are u32 in the kernel and are
 //! differenced modulo 2^32, so a read at least every 2^32 calls of one
 //! entry (minutes at tens of millions per second) loses nothing.
@@ -64,9 +64,15 @@ impl Reader {
         }
     }
 
-    /// Reads both maps and merges what changed. `tick`: a full interval
+    /// Reads the maps and merges what changed. `tick`: a full interval
     /// (see `Counts::merge`).
-    pub fn read(&mut self, agg: &dyn MapCore, misses: &dyn MapCore, tick: bool) {
+    pub fn read(
+        &mut self,
+        agg: &dyn MapCore,
+        cells: &dyn MapCore,
+        misses: &dyn MapCore,
+        tick: bool,
+    ) {
         let mut deltas = Vec::new();
         for kb in agg.keys() {
             if kb.len() < KEY_SIZE {
@@ -77,7 +83,10 @@ impl Reader {
                 nr: u32_at(&kb, 8),
                 errno: u32_at(&kb, 12),
             };
-            let Ok(Some(vals)) = agg.lookup_percpu(&kb, MapFlags::ANY) else {
+            let Ok(Some(slot)) = agg.lookup(&kb, MapFlags::ANY) else {
+                continue;
+            };
+            let Ok(Some(vals)) = cells.lookup_percpu(&slot, MapFlags::ANY) else {
                 continue;
             };
             let now = sum_cpus(&vals);

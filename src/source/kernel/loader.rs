@@ -172,10 +172,15 @@ macro_rules! load_skel {
                 ro.scope_level = sc.level;
             }
         }
-        open.maps
-            .agg
-            .set_max_entries(opts.agg_entries.max(1))
-            .map_err(|e| explain(e, "sizing the aggregation map"))?;
+        let cells = opts.agg_entries.max(1);
+        for m in [
+            &mut open.maps.agg,
+            &mut open.maps.agg_cells,
+            &mut open.maps.agg_free,
+        ] {
+            m.set_max_entries(cells)
+                .map_err(|e| explain(e, "sizing the aggregation map"))?;
+        }
         let ring = opts.ring_bytes.max(4096).next_power_of_two();
         open.maps
             .events
@@ -190,6 +195,7 @@ macro_rules! load_skel {
         let skel = open
             .load()
             .map_err(|e| explain(e, "loading the eBPF program"))?;
+        fill_free_slots(&skel.maps.agg_free, cells)?;
         (skel, ring)
     }};
 }
@@ -606,10 +612,21 @@ impl Tracer {
         with_skel!(&mut self.skel, s => set_mode_in!(s, m))
     }
 
-    /// The aggregation map and its per-CPU miss counters.
-    pub(crate) fn agg_maps(&self) -> (&dyn MapCore, &dyn MapCore) {
-        with_skel!(&self.skel, s => (&s.maps.agg, &s.maps.agg_misses))
+    /// The aggregation maps: keys to slots, the per-CPU counters by slot,
+    /// and the per-CPU miss counters.
+    pub(crate) fn agg_maps(&self) -> (&dyn MapCore, &dyn MapCore, &dyn MapCore) {
+        with_skel!(&self.skel, s => (&s.maps.agg, &s.maps.agg_cells, &s.maps.agg_misses))
     }
+}
+
+/// Gives the kernel every counter slot (`agg_free`, systrace.bpf.c): it
+/// takes one per new (cgroup, syscall, errno).
+pub(crate) fn fill_free_slots(free: &dyn MapCore, n: u32) -> Result<()> {
+    for slot in 0..n {
+        free.update(&[], &slot.to_ne_bytes(), MapFlags::ANY)
+            .map_err(|e| anyhow!("filling the aggregation map's free slots: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Makes a hash set map hold exactly `keys`: adds first, then removes.

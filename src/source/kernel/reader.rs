@@ -372,8 +372,8 @@ fn run(
                 if due {
                     last_count = Instant::now();
                 }
-                let (agg, misses) = tracer.agg_maps();
-                c.read(agg, misses, due);
+                let (agg, cells, misses) = tracer.agg_maps();
+                c.read(agg, cells, misses, due);
             }
         }
         if stop || last_check.elapsed() >= Duration::from_millis(200) {

@@ -107,16 +107,33 @@ struct {
 	__type(value, u8);
 } drill_cgroups SEC(".maps");
 
-/* Counted calls. Entries are allocated when first used (a preallocated
- * per-CPU map costs its size times the CPUs whether used or not); the
- * size is set by user space before load. */
+/* Counted calls: `agg` maps (cgroup, syscall, errno) to a slot of
+ * `agg_cells`, the per-CPU counters. A slot is taken from `agg_free`
+ * (filled with every slot number by user space after load) when a key is
+ * first seen and never given back, so user space reads a key's counters
+ * at one place for the maps' whole life. Most calls never reach the hash:
+ * each CPU remembers the slot of the last key per syscall number
+ * (agg_slot.hint), and an array lookup finds the counters. The sizes are
+ * set by user space before load. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct st_agg_key);
-	__type(value, struct st_agg_val);
+	__type(value, u32);
 } agg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 16384);
+	__type(key, u32);
+	__type(value, struct st_agg_val);
+} agg_cells SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 16384);
+	__type(value, u32);
+} agg_free SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -133,6 +150,17 @@ struct {
  * higher count (and whatever entered meanwhile names another task), so it
  * takes task storage as before. An exit that uses it clears it; one that
  * does not (streaming) leaves it stale, but under an older agg_epoch. */
+/* Where a key's counters are (see `agg`): slot + 1, 0 for none yet. */
+struct agg_hint {
+	u64 cgroup_id;
+	u32 nr;
+	u32 err;
+	u32 slot1;
+	u32 _pad;
+};
+
+#define AGG_HINTS 64 /* per CPU, by syscall number: power of two */
+
 struct agg_slot {
 	u64 task_start;
 	u64 csw;
@@ -141,6 +169,7 @@ struct agg_slot {
 	u32 nr;
 	u32 epoch;
 	u32 _pad;
+	struct agg_hint hint[AGG_HINTS];
 };
 
 struct {
@@ -961,34 +990,60 @@ static __always_inline void agg_miss(bool full)
 		m->unentered += 1;
 }
 
-/* Counts one call. Per-CPU values: plain adds (a program is not preempted
- * by another on its CPU). `dur` is ~0 for a call that does not return. */
-static __always_inline void aggregate(u64 cg, u32 nr, s64 ret, u64 dur)
+/* The slot of a key, taken from the free ones when the key is new; ~0
+ * when there is none left (the map is full). */
+static __always_inline u32 agg_slot_of(struct st_agg_key *k)
 {
-	struct st_agg_key k = {
-		.cgroup_id = cg,
-		.nr = nr,
-		.err = ret < 0 && ret >= -4095 ? (u32)-ret : 0,
-	};
-	struct st_agg_val *v = bpf_map_lookup_elem(&agg, &k);
-	if (!v) {
-		struct st_agg_val *z;
-		u32 zero = 0;
-		/* A zeroed value: the scratch's record area is large enough and
-		 * per CPU; a stack copy would not fit the 512-byte stack. */
-		struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
-		if (!s)
-			return;
-		z = (void *)s->tail;
-		__builtin_memset(z, 0, sizeof(*z));
-		/* Fails when the map is full, or when another CPU made the
-		 * entry first (then the lookup finds it). */
-		bpf_map_update_elem(&agg, &k, z, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&agg, &k);
-		if (!v) {
+	u32 *have = bpf_map_lookup_elem(&agg, k);
+	if (have)
+		return *have;
+	u32 slot;
+	if (bpf_map_pop_elem(&agg_free, &slot) != 0)
+		return ~0U;
+	if (bpf_map_update_elem(&agg, k, &slot, BPF_NOEXIST) != 0) {
+		/* Another CPU made the key first (or the hash is full): its
+		 * slot is the one, and ours goes back unused. */
+		bpf_map_push_elem(&agg_free, &slot, 0);
+		have = bpf_map_lookup_elem(&agg, k);
+		return have ? *have : ~0U;
+	}
+	return slot;
+}
+
+/* Counts one call. Per-CPU values: plain adds (a program is not preempted
+ * by another on its CPU). `dur` is ~0 for a call that does not return.
+ * `c`: this CPU's agg_slots entry when the caller has it already. */
+static __always_inline void aggregate(struct agg_slot *c, u64 cg, u32 nr, s64 ret, u64 dur)
+{
+	u32 err = ret < 0 && ret >= -4095 ? (u32)-ret : 0;
+	u32 zero = 0;
+	if (!c)
+		c = bpf_map_lookup_elem(&agg_slots, &zero);
+	if (!c)
+		return;
+	u32 hi = nr & (AGG_HINTS - 1);
+	struct agg_hint *h = &c->hint[hi];
+	u32 slot = h->slot1 - 1;
+	if (!h->slot1 || h->cgroup_id != cg || h->nr != nr || h->err != err) {
+		struct st_agg_key k = {
+			.cgroup_id = cg,
+			.nr = nr,
+			.err = err,
+		};
+		slot = agg_slot_of(&k);
+		if (slot == ~0U) {
 			agg_miss(true);
 			return;
 		}
+		h->cgroup_id = cg;
+		h->nr = nr;
+		h->err = err;
+		h->slot1 = slot + 1;
+	}
+	struct st_agg_val *v = bpf_map_lookup_elem(&agg_cells, &slot);
+	if (!v) {
+		agg_miss(true);
+		return;
 	}
 	v->count += 1;
 	if (dur == ~0ULL)
@@ -1078,7 +1133,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
 		if (plan && (plan->flags & ST_P_NO_RETURN)) {
 			ts->active = 0;
-			aggregate(task_cgroup_id(task), nr, 0, ~0ULL);
+			aggregate(NULL, task_cgroup_id(task), nr, 0, ~0ULL);
 			return 0;
 		}
 #ifndef ST_COMPAT
@@ -1112,7 +1167,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		/* exit/exit_group never reach sys_exit: emit now. */
 		ts->active = 0;
 		if (mode != ST_MODE_STREAM)
-			aggregate(task_cgroup_id(task), nr, 0, ~0ULL);
+			aggregate(NULL, task_cgroup_id(task), nr, 0, ~0ULL);
 		if (!ident_sync(task, ts, pid_tgid)) {
 			count_lost();
 			return 0;
@@ -1187,7 +1242,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 #if ST_ABL == 5
 			return 0;
 #endif
-			aggregate(task_cgroup_id(task), nr, sys_ret, now - start);
+			aggregate(sl, task_cgroup_id(task), nr, sys_ret, now - start);
 			return 0;
 		}
 	}
@@ -1218,7 +1273,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 #if ST_ABL == 5
 		return 0; /* counting: everything but the map update */
 #endif
-		aggregate(cg, nr, ret, now - ts->start_ns);
+		aggregate(NULL, cg, nr, ret, now - ts->start_ns);
 		/* Streamed only if it was set up for that at enter and still is. */
 		if (!ts->full || mode != ST_MODE_DRILL || !drill_ok(cg, nr)) {
 			u32 k = nr & (MAX_NR - 1);
