@@ -184,10 +184,12 @@ pub struct Cli {
     pub metrics_containers: usize,
 
     /// Entries of the kernel's counting map, one per (cgroup, syscall,
-    /// errno) seen; calls past a full map are counted as missed.
-    #[arg(long, default_value_t = 16384, value_name = "N", value_hint = ValueHint::Other,
+    /// errno) seen; calls past a full map are counted as missed. Each
+    /// reserves 536 bytes per CPU at start. Default: 16,384, fewer on
+    /// machines with more than 15 CPUs (128 MiB in all).
+    #[arg(long, value_name = "N", value_hint = ValueHint::Other,
           value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
-    pub agg_entries: u32,
+    pub agg_entries: Option<u32>,
     /// Show what nodes publish to Redis (`agent --publish`): redis://HOST:PORT.
     ///
     /// Every node's stream, from when the viewer starts; nodes that begin

@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::model::flow::{usage, CgroupScope, KernelFilter, KernelMode, ModeTarget};
 use crate::model::syscalls::Arch;
 use crate::say;
-use crate::source::kernel::loader::{AGG_ENTRIES, MAX_NR};
+use crate::source::kernel::loader::{default_agg_entries, MAX_NR};
 use crate::source::live::{Live, LiveOptions};
 use crate::source::Source;
 use crate::wire::pb::agent_server::AgentServer;
@@ -217,7 +217,7 @@ pub fn run(a: Agent) -> Result<()> {
             None => no_clients(),
         },
         selection: None,
-        agg_entries: AGG_ENTRIES,
+        agg_entries: default_agg_entries(),
         mode: match a.metrics {
             Some(_) => drill_for(None),
             None => KernelMode::Stream,

@@ -337,7 +337,9 @@ impl Config {
                 container_flags,
                 kernel,
                 selection: by_names,
-                agg_entries: cli.agg_entries,
+                agg_entries: cli
+                    .agg_entries
+                    .unwrap_or_else(crate::source::kernel::loader::default_agg_entries),
                 mode,
                 metrics,
                 scope,

@@ -13,7 +13,7 @@ use crate::model::counts::{Counts, Delta, Key, Misses, BUCKETS};
 
 /// st_agg_key / st_agg_val in systrace.h.
 const KEY_SIZE: usize = 16;
-const VAL_SIZE: usize = 24 + 4 * BUCKETS;
+pub(super) const VAL_SIZE: usize = 24 + 4 * BUCKETS;
 
 /// One entry summed over the CPUs, as last read.
 #[derive(Clone)]

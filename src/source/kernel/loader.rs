@@ -240,8 +240,27 @@ impl Default for LoadOptions {
     }
 }
 
-/// Default size of the aggregation map.
+/// Most entries the aggregation map gets by default.
 pub const AGG_ENTRIES: u32 = 16384;
+
+/// What the counters may reserve by default: each entry holds 536 bytes
+/// per CPU, reserved at load, so on a many-core node the default shrinks
+/// rather than reserve gigabytes (`--agg-entries` overrides it).
+const AGG_DEFAULT_BYTES: u64 = 128 << 20;
+
+/// The aggregation map's default size for a machine with `cpus` CPUs.
+pub fn default_agg_entries_for(cpus: usize) -> u32 {
+    let per_entry = AGG_CELL_BYTES * cpus.max(1) as u64;
+    (AGG_DEFAULT_BYTES / per_entry).clamp(1024, u64::from(AGG_ENTRIES)) as u32
+}
+
+/// The aggregation map's default size here.
+pub fn default_agg_entries() -> u32 {
+    default_agg_entries_for(libbpf_rs::num_possible_cpus().unwrap_or(1))
+}
+
+/// Bytes of one counting cell (`struct st_agg_val`), per CPU.
+const AGG_CELL_BYTES: u64 = super::aggregate::VAL_SIZE as u64;
 
 trait ModeCode {
     fn code(&self) -> u32;
@@ -812,5 +831,21 @@ mod tests {
         for none in ["getpid", "close", "mmap", "futex", "munmap", "brk"] {
             assert!(caps(none).is_empty(), "{none} copies nothing");
         }
+    }
+}
+
+#[cfg(test)]
+mod agg_default_tests {
+    use super::{default_agg_entries_for, AGG_ENTRIES};
+
+    #[test]
+    fn the_counting_map_default_shrinks_with_many_cpus() {
+        // Up to 15 CPUs the full default fits in 128 MiB.
+        assert_eq!(default_agg_entries_for(2), AGG_ENTRIES);
+        assert_eq!(default_agg_entries_for(15), AGG_ENTRIES);
+        // 64 CPUs: 128 MiB / (536 B x 64).
+        assert_eq!(default_agg_entries_for(64), 3912);
+        // Never below 1024 entries, however many CPUs.
+        assert_eq!(default_agg_entries_for(4096), 1024);
     }
 }
