@@ -411,6 +411,7 @@ impl NodeWorker {
             filter: Some(self.opts.filter.clone()),
             run: r.run,
             after_seq: r.seq,
+            columns: true,
         };
         let mut stream = match client.watch(req).await {
             Ok(s) => s.into_inner(),
