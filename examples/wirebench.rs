@@ -14,8 +14,9 @@
 //! made, received, lost (received + lost = made is checked), events/s
 //! received, TCP bytes per event (the agents' sockets' `bytes_acked`, as
 //! `ss` reports them: TLS records, HTTP/2 and gRPC framing included), and
-//! CPU seconds per million events of the client's node threads, the hubs,
-//! the servers' TLS/HTTP/2 threads, and the generators.
+//! CPU seconds per million events of the client's node threads and the
+//! servers' TLS/HTTP/2 threads (per event received), and of the hubs and
+//! the generators (per event made).
 //!
 //! The events are shaped like a getppid storm as the capture delivers it:
 //! one thread calling getppid every 260-420 ns (durations 120-480 ns, the
@@ -500,7 +501,12 @@ fn main() {
         .sum();
     let secs = last.duration_since(start).as_secs_f64();
     let gen_secs = t_gen.load(Ordering::Relaxed) as f64 / 1e9;
-    let per_m = |i: usize| (cpu1[i] - cpu0[i]) / (made.max(1) as f64 / 1e6);
+    // The client and the servers handle what was received, the hubs and
+    // generators everything made.
+    let per_m = |i: usize| {
+        let n = if i == 0 || i == 2 { received } else { made };
+        (cpu1[i] - cpu0[i]) / (n.max(1) as f64 / 1e6)
+    };
     println!(
         "form={} tls={} agents={} batch={} rate_per_agent={} made={made} received={received} lost={lost} exact={} offered_ev_s={:.0} received_ev_s={:.0} tcp_bytes_per_event={:.2} cpu_s_per_M: client={:.3} hub={:.3} server={:.3} gen={:.3}",
         if o.columns { "columns" } else { "events" },

@@ -863,6 +863,29 @@ mod tests {
     }
 
     #[test]
+    fn each_client_gets_the_batch_form_it_asked_for() {
+        let h = hub();
+        let (mut old, _, _) = h.register(&request("pid == 5")).unwrap();
+        let mut req = request("pid == 5");
+        req.columns = true;
+        let (mut new, _, _) = h.register(&req).unwrap();
+        h.batch(vec![getppid(5), getppid(6), getppid(5)]);
+        let batch = |rx: &mut mpsc::UnboundedReceiver<pb::Frame>| loop {
+            if let Some(Body::Batch(b)) = rx.try_recv().expect("a batch").body {
+                return b;
+            }
+        };
+        let (o, n) = (batch(&mut old), batch(&mut new));
+        assert_eq!((o.events.len(), o.columns.is_none()), (2, true));
+        assert_eq!(n.events.len(), 0);
+        assert_eq!(wire::batch_len(&n), 2);
+        assert_eq!(
+            wire::decode_batch(o, Arch::X86_64, 0).unwrap(),
+            wire::decode_batch(n, Arch::X86_64, 0).unwrap()
+        );
+    }
+
+    #[test]
     fn the_kernel_gets_the_union_of_the_clients() {
         let k = |pids: Option<Vec<u32>>, sys: Option<Vec<u32>>| KernelFilter {
             pids,
