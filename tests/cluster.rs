@@ -561,6 +561,8 @@ fn watch_from(
             }),
             run,
             after_seq: after,
+            // The per-event form, as a client that predates columns asks.
+            ..Default::default()
         })
         .await
         .unwrap()

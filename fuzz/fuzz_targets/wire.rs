@@ -1,6 +1,6 @@
 //! Arbitrary bytes as a frame from an agent: decoding must return an error
 //! or checked events, never panic, and what decodes must render
-//! terminal-safe and encode back to the same events.
+//! terminal-safe and encode back to the same events, in either batch form.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use systrace_tui::model::{args, escape, syscalls::Arch};
@@ -14,6 +14,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(escape::is_safe(&ev.comm()));
         }
         let again = wire::decode_batch(wire::encode_batch(&evs), Arch::native(), 0).unwrap();
+        assert_eq!(again, evs);
+        let again = wire::decode_batch(wire::encode_columns(&evs), Arch::native(), 0).unwrap();
         assert_eq!(again, evs);
     }
 });

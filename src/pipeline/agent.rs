@@ -131,7 +131,7 @@ fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>> {
 
 /// rustls' server side: our certificate, and client certificates required
 /// and checked against the CA.
-fn server_config(t: &ServerTls) -> Result<rustls::ServerConfig> {
+pub fn server_config(t: &ServerTls) -> Result<rustls::ServerConfig> {
     let certs = read_certs(&t.cert, "--tls-cert")?;
     let key = PrivateKeyDer::from_pem_file(&t.key)
         .map_err(|e| usage(format!("--tls-key {}: {e}", t.key.display())))?;
@@ -322,7 +322,7 @@ pub fn run(a: Agent) -> Result<()> {
 }
 
 /// The gRPC server, on its own runtime, until `down` fires.
-fn serve(
+pub fn serve(
     listener: TcpListener,
     tls: Option<rustls::ServerConfig>,
     service: Service,

@@ -207,6 +207,7 @@ fn remote(cli: &Cli) -> Result<Option<RemoteOptions>> {
             expr: cli.filter.clone().unwrap_or_default(),
         },
         clock: crate::clock::Clock::measure(),
+        columns: true,
     }))
 }
 

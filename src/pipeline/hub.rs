@@ -196,7 +196,7 @@ struct ClientLost {
 /// What a frame weighs in a client's queue.
 fn weight(f: &pb::Frame) -> usize {
     match &f.body {
-        Some(Body::Batch(b)) => b.events.len(),
+        Some(Body::Batch(b)) => wire::batch_len(b),
         // A drop mark: it must go in even when the queue is full.
         Some(Body::Lost(_)) => 0,
         _ => 1,
@@ -218,6 +218,18 @@ struct Client {
     /// The last thing queued is a drop mark (later drops join it, so
     /// marks never outnumber the frames between them).
     marked: bool,
+    /// It reads batches as columns (`WatchRequest.columns`).
+    columns: bool,
+}
+
+impl Client {
+    fn encode<'a>(&self, events: impl IntoIterator<Item = &'a TraceEvent>) -> pb::Batch {
+        if self.columns {
+            wire::encode_columns(events)
+        } else {
+            wire::encode_batch(events)
+        }
+    }
 }
 
 impl Client {
@@ -462,7 +474,7 @@ impl Hub {
                 node: self.opts.node.clone(),
                 run: self.opts.run,
                 seq: last,
-                body: Some(Body::Batch(wire::encode_batch(mine))),
+                body: Some(Body::Batch(c.encode(mine))),
             };
             match c.offer(f, limit) {
                 Offer::Sent => {}
@@ -578,6 +590,7 @@ impl Hub {
             lost: lost.clone(),
             resync: false,
             marked: false,
+            columns: req.columns,
         };
         // The hello and what is known so far go whatever the limit.
         lost.queued
@@ -595,7 +608,7 @@ impl Hub {
                 .collect();
             for chunk in missed.chunks(4096) {
                 let seq = chunk.last().map_or(0, |(s, _)| *s);
-                let b = wire::encode_batch(chunk.iter().map(|(_, t)| t));
+                let b = client.encode(chunk.iter().map(|(_, t)| t));
                 let n = chunk.len() as u64;
                 let f = self.frame(seq, Body::Batch(b));
                 if !matches!(client.offer(f, self.opts.client_queue), Offer::Sent) {
@@ -796,7 +809,7 @@ mod tests {
         while let Ok(f) = rx.try_recv() {
             l.queued.fetch_sub(weight(&f), Ordering::Relaxed);
             if let Some(Body::Batch(b)) = f.body {
-                events += b.events.len() as u64;
+                events += wire::batch_len(&b) as u64;
                 seqs.push(f.seq);
             }
         }
@@ -846,6 +859,29 @@ mod tests {
         assert_eq!(
             h.register(&bad).unwrap_err().code(),
             tonic::Code::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn each_client_gets_the_batch_form_it_asked_for() {
+        let h = hub();
+        let (mut old, _, _) = h.register(&request("pid == 5")).unwrap();
+        let mut req = request("pid == 5");
+        req.columns = true;
+        let (mut new, _, _) = h.register(&req).unwrap();
+        h.batch(vec![getppid(5), getppid(6), getppid(5)]);
+        let batch = |rx: &mut mpsc::UnboundedReceiver<pb::Frame>| loop {
+            if let Some(Body::Batch(b)) = rx.try_recv().expect("a batch").body {
+                return b;
+            }
+        };
+        let (o, n) = (batch(&mut old), batch(&mut new));
+        assert_eq!((o.events.len(), o.columns.is_none()), (2, true));
+        assert_eq!(n.events.len(), 0);
+        assert_eq!(wire::batch_len(&n), 2);
+        assert_eq!(
+            wire::decode_batch(o, Arch::X86_64, 0).unwrap(),
+            wire::decode_batch(n, Arch::X86_64, 0).unwrap()
         );
     }
 

@@ -402,7 +402,7 @@ impl Reader {
         }
         let body = f.body.take();
         let n_events = match &body {
-            Some(Body::Batch(b)) => b.events.len() as u64,
+            Some(Body::Batch(b)) => crate::wire::batch_len(b) as u64,
             _ => 0,
         };
         // As `remote` does: times on this machine's clock, cgroup ids

@@ -57,6 +57,9 @@ pub struct RemoteOptions {
     pub tls: Option<ClientTls>,
     pub filter: pb::ClientFilter,
     pub clock: Clock,
+    /// Ask for batches as columns (`WatchRequest.columns`); false only to
+    /// measure the per-event form against them.
+    pub columns: bool,
 }
 
 /// One node's accounting, for the closing lines.
@@ -411,6 +414,7 @@ impl NodeWorker {
             filter: Some(self.opts.filter.clone()),
             run: r.run,
             after_seq: r.seq,
+            columns: self.opts.columns,
         };
         let mut stream = match client.watch(req).await {
             Ok(s) => s.into_inner(),

@@ -64,7 +64,10 @@ pub fn encode_batch<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> pb:
             encode_syscall(e, delta)
         })
         .collect();
-    pb::Batch { events }
+    pb::Batch {
+        events,
+        columns: None,
+    }
 }
 
 fn encode_syscall(e: &TraceEvent, start_delta: i64) -> pb::Syscall {
@@ -101,36 +104,19 @@ fn encode_syscall(e: &TraceEvent, start_delta: i64) -> pb::Syscall {
 /// for: sizes, and a well-formed tail of captured chunks.
 pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEvent>, WireError> {
     let mut prev = 0u64;
-    let mut out = Vec::with_capacity(b.events.len());
+    let mut out = Vec::with_capacity(batch_len(&b));
     for (index, s) in b.events.into_iter().enumerate() {
         let bad = |what: String| WireError::Event { index, what };
         if s.args.len() > 6 {
             return Err(bad(format!("{} arguments, at most 6", s.args.len())));
         }
-        if s.comm.len() > COMM_LEN {
-            return Err(bad(format!(
-                "comm is {} bytes, at most {COMM_LEN}",
-                s.comm.len()
-            )));
-        }
-        if s.flags > u16::MAX as u32 {
-            return Err(bad(format!("flags {:#x} out of range", s.flags)));
-        }
-        if s.tail.len() > u16::MAX as usize {
-            return Err(bad(format!("captured data is {} bytes", s.tail.len())));
-        }
-        if let Some(Err(e)) = Chunks::new(&s.tail).find(Result::is_err) {
-            return Err(bad(format!("captured data: {e}")));
-        }
+        let comm = check_comm(&s.comm).map_err(bad)?;
+        let flags = check_flags(s.flags).map_err(bad)?;
+        check_tail(&s.tail).map_err(bad)?;
         let start_ns = prev.wrapping_add(s.start_delta as u64);
         prev = start_ns;
         let mut args = [0u64; 6];
         args[..s.args.len()].copy_from_slice(&s.args);
-        // A name ends at its first NUL, as the kernel's does: bytes after
-        // one would be kept here but never sent on (nor shown).
-        let name = s.comm.split(|&b| b == 0).next().unwrap_or_default();
-        let mut comm = [0u8; COMM_LEN];
-        comm[..name.len()].copy_from_slice(name);
         let ns = s.ns.unwrap_or_default();
         out.push(TraceEvent {
             start_ns,
@@ -161,12 +147,272 @@ pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEven
             // The kernel counts in 32 bits; a larger count is no real one.
             context_sw: s.context_sw.min(u32::MAX as u64) as u32,
             nr: s.nr,
-            flags: s.flags as u16,
+            flags,
             node,
             arch,
         });
     }
+    if let Some(c) = b.columns {
+        decode_columns(c, arch, node, &mut out)?;
+    }
     Ok(out)
+}
+
+/// Events a batch holds, in either form.
+pub fn batch_len(b: &pb::Batch) -> usize {
+    b.events.len() + b.columns.as_ref().map_or(0, |c| c.ident.len())
+}
+
+fn encode_ident(id: &Identity) -> pb::Ident {
+    pb::Ident {
+        cgroup_id: id.cgroup_id,
+        pid: id.pid,
+        tid_delta: id.tid.wrapping_sub(id.pid) as i32,
+        uid: id.uid,
+        gid: id.gid,
+        container_pid: id.container_pid,
+        session: id.session,
+        ns: Some(pb::Namespaces {
+            pid: id.ns.pid,
+            mnt: id.ns.mnt,
+            uts: id.ns.uts,
+            ipc: id.ns.ipc,
+            cgroup: id.ns.cgroup,
+            net: id.ns.net,
+        }),
+        comm: {
+            let n = id.comm.iter().position(|&b| b == 0).unwrap_or(COMM_LEN);
+            id.comm[..n].to_vec()
+        },
+    }
+}
+
+/// A column that is empty when all of it is 0 (see the .proto).
+fn zero_when_empty<T: Default + PartialEq>(v: &mut Vec<T>) {
+    if v.iter().all(|x| *x == T::default()) {
+        v.clear();
+    }
+}
+
+/// Encodes syscalls into a batch of columns (see `Columns` in the .proto).
+pub fn encode_columns<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> pb::Batch {
+    let events = events.into_iter();
+    let mut c = pb::Columns::default();
+    let n = events.size_hint().0;
+    for v in [
+        &mut c.ident,
+        &mut c.nr,
+        &mut c.args_changed,
+        &mut c.context_sw,
+        &mut c.flags,
+        &mut c.tail_len,
+    ] {
+        v.reserve(n);
+    }
+    c.start_delta.reserve(n);
+    c.duration_ns.reserve(n);
+    c.ret_delta.reserve(n);
+    // Events of one identity share an Arc (capture and intern hand out
+    // one): its address finds it. Equal identities behind two Arcs are
+    // only sent twice.
+    let mut table: std::collections::HashMap<*const Identity, u32> = Default::default();
+    let mut last: Option<(*const Identity, u32)> = None;
+    let (mut prev_start, mut prev_ret, mut prev_args) = (0u64, 0i64, [0u64; 6]);
+    for e in events {
+        let key = Arc::as_ptr(&e.id);
+        let idx = match last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let i = *table.entry(key).or_insert_with(|| {
+                    c.idents.push(encode_ident(&e.id));
+                    c.idents.len() as u32 - 1
+                });
+                last = Some((key, i));
+                i
+            }
+        };
+        c.ident.push(idx);
+        c.start_delta
+            .push(e.start_ns.wrapping_sub(prev_start) as i64);
+        prev_start = e.start_ns;
+        c.duration_ns.push(e.finish_ns.wrapping_sub(e.start_ns));
+        c.nr.push(e.nr);
+        c.ret_delta.push(e.ret.wrapping_sub(prev_ret));
+        prev_ret = e.ret;
+        let mut mask = 0u32;
+        for (i, (&a, p)) in e.args.iter().zip(prev_args.iter_mut()).enumerate() {
+            if a != *p {
+                mask |= 1 << i;
+                c.args.push(a.wrapping_sub(*p) as i64);
+                *p = a;
+            }
+        }
+        c.args_changed.push(mask);
+        c.context_sw.push(e.context_sw);
+        c.flags.push(e.flags as u32);
+        let tail = e.tail.as_deref().unwrap_or_default();
+        c.tail_len.push(tail.len() as u32);
+        c.tails.extend_from_slice(tail);
+    }
+    zero_when_empty(&mut c.ret_delta);
+    zero_when_empty(&mut c.args_changed);
+    zero_when_empty(&mut c.context_sw);
+    zero_when_empty(&mut c.flags);
+    zero_when_empty(&mut c.tail_len);
+    pb::Batch {
+        events: Vec::new(),
+        columns: Some(c),
+    }
+}
+
+fn check_comm(comm: &[u8]) -> Result<[u8; COMM_LEN], String> {
+    if comm.len() > COMM_LEN {
+        return Err(format!("comm is {} bytes, at most {COMM_LEN}", comm.len()));
+    }
+    // A name ends at its first NUL, as the kernel's does: bytes after one
+    // would be kept here but never sent on (nor shown).
+    let name = comm.split(|&b| b == 0).next().unwrap_or_default();
+    let mut out = [0u8; COMM_LEN];
+    out[..name.len()].copy_from_slice(name);
+    Ok(out)
+}
+
+fn check_flags(flags: u32) -> Result<u16, String> {
+    u16::try_from(flags).map_err(|_| format!("flags {flags:#x} out of range"))
+}
+
+fn check_tail(tail: &[u8]) -> Result<(), String> {
+    if tail.len() > u16::MAX as usize {
+        return Err(format!("captured data is {} bytes", tail.len()));
+    }
+    if let Some(Err(e)) = Chunks::new(tail).find(Result::is_err) {
+        return Err(format!("captured data: {e}"));
+    }
+    Ok(())
+}
+
+fn decode_ident(i: pb::Ident) -> Result<Arc<Identity>, String> {
+    let ns = i.ns.unwrap_or_default();
+    Ok(intern(Identity {
+        cgroup_id: i.cgroup_id,
+        pid: i.pid,
+        tid: i.pid.wrapping_add(i.tid_delta as u32),
+        uid: i.uid,
+        gid: i.gid,
+        container_pid: i.container_pid,
+        session: i.session,
+        ns: Namespaces {
+            pid: ns.pid,
+            mnt: ns.mnt,
+            uts: ns.uts,
+            ipc: ns.ipc,
+            cgroup: ns.cgroup,
+            net: ns.net,
+        },
+        comm: check_comm(&i.comm)?,
+    }))
+}
+
+/// The column form of [`decode_batch`]: every column is checked against
+/// the event count before any event is made.
+fn decode_columns(
+    c: pb::Columns,
+    arch: Arch,
+    node: u16,
+    out: &mut Vec<TraceEvent>,
+) -> Result<(), WireError> {
+    let base = out.len();
+    let n = c.ident.len();
+    let col = |what: &str, len: usize, zero_ok: bool| {
+        if len == n || (zero_ok && len == 0) {
+            Ok(())
+        } else {
+            Err(WireError::Decode(format!(
+                "column {what} has {len} entries for {n} events"
+            )))
+        }
+    };
+    col("start_delta", c.start_delta.len(), false)?;
+    col("duration_ns", c.duration_ns.len(), false)?;
+    col("nr", c.nr.len(), false)?;
+    col("ret_delta", c.ret_delta.len(), true)?;
+    col("args_changed", c.args_changed.len(), true)?;
+    col("context_sw", c.context_sw.len(), true)?;
+    col("flags", c.flags.len(), true)?;
+    col("tail_len", c.tail_len.len(), true)?;
+    let ids = c
+        .idents
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            decode_ident(id).map_err(|what| WireError::Decode(format!("identity {i}: {what}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let at = |v: &[u32], i: usize| v.get(i).copied().unwrap_or(0);
+    let (mut start, mut ret, mut args) = (0u64, 0i64, [0u64; 6]);
+    let (mut next_arg, mut next_tail) = (0usize, 0usize);
+    out.reserve(n);
+    for i in 0..n {
+        let index = base + i;
+        let bad = |what: String| WireError::Event { index, what };
+        let id = ids.get(c.ident[i] as usize).ok_or_else(|| {
+            bad(format!(
+                "identity {} of a batch with {}",
+                c.ident[i],
+                ids.len()
+            ))
+        })?;
+        let mask = at(&c.args_changed, i);
+        if mask >= 1 << 6 {
+            return Err(bad(format!("argument mask {mask:#x}: 6 arguments")));
+        }
+        for (j, a) in args.iter_mut().enumerate() {
+            if mask & (1 << j) != 0 {
+                let d = c
+                    .args
+                    .get(next_arg)
+                    .ok_or_else(|| bad("more changed arguments than sent".into()))?;
+                *a = a.wrapping_add(*d as u64);
+                next_arg += 1;
+            }
+        }
+        let flags = check_flags(at(&c.flags, i)).map_err(bad)?;
+        let tlen = at(&c.tail_len, i) as usize;
+        let tail = c
+            .tails
+            .get(next_tail..next_tail.saturating_add(tlen))
+            .ok_or_else(|| bad(format!("captured data of {tlen} bytes past the batch's")))?;
+        check_tail(tail).map_err(bad)?;
+        next_tail += tlen;
+        start = start.wrapping_add(c.start_delta[i] as u64);
+        ret = ret.wrapping_add(c.ret_delta.get(i).copied().unwrap_or(0));
+        out.push(TraceEvent {
+            start_ns: start,
+            finish_ns: start.saturating_add(c.duration_ns[i]),
+            args,
+            ret,
+            id: id.clone(),
+            tail: (!tail.is_empty()).then(|| tail.into()),
+            context_sw: at(&c.context_sw, i),
+            nr: c.nr[i],
+            flags,
+            node,
+            arch,
+        });
+    }
+    if next_arg != c.args.len() {
+        return Err(WireError::Decode(format!(
+            "{} changed arguments sent, {next_arg} used",
+            c.args.len()
+        )));
+    }
+    if next_tail != c.tails.len() {
+        return Err(WireError::Decode(format!(
+            "{} bytes of captured data sent, {next_tail} used",
+            c.tails.len()
+        )));
+    }
+    Ok(())
 }
 
 pub fn encode_container(cgroup_id: u64, c: &ContainerInfo) -> pb::Container {
@@ -352,6 +598,134 @@ mod tests {
         assert!(decode_frame(&[0xff, 0xff, 0xff]).is_err());
     }
 
+    /// A thread's storm, another thread between, a call with captured
+    /// data, a non-returning one: every field the column form codes.
+    fn mixed() -> Vec<TraceEvent> {
+        let storm = |start: u64, tid: u32| {
+            EventBuilder::named("getppid")
+                .ret(4000)
+                .start(start)
+                .duration(300 + start % 7)
+                .pid(4001)
+                .tid(tid)
+                .cgroup(99)
+                .args(&[0x7ffd_0000_1000, 3, 0, 0, 0, 0])
+                .comm("workload")
+                .build()
+        };
+        let mut v: Vec<TraceEvent> = (0..5).map(|i| storm(1_000 + i * 500, 4001)).collect();
+        v.push(event(3_000, 10, 12));
+        v.push(storm(4_000, 4002));
+        v.push(storm(3_900, 4001));
+        let mut odd = event(9_000_000, 7, 7);
+        odd.flags = 0x8001;
+        odd.context_sw = 3;
+        odd.ret = i64::MIN;
+        odd.args = [u64::MAX, 0, 1, u64::MAX, 5, 6];
+        v.push(odd);
+        v
+    }
+
+    #[test]
+    fn column_batches_round_trip_and_say_each_identity_once() {
+        let evs = mixed();
+        let b = encode_columns(&evs);
+        let c = b.columns.as_ref().unwrap();
+        // Three threads of two processes and one more: four identities.
+        assert_eq!(c.idents.len(), 4);
+        assert_eq!(batch_len(&b), evs.len());
+        let bytes = b.encode_to_vec();
+        let back = decode_batch(pb::Batch::decode(&bytes[..]).unwrap(), Arch::X86_64, 0).unwrap();
+        assert_eq!(back, evs);
+        // Both forms in one batch: events first, then columns.
+        let mut both = encode_batch(&evs[..2]);
+        both.columns = encode_columns(&evs[2..]).columns;
+        assert_eq!(decode_batch(both, Arch::X86_64, 0).unwrap(), evs);
+        assert_eq!(
+            decode_batch(encode_columns([]), Arch::X86_64, 0).unwrap(),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn a_storm_costs_a_few_bytes_an_event_as_columns() {
+        let evs: Vec<TraceEvent> = (0..1000u64)
+            .map(|i| {
+                EventBuilder::named("getppid")
+                    .ret(4000)
+                    .start(1_000_000 + i * 350 + i % 13)
+                    .duration(200 + i % 90)
+                    .pid(4001)
+                    .comm("workload")
+                    .build()
+            })
+            .collect();
+        let cols = encode_columns(&evs).encoded_len();
+        let events = encode_batch(&evs).encoded_len();
+        assert!(cols < 10 * evs.len(), "{cols} bytes");
+        assert!(cols * 4 < events, "{cols} vs {events}");
+    }
+
+    #[test]
+    fn bad_column_batches_are_errors() {
+        let evs = mixed();
+        let cols = || encode_columns(&evs).columns.unwrap();
+        let dec = |c: pb::Columns| {
+            decode_batch(
+                pb::Batch {
+                    events: Vec::new(),
+                    columns: Some(c),
+                },
+                Arch::X86_64,
+                0,
+            )
+        };
+        let err = |c: pb::Columns| dec(c).unwrap_err().to_string();
+        let mut c = cols();
+        c.ident[2] = 4;
+        assert_eq!(err(c), "event 2: identity 4 of a batch with 4");
+        let mut c = cols();
+        c.ident[0] = u32::MAX;
+        assert!(err(c).starts_with("event 0: identity 4294967295"));
+        let mut c = cols();
+        c.nr.pop();
+        assert_eq!(
+            err(c),
+            "undecodable message: column nr has 8 entries for 9 events"
+        );
+        let mut c = cols();
+        c.flags[0] = 1;
+        c.flags.pop();
+        assert!(err(c).contains("column flags"));
+        let mut c = cols();
+        c.args.pop();
+        assert!(dec(c).is_err());
+        let mut c = cols();
+        c.args.push(1);
+        assert!(err(c).contains("changed arguments"));
+        let mut c = cols();
+        c.args_changed[1] = 1 << 6;
+        assert!(err(c).starts_with("event 1: argument mask"));
+        let mut c = cols();
+        c.tails.push(0);
+        assert!(err(c).contains("bytes of captured data"));
+        let mut c = cols();
+        c.tail_len[0] = 40;
+        assert!(dec(c).is_err());
+        let mut c = cols();
+        c.tails = vec![1, 2, 3];
+        c.tail_len = vec![0; 9];
+        c.tail_len[5] = 3;
+        assert!(err(c).starts_with("event 5: captured data:"));
+        let mut c = cols();
+        c.flags = vec![0; 9];
+        c.flags[3] = 1 << 16;
+        assert!(err(c).starts_with("event 3: flags"));
+        let mut c = cols();
+        c.idents[1].comm = vec![b'a'; 17];
+        assert!(err(c).starts_with("undecodable message: identity 1: comm is 17 bytes"));
+    }
+
     #[test]
     fn containers_round_trip() {
         let mut c = ContainerInfo::new(&"ab".repeat(32), Runtime::ContainerdCri);
@@ -408,6 +782,7 @@ mod corpus {
                 })),
             ),
             ("batch", frame(Body::Batch(encode_batch([&ev, &ev])))),
+            ("columns", frame(Body::Batch(encode_columns([&ev, &ev])))),
             (
                 "lost",
                 frame(Body::Lost(encode_lost(LostEvents::default(), 3))),
@@ -450,6 +825,8 @@ mod fuzz_found {
                 assert!(crate::model::escape::is_safe(&ev.comm()));
             }
             let again = decode_batch(encode_batch(&evs), Arch::native(), 0).unwrap();
+            assert_eq!(again, evs);
+            let again = decode_batch(encode_columns(&evs), Arch::native(), 0).unwrap();
             assert_eq!(again, evs);
         }
     }
