@@ -117,7 +117,6 @@ pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEven
         prev = start_ns;
         let mut args = [0u64; 6];
         args[..s.args.len()].copy_from_slice(&s.args);
-        let ns = s.ns.unwrap_or_default();
         out.push(TraceEvent {
             start_ns,
             finish_ns: start_ns.saturating_add(s.duration_ns),
@@ -133,14 +132,7 @@ pub fn decode_batch(b: pb::Batch, arch: Arch, node: u16) -> Result<Vec<TraceEven
                 gid: s.gid,
                 container_pid: s.container_pid,
                 session: s.session,
-                ns: Namespaces {
-                    pid: ns.pid,
-                    mnt: ns.mnt,
-                    uts: ns.uts,
-                    ipc: ns.ipc,
-                    cgroup: ns.cgroup,
-                    net: ns.net,
-                },
+                ns: namespaces(s.ns.unwrap_or_default()),
                 comm,
             }),
             tail: (!s.tail.is_empty()).then(|| s.tail.into()),
@@ -291,8 +283,18 @@ fn check_tail(tail: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+fn namespaces(ns: pb::Namespaces) -> Namespaces {
+    Namespaces {
+        pid: ns.pid,
+        mnt: ns.mnt,
+        uts: ns.uts,
+        ipc: ns.ipc,
+        cgroup: ns.cgroup,
+        net: ns.net,
+    }
+}
+
 fn decode_ident(i: pb::Ident) -> Result<Arc<Identity>, String> {
-    let ns = i.ns.unwrap_or_default();
     Ok(intern(Identity {
         cgroup_id: i.cgroup_id,
         pid: i.pid,
@@ -301,14 +303,7 @@ fn decode_ident(i: pb::Ident) -> Result<Arc<Identity>, String> {
         gid: i.gid,
         container_pid: i.container_pid,
         session: i.session,
-        ns: Namespaces {
-            pid: ns.pid,
-            mnt: ns.mnt,
-            uts: ns.uts,
-            ipc: ns.ipc,
-            cgroup: ns.cgroup,
-            net: ns.net,
-        },
+        ns: namespaces(i.ns.unwrap_or_default()),
         comm: check_comm(&i.comm)?,
     }))
 }
