@@ -288,11 +288,7 @@ fn thread_cpu() -> Duration {
 
 /// Calls counted per second over the last read, everywhere.
 fn per_sec(c: &Counts) -> f64 {
-    let last: u64 = c
-        .cells
-        .values()
-        .map(|x| x.series.back().copied().unwrap_or(0))
-        .sum();
+    let last: u64 = c.cells.values().map(|x| x.series.last(c.ticks)).sum();
     last as f64 / if c.tick_secs > 0.0 { c.tick_secs } else { 1.0 }
 }
 
@@ -559,8 +555,7 @@ fn series_of(keys: &[Key], c: &Counts) -> Vec<u64> {
         let Some(cell) = c.cells.get(k) else {
             continue;
         };
-        // Series end at the same read: aligned from the newest.
-        for (i, v) in cell.series.iter().rev().enumerate().take(n) {
+        for (i, v) in cell.series.newest_first(c.ticks).enumerate().take(n) {
             series[n - 1 - i] += v;
         }
     }
@@ -659,7 +654,7 @@ pub fn build_rows(
         let a = &mut accs[i];
         a.keys.push(*k);
         a.calls += cell.total.calls;
-        let last = cell.series.back().copied().unwrap_or(0);
+        let last = cell.series.last(c.ticks);
         a.last += last;
         if k.errno != 0 {
             match a.errors.iter_mut().find(|(e, _)| *e == k.errno) {
