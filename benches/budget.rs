@@ -268,6 +268,19 @@ fn top() {
         (rss_bytes() - before) as f64 / cells as f64
     );
     drop(first);
+    {
+        // What the cells take by their layout: the table's slots (a slot
+        // and a control byte each, at its capacity) and the histograms'
+        // buckets in use, malloc's 16-byte header and rounding left out.
+        let c = counted.counts.lock().expect("counts");
+        let slot = std::mem::size_of::<(Key, systrace_tui::model::counts::Cell)>() + 1;
+        let hist: usize = c.cells.values().map(|x| 8 * x.total.hist.len()).sum();
+        println!(
+            "  by layout: {slot} B a slot x {} slots + {hist} B of buckets = {:.0} B per cell",
+            c.cells.capacity(),
+            (slot * c.cells.capacity() + hist) as f64 / cells as f64
+        );
+    }
     let mut app = App::new(
         1000,
         systrace_tui::consumer::tui::theme::Theme { color: true },
@@ -307,7 +320,8 @@ fn top() {
     // are rebuilt by the top view's worker on the other core meanwhile.
     let budget = Duration::from_millis(33);
     let mut next = Instant::now();
-    let mut merged_at = Instant::now();
+    // When each read was merged, by its number (`Counts::ticks`).
+    let mut merged_at = std::collections::HashMap::new();
     let mut lags = Vec::new();
     let mut builds = Vec::new();
     let mut shown = app.top_view.as_ref().map_or(0, |t| t.shown_ticks);
@@ -325,14 +339,17 @@ fn top() {
                     .expect("counts")
                     .merge(&reads, Misses::default(), true);
                 merges.push(thread_cpu() - t);
-                merged_at = Instant::now();
+                let tick = counted.counts.lock().expect("counts").ticks;
+                merged_at.insert(tick, Instant::now());
                 reads = read(i as u64 + 2);
             }
             // The rows of the last read arrived in the frame before this.
             if let Some(t) = app.top_view.as_ref() {
                 if t.shown_ticks != shown {
                     shown = t.shown_ticks;
-                    lags.push(merged_at.elapsed());
+                    if let Some(at) = merged_at.get(&shown) {
+                        lags.push(at.elapsed());
+                    }
                     builds.push(t.build_cpu);
                 }
             }
@@ -359,8 +376,9 @@ fn top() {
     );
     if !builds.is_empty() {
         println!(
-            "  worker: {} tables, CPU p50 {:.1} ms, max {:.1} ms; read merged -> its rows on screen: p50 {:.0} ms, max {:.0} ms",
+            "  worker: {} tables for {} reads, CPU p50 {:.1} ms, max {:.1} ms; read merged -> its rows on screen: p50 {:.0} ms, max {:.0} ms",
             builds.len(),
+            merges.len(),
             ms(percentile(&builds, 0.5)),
             ms(*builds.last().expect("builds")),
             ms(percentile(&lags, 0.5)),
@@ -404,10 +422,12 @@ fn agg_read() {
     let misses = MapHandle::create(MapType::PercpuArray, Some("agg_miss"), 4, 16, 1, &mopts)
         .expect("misses map");
     let cpus = libbpf_rs::num_possible_cpus().expect("cpus");
-    // Fills (or advances) every entry: `round` more calls on every CPU.
-    let fill = |round: u64| {
+    // Fills (or advances) every entry: `round` more calls on every CPU;
+    // the entries the kernel took (its per-CPU memory may run out first).
+    let fill = |round: u64| -> usize {
+        let mut n = 0;
         for c in 0..10_000u64 {
-            for (nr, errno) in (0..30u32).map(|n| (n, 0)).chain([(2, 2)]) {
+            for (nr, errno) in (0..30u32).map(|n| (n, 0u32)).chain([(2, 2)]) {
                 let mut k = Vec::with_capacity(KEY_SIZE);
                 k.extend((1000 + c).to_ne_bytes());
                 k.extend(nr.to_ne_bytes());
@@ -423,14 +443,17 @@ fn agg_read() {
                     v[at..at + 4].copy_from_slice(&((calls / 3) as u32).to_ne_bytes());
                 }
                 let vals: Vec<Vec<u8>> = (0..cpus).map(|_| v.clone()).collect();
-                agg.update_percpu(&k, &vals, MapFlags::ANY).expect("update");
+                if agg.update_percpu(&k, &vals, MapFlags::ANY).is_err() {
+                    return n;
+                }
+                n += 1;
             }
         }
+        n
     };
-    fill(1);
+    let entries = fill(1);
     println!(
-        "agg-read: {} entries, {cpus} CPUs, CPU time per read (the reading thread):",
-        agg.keys().count()
+        "agg-read: {entries} entries (of {ENTRIES} asked), {cpus} CPUs, CPU time per read (the reading thread):"
     );
     let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
     let mut round = 1;
@@ -443,13 +466,13 @@ fn agg_read() {
             // entry moved (a busy node: all 310,000 changed in the second).
             r.read(&agg, &misses, true);
             round += 1;
-            fill(round);
+            assert_eq!(fill(round), entries);
             let t = thread_cpu();
             r.read(&agg, &misses, true);
             let took = thread_cpu() - t;
             assert_eq!(r.batched(), batched, "the kernel refused a batch lookup");
             let cells = counted.counts.lock().expect("counts").cells.len();
-            assert_eq!(cells, ENTRIES as usize);
+            assert_eq!(cells, entries);
             if rep > 0 {
                 times[i].push(took);
             }

@@ -157,6 +157,9 @@ pub struct Built {
     pub cpu: Duration,
 }
 
+/// Series for rows of table `.0`: (row, calls per read).
+type SeriesOf = (u64, Vec<(usize, Vec<u64>)>);
+
 enum ToWorker {
     Build(Want, Option<Filter>, std::ops::Range<usize>),
     /// Series for rows of table `gen`: (row, its cells).
@@ -173,7 +176,7 @@ struct Worker {
     counted: Counted,
     rx: Receiver<ToWorker>,
     ready: Arc<Mutex<Option<Built>>>,
-    series: Sender<(u64, Vec<(usize, Vec<u64>)>)>,
+    series: Sender<SeriesOf>,
     /// When the UI last drew the top view (ms since `epoch`): no rows are
     /// built for a view nobody looks at.
     seen: Arc<AtomicU64>,
@@ -324,7 +327,7 @@ pub struct TopState {
     asked: Option<(u64, usize)>,
     to_worker: Sender<ToWorker>,
     ready: Arc<Mutex<Option<Built>>>,
-    series: Receiver<(u64, Vec<(usize, Vec<u64>)>)>,
+    series: Receiver<SeriesOf>,
     seen: Arc<AtomicU64>,
     epoch: Instant,
     /// The view filter tests fields counting does not keep.
@@ -570,10 +573,10 @@ pub fn detail(row: &mut TopRow, c: &Counts) {
 
 /// A row's latency quantiles (p50, p99) from its cells' histograms.
 fn quantiles(keys: &[Key], c: &Counts) -> (u64, u64) {
-    let cells = keys.iter().filter_map(|k| c.cells.get(k));
+    let mut cells = keys.iter().filter_map(|k| c.cells.get(k));
     if keys.len() == 1 {
         // One cell (a container + syscall row without errors): its own.
-        return cells.last().map_or((0, 0), |cell| {
+        return cells.next_back().map_or((0, 0), |cell| {
             (cell.total.quantile(0.5), cell.total.quantile(0.99))
         });
     }
