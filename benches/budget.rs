@@ -443,8 +443,16 @@ fn agg_read() {
                     v[at..at + 4].copy_from_slice(&((calls / 3) as u32).to_ne_bytes());
                 }
                 let vals: Vec<Vec<u8>> = (0..cpus).map(|_| v.clone()).collect();
-                if agg.update_percpu(&k, &vals, MapFlags::ANY).is_err() {
-                    return n;
+                // A map allocated on use refills its per-CPU element cache
+                // asynchronously: a burst of updates from user space gets
+                // ENOMEM now and then; a moment later the update goes in.
+                let mut tries = 0;
+                while agg.update_percpu(&k, &vals, MapFlags::ANY).is_err() {
+                    tries += 1;
+                    if tries == 1000 {
+                        return n;
+                    }
+                    std::thread::sleep(Duration::from_micros(200));
                 }
                 n += 1;
             }
