@@ -534,7 +534,15 @@ fn a_batched_read_and_a_key_by_key_read_give_the_same_counts() {
                     v
                 })
                 .collect();
-            agg.update_percpu(&k, &vals, MapFlags::ANY).unwrap();
+            // A map allocated on use refills its per-CPU element cache
+            // asynchronously: a burst of updates from user space can get
+            // ENOMEM; a moment later the update goes in.
+            let mut tries = 0;
+            while let Err(e) = agg.update_percpu(&k, &vals, MapFlags::ANY) {
+                tries += 1;
+                assert!(tries < 2_000, "update refused for 2 s: {e}");
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
     };
     let counts = || Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0)));
