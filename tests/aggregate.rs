@@ -487,3 +487,95 @@ fn an_agent_serves_its_nodes_exact_counts_to_prometheus() {
     assert_eq!(calls, Some(N), "prometheus saw getppid on the node: {out}");
     assert_eq!(errors, Some(M), "{out}");
 }
+
+/// The maps read in batches and key by key give the same counts: real maps
+/// of the program's layout (a hash of key -> slot with more entries than
+/// one batch holds, per-CPU cells by slot, slots not in key order),
+/// different values on each CPU, read twice with calls added in between.
+#[test]
+fn a_batched_read_and_a_key_by_key_read_give_the_same_counts() {
+    use libbpf_rs::libbpf_sys;
+    use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
+    use systrace_tui::source::kernel::aggregate::{Reader, KEY_SIZE, VAL_SIZE};
+    if !require_root("a_batched_read_and_a_key_by_key_read_give_the_same_counts") {
+        return;
+    }
+    let opts = libbpf_sys::bpf_map_create_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_map_create_opts>() as _,
+        ..Default::default()
+    };
+    let agg = MapHandle::create(
+        MapType::Hash,
+        Some("agg_test"),
+        KEY_SIZE as u32,
+        4,
+        16_384,
+        &opts,
+    )
+    .unwrap();
+    let cells = MapHandle::create(
+        MapType::PercpuArray,
+        Some("agg_cells_t"),
+        4,
+        VAL_SIZE as u32,
+        16_384,
+        &opts,
+    )
+    .unwrap();
+    let misses =
+        MapHandle::create(MapType::PercpuArray, Some("agg_miss_t"), 4, 16, 1, &opts).unwrap();
+    let cpus = libbpf_rs::num_possible_cpus().unwrap();
+    let fill = |round: u64| {
+        for e in 0..5_000u64 {
+            let mut k = (1000 + e / 10).to_ne_bytes().to_vec();
+            k.extend(((e % 10) as u32).to_ne_bytes());
+            k.extend(((e % 3) as u32).to_ne_bytes());
+            // A permutation of 0..5000: the reader may not take keys and
+            // slots to come in the same order.
+            let slot = ((e * 7) % 5_000) as u32;
+            let vals: Vec<Vec<u8>> = (0..cpus as u64)
+                .map(|cpu| {
+                    let calls = round * (e + 1) + cpu;
+                    let mut v = vec![0u8; VAL_SIZE];
+                    v[0..8].copy_from_slice(&calls.to_ne_bytes());
+                    v[8..16].copy_from_slice(&(calls * 700).to_ne_bytes());
+                    v[16..24].copy_from_slice(&(e * 10 + cpu).to_ne_bytes());
+                    let b = (e as usize + cpu as usize) % 128;
+                    v[24 + 4 * b..28 + 4 * b].copy_from_slice(&(calls as u32).to_ne_bytes());
+                    v
+                })
+                .collect();
+            agg.update(&k, &slot.to_ne_bytes(), MapFlags::ANY).unwrap();
+            cells
+                .update_percpu(&slot.to_ne_bytes(), &vals, MapFlags::ANY)
+                .unwrap();
+        }
+    };
+    let counts = || Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0)));
+    let (batched, by_key) = (counts(), counts());
+    let mut a = Reader::new(batched.clone());
+    let mut b = Reader::new(by_key.clone());
+    b.set_batch(false);
+    for round in 1..=2 {
+        fill(round);
+        a.read(&agg, &cells, &misses, true);
+        b.read(&agg, &cells, &misses, true);
+    }
+    assert!(a.batched(), "this kernel refused a batch lookup");
+    let (x, y) = (batched.lock().unwrap(), by_key.lock().unwrap());
+    assert_eq!(x.cells.len(), 5_000);
+    assert_eq!(x.cells.len(), y.cells.len());
+    for (k, c) in &x.cells {
+        let d = &y.cells[k];
+        assert_eq!(c.total, d.total, "{k:?}");
+        assert_eq!(
+            c.series.newest_first(x.ticks).collect::<Vec<_>>(),
+            d.series.newest_first(y.ticks).collect::<Vec<_>>()
+        );
+    }
+    let e = 4_999u64;
+    let k = systrace_tui::model::counts::Key::new(1000 + e / 10, (e % 10) as u32, (e % 3) as u32);
+    // Round 2 on each CPU: 2 * (e + 1) + cpu calls.
+    let want: u64 = (0..cpus as u64).map(|cpu| 2 * (e + 1) + cpu).sum();
+    assert_eq!(x.cells[&k].total.calls, want);
+}

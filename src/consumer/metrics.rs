@@ -15,7 +15,7 @@ use anyhow::{anyhow, Result};
 
 use crate::model::container::ContainerMap;
 use crate::model::counts::Counted;
-use crate::model::counts::{bucket_range, Counts, BUCKETS};
+use crate::model::counts::{bucket_range, Counts};
 use crate::model::errno;
 use crate::model::stop::Stop;
 use crate::model::syscalls::{self, Arch};
@@ -124,10 +124,7 @@ pub fn render(c: &Counts, labels: &ContainerMap, fold: &mut Folding, node: &str)
         if s.hist.is_empty() {
             s.hist = vec![0; LE_EXP.len()];
         }
-        for (i, &n) in d.hist.iter().enumerate().take(BUCKETS) {
-            if n == 0 {
-                continue;
-            }
+        for (i, n) in d.hist.iter() {
             let hi = bucket_range(i).1;
             for (j, &e) in LE_EXP.iter().enumerate() {
                 if hi <= 1u64 << e {

@@ -4,7 +4,7 @@
 //! timer. One model for the top view, `--summary`/`--quiet` and the
 //! Prometheus metrics.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::container::ContainerMap;
@@ -64,39 +64,140 @@ impl Key {
     }
 }
 
+/// A latency histogram over the kernel's buckets that keeps only the
+/// buckets holding calls (a cell's calls mostly fall in a few of the 128):
+/// each is one u64, the bucket in the top 7 bits and its count in the low
+/// 57, in bucket order. 16 bytes plus 8 per bucket in use, instead of the
+/// 1 KB of the dense form; summing two walks both lists once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hist(Box<[u64]>);
+
+const COUNT_BITS: u32 = 57;
+const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
+
+fn pack(bucket: usize, count: u64) -> u64 {
+    // 2^57 calls in one bucket is centuries at a billion calls a second:
+    // saturate rather than spill into the bucket number.
+    ((bucket as u64) << COUNT_BITS) | count.min(COUNT_MASK)
+}
+
+fn unpack(v: u64) -> (usize, u64) {
+    ((v >> COUNT_BITS) as usize, v & COUNT_MASK)
+}
+
+impl Hist {
+    /// The buckets that hold calls, in order: (bucket, calls).
+    pub fn iter(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.0.iter().map(|&v| unpack(v))
+    }
+
+    /// From (bucket, calls) pairs in bucket order; empty ones are dropped.
+    pub fn from_sorted(pairs: impl IntoIterator<Item = (usize, u64)>) -> Hist {
+        Hist(
+            pairs
+                .into_iter()
+                .filter(|&(b, c)| c > 0 && b < BUCKETS)
+                .map(|(b, c)| pack(b, c))
+                .collect(),
+        )
+    }
+
+    pub fn from_dense(d: &[u64; BUCKETS]) -> Hist {
+        Hist::from_sorted(d.iter().copied().enumerate())
+    }
+
+    pub fn to_dense(&self) -> [u64; BUCKETS] {
+        let mut d = [0; BUCKETS];
+        self.add_to(&mut d);
+        d
+    }
+
+    /// Adds these counts to a dense histogram (a row's sum of many cells).
+    pub fn add_to(&self, d: &mut [u64; BUCKETS]) {
+        for (b, c) in self.iter() {
+            d[b] += c;
+        }
+    }
+
+    /// Calls in all buckets.
+    pub fn total(&self) -> u64 {
+        self.iter().map(|(_, c)| c).sum()
+    }
+
+    /// Buckets in use (the memory: 8 bytes each).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn add(&mut self, o: &Hist) {
+        if o.0.is_empty() {
+            return;
+        }
+        // The usual case: the same buckets again, added in place.
+        if self.0.len() == o.0.len()
+            && self
+                .0
+                .iter()
+                .zip(o.0.iter())
+                .all(|(a, b)| a >> COUNT_BITS == b >> COUNT_BITS)
+        {
+            for (a, &b) in self.0.iter_mut().zip(o.0.iter()) {
+                let (i, x) = unpack(*a);
+                *a = pack(i, x.saturating_add(b & COUNT_MASK));
+            }
+            return;
+        }
+        let mut out = Vec::with_capacity(self.0.len() + o.0.len());
+        let (mut x, mut y) = (self.iter().peekable(), o.iter().peekable());
+        loop {
+            let next = match (x.peek(), y.peek()) {
+                (Some(&(i, a)), Some(&(j, b))) if i == j => {
+                    x.next();
+                    y.next();
+                    (i, a.saturating_add(b))
+                }
+                (Some(&(i, _)), Some(&(j, _))) if i < j => x.next().expect("peeked"),
+                (Some(_), Some(_)) | (None, Some(_)) => y.next().expect("peeked"),
+                (Some(_), None) => x.next().expect("peeked"),
+                (None, None) => break,
+            };
+            out.push(pack(next.0, next.1));
+        }
+        drop(x);
+        self.0 = out.into_boxed_slice();
+    }
+
+    /// Quantile `q` when the largest sample is `max`: the same as
+    /// `quantile` of the dense form.
+    pub fn quantile(&self, max: u64, q: f64) -> u64 {
+        quantile_of(self.total(), self.iter(), max, q)
+    }
+}
+
 /// What one entry gained since the last read (or in all).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Delta {
     pub calls: u64,
     pub total_ns: u64,
     /// The largest latency so far (not per interval: the kernel keeps one).
     pub max_ns: u64,
-    pub hist: Box<[u64; BUCKETS]>,
-}
-
-impl Default for Delta {
-    fn default() -> Self {
-        Delta {
-            calls: 0,
-            total_ns: 0,
-            max_ns: 0,
-            hist: Box::new([0; BUCKETS]),
-        }
-    }
+    pub hist: Hist,
 }
 
 impl Delta {
     /// `calls` calls of `ns` each (for tests and benches).
     #[cfg(any(test, feature = "testing"))]
     pub fn uniform(calls: u64, ns: u64) -> Delta {
-        let mut d = Delta {
+        Delta {
             calls,
             total_ns: calls * ns,
             max_ns: ns,
-            ..Delta::default()
-        };
-        d.hist[bucket_of(ns)] = calls;
-        d
+            hist: Hist::from_sorted([(bucket_of(ns), calls)]),
+        }
     }
 }
 
@@ -105,32 +206,35 @@ impl Delta {
         self.calls += d.calls;
         self.total_ns = self.total_ns.saturating_add(d.total_ns);
         self.max_ns = self.max_ns.max(d.max_ns);
-        for (a, b) in self.hist.iter_mut().zip(d.hist.iter()) {
-            *a += b;
-        }
+        self.hist.add(&d.hist);
     }
 
     /// Calls with a latency (those that returned).
     pub fn timed(&self) -> u64 {
-        self.hist.iter().sum()
+        self.hist.total()
     }
 
     /// Nearest-rank quantile, placed inside its bucket by rank and capped
     /// at the largest latency seen; 0 when nothing returned.
     pub fn quantile(&self, q: f64) -> u64 {
-        quantile(&self.hist, self.max_ns, q)
+        self.hist.quantile(self.max_ns, q)
     }
 }
 
 /// Quantile `q` of a kernel histogram whose largest sample is `max`.
 pub fn quantile(hist: &[u64; BUCKETS], max: u64, q: f64) -> u64 {
-    let total: u64 = hist.iter().sum();
+    quantile_of(hist.iter().sum(), hist.iter().copied().enumerate(), max, q)
+}
+
+/// The quantile over (bucket, calls) in bucket order, `total` calls in all
+/// (empty buckets change nothing, so the dense and sparse forms agree).
+fn quantile_of(total: u64, buckets: impl Iterator<Item = (usize, u64)>, max: u64, q: f64) -> u64 {
     if total == 0 {
         return 0;
     }
     let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).clamp(1, total);
     let mut seen = 0;
-    for (i, &c) in hist.iter().enumerate() {
+    for (i, c) in buckets {
         if c > 0 && seen + c >= rank {
             let (lo, hi) = bucket_range(i);
             let hi = hi.saturating_sub(1).min(max).max(lo);
@@ -152,12 +256,65 @@ pub struct Misses {
     pub unentered: u64,
 }
 
+/// One entry's calls per tick over the last SERIES ticks, in a ring (slot
+/// `tick % SERIES`). Ticks after `at`, the last one written, had no calls:
+/// a tick costs nothing for the cells that got none, and the series is
+/// inline (240 bytes) instead of a queue on the heap.
+#[derive(Clone, Debug)]
+pub struct Series {
+    at: u64,
+    /// Calls per tick (4 billion calls a tick of one cell saturate).
+    ring: [u32; SERIES],
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Series {
+            at: 0,
+            ring: [0; SERIES],
+        }
+    }
+}
+
+impl Series {
+    /// Adds calls to tick `tick` (the newest; never an older one).
+    pub fn add(&mut self, tick: u64, calls: u64) {
+        if tick > self.at {
+            // The ticks in between had no calls.
+            for t in (self.at + 1..=tick).rev().take(SERIES) {
+                self.ring[(t % SERIES as u64) as usize] = 0;
+            }
+            self.at = tick;
+        }
+        let slot = &mut self.ring[(tick % SERIES as u64) as usize];
+        *slot = slot.saturating_add(u32::try_from(calls).unwrap_or(u32::MAX));
+    }
+
+    /// Calls in tick `now` (the current one).
+    pub fn last(&self, now: u64) -> u64 {
+        if self.at == now {
+            u64::from(self.ring[(now % SERIES as u64) as usize])
+        } else {
+            0
+        }
+    }
+
+    /// Calls per tick for the SERIES ticks up to `now`, newest first.
+    pub fn newest_first(&self, now: u64) -> impl Iterator<Item = u64> + '_ {
+        (0..SERIES as u64).map(move |back| match now.checked_sub(back) {
+            Some(t) if t <= self.at && self.at - t < SERIES as u64 => {
+                u64::from(self.ring[(t % SERIES as u64) as usize])
+            }
+            _ => 0,
+        })
+    }
+}
+
 /// One entry's totals and its recent per-tick calls.
 #[derive(Clone, Debug, Default)]
 pub struct Cell {
     pub total: Delta,
-    /// Calls per tick, newest last (at most SERIES).
-    pub series: VecDeque<u64>,
+    pub series: Series,
 }
 
 /// Everything counted so far.
@@ -188,25 +345,14 @@ impl Counts {
         self.misses = misses;
         if tick {
             self.ticks += 1;
-            for c in self.cells.values_mut() {
-                c.series.push_back(0);
-                if c.series.len() > SERIES {
-                    c.series.pop_front();
-                }
-            }
         }
         for (k, d) in deltas {
             if d.calls == 0 {
                 continue;
             }
-            let cell = self.cells.entry(*k).or_insert_with(|| Cell {
-                total: Delta::default(),
-                series: VecDeque::from([0]),
-            });
+            let cell = self.cells.entry(*k).or_default();
             cell.total.add(d);
-            if let Some(last) = cell.series.back_mut() {
-                *last += d.calls;
-            }
+            cell.series.add(self.ticks, d.calls);
         }
     }
 
@@ -239,11 +385,9 @@ impl Counts {
 /// buckets of `stats::Histogram`).
 pub fn row_of(d: &Delta, errno: u32) -> Row {
     let mut latency = Histogram::default();
-    for (i, &c) in d.hist.iter().enumerate() {
-        if c > 0 {
-            let (lo, hi) = bucket_range(i);
-            latency.add_spread(lo, hi.min(d.max_ns.saturating_add(1)).max(lo + 1), c);
-        }
+    for (i, c) in d.hist.iter() {
+        let (lo, hi) = bucket_range(i);
+        latency.add_spread(lo, hi.min(d.max_ns.saturating_add(1)).max(lo + 1), c);
     }
     latency.set_max(d.max_ns);
     Row {
@@ -319,13 +463,12 @@ mod tests {
             nr: 110,
             errno: 0,
         };
-        let mut d = Delta {
+        let d = Delta {
             calls: 10,
             total_ns: 10_000,
             max_ns: 2_000,
-            ..Delta::default()
+            hist: Hist::from_sorted([(bucket_of(1_000), 10)]),
         };
-        d.hist[bucket_of(1_000)] = 10;
         let mut c = Counts::new(Arch::X86_64, 1.0);
         c.merge(&[(k, d.clone())], Misses::default(), true);
         c.merge(
@@ -346,7 +489,11 @@ mod tests {
         );
         let cell = &c.cells[&k];
         assert_eq!(cell.total.calls, 30);
-        assert_eq!(cell.series, [10, 20]);
+        let series: Vec<u64> = cell.series.newest_first(c.ticks).collect();
+        assert_eq!(series[..3], [20, 10, 0]);
+        assert_eq!(series.len(), SERIES);
+        assert_eq!(cell.series.last(c.ticks), 20);
+        assert_eq!(cell.series.last(c.ticks + 1), 0);
         assert_eq!(c.misses.full, 3);
         let p50 = cell.total.quantile(0.5);
         let (lo, hi) = bucket_range(bucket_of(1_000));
@@ -354,5 +501,78 @@ mod tests {
         let s = c.stats(&ContainerMap::default());
         let row = s.syscall(Arch::X86_64, 110).unwrap();
         assert_eq!((row.calls, row.errors, row.latency.count()), (30, 0, 30));
+    }
+
+    /// Dense histograms of a fixed pseudo-random spread (no crate needed).
+    fn dense_samples() -> Vec<[u64; BUCKETS]> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut v = vec![[0; BUCKETS]];
+        let mut one = [0; BUCKETS];
+        one[BUCKETS - 1] = 1;
+        v.push(one);
+        for n in 0..200 {
+            let mut d = [0; BUCKETS];
+            for _ in 0..(1 + n % 9) {
+                let b = (next() % BUCKETS as u64) as usize;
+                d[b] += 1 + next() % if n % 2 == 0 { 3 } else { 1_000_000 };
+            }
+            v.push(d);
+        }
+        v
+    }
+
+    #[test]
+    fn sparse_histograms_sum_and_give_the_dense_quantiles_exactly() {
+        let samples = dense_samples();
+        for (n, pair) in samples.windows(2).enumerate() {
+            let (a, b) = (&pair[0], &pair[1]);
+            let mut sum = [0; BUCKETS];
+            for i in 0..BUCKETS {
+                sum[i] = a[i] + b[i];
+            }
+            let mut sparse = Hist::from_dense(a);
+            assert_eq!(sparse.to_dense(), *a);
+            assert_eq!(sparse.len(), a.iter().filter(|&&c| c > 0).count());
+            sparse.add(&Hist::from_dense(b));
+            assert_eq!(sparse.to_dense(), sum, "sample {n}");
+            // The same buckets again: added in place.
+            sparse.add(&Hist::from_dense(&sum));
+            let twice: Vec<u64> = sum.iter().map(|c| 2 * c).collect();
+            assert_eq!(sparse.to_dense().to_vec(), twice, "sample {n}");
+            let sparse = Hist::from_dense(&sum);
+            for max in [0u64, 1_000, 1 << 40, u64::MAX] {
+                for q in [0.0, 0.01, 0.5, 0.9, 0.99, 0.999, 1.0] {
+                    assert_eq!(
+                        sparse.quantile(max, q),
+                        quantile(&sum, max, q),
+                        "sample {n}, max {max}, q {q}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_series_skips_ticks_without_calls_and_keeps_the_last_sixty() {
+        let mut s = Series::default();
+        s.add(1, 5);
+        s.add(3, 7);
+        s.add(3, 1);
+        let v: Vec<u64> = s.newest_first(4).take(5).collect();
+        assert_eq!(v, [0, 8, 0, 5, 0]);
+        // 100 ticks later the ring has wrapped: what came before is gone.
+        s.add(103, 2);
+        let v: Vec<u64> = s.newest_first(103).collect();
+        assert_eq!(v[0], 2);
+        assert!(v[1..].iter().all(|&c| c == 0), "{v:?}");
+        // A tick more than SERIES after the last one clears every slot.
+        s.add(103 + 2 * SERIES as u64, 1);
+        assert_eq!(s.newest_first(103 + 2 * SERIES as u64).sum::<u64>(), 1);
     }
 }

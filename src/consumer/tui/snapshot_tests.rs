@@ -188,6 +188,8 @@ fn top_view() {
         KernelMode::Stream,
     )));
     super::top::open(&mut app);
+    // The rows are built off the UI thread: wait for them here.
+    app.top_view.as_mut().unwrap().settle(0, 12);
     check("top", &mut app, 120, 12);
     // Narrow: a name cut to fit says so.
     let narrow = screen(&mut app, 60, 12);

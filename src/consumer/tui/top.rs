@@ -7,7 +7,11 @@
 //! and switches it off again.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -119,14 +123,176 @@ pub struct TopRow {
     pub err_rate: f64,
     pub errors: u64,
     pub top_errno: Option<u32>,
-    /// Latency quantiles and calls per read: filled in by `detail` (for
-    /// the rows on screen, or for all when sorted by latency).
     pub p50: u64,
     pub p99: u64,
+    /// Calls per read: filled in by `detail` for the rows on screen only
+    /// (60 numbers a row would be 144 MB for 300,000 rows).
     pub series: Vec<u64>,
     pub detailed: bool,
     /// The counted cells summed in this row.
     pub keys: Vec<Key>,
+}
+
+/// What the rows are asked to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Want {
+    pub by: GroupBy,
+    pub sort: TopSort,
+    pub reverse: bool,
+    /// The filter applied (its text; empty for none).
+    pub filter: String,
+}
+
+/// Rows built by the worker, ready to be swapped in.
+pub struct Built {
+    pub want: Want,
+    /// The read they were built from (`Counts::ticks`).
+    pub ticks: u64,
+    /// Numbers each table, so series asked for one are not put in another.
+    pub gen: u64,
+    pub rows: Vec<TopRow>,
+    pub per_sec: f64,
+    pub misses: Misses,
+    /// The worker's CPU time for this table.
+    pub cpu: Duration,
+}
+
+/// Series for rows of table `.0`: (row, calls per read).
+type SeriesOf = (u64, Vec<(usize, Vec<u64>)>);
+
+enum ToWorker {
+    Build(Want, Option<Filter>, std::ops::Range<usize>),
+    /// Series for rows of table `gen`: (row, its cells).
+    Detail(u64, Vec<(usize, Vec<Key>)>),
+    /// Rows swapped out, freed off the UI thread.
+    Free(Vec<TopRow>),
+}
+
+/// The worker's side: builds the rows after each read and when the UI asks
+/// for another grouping, order or filter, off the UI thread (300,000 rows
+/// take hundreds of ms; a frame has 33). The UI never waits: it shows the
+/// last table until a newer one is in `ready`.
+struct Worker {
+    counted: Counted,
+    rx: Receiver<ToWorker>,
+    ready: Arc<Mutex<Option<Built>>>,
+    series: Sender<SeriesOf>,
+    /// When the UI last drew the top view (ms since `epoch`): no rows are
+    /// built for a view nobody looks at.
+    seen: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+/// How often the worker looks for a new read.
+const POLL: Duration = Duration::from_millis(20);
+/// The worker stops building this long after the view was last drawn.
+const UNSEEN: u64 = 2_000;
+
+impl Worker {
+    fn run(self) {
+        let mut want: Option<(Want, Option<Filter>, std::ops::Range<usize>)> = None;
+        let mut built: Option<(u64, Want)> = None;
+        let mut gen = 0u64;
+        loop {
+            let mut msgs = Vec::new();
+            match self.rx.recv_timeout(POLL) {
+                Ok(m) => msgs.push(m),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            msgs.extend(self.rx.try_iter());
+            for m in msgs {
+                match m {
+                    ToWorker::Build(w, f, window) => want = Some((w, f, window)),
+                    ToWorker::Free(rows) => drop(rows),
+                    ToWorker::Detail(g, rows) if g == gen => {
+                        let c = self
+                            .counted
+                            .counts
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner());
+                        let out = rows
+                            .into_iter()
+                            .map(|(i, keys)| (i, series_of(&keys, &c)))
+                            .collect();
+                        drop(c);
+                        let _ = self.series.send((g, out));
+                    }
+                    ToWorker::Detail(..) => {}
+                }
+            }
+            let Some((w, filter, window)) = &want else {
+                continue;
+            };
+            let now = self.epoch.elapsed().as_millis() as u64;
+            if now.saturating_sub(self.seen.load(Ordering::Relaxed)) > UNSEEN {
+                continue;
+            }
+            let ticks = self
+                .counted
+                .counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .ticks;
+            if built.as_ref() == Some(&(ticks, w.clone())) {
+                continue;
+            }
+            let cpu = thread_cpu();
+            let labels = self
+                .counted
+                .labels
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let c = self
+                .counted
+                .counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let mut rows = build_rows(&c, &labels, w.by, filter.as_ref(), w.sort, w.reverse);
+            let end = window.end.min(rows.len());
+            for r in rows.get_mut(window.start.min(end)..end).unwrap_or_default() {
+                detail(r, &c);
+            }
+            let (per_sec, misses, ticks) = (per_sec(&c), c.misses, c.ticks);
+            drop(c);
+            gen += 1;
+            let t = Built {
+                want: w.clone(),
+                ticks,
+                gen,
+                rows,
+                per_sec,
+                misses,
+                cpu: thread_cpu().saturating_sub(cpu),
+            };
+            built = Some((ticks, w.clone()));
+            // An older table nobody took is freed here, not by the UI.
+            let old = self
+                .ready
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .replace(t);
+            drop(old);
+        }
+    }
+}
+
+/// This thread's CPU time.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out-pointer; the clock exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Calls counted per second over the last read, everywhere.
+fn per_sec(c: &Counts) -> f64 {
+    let last: u64 = c.cells.values().map(|x| x.series.last(c.ticks)).sum();
+    last as f64 / if c.tick_secs > 0.0 { c.tick_secs } else { 1.0 }
 }
 
 /// The top view's state (live runs only: it needs the kernel).
@@ -142,19 +308,51 @@ pub struct TopState {
     pub selected: usize,
     /// What Enter switched on, described; None when not drilled down.
     pub drill: Option<String>,
+    /// The rows shown: the last table the worker built.
     pub rows: Vec<TopRow>,
+    /// What `rows` are (None before the first table), and the read and
+    /// table they came from.
+    pub shown: Option<Want>,
+    pub shown_ticks: u64,
+    gen: u64,
     /// Calls counted per second over the last read, everywhere.
     pub per_sec: f64,
     pub misses: Misses,
     pub since: Option<Instant>,
-    /// What `rows` was built from: (reads, group, sort, reverse, filter).
-    built: Option<(u64, GroupBy, TopSort, bool, String)>,
+    /// The worker's CPU time for the rows shown.
+    pub build_cpu: Duration,
+    /// What was last asked of the worker.
+    requested: Option<Want>,
+    /// The table and rows series were last asked for (one request each).
+    asked: Option<(u64, usize)>,
+    to_worker: Sender<ToWorker>,
+    ready: Arc<Mutex<Option<Built>>>,
+    series: Receiver<SeriesOf>,
+    seen: Arc<AtomicU64>,
+    epoch: Instant,
     /// The view filter tests fields counting does not keep.
     pub filter_unusable: Option<String>,
 }
 
 impl TopState {
     pub fn new(counted: Counted, modes: Box<dyn ModeTarget>, base: KernelMode) -> TopState {
+        let (to_worker, rx) = crossbeam_channel::unbounded();
+        let (series_tx, series) = crossbeam_channel::unbounded();
+        let ready = Arc::new(Mutex::new(None));
+        let seen = Arc::new(AtomicU64::new(0));
+        let epoch = Instant::now();
+        let w = Worker {
+            counted: counted.clone(),
+            rx,
+            ready: ready.clone(),
+            series: series_tx,
+            seen: seen.clone(),
+            epoch,
+        };
+        // Ends when the state (its sender) goes.
+        let _ = std::thread::Builder::new()
+            .name("top-rows".into())
+            .spawn(move || w.run());
         TopState {
             counted,
             modes,
@@ -166,10 +364,20 @@ impl TopState {
             selected: 0,
             drill: None,
             rows: Vec::new(),
+            shown: None,
+            shown_ticks: 0,
+            gen: 0,
             per_sec: 0.0,
             misses: Misses::default(),
             since: None,
-            built: None,
+            build_cpu: Duration::ZERO,
+            requested: None,
+            asked: None,
+            to_worker,
+            ready,
+            series,
+            seen,
+            epoch,
             filter_unusable: None,
         }
     }
@@ -181,6 +389,137 @@ impl TopState {
         }
         if self.mode.counts() {
             self.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// What the user asked the rows to be (not yet built, maybe).
+    fn want(&self, filter: &str) -> Want {
+        Want {
+            by: self.by,
+            sort: self.sort,
+            reverse: self.reverse,
+            filter: filter.to_string(),
+        }
+    }
+
+    /// Asks the worker for rows as `want` unless it was asked already.
+    fn request(&mut self, want: Want, filter: Option<Filter>, page: usize) {
+        self.seen
+            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        if self.requested.as_ref() == Some(&want) {
+            return;
+        }
+        // Series come with the table for the rows around the selection.
+        let first = self.selected.saturating_sub(page);
+        let window = first..self.selected + 2 * page.max(1);
+        let _ = self
+            .to_worker
+            .send(ToWorker::Build(want.clone(), filter, window));
+        self.requested = Some(want);
+    }
+
+    /// Swaps in a table the worker finished, and series it sent, without
+    /// waiting for either. True when the rows changed.
+    fn take(&mut self) -> bool {
+        while let Ok((gen, series)) = self.series.try_recv() {
+            if gen != self.gen {
+                continue;
+            }
+            for (i, s) in series {
+                if let Some(r) = self.rows.get_mut(i) {
+                    r.series = s;
+                    r.detailed = true;
+                }
+            }
+        }
+        let table = match self.ready.try_lock() {
+            Ok(mut slot) => slot.take(),
+            Err(_) => None,
+        };
+        let Some(t) = table else {
+            return false;
+        };
+        if Some(&t.want) != self.requested.as_ref() {
+            // Built for an order or filter no longer asked for.
+            let _ = self.to_worker.send(ToWorker::Free(t.rows));
+            return false;
+        }
+        // The selection stays on its row as the order changes.
+        let was = self
+            .rows
+            .get(self.selected)
+            .map(|r| (r.group.clone(), r.nr));
+        let old = std::mem::replace(&mut self.rows, t.rows);
+        let _ = self.to_worker.send(ToWorker::Free(old));
+        if let Some((g, nr)) = was {
+            if let Some(i) = self.rows.iter().position(|r| r.nr == nr && r.group == g) {
+                self.selected = i;
+            }
+        }
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+        self.shown = Some(t.want);
+        self.shown_ticks = t.ticks;
+        self.gen = t.gen;
+        self.per_sec = t.per_sec;
+        self.misses = t.misses;
+        self.build_cpu = t.cpu;
+        self.asked = None;
+        true
+    }
+
+    /// The grouping of the rows shown.
+    pub fn shown_by(&self) -> GroupBy {
+        self.shown.as_ref().map_or(self.by, |w| w.by)
+    }
+
+    /// Whether the rows shown are what was last asked for.
+    pub fn current(&self) -> bool {
+        self.shown.is_some() && self.shown == self.requested
+    }
+
+    /// Asks for the series of the rows `first..first + n` that lack them.
+    fn ask_series(&mut self, first: usize, n: usize) {
+        if self.asked == Some((self.gen, first)) {
+            return;
+        }
+        let rows: Vec<(usize, Vec<Key>)> = self
+            .rows
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(n)
+            .filter(|(_, r)| !r.detailed)
+            .map(|(i, r)| (i, r.keys.clone()))
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let _ = self.to_worker.send(ToWorker::Detail(self.gen, rows));
+        self.asked = Some((self.gen, first));
+    }
+
+    /// Waits (bounded) until the worker has built the rows last asked for
+    /// and the series of rows `first..first + n`; for tests and benches,
+    /// which draw a given state. The UI itself never waits.
+    pub fn settle(&mut self, first: usize, n: usize) {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            // The worker builds only for a view that is looked at.
+            self.seen
+                .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+            self.take();
+            if self.current() {
+                let done = self.rows.iter().skip(first).take(n).all(|r| r.detailed);
+                if done {
+                    return;
+                }
+                self.ask_series(first, n);
+            }
+            assert!(
+                Instant::now() < end,
+                "the top view's rows were not built in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(2));
         }
     }
 }
@@ -211,36 +550,50 @@ fn group_name(by: GroupBy, labels: &ContainerMap, cg: u64) -> String {
     }
 }
 
-/// Fills in a row's latency quantiles and series from its cells.
-pub fn detail(row: &mut TopRow, c: &Counts) {
-    let mut hist = [0u64; BUCKETS];
-    let mut max = 0;
+/// Calls per read of `keys`' cells summed, newest last.
+fn series_of(keys: &[Key], c: &Counts) -> Vec<u64> {
     let mut series = vec![0; crate::model::counts::SERIES];
     let n = series.len();
-    for k in &row.keys {
+    for k in keys {
         let Some(cell) = c.cells.get(k) else {
             continue;
         };
-        for (x, y) in hist.iter_mut().zip(cell.total.hist.iter()) {
-            *x += y;
-        }
-        max = max.max(cell.total.max_ns);
-        // Series end at the same read: aligned from the newest.
-        for (i, v) in cell.series.iter().rev().enumerate().take(n) {
+        for (i, v) in cell.series.newest_first(c.ticks).enumerate().take(n) {
             series[n - 1 - i] += v;
         }
     }
-    row.p50 = quantile(&hist, max, 0.5);
-    row.p99 = quantile(&hist, max, 0.99);
-    row.series = series;
+    series
+}
+
+/// Fills in a row's series from its cells.
+pub fn detail(row: &mut TopRow, c: &Counts) {
+    row.series = series_of(&row.keys, c);
     row.detailed = true;
 }
 
-/// Builds the rows from the counts: grouped, filtered, sorted. Called once
-/// a read (a second) over every counted cell, so it keys its sums by
-/// numbers and leaves the histograms and series to `detail`, which is asked
-/// for the rows on screen only unless the sort needs every row's latency
-/// (10,000 containers make 300,000 cells; see BENCHMARKS.md).
+/// A row's latency quantiles (p50, p99) from its cells' histograms.
+fn quantiles(keys: &[Key], c: &Counts) -> (u64, u64) {
+    let mut cells = keys.iter().filter_map(|k| c.cells.get(k));
+    if keys.len() == 1 {
+        // One cell (a container + syscall row without errors): its own.
+        return cells.next_back().map_or((0, 0), |cell| {
+            (cell.total.quantile(0.5), cell.total.quantile(0.99))
+        });
+    }
+    let mut hist = [0u64; BUCKETS];
+    let mut max = 0;
+    for cell in cells {
+        cell.total.hist.add_to(&mut hist);
+        max = max.max(cell.total.max_ns);
+    }
+    (quantile(&hist, max, 0.5), quantile(&hist, max, 0.99))
+}
+
+/// Builds the rows from the counts: grouped, filtered, sorted, with their
+/// quantiles. Called once a read (a second) over every counted cell (by the
+/// worker), so it keys its sums by numbers and leaves the series to
+/// `detail`, asked for the rows on screen only (10,000 containers make
+/// 300,000 cells; see BENCHMARKS.md).
 pub fn build_rows(
     c: &Counts,
     labels: &ContainerMap,
@@ -304,7 +657,7 @@ pub fn build_rows(
         let a = &mut accs[i];
         a.keys.push(*k);
         a.calls += cell.total.calls;
-        let last = cell.series.back().copied().unwrap_or(0);
+        let last = cell.series.last(c.ticks);
         a.last += last;
         if k.errno != 0 {
             match a.errors.iter_mut().find(|(e, _)| *e == k.errno) {
@@ -346,9 +699,7 @@ pub fn build_rows(
                 detailed: false,
                 keys: a.keys,
             };
-            if matches!(sort, TopSort::P50 | TopSort::P99) {
-                detail(&mut row, c);
-            }
+            (row.p50, row.p99) = quantiles(&row.keys, c);
             (row, name)
         })
         .collect();
@@ -378,9 +729,11 @@ pub fn build_rows(
     rows.into_iter().map(|(r, _)| r).collect()
 }
 
-/// Brings the rows up to date (a new read, or a new order or filter).
+/// Asks for rows as the user wants them and swaps in any the worker has
+/// finished; never waits for them (called every frame).
 pub fn refresh(app: &mut App) {
     let filter = app.filter.clone();
+    let page = app.page as usize;
     let Some(t) = app.top_view.as_mut() else {
         return;
     };
@@ -389,35 +742,9 @@ pub fn refresh(app: &mut App) {
     let ftext = usable
         .as_ref()
         .map_or(String::new(), |f| f.text().to_string());
-    let c = t.counted.counts.lock().unwrap_or_else(|e| e.into_inner());
-    let key = (c.ticks, t.by, t.sort, t.reverse, ftext);
-    // Called every frame: only a new read (once a second) or a new order
-    // or filter rebuilds the rows.
-    if t.built.as_ref() == Some(&key) {
-        return;
-    }
-    let labels = t
-        .counted
-        .labels
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    // The selection stays on its row as the order changes.
-    let was = t.rows.get(t.selected).map(|r| (r.group.clone(), r.nr));
-    t.rows = build_rows(&c, &labels, t.by, usable.as_ref(), t.sort, t.reverse);
-    if let Some(i) = was.and_then(|w| t.rows.iter().position(|r| (r.group.clone(), r.nr) == w)) {
-        t.selected = i;
-    }
-    let last: u64 = c
-        .cells
-        .values()
-        .map(|x| x.series.back().copied().unwrap_or(0))
-        .sum();
-    t.per_sec = last as f64 / if c.tick_secs > 0.0 { c.tick_secs } else { 1.0 };
-    t.misses = c.misses;
-    drop(c);
-    t.built = Some(key);
-    t.selected = t.selected.min(t.rows.len().saturating_sub(1));
+    let want = t.want(&ftext);
+    t.request(want, usable, page);
+    t.take();
 }
 
 /// Opens the top view: the kernel counts only.
@@ -468,14 +795,16 @@ pub fn on_action(app: &mut App, a: Action) -> bool {
                 return true;
             };
             let arch = Arch::native();
-            let what = match (t.by.per_group(), r.nr) {
+            // The grouping of the rows shown (a new one may be building).
+            let per_group = t.shown_by().per_group();
+            let what = match (per_group, r.nr) {
                 (true, Some(nr)) => format!("{} {}", r.group, syscalls::name_or_unknown(arch, nr)),
                 (true, None) => r.group.clone(),
                 (false, Some(nr)) => syscalls::name_or_unknown(arch, nr).into_owned(),
                 (false, None) => "everything".into(),
             };
             t.set_mode(KernelMode::Drill {
-                cgroups: t.by.per_group().then(|| r.cgroups.clone()),
+                cgroups: per_group.then(|| r.cgroups.clone()),
                 syscalls: r.nr.map(|n| vec![n]),
             });
             t.drill = Some(what);
@@ -542,12 +871,21 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let since = t.since.map_or(String::new(), |s| {
         format!("counting for {:.0}s", s.elapsed().as_secs_f64())
     });
+    // What the rows shown are: a new grouping, order or filter shows the
+    // old rows until the worker has built the new ones.
+    let (by, sort, reverse) = t
+        .shown
+        .as_ref()
+        .map_or((t.by, t.sort, t.reverse), |w| (w.by, w.sort, w.reverse));
     let mut spans = vec![Span::raw(format!(
         "{since} · rows: {} (b) · sort: {:?}{} (o/O) · Enter: capture this row",
-        t.by.label(),
-        t.sort,
-        if t.reverse { " reversed" } else { "" }
+        by.label(),
+        sort,
+        if reverse { " reversed" } else { "" }
     ))];
+    if !t.current() {
+        spans.push(Span::styled(" · updating…", th.dim()));
+    }
     if t.misses.full > 0 || t.misses.unentered > 0 {
         spans.push(Span::styled(
             format!(
@@ -584,15 +922,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         "CALLS",
         "CALLS/S (60s)",
     ];
-    // Quantiles and series for the rows on screen only (see build_rows).
-    if t.rows.iter().skip(first).take(rows_h).any(|r| !r.detailed) {
-        let c = t.counted.counts.lock().unwrap_or_else(|e| e.into_inner());
-        for r in t.rows.iter_mut().skip(first).take(rows_h) {
-            if !r.detailed {
-                detail(r, &c);
-            }
-        }
-    }
+    // Series for the rows on screen only (see build_rows), from the
+    // worker: a row scrolled to draws without its sparkline until then.
+    t.ask_series(first, rows_h);
     let group_w = t
         .rows
         .iter()
@@ -623,7 +955,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         .skip(first)
         .take(rows_h)
         .map(|(i, r)| {
-            let group = if t.by.per_group() {
+            let group = if by.per_group() {
                 r.group.clone()
             } else {
                 "*".into()
@@ -681,7 +1013,7 @@ mod tests {
         let mut hist = [0u64; BUCKETS];
         for (k, cell) in &c.cells {
             if k.nr == nr {
-                for (x, y) in hist.iter_mut().zip(cell.total.hist.iter()) {
+                for (x, y) in hist.iter_mut().zip(cell.total.hist.to_dense().iter()) {
                     *x += y;
                 }
                 all.max_ns = all.max_ns.max(cell.total.max_ns);
@@ -722,11 +1054,12 @@ mod tests {
         assert_eq!(open.err_rate, 35.0);
         assert!(
             !open.detailed,
-            "latency is filled in for rows on screen only"
+            "series are filled in for rows on screen only"
         );
+        assert_eq!(open.p50, rows_p50(&c, 2));
         let mut open = open.clone();
         detail(&mut open, &c);
-        assert_eq!((open.p50, open.series.last()), (rows_p50(&c, 2), Some(&45)));
+        assert_eq!(open.series.last(), Some(&45));
         let by_sys = build_rows(&c, &labels, GroupBy::Syscall, None, TopSort::Name, false);
         assert_eq!(by_sys.len(), 2);
         let f = Filter::parse("errno == ENOENT").unwrap();
@@ -741,5 +1074,126 @@ mod tests {
         assert_eq!((only.len(), only[0].calls), (1, 30));
         let bad = Filter::parse("comm == x and syscall == open").unwrap();
         assert_eq!(unusable_fields(&bad).as_deref(), Some("comm"));
+    }
+
+    struct NoKernel;
+
+    impl ModeTarget for NoKernel {
+        fn set_mode(&self, _: KernelMode) {}
+    }
+
+    fn app_with(counted: &Counted) -> App {
+        let mut app = App::new(
+            10,
+            super::super::theme::Theme { color: false },
+            crate::clock::Clock { boot_unix_ns: 0 },
+            super::super::app::Source::Live,
+        );
+        app.top_view = Some(Box::new(TopState::new(
+            counted.clone(),
+            Box::new(NoKernel),
+            KernelMode::Stream,
+        )));
+        app
+    }
+
+    /// Rows a read of `n` cgroups' getpid, the busiest cgroup first.
+    fn read(counted: &Counted, n: u64, calls: impl Fn(u64) -> u64) {
+        let deltas: Vec<(Key, Delta)> = (1..=n)
+            .map(|cg| (Key::new(cg, 39, 0), Delta::uniform(calls(cg), 1_000)))
+            .collect();
+        counted
+            .counts
+            .lock()
+            .unwrap()
+            .merge(&deltas, Misses::default(), true);
+    }
+
+    #[test]
+    fn the_worker_builds_rows_for_each_read_and_order_and_the_ui_swaps_them_in() {
+        let counted = Counted::new(Arch::X86_64);
+        read(&counted, 3, |cg| cg * 10);
+        let mut app = app_with(&counted);
+        open(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        t.settle(0, 3);
+        assert!(t.current());
+        assert_eq!(t.rows.len(), 1, "all three cgroups are the host");
+        assert_eq!((t.rows[0].calls, t.shown_ticks), (60, 1));
+        assert!(t.rows[0].detailed, "the rows on screen come with series");
+        // A new read: the rows shown stay until the new ones are in.
+        read(&counted, 3, |_| 1);
+        let t = app.top_view.as_mut().unwrap();
+        assert_eq!(t.rows[0].calls, 60);
+        while t.shown_ticks < 2 {
+            t.settle(0, 3);
+        }
+        assert_eq!(t.rows[0].calls, 63);
+        assert_eq!(t.rows[0].series[58..], [60, 3]);
+        // A new grouping is asked for at once and shown when built; until
+        // then the header says what the rows shown are.
+        on_action(&mut app, Action::GroupBy);
+        let t = app.top_view.as_mut().unwrap();
+        assert_eq!(t.by, GroupBy::PodSyscall);
+        t.settle(0, 3);
+        assert_eq!(t.shown_by(), GroupBy::PodSyscall);
+    }
+
+    #[test]
+    fn a_table_built_for_an_order_no_longer_wanted_is_not_shown() {
+        let counted = Counted::new(Arch::X86_64);
+        read(&counted, 2, |cg| cg);
+        let mut app = app_with(&counted);
+        open(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        t.settle(0, 1);
+        // The worker finishes a table for the old order after the user
+        // asked for another: it is dropped, not shown.
+        let stale = Want {
+            sort: TopSort::Name,
+            ..t.shown.clone().unwrap()
+        };
+        t.sort = TopSort::Calls;
+        refresh(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        *t.ready.lock().unwrap() = Some(Built {
+            want: stale,
+            ticks: 99,
+            gen: 99,
+            rows: Vec::new(),
+            per_sec: 0.0,
+            misses: Misses::default(),
+            cpu: Duration::ZERO,
+        });
+        t.take();
+        assert_ne!(t.shown_ticks, 99, "a stale table was swapped in");
+        t.settle(0, 1);
+        assert_eq!(t.shown.as_ref().unwrap().sort, TopSort::Calls);
+        assert_eq!(t.rows.len(), 1);
+    }
+
+    #[test]
+    fn series_asked_for_rows_scrolled_to_arrive_for_that_table_only() {
+        let counted = Counted::new(Arch::X86_64);
+        // Two syscalls in the host: two rows per syscall grouping.
+        counted.counts.lock().unwrap().merge(
+            &[
+                (Key::new(1, 0, 0), Delta::uniform(5, 100)),
+                (Key::new(1, 1, 0), Delta::uniform(7, 100)),
+            ],
+            Misses::default(),
+            true,
+        );
+        let mut app = app_with(&counted);
+        app.page = 1;
+        open(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        t.settle(0, 1);
+        // A row that came without its series (outside the window sent
+        // with the table) is asked for when it is on screen.
+        t.rows[1].detailed = false;
+        t.rows[1].series.clear();
+        t.settle(1, 1);
+        assert_eq!(t.rows[1].series.last(), Some(&5), "{:?}", t.rows[1]);
     }
 }
