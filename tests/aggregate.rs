@@ -125,7 +125,9 @@ fn a_full_counting_map_is_counted_and_said() {
 }
 
 /// Drill-down on and off while the workload runs: the counts stay exact,
-/// and records come only for the drill-down cgroup, only while it is on.
+/// and records come only for the drill-down cgroup, only while it is on,
+/// whether the kernel finds the cgroup among a few compared in place or in
+/// its hash.
 #[test]
 fn switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count() {
     if !require_root("switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count") {
@@ -157,6 +159,16 @@ fn switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count() {
         cgroups: Some(vec![cg.id()]),
         syscalls: Some(vec![getppid]),
     };
+    // More cgroups than the kernel compares in place: the hash decides.
+    // The others are ids no cgroup has.
+    let drill_many = KernelMode::Drill {
+        cgroups: Some(
+            std::iter::once(cg.id())
+                .chain((1..=9).map(|i| u64::MAX - i))
+                .collect(),
+        ),
+        syscalls: Some(vec![getppid]),
+    };
     let mut stdin = w.stdin.take().unwrap();
     let mut streamed = 0u64;
     let mut other_cgroups = 0u64;
@@ -176,10 +188,10 @@ fn switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count() {
     for r in 0..ROUNDS {
         stdin.write_all(b"x").unwrap();
         // Switched while the round runs, every other round.
-        cap.set_mode(if r % 2 == 0 {
-            drill.clone()
-        } else {
-            KernelMode::Aggregate
+        cap.set_mode(match r % 4 {
+            0 => drill.clone(),
+            2 => drill_many.clone(),
+            _ => KernelMode::Aggregate,
         });
         drain(&cap);
     }

@@ -469,6 +469,14 @@ macro_rules! set_mode_in {
                 .collect();
             sync_set(&maps.drill_cgroups, &cgs).context("updating the drill-down cgroups")?;
             let bss = maps.bss_data.as_deref_mut().expect("checked above");
+            // A few cgroups are also compared in place (no hash lookup).
+            let few: Vec<u64> = cgroups.iter().flatten().copied().collect();
+            bss.drill_cg_few = 0;
+            if few.len() <= bss.drill_cg_list.len() {
+                bss.drill_cg_list = Default::default();
+                bss.drill_cg_list[..few.len()].copy_from_slice(&few);
+                bss.drill_cg_few = few.len() as u32;
+            }
             bss.drill_nr_bits = [0; (MAX_NR / 64) as usize];
             for &nr in syscalls.iter().flatten().filter(|&&n| n < MAX_NR) {
                 bss.drill_nr_bits[(nr / 64) as usize] |= 1 << (nr % 64);
