@@ -13,7 +13,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bin, require_root, wait_for, workload, Reaped, Scratch, TestCgroup};
+use common::{
+    bin, in_cgroup, require_root, wait_for, with_hostname, workload, Reaped, Scratch, TestCgroup,
+};
 
 /// Collects a child's pipe into a shared string on a thread.
 fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<String>> {
@@ -1269,24 +1271,7 @@ impl PodMember {
         std::fs::write(&hf, format!("{pod}\n")).unwrap();
         // Into the cgroup first; then its own mount namespace, where
         // /etc/hostname says the pod's name.
-        let child = Command::new("sh")
-            .args([
-                "-c",
-                "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"",
-                "sh",
-            ])
-            .arg(&cg)
-            .args([
-                "unshare",
-                "--mount",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                "mount --bind \"$1\" /etc/hostname && shift && exec \"$@\"",
-                "sh",
-            ])
-            .arg(&hf)
+        let child = with_hostname(&mut in_cgroup(&cg), &hf)
             .arg(workload())
             .args(["loop-open", marker, "20"])
             .stdin(Stdio::null())

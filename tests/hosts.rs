@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{
-    bin, exit_code_in, require_root, unique, wait_for, CopiedExe, Reaped, TestCgroup, Tmux,
+    bin, exit_code_in, in_cgroup, require_root, unique, wait_for, with_hostname, CopiedExe, Reaped,
+    TestCgroup, Tmux,
 };
 use systrace_tui::source::topology::cri::TIMEOUT;
 use systrace_tui::source::topology::names::PODMAN_TIMEOUT;
@@ -221,28 +222,12 @@ impl Member {
         let dir = tempfile::tempdir().unwrap();
         // Short: the TUI's argument column must show all of it.
         let marker = format!("/tmp/hm-{}", &pod_uid()[24..]);
-        let mut c = Command::new("sh");
         // Into the cgroup first, so every syscall of the workload is there.
-        c.args([
-            "-c",
-            "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"",
-            "sh",
-        ])
-        .arg(cgroup);
+        let mut c = in_cgroup(cgroup);
         if let Some(h) = hostname {
             let hf = dir.path().join("hostname");
             std::fs::write(&hf, format!("{h}\n")).unwrap();
-            c.args([
-                "unshare",
-                "--mount",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                "mount --bind \"$1\" /etc/hostname && shift && exec \"$@\"",
-                "sh",
-            ])
-            .arg(hf);
+            with_hostname(&mut c, &hf);
         }
         c.arg(exe).args(["loop-open", &marker, "20"]);
         let child = Reaped(c.stdin(Stdio::null()).spawn().unwrap());

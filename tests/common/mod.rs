@@ -98,6 +98,35 @@ pub fn workload() -> PathBuf {
     p
 }
 
+/// A `sh` that moves itself into `cgroup` and then runs the arguments that
+/// follow (appended by the caller): every syscall of what it runs is there.
+pub fn in_cgroup(cgroup: &std::path::Path) -> Command {
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"",
+        "sh",
+    ])
+    .arg(cgroup);
+    c
+}
+
+/// Appends to `c` the arguments that run what follows in a private mount
+/// namespace where /etc/hostname reads from `file` (a pod's name there).
+pub fn with_hostname<'a>(c: &'a mut Command, file: &std::path::Path) -> &'a mut Command {
+    c.args([
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "mount --bind \"$1\" /etc/hostname && shift && exec \"$@\"",
+        "sh",
+    ])
+    .arg(file)
+}
+
 /// A name no other run can produce.
 pub fn unique(prefix: &str) -> String {
     let t = std::time::SystemTime::now()
