@@ -125,7 +125,7 @@ macro_rules! run_tracer {
             b.agg_mode = $mode;
             b.drill_cgroup_on = u32::from($mode == 2);
         }
-        let skel = open.load()?;
+        let mut skel = open.load()?;
         if $mode != 0 {
             use libbpf_rs::MapCore;
             // Every counter slot to the kernel (the loader does the same).
@@ -136,7 +136,7 @@ macro_rules! run_tracer {
             }
         }
         let setup = $setup;
-        let r: Result<()> = setup(&skel.maps);
+        let r: Result<()> = setup(&mut skel.maps);
         r?;
         let _e = skel.progs.sys_enter.attach_trace()?;
         let _x = skel.progs.sys_exit.attach_trace()?;
@@ -274,10 +274,17 @@ fn own_cgroup() -> Result<u64> {
 }
 
 /// ST_MODE_DRILL with the drill-down set holding `cg` only.
-fn drill_on(m: &full::SystraceMaps<'_>, cg: u64) -> Result<()> {
+/// Drill-down on `cg`: in the hash, and with `in_place` also in the
+/// program's short list (as the loader does for up to 8 cgroups).
+fn drill_on(m: &mut full::SystraceMaps<'_>, cg: u64, in_place: bool) -> Result<()> {
     use libbpf_rs::MapCore;
     m.drill_cgroups
         .update(&cg.to_ne_bytes(), &[1u8], libbpf_rs::MapFlags::ANY)?;
+    if in_place {
+        let bss = m.bss_data.as_deref_mut().expect("bss");
+        bss.drill_cg_list[0] = cg;
+        bss.drill_cg_few = 1;
+    }
     Ok(())
 }
 
@@ -329,13 +336,22 @@ fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
         "agg-noclock" => run_tracer!(noclock, SystraceNoclockSkelBuilder, WAKE, workload, secs, 1),
         "agg-compat" => run_tracer!(compat, SystraceCompatSkelBuilder, WAKE, workload, secs, 1),
         // Drill-down on another (empty) cgroup: the storm is only counted,
-        // after the enter's extra lookup in the drill-down set.
-        "drill-other" => {
-            let cg = TempCgroup::new()?;
-            let other = cg.id()?;
-            if other == own_cgroup()? {
-                bail!("the storm runs in the drilled cgroup");
-            }
+        // after the enter's check of the drill-down set (`-hash`: looked up
+        // in the hash, as sets of more than 8 cgroups are); `drill-self`: on
+        // the storm's own cgroup, counted and streamed.
+        "drill-other" | "drill-other-hash" | "drill-self" => {
+            let tmp;
+            let cg = if case == "drill-self" {
+                own_cgroup()?
+            } else {
+                tmp = TempCgroup::new()?;
+                let other = tmp.id()?;
+                if other == own_cgroup()? {
+                    bail!("the storm runs in the drilled cgroup");
+                }
+                other
+            };
+            let in_place = case != "drill-other-hash";
             run_tracer!(
                 full,
                 SystraceSkelBuilder,
@@ -343,20 +359,7 @@ fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
                 workload,
                 secs,
                 2,
-                |m: &full::SystraceMaps<'_>| drill_on(m, other)
-            )
-        }
-        // Drill-down on the storm's own cgroup: counted and streamed.
-        "drill-self" => {
-            let own = own_cgroup()?;
-            run_tracer!(
-                full,
-                SystraceSkelBuilder,
-                WAKE,
-                workload,
-                secs,
-                2,
-                |m: &full::SystraceMaps<'_>| drill_on(m, own)
+                |m: &mut full::SystraceMaps<'_>| drill_on(m, cg, in_place)
             )
         }
         other => bail!("unknown case {other}"),
