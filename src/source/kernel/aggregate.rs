@@ -164,106 +164,47 @@ impl Reader {
         // Keys and their slots.
         let mut slots: Vec<(Vec<u8>, u32)> = Vec::new();
         let mut high = None;
-        self.batches(agg, 4, None, |k, v| {
-            let slot = u32_at(v, 0);
-            high = high.max(Some(slot));
-            slots.push((k[..KEY_SIZE].to_vec(), slot));
-        })?;
+        batches(
+            (&mut self.keys, &mut self.vals, &mut self.batch_size),
+            agg,
+            4,
+            None,
+            |k, v| {
+                let slot = u32_at(v, 0);
+                high = high.max(Some(slot));
+                slots.push((k[..KEY_SIZE].to_vec(), slot));
+            },
+        )?;
         let Some(high) = high else {
             return Ok(());
         };
         // Per-CPU values come 8-byte aligned, one per possible CPU.
         let per = (cells.value_size() as usize).div_ceil(8) * 8;
-        let mut by_slot = vec![0u8; 0];
         let limit = high as usize + 1;
-        by_slot.reserve(limit * per * cpus);
-        self.batches(cells, per * cpus, Some(limit), |_, v| {
-            by_slot.extend_from_slice(v)
-        })?;
-        for (kb, slot) in slots {
-            let at = slot as usize * per * cpus;
-            if let Some(vb) = by_slot.get(at..at + per * cpus) {
-                self.entry(&kb, vb.chunks_exact(per), deltas);
-            }
+        // Each slot's key, so that a cell is taken in while it is in the
+        // batch buffer (not copied out first).
+        let mut key_of: Vec<Option<usize>> = vec![None; limit];
+        for (i, (_, slot)) in slots.iter().enumerate() {
+            key_of[*slot as usize] = Some(i);
         }
-        Ok(())
-    }
-
-    /// Every entry of `map` (or its first `limit`, in the kernel's order:
-    /// an array's by index) in batch calls, `stride` bytes of value each.
-    fn batches(
-        &mut self,
-        map: &dyn MapCore,
-        stride: usize,
-        limit: Option<usize>,
-        mut visit: impl FnMut(&[u8], &[u8]),
-    ) -> Result<(), i32> {
-        let key_size = map.key_size() as usize;
-        let fd = map.as_fd().as_raw_fd();
-        // The kernel's position between calls (a hash bucket or an index).
-        let mut token = [0u8; 8];
-        let mut first = true;
-        let mut seen = 0usize;
-        loop {
-            let want = match limit {
-                Some(l) => (self.batch_size as usize).min(l - seen),
-                None => self.batch_size as usize,
-            };
-            if want == 0 {
-                return Ok(());
-            }
-            self.keys.resize(want * key_size, 0);
-            self.vals.resize(want * stride, 0);
-            let mut count = want as u32;
-            let opts = libbpf_sys::bpf_map_batch_opts {
-                sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
-                ..Default::default()
-            };
-            let mut out = [0u8; 8];
-            // SAFETY: the buffers hold `count` keys and values of the
-            // map's sizes (per-CPU values: `stride` bytes each), and both
-            // batch positions are at least the 4 bytes hash maps and
-            // arrays use.
-            let r = unsafe {
-                libbpf_sys::bpf_map_lookup_batch(
-                    fd,
-                    if first {
-                        std::ptr::null_mut()
-                    } else {
-                        token.as_mut_ptr().cast()
-                    },
-                    out.as_mut_ptr().cast(),
-                    self.keys.as_mut_ptr().cast(),
-                    self.vals.as_mut_ptr().cast(),
-                    &mut count,
-                    &opts,
-                )
-            };
-            let errno = if r < 0 { -r } else { 0 };
-            if errno == libc::ENOSPC && self.batch_size < (1 << 20) {
-                // One hash bucket holds more entries than fit: ask again
-                // for more from the same place.
-                self.batch_size *= 2;
-                continue;
-            }
-            if errno != 0 && errno != libc::ENOENT {
-                return Err(errno);
-            }
-            let n = (count as usize).min(want);
-            for i in 0..n {
-                visit(
-                    &self.keys[i * key_size..(i + 1) * key_size],
-                    &self.vals[i * stride..(i + 1) * stride],
-                );
-            }
-            seen += n;
-            // ENOENT: the traversal is done (its last entries came with it).
-            if errno == libc::ENOENT {
-                return Ok(());
-            }
-            token = out;
-            first = false;
-        }
+        let (mut keys, mut vals) = (
+            std::mem::take(&mut self.keys),
+            std::mem::take(&mut self.vals),
+        );
+        let mut size = self.batch_size;
+        let r = batches(
+            (&mut keys, &mut vals, &mut size),
+            cells,
+            per * cpus,
+            Some(limit),
+            |k, v| {
+                if let Some(&Some(i)) = key_of.get(u32_at(k, 0) as usize) {
+                    self.entry(&slots[i].0, v.chunks_exact(per), deltas);
+                }
+            },
+        );
+        (self.keys, self.vals, self.batch_size) = (keys, vals, size);
+        r
     }
 
     /// One entry read: its delta since the last read, if it moved.
@@ -332,4 +273,81 @@ fn read_misses(map: &dyn MapCore) -> Misses {
         }
     }
     m
+}
+
+/// Every entry of `map` (or its first `limit`, in the kernel's order:
+/// an array's by index) in batch calls, `stride` bytes of value each.
+fn batches(
+    (keys, vals, batch_size): (&mut Vec<u8>, &mut Vec<u8>, &mut u32),
+    map: &dyn MapCore,
+    stride: usize,
+    limit: Option<usize>,
+    mut visit: impl FnMut(&[u8], &[u8]),
+) -> Result<(), i32> {
+    let key_size = map.key_size() as usize;
+    let fd = map.as_fd().as_raw_fd();
+    // The kernel's position between calls (a hash bucket or an index).
+    let mut token = [0u8; 8];
+    let mut first = true;
+    let mut seen = 0usize;
+    loop {
+        let want = match limit {
+            Some(l) => (*batch_size as usize).min(l - seen),
+            None => *batch_size as usize,
+        };
+        if want == 0 {
+            return Ok(());
+        }
+        keys.resize(want * key_size, 0);
+        vals.resize(want * stride, 0);
+        let mut count = want as u32;
+        let opts = libbpf_sys::bpf_map_batch_opts {
+            sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
+            ..Default::default()
+        };
+        let mut out = [0u8; 8];
+        // SAFETY: the buffers hold `count` keys and values of the
+        // map's sizes (per-CPU values: `stride` bytes each), and both
+        // batch positions are at least the 4 bytes hash maps and
+        // arrays use.
+        let r = unsafe {
+            libbpf_sys::bpf_map_lookup_batch(
+                fd,
+                if first {
+                    std::ptr::null_mut()
+                } else {
+                    token.as_mut_ptr().cast()
+                },
+                out.as_mut_ptr().cast(),
+                keys.as_mut_ptr().cast(),
+                vals.as_mut_ptr().cast(),
+                &mut count,
+                &opts,
+            )
+        };
+        let errno = if r < 0 { -r } else { 0 };
+        if errno == libc::ENOSPC && *batch_size < (1 << 20) {
+            // One hash bucket holds more entries than fit: ask again
+            // for more from the same place.
+            *batch_size *= 2;
+            continue;
+        }
+        if errno != 0 && errno != libc::ENOENT {
+            return Err(errno);
+        }
+        let n = (count as usize).min(want);
+        for i in 0..n {
+            visit(
+                &keys[i * key_size..(i + 1) * key_size],
+                &vals[i * stride..(i + 1) * stride],
+            );
+        }
+        seen += n;
+        // ENOENT: the traversal is done (its last entries came with it).
+        if errno == libc::ENOENT {
+            return Ok(());
+        }
+        token = out;
+        first = false;
+    }
 }
