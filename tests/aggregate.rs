@@ -91,6 +91,34 @@ fn summary_counts_a_known_workload_exactly_in_the_kernel() {
     );
 }
 
+/// `-q` alone counts without timing (see `counting_without_times_is_exact`):
+/// the workload's gated read, in flight when tracing starts, is counted at
+/// its exit like any other call, and no exit goes without its enter.
+#[test]
+fn quiet_counts_in_the_kernel_without_times() {
+    if !require_root("quiet_counts_in_the_kernel_without_times") {
+        return;
+    }
+    let missing = format!("/tmp/{}", unique("agg-quiet-missing"));
+    let w = gated_workload(&missing);
+    let pid = w.id().to_string();
+    let (t, err) = tracer(&["-q", "-p", &pid]);
+    run_workload(w);
+    let out = stop(t, err);
+    let calls: u64 = out
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("systrace-tui: ")?
+                .split(" events captured (counted in the kernel), 0 lost")
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no closing line: {out}"));
+    assert!(calls > N + M, "{calls}: {out}");
+    assert!(!out.contains("whose enter was not seen"), "{out}");
+}
+
 #[test]
 fn a_full_counting_map_is_counted_and_said() {
     if !require_root("a_full_counting_map_is_counted_and_said") {
@@ -210,6 +238,84 @@ fn switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count() {
     assert_eq!(counted, K * ROUNDS, "every call counted once");
     assert_eq!(other_cgroups, 0, "records only for the drill-down cgroup");
     assert!(streamed > 0 && streamed < K * ROUNDS, "{streamed} records");
+}
+
+/// `-q` alone counts without timing: every call at its exit, from the
+/// registers. The counts stay exact: a new task's first return from
+/// fork/clone is not a call, exit_group (which never returns) is counted
+/// at its enter, and nothing is timed.
+#[test]
+fn counting_without_times_is_exact() {
+    if !require_root("counting_without_times_is_exact") {
+        return;
+    }
+    const K: u64 = 7;
+    let cg = TestCgroup::new("agg-untimed");
+    // The children's loader opens files of its own: another cgroup.
+    let cg2 = TestCgroup::new("agg-untimed-churn");
+    let counts = Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0)));
+    let mut cap = Capture::start(CaptureOptions {
+        load: LoadOptions {
+            exclude_descendants: false,
+            mode: KernelMode::Aggregate,
+            untimed: true,
+            ..Default::default()
+        },
+        counts: Some(counts.clone()),
+        count_every: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .expect("load and attach");
+    let missing = format!("/tmp/{}", unique("agg-untimed-missing"));
+    let w = gated_workload(&missing);
+    cg.add(w.id());
+    run_workload(w);
+    // In its cgroup from before its exec: that exec is counted there too.
+    let mut churn = common::in_cgroup(&cg2.path)
+        .arg(workload())
+        .args(["gated-churn", &K.to_string()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    churn.stdin.take().unwrap().write_all(b"x").unwrap();
+    assert!(churn.wait().unwrap().success());
+    cap.stop().unwrap();
+    let c = counts.lock().unwrap();
+    let nr = |name: &str| syscalls::by_name(Arch::native(), name).map(|s| s.nr);
+    let of_in = |cg: &TestCgroup, names: &[&str], errno: u32| -> (u64, u64) {
+        c.cells
+            .iter()
+            .filter(|(k, _)| {
+                k.cgroup_id == cg.id()
+                    && k.errno == errno
+                    && names.iter().any(|n| nr(n) == Some(k.nr))
+            })
+            .fold((0, 0), |(n, t), (_, v)| {
+                (n + v.total.calls, t + v.total.total_ns)
+            })
+    };
+    let of = |names: &[&str], errno: u32| of_in(&cg, names, errno);
+    let churned = |names: &[&str]| of_in(&cg2, names, 0).0;
+    assert_eq!(of(&["getppid"], 0), (N, 0), "N getppid, untimed");
+    assert_eq!(
+        of(&["openat", "open"], libc::ENOENT as u32),
+        (M, 0),
+        "M failed opens"
+    );
+    assert_eq!(of(&["exit_group"], 0).0, 1);
+    assert_eq!(
+        churned(&["exit_group"]),
+        1 + K,
+        "the workload and K /bin/true"
+    );
+    assert_eq!(churned(&["execve"]), 1 + K, "the workload and K /bin/true");
+    assert_eq!(
+        churned(&["clone", "clone3", "vfork", "fork"]),
+        K,
+        "one call per child started, none for its first return"
+    );
+    assert_eq!(c.misses.unentered, 0);
+    assert_eq!(c.misses.full, 0);
 }
 
 /// A free TCP port on the loopback.

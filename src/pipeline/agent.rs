@@ -224,6 +224,7 @@ pub fn run(a: Agent) -> Result<()> {
         },
         metrics: a.metrics,
         scope: a.scope.clone(),
+        untimed: false,
     })?;
     let capture = live.capture();
     let handle = capture.filter_handle();

@@ -283,6 +283,8 @@ impl Config {
             Some(a) => Some((parse_addr(a)?, cli.metrics_containers.max(1))),
             None => None,
         };
+        // -q alone shows no time at all: the kernel need not take any.
+        let untimed = counts_suffice && !cli.summary && metrics.is_none();
         let mode = if cli.top || counts_suffice {
             KernelMode::Aggregate
         } else if metrics.is_some() {
@@ -344,6 +346,7 @@ impl Config {
                 mode,
                 metrics,
                 scope,
+                untimed,
             })),
         };
         Ok(Config {

@@ -213,10 +213,15 @@ pub fn run(cfg: Config) -> Result<()> {
                 }
                 None => Default::default(),
             };
+            // Counting without times takes no note of enters: it has no
+            // unentered exits to tell of.
+            let unentered = match m.unentered {
+                0 => String::new(),
+                n => format!(", {n} exits whose enter was not seen"),
+            };
             say!(
-                "systrace-tui: {calls} events captured (counted in the kernel), {} lost (the counting map was full: --agg-entries), {} exits whose enter was not seen",
-                m.full,
-                m.unentered
+                "systrace-tui: {calls} events captured (counted in the kernel), {} lost (the counting map was full: --agg-entries){unentered}",
+                m.full
             )
         }
         (Some(seen), Origin::Live) => say!(

@@ -49,6 +49,8 @@ pub struct LiveOptions {
     pub metrics: Option<(SocketAddr, usize)>,
     /// `--cgroup`: only this cgroup v2 subtree, in the kernel.
     pub scope: Option<CgroupScope>,
+    /// Counted without times (see `LoadOptions::untimed`).
+    pub untimed: bool,
 }
 
 pub struct Live {
@@ -179,6 +181,7 @@ fn capture_options(opts: &LiveOptions, counted: &Counted) -> CaptureOptions {
             agg_entries: opts.agg_entries,
             mode: opts.mode.clone(),
             scope: opts.scope.clone(),
+            untimed: opts.untimed,
             ..Default::default()
         },
         filter: opts.kernel.clone(),

@@ -171,6 +171,7 @@ macro_rules! load_skel {
                 ro.scope_cgroup = sc.id;
                 ro.scope_level = sc.level;
             }
+            ro.untimed = u32::from(opts.untimed);
         }
         let cells = opts.agg_entries.max(1);
         for m in [
@@ -224,6 +225,10 @@ pub struct LoadOptions {
     pub mode: KernelMode,
     /// `--cgroup`: only tasks in this cgroup v2 subtree, for the whole run.
     pub scope: Option<CgroupScope>,
+    /// Count without timing (nothing will show a time): each call is
+    /// counted at its exit alone, with no clock read. Only with
+    /// `KernelMode::Aggregate` for the whole run.
+    pub untimed: bool,
 }
 
 impl Default for LoadOptions {
@@ -236,6 +241,7 @@ impl Default for LoadOptions {
             agg_entries: AGG_ENTRIES,
             mode: KernelMode::Stream,
             scope: None,
+            untimed: false,
         }
     }
 }

@@ -45,6 +45,11 @@ const volatile u32 buf_max = 64;
  * test, so an unscoped run pays nothing for it. */
 const volatile u64 scope_cgroup = 0;
 const volatile u32 scope_level = 0;
+/* Counts without times (-q: nothing shows a time). Each call is counted
+ * at its exit from the registers, with no clock read and no state kept
+ * from its enter; enter counts only the calls that never return. Fixed
+ * before load: every other run pays nothing for it. */
+const volatile u32 untimed = 0;
 
 /* See struct st_wire in systrace.h. */
 struct st_wire st_wire = {};
@@ -421,6 +426,14 @@ static __always_inline bool filter_ok(struct task_struct *task, u32 tgid, u32 nr
 static __always_inline bool wanted(struct task_struct *task, u32 tgid, u32 nr)
 {
 	return !is_self(tgid) && filter_ok(task, tgid, nr);
+}
+
+/* Started by the tracer or a task it started (sched_process_fork marks
+ * them; only tasks with state can be). */
+static __always_inline bool excluded(struct task_struct *task, u32 tid)
+{
+	struct task_state *ts = task_state_get(task, tid, false);
+	return ts && ts->excluded;
 }
 
 static __always_inline void read_ident(struct task_struct *task, struct task_state *ts)
@@ -1123,6 +1136,14 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	struct task_struct *task = current_task();
 	u64 pid_tgid = task_pid_tgid(task);
 	u32 nr = id;
+	if (untimed) {
+		u32 k = nr & (MAX_NR - 1);
+		struct st_plan *p = bpf_map_lookup_elem(&plans, &k);
+		if (p && (p->flags & ST_P_NO_RETURN) && wanted(task, pid_tgid >> 32, nr) &&
+		    !excluded(task, (u32)pid_tgid))
+			aggregate(NULL, task_cgroup_id(task), nr, 0, ~0ULL);
+		return 0;
+	}
 	if (!wanted(task, pid_tgid >> 32, nr))
 		return 0;
 #if ST_ABL == 1
@@ -1239,6 +1260,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 #if ST_ABL == 1
 	return 0;
 #endif
+	if (untimed) {
+		u32 nr = exit_nr(regs);
+		/* A new task's first return from fork/clone is not a call. */
+		if (is_fork_nr(nr) && sys_ret == 0)
+			return 0;
+		if (wanted(task, pid_tgid >> 32, nr) && !excluded(task, (u32)pid_tgid))
+			aggregate(NULL, task_cgroup_id(task), nr, sys_ret, ~0ULL);
+		return 0;
+	}
 	u32 mode = agg_mode;
 #ifndef ST_COMPAT
 	if (mode != ST_MODE_STREAM) {
