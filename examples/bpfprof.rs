@@ -9,7 +9,8 @@
 //!   bpfprof WORKLOAD SECS ROUNDS [CASE...]
 //!   BPFPROF_LOAD=open bpfprof ...   (open/read/close storm instead of getppid)
 //!
-//! Cases: untraced floor abl1 abl2 abl3 abl4 noquery noclock full nowake
+//! Cases: untraced floor floor-clock (the floor reading the clock at each
+//! end) abl1 abl2 abl3 abl4 noquery noclock full nowake
 //! compat; agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
 //! counting in the kernel (ST_MODE_AGG; abl5 stops sys_exit before the
 //! map update); `bin:PATH`: a whole systrace-tui binary capturing everything,
@@ -303,16 +304,22 @@ fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
             exit: (0, 0),
             bytes: 0,
         },
-        "floor" => {
+        "floor" | "floor-clock" => {
             let mut obj = MaybeUninit::uninit();
             let skel = floor::FloorSkelBuilder::default().open(&mut obj)?.load()?;
-            let _e = skel.progs.floor_enter.attach_trace()?;
-            let _x = skel.progs.floor_exit.attach_trace()?;
-            let e0 = stats(&skel.progs.floor_enter)?;
-            let x0 = stats(&skel.progs.floor_exit)?;
+            let p = &skel.progs;
+            let (enter, exit) = if case == "floor" {
+                (&p.floor_enter, &p.floor_exit)
+            } else {
+                (&p.clock_enter, &p.clock_exit)
+            };
+            let _e = enter.attach_trace()?;
+            let _x = exit.attach_trace()?;
+            let e0 = stats(enter)?;
+            let x0 = stats(exit)?;
             let rate = load_rate(start_load(workload, secs)?)?;
-            let e1 = stats(&skel.progs.floor_enter)?;
-            let x1 = stats(&skel.progs.floor_exit)?;
+            let e1 = stats(enter)?;
+            let x1 = stats(exit)?;
             Run {
                 rate,
                 enter: (e1.0 - e0.0, e1.1 - e0.1),

@@ -2,7 +2,9 @@
 //! raw_syscalls sys_enter / sys_exit (src/source/kernel/floor.bpf.c), says
 //! "floor: attached" on stderr, and holds them until SIGINT or SIGTERM.
 //! Every syscall on the machine then pays for the attach point and nothing
-//! else: the physical limit any tracer there can reach.
+//! else: the physical limit any tracer there can reach. With `--clock`
+//! the two programs read the clock instead (a shared variable keeps the
+//! value): the limit of any tracer that times each call.
 
 use std::mem::MaybeUninit;
 
@@ -26,14 +28,18 @@ fn main() -> Result<()> {
         .open(&mut obj)
         .context("opening the floor program")?;
     let skel = open.load().context("loading the floor program")?;
-    let _enter = skel
-        .progs
-        .floor_enter
+    // --clock: the programs that read the clock at each end instead.
+    let clock = std::env::args().nth(1).as_deref() == Some("--clock");
+    let p = &skel.progs;
+    let (enter, exit) = if clock {
+        (&p.clock_enter, &p.clock_exit)
+    } else {
+        (&p.floor_enter, &p.floor_exit)
+    };
+    let _enter = enter
         .attach_trace()
         .context("attaching to raw_syscalls:sys_enter")?;
-    let _exit = skel
-        .progs
-        .floor_exit
+    let _exit = exit
         .attach_trace()
         .context("attaching to raw_syscalls:sys_exit")?;
     eprintln!("floor: attached");
