@@ -11,7 +11,8 @@
 //!
 //! Cases: untraced floor floor-clock (the floor reading the clock at each
 //! end) abl1 abl2 abl3 abl4 noquery noclock full nowake
-//! compat; agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
+//! compat; planned: full with the loader's capture plans (paths, buffers
+//! and structures copied); agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
 //! counting in the kernel (ST_MODE_AGG; abl5 stops sys_exit before the
 //! map update); `bin:PATH`: a whole systrace-tui binary capturing everything,
 //! `drill-other` / `drill-self`: counting with a drill-down set holding
@@ -289,6 +290,23 @@ fn drill_on(m: &mut full::SystraceMaps<'_>, cg: u64, in_place: bool) -> Result<(
     Ok(())
 }
 
+/// The capture plans, as the loader writes them.
+fn plans_on(m: &mut full::SystraceMaps<'_>) -> Result<()> {
+    use libbpf_rs::MapCore;
+    use systrace_tui::model::syscalls::{self, Arch};
+    use systrace_tui::source::kernel::loader::{plan_for, MAX_NR};
+    for info in syscalls::table(Arch::native()) {
+        if info.nr < MAX_NR {
+            m.plans.update(
+                &info.nr.to_ne_bytes(),
+                &plan_for(info).as_bytes(),
+                libbpf_rs::MapFlags::ANY,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
     const WAKE: u64 = 2 << 20;
     if let Some(bin) = case.strip_prefix("bin:") {
@@ -335,6 +353,17 @@ fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
         "noclock" => run_tracer!(noclock, SystraceNoclockSkelBuilder, WAKE, workload, secs),
         "full" => run_tracer!(full, SystraceSkelBuilder, WAKE, workload, secs),
         "nowake" => run_tracer!(full, SystraceSkelBuilder, u64::MAX, workload, secs),
+        // "full" with the capture plans the loader writes: the paths,
+        // buffers and structures copied (the other builds copy none).
+        "planned" => run_tracer!(
+            full,
+            SystraceSkelBuilder,
+            WAKE,
+            workload,
+            secs,
+            0,
+            |m: &mut full::SystraceMaps<'_>| plans_on(m)
+        ),
         "compat" => run_tracer!(compat, SystraceCompatSkelBuilder, WAKE, workload, secs),
         // Counting in the kernel (ST_MODE_AGG): no records at all.
         "agg" => run_tracer!(full, SystraceSkelBuilder, WAKE, workload, secs, 1),
