@@ -13,6 +13,7 @@ use crate::model::container::ContainerMap;
 use crate::model::event::{Event, TraceEvent};
 use crate::model::filter::{Filter, FilterContext};
 use crate::model::flow::usage;
+use crate::model::identity::Identity;
 use crate::model::selection::Selection;
 use crate::stage::fdpaths::FdPaths;
 
@@ -57,6 +58,12 @@ impl UserFilter {
     }
 
     pub fn matches(&self, ev: &TraceEvent, containers: &ContainerMap) -> bool {
+        self.matches_thread(ev, containers) && self.matches_call(ev, containers)
+    }
+
+    /// The tests that depend on the thread alone (its identity): pid,
+    /// command and container.
+    fn matches_thread(&self, ev: &TraceEvent, containers: &ContainerMap) -> bool {
         (self.pids.is_empty() || self.pids.contains(&ev.id.pid))
             && self
                 .comm
@@ -66,10 +73,50 @@ impl UserFilter {
                 .selection
                 .as_ref()
                 .is_none_or(|s| s.matches(containers.get(ev.id.cgroup_id).map(|c| c.as_ref())))
-            && self
-                .expr
-                .as_ref()
-                .is_none_or(|f| f.matches(ev, containers as &dyn FilterContext))
+    }
+
+    fn matches_call(&self, ev: &TraceEvent, containers: &ContainerMap) -> bool {
+        self.expr
+            .as_ref()
+            .is_none_or(|f| f.matches(ev, containers as &dyn FilterContext))
+    }
+}
+
+/// `matches_thread` of recently seen identities. A thread's events share
+/// one `Arc<Identity>`, so a --comm regex runs once per thread, not once
+/// per event (at a million events a second it was a third of the
+/// pipeline's time). Each entry holds its identity alive, so an address
+/// cannot be reused for another identity while it is cached.
+struct ThreadVerdicts {
+    slots: Vec<Option<(Arc<Identity>, bool)>>,
+}
+
+const VERDICT_SLOTS: usize = 64;
+
+impl ThreadVerdicts {
+    fn new() -> ThreadVerdicts {
+        ThreadVerdicts {
+            slots: vec![None; VERDICT_SLOTS],
+        }
+    }
+
+    fn get(&mut self, id: &Arc<Identity>, decide: impl FnOnce() -> bool) -> bool {
+        // Fibonacci hashing of the address: the top 6 bits.
+        let h = (Arc::as_ptr(id) as usize as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        let slot = &mut self.slots[h as usize % VERDICT_SLOTS];
+        match slot {
+            Some((seen, ok)) if Arc::ptr_eq(seen, id) => *ok,
+            _ => {
+                let ok = decide();
+                *slot = Some((id.clone(), ok));
+                ok
+            }
+        }
+    }
+
+    /// The containers changed: a verdict on one may have too.
+    fn clear(&mut self) {
+        self.slots.iter_mut().for_each(|s| *s = None);
     }
 }
 
@@ -85,6 +132,7 @@ pub struct Stages {
     /// counts (the top view, the summary, the metrics). Containers that
     /// are gone stay: their calls were counted under their names.
     pub labels: Option<Arc<Mutex<ContainerMap>>>,
+    verdicts: ThreadVerdicts,
 }
 
 impl Stages {
@@ -94,6 +142,7 @@ impl Stages {
             containers: ContainerMap::default(),
             fd_paths: fd_paths.then(FdPaths::new),
             labels: None,
+            verdicts: ThreadVerdicts::new(),
         }
     }
 
@@ -101,7 +150,11 @@ impl Stages {
     pub fn apply(&mut self, batch: &mut Vec<Event>) {
         batch.retain_mut(|e| match e {
             Event::Syscall(t) => {
-                let keep = self.filter.matches(t, &self.containers);
+                let (filter, containers) = (&self.filter, &self.containers);
+                let keep = self
+                    .verdicts
+                    .get(&t.id, || filter.matches_thread(t, containers))
+                    && filter.matches_call(t, containers);
                 if let Some(fp) = self.fd_paths.as_mut() {
                     if keep {
                         fp.process(t);
@@ -113,6 +166,7 @@ impl Stages {
             }
             Event::ContainerAdd(a) => {
                 self.containers.add(a);
+                self.verdicts.clear();
                 if let Some(l) = &self.labels {
                     l.lock().unwrap_or_else(|e| e.into_inner()).add(a);
                 }
@@ -120,6 +174,7 @@ impl Stages {
             }
             Event::ContainerDel(d) => {
                 self.containers.del(d);
+                self.verdicts.clear();
                 true
             }
             Event::Lost(_) | Event::Node(_) => true,
@@ -181,5 +236,49 @@ mod tests {
             syscall(3, 1),
         ];
         assert_eq!(kept(&mut s, batch), vec![10]);
+    }
+
+    /// The verdict kept per thread follows what it depends on: the same
+    /// identity is let through once its container is announced, and not
+    /// after the container is gone; --comm still decides per thread.
+    #[test]
+    fn a_threads_verdict_follows_its_container() {
+        let sel = Selection::new(Some("^pay"), None, None, false).unwrap();
+        let f = UserFilter::new(&[], Some("^cat$"), None, sel).unwrap();
+        let mut s = Stages::new(f, false);
+        // One identity shared by every event, as a thread's events share it.
+        let Event::Syscall(first) = syscall(1, 10) else {
+            unreachable!()
+        };
+        let same = |i: u64| {
+            let mut e = first.clone();
+            e.start_ns = i;
+            Event::Syscall(e)
+        };
+        assert_eq!(kept(&mut s, vec![same(1)]), Vec::<u64>::new());
+        let c = Arc::new(in_pod(&"a".repeat(64), Some("payments")));
+        let announce = || {
+            Event::ContainerAdd(ContainerAddEvent {
+                cgroup_id: 10,
+                container: c.clone(),
+            })
+        };
+        assert_eq!(
+            kept(&mut s, vec![announce(), same(2), same(3)]),
+            vec![10, 10]
+        );
+        let gone = Event::ContainerDel(crate::model::container::ContainerDelEvent {
+            cgroup_id: 10,
+            container: c.clone(),
+        });
+        assert_eq!(kept(&mut s, vec![gone, same(4)]), Vec::<u64>::new());
+        // Another command in the same container: not kept by --comm.
+        let mut other = first.clone();
+        other.id_mut().comm = [0; crate::model::raw::COMM_LEN];
+        other.id_mut().comm[..5].copy_from_slice(b"other");
+        assert_eq!(
+            kept(&mut s, vec![announce(), same(5), Event::Syscall(other)]),
+            vec![10]
+        );
     }
 }
