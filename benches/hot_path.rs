@@ -24,6 +24,17 @@ fn decode(c: &mut Criterion) {
         let mut ids = common::identities();
         b.iter(|| TraceEvent::from_record(&mut ids, black_box(&plain), Arch::native()))
     });
+    // Seven threads' calls in turn, as a busy machine's CPUs interleave
+    // them in the ring: each record names another thread than the last.
+    let mix: Vec<Vec<u8>> = (0..7 * 64).map(common::record).collect();
+    g.bench_function("interleaved", |b| {
+        let mut ids = common::identities();
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % mix.len();
+            TraceEvent::from_record(&mut ids, black_box(&mix[i]), Arch::native())
+        })
+    });
     g.bench_function("path_tail", |b| {
         let mut ids = common::identities();
         b.iter(|| TraceEvent::from_record(&mut ids, black_box(&with_path), Arch::native()))

@@ -454,10 +454,10 @@ impl RawEvent {
 /// a new identity record anyway.
 #[derive(Debug, Default)]
 pub struct Identities {
+    /// Looked up at every call. No "last used" copy in front of it: the
+    /// CPUs' calls interleave in the ring, so it mostly missed, and each
+    /// miss cloned an identity (two reference-count changes).
     by_tid: std::collections::HashMap<u32, Known, std::hash::BuildHasherDefault<TidHasher>>,
-    /// The identity used last: a busy thread's calls come in runs, and a
-    /// hit here costs a compare instead of a hash lookup.
-    last: Option<Known>,
 }
 
 /// An identity record as sent, and the shared form events hold (built once
@@ -503,25 +503,11 @@ impl Identities {
     /// Remembers an identity record.
     pub fn insert(&mut self, id: WireIdent) {
         let known = (id, Arc::new(Identity::from_wire(&id)));
-        if self.last.as_ref().is_some_and(|l| l.0.tid == id.tid) {
-            self.last = Some(known.clone());
-        }
         self.by_tid.insert(id.tid, known);
     }
 
     fn find(&mut self, c: &WireCall) -> Result<&Known, RawError> {
-        if self.last.as_ref().is_none_or(|l| l.0.tid != c.tid) {
-            match self.by_tid.get(&c.tid) {
-                Some(k) => self.last = Some(k.clone()),
-                None => {
-                    return Err(RawError::NoIdentity {
-                        tid: c.tid,
-                        gen: c.gen,
-                    })
-                }
-            }
-        }
-        match &self.last {
+        match self.by_tid.get(&c.tid) {
             Some(k) if k.0.gen == c.gen => Ok(k),
             _ => Err(RawError::NoIdentity {
                 tid: c.tid,
@@ -545,9 +531,6 @@ impl Identities {
     pub fn done(&mut self, c: &WireCall) {
         if c.flags & F_NO_RETURN != 0 {
             self.by_tid.remove(&c.tid);
-            if self.last.as_ref().is_some_and(|l| l.0.tid == c.tid) {
-                self.last = None;
-            }
         }
     }
 
