@@ -31,6 +31,7 @@ use crate::model::filter::{Field, Filter};
 use crate::model::flow::{KernelMode, ModeTarget};
 use crate::model::raw::RawEvent;
 use crate::model::syscalls::{self, Arch};
+use crate::stage::UserFilter;
 
 /// The fields a counted call still has (no pid, comm, arguments, times).
 pub const FIELDS: [Field; 6] = [
@@ -332,6 +333,9 @@ pub struct TopState {
     epoch: Instant,
     /// The view filter tests fields counting does not keep.
     pub filter_unusable: Option<String>,
+    /// The command line's filters the kernel does not count by (see
+    /// `run_unusable`).
+    pub run_unusable: Option<String>,
 }
 
 impl TopState {
@@ -379,6 +383,7 @@ impl TopState {
             seen,
             epoch,
             filter_unusable: None,
+            run_unusable: None,
         }
     }
 
@@ -532,6 +537,38 @@ pub fn unusable_fields(f: &Filter) -> Option<String> {
         .filter(|x| !FIELDS.contains(x))
         .map(Field::name)
         .collect();
+    (!bad.is_empty()).then(|| bad.join(", "))
+}
+
+/// The fields of the kernel's own filters (pid set, syscall bitmap,
+/// cgroup set): what `--filter` can narrow the counts by.
+const KERNEL_FIELDS: [Field; 5] = [
+    Field::Pid,
+    Field::Syscall,
+    Field::Pod,
+    Field::Namespace,
+    Field::Container,
+];
+
+/// What of the command line's filters the counts leave out, named: the
+/// kernel counts by pid, syscall and cgroup, so `--comm` and `--filter`'s
+/// other fields narrow the captured stream only.
+pub fn run_unusable(f: &UserFilter) -> Option<String> {
+    let mut bad: Vec<String> = Vec::new();
+    if f.comm.is_some() {
+        bad.push("--comm".into());
+    }
+    if let Some(e) = &f.expr {
+        let fields: Vec<&str> = e
+            .fields()
+            .into_iter()
+            .filter(|x| !KERNEL_FIELDS.contains(x))
+            .map(Field::name)
+            .collect();
+        if !fields.is_empty() {
+            bad.push(format!("--filter's {}", fields.join(", ")));
+        }
+    }
     (!bad.is_empty()).then(|| bad.join(", "))
 }
 
@@ -867,7 +904,6 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let Some(t) = app.top_view.as_mut() else {
         return;
     };
-    let [info, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let since = t.since.map_or(String::new(), |s| {
         format!("counting for {:.0}s", s.elapsed().as_secs_f64())
     });
@@ -886,26 +922,35 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     if !t.current() {
         spans.push(Span::styled(" · updating…", th.dim()));
     }
-    if t.misses.full > 0 || t.misses.unentered > 0 {
-        spans.push(Span::styled(
-            format!(
-                " · not counted: {} (map full: --agg-entries), {} exits without enter",
-                t.misses.full, t.misses.unentered
-            ),
-            if t.misses.full > 0 {
-                th.error()
-            } else {
-                th.dim()
-            },
-        ));
-    }
+    // Warnings go on lines of their own, so a narrow terminal cuts the
+    // hints of the first line, not them.
+    let mut lines = Vec::new();
     if let Some(bad) = &t.filter_unusable {
-        spans.push(Span::styled(
-            format!(" · filter not applied: counting keeps no {bad}"),
+        lines.push(Line::styled(
+            format!("filter not applied: counting keeps no {bad}"),
             th.warn(),
         ));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), info);
+    if let Some(bad) = &t.run_unusable {
+        lines.push(Line::styled(
+            format!("counted without {bad}: the kernel counts by pid, syscall and container"),
+            th.warn(),
+        ));
+    }
+    let not_counted = format!(
+        "not counted: {} (map full: --agg-entries), {} exits without enter",
+        t.misses.full, t.misses.unentered
+    );
+    if t.misses.full > 0 {
+        lines.push(Line::styled(not_counted, th.error()));
+    } else if t.misses.unentered > 0 {
+        // Calls in flight when counting began: worth a dim word, no line.
+        spans.push(Span::styled(format!(" · {not_counted}"), th.dim()));
+    }
+    lines.insert(0, Line::from(spans));
+    let [info, body] =
+        Layout::vertical([Constraint::Length(lines.len() as u16), Constraint::Min(1)]).areas(area);
+    f.render_widget(Paragraph::new(lines), info);
 
     let arch = Arch::native();
     let rows_h = body.height.saturating_sub(1) as usize;
@@ -1137,6 +1182,42 @@ mod tests {
         assert_eq!(t.by, GroupBy::PodSyscall);
         t.settle(0, 3);
         assert_eq!(t.shown_by(), GroupBy::PodSyscall);
+    }
+
+    #[test]
+    fn what_the_counts_leave_out_is_said_whole_at_80_columns() {
+        let counted = Counted::new(Arch::X86_64);
+        counted.counts.lock().unwrap().merge(
+            &[(Key::new(1, 39, 0), Delta::uniform(5, 1_000))],
+            Misses {
+                full: 3,
+                unentered: 2,
+            },
+            true,
+        );
+        let mut app = app_with(&counted);
+        open(&mut app);
+        // A view filter on a field counting does not keep, and command
+        // line filters the kernel does not count by.
+        app.filter = Some(Filter::parse("comm == sh").unwrap());
+        let run = UserFilter::new(&[], Some("^sh$"), Some("path ~ x and pid == 1"), None).unwrap();
+        let t = app.top_view.as_mut().unwrap();
+        t.run_unusable = run_unusable(&run);
+        refresh(&mut app);
+        app.top_view.as_mut().unwrap().settle(0, 1);
+        let s = super::super::testutil::screen(&mut app, 80, 24);
+        for said in [
+            "filter not applied: counting keeps no comm",
+            "counted without --comm, --filter's path: the kernel",
+            "not counted: 3 (map full: --agg-entries), 2 exits without enter",
+        ] {
+            assert!(s.contains(said), "{said:?} is not on the screen:\n{s}");
+        }
+        assert!(s.contains("getpid"), "the rows are still shown:\n{s}");
+        // A run filtered by what the kernel counts by has nothing to say.
+        let exact =
+            UserFilter::new(&[], None, Some("syscall == openat and pod == web"), None).unwrap();
+        assert_eq!(run_unusable(&exact), None);
     }
 
     #[test]
