@@ -770,12 +770,20 @@ pub fn build_rows(
 /// finished; never waits for them (called every frame).
 pub fn refresh(app: &mut App) {
     let filter = app.filter.clone();
+    let errors_only = app.errors_only;
     let page = app.page as usize;
     let Some(t) = app.top_view.as_mut() else {
         return;
     };
     t.filter_unusable = filter.as_ref().and_then(unusable_fields);
-    let usable = filter.filter(|_| t.filter_unusable.is_none());
+    let mut usable = filter.filter(|_| t.filter_unusable.is_none());
+    // `e` narrows the rows as it narrows the stream: errno is counted.
+    if errors_only {
+        let text = usable.as_ref().map_or("errno != 0".to_string(), |f| {
+            format!("({}) and errno != 0", f.text())
+        });
+        usable = Filter::parse(&text).ok().or(usable);
+    }
     let ftext = usable
         .as_ref()
         .map_or(String::new(), |f| f.text().to_string());
@@ -1218,6 +1226,34 @@ mod tests {
         let exact =
             UserFilter::new(&[], None, Some("syscall == openat and pod == web"), None).unwrap();
         assert_eq!(run_unusable(&exact), None);
+    }
+
+    #[test]
+    fn errors_only_counts_the_failed_calls_only() {
+        let counted = Counted::new(Arch::X86_64);
+        counted.counts.lock().unwrap().merge(
+            &[
+                (Key::new(1, 2, 0), Delta::uniform(10, 1_000)),
+                (Key::new(1, 2, 2), Delta::uniform(3, 1_000)),
+                (Key::new(1, 39, 0), Delta::uniform(7, 1_000)),
+            ],
+            Misses::default(),
+            true,
+        );
+        let mut app = app_with(&counted);
+        open(&mut app);
+        app.errors_only = true;
+        refresh(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        t.settle(0, 2);
+        let rows: Vec<_> = t.rows.iter().map(|r| (r.nr, r.calls, r.errors)).collect();
+        assert_eq!(rows, [(Some(2), 3, 3)], "only the failed opens");
+        // With a view filter too: both apply.
+        app.filter = Some(Filter::parse("syscall == getpid").unwrap());
+        refresh(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        t.settle(0, 1);
+        assert!(t.rows.is_empty(), "{:?}", t.rows);
     }
 
     #[test]
