@@ -336,6 +336,8 @@ pub struct TopState {
     /// The command line's filters the kernel does not count by (see
     /// `run_unusable`).
     pub run_unusable: Option<String>,
+    /// The view is paused: new reads wait, a new order or filter does not.
+    pub paused: bool,
 }
 
 impl TopState {
@@ -384,6 +386,7 @@ impl TopState {
             epoch,
             filter_unusable: None,
             run_unusable: None,
+            paused: false,
         }
     }
 
@@ -438,7 +441,17 @@ impl TopState {
             }
         }
         let table = match self.ready.try_lock() {
-            Ok(mut slot) => slot.take(),
+            Ok(mut slot) => {
+                // Paused: the same table of a newer read waits in its slot.
+                let newer_read = slot
+                    .as_ref()
+                    .is_some_and(|t| self.shown.as_ref() == Some(&t.want));
+                if self.paused && newer_read {
+                    None
+                } else {
+                    slot.take()
+                }
+            }
             Err(_) => None,
         };
         let Some(t) = table else {
@@ -772,9 +785,11 @@ pub fn refresh(app: &mut App) {
     let filter = app.filter.clone();
     let errors_only = app.errors_only;
     let page = app.page as usize;
+    let paused = app.list.paused;
     let Some(t) = app.top_view.as_mut() else {
         return;
     };
+    t.paused = paused;
     t.filter_unusable = filter.as_ref().and_then(unusable_fields);
     let mut usable = filter.filter(|_| t.filter_unusable.is_none());
     // `e` narrows the rows as it narrows the stream: errno is counted.
@@ -1254,6 +1269,56 @@ mod tests {
         let t = app.top_view.as_mut().unwrap();
         t.settle(0, 1);
         assert!(t.rows.is_empty(), "{:?}", t.rows);
+    }
+
+    #[test]
+    fn pausing_holds_the_rows_until_resumed() {
+        let counted = Counted::new(Arch::X86_64);
+        read(&counted, 1, |_| 10);
+        let mut app = app_with(&counted);
+        open(&mut app);
+        app.top_view.as_mut().unwrap().settle(0, 1);
+        app.on_action(Action::TogglePause);
+        assert!(app.list.paused);
+        read(&counted, 1, |_| 5);
+        // The worker builds the newer read; the view keeps the rows it had.
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            refresh(&mut app);
+            let t = app.top_view.as_ref().unwrap();
+            t.seen
+                .store(t.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+            // Built: waiting in its slot, or (wrongly) shown.
+            let waiting = t
+                .ready
+                .lock()
+                .unwrap()
+                .as_ref()
+                .is_some_and(|b| b.ticks == 2);
+            if waiting || t.shown_ticks == 2 {
+                break;
+            }
+            assert!(
+                Instant::now() < end,
+                "the worker did not build the newer read"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        refresh(&mut app);
+        let t = app.top_view.as_ref().unwrap();
+        assert_eq!(
+            (t.rows[0].calls, t.shown_ticks),
+            (10, 1),
+            "paused rows moved"
+        );
+        // Resumed, the newer read is shown.
+        app.on_action(Action::TogglePause);
+        refresh(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        while t.shown_ticks < 2 {
+            t.settle(0, 1);
+        }
+        assert_eq!(t.rows[0].calls, 15);
     }
 
     #[test]
