@@ -534,6 +534,28 @@ fn replay_takes_the_container_flags_and_late_names() {
     assert!(out.lines().all(|l| l.starts_with("payments/api ")), "{out}");
 }
 
+/// A binary recording cut into JSON Lines, and that cut into the binary
+/// format again, replay as the recording does.
+#[test]
+fn cuts_between_the_formats_replay() {
+    let d = Scratch::new();
+    let bin = d.path("pods.strc");
+    pods_session(&bin);
+    let (whole, err, code) = replay(&bin, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(pids(&whole).len(), 5, "{whole}");
+    let mut from = bin;
+    for name in ["cut.jsonl", "cut.jsonl.zst", "back.strc"] {
+        let cut = d.path(name);
+        let (_, err, code) = replay(&from, &["-q", "-w", cut.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let (out, err, code) = replay(&cut, &[]);
+        assert_eq!(code, 0, "{name} does not replay: {err}");
+        assert_eq!(out, whole, "{name}");
+        from = cut;
+    }
+}
+
 #[test]
 fn headless_lines_come_in_start_order() {
     let d = Scratch::new();

@@ -415,6 +415,11 @@ impl SessionFile {
         if bin.is_some() {
             header.records = Some(RECORDS_BINARY.to_string());
             header.version = BINARY_VERSION;
+        } else {
+            // A binary session's header, cut or exported to JSON Lines,
+            // must not say its lines are records.
+            header.records = None;
+            header.version = super::format::FORMAT_VERSION;
         }
         let header = &header;
         let mut s = SessionFile {
