@@ -380,6 +380,54 @@ fn export_targets() {
     assert!(err.contains("is a directory"), "{err}");
 }
 
+/// A session written as the run goes reaches its reader while the run
+/// goes on, however few events there are: `-w - | jq` shows them as they
+/// come, and a recording killed later still holds them.
+#[test]
+fn a_session_reaches_its_reader_while_the_run_goes_on() {
+    if !require_root("a_session_reaches_its_reader_while_the_run_goes_on") {
+        return;
+    }
+    // A command name of this test's own: a few hundred events, far less
+    // than a buffer's worth, and no other run's.
+    let comm = format!("fl{}", std::process::id() % 1_000_000);
+    let exe = common::CopiedExe::new(&comm);
+    let only = format!("^{comm}$");
+    let run = |marker: &str| {
+        let st = Command::new(&exe.path)
+            .args(["known", marker])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    let marker = common::unique("/tmp/st-live-session");
+    let mut lines = common::Lines::start(&["--comm", &only, "-w", "-"]);
+    run(&marker);
+    assert!(
+        lines.until(Duration::from_secs(20), |l| l.contains(&marker)),
+        "the session's lines did not come while the run went on:\n{}",
+        lines.tail()
+    );
+
+    let d = Scratch::new();
+    let file = d.path("killed.strc");
+    let marker = common::unique("/tmp/st-killed-session");
+    let mut rec = common::Started::attached(&["-q", "--comm", &only, "-w", file.to_str().unwrap()]);
+    run(&marker);
+    // What a replay of the file so far shows, until it shows the call.
+    let shown = common::wait_for(Duration::from_secs(20), || {
+        let (out, _, _) = replay(&file, &[]);
+        out.contains(&marker).then_some(())
+    });
+    rec.child.stop(libc::SIGKILL, Duration::from_secs(5));
+    assert!(
+        shown.is_some(),
+        "the recording did not hold the call while the run went on"
+    );
+    let (out, _, _) = replay(&file, &[]);
+    assert!(out.contains(&marker), "a killed recording lost its calls");
+}
+
 fn container(id: char, pod: Option<&str>, name: Option<&str>) -> Arc<ContainerInfo> {
     let mut c = ContainerInfo::new(&id.to_string().repeat(64), Runtime::Podman);
     c.name = name.map(str::to_string);
@@ -484,6 +532,28 @@ fn replay_takes_the_container_flags_and_late_names() {
     }
     let (out, _, _) = replay(&cut, &[]);
     assert!(out.lines().all(|l| l.starts_with("payments/api ")), "{out}");
+}
+
+/// A binary recording cut into JSON Lines, and that cut into the binary
+/// format again, replay as the recording does.
+#[test]
+fn cuts_between_the_formats_replay() {
+    let d = Scratch::new();
+    let bin = d.path("pods.strc");
+    pods_session(&bin);
+    let (whole, err, code) = replay(&bin, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(pids(&whole).len(), 5, "{whole}");
+    let mut from = bin;
+    for name in ["cut.jsonl", "cut.jsonl.zst", "back.strc"] {
+        let cut = d.path(name);
+        let (_, err, code) = replay(&from, &["-q", "-w", cut.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let (out, err, code) = replay(&cut, &[]);
+        assert_eq!(code, 0, "{name} does not replay: {err}");
+        assert_eq!(out, whole, "{name}");
+        from = cut;
+    }
 }
 
 #[test]

@@ -118,6 +118,7 @@ pub fn run(cfg: Config) -> Result<()> {
         None => None,
     };
     let sink = writer.as_ref().map(|w| w.sink().recycling(src.recycler()));
+    let run_unusable = crate::consumer::tui::top::run_unusable(&cfg.filter);
     let mut stages = Stages::new(cfg.filter, cfg.fd_paths);
     // Counted in the kernel: the calls' labels, the metrics, and whether
     // the kernel only counts (then the summary comes from its counts).
@@ -173,6 +174,7 @@ pub fn run(cfg: Config) -> Result<()> {
                     KernelMode::Stream
                 };
                 let mut t = TopState::new(c.counted, c.modes, base);
+                t.run_unusable = run_unusable;
                 if top {
                     // The kernel starts in it (see Config).
                     t.mode = KernelMode::Aggregate;

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
 use super::binary::{Encoder, BINARY_VERSION, RECORDS_BINARY};
 use super::format::{write_syscall, ContainerLine, Header, LostLine, WallClock};
@@ -292,6 +293,11 @@ impl DiskThread {
             .spawn(move || -> io::Result<()> {
                 let mut unsynced = 0;
                 for mut b in rx {
+                    // An empty buffer asks for what the compressor holds.
+                    if b.is_empty() {
+                        out.w().flush()?;
+                        continue;
+                    }
                     out.w().write_all(&b)?;
                     unsynced += b.len();
                     if unsynced >= WRITEBACK_EVERY {
@@ -323,6 +329,21 @@ impl DiskThread {
             Ok(())
         } else {
             // The thread stopped on an error: that error is the answer.
+            self.tx = None;
+            self.join()
+        }
+    }
+
+    /// Asks the thread to push out what the compressor holds, once it has
+    /// written what was sent before.
+    fn flush(&mut self) -> io::Result<()> {
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Vec::new()).is_ok());
+        if sent {
+            Ok(())
+        } else {
             self.tx = None;
             self.join()
         }
@@ -367,6 +388,8 @@ pub struct SessionFile {
     pub written: u64,
     /// Binary format (`*.strc`): what turns events into records.
     bin: Option<Encoder>,
+    /// Something was added since the last `flush`.
+    unflushed: bool,
 }
 
 impl SessionFile {
@@ -392,6 +415,11 @@ impl SessionFile {
         if bin.is_some() {
             header.records = Some(RECORDS_BINARY.to_string());
             header.version = BINARY_VERSION;
+        } else {
+            // A binary session's header, cut or exported to JSON Lines,
+            // must not say its lines are records.
+            header.records = None;
+            header.version = super::format::FORMAT_VERSION;
         }
         let header = &header;
         let mut s = SessionFile {
@@ -402,6 +430,7 @@ impl SessionFile {
             last_lost: LostEvents::default(),
             written: 0,
             bin: None,
+            unflushed: false,
         };
         s.put(header)
             .with_context(|| format!("writing {}", target.display()))?;
@@ -413,6 +442,7 @@ impl SessionFile {
     /// once it is large.
     fn end_line(&mut self) -> io::Result<()> {
         self.buf.push(b'\n');
+        self.unflushed = true;
         if self.buf.len() >= FLUSH_AT {
             self.flush_buf()?;
         }
@@ -437,6 +467,7 @@ impl SessionFile {
     }
 
     fn end_frame(&mut self) -> io::Result<()> {
+        self.unflushed = true;
         if self.buf.len() >= FLUSH_AT {
             self.flush_buf()?;
         }
@@ -499,6 +530,20 @@ impl SessionFile {
         }
     }
 
+    /// Whether events were added since the last `flush`.
+    pub fn unflushed(&self) -> bool {
+        self.unflushed
+    }
+
+    /// Sends everything added so far on to the file or stream, through
+    /// the compressor, without ending the session: a recording killed
+    /// later keeps it, and a reader of `-w -` sees it now.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.unflushed = false;
+        self.flush_buf()?;
+        self.out.flush()
+    }
+
     /// Writes the final lost summary, flushes and syncs. Returns the number
     /// of syscall events written.
     pub fn finish(mut self, lost: LostEvents) -> io::Result<u64> {
@@ -512,6 +557,10 @@ impl SessionFile {
         Ok(self.written)
     }
 }
+
+/// Events reach the file, or the reader of `-w -`, at most about this long
+/// after they were handed to the writer, however few there are.
+const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 enum Msg {
     /// Events, and where their emptied vector goes back to.
@@ -570,9 +619,17 @@ impl Writer {
             .name("session-writer".into())
             .spawn(move || -> Result<u64> {
                 let ctx = || format!("writing {p}");
-                while let Ok(msg) = rx.recv() {
+                // When what was added first since the last flush must be
+                // out: a few events a minute otherwise sit in the buffer
+                // (and the compressor) for hours.
+                let mut due = file.unflushed().then(|| Instant::now() + FLUSH_EVERY);
+                loop {
+                    let msg = match due {
+                        Some(d) => rx.recv_deadline(d),
+                        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    };
                     match msg {
-                        Msg::Batch(b, r) => {
+                        Ok(Msg::Batch(b, r)) => {
                             for ev in &b {
                                 file.event(ev).with_context(ctx)?;
                             }
@@ -580,7 +637,17 @@ impl Writer {
                                 r.give(b);
                             }
                         }
-                        Msg::Finish(lost) => return file.finish(lost).with_context(ctx),
+                        Ok(Msg::Finish(lost)) => return file.finish(lost).with_context(ctx),
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                    // Checked after batches too: a steady trickle never
+                    // lets the wait time out.
+                    if due.is_some_and(|d| Instant::now() >= d) {
+                        file.flush().with_context(ctx)?;
+                        due = None;
+                    } else if due.is_none() && file.unflushed() {
+                        due = Some(Instant::now() + FLUSH_EVERY);
                     }
                 }
                 Err(anyhow!("{p}: the writer was dropped unfinished"))

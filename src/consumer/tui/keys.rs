@@ -120,7 +120,7 @@ pub const BINDINGS: &[Binding] = &[
         KeyCode::Enter,
         Action::Details,
         "Enter",
-        "details of the selected event",
+        "details of the event; top view: capture the row",
     ),
     key(
         KeyCode::Char('s'),
@@ -132,13 +132,13 @@ pub const BINDINGS: &[Binding] = &[
         KeyCode::Char('o'),
         Action::SortNext,
         "o",
-        "statistics: sort by the next column",
+        "sort by the next column (statistics, top view)",
     ),
     key(
         KeyCode::Char('O'),
         Action::SortReverse,
         "O",
-        "statistics: reverse the order",
+        "reverse the order (statistics, top view)",
     ),
     key(
         KeyCode::Char('y'),
@@ -150,7 +150,7 @@ pub const BINDINGS: &[Binding] = &[
         KeyCode::Esc,
         Action::Close,
         "Esc",
-        "close details / help / statistics",
+        "close details / help / statistics; back to the top view",
     ),
     key(
         KeyCode::Char('w'),

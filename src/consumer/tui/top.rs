@@ -31,6 +31,7 @@ use crate::model::filter::{Field, Filter};
 use crate::model::flow::{KernelMode, ModeTarget};
 use crate::model::raw::RawEvent;
 use crate::model::syscalls::{self, Arch};
+use crate::stage::UserFilter;
 
 /// The fields a counted call still has (no pid, comm, arguments, times).
 pub const FIELDS: [Field; 6] = [
@@ -332,6 +333,11 @@ pub struct TopState {
     epoch: Instant,
     /// The view filter tests fields counting does not keep.
     pub filter_unusable: Option<String>,
+    /// The command line's filters the kernel does not count by (see
+    /// `run_unusable`).
+    pub run_unusable: Option<String>,
+    /// The view is paused: new reads wait, a new order or filter does not.
+    pub paused: bool,
 }
 
 impl TopState {
@@ -379,6 +385,8 @@ impl TopState {
             seen,
             epoch,
             filter_unusable: None,
+            run_unusable: None,
+            paused: false,
         }
     }
 
@@ -433,7 +441,17 @@ impl TopState {
             }
         }
         let table = match self.ready.try_lock() {
-            Ok(mut slot) => slot.take(),
+            Ok(mut slot) => {
+                // Paused: the same table of a newer read waits in its slot.
+                let newer_read = slot
+                    .as_ref()
+                    .is_some_and(|t| self.shown.as_ref() == Some(&t.want));
+                if self.paused && newer_read {
+                    None
+                } else {
+                    slot.take()
+                }
+            }
             Err(_) => None,
         };
         let Some(t) = table else {
@@ -532,6 +550,38 @@ pub fn unusable_fields(f: &Filter) -> Option<String> {
         .filter(|x| !FIELDS.contains(x))
         .map(Field::name)
         .collect();
+    (!bad.is_empty()).then(|| bad.join(", "))
+}
+
+/// The fields of the kernel's own filters (pid set, syscall bitmap,
+/// cgroup set): what `--filter` can narrow the counts by.
+const KERNEL_FIELDS: [Field; 5] = [
+    Field::Pid,
+    Field::Syscall,
+    Field::Pod,
+    Field::Namespace,
+    Field::Container,
+];
+
+/// What of the command line's filters the counts leave out, named: the
+/// kernel counts by pid, syscall and cgroup, so `--comm` and `--filter`'s
+/// other fields narrow the captured stream only.
+pub fn run_unusable(f: &UserFilter) -> Option<String> {
+    let mut bad: Vec<String> = Vec::new();
+    if f.comm.is_some() {
+        bad.push("--comm".into());
+    }
+    if let Some(e) = &f.expr {
+        let fields: Vec<&str> = e
+            .fields()
+            .into_iter()
+            .filter(|x| !KERNEL_FIELDS.contains(x))
+            .map(Field::name)
+            .collect();
+        if !fields.is_empty() {
+            bad.push(format!("--filter's {}", fields.join(", ")));
+        }
+    }
     (!bad.is_empty()).then(|| bad.join(", "))
 }
 
@@ -733,12 +783,22 @@ pub fn build_rows(
 /// finished; never waits for them (called every frame).
 pub fn refresh(app: &mut App) {
     let filter = app.filter.clone();
+    let errors_only = app.errors_only;
     let page = app.page as usize;
+    let paused = app.list.paused;
     let Some(t) = app.top_view.as_mut() else {
         return;
     };
+    t.paused = paused;
     t.filter_unusable = filter.as_ref().and_then(unusable_fields);
-    let usable = filter.filter(|_| t.filter_unusable.is_none());
+    let mut usable = filter.filter(|_| t.filter_unusable.is_none());
+    // `e` narrows the rows as it narrows the stream: errno is counted.
+    if errors_only {
+        let text = usable.as_ref().map_or("errno != 0".to_string(), |f| {
+            format!("({}) and errno != 0", f.text())
+        });
+        usable = Filter::parse(&text).ok().or(usable);
+    }
     let ftext = usable
         .as_ref()
         .map_or(String::new(), |f| f.text().to_string());
@@ -867,7 +927,6 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let Some(t) = app.top_view.as_mut() else {
         return;
     };
-    let [info, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let since = t.since.map_or(String::new(), |s| {
         format!("counting for {:.0}s", s.elapsed().as_secs_f64())
     });
@@ -886,26 +945,35 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     if !t.current() {
         spans.push(Span::styled(" · updating…", th.dim()));
     }
-    if t.misses.full > 0 || t.misses.unentered > 0 {
-        spans.push(Span::styled(
-            format!(
-                " · not counted: {} (map full: --agg-entries), {} exits without enter",
-                t.misses.full, t.misses.unentered
-            ),
-            if t.misses.full > 0 {
-                th.error()
-            } else {
-                th.dim()
-            },
-        ));
-    }
+    // Warnings go on lines of their own, so a narrow terminal cuts the
+    // hints of the first line, not them.
+    let mut lines = Vec::new();
     if let Some(bad) = &t.filter_unusable {
-        spans.push(Span::styled(
-            format!(" · filter not applied: counting keeps no {bad}"),
+        lines.push(Line::styled(
+            format!("filter not applied: counting keeps no {bad}"),
             th.warn(),
         ));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), info);
+    if let Some(bad) = &t.run_unusable {
+        lines.push(Line::styled(
+            format!("counted without {bad}: the kernel counts by pid, syscall and container"),
+            th.warn(),
+        ));
+    }
+    let not_counted = format!(
+        "not counted: {} (map full: --agg-entries), {} exits without enter",
+        t.misses.full, t.misses.unentered
+    );
+    if t.misses.full > 0 {
+        lines.push(Line::styled(not_counted, th.error()));
+    } else if t.misses.unentered > 0 {
+        // Calls in flight when counting began: worth a dim word, no line.
+        spans.push(Span::styled(format!(" · {not_counted}"), th.dim()));
+    }
+    lines.insert(0, Line::from(spans));
+    let [info, body] =
+        Layout::vertical([Constraint::Length(lines.len() as u16), Constraint::Min(1)]).areas(area);
+    f.render_widget(Paragraph::new(lines), info);
 
     let arch = Arch::native();
     let rows_h = body.height.saturating_sub(1) as usize;
@@ -1137,6 +1205,120 @@ mod tests {
         assert_eq!(t.by, GroupBy::PodSyscall);
         t.settle(0, 3);
         assert_eq!(t.shown_by(), GroupBy::PodSyscall);
+    }
+
+    #[test]
+    fn what_the_counts_leave_out_is_said_whole_at_80_columns() {
+        let counted = Counted::new(Arch::X86_64);
+        counted.counts.lock().unwrap().merge(
+            &[(Key::new(1, 39, 0), Delta::uniform(5, 1_000))],
+            Misses {
+                full: 3,
+                unentered: 2,
+            },
+            true,
+        );
+        let mut app = app_with(&counted);
+        open(&mut app);
+        // A view filter on a field counting does not keep, and command
+        // line filters the kernel does not count by.
+        app.filter = Some(Filter::parse("comm == sh").unwrap());
+        let run = UserFilter::new(&[], Some("^sh$"), Some("path ~ x and pid == 1"), None).unwrap();
+        let t = app.top_view.as_mut().unwrap();
+        t.run_unusable = run_unusable(&run);
+        refresh(&mut app);
+        app.top_view.as_mut().unwrap().settle(0, 1);
+        let s = super::super::testutil::screen(&mut app, 80, 24);
+        for said in [
+            "filter not applied: counting keeps no comm",
+            "counted without --comm, --filter's path: the kernel",
+            "not counted: 3 (map full: --agg-entries), 2 exits without enter",
+        ] {
+            assert!(s.contains(said), "{said:?} is not on the screen:\n{s}");
+        }
+        assert!(s.contains("getpid"), "the rows are still shown:\n{s}");
+        // A run filtered by what the kernel counts by has nothing to say.
+        let exact =
+            UserFilter::new(&[], None, Some("syscall == openat and pod == web"), None).unwrap();
+        assert_eq!(run_unusable(&exact), None);
+    }
+
+    #[test]
+    fn errors_only_counts_the_failed_calls_only() {
+        let counted = Counted::new(Arch::X86_64);
+        counted.counts.lock().unwrap().merge(
+            &[
+                (Key::new(1, 2, 0), Delta::uniform(10, 1_000)),
+                (Key::new(1, 2, 2), Delta::uniform(3, 1_000)),
+                (Key::new(1, 39, 0), Delta::uniform(7, 1_000)),
+            ],
+            Misses::default(),
+            true,
+        );
+        let mut app = app_with(&counted);
+        open(&mut app);
+        app.errors_only = true;
+        refresh(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        t.settle(0, 2);
+        let rows: Vec<_> = t.rows.iter().map(|r| (r.nr, r.calls, r.errors)).collect();
+        assert_eq!(rows, [(Some(2), 3, 3)], "only the failed opens");
+        // With a view filter too: both apply.
+        app.filter = Some(Filter::parse("syscall == getpid").unwrap());
+        refresh(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        t.settle(0, 1);
+        assert!(t.rows.is_empty(), "{:?}", t.rows);
+    }
+
+    #[test]
+    fn pausing_holds_the_rows_until_resumed() {
+        let counted = Counted::new(Arch::X86_64);
+        read(&counted, 1, |_| 10);
+        let mut app = app_with(&counted);
+        open(&mut app);
+        app.top_view.as_mut().unwrap().settle(0, 1);
+        app.on_action(Action::TogglePause);
+        assert!(app.list.paused);
+        read(&counted, 1, |_| 5);
+        // The worker builds the newer read; the view keeps the rows it had.
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            refresh(&mut app);
+            let t = app.top_view.as_ref().unwrap();
+            t.seen
+                .store(t.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+            // Built: waiting in its slot, or (wrongly) shown.
+            let waiting = t
+                .ready
+                .lock()
+                .unwrap()
+                .as_ref()
+                .is_some_and(|b| b.ticks == 2);
+            if waiting || t.shown_ticks == 2 {
+                break;
+            }
+            assert!(
+                Instant::now() < end,
+                "the worker did not build the newer read"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        refresh(&mut app);
+        let t = app.top_view.as_ref().unwrap();
+        assert_eq!(
+            (t.rows[0].calls, t.shown_ticks),
+            (10, 1),
+            "paused rows moved"
+        );
+        // Resumed, the newer read is shown.
+        app.on_action(Action::TogglePause);
+        refresh(&mut app);
+        let t = app.top_view.as_mut().unwrap();
+        while t.shown_ticks < 2 {
+            t.settle(0, 1);
+        }
+        assert_eq!(t.rows[0].calls, 15);
     }
 
     #[test]
