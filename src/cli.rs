@@ -179,7 +179,7 @@ pub struct Cli {
     pub metrics: Option<String>,
 
     /// Containers that get labels of their own in --metrics; the ones
-    /// seen after them are counted under container="(other)".
+    /// seen after them are counted under container="(other)" (0: all).
     #[arg(long, default_value_t = 200, value_name = "N", value_hint = ValueHint::Other)]
     pub metrics_containers: usize,
 
@@ -346,7 +346,7 @@ pub struct AgentArgs {
     pub metrics: Option<String>,
 
     /// Containers that get labels of their own in --metrics; the ones
-    /// seen after them are counted under container="(other)".
+    /// seen after them are counted under container="(other)" (0: all).
     #[arg(long, default_value_t = 200, value_name = "N", value_hint = ValueHint::Other)]
     pub metrics_containers: usize,
 

@@ -395,4 +395,13 @@ mod tests {
         let again = render(&c, &labels, &mut fold, "n1");
         assert_eq!(t, again);
     }
+
+    /// --metrics-containers 0: every container under "(other)" (it was
+    /// taken as 1).
+    #[test]
+    fn a_cap_of_zero_folds_every_container() {
+        let mut fold = Folding::new(0);
+        assert!(!fold.keeps("a"));
+        assert!(!fold.keeps("b"));
+    }
 }

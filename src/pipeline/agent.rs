@@ -97,7 +97,7 @@ impl Agent {
             }
         };
         let metrics = match &a.metrics {
-            Some(m) => Some((super::config::parse_addr(m)?, a.metrics_containers.max(1))),
+            Some(m) => Some((super::config::parse_addr(m)?, a.metrics_containers)),
             None => None,
         };
         Ok(Agent {

@@ -280,7 +280,7 @@ impl Config {
             && cli.comm.is_none()
             && cli.filter.is_none();
         let metrics = match &cli.metrics {
-            Some(a) => Some((parse_addr(a)?, cli.metrics_containers.max(1))),
+            Some(a) => Some((parse_addr(a)?, cli.metrics_containers)),
             None => None,
         };
         // -q alone shows no time at all: the kernel need not take any.
@@ -368,5 +368,53 @@ impl Config {
                 host: cli.host,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn live(args: &[&str]) -> LiveOptions {
+        let cli = Cli::try_parse_from(std::iter::once("systrace-tui").chain(args.iter().copied()))
+            .expect("valid arguments");
+        match Config::from_cli(cli).expect("a valid configuration").input {
+            Input::Live(l) => *l,
+            _ => panic!("not a live run"),
+        }
+    }
+
+    /// -q alone shows no time: the kernel counts without taking any. Every
+    /// other counting run shows times and so takes them.
+    #[test]
+    fn only_quiet_alone_counts_without_times() {
+        let q = live(&["-q"]);
+        assert!(q.untimed && q.mode == KernelMode::Aggregate);
+        for args in [
+            &["-q", "--summary"][..],
+            &["--summary"],
+            &["-q", "--metrics", "127.0.0.1:0"],
+        ] {
+            let l = live(args);
+            assert!(!l.untimed && l.mode.counts(), "{args:?}");
+        }
+        // Events needed: full capture, so nothing counted either way.
+        let w = live(&["-q", "-w", "/dev/null"]);
+        assert!(!w.untimed && w.mode == KernelMode::Stream);
+    }
+
+    /// --metrics-containers 0 folds every container into "(other)"; it was
+    /// taken as 1.
+    #[test]
+    fn metrics_containers_zero_is_kept() {
+        let l = live(&[
+            "-q",
+            "--metrics",
+            "127.0.0.1:0",
+            "--metrics-containers",
+            "0",
+        ]);
+        assert_eq!(l.metrics.map(|(_, cap)| cap), Some(0));
     }
 }

@@ -221,8 +221,12 @@ pub fn run(cfg: Config) -> Result<()> {
                 0 => String::new(),
                 n => format!(", {n} exits whose enter was not seen"),
             };
+            let why = match m.full {
+                0 => "",
+                _ => " (the counting map was full: --agg-entries)",
+            };
             say!(
-                "systrace-tui: {calls} events captured (counted in the kernel), {} lost (the counting map was full: --agg-entries){unentered}",
+                "systrace-tui: {calls} events captured (counted in the kernel), {} lost{why}{unentered}",
                 m.full
             )
         }
