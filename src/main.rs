@@ -66,10 +66,27 @@ fn main() {
     exit_on_error(res);
 }
 
+/// The error and its causes joined by ": ", leaving out a cause whose text
+/// the line already ends with (some libraries' errors repeat their source's:
+/// "Connection refused (os error 111): Connection refused (os error 111)").
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if msg.is_empty() {
+            msg = part;
+        } else if !msg.ends_with(&part) {
+            msg.push_str(": ");
+            msg.push_str(&part);
+        }
+    }
+    msg
+}
+
 /// One line on stderr and the exit code: 2 for usage mistakes, 1 otherwise.
 fn exit_on_error(res: anyhow::Result<()>) {
     if let Err(e) = res {
-        let msg = format!("{e:#}");
+        let msg = one_line(&e);
         if msg.starts_with("systrace-tui") {
             say!("{msg}");
         } else {

@@ -281,4 +281,7 @@ fn a_bad_address_is_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach Redis"), "{err}");
+    // The cause once, not once per layer that repeats it.
+    let refused = "Connection refused";
+    assert_eq!(err.matches(refused).count(), 1, "{err}");
 }
