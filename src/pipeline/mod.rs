@@ -118,6 +118,7 @@ pub fn run(cfg: Config) -> Result<()> {
         None => None,
     };
     let sink = writer.as_ref().map(|w| w.sink().recycling(src.recycler()));
+    let sink_on = sink.is_some();
     let run_unusable = crate::consumer::tui::top::run_unusable(&cfg.filter);
     let mut stages = Stages::new(cfg.filter, cfg.fd_paths);
     // Counted in the kernel: the calls' labels, the metrics, and whether
@@ -175,6 +176,7 @@ pub fn run(cfg: Config) -> Result<()> {
                 };
                 let mut t = TopState::new(c.counted, c.modes, base);
                 t.run_unusable = run_unusable;
+                t.recording = sink_on;
                 if top {
                     // The kernel starts in it (see Config).
                     t.mode = KernelMode::Aggregate;

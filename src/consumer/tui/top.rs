@@ -339,6 +339,8 @@ pub struct TopState {
     /// The command line's filters the kernel does not count by (see
     /// `run_unusable`).
     pub run_unusable: Option<String>,
+    /// `-w` is recording: only what streams (after Enter) goes there.
+    pub recording: bool,
     /// The view is paused: new reads wait, a new order or filter does not.
     pub paused: bool,
 }
@@ -389,6 +391,7 @@ impl TopState {
             epoch,
             filter_unusable: None,
             run_unusable: None,
+            recording: false,
             paused: false,
         }
     }
@@ -963,6 +966,12 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             th.warn(),
         ));
     }
+    if t.recording {
+        lines.push(Line::styled(
+            "recording (-w): the calls of a stream opened with Enter, not the counts",
+            th.warn(),
+        ));
+    }
     let not_counted = format!(
         "not counted: {} (map full: --agg-entries), {} exits without enter",
         t.misses.full, t.misses.unentered
@@ -1229,10 +1238,12 @@ mod tests {
         let run = UserFilter::new(&[], Some("^sh$"), Some("path ~ x and pid == 1"), None).unwrap();
         let t = app.top_view.as_mut().unwrap();
         t.run_unusable = run_unusable(&run);
+        t.recording = true;
         refresh(&mut app);
         app.top_view.as_mut().unwrap().settle(0, 1);
         let s = super::super::testutil::screen(&mut app, 80, 24);
         for said in [
+            "recording (-w): the calls of a stream opened with Enter",
             "filter not applied: counting keeps no comm",
             "counted without --comm, --filter's path: the kernel",
             "not counted: 3 (map full: --agg-entries), 2 exits without enter",
