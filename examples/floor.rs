@@ -3,8 +3,8 @@
 //! "floor: attached" on stderr, and holds them until SIGINT or SIGTERM.
 //! Every syscall on the machine then pays for the attach point and nothing
 //! else: the physical limit any tracer there can reach. With `--clock`
-//! the two programs read the clock instead (a shared variable keeps the
-//! value): the limit of any tracer that times each call.
+//! the two programs read the clock instead: the limit of any tracer that
+//! times each call.
 
 use std::mem::MaybeUninit;
 

@@ -320,6 +320,51 @@ fn counting_without_times_is_exact() {
     assert_eq!(c.misses.full, 0);
 }
 
+/// Counting without times leaves out what the tracer starts, as counting
+/// with them does: a process started before tracing is counted, one the
+/// tracer (this test process) starts after it is not.
+#[test]
+fn counting_without_times_leaves_out_the_tracers_children() {
+    if !require_root("counting_without_times_leaves_out_the_tracers_children") {
+        return;
+    }
+    let old_cg = TestCgroup::new("agg-untimed-old");
+    let child_cg = TestCgroup::new("agg-untimed-child");
+    let missing = format!("/tmp/{}", unique("agg-untimed-excl"));
+    let old = gated_workload(&missing);
+    old_cg.add(old.id());
+    let counts = Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0)));
+    let mut cap = Capture::start(CaptureOptions {
+        load: LoadOptions {
+            exclude_descendants: true,
+            mode: KernelMode::Aggregate,
+            untimed: true,
+            ..Default::default()
+        },
+        counts: Some(counts.clone()),
+        count_every: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .expect("load and attach");
+    let child = gated_workload(&missing);
+    child_cg.add(child.id());
+    run_workload(child);
+    // After the excluded child is gone, as before it came.
+    run_workload(old);
+    cap.stop().unwrap();
+    let c = counts.lock().unwrap();
+    let getppid = syscalls::by_name(Arch::native(), "getppid").unwrap().nr;
+    let calls = |cg: &TestCgroup, nr: Option<u32>| -> u64 {
+        c.cells
+            .iter()
+            .filter(|(k, _)| k.cgroup_id == cg.id() && nr.is_none_or(|n| k.nr == n))
+            .map(|(_, v)| v.total.calls)
+            .sum()
+    };
+    assert_eq!(calls(&old_cg, Some(getppid)), N, "started before: counted");
+    assert_eq!(calls(&child_cg, None), 0, "started by the tracer: left out");
+}
+
 /// A free TCP port on the loopback.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

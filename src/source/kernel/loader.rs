@@ -593,13 +593,14 @@ impl Tracer {
         .into_iter()
         .flatten()
         .collect();
-        if let Skel::Compat(skel) = &mut self.skel {
-            // The hash of per-thread state is emptied as threads exit.
-            let gone = skel
+        // Excluded tasks are counted out as they exit; the compat build's
+        // hash of per-thread state is emptied as threads exit.
+        if fork_too || matches!(self.skel, Skel::Compat(_)) {
+            let gone = with_skel!(&mut self.skel, skel => skel
                 .progs
                 .sched_process_exit
                 .attach_trace()
-                .map_err(|e| explain(e, "attaching to sched:sched_process_exit"))?;
+                .map_err(|e| explain(e, "attaching to sched:sched_process_exit"))?);
             self.links.push(gone);
         }
         crate::note!("systrace-tui: attached to raw_syscalls sys_enter and sys_exit (tp_btf)");

@@ -63,6 +63,8 @@ u64 nr_bits[MAX_NR / 64] = {};
 u64 wake_bytes = 1 << 20; /* wake the reader once this much is queued */
 /* ST_MODE_*: what sys_exit does with a call (read at every exit). */
 u32 agg_mode = ST_MODE_STREAM;
+/* Tasks marked excluded by sched_process_fork and not yet exited. */
+s64 excluded_live = 0;
 /* ST_MODE_DRILL: records only for these cgroups / syscalls (when on). */
 u32 drill_cgroup_on = 0;
 /* Bumped by user space at every change of agg_mode or the drill-down set:
@@ -429,9 +431,12 @@ static __always_inline bool wanted(struct task_struct *task, u32 tgid, u32 nr)
 }
 
 /* Started by the tracer or a task it started (sched_process_fork marks
- * them; only tasks with state can be). */
+ * them; only tasks with state can be). While none is alive, which is most
+ * of the time, no task's state is looked up for it. */
 static __always_inline bool excluded(struct task_struct *task, u32 tid)
 {
+	if (!excluded_live)
+		return false;
 	struct task_state *ts = task_state_get(task, tid, false);
 	return ts && ts->excluded;
 }
@@ -1580,18 +1585,25 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 			return 0;
 	}
 	struct task_state *cs = task_state_get(child, task_tid(child), true);
-	if (cs)
+	if (cs && !cs->excluded) {
 		cs->excluded = 1;
+		__sync_fetch_and_add(&excluded_live, 1);
+	}
 	return 0;
 }
 
-#ifdef ST_COMPAT
-/* A thread's state goes with it: the hash has no owner to free it. */
+/* An excluded task is gone (see excluded_live); in the compat build every
+ * thread's state goes with it: the hash has no owner to free it. Attached
+ * with sched_process_fork, and always in the compat build. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
 	u32 tid = bpf_get_current_pid_tgid();
+	struct task_state *ts = task_state_get(p, tid, false);
+	if (ts && ts->excluded)
+		__sync_fetch_and_add(&excluded_live, -1);
+#ifdef ST_COMPAT
 	bpf_map_delete_elem(&tasks, &tid);
+#endif
 	return 0;
 }
-#endif
