@@ -242,6 +242,24 @@ fn switching_a_cgroup_to_full_capture_and_back_loses_and_duplicates_no_count() {
     assert!(streamed > 0 && streamed < K * ROUNDS, "{streamed} records");
 }
 
+/// Counting without times (as `-q` alone), every process; its counts.
+fn untimed_capture(exclude_descendants: bool) -> (Capture, Arc<Mutex<Counts>>) {
+    let counts = Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0)));
+    let cap = Capture::start(CaptureOptions {
+        load: LoadOptions {
+            exclude_descendants,
+            mode: KernelMode::Aggregate,
+            untimed: true,
+            ..Default::default()
+        },
+        counts: Some(counts.clone()),
+        count_every: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .expect("load and attach");
+    (cap, counts)
+}
+
 /// `-q` alone counts without timing: every call at its exit, from the
 /// registers. The counts stay exact: a new task's first return from
 /// fork/clone is not a call, exit_group (which never returns) is counted
@@ -255,19 +273,7 @@ fn counting_without_times_is_exact() {
     let cg = TestCgroup::new("agg-untimed");
     // The children's loader opens files of its own: another cgroup.
     let cg2 = TestCgroup::new("agg-untimed-churn");
-    let counts = Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0)));
-    let mut cap = Capture::start(CaptureOptions {
-        load: LoadOptions {
-            exclude_descendants: false,
-            mode: KernelMode::Aggregate,
-            untimed: true,
-            ..Default::default()
-        },
-        counts: Some(counts.clone()),
-        count_every: Duration::from_millis(100),
-        ..Default::default()
-    })
-    .expect("load and attach");
+    let (mut cap, counts) = untimed_capture(false);
     let missing = format!("/tmp/{}", unique("agg-untimed-missing"));
     let w = gated_workload(&missing);
     cg.add(w.id());
@@ -333,19 +339,7 @@ fn counting_without_times_leaves_out_the_tracers_children() {
     let missing = format!("/tmp/{}", unique("agg-untimed-excl"));
     let old = gated_workload(&missing);
     old_cg.add(old.id());
-    let counts = Arc::new(Mutex::new(Counts::new(Arch::native(), 1.0)));
-    let mut cap = Capture::start(CaptureOptions {
-        load: LoadOptions {
-            exclude_descendants: true,
-            mode: KernelMode::Aggregate,
-            untimed: true,
-            ..Default::default()
-        },
-        counts: Some(counts.clone()),
-        count_every: Duration::from_millis(100),
-        ..Default::default()
-    })
-    .expect("load and attach");
+    let (mut cap, counts) = untimed_capture(true);
     let child = gated_workload(&missing);
     child_cg.add(child.id());
     run_workload(child);
