@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -245,12 +247,29 @@ pub fn serve(
     let h = std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {
-            let mut fold = Folding::new(cap);
+            let fold = Arc::new(Mutex::new(Folding::new(cap)));
+            let node = Arc::new(node);
+            let open = Arc::new(AtomicUsize::new(0));
             while !stop.is_raised() {
                 match listener.accept() {
-                    Ok((s, _)) => {
-                        let _ = answer(s, &counted, &mut fold, &node);
+                    // Each connection on a thread of its own, so a client
+                    // that sends nothing holds up nobody else's scrape;
+                    // past MAX_CONNECTIONS a new one is closed at once.
+                    Ok((s, _)) if open.load(Ordering::Relaxed) < MAX_CONNECTIONS => {
+                        open.fetch_add(1, Ordering::Relaxed);
+                        let (counted, fold, node, done) =
+                            (counted.clone(), fold.clone(), node.clone(), open.clone());
+                        let spawned = std::thread::Builder::new()
+                            .name("metrics-conn".into())
+                            .spawn(move || {
+                                let _ = answer(s, &counted, &fold, &node);
+                                done.fetch_sub(1, Ordering::Relaxed);
+                            });
+                        if spawned.is_err() {
+                            open.fetch_sub(1, Ordering::Relaxed);
+                        }
                     }
+                    Ok(_) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         std::thread::sleep(Duration::from_millis(50));
                     }
@@ -261,11 +280,14 @@ pub fn serve(
     Ok(h)
 }
 
+/// Connections answered at once; each waits at most 2 s for its request.
+const MAX_CONNECTIONS: usize = 16;
+
 /// One request: `GET /metrics` gets the text, anything else a 404.
 fn answer(
     mut s: TcpStream,
     counted: &Counted,
-    fold: &mut Folding,
+    fold: &Mutex<Folding>,
     node: &str,
 ) -> std::io::Result<()> {
     s.set_nonblocking(false)?;
@@ -292,7 +314,8 @@ fn answer(
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let c = counted.counts.lock().unwrap_or_else(|e| e.into_inner());
-        ("200 OK", render(&c, &labels, fold, node))
+        let mut fold = fold.lock().unwrap_or_else(|e| e.into_inner());
+        ("200 OK", render(&c, &labels, &mut fold, node))
     } else {
         ("404 Not Found", "not found: try /metrics\n".to_string())
     };
@@ -394,6 +417,34 @@ mod tests {
         // The same containers keep their labels on the next scrape.
         let again = render(&c, &labels, &mut fold, "n1");
         assert_eq!(t, again);
+    }
+
+    /// A client that connects and sends nothing does not hold up a scrape:
+    /// the scrape is answered while that connection is still open (it was
+    /// answered only once the silent one had timed out and been closed).
+    #[test]
+    fn a_silent_client_holds_up_no_scrape() {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Stop::new(None);
+        let h = serve(listener, Counted::new(Arch::X86_64), 10, "n".into(), &stop).unwrap();
+        // Connected first, so accepted first.
+        let mut silent = TcpStream::connect(addr).unwrap();
+        let mut scrape = TcpStream::connect(addr).unwrap();
+        scrape.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        scrape.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        // Still open: a read finds nothing yet rather than the end.
+        silent.set_nonblocking(true).unwrap();
+        let mut b = [0u8; 1];
+        let r = silent.read(&mut b);
+        assert!(
+            matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "{r:?}"
+        );
+        stop.raise();
+        h.join().unwrap();
     }
 
     /// --metrics-containers 0: every container under "(other)" (it was
