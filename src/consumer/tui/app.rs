@@ -325,6 +325,10 @@ impl App {
     }
 
     fn jump_match(&mut self, forward: bool, inclusive: bool) {
+        if self.tab == Tab::Top && self.top_view.is_some() {
+            self.message = super::top::jump_match(self, forward, inclusive);
+            return;
+        }
         let picks = self.list.picks();
         let (containers, clock) = (&self.containers, &self.clock);
         let note = self.list.jump_match(&self.store, forward, inclusive, |ev| {

@@ -895,6 +895,42 @@ pub fn on_action(app: &mut App, a: Action) -> bool {
     true
 }
 
+/// `/`, `n` and `N` in the top view: the next (or previous) row whose
+/// name as shown (its group, and its syscall) matches the search, as the
+/// stream's search finds lines. A note when there is none.
+pub fn jump_match(app: &mut App, forward: bool, inclusive: bool) -> Option<String> {
+    let Some(re) = app.list.search.clone() else {
+        return Some("no search: press / first".into());
+    };
+    let t = app.top_view.as_mut()?;
+    let arch = Arch::native();
+    let hit = |r: &TopRow| {
+        re.is_match(&r.group)
+            || r.nr
+                .is_some_and(|nr| re.is_match(&syscalls::name_or_unknown(arch, nr)))
+    };
+    let cur = t.selected;
+    let found = if forward {
+        let start = if inclusive { cur } else { cur + 1 };
+        (start..t.rows.len()).find(|&i| hit(&t.rows[i]))
+    } else {
+        let end = if inclusive { cur + 1 } else { cur };
+        (0..end.min(t.rows.len())).rev().find(|&i| hit(&t.rows[i]))
+    };
+    match found {
+        Some(i) => {
+            t.selected = i;
+            refresh(app);
+            None
+        }
+        None => Some(format!(
+            "no {} row matches /{}/",
+            if forward { "later" } else { "earlier" },
+            re.as_str()
+        )),
+    }
+}
+
 /// The header's piece on the kernel: its mode and what it costs.
 pub fn kernel_piece(app: &App) -> Option<Vec<Span<'static>>> {
     let t = app.top_view.as_ref()?;
@@ -1283,6 +1319,44 @@ mod tests {
         let t = app.top_view.as_mut().unwrap();
         t.settle(0, 1);
         assert!(t.rows.is_empty(), "{:?}", t.rows);
+    }
+
+    /// `/` and `n`/`N` find rows in the top view as they find lines in the
+    /// stream (they moved the stream's hidden selection instead).
+    #[test]
+    fn search_finds_rows_in_the_top_view() {
+        let counted = Counted::new(Arch::X86_64);
+        counted.counts.lock().unwrap().merge(
+            &[
+                (Key::new(1, 0, 0), Delta::uniform(20, 1_000)),
+                (Key::new(1, 2, 0), Delta::uniform(10, 1_000)),
+                (Key::new(1, 39, 0), Delta::uniform(7, 1_000)),
+            ],
+            Misses::default(),
+            true,
+        );
+        let mut app = app_with(&counted);
+        open(&mut app);
+        app.top_view.as_mut().unwrap().settle(0, 3);
+        let selected_nr = |app: &App| {
+            let t = app.top_view.as_ref().unwrap();
+            t.rows[t.selected].nr
+        };
+        assert_eq!(selected_nr(&app), Some(0), "busiest first: read");
+        app.on_action(Action::NextMatch);
+        assert_eq!(app.message.as_deref(), Some("no search: press / first"));
+        app.list.search = Some(regex::Regex::new("^getpid$").unwrap());
+        app.on_action(Action::NextMatch);
+        assert_eq!(selected_nr(&app), Some(39));
+        app.on_action(Action::NextMatch);
+        assert_eq!(
+            app.message.as_deref(),
+            Some("no later row matches /^getpid$/")
+        );
+        assert_eq!(selected_nr(&app), Some(39), "stays where it was");
+        app.list.search = Some(regex::Regex::new("read").unwrap());
+        app.on_action(Action::PrevMatch);
+        assert_eq!(selected_nr(&app), Some(0));
     }
 
     #[test]
