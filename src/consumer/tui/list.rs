@@ -172,14 +172,7 @@ impl EventList {
                 .and_then(|s| store.get(s))
                 .is_some_and(|ev| re.is_match(&line_of(ev)))
         };
-        let found = if forward {
-            let start = if inclusive { cur } else { cur + 1 };
-            (start..n).find(|&i| hit(i))
-        } else {
-            let end = if inclusive { cur + 1 } else { cur };
-            (0..end).rev().find(|&i| hit(i))
-        };
-        match found.and_then(|i| self.row_seq(store, i)) {
+        match find_from(cur, n, forward, inclusive, hit).and_then(|i| self.row_seq(store, i)) {
             Some(s) => {
                 self.select(s);
                 None
@@ -190,5 +183,24 @@ impl EventList {
                 re.as_str()
             )),
         }
+    }
+}
+
+/// The first of `n` rows from row `cur` on for which `hit` holds: after it
+/// (at it when `inclusive`), or before it going back when not `forward`.
+/// How `/`, `n` and `N` move, in the stream and in the top view.
+pub fn find_from(
+    cur: usize,
+    n: usize,
+    forward: bool,
+    inclusive: bool,
+    hit: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    if forward {
+        let start = if inclusive { cur } else { cur + 1 };
+        (start..n).find(|&i| hit(i))
+    } else {
+        let end = if inclusive { cur + 1 } else { cur };
+        (0..end.min(n)).rev().find(|&i| hit(i))
     }
 }

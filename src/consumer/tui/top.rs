@@ -909,14 +909,15 @@ pub fn jump_match(app: &mut App, forward: bool, inclusive: bool) -> Option<Strin
             || r.nr
                 .is_some_and(|nr| re.is_match(&syscalls::name_or_unknown(arch, nr)))
     };
-    let cur = t.selected;
-    let found = if forward {
-        let start = if inclusive { cur } else { cur + 1 };
-        (start..t.rows.len()).find(|&i| hit(&t.rows[i]))
-    } else {
-        let end = if inclusive { cur + 1 } else { cur };
-        (0..end.min(t.rows.len())).rev().find(|&i| hit(&t.rows[i]))
-    };
+    let rows = &t.rows;
+    let found =
+        super::list::find_from(
+            t.selected,
+            rows.len(),
+            forward,
+            inclusive,
+            |i| hit(&rows[i]),
+        );
     match found {
         Some(i) => {
             t.selected = i;
@@ -1225,6 +1226,17 @@ mod tests {
             .merge(&deltas, Misses::default(), true);
     }
 
+    /// Counts of cgroup 1: (syscall, errno, calls) cells, 1 us each.
+    fn counted_with(cells: &[(u32, u32, u64)], misses: Misses) -> Counted {
+        let counted = Counted::new(Arch::X86_64);
+        let deltas: Vec<(Key, Delta)> = cells
+            .iter()
+            .map(|&(nr, err, calls)| (Key::new(1, nr, err), Delta::uniform(calls, 1_000)))
+            .collect();
+        counted.counts.lock().unwrap().merge(&deltas, misses, true);
+        counted
+    }
+
     #[test]
     fn the_worker_builds_rows_for_each_read_and_order_and_the_ui_swaps_them_in() {
         let counted = Counted::new(Arch::X86_64);
@@ -1257,14 +1269,12 @@ mod tests {
 
     #[test]
     fn what_the_counts_leave_out_is_said_whole_at_80_columns() {
-        let counted = Counted::new(Arch::X86_64);
-        counted.counts.lock().unwrap().merge(
-            &[(Key::new(1, 39, 0), Delta::uniform(5, 1_000))],
+        let counted = counted_with(
+            &[(39, 0, 5)],
             Misses {
                 full: 3,
                 unentered: 2,
             },
-            true,
         );
         let mut app = app_with(&counted);
         open(&mut app);
@@ -1295,16 +1305,7 @@ mod tests {
 
     #[test]
     fn errors_only_counts_the_failed_calls_only() {
-        let counted = Counted::new(Arch::X86_64);
-        counted.counts.lock().unwrap().merge(
-            &[
-                (Key::new(1, 2, 0), Delta::uniform(10, 1_000)),
-                (Key::new(1, 2, 2), Delta::uniform(3, 1_000)),
-                (Key::new(1, 39, 0), Delta::uniform(7, 1_000)),
-            ],
-            Misses::default(),
-            true,
-        );
+        let counted = counted_with(&[(2, 0, 10), (2, 2, 3), (39, 0, 7)], Misses::default());
         let mut app = app_with(&counted);
         open(&mut app);
         app.errors_only = true;
@@ -1325,16 +1326,7 @@ mod tests {
     /// stream (they moved the stream's hidden selection instead).
     #[test]
     fn search_finds_rows_in_the_top_view() {
-        let counted = Counted::new(Arch::X86_64);
-        counted.counts.lock().unwrap().merge(
-            &[
-                (Key::new(1, 0, 0), Delta::uniform(20, 1_000)),
-                (Key::new(1, 2, 0), Delta::uniform(10, 1_000)),
-                (Key::new(1, 39, 0), Delta::uniform(7, 1_000)),
-            ],
-            Misses::default(),
-            true,
-        );
+        let counted = counted_with(&[(0, 0, 20), (2, 0, 10), (39, 0, 7)], Misses::default());
         let mut app = app_with(&counted);
         open(&mut app);
         app.top_view.as_mut().unwrap().settle(0, 3);
