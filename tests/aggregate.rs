@@ -53,6 +53,19 @@ fn stop(mut t: Reaped, mut err: BufReader<std::process::ChildStderr>) -> String 
     s
 }
 
+/// The tracer with `args` and `-p` the `counted` workload, through the
+/// workload's run; what it said on stderr.
+fn traced_counted_workload(prefix: &str, args: &[&str]) -> String {
+    let missing = format!("/tmp/{}", unique(prefix));
+    let w = gated_workload(&missing);
+    let pid = w.id().to_string();
+    let mut all = args.to_vec();
+    all.extend(["-p", &pid]);
+    let (t, err) = tracer(&all);
+    run_workload(w);
+    stop(t, err)
+}
+
 /// (calls, errors) of a syscall's row in the summary table.
 fn row(table: &str, name: &str) -> Option<(u64, u64)> {
     table.lines().find_map(|l| {
@@ -66,12 +79,7 @@ fn summary_counts_a_known_workload_exactly_in_the_kernel() {
     if !require_root("summary_counts_a_known_workload_exactly_in_the_kernel") {
         return;
     }
-    let missing = format!("/tmp/{}", unique("agg-missing"));
-    let w = gated_workload(&missing);
-    let pid = w.id().to_string();
-    let (t, err) = tracer(&["--summary", "-p", &pid]);
-    run_workload(w);
-    let out = stop(t, err);
+    let out = traced_counted_workload("agg-missing", &["--summary"]);
     assert_eq!(row(&out, "getppid"), Some((N, 0)), "{out}");
     assert_eq!(
         row(&out, "openat").or(row(&out, "open")),
@@ -99,12 +107,7 @@ fn quiet_counts_in_the_kernel_without_times() {
     if !require_root("quiet_counts_in_the_kernel_without_times") {
         return;
     }
-    let missing = format!("/tmp/{}", unique("agg-quiet-missing"));
-    let w = gated_workload(&missing);
-    let pid = w.id().to_string();
-    let (t, err) = tracer(&["-q", "-p", &pid]);
-    run_workload(w);
-    let out = stop(t, err);
+    let out = traced_counted_workload("agg-quiet-missing", &["-q"]);
     let calls: u64 = out
         .lines()
         .find_map(|l| {
@@ -126,13 +129,8 @@ fn a_full_counting_map_is_counted_and_said() {
     if !require_root("a_full_counting_map_is_counted_and_said") {
         return;
     }
-    let missing = format!("/tmp/{}", unique("agg-full"));
-    let w = gated_workload(&missing);
-    let pid = w.id().to_string();
     // One entry: getppid takes it, every open after it finds the map full.
-    let (t, err) = tracer(&["--summary", "-p", &pid, "--agg-entries", "1"]);
-    run_workload(w);
-    let out = stop(t, err);
+    let out = traced_counted_workload("agg-full", &["--summary", "--agg-entries", "1"]);
     assert_eq!(row(&out, "getppid"), Some((N, 0)), "{out}");
     assert_eq!(row(&out, "openat"), None, "{out}");
     let lost: u64 = out
