@@ -548,15 +548,20 @@ impl TopState {
     }
 }
 
-/// The fields of `f` that counting does not keep, named.
-pub fn unusable_fields(f: &Filter) -> Option<String> {
+/// The fields of `f` that are not among `known`, named, or None.
+fn fields_outside(f: &Filter, known: &[Field]) -> Option<String> {
     let bad: Vec<&str> = f
         .fields()
         .into_iter()
-        .filter(|x| !FIELDS.contains(x))
+        .filter(|x| !known.contains(x))
         .map(Field::name)
         .collect();
     (!bad.is_empty()).then(|| bad.join(", "))
+}
+
+/// The fields of `f` that counting does not keep, named.
+pub fn unusable_fields(f: &Filter) -> Option<String> {
+    fields_outside(f, &FIELDS)
 }
 
 /// The fields of the kernel's own filters (pid set, syscall bitmap,
@@ -577,16 +582,12 @@ pub fn run_unusable(f: &UserFilter) -> Option<String> {
     if f.comm.is_some() {
         bad.push("--comm".into());
     }
-    if let Some(e) = &f.expr {
-        let fields: Vec<&str> = e
-            .fields()
-            .into_iter()
-            .filter(|x| !KERNEL_FIELDS.contains(x))
-            .map(Field::name)
-            .collect();
-        if !fields.is_empty() {
-            bad.push(format!("--filter's {}", fields.join(", ")));
-        }
+    if let Some(fields) = f
+        .expr
+        .as_ref()
+        .and_then(|e| fields_outside(e, &KERNEL_FIELDS))
+    {
+        bad.push(format!("--filter's {fields}"));
     }
     (!bad.is_empty()).then(|| bad.join(", "))
 }
