@@ -9,7 +9,7 @@ use systrace_tui::session::reader::read_all;
 const HEADER: &str = concat!(
     r#"{"type":"header","format":"systrace-tui-session","version":2,"tool_version":"0","#,
     r#""host":"h","kernel":"6.1","arch":"x86_64","boot_time_ns":0,"boot_time":"","#,
-    r#""start_time":"","filters":{},"records":"binary-1"}"#,
+    r#""start_time":"","filters":{},"records":"binary-2"}"#,
     "\n"
 );
 

@@ -109,12 +109,20 @@ impl TraceEvent {
                 ids.insert(id);
                 Ok(None)
             }
-            Record::Call(c, tail) => {
-                let ev = TraceEvent::from_wire(&c, ids.shared(&c)?.clone(), tail, arch);
-                ids.done(&c);
-                Ok(Some(ev))
-            }
+            Record::Call(c, tail) => TraceEvent::from_call(ids, &c, tail, arch).map(Some),
         }
+    }
+
+    /// A call joined with its thread's current identity.
+    pub fn from_call(
+        ids: &mut Identities,
+        c: &WireCall,
+        tail: &[u8],
+        arch: Arch,
+    ) -> Result<TraceEvent, RawError> {
+        let ev = TraceEvent::from_wire(c, ids.shared(c)?.clone(), tail, arch);
+        ids.done(c);
+        Ok(ev)
     }
 
     /// A call record joined with the identity it was made under.

@@ -12,7 +12,7 @@ use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Deserialize;
 
-use super::binary::{self, BINARY_VERSION, RECORDS_BINARY};
+use super::binary::{self, BINARY_VERSION, RECORDS_BINARY, RECORDS_BINARY_1};
 use super::format::{
     ContainerLine, Header, HeaderProbe, LostLine, SyscallIn, FORMAT_NAME, FORMAT_VERSION,
     SYSCALL_PREFIX,
@@ -65,6 +65,10 @@ pub struct Reader<R> {
     pub events: u64,
     /// A binary session's identities so far (None for JSON Lines).
     bin: Option<Identities>,
+    /// A binary session's last packed call.
+    packed: binary::Packed,
+    /// No frame was bad since the last fresh start of the packed calls.
+    synced: bool,
     done: bool,
     /// The input was read to its end (not stopped at a bad line).
     at_end: bool,
@@ -261,7 +265,7 @@ impl<R: BufRead> Reader<R> {
             .map_err(|e| err(format!("bad session header: {}", json_msg(&e))))?;
         let bin = match (header.version, header.records.as_deref()) {
             (FORMAT_VERSION, None) => None,
-            (BINARY_VERSION, Some(RECORDS_BINARY)) => Some(Identities::new()),
+            (BINARY_VERSION, Some(RECORDS_BINARY | RECORDS_BINARY_1)) => Some(Identities::new()),
             (_, r) => {
                 return Err(err(format!(
                     "version {} with records {:?} is not a known session encoding",
@@ -287,6 +291,8 @@ impl<R: BufRead> Reader<R> {
             done: false,
             at_end: false,
             bin,
+            packed: binary::Packed::default(),
+            synced: true,
         })
     }
 
@@ -427,6 +433,9 @@ impl<R: BufRead> Reader<R> {
                     msg
                 }
             };
+            // The bad frame may have been a packed call, which the next
+            // ones are written against.
+            self.synced = false;
             self.bad(LineError {
                 line,
                 msg,
@@ -442,6 +451,14 @@ impl<R: BufRead> Reader<R> {
                 let ids = self.bin.as_mut().expect("binary session");
                 TraceEvent::from_record(ids, &self.buf, self.arch)
                     .map(|e| e.map(Event::Syscall))
+                    .map_err(|e| e.to_string())
+            }
+            binary::F_CALL => {
+                let (c, tail) = self.packed.unpack(&self.buf, self.synced)?;
+                self.synced = true;
+                let ids = self.bin.as_mut().expect("binary session");
+                TraceEvent::from_call(ids, &c, tail, self.arch)
+                    .map(|e| Some(Event::Syscall(e)))
                     .map_err(|e| e.to_string())
             }
             binary::F_JSON => parse(self.arch, &self.buf, &mut self.summary),
@@ -613,8 +630,12 @@ pub fn container_names(path: &Path, stop: &Stop) -> Result<HashMap<String, Arc<C
     // The header line is checked by `open`; lines that do not parse are
     // the main pass's to report.
     let _ = read_line(&mut src, &mut buf);
-    let binary = serde_json::from_slice::<Header>(&buf)
-        .is_ok_and(|h| h.records.as_deref() == Some(RECORDS_BINARY));
+    let binary = serde_json::from_slice::<Header>(&buf).is_ok_and(|h| {
+        matches!(
+            h.records.as_deref(),
+            Some(RECORDS_BINARY | RECORDS_BINARY_1)
+        )
+    });
     while !stop.is_raised() {
         if binary {
             // Frames: only the JSON ones can be containers.

@@ -32,7 +32,8 @@ pub struct Header {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_from: Option<String>,
     /// How the items after this line are written: absent for JSON Lines,
-    /// `binary-1` for the binary format (see `session::binary`).
+    /// `binary-2` (`binary-1` before packed calls) for the binary format
+    /// (see `session::binary`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<String>,
 }
