@@ -12,7 +12,9 @@
 //! Cases: untraced floor floor-clock (the floor reading the clock at each
 //! end) abl1 abl2 abl3 abl4 noquery noclock full nowake
 //! compat; planned: full with the loader's capture plans (paths, buffers
-//! and structures copied); agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
+//! and structures copied, and calls without either cut after the arguments
+//! they take: the other builds load no plans, so they send every call
+//! whole); agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
 //! counting in the kernel (ST_MODE_AGG; abl5 stops sys_exit before the
 //! map update); `bin:PATH`: a whole systrace-tui binary capturing everything,
 //! `drill-other` / `drill-self`: counting with a drill-down set holding

@@ -14,6 +14,9 @@
 //!   workload hostile          set a comm and open paths full of control bytes
 //!   workload gated-setsid     getppid; after a byte on stdin, setsid and
 //!                             print "s"; after another, getppid
+//!   workload extra-args       getppid, close(-1) and lseek(-1, 7, 0), each
+//!                             with 11..66 in the six argument registers
+//!                             it does not use
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};
@@ -56,6 +59,11 @@ fn main() {
                 libc::close(fd);
             }
         }
+        "extra-args" => unsafe {
+            libc::syscall(libc::SYS_getppid, 11, 22, 33, 44, 55, 66);
+            libc::syscall(libc::SYS_close, -1 as libc::c_long, 22, 33, 44, 55, 66);
+            libc::syscall(libc::SYS_lseek, -1 as libc::c_long, 7, 0, 44, 55, 66);
+        },
         "getppid" => {
             let n: u64 = arg(2).parse().expect("count");
             for _ in 0..n {

@@ -54,6 +54,9 @@ pub const CAP_FD_PATH: u8 = 0x80;
 pub const P_NO_RETURN: u32 = 0x1;
 pub const P_REFRESH: u32 = 0x2;
 pub const P_AT_ENTER: u32 = 0x4;
+/// `flags >> P_NARGS_SHIFT`: 1 + the number of arguments the call takes
+/// (0: not known, the kernel sends all six).
+pub const P_NARGS_SHIFT: u32 = 8;
 
 /// A syscall with who made it: a call record joined with its thread's
 /// identity record (see [`Identities`]). Not a wire layout.
@@ -86,6 +89,28 @@ pub struct RawEvent {
 /// Record kinds (`ST_K_*`): the first u16 of every ring-buffer record.
 pub const K_CALL: u16 = 1;
 pub const K_IDENT: u16 = 2;
+pub const K_SHORT: u16 = 3;
+
+/// `struct st_short`: a call without captured data, cut after the
+/// `nargs` arguments the call takes (the kernel writes `WIRE_SHORT_HEAD +
+/// 8 * nargs` bytes of it).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireShort {
+    pub kind: u16,
+    pub flags: u16,
+    pub nargs: u16,
+    pub pad: u16,
+    pub tid: u32,
+    pub gen: u32,
+    pub nr: u32,
+    pub context_sw: u32,
+    pub start_ns: u64,
+    pub finish_ns: u64,
+    pub ret: i64,
+    pub args: [u64; 6],
+}
+pub const WIRE_SHORT_HEAD: usize = offset_of!(WireShort, args);
 
 /// `struct st_event`: the fixed part of a syscall record, exactly as the
 /// kernel writes it; captured chunks follow (`tail_len` bytes).
@@ -194,6 +219,8 @@ pub enum RawError {
     TailMismatch { got: usize, declared: usize },
     #[error("captured chunk at offset {offset} runs past the end of the record")]
     BadChunk { offset: usize },
+    #[error("short call record of {got} bytes with {nargs} arguments")]
+    ShortArgs { nargs: usize, got: usize },
     #[error("unknown record kind {0}")]
     Kind(u16),
     #[error("call of thread {tid} under identity {gen}, which was never sent")]
@@ -229,12 +256,56 @@ pub fn parse_record(bytes: &[u8]) -> Result<Record<'_>, RawError> {
     }
     match rd_u16(bytes, 0) {
         K_CALL => WireCall::from_bytes(bytes).map(|(c, t)| Record::Call(c, t)),
+        K_SHORT => WireCall::from_short(bytes).map(|c| Record::Call(c, &[])),
         K_IDENT => WireIdent::from_bytes(bytes).map(Record::Ident),
         k => Err(RawError::Kind(k)),
     }
 }
 
 impl WireCall {
+    /// Parses a short call record (`st_short`): the arguments it does not
+    /// carry, which the call does not take, are 0.
+    pub fn from_short(bytes: &[u8]) -> Result<WireCall, RawError> {
+        if bytes.len() < WIRE_SHORT_HEAD {
+            return Err(RawError::Short {
+                got: bytes.len(),
+                need: WIRE_SHORT_HEAD,
+            });
+        }
+        macro_rules! at {
+            ($rd:ident, $f:ident) => {
+                $rd(bytes, offset_of!(WireShort, $f))
+            };
+        }
+        let nargs = at!(rd_u16, nargs) as usize;
+        let need = WIRE_SHORT_HEAD + 8 * nargs;
+        // The ring pads a record to 8 bytes: never more than 7 extra.
+        if nargs > 6 || bytes.len() < need || bytes.len() > need + 7 {
+            return Err(RawError::ShortArgs {
+                nargs,
+                got: bytes.len(),
+            });
+        }
+        let mut args = [0u64; 6];
+        for (i, a) in args[..nargs].iter_mut().enumerate() {
+            *a = rd_u64(bytes, WIRE_SHORT_HEAD + i * 8);
+        }
+        Ok(WireCall {
+            kind: K_CALL,
+            flags: at!(rd_u16, flags),
+            tail_len: 0,
+            pad: 0,
+            tid: at!(rd_u32, tid),
+            gen: at!(rd_u32, gen),
+            nr: at!(rd_u32, nr),
+            context_sw: at!(rd_u32, context_sw),
+            start_ns: at!(rd_u64, start_ns),
+            finish_ns: at!(rd_u64, finish_ns),
+            args,
+            ret: at!(rd_u64, ret) as i64,
+        })
+    }
+
     /// Parses a call record's header and returns it with its validated tail.
     pub fn from_bytes(bytes: &[u8]) -> Result<(WireCall, &[u8]), RawError> {
         if bytes.len() < WIRE_CALL_SIZE {
@@ -682,6 +753,60 @@ mod tests {
         let (back, tail) = ids.push(&call).unwrap().unwrap();
         assert_eq!(back, ev);
         assert!(tail.is_empty());
+    }
+
+    /// A short record as the kernel writes it: `nargs` arguments, `pad`
+    /// bytes of the ring's alignment after them.
+    fn short(c: &WireCall, nargs: u16, pad: usize) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&K_SHORT.to_ne_bytes());
+        b.extend_from_slice(&c.flags.to_ne_bytes());
+        b.extend_from_slice(&nargs.to_ne_bytes());
+        b.extend_from_slice(&[0, 0]);
+        for v in [c.tid, c.gen, c.nr, c.context_sw] {
+            b.extend_from_slice(&v.to_ne_bytes());
+        }
+        for v in [c.start_ns, c.finish_ns, c.ret as u64] {
+            b.extend_from_slice(&v.to_ne_bytes());
+        }
+        assert_eq!(b.len(), WIRE_SHORT_HEAD);
+        for a in &c.args[..usize::from(nargs).min(6)] {
+            b.extend_from_slice(&a.to_ne_bytes());
+        }
+        b.resize(b.len() + pad, 0xee);
+        b
+    }
+
+    #[test]
+    fn short_records_carry_the_arguments_the_call_takes() {
+        let (_, c) = builder().wire();
+        for nargs in 0..=6u16 {
+            let n = usize::from(nargs);
+            let mut want = WireCall { tail_len: 0, ..c };
+            want.args[n..].fill(0);
+            for pad in [0, 7] {
+                let b = short(&c, nargs, pad);
+                let Record::Call(got, tail) = parse_record(&b).unwrap() else {
+                    panic!("not a call")
+                };
+                assert_eq!((got, tail), (want, &[][..]), "{nargs} args, {pad} padding");
+            }
+            // Cut short, padded beyond the ring's 7 bytes: errors.
+            for bad in [
+                short(&c, nargs, 8),
+                short(&c, nargs, 0)[..WIRE_SHORT_HEAD + 8 * n - 1].to_vec(),
+            ] {
+                assert!(parse_record(&bad).is_err(), "{nargs}: {} bytes", bad.len());
+            }
+        }
+        // More arguments than a call has.
+        let mut seven = short(&c, 6, 0);
+        seven[4] = 7;
+        seven.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            parse_record(&seven).unwrap_err().to_string(),
+            "short call record of 104 bytes with 7 arguments"
+        );
     }
 
     #[test]

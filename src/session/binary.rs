@@ -155,10 +155,20 @@ impl Encoder {
             self.hot = None;
         }
         let mut p = [0u8; PACKED_MAX];
-        let n = self.packed.pack(&call, &mut p);
-        frame_head(out, F_CALL, n + tail.len());
-        out.extend_from_slice(&p[..n]);
-        out.extend_from_slice(tail);
+        let n = self.packed.pack(&call, tail.len(), &mut p);
+        // A copy of a fixed size is a few moves, one of n bytes a call to
+        // memmove (15 % of this thread's time): most calls pack to fewer
+        // than 32 bytes with their frame head.
+        if n <= SHORT_COPY {
+            let at = out.len();
+            out.extend_from_slice(&p[..SHORT_COPY]);
+            out.truncate(at + n);
+        } else {
+            out.extend_from_slice(&p[..n]);
+        }
+        if !tail.is_empty() {
+            out.extend_from_slice(tail);
+        }
     }
 
     /// Appends a JSON line (without its newline) as a frame.
@@ -197,8 +207,10 @@ pub struct Packed {
     args: [u64; 6],
 }
 
-/// Largest packed call without its tail: two bytes and 14 varints.
-pub const PACKED_MAX: usize = 2 + 14 * 10;
+/// Largest packed call with its frame head, without its tail: the head,
+/// two bytes and 14 varints.
+pub const PACKED_MAX: usize = 4 + 2 + 14 * 10;
+const SHORT_COPY: usize = 32;
 
 const SAME_THREAD: u8 = 1;
 const SAME_NR: u8 = 2;
@@ -258,9 +270,10 @@ impl Fields<'_> {
 }
 
 impl Packed {
-    /// Writes `c` (without its tail) into `p`; returns the length.
-    pub fn pack(&mut self, c: &WireCall, p: &mut [u8; PACKED_MAX]) -> usize {
-        let mut at = 2;
+    /// Writes the frame head of `c` with a tail of `tail_len` bytes, and
+    /// `c` packed, into `p`; returns the length.
+    pub fn pack(&mut self, c: &WireCall, tail_len: usize, p: &mut [u8; PACKED_MAX]) -> usize {
+        let mut at = 6;
         let mut same = 0;
         if self.since_fresh == 0 {
             *self = Packed::default();
@@ -301,8 +314,10 @@ impl Packed {
             }
         }
         put(p, &mut at, zigzag(c.ret));
-        p[0] = same;
-        p[1] = differ;
+        let head = (((at - 4 + tail_len) as u32) << 8) | F_CALL as u32;
+        p[..4].copy_from_slice(&head.to_le_bytes());
+        p[4] = same;
+        p[5] = differ;
         *self = Packed {
             since_fresh: (self.since_fresh + 1) % FRESH_EVERY,
             tid: c.tid,
@@ -650,8 +665,10 @@ mod tests {
                 let (mut w, mut r) = (Packed::default(), Packed::default());
                 for c in &calls {
                     let mut p = [0u8; PACKED_MAX];
-                    let n = w.pack(c, &mut p);
-                    let mut framed = p[..n].to_vec();
+                    let n = w.pack(c, 4, &mut p);
+                    let (kind, len) = parse_head(p[..4].try_into().unwrap());
+                    prop_assert_eq!((kind, len), (F_CALL, n - 4 + 4));
+                    let mut framed = p[4..n].to_vec();
                     framed.extend_from_slice(b"tail");
                     let (back, tail) = r.unpack(&framed, true).unwrap();
                     prop_assert_eq!(back, WireCall { tail_len: 4, ..*c });

@@ -14,7 +14,7 @@ use libbpf_rs::{
 use crate::model::decode::structs;
 use crate::model::raw::{
     Cap, Plan, CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR,
-    MAX_CAPS, P_AT_ENTER, P_NO_RETURN, P_REFRESH,
+    MAX_CAPS, P_AT_ENTER, P_NARGS_SHIFT, P_NO_RETURN, P_REFRESH,
 };
 use crate::model::syscalls::{self, Arch, ArgKind, RetKind};
 
@@ -406,6 +406,9 @@ pub fn plan_for_arch(arch: Arch, info: &syscalls::SyscallInfo) -> Plan {
     ) {
         plan.flags |= P_REFRESH;
     }
+    // Calls without captured data are sent cut after these (the decoders
+    // read no more of them than the table gives).
+    plan.flags |= (info.args.len().min(6) as u32 + 1) << P_NARGS_SHIFT;
     plan
 }
 
@@ -535,16 +538,20 @@ impl Tracer {
             if info.nr >= MAX_NR {
                 continue;
             }
+            // Every known call has a plan (its argument count); those
+            // that capture or flag something are counted as planned.
             let plan = plan_for(info);
-            if plan != Plan::default() {
-                planned += 1;
-                with_skel!(&skel, s => s.maps.plans.update(
-                    &info.nr.to_ne_bytes(),
-                    &plan.as_bytes(),
-                    MapFlags::ANY
-                ))
-                .map_err(|e| explain(e, "writing capture plans"))?;
-            }
+            let bare = Plan {
+                flags: plan.flags >> P_NARGS_SHIFT << P_NARGS_SHIFT,
+                ..Plan::default()
+            };
+            planned += usize::from(plan != bare);
+            with_skel!(&skel, s => s.maps.plans.update(
+                &info.nr.to_ne_bytes(),
+                &plan.as_bytes(),
+                MapFlags::ANY
+            ))
+            .map_err(|e| explain(e, "writing capture plans"))?;
         }
         crate::note!(
             "systrace-tui: capture plans for {planned} {} syscalls",
@@ -783,9 +790,15 @@ mod tests {
             assert!(p.caps.iter().all(|c| c.at_enter == 1));
             assert_ne!(p.flags & P_AT_ENTER, 0);
         }
-        // No structure, no change: the fast path stays.
-        assert_eq!(plan_on(Arch::X86_64, "getppid"), Plan::default());
-        assert_eq!(plan_on(Arch::X86_64, "close"), Plan::default());
+        // No structure, no change: the fast path stays, and only the
+        // arguments the call takes are sent.
+        let bare = |nargs: u32| Plan {
+            flags: (nargs + 1) << P_NARGS_SHIFT,
+            ..Plan::default()
+        };
+        assert_eq!(plan_on(Arch::X86_64, "getppid"), bare(0));
+        assert_eq!(plan_on(Arch::X86_64, "close"), bare(1));
+        assert_eq!(plan_on(Arch::Aarch64, "futex"), bare(6));
         assert_eq!(plan_on(Arch::X86_64, "openat").flags & P_AT_ENTER, 0);
     }
 
@@ -804,7 +817,8 @@ mod tests {
         let exit = plan_for(syscalls::by_name(arch, "exit_group").unwrap());
         assert_ne!(exit.flags & P_NO_RETURN, 0);
         let getppid = plan_for(syscalls::by_name(arch, "getppid").unwrap());
-        assert_eq!(getppid, Plan::default());
+        assert_eq!(getppid.caps, Plan::default().caps);
+        assert_eq!(getppid.flags, 1 << P_NARGS_SHIFT);
     }
 
     fn caps(name: &str) -> Vec<(u8, u8, u8)> {

@@ -575,6 +575,38 @@ static __always_inline void fill_header(struct st_event *ev, struct task_state *
 	__builtin_memcpy(ev->args, ts->args, sizeof(ev->args));
 }
 
+static __always_inline void fill_short(struct st_short *ev, struct task_state *ts, u64 pid_tgid,
+				       u32 nr, u64 now, u64 csw_now, s64 ret, u16 nargs)
+{
+	ev->kind = ST_K_SHORT;
+	ev->flags = 0;
+	ev->nargs = nargs;
+	ev->_pad = 0;
+	ev->tid = (u32)pid_tgid;
+	ev->gen = ts->gen;
+	ev->nr = nr;
+	ev->context_sw = csw_now - ts->csw;
+	ev->start_ns = ts->start_ns;
+	ev->finish_ns = now;
+	ev->ret = ret;
+}
+
+/* One case of the switch on (1 + argument count): the reserved size must
+ * be a constant for the verifier. */
+#define EMIT_SHORT(N)                                                                   \
+	case (N) + 1: {                                                                 \
+		struct st_short *sv = bpf_ringbuf_reserve(                              \
+			&events, __builtin_offsetof(struct st_short, args) + 8 * (N), 0); \
+		if (!sv) {                                                              \
+			count_lost();                                                   \
+			return 0;                                                       \
+		}                                                                       \
+		fill_short(sv, ts, pid_tgid, nr, now, csw, ret, N);                     \
+		__builtin_memcpy(sv->args, ts->args, 8 * (N));                          \
+		bpf_ringbuf_submit(sv, wake_flag());                                    \
+		return 0;                                                               \
+	}
+
 struct st_iovec {
 	u64 base;
 	u64 len;
@@ -1365,6 +1397,18 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		if (!ident_sync(task, ts, pid_tgid)) {
 			count_lost();
 			return 0;
+		}
+#endif
+#if ST_ABL != 4
+		/* The arguments the call takes, no more (`plan` is never NULL
+		 * in an array map; the check is for the verifier). */
+		switch (plan ? plan->flags >> ST_P_NARGS_SHIFT : 0) {
+			EMIT_SHORT(0)
+			EMIT_SHORT(1)
+			EMIT_SHORT(2)
+			EMIT_SHORT(3)
+			EMIT_SHORT(4)
+			EMIT_SHORT(5)
 		}
 #endif
 		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);

@@ -6,10 +6,10 @@
 use std::mem::{offset_of, size_of};
 
 use crate::model::raw::{
-    Cap, Plan, WireCall, WireIdent, CAP_ARGV, CAP_ARR, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV, CAP_MEM,
-    CAP_MSGHDR, CAP_NONE, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR, CHUNK_HEAD, COMM_LEN,
-    F_NO_RETURN, F_TRUNCATED, K_CALL, K_IDENT, LEN_RET, MAX_CAPS, P_AT_ENTER, P_NO_RETURN,
-    P_REFRESH, W_ALWAYS, W_OK, W_RET, W_RET_BYTES,
+    Cap, Plan, WireCall, WireIdent, WireShort, CAP_ARGV, CAP_ARR, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV,
+    CAP_MEM, CAP_MSGHDR, CAP_NONE, CAP_SOCKADDR, CAP_SOCKADDR_OUT, CAP_STR, CHUNK_HEAD, COMM_LEN,
+    F_NO_RETURN, F_TRUNCATED, K_CALL, K_IDENT, K_SHORT, LEN_RET, MAX_CAPS, P_AT_ENTER,
+    P_NARGS_SHIFT, P_NO_RETURN, P_REFRESH, W_ALWAYS, W_OK, W_RET, W_RET_BYTES,
 };
 
 /// Same size, and every named field at the same offset.
@@ -64,6 +64,23 @@ macro_rules! check {
             // `pad` is `_pad` in C (offset_of! takes no renaming).
             assert!(offset_of!(WireCall, pad) == offset_of!(t::st_event, _pad));
             same_layout!(
+                WireShort,
+                t::st_short {
+                    kind,
+                    flags,
+                    nargs,
+                    tid,
+                    gen,
+                    nr,
+                    context_sw,
+                    start_ns,
+                    finish_ns,
+                    ret,
+                    args,
+                }
+            );
+            assert!(offset_of!(WireShort, pad) == offset_of!(t::st_short, _pad));
+            same_layout!(
                 WireIdent,
                 t::st_ident {
                     kind,
@@ -113,6 +130,7 @@ macro_rules! check {
             same_values!(t::st_record_kind {
                 K_CALL => ST_K_CALL,
                 K_IDENT => ST_K_IDENT,
+                K_SHORT => ST_K_SHORT,
             });
             same_values!(t::st_event_flag {
                 F_NO_RETURN => ST_F_NO_RETURN,
@@ -141,6 +159,7 @@ macro_rules! check {
                 P_NO_RETURN => ST_P_NO_RETURN,
                 P_REFRESH => ST_P_REFRESH,
                 P_AT_ENTER => ST_P_AT_ENTER,
+                P_NARGS_SHIFT => ST_P_NARGS_SHIFT,
             });
         };
     };
