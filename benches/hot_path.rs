@@ -1,6 +1,8 @@
 //! criterion benches of the user-space hot path: decoding a ring-buffer
-//! record, the user-space filters (--comm regex, the filter language), and
-//! drawing a TUI frame over 1,000,000 retained events. Run: `cargo bench --bench hot_path`.
+//! record, the user-space filters (--comm regex, the filter language),
+//! recording calls into a binary session (`.strc` frames, and zstd as the
+//! recorder runs it), and drawing a TUI frame over 1,000,000 retained
+//! events. Run: `cargo bench --bench hot_path`.
 
 mod common;
 
@@ -13,6 +15,7 @@ use systrace_tui::model::container::ContainerMap;
 use systrace_tui::model::event::TraceEvent;
 use systrace_tui::model::filter::{Filter, NoContainers};
 use systrace_tui::model::syscalls::Arch;
+use systrace_tui::session::binary::Encoder;
 use systrace_tui::stage::UserFilter;
 
 fn decode(c: &mut Criterion) {
@@ -39,6 +42,50 @@ fn decode(c: &mut Criterion) {
         let mut ids = common::identities();
         b.iter(|| TraceEvent::from_record(&mut ids, black_box(&with_path), Arch::native()))
     });
+    g.finish();
+}
+
+/// The recorder's two threads per event: packing calls into frames
+/// (session-writer) and compressing them (session-disk, zstd --fast=3).
+fn record(c: &mut Criterion) {
+    // One thread's getppid storm, times jittered as a real one's are.
+    let mut one = systrace_tui::model::testing::EventBuilder::named("getppid")
+        .arch(Arch::native())
+        .ret(4242)
+        .build();
+    let storm: Vec<TraceEvent> = (0..4096u64)
+        .map(|i| {
+            one.start_ns = 1_000_000_000 + i * 380 + (i * 7919) % 61;
+            one.finish_ns = one.start_ns + 120 + (i * 104_729) % 37;
+            one.clone()
+        })
+        .collect();
+    let mix = common::events(4096);
+    let mut g = c.benchmark_group("record");
+    for (name, evs) in [("storm", &storm), ("mix", &mix)] {
+        g.throughput(Throughput::Elements(evs.len() as u64));
+        let frames = |enc: &mut Encoder, out: &mut Vec<u8>| {
+            out.clear();
+            for e in evs {
+                enc.syscall(out, e);
+            }
+        };
+        g.bench_function(format!("{name}_frames"), |b| {
+            let (mut enc, mut out) = (Encoder::new(), Vec::with_capacity(1 << 20));
+            b.iter(|| {
+                frames(&mut enc, &mut out);
+                black_box(out.len())
+            })
+        });
+        g.bench_function(format!("{name}_frames_zstd"), |b| {
+            let (mut enc, mut out) = (Encoder::new(), Vec::with_capacity(1 << 20));
+            let mut z = zstd::bulk::Compressor::new(-3).expect("zstd");
+            b.iter(|| {
+                frames(&mut enc, &mut out);
+                black_box(z.compress(&out).expect("compress").len())
+            })
+        });
+    }
     g.finish();
 }
 
@@ -94,5 +141,5 @@ fn render(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, filter, render);
+criterion_group!(benches, decode, record, filter, render);
 criterion_main!(benches);
