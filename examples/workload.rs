@@ -16,7 +16,8 @@
 //!                             print "s"; after another, getppid
 //!   workload extra-args       getppid, close(-1) and lseek(-1, 7, 0), each
 //!                             with 11..66 in the six argument registers
-//!                             it does not use
+//!                             it does not use; then syscall number
+//!                             1024 + getppid's (ENOSYS) with 11..66
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};
@@ -63,6 +64,7 @@ fn main() {
             libc::syscall(libc::SYS_getppid, 11, 22, 33, 44, 55, 66);
             libc::syscall(libc::SYS_close, -1 as libc::c_long, 22, 33, 44, 55, 66);
             libc::syscall(libc::SYS_lseek, -1 as libc::c_long, 7, 0, 44, 55, 66);
+            libc::syscall(1024 + libc::SYS_getppid, 11, 22, 33, 44, 55, 66);
         },
         "getppid" => {
             let n: u64 = arg(2).parse().expect("count");

@@ -793,6 +793,49 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// A frame whose length cannot be right ends the reading even with
+    /// --skip-bad (the next frame cannot be found): the count of skipped
+    /// frames must not hide that the rest of the file was not read.
+    #[test]
+    fn skip_bad_says_when_a_bad_frame_ended_the_reading() {
+        let d = tempfile::tempdir().unwrap();
+        let strc = d.path().join("a.strc");
+        let evs: Vec<Event> = (0..40).map(|i| Event::Syscall(sample_event(i))).collect();
+        write(&strc, &evs);
+        let mut bytes = plain(&strc);
+        let mut at = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let mut calls = 0;
+        loop {
+            let (kind, len) = parse_head(bytes[at..at + 4].try_into().unwrap());
+            if kind == F_CALL {
+                calls += 1;
+                // The 5th call damaged in its flags, the 10th in its length.
+                if calls == 5 {
+                    bytes[at + 4] |= 0x80;
+                }
+                if calls == 10 {
+                    bytes[at..at + 4].copy_from_slice(&(u32::MAX << 8 | 3).to_le_bytes());
+                    break;
+                }
+            }
+            at += 4 + len;
+        }
+        let mut r = reader::Reader::new(&bytes[..], true).unwrap();
+        let mut n = 0;
+        while let Some(e) = r.next_item().unwrap() {
+            n += usize::from(matches!(e, Event::Syscall(_)));
+        }
+        assert_eq!((n, r.skipped), (4, 6));
+        let w = r.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("skipped 6 bad lines (first: record "),
+            "{w:?}"
+        );
+        assert!(w[0].contains("; reading stopped at record "), "{w:?}");
+        assert!(w[0].contains("longer than"), "{w:?}");
+    }
+
     /// The decompressed stream of a binary session.
     fn plain(path: &Path) -> Vec<u8> {
         zstd::decode_all(std::fs::File::open(path).unwrap()).unwrap()

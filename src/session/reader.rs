@@ -59,6 +59,9 @@ pub struct Reader<R> {
     pub skipped: u64,
     /// The first problem met while skipping, to report with the count.
     pub first_skipped: Option<LineError>,
+    /// With `skip_bad`: the bad line or frame after which nothing more
+    /// could be read (a binary frame's length, a cut stream).
+    pub stopped_at: Option<LineError>,
     /// The final `lost` line, once read: its absence at the end means the
     /// recording was cut short.
     pub summary: Option<LostLine>,
@@ -286,6 +289,7 @@ impl<R: BufRead> Reader<R> {
             skip_bad,
             skipped: 0,
             first_skipped: None,
+            stopped_at: None,
             summary: None,
             events: 0,
             done: false,
@@ -480,6 +484,9 @@ impl<R: BufRead> Reader<R> {
             return Err(e);
         }
         self.skipped += 1;
+        if self.done {
+            self.stopped_at = Some(e.clone());
+        }
         self.first_skipped.get_or_insert(e);
         Ok(())
     }
@@ -493,7 +500,14 @@ impl<R: BufRead> Reader<R> {
                 .as_ref()
                 .map(|e| format!(" (first: {e})"))
                 .unwrap_or_default();
-            w.push(format!("skipped {} bad lines{first}", self.skipped));
+            // Skipping goes on after a bad line, but not after one that
+            // leaves no way to the next (the rest of the file is lost).
+            let stop = match &self.stopped_at {
+                Some(_) if self.skipped == 1 => "; nothing after it could be read".to_string(),
+                Some(e) => format!("; reading stopped at {e}"),
+                None => String::new(),
+            };
+            w.push(format!("skipped {} bad lines{first}{stop}", self.skipped));
         }
         // Only a file read to its end can be missing its last line; one
         // that stopped at a bad line says so through that error.

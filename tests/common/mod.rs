@@ -88,8 +88,13 @@ pub fn workload() -> PathBuf {
     // (a no-op when it is), once per test binary.
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
+        // In the test binary's profile: its directory is where `p` is.
+        let mut args = vec!["build", "--example", "workload"];
+        if !cfg!(debug_assertions) {
+            args.push("--release");
+        }
         let st = Command::new(env!("CARGO"))
-            .args(["build", "--example", "workload"])
+            .args(args)
             .status()
             .expect("cargo build --example workload");
         assert!(st.success());

@@ -1401,8 +1401,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 #endif
 #if ST_ABL != 4
 		/* The arguments the call takes, no more (`plan` is never NULL
-		 * in an array map; the check is for the verifier). */
-		switch (plan ? plan->flags >> ST_P_NARGS_SHIFT : 0) {
+		 * in an array map; the check is for the verifier). A number
+		 * past the table is no known call, whatever plan it wraps to:
+		 * all six. */
+		switch (plan && nr < MAX_NR ? plan->flags >> ST_P_NARGS_SHIFT : 0) {
 			EMIT_SHORT(0)
 			EMIT_SHORT(1)
 			EMIT_SHORT(2)
