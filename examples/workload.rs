@@ -16,8 +16,9 @@
 //!                             print "s"; after another, getppid
 //!   workload extra-args       getppid, close(-1) and lseek(-1, 7, 0), each
 //!                             with 11..66 in the six argument registers
-//!                             it does not use; then syscall number
-//!                             1024 + getppid's (ENOSYS) with 11..66
+//!                             it does not use; then syscall numbers
+//!                             1024 + getppid's and 1024 + exit_group's
+//!                             (both ENOSYS) with 11..66
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};
@@ -61,10 +62,22 @@ fn main() {
             }
         }
         "extra-args" => unsafe {
-            libc::syscall(libc::SYS_getppid, 11, 22, 33, 44, 55, 66);
-            libc::syscall(libc::SYS_close, -1 as libc::c_long, 22, 33, 44, 55, 66);
-            libc::syscall(libc::SYS_lseek, -1 as libc::c_long, 7, 0, 44, 55, 66);
-            libc::syscall(1024 + libc::SYS_getppid, 11, 22, 33, 44, 55, 66);
+            // As longs: a variadic int leaves the upper half of its slot
+            // to chance, and the sixth goes on the stack.
+            let [a, b, c, d, e, f]: [libc::c_long; 6] = [11, 22, 33, 44, 55, 66];
+            libc::syscall(libc::SYS_getppid, a, b, c, d, e, f);
+            libc::syscall(libc::SYS_close, -1 as libc::c_long, b, c, d, e, f);
+            libc::syscall(
+                libc::SYS_lseek,
+                -1 as libc::c_long,
+                7 as libc::c_long,
+                0 as libc::c_long,
+                d,
+                e,
+                f,
+            );
+            libc::syscall(1024 + libc::SYS_getppid, a, b, c, d, e, f);
+            libc::syscall(1024 + libc::SYS_exit_group, a, b, c, d, e, f);
         },
         "getppid" => {
             let n: u64 = arg(2).parse().expect("count");

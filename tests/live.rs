@@ -123,6 +123,15 @@ fn calls_carry_only_the_arguments_they_take() {
     // six registers, not those of the call its number wraps to.
     let high = format!("syscall_{}", 1024 + libc::SYS_getppid);
     assert_eq!(args(&high), ([11, 22, 33, 44, 55, 66], -38));
+    // Nor is it the call that never returns whose number it wraps to: it
+    // returns, and its ENOSYS is seen.
+    let high = format!("syscall_{}", 1024 + libc::SYS_exit_group);
+    let e = evs
+        .iter()
+        .find(|e| e.name() == high)
+        .expect("the wrapped exit_group");
+    assert!(e.returns(), "{e:?}");
+    assert_eq!((e.args, e.ret), ([11, 22, 33, 44, 55, 66], -38));
 }
 
 #[test]

@@ -385,6 +385,17 @@ static __always_inline u64 task_uid_gid(struct task_struct *task)
 }
 #endif
 
+/* The capture plan of call `nr`: none for a number past the table. The map
+ * is indexed by nr & (MAX_NR - 1), and a wrapped number is not the call
+ * whose plan it would find (its captures, argument count, no-return). */
+static __always_inline struct st_plan *plan_of(u32 nr)
+{
+	u32 key = nr & (MAX_NR - 1);
+	if (nr >= MAX_NR)
+		return NULL;
+	return bpf_map_lookup_elem(&plans, &key);
+}
+
 static __always_inline bool is_self(u32 tgid)
 {
 	if (self_tgid)
@@ -965,8 +976,7 @@ __noinline u32 capture_compat(u32 off, u32 nr, u32 i, s64 ret, u32 pend)
 	u32 tid = bpf_get_current_pid_tgid();
 	struct scratch *s =
 		pend ? bpf_map_lookup_elem(&pending, &tid) : bpf_map_lookup_elem(&scratch_buf, &zero);
-	u32 key = nr & (MAX_NR - 1);
-	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+	struct st_plan *plan = plan_of(nr);
 	if (!s || !plan)
 		return off;
 	struct compat_cur *cur = bpf_map_lookup_elem(&compat_pend, &zero);
@@ -1174,8 +1184,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	u64 pid_tgid = task_pid_tgid(task);
 	u32 nr = id;
 	if (untimed) {
-		u32 k = nr & (MAX_NR - 1);
-		struct st_plan *p = bpf_map_lookup_elem(&plans, &k);
+		struct st_plan *p = plan_of(nr);
 		if (p && (p->flags & ST_P_NO_RETURN) && wanted(task, pid_tgid >> 32, nr) &&
 		    !excluded(task, (u32)pid_tgid))
 			aggregate(NULL, task_cgroup_id(task), nr, 0, ~0ULL);
@@ -1199,13 +1208,12 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	ts->active = 1;
 	return 0;
 #endif
-	u32 key = nr & (MAX_NR - 1);
 	if (!full) {
 		/* Counted only: the time and the number, nothing else. */
 		u64 start = ST_NOW();
 		ts->start_ns = start;
 		ts->active = 1;
-		struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+		struct st_plan *plan = plan_of(nr);
 		if (plan && (plan->flags & ST_P_NO_RETURN)) {
 			ts->active = 0;
 			aggregate(NULL, task_cgroup_id(task), nr, 0, ~0ULL);
@@ -1232,7 +1240,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	read_args(regs, ts->args);
 	ts->csw = ctx_switches(task);
 
-	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+	struct st_plan *plan = plan_of(nr);
 	if (!plan) {
 		ts->active = 1;
 		return 0;
@@ -1360,8 +1368,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		aggregate(NULL, cg, nr, ret, now - ts->start_ns);
 		/* Streamed only if it was set up for that at enter and still is. */
 		if (!ts->full || mode != ST_MODE_DRILL || !drill_ok(cg, nr)) {
-			u32 k = nr & (MAX_NR - 1);
-			struct st_plan *p = bpf_map_lookup_elem(&plans, &k);
+			struct st_plan *p = plan_of(nr);
 			if (p) {
 				/* Identity changed unseen: read it again, and send
 				 * it, before the next record. */
@@ -1382,8 +1389,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		return 0; /* entered while only counting: no arguments to show */
 	}
 	u64 csw = ctx_switches(task);
-	u32 key = nr & (MAX_NR - 1);
-	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+	struct st_plan *plan = plan_of(nr);
 
 	if (plan && (plan->flags & ST_P_REFRESH) && ret >= 0)
 		read_ident(task, ts);
@@ -1404,7 +1410,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 		 * in an array map; the check is for the verifier). A number
 		 * past the table is no known call, whatever plan it wraps to:
 		 * all six. */
-		switch (plan && nr < MAX_NR ? plan->flags >> ST_P_NARGS_SHIFT : 0) {
+		switch (plan ? plan->flags >> ST_P_NARGS_SHIFT : 0) {
 			EMIT_SHORT(0)
 			EMIT_SHORT(1)
 			EMIT_SHORT(2)
@@ -1583,8 +1589,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 			return 0;
 	}
 #endif
-	u32 key = ts->nr & (MAX_NR - 1);
-	struct st_plan *plan = bpf_map_lookup_elem(&plans, &key);
+	struct st_plan *plan = plan_of(ts->nr);
 	if (!plan || !(plan->flags & ST_P_AT_ENTER))
 		return 0;
 	struct scratch *s = bpf_map_lookup_elem(&pending, &old);
