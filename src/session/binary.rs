@@ -762,19 +762,8 @@ mod tests {
         write(&strc, &evs);
         let mut bytes = plain(&strc);
         // Damage the 10th packed call: reserved flag bits set.
-        let mut at = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
-        let mut calls = 0;
-        loop {
-            let (kind, len) = parse_head(bytes[at..at + 4].try_into().unwrap());
-            if kind == F_CALL {
-                calls += 1;
-                if calls == 10 {
-                    bytes[at + 4] |= 0x80;
-                    break;
-                }
-            }
-            at += 4 + len;
-        }
+        let at = packed_call(&bytes, 10);
+        bytes[at + 4] |= 0x80;
         assert!(read_all(&bytes, false).is_err());
         let (_, items, skipped) = read_all(&bytes, true).unwrap();
         // Calls 10 to 1024 (the next fresh start is the 1025th).
@@ -803,23 +792,10 @@ mod tests {
         let evs: Vec<Event> = (0..40).map(|i| Event::Syscall(sample_event(i))).collect();
         write(&strc, &evs);
         let mut bytes = plain(&strc);
-        let mut at = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
-        let mut calls = 0;
-        loop {
-            let (kind, len) = parse_head(bytes[at..at + 4].try_into().unwrap());
-            if kind == F_CALL {
-                calls += 1;
-                // The 5th call damaged in its flags, the 10th in its length.
-                if calls == 5 {
-                    bytes[at + 4] |= 0x80;
-                }
-                if calls == 10 {
-                    bytes[at..at + 4].copy_from_slice(&(u32::MAX << 8 | 3).to_le_bytes());
-                    break;
-                }
-            }
-            at += 4 + len;
-        }
+        // The 5th call damaged in its flags, the 10th in its length.
+        let (fifth, tenth) = (packed_call(&bytes, 5), packed_call(&bytes, 10));
+        bytes[fifth + 4] |= 0x80;
+        bytes[tenth..tenth + 4].copy_from_slice(&(u32::MAX << 8 | 3).to_le_bytes());
         let mut r = reader::Reader::new(&bytes[..], true).unwrap();
         let mut n = 0;
         while let Some(e) = r.next_item().unwrap() {
@@ -834,6 +810,20 @@ mod tests {
         );
         assert!(w[0].contains("; reading stopped at record "), "{w:?}");
         assert!(w[0].contains("longer than"), "{w:?}");
+    }
+
+    /// Where the `n`th packed call's frame starts in a decompressed session.
+    fn packed_call(bytes: &[u8], n: usize) -> usize {
+        let mut at = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let mut calls = 0;
+        loop {
+            let (kind, len) = parse_head(bytes[at..at + 4].try_into().unwrap());
+            calls += usize::from(kind == F_CALL);
+            if calls == n {
+                return at;
+            }
+            at += 4 + len;
+        }
     }
 
     /// The decompressed stream of a binary session.
