@@ -812,6 +812,41 @@ mod tests {
         assert!(w[0].contains("longer than"), "{w:?}");
     }
 
+    /// A damaged input converts into everything before the damage (none
+    /// of it left in a buffer), in a file that says it was cut short.
+    #[test]
+    fn convert_of_a_damaged_file_keeps_what_came_before_the_damage() {
+        let d = tempfile::tempdir().unwrap();
+        let (strc, damaged) = (d.path().join("a.strc"), d.path().join("d.strc"));
+        let evs: Vec<Event> = (0..300).map(|i| Event::Syscall(sample_event(i))).collect();
+        write(&strc, &evs);
+        let mut bytes = plain(&strc);
+        let at = packed_call(&bytes, 201);
+        bytes[at + 4] |= 0x80;
+        std::fs::write(&damaged, zstd::encode_all(&bytes[..], 3).unwrap()).unwrap();
+        for out in ["out.jsonl", "out.strc"] {
+            let out = d.path().join(out);
+            let e = convert(&damaged, &out, false).unwrap_err().to_string();
+            assert!(
+                e.contains("record ") && e.contains("the 200 events before it"),
+                "{e}"
+            );
+            let (mut r, _) = reader::open(&out, false).unwrap();
+            let mut got = Vec::new();
+            let end = loop {
+                match r.next_item() {
+                    Ok(Some(Event::Syscall(c))) => got.push(format!("{:?}", Event::Syscall(c))),
+                    Ok(Some(_)) => {}
+                    other => break other,
+                }
+            };
+            let want: Vec<String> = evs[..200].iter().map(|e| format!("{e:?}")).collect();
+            assert_eq!(got, want);
+            // Ended without its summary: a cut recording.
+            assert!(matches!(end, Ok(None)) && r.summary.is_none(), "{end:?}");
+        }
+    }
+
     /// Where the `n`th packed call's frame starts in a decompressed session.
     fn packed_call(bytes: &[u8], n: usize) -> usize {
         let mut at = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;

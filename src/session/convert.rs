@@ -10,8 +10,8 @@ use super::writer::SessionFile;
 use crate::model::event::{Event, LostEvents};
 
 /// Converts `input` to `output`; returns the events written. A bad input
-/// record is an error naming it (nothing is skipped), and the output is
-/// left incomplete then, as the error says.
+/// record is an error naming it (nothing is skipped), and the output then
+/// holds what came before it, cut short, as the error says.
 pub fn convert(input: &Path, output: &Path, overwrite: bool) -> Result<u64> {
     if input == output {
         return Err(anyhow!("{} is both input and output", input.display()));
@@ -42,11 +42,16 @@ pub fn convert(input: &Path, output: &Path, overwrite: bool) -> Result<u64> {
             }
             Ok(None) => break,
             Err(e) => {
+                // What came before the bad record is kept, and the output
+                // ends without a summary, so its reader sees it is cut.
+                let n = out
+                    .cut()
+                    .with_context(|| format!("writing {}", output.display()))?;
                 return Err(anyhow!(
-                    "{}: {e} ({} is incomplete)",
+                    "{}: {e} ({} is incomplete: the {n} events before it)",
                     input.display(),
                     output.display()
-                ))
+                ));
             }
         }
     }

@@ -544,6 +544,15 @@ impl SessionFile {
         self.out.flush()
     }
 
+    /// Ends the file without the final summary, after everything added so
+    /// far: its reader is told it was cut short, and loses nothing of it.
+    /// Returns the number of syscall events written.
+    pub fn cut(mut self) -> io::Result<u64> {
+        self.flush_buf()?;
+        self.out.finish()?;
+        Ok(self.written)
+    }
+
     /// Writes the final lost summary, flushes and syncs. Returns the number
     /// of syscall events written.
     pub fn finish(mut self, lost: LostEvents) -> io::Result<u64> {
