@@ -62,20 +62,8 @@ const DECORATIONS_NOT_PRINTED: &[(&str, &str)] = &[
 const ARG_EXCEPTIONS: &[(&str, usize, &str)] = &[];
 
 fn corpus() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let p = dir.join("examples").join("stcorpus");
-    // `cargo test --test oracle` does not rebuild examples: make sure the
-    // corpus is current (a no-op when it is), once per test binary.
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    BUILT.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "--example", "stcorpus"])
-            .status()
-            .expect("cargo build --example stcorpus");
-        assert!(st.success());
-    });
-    p
+    static P: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    P.get_or_init(|| common::build_example("stcorpus")).clone()
 }
 
 /// One syscall line, split into its parts.

@@ -290,20 +290,14 @@ fn live_export_replays_event_for_event() {
 /// The strace-oracle corpus (examples/stcorpus.rs), built if stale, copied
 /// under a name no other process has. Returns the path and the comm regex.
 fn own_corpus(d: &Scratch) -> (PathBuf, String) {
-    let st = Command::new(env!("CARGO"))
-        .args(["build", "--example", "stcorpus"])
-        .status()
-        .expect("cargo build --example stcorpus");
-    assert!(st.success());
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let built = common::build_example("stcorpus");
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
     let name = format!("sc{:06x}{:05}", t & 0xff_ffff, std::process::id() % 100_000);
     let p = d.path(&name);
-    std::fs::copy(dir.join("examples").join("stcorpus"), &p).unwrap();
+    std::fs::copy(built, &p).unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     (p, format!("^{name}$"))
 }

@@ -78,29 +78,30 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_systrace-tui"))
 }
 
-/// The workload example (cargo builds examples for `cargo test`).
-pub fn workload() -> PathBuf {
+/// Example `name`, built in the test binary's profile (`cargo test --test X`
+/// does not rebuild examples; a no-op when it is current): its path.
+pub fn build_example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    // target/<profile>/deps/<test> -> target/<profile>/examples/workload
+    // target/<profile>/deps/<test> -> target/<profile>/examples/<name>
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let p = dir.join("examples").join("workload");
-    // `cargo test --test X` does not rebuild examples: make sure it is current
-    // (a no-op when it is), once per test binary.
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    BUILT.call_once(|| {
-        // In the test binary's profile: its directory is where `p` is.
-        let mut args = vec!["build", "--example", "workload"];
-        if !cfg!(debug_assertions) {
-            args.push("--release");
-        }
-        let st = Command::new(env!("CARGO"))
-            .args(args)
-            .status()
-            .expect("cargo build --example workload");
-        assert!(st.success());
-    });
-    assert!(p.exists(), "workload example not built at {}", p.display());
+    let mut args = vec!["build", "--example", name];
+    if !cfg!(debug_assertions) {
+        args.push("--release");
+    }
+    let st = Command::new(env!("CARGO"))
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("cargo build --example {name}: {e}"));
+    assert!(st.success());
+    let p = dir.join("examples").join(name);
+    assert!(p.exists(), "{name} example not built at {}", p.display());
     p
+}
+
+/// The workload example, built once per test binary.
+pub fn workload() -> PathBuf {
+    static P: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    P.get_or_init(|| build_example("workload")).clone()
 }
 
 /// A `sh` that moves itself into `cgroup` and then runs the arguments that
