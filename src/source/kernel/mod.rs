@@ -4,4 +4,5 @@
 pub mod aggregate;
 pub mod loader;
 pub mod reader;
+mod ring;
 mod wire;

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
-use libbpf_rs::RingBufferBuilder;
 
 use super::aggregate;
 use super::loader::{KernelFilter, KernelMode, LoadOptions, Tracer};
@@ -322,13 +321,7 @@ fn run(
         ids: Identities::new(),
         slow,
     }));
-    let cb = batcher.clone();
-    let mut builder = RingBufferBuilder::new();
-    builder.add(tracer.events(), move |data: &[u8]| {
-        cb.borrow_mut().push(data);
-        0
-    })?;
-    let ring = builder.build()?;
+    let ring = super::ring::Ring::new(tracer.events().as_fd(), tracer.events().max_entries())?;
     if opts.drop_privileges {
         if let Err(e) = crate::privs::drop_privileges() {
             let _ = ready.send(Err(e));
@@ -347,7 +340,7 @@ fn run(
         // drain (what libbpf's poll/consume do) would never get back to the
         // control messages (stop, new filters).
         wait_readable(ring.epoll_fd(), opts.drain_every);
-        let _ = ring.consume_raw_n(DRAIN_SLICE);
+        ring.consume_n(DRAIN_SLICE, |d| batcher.borrow_mut().push(d));
         // A part-filled batch waits a little for company: under load the
         // ring wakes us often with few records each time, and a channel
         // message per wake-up (with a thread wake-up on the other side)
@@ -379,7 +372,7 @@ fn run(
         if stop || last_check.elapsed() >= Duration::from_millis(200) {
             last_check = Instant::now();
             if stop {
-                let _ = ring.consume_raw_n(DRAIN_SLICE);
+                ring.consume_n(DRAIN_SLICE, |d| batcher.borrow_mut().push(d));
                 batcher.borrow_mut().flush_final();
             }
             let k = tracer.kernel_lost();
