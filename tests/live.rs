@@ -85,6 +85,8 @@ fn captures_a_known_child() {
     assert!(evs.iter().any(|e| e.name() == "write" && e.ret == 5));
     let exit = evs.iter().find(|e| e.name() == "exit_group").unwrap();
     assert!(!exit.returns());
+    // Its one argument, the status; the registers past it are not arguments.
+    assert_eq!(exit.args, [0; 6], "{exit:?}");
     for e in &evs {
         assert!(e.finish_ns >= e.start_ns, "{e:?}");
         assert_eq!(e.id.pid, pid);

@@ -1255,6 +1255,22 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			count_lost();
 			return 0;
 		}
+		/* exit and exit_group take one argument: sent cut after it,
+		 * like every call that captures nothing (the registers past a
+		 * call's arguments are not its arguments). */
+		if ((plan->flags >> ST_P_NARGS_SHIFT) == 1 + 1) { /* 1 + nargs */
+			struct st_short *sv = bpf_ringbuf_reserve(
+				&events, __builtin_offsetof(struct st_short, args) + 8, 0);
+			if (!sv) {
+				count_lost();
+				return 0;
+			}
+			fill_short(sv, ts, pid_tgid, nr, ts->start_ns, ts->csw, 0, 1);
+			sv->flags = ST_F_NO_RETURN;
+			sv->args[0] = ts->args[0];
+			bpf_ringbuf_submit(sv, BPF_RB_FORCE_WAKEUP);
+			return 0;
+		}
 		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 		if (!ev) {
 			count_lost();
