@@ -116,3 +116,48 @@ fn cri_pods_resolve_and_filter_in_the_kernel() {
     let c = r.resolve(&m, None);
     assert_eq!(c.label(), format!("{ns_a}/{pod_a}/app"));
 }
+
+/// `--pod P` keeps the calls of a pod made while tracing whose container
+/// opens its marker once and exits: its cgroups are new to the kernel
+/// filter, and its events arrive already labelled with the pod.
+#[test]
+fn a_short_lived_container_of_a_new_pod_is_kept_by_its_selection() {
+    if !common::require_root("a_short_lived_container_of_a_new_pod_is_kept_by_its_selection") {
+        return;
+    }
+    let u = format!("{:x}", std::process::id());
+    let mut ctd = Containerd::start(&format!("crishort-{u}"));
+    let sources = Sources {
+        cri_sockets: cri::sockets(std::slice::from_ref(&ctd.sock)),
+        containerd_state: vec![ctd.state()],
+        ..Default::default()
+    };
+    let (pod, ns, marker) = (
+        format!("batch-4c5d-{u}"),
+        format!("jobs-{u}"),
+        format!("/m-once-{u}"),
+    );
+    let re = format!("^{pod}$");
+    let mut t = Traced::with(
+        &sources,
+        Selection::new(Some(&re), None, None, false).unwrap(),
+    );
+    let id = ctd.pod(
+        &pod,
+        &ns,
+        "once",
+        &format!("cat {marker} 2>/dev/null; exit 0"),
+    );
+    assert!(
+        t.pump_until(Duration::from_secs(20), |t| !t.opening(&marker).is_empty()),
+        "the short container's open: {}",
+        ctd.log()
+    );
+    let (at_arrival, _) = t.opening(&marker)[0];
+    let c = at_arrival
+        .as_ref()
+        .expect("labelled as a container on arrival");
+    assert_eq!(c.id, id);
+    assert_eq!(c.name.as_deref(), Some("once"));
+    assert_eq!(c.pod_name(), Some(pod.as_str()), "{c:?}");
+}

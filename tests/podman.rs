@@ -230,3 +230,83 @@ fn a_container_in_a_pod_made_while_tracing_gets_the_pod_name() {
         h.tail()
     );
 }
+
+/// Runs a container that opens `marker` once and exits, removed as it
+/// exits (`--rm`): it is gone before a lookup after the fact could name it.
+fn run_short(pm: &mut Podman, name: &str, pod: &str, marker: &str) {
+    pm.adopt(name);
+    runtimes::run(pm.cmd().args([
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--pod",
+        pod,
+        "--name",
+        name,
+        &pm.image,
+        "/bin/sh",
+        "-c",
+        &format!("cat {marker} 2>/dev/null; exit 0"),
+    ]));
+}
+
+/// `--pod P` keeps the calls of a container of P that starts and exits
+/// while tracing, before any walk of the cgroup tree could see it: the
+/// kernel filter lets new cgroups through until they are looked at, and
+/// its events wait for its names.
+#[test]
+fn a_short_lived_container_is_kept_by_its_pods_selection() {
+    if !common::require_root("a_short_lived_container_is_kept_by_its_pods_selection") {
+        return;
+    }
+    let u = token();
+    let mut pm = Podman::new(&format!("shortpod-{u}"));
+    let pod = format!("billing-6b7c-{u}");
+    pm.pod(&pod);
+    let re = format!("^{pod}$");
+    let mut h = common::Lines::start(&["--pod", &re]);
+    // Three in a row: one may by chance live until a walk of the tree
+    // would have seen it anyway.
+    for i in 0..3 {
+        let (name, marker) = (format!("short{i}-{u}"), format!("/m-short{i}-{u}"));
+        run_short(&mut pm, &name, &pod, &marker);
+        let label = format!("{pod}/{name} ");
+        assert!(
+            h.until(Duration::from_secs(20), |l| l.starts_with(&label)
+                && l.contains(&marker)),
+            "short container {i}'s open, under its pod: {}",
+            h.tail()
+        );
+    }
+}
+
+/// A short container in a pod made while tracing is labelled with its pod
+/// from its first line, although podman cannot be asked any more and the
+/// container is gone before a later lookup.
+#[test]
+fn a_short_container_in_a_pod_made_while_tracing_is_never_shown_without_it() {
+    if !common::require_root(
+        "a_short_container_in_a_pod_made_while_tracing_is_never_shown_without_it",
+    ) {
+        return;
+    }
+    let u = token();
+    let mut pm = Podman::new(&format!("shortnew-{u}"));
+    let marker = format!("/m-shortnew-{u}");
+    let filter = format!("path == '{marker}'");
+    let mut h = common::Lines::start(&["--filter", &filter]);
+    let (pod, name) = (format!("cart-8e9f-{u}"), format!("once-{u}"));
+    pm.pod(&pod);
+    run_short(&mut pm, &name, &pod, &marker);
+    assert!(
+        h.until(Duration::from_secs(20), |l| l.contains(&marker)),
+        "its open: {}",
+        h.tail()
+    );
+    let line = h.seen.iter().find(|l| l.contains(&marker)).unwrap();
+    assert!(
+        line.starts_with(&format!("{pod}/{name} ")),
+        "labelled without its pod: {line}"
+    );
+}

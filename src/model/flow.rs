@@ -27,6 +27,10 @@ pub struct CgroupScope {
 pub struct KernelFilter {
     pub pids: Option<Vec<u32>>,
     pub cgroups: Option<Vec<u64>>,
+    /// With `cgroups`: every cgroup with a larger id passes too (0: none).
+    /// Cgroup ids only grow, so that is every cgroup made since the set was
+    /// computed: a container that exits before it is named is not lost.
+    pub cgroups_after: u64,
     pub syscalls: Option<Vec<u32>>,
 }
 

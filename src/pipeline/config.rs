@@ -107,6 +107,7 @@ fn kernel_filter(pids: &[u32], push: Pushdown, fd_paths: bool) -> KernelFilter {
     KernelFilter {
         pids: kpids.map(|p| p.into_iter().collect()),
         cgroups: None,
+        cgroups_after: 0,
         syscalls: syscalls.map(|s| s.into_iter().collect()),
     }
 }

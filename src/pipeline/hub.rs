@@ -151,6 +151,7 @@ fn compile(f: &pb::ClientFilter, arch: Arch, max_nr: u32) -> Result<ClientFilter
         kernel: KernelFilter {
             pids: kpids.map(|p| p.into_iter().collect()),
             cgroups: None,
+            cgroups_after: 0,
             syscalls: ksys
                 .filter(|s: &BTreeSet<u32>| s.iter().all(|&n| n < max_nr))
                 .map(|s| s.into_iter().collect()),
@@ -174,6 +175,7 @@ fn union(filters: &[&KernelFilter]) -> KernelFilter {
     KernelFilter {
         pids: join(filters.iter().map(|f| f.pids.clone())),
         cgroups: None,
+        cgroups_after: 0,
         syscalls: join(filters.iter().map(|f| f.syscalls.clone())),
     }
 }
@@ -890,6 +892,7 @@ mod tests {
         let k = |pids: Option<Vec<u32>>, sys: Option<Vec<u32>>| KernelFilter {
             pids,
             cgroups: None,
+            cgroups_after: 0,
             syscalls: sys,
         };
         let a = k(Some(vec![1, 2]), Some(vec![110]));

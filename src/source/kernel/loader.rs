@@ -450,6 +450,7 @@ macro_rules! set_filter_in {
             }
         }
         bss.filter_pid_on = f.pids.is_some() as u32;
+        bss.filter_cgroup_after = f.cgroups.as_ref().map_or(0, |_| f.cgroups_after);
         bss.filter_cgroup_on = f.cgroups.is_some() as u32;
         bss.filter_nr_on = f.syscalls.is_some() as u32;
         Ok(())

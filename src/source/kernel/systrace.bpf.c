@@ -58,6 +58,11 @@ struct st_wire st_wire = {};
 u32 self_tgid = 0; /* host tgid of the tracer, learnt on its first syscall */
 u32 filter_pid_on = 0;
 u32 filter_cgroup_on = 0;
+/* With the cgroup filter on: cgroups with a larger id than this pass too
+ * (0: none). Cgroup ids only grow, so these are the cgroups made since
+ * user space last looked: a container that starts and exits before it
+ * could be named still reaches the topology, which then narrows the set. */
+u64 filter_cgroup_after = 0;
 u32 filter_nr_on = 0;
 u64 nr_bits[MAX_NR / 64] = {};
 u64 wake_bytes = 1 << 20; /* wake the reader once this much is queued */
@@ -421,7 +426,8 @@ static __always_inline bool filter_ok(struct task_struct *task, u32 tgid, u32 nr
 		return false;
 	if (filter_cgroup_on) {
 		u64 cg = task_cgroup_id(task);
-		if (!bpf_map_lookup_elem(&cgroup_filter, &cg))
+		if (!bpf_map_lookup_elem(&cgroup_filter, &cg) &&
+		    !(filter_cgroup_after && cg > filter_cgroup_after))
 			return false;
 	}
 	if (filter_nr_on) {

@@ -13,6 +13,15 @@
 //! pod/namespace/container/host selection it keeps the in-kernel cgroup set
 //! up to date.
 //!
+//! With a selection, a container that starts and exits between two walks
+//! (`podman run --rm --pod P ... cat`) must still be kept: the kernel lets
+//! through every cgroup made since the last walk (`cgroups_after`) and every
+//! container not yet looked up, and the batches from the first one holding
+//! events of a container whose lookup is pending are held back (at most
+//! `HOLD_LIMIT`, in order) until the names arrive, so the selection sees
+//! its names, not its bare id. The names come from the runtimes' files,
+//! which exist while the container does.
+//!
 //! Pods inside a local cluster's node container (kind, minikube, k3d) are
 //! found by their cgroup path under the node's, and named through the
 //! node's own CRI socket (`/proc/<node pid>/root/...`). On a hybrid host the
@@ -32,7 +41,7 @@ pub mod metadata;
 pub mod names;
 pub mod path;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -118,6 +127,11 @@ impl Default for TopologyOptions {
 
 /// Fewest time between two walks triggered by unknown ids.
 const MIN_RESCAN_GAP: Duration = Duration::from_millis(20);
+/// Longest time batches are held back for a pending lookup (with a
+/// selection), and most batches held.
+const HOLD_LIMIT: Duration = Duration::from_secs(1);
+const HOLD_BATCHES: usize = 64;
+
 /// Name lookups retried at later walks while a container has no name
 /// (its runtime may not have written its metadata yet).
 const RESOLVE_ATTEMPTS: u32 = 3;
@@ -152,7 +166,9 @@ pub struct Topology {
     vanished: HashSet<u64>,
     last_rescan: Instant,
     base_filter: KernelFilter,
-    applied: Option<Vec<u64>>,
+    applied: Option<(Vec<u64>, u64)>,
+    /// Containers whose lookup was pending when a batch held their events.
+    waits: HashSet<String>,
     resolver: Option<Resolver>,
     /// Some on hybrid hosts (a v1 hierarchy is mounted).
     nested: Option<Nested>,
@@ -190,10 +206,13 @@ impl Topology {
             last_rescan: Instant::now(),
             base_filter,
             applied: None,
+            waits: HashSet::new(),
         };
         let mut sink = Vec::new();
         t.absorb_tree(&mut sink, None);
-        if t.containers.values().any(|(m, _)| m.pod_id.is_some()) {
+        // With a selection, a podman pod not started yet (no cgroup) may
+        // be the one selected: its name is learnt now, while podman answers.
+        if t.opts.selection.is_some() || t.containers.values().any(|(m, _)| m.pod_id.is_some()) {
             t.resolver
                 .as_mut()
                 .expect("not spawned")
@@ -226,8 +245,21 @@ impl Topology {
         let mut f = self.base_filter.clone();
         if self.opts.selection.is_some() {
             f.cgroups = Some(self.selected_cgroups());
+            f.cgroups_after = self.newest_cgroup();
         }
         f
+    }
+
+    /// The largest cgroup id of the last walk: cgroups made after it have
+    /// larger ids.
+    fn newest_cgroup(&self) -> u64 {
+        self.tree
+            .paths()
+            .keys()
+            .copied()
+            .filter(|id| id & VIRTUAL == 0)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Container info for a cgroup id, as the topology knows it now.
@@ -244,7 +276,11 @@ impl Topology {
             .paths()
             .keys()
             .copied()
-            .filter(|id| sel.matches(self.container(*id).map(|c| c.as_ref())))
+            .filter(|id| match self.container(*id) {
+                // Not looked up yet: it may be selected once it is.
+                Some(c) if !c.resolved => true,
+                c => sel.matches(c.map(|c| c.as_ref())),
+            })
             .collect();
         // A node whose v1-only pods are selected: the kernel can only keep
         // the whole node; the stages drop the rest per event.
@@ -583,12 +619,13 @@ impl Topology {
         if self.opts.selection.is_none() {
             return;
         }
-        let ids = self.selected_cgroups();
-        if self.applied.as_ref() != Some(&ids) {
+        let now = (self.selected_cgroups(), self.newest_cgroup());
+        if self.applied.as_ref() != Some(&now) {
             let mut f = self.base_filter.clone();
-            f.cgroups = Some(ids.clone());
+            f.cgroups = Some(now.0.clone());
+            f.cgroups_after = now.1;
             h.set(f);
-            self.applied = Some(ids);
+            self.applied = Some(now);
         }
     }
 
@@ -638,7 +675,9 @@ impl Topology {
         for (m, c) in pending {
             self.request(&m, &c, Some(&req_tx));
         }
-        self.applied = filter.as_ref().and(Some(self.selected_cgroups()));
+        self.applied = filter
+            .as_ref()
+            .and(Some((self.selected_cgroups(), self.newest_cgroup())));
         let handle = std::thread::Builder::new()
             .name("topology".into())
             .spawn(move || {
@@ -658,11 +697,17 @@ impl Topology {
         results: Receiver<(ContainerInfo, bool)>,
         filter: Option<Box<dyn FilterTarget>>,
     ) {
+        // Batches held back for pending lookups, and since when.
+        let mut held: VecDeque<Vec<Event>> = VecDeque::new();
+        let mut held_since = Instant::now();
         loop {
-            let wait = self
+            let mut wait = self
                 .opts
                 .rescan_every
                 .saturating_sub(self.last_rescan.elapsed());
+            if !held.is_empty() {
+                wait = wait.min(HOLD_LIMIT.saturating_sub(held_since.elapsed()));
+            }
             let mut batch = select! {
                 recv(input) -> b => match b {
                     Ok(b) => self.label_batch(b, &req),
@@ -689,10 +734,46 @@ impl Topology {
                 batch.extend(v);
             }
             self.refilter(&filter);
+            if !self.waits.is_empty() || !held.is_empty() {
+                if held.is_empty() {
+                    held_since = Instant::now();
+                }
+                if !batch.is_empty() {
+                    held.push_back(batch);
+                }
+                let answered = self.waits.iter().all(|id| !self.pending.contains(id));
+                if answered || held_since.elapsed() >= HOLD_LIMIT || held.len() >= HOLD_BATCHES {
+                    self.waits.clear();
+                    if !self.release(&mut held, &out) {
+                        break;
+                    }
+                }
+                continue;
+            }
             if !batch.is_empty() && out.send(batch).is_err() {
                 break;
             }
         }
+        // The capture ended: what was held still goes out.
+        let _ = self.release(&mut held, &out);
+    }
+
+    /// Sends the held batches, their container adds brought up to what is
+    /// known now (the names that were waited for). False: nobody listens.
+    fn release(&self, held: &mut VecDeque<Vec<Event>>, out: &Sender<Vec<Event>>) -> bool {
+        while let Some(mut b) = held.pop_front() {
+            for ev in b.iter_mut() {
+                if let Event::ContainerAdd(a) = ev {
+                    if let Some(c) = self.by_id.get(&a.container.id) {
+                        a.container = c.clone();
+                    }
+                }
+            }
+            if out.send(b).is_err() {
+                return false;
+            }
+        }
+        true
     }
 
     /// Passes a batch through, with a `ContainerAdd` before the first
@@ -731,6 +812,15 @@ impl Topology {
                     .nested
                     .as_ref()
                     .is_some_and(|n| n.nodes.contains_key(&id));
+                // A selection decides on names: hold this batch back until
+                // the lookup of its container answers.
+                if self.opts.selection.is_some() {
+                    if let Some((_, c)) = self.containers.get(&id) {
+                        if self.pending.contains(&c.id) && !self.waits.contains(&c.id) {
+                            self.waits.insert(c.id.clone());
+                        }
+                    }
+                }
             }
             if refine {
                 let mut added = Vec::new();

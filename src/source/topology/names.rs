@@ -243,6 +243,23 @@ impl Resolver {
                 Some(name) => name.clone(),
                 None => self.podman_pod_name(pod),
             };
+            // podman cannot be asked (the tracer has dropped the privileges
+            // it needs, so for a pod made while tracing it never can): the
+            // hostname podman wrote for the container when it made it is
+            // its pod's name (unless the pod was given another hostname).
+            // Unlike the container's own /etc/hostname it is there before
+            // the container's process has entered the pod.
+            if n.pod.is_none() {
+                n.pod = read_hostname(
+                    &self
+                        .sources
+                        .storage_run
+                        .join("overlay-containers")
+                        .join(&m.id)
+                        .join("userdata/hostname")
+                        .to_string_lossy(),
+                );
+            }
         }
         n
     }
