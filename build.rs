@@ -29,7 +29,8 @@ fn main() {
     };
     let mut programs: Vec<(&str, &str, &str)> = PROGRAMS.to_vec();
     // Profiling builds (feature "profile", examples/bpfprof.rs only): the
-    // tracer cut after each part of its hot path, and without clock reads.
+    // tracer cut after each part of its hot path, without clock reads, and
+    // with its short records staged per CPU (never shipped).
     if env::var_os("CARGO_FEATURE_PROFILE").is_some() {
         let t = "src/source/kernel/systrace.bpf.c";
         programs.extend([
@@ -40,6 +41,10 @@ fn main() {
             (t, "systrace_abl5", "-DST_ABL=5"),
             (t, "systrace_noclock", "-DST_ABL_NO_CLOCK"),
             (t, "systrace_noquery", "-DST_ABL_NO_QUERY"),
+            // The fast path's records staged per CPU, written in chunks.
+            (t, "systrace_stage", "-DST_STAGE"),
+            (t, "systrace_stage1k", "-DST_STAGE -DST_STAGE_BYTES=1024"),
+            (t, "systrace_stagenf", "-DST_STAGE -DST_STAGE_NO_FLUSH"),
         ]);
     }
     for (src, name, extra) in programs {

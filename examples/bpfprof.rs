@@ -14,7 +14,9 @@
 //! compat; planned: full with the loader's capture plans (paths, buffers
 //! and structures copied, and calls without either cut after the arguments
 //! they take: the other builds load no plans, so they send every call
-//! whole); agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
+//! whole); stage / stage1k: planned, with the fast path's records staged
+//! per CPU (4 KiB / 1 KiB) and written to the ring in chunks; stagenf:
+//! stage with the chunks dropped instead of written (no ring at all); agg agg-abl2 agg-abl5 agg-noclock agg-compat: the same builds
 //! counting in the kernel (ST_MODE_AGG; abl5 stops sys_exit before the
 //! map update); `bin:PATH`: a whole systrace-tui binary capturing everything,
 //! `drill-other` / `drill-self`: counting with a drill-down set holding
@@ -52,6 +54,9 @@ skel_mod!(abl4, "systrace_abl4.skel.rs");
 skel_mod!(abl5, "systrace_abl5.skel.rs");
 skel_mod!(noclock, "systrace_noclock.skel.rs");
 skel_mod!(noquery, "systrace_noquery.skel.rs");
+skel_mod!(stage, "systrace_stage.skel.rs");
+skel_mod!(stage1k, "systrace_stage1k.skel.rs");
+skel_mod!(stagenf, "systrace_stagenf.skel.rs");
 
 /// One measured run.
 struct Run {
@@ -292,21 +297,26 @@ fn drill_on(m: &mut full::SystraceMaps<'_>, cg: u64, in_place: bool) -> Result<(
     Ok(())
 }
 
-/// The capture plans, as the loader writes them.
-fn plans_on(m: &mut full::SystraceMaps<'_>) -> Result<()> {
-    use libbpf_rs::MapCore;
-    use systrace_tui::model::syscalls::{self, Arch};
-    use systrace_tui::source::kernel::loader::{plan_for, MAX_NR};
-    for info in syscalls::table(Arch::native()) {
-        if info.nr < MAX_NR {
-            m.plans.update(
-                &info.nr.to_ne_bytes(),
-                &plan_for(info).as_bytes(),
-                libbpf_rs::MapFlags::ANY,
-            )?;
-        }
-    }
-    Ok(())
+/// The capture plans, as the loader writes them (any build's maps).
+macro_rules! plans_on {
+    ($m:expr) => {{
+        use libbpf_rs::MapCore;
+        use systrace_tui::model::syscalls::{self, Arch};
+        use systrace_tui::source::kernel::loader::{plan_for, MAX_NR};
+        let r: Result<()> = (|| {
+            for info in syscalls::table(Arch::native()) {
+                if info.nr < MAX_NR {
+                    $m.plans.update(
+                        &info.nr.to_ne_bytes(),
+                        &plan_for(info).as_bytes(),
+                        libbpf_rs::MapFlags::ANY,
+                    )?;
+                }
+            }
+            Ok(())
+        })();
+        r
+    }};
 }
 
 fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
@@ -364,7 +374,39 @@ fn run_case(case: &str, workload: &str, secs: f64) -> Result<Run> {
             workload,
             secs,
             0,
-            |m: &mut full::SystraceMaps<'_>| plans_on(m)
+            |m: &mut full::SystraceMaps<'_>| plans_on!(m)
+        ),
+        // "planned" with the fast path's short and identity records staged
+        // per CPU (4 KiB / 1 KiB) and written to the ring as one chunk
+        // record when full (-DST_STAGE; the consumer only counts bytes).
+        "stage" => run_tracer!(
+            stage,
+            SystraceStageSkelBuilder,
+            WAKE,
+            workload,
+            secs,
+            0,
+            |m: &mut stage::SystraceStageMaps<'_>| plans_on!(m)
+        ),
+        "stage1k" => run_tracer!(
+            stage1k,
+            SystraceStage1kSkelBuilder,
+            WAKE,
+            workload,
+            secs,
+            0,
+            |m: &mut stage1k::SystraceStage1kMaps<'_>| plans_on!(m)
+        ),
+        // "stage" with every full chunk dropped, not written: the
+        // staging's own cost, without the ring.
+        "stagenf" => run_tracer!(
+            stagenf,
+            SystraceStagenfSkelBuilder,
+            WAKE,
+            workload,
+            secs,
+            0,
+            |m: &mut stagenf::SystraceStagenfMaps<'_>| plans_on!(m)
         ),
         "compat" => run_tracer!(compat, SystraceCompatSkelBuilder, WAKE, workload, secs),
         // Counting in the kernel (ST_MODE_AGG): no records at all.

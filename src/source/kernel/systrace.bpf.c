@@ -24,8 +24,11 @@ char LICENSE[] SEC("license") = "GPL";
  * ST_ABL=N cuts the syscall hot path after part N (5: counting's sys_exit
  * before the map update), so each part's cost is
  * a difference of two builds; ST_ABL_NO_CLOCK reads no clock,
- * ST_ABL_NO_QUERY submits without asking the ring's fill. The shipped
- * programs define neither. */
+ * ST_ABL_NO_QUERY submits without asking the ring's fill; ST_STAGE
+ * (ST_STAGE_BYTES) gathers the fast path's records per CPU and writes them
+ * to the ring in chunks (see stage_room; ST_STAGE_NO_FLUSH drops the chunks
+ * instead, to time the staging alone). The shipped programs define
+ * none of them. */
 #ifndef ST_ABL
 #define ST_ABL 99
 #endif
@@ -310,6 +313,81 @@ static __always_inline void count_lost(void)
 		*n += 1;
 }
 
+#ifdef ST_STAGE
+/* Profiling build only: the fast path's short records (and the identity
+ * records it sends) are appended to a per-CPU staging buffer, and the
+ * buffer goes to the ring as one record (bpf_ringbuf_output) when the next
+ * record would not fit: one reserve and commit per chunk instead of per
+ * call. A chunk is its 8-byte head (kind ST_K_CHUNK, the calls in it, the
+ * bytes after the head) followed by the records back to back, each 8-byte
+ * aligned and sized by its own kind (st_short: nargs; st_ident: fixed).
+ * Nothing flushes an idle CPU's leftovers and user space does not parse
+ * chunks: this build is for measuring the kernel side (examples/bpfprof). */
+#ifndef ST_STAGE_BYTES
+#define ST_STAGE_BYTES 4096 /* power of two */
+#endif
+#define ST_K_CHUNK 4
+#define STAGE_MASK ((ST_STAGE_BYTES - 1) & ~7)
+struct stage {
+	u16 kind;  /* ST_K_CHUNK */
+	u16 calls; /* call records in buf, for the loss count */
+	u32 len;   /* bytes used in buf */
+	/* Room past ST_STAGE_BYTES for the largest record (96 bytes), so a
+	 * masked offset plus a constant size stays inside for the verifier. */
+	u8 buf[ST_STAGE_BYTES + 96];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct stage);
+} stage_buf SEC(".maps");
+
+static __always_inline void stage_flush(struct stage *st, u32 len)
+{
+#ifdef ST_STAGE_NO_FLUSH
+	/* The chunk dropped instead of written: the staging's own cost. */
+	st->len = 0;
+	st->calls = 0;
+	return;
+#endif
+	if (len > ST_STAGE_BYTES)
+		len = ST_STAGE_BYTES;
+	st->kind = ST_K_CHUNK;
+	st->len = len;
+	if (bpf_ringbuf_output(&events, st, 8 + len, wake_flag()) != 0) {
+		u32 zero = 0;
+		u64 *n = bpf_map_lookup_elem(&lost, &zero);
+		if (n)
+			*n += st->calls;
+	}
+	st->len = 0;
+	st->calls = 0;
+}
+
+/* Room for a record of `sz` bytes (a constant, a multiple of 8) in the
+ * CPU's staging buffer, flushing it first when the record would not fit. */
+static __always_inline void *stage_room(struct stage *st, u32 sz)
+{
+	u32 len = st->len;
+	if (len > ST_STAGE_BYTES - sz) {
+		stage_flush(st, len);
+		len = 0;
+	}
+	barrier_var(len);
+	len &= STAGE_MASK; /* a no-op the verifier can see */
+	st->len = len + sz;
+	return st->buf + len;
+}
+
+static __always_inline struct stage *stage_get(void)
+{
+	u32 zero = 0;
+	return bpf_map_lookup_elem(&stage_buf, &zero);
+}
+#endif
+
 #ifdef ST_COMPAT
 /* The compat build (5.8 to 5.16) has no BTF task pointer: the current task
  * is a plain address read through CO-RE helpers, and its state is found by
@@ -532,8 +610,15 @@ static __always_inline void comm_words(struct task_struct *task, u64 *w)
  * generation when anything differs. False when that record could not be
  * written: the caller drops its call and counts it lost, so no call ever
  * arrives under an identity user space has not seen. */
+#ifdef ST_STAGE
+#define ident_sync(task, ts, pid_tgid) ident_sync_to(task, ts, pid_tgid, NULL)
+/* `st`: the staging buffer the record goes to, NULL for the ring. */
+static __always_inline bool ident_sync_to(struct task_struct *task, struct task_state *ts,
+					  u64 pid_tgid, struct stage *st)
+#else
 static __always_inline bool ident_sync(struct task_struct *task, struct task_state *ts,
 				       u64 pid_tgid)
+#endif
 {
 	u64 ugid = task_uid_gid(task);
 	u64 cg = task_cgroup_id(task);
@@ -551,7 +636,12 @@ static __always_inline bool ident_sync(struct task_struct *task, struct task_sta
 	ts->comm[1] = comm[1];
 	ts->gen += 1;
 	ts->sent = 0;
+#ifdef ST_STAGE
+	struct st_ident *id = st ? stage_room(st, sizeof(*id))
+				 : bpf_ringbuf_reserve(&events, sizeof(*id), 0);
+#else
 	struct st_ident *id = bpf_ringbuf_reserve(&events, sizeof(*id), 0);
+#endif
 	if (!id)
 		return false;
 	id->kind = ST_K_IDENT;
@@ -571,7 +661,10 @@ static __always_inline bool ident_sync(struct task_struct *task, struct task_sta
 	id->cgroup_ns = ts->cgroup_ns;
 	id->net_ns = ts->net_ns;
 	__builtin_memcpy(id->comm, comm, sizeof(comm));
-	bpf_ringbuf_submit(id, BPF_RB_NO_WAKEUP);
+#ifdef ST_STAGE
+	if (!st)
+#endif
+		bpf_ringbuf_submit(id, BPF_RB_NO_WAKEUP);
 	ts->sent = 1;
 	return true;
 }
@@ -610,6 +703,17 @@ static __always_inline void fill_short(struct st_short *ev, struct task_state *t
 
 /* One case of the switch on (1 + argument count): the reserved size must
  * be a constant for the verifier. */
+#ifdef ST_STAGE
+#define EMIT_SHORT(N)                                                                   \
+	case (N) + 1: {                                                                 \
+		struct st_short *sv =                                                   \
+			stage_room(st, __builtin_offsetof(struct st_short, args) + 8 * (N)); \
+		fill_short(sv, ts, pid_tgid, nr, now, csw, ret, N);                     \
+		__builtin_memcpy(sv->args, ts->args, 8 * (N));                          \
+		st->calls += 1;                                                         \
+		return 0;                                                               \
+	}
+#else
 #define EMIT_SHORT(N)                                                                   \
 	case (N) + 1: {                                                                 \
 		struct st_short *sv = bpf_ringbuf_reserve(                              \
@@ -623,6 +727,7 @@ static __always_inline void fill_short(struct st_short *ev, struct task_state *t
 		bpf_ringbuf_submit(sv, wake_flag());                                    \
 		return 0;                                                               \
 	}
+#endif
 
 struct st_iovec {
 	u64 base;
@@ -1421,7 +1526,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long sys_ret)
 #if ST_ABL == 3
 		return 0;
 #endif
-#if ST_ABL != 4
+#ifdef ST_STAGE
+		struct stage *st = stage_get();
+		if (!st)
+			return 0;
+		if (!ident_sync_to(task, ts, pid_tgid, st)) {
+			count_lost();
+			return 0;
+		}
+#elif ST_ABL != 4
 		if (!ident_sync(task, ts, pid_tgid)) {
 			count_lost();
 			return 0;
