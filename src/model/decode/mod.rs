@@ -120,6 +120,9 @@ pub enum Value<'a> {
     SymMode(u32),
     /// A size strace writes in KiB when it is a multiple: `8192*1024`.
     Kib(u64),
+    /// FUTEX_WAKE_OP's encoded operation (its val3):
+    /// `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1`.
+    FutexWakeOp(u32),
     /// Bytes strace always shows in hex escapes (getrandom's).
     HexBytes {
         data: &'a [u8],
@@ -383,6 +386,10 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
     if let Some(info) = info.filter(|i| i.name == "clone") {
         n = clone_order(ev, info, &mut order, &mut label);
     }
+    let futex = info.is_some_and(|i| i.name == "futex");
+    if futex {
+        n = futex_order(ev.args[1], &mut order);
+    }
     // preadv2/pwritev2: pos_h (argument 4) is unused on 64-bit.
     if info.is_some_and(|i| matches!(i.name, "preadv2" | "pwritev2")) {
         order = [0, 1, 2, 3, 5, 5];
@@ -397,7 +404,11 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
             },
             Some(info) => {
                 let spec = &info.args[i];
-                let value = refine(ev, info, i, decode_one(ev, info, i, spec));
+                let value = if futex {
+                    futex_arg(ev, i).unwrap_or_else(|| decode_one(ev, info, i, spec))
+                } else {
+                    refine(ev, info, i, decode_one(ev, info, i, spec))
+                };
                 match label[k] {
                     Some(l) => Arg {
                         name: l,
@@ -410,6 +421,51 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
                 }
             }
         }
+    })
+}
+
+/// The futex arguments strace shows for the operation (`op & 127`, as
+/// strace switches on it): each command uses its own subset.
+fn futex_order(op: u64, order: &mut [u8; 6]) -> usize {
+    let shown: &[u8] = match op & 127 {
+        // FUTEX_WAIT: val, timeout.
+        0 => &[0, 1, 2, 3],
+        // FUTEX_WAKE, FUTEX_FD: val.
+        1 | 2 => &[0, 1, 2],
+        // FUTEX_REQUEUE: val, val2, uaddr2.
+        3 => &[0, 1, 2, 3, 4],
+        // FUTEX_LOCK_PI, FUTEX_LOCK_PI2: timeout.
+        6 | 13 => &[0, 1, 3],
+        // FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI: nothing more.
+        7 | 8 => &[0, 1],
+        // FUTEX_WAIT_BITSET: val, timeout, bitset.
+        9 => &[0, 1, 2, 3, 5],
+        // FUTEX_WAKE_BITSET: val, bitset.
+        10 => &[0, 1, 2, 5],
+        // FUTEX_WAIT_REQUEUE_PI: val, timeout, uaddr2.
+        11 => &[0, 1, 2, 3, 4],
+        // The CMP_REQUEUEs, FUTEX_WAKE_OP and unknown commands: all six.
+        _ => &[0, 1, 2, 3, 4, 5],
+    };
+    order[..shown.len()].copy_from_slice(shown);
+    shown.len()
+}
+
+/// futex arguments whose meaning depends on the operation: the fourth is
+/// a count for the requeues and FUTEX_WAKE_OP, the sixth a count, a bitset
+/// or an encoded operation. None: decoded by the signature (uaddr, op, val,
+/// the timeout, uaddr2).
+fn futex_arg(ev: &TraceEvent, i: usize) -> Option<Value<'static>> {
+    let a = &ev.args;
+    let cmd = a[1] & 127;
+    let low = a[i] & 0xffff_ffff;
+    Some(match (i, cmd) {
+        (3, 3 | 4 | 5 | 12) => Value::UInt(low),
+        (5, 4 | 12) => Value::UInt(low),
+        (5, 5) => Value::FutexWakeOp(low as u32),
+        (5, 9 | 10) if low == 0xffff_ffff => Value::Sym("FUTEX_BITSET_MATCH_ANY"),
+        (5, _) => Value::Hex(low),
+        _ => return None,
     })
 }
 
