@@ -609,7 +609,8 @@ pub const IOCTL: Names = &[
     (0x5450, "FIONCLEX"),
     (0x5451, "FIOCLEX"),
     (0x5452, "FIOASYNC"),
-    (0x545D, "TIOCMIWAIT"),
+    (0x545C, "TIOCMIWAIT"),
+    (0x545D, "TIOCGICOUNT"),
     (0x5460, "FIOQSIZE"),
     (0x8004_5430, "TIOCGPTN"),
     (0x4004_5431, "TIOCSPTLCK"),
@@ -635,6 +636,10 @@ pub const IOCTL: Names = &[
     (0xAE00, "KVM_GET_API_VERSION"),
     (0xAE01, "KVM_CREATE_VM"),
 ];
+
+/// TCXONC's and TCFLSH's arguments.
+pub const TCXONC_ARG: Names = &[(0, "TCOOFF"), (1, "TCOON"), (2, "TCIOFF"), (3, "TCION")];
+pub const TCFLSH_ARG: Names = &[(0, "TCIFLUSH"), (1, "TCOFLUSH"), (2, "TCIOFLUSH")];
 
 pub const WAIT_OPTIONS: Bits = &[
     (1, "WNOHANG"),

@@ -333,7 +333,41 @@ fn shown_args(ev: &TraceEvent, info: &SyscallInfo) -> usize {
             1 | 3 | 9 | 11 | 1025 | 1032 | 1034 => 2,
             _ => n,
         },
+        "ioctl" => match ioctl_arg(a[1]) {
+            IoctlArg::None => 2,
+            _ => n,
+        },
         _ => n,
+    }
+}
+
+/// What an ioctl request's third argument is, as strace shows it.
+enum IoctlArg {
+    /// Not used: not shown.
+    None,
+    /// A pointer: NULL when 0.
+    Ptr,
+    /// An int, in decimal.
+    Int,
+    Named(Names),
+    /// A number strace leaves in hex (and unknown requests).
+    Raw,
+}
+
+fn ioctl_arg(request: u64) -> IoctlArg {
+    match request & 0xffff_ffff {
+        // TIOCEXCL, TIOCNXCL, TIOCCONS, TIOCNOTTY, FIONCLEX, FIOCLEX.
+        0x540C | 0x540D | 0x541D | 0x5422 | 0x5450 | 0x5451 => IoctlArg::None,
+        // TCSBRK, TIOCSCTTY, FICLONE.
+        0x5409 | 0x540E | 0x4004_9409 => IoctlArg::Int,
+        0x540A => IoctlArg::Named(consts::TCXONC_ARG),
+        0x540B => IoctlArg::Named(consts::TCFLSH_ARG),
+        // TIOCLINUX, TIOCGPTPEER, TIOCMIWAIT, TIOCGICOUNT, FIOQSIZE,
+        // FS_IOC_GETVERSION and the KVM requests: strace does not take
+        // them as pointers.
+        0x541C | 0x5441 | 0x545C | 0x545D | 0x5460 | 0x8008_7601 | 0xAE00 | 0xAE01 => IoctlArg::Raw,
+        r if consts::name_of(consts::IOCTL, r as i64).is_some() => IoctlArg::Ptr,
+        _ => IoctlArg::Raw,
     }
 }
 
@@ -351,6 +385,13 @@ fn refine<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, v: Value<'a>) ->
             0 | 8 | 1024 | 1026 | 1030 | 1031 => Value::Int(a[2] as i32 as i64),
             10 => signal(a[2]),
             _ => ptr(a[2]),
+        },
+        // Only what no structure decoded: the argument as the request takes it.
+        ("ioctl", 2) if v.is_raw() => match ioctl_arg(a[1]) {
+            IoctlArg::Ptr => ptr(a[2]),
+            IoctlArg::Int => Value::Int(a[2] as i32 as i64),
+            IoctlArg::Named(t) => named(a[2] as i32 as i64, t),
+            IoctlArg::None | IoctlArg::Raw => v,
         },
         ("socket" | "socketpair", 2) => match a[0] as i32 {
             2 | 10 => named(a[2] as i32 as i64, consts::IPPROTO),

@@ -359,6 +359,68 @@ fn fcntl_and_ioctl() {
     );
 }
 
+/// ioctl's third argument as the request takes it; the expected lines are
+/// strace 6's for the same calls (a pointer request's NULL, an int in
+/// decimal, named values, no argument at all, hex where strace keeps hex).
+#[test]
+fn ioctl_argument_follows_the_request() {
+    let cases: &[(&[u64], i64, &str)] = &[
+        (&[3, 0x5401, 0], -25, "ioctl(3, TCGETS, NULL) = -1 ENOTTY"),
+        (&[3, 0x5401, 7], -14, "ioctl(3, TCGETS, 0x7) = -1 EFAULT"),
+        (
+            &[4, 0x5413, 0],
+            -14,
+            "ioctl(4, TIOCGWINSZ, NULL) = -1 EFAULT",
+        ),
+        (
+            &[4, 0x5414, 0],
+            -14,
+            "ioctl(4, TIOCSWINSZ, NULL) = -1 EFAULT",
+        ),
+        (&[4, 0x541B, 0], -14, "ioctl(4, FIONREAD, NULL) = -1 EFAULT"),
+        (&[4, 0x5421, 0], -14, "ioctl(4, FIONBIO, NULL) = -1 EFAULT"),
+        (
+            &[4, 0x540F, 0],
+            -14,
+            "ioctl(4, TIOCGPGRP, NULL) = -1 EFAULT",
+        ),
+        (
+            &[3, 0x8008_6601, 0],
+            -25,
+            "ioctl(3, FS_IOC_GETFLAGS, NULL) = -1 ENOTTY",
+        ),
+        (
+            &[3, 0x8927, 0],
+            -25,
+            "ioctl(3, SIOCGIFHWADDR, NULL) = -1 ENOTTY",
+        ),
+        (&[4, 0x5451, 0x7f00], 0, "ioctl(4, FIOCLEX) = 0"),
+        (&[4, 0x5450, 5], 0, "ioctl(4, FIONCLEX) = 0"),
+        (&[4, 0x5422, 0], -25, "ioctl(4, TIOCNOTTY) = -1 ENOTTY"),
+        (&[4, 0x540E, 0], -1, "ioctl(4, TIOCSCTTY, 0) = -1 EPERM"),
+        (&[3, 0x540E, M1], -25, "ioctl(3, TIOCSCTTY, -1) = -1 ENOTTY"),
+        (&[4, 0x5409, 7], 0, "ioctl(4, TCSBRK, 7) = 0"),
+        (&[4, 0x540B, 0], 0, "ioctl(4, TCFLSH, TCIFLUSH) = 0"),
+        (&[3, 0x540B, 7], -25, "ioctl(3, TCFLSH, 0x7) = -1 ENOTTY"),
+        (&[3, 0x540A, 0], -25, "ioctl(3, TCXONC, TCOOFF) = -1 ENOTTY"),
+        (&[3, 0x545D, 0], -25, "ioctl(3, TIOCGICOUNT, 0) = -1 ENOTTY"),
+        (
+            &[3, 0x545C, 7],
+            -25,
+            "ioctl(3, TIOCMIWAIT, 0x7) = -1 ENOTTY",
+        ),
+        (&[3, 0x5460, 0], -25, "ioctl(3, FIOQSIZE, 0) = -1 ENOTTY"),
+        (
+            &[3, 0xAE01, 0],
+            -25,
+            "ioctl(3, KVM_CREATE_VM, 0) = -1 ENOTTY",
+        ),
+    ];
+    for (args, ret, want) in cases {
+        assert_eq!(line(&ev("ioctl", *ret, args)), *want, "{args:x?}");
+    }
+}
+
 #[test]
 fn buffers_and_truncation() {
     let e = evc(
