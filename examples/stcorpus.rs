@@ -5,8 +5,8 @@
 //!   stcorpus files DIR    file operations inside DIR, with failures
 //!   stcorpus net          TCP and UDP on 127.0.0.1, IPv6 on ::1, refused connect
 //!   stcorpus unix DIR     unix sockets: path in DIR, abstract, socketpair
-//!   stcorpus proc         fork, execve with argv, wait4, kill, ids
-//!   stcorpus mem          mmap/mprotect/madvise/munmap/brk
+//!   stcorpus proc         fork, execve with argv, wait4, kill, ids, prctl
+//!   stcorpus mem          mmap/mprotect/madvise/mremap/munmap/brk, membarrier
 //!   stcorpus signals      rt_sigaction, rt_sigprocmask, kill/tgkill to self
 //!   stcorpus stat DIR     stat family, statx, statfs, utimensat, getdents64
 //!   stcorpus time         sleeps, clocks, timers, poll/select, rlimits, uname,
@@ -536,6 +536,16 @@ fn proc_() {
         libc::syscall(libc::SYS_gettid);
         libc::getuid();
         libc::geteuid();
+        // prctl shows only the arguments the option uses; junk in the rest.
+        let pr = |o: c_int, a: libc::c_ulong| libc::syscall(libc::SYS_prctl, o, a, 7, 7, 7);
+        ok(pr(libc::PR_GET_DUMPABLE, 7), "PR_GET_DUMPABLE");
+        ok(pr(libc::PR_SET_DUMPABLE, 1), "PR_SET_DUMPABLE");
+        ok(pr(libc::PR_SET_PDEATHSIG, 0), "PR_SET_PDEATHSIG");
+        ok(pr(libc::PR_CAPBSET_READ, 0), "PR_CAPBSET_READ");
+        ok(pr(libc::PR_GET_SECCOMP, 7), "PR_GET_SECCOMP");
+        ok(pr(libc::PR_SET_TIMERSLACK, 50_000), "PR_SET_TIMERSLACK");
+        fails(pr(libc::PR_GET_NAME, 0), libc::EFAULT, "PR_GET_NAME NULL");
+        fails(pr(0x11, 0), libc::EINVAL, "unknown prctl option");
         let pid = libc::fork();
         assert!(pid >= 0, "fork");
         if pid == 0 {
@@ -591,6 +601,24 @@ fn mem() {
             "mprotect none",
         );
         ok(libc::madvise(p, len, libc::MADV_DONTNEED).into(), "madvise");
+        // Without MREMAP_FIXED the new address (junk here) is not shown.
+        // The pages after the first are one mapping, as mremap needs.
+        let tail = p.cast::<u8>().add(4096);
+        let r = libc::syscall(
+            libc::SYS_mremap,
+            tail,
+            len - 4096,
+            2 * len,
+            libc::MREMAP_MAYMOVE,
+            0x5eed_0000usize,
+        );
+        assert_ne!(r as *mut c_void, libc::MAP_FAILED, "mremap");
+        ok(libc::munmap(r as *mut c_void, 2 * len).into(), "munmap");
+        // The CPU argument only with MEMBARRIER_CMD_FLAG_CPU.
+        ok(
+            libc::syscall(libc::SYS_membarrier, 16, 0, 7),
+            "membarrier register",
+        );
         ok(libc::munmap(p, len).into(), "munmap");
         let q = libc::mmap(
             null_mut(),

@@ -33,16 +33,13 @@ const MODES: &[&str] = &[
 ];
 
 /// (syscall, why its arguments are not compared).
-const ARGS_NOT_COMPARED: &[(&str, &str)] = &[
-    (
-        "rt_sigreturn",
-        "strace reads the restored mask from the signal frame on the user stack \
+const ARGS_NOT_COMPARED: &[(&str, &str)] = &[(
+    "rt_sigreturn",
+    "strace reads the restored mask from the signal frame on the user stack \
          (`{mask=[]}`); the call has no argument, and the frame is found from the \
          stack pointer, which capture plans do not read (they copy from argument \
          pointers)",
-    ),
-    ("prctl", "strace shows only the arguments the option uses"),
-];
+)];
 
 /// Structures strace reads that are not copied: where strace shows one
 /// (`{...}`) and we show its address, the argument is skipped: (syscall, why).

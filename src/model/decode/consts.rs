@@ -569,7 +569,16 @@ pub const PR: Names = &[
     (67, "PR_SET_MEMORY_MERGE"),
     (68, "PR_GET_MEMORY_MERGE"),
     (0x5356_4d41, "PR_SET_VMA"),
+    (0x5961_6d61, "PR_SET_PTRACER"),
 ];
+pub const SUID_DUMP: Names = &[
+    (0, "SUID_DUMP_DISABLE"),
+    (1, "SUID_DUMP_USER"),
+    (2, "SUID_DUMP_ROOT"),
+];
+pub const PR_TSC: Names = &[(1, "PR_TSC_ENABLE"), (2, "PR_TSC_SIGSEGV")];
+pub const PR_UNALIGN: Bits = &[(1, "PR_UNALIGN_NOPRINT"), (2, "PR_UNALIGN_SIGBUS")];
+pub const PR_FP_MODE: Bits = &[(1, "PR_FP_MODE_FR"), (2, "PR_FP_MODE_FRE")];
 
 pub const EPOLL_CTL: Names = &[
     (1, "EPOLL_CTL_ADD"),

@@ -337,8 +337,65 @@ fn shown_args(ev: &TraceEvent, info: &SyscallInfo) -> usize {
             IoctlArg::None => 2,
             _ => n,
         },
+        "prctl" => prctl_shown(a[0]),
+        // The new address matters only when the mapping moves to it.
+        "mremap" if a[3] & 3 != 3 => 4,
+        // The CPU only with MEMBARRIER_CMD_FLAG_CPU.
+        "membarrier" if a[1] & 1 == 0 => 2,
         _ => n,
     }
+}
+
+/// How many arguments strace shows for a prctl option (the option
+/// included): the getters that return their value show none, the ones
+/// with one argument only it, the rest (and unknown options) all five.
+fn prctl_shown(option: u64) -> usize {
+    match option & 0xffff_ffff {
+        3 | 7 | 13 | 21 | 27 | 30 | 31 | 32 | 46 | 51 | 64 => 1,
+        1
+        | 2
+        | 4
+        | 5
+        | 6
+        | 8..=12
+        | 14..=16
+        | 19
+        | 20
+        | 23..=26
+        | 28
+        | 29
+        | 36
+        | 37
+        | 40
+        | 45
+        | 50
+        | 63
+        | 0x5961_6d61 => 2,
+        // PR_GET_SPECULATION_CTRL, PR_SET_SPECULATION_CTRL.
+        52 | 53 => 3,
+        _ => 5,
+    }
+}
+
+/// prctl's second argument for the options that show it decoded; None:
+/// as the signature has it (hex).
+fn prctl_arg2(option: u64, v: u64) -> Option<Value<'static>> {
+    let low = v & 0xffff_ffff;
+    Some(match option & 0xffff_ffff {
+        // The getters that write through a pointer, and PR_SET_NAME's
+        // string (not copied).
+        2 | 5 | 9 | 11 | 15 | 16 | 19 | 25 | 37 | 40 => ptr(v),
+        1 => signal(v),
+        4 => named(low as i64, consts::SUID_DUMP),
+        6 => Value::Flags(bits(low, consts::PR_UNALIGN)),
+        23 | 24 => structs::cap_name(low).map_or(Value::Int(low as i32 as i64), Value::Sym),
+        26 => named(low as i64, consts::PR_TSC),
+        45 => Value::Flags(bits(low, consts::PR_FP_MODE)),
+        29 => Value::UInt(v),
+        0x5961_6d61 if v == u64::MAX => Value::Sym("PR_SET_PTRACER_ANY"),
+        8 | 10 | 12 | 14 | 20 | 36 | 0x5961_6d61 => Value::UInt(low),
+        _ => return None,
+    })
 }
 
 /// What an ioctl request's third argument is, as strace shows it.
@@ -428,6 +485,7 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
         n = clone_order(ev, info, &mut order, &mut label);
     }
     let futex = info.is_some_and(|i| i.name == "futex");
+    let prctl = info.is_some_and(|i| i.name == "prctl");
     if futex {
         n = futex_order(ev.args[1], &mut order);
     }
@@ -447,6 +505,9 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
                 let spec = &info.args[i];
                 let value = if futex {
                     futex_arg(ev, i).unwrap_or_else(|| decode_one(ev, info, i, spec))
+                } else if prctl && i == 1 {
+                    prctl_arg2(ev.args[0], ev.args[1])
+                        .unwrap_or_else(|| decode_one(ev, info, i, spec))
                 } else {
                     refine(ev, info, i, decode_one(ev, info, i, spec))
                 };

@@ -527,6 +527,11 @@ pub fn format_return(ev: &TraceEvent) -> String {
             }
             t
         }
+        // PR_GET_DUMPABLE: the value with its name.
+        (_, "prctl") if ev.args[0] == 3 => match consts::name_of(consts::SUID_DUMP, ev.ret) {
+            Some(n) => format!("{} ({n})", ev.ret),
+            None => ev.ret.to_string(),
+        },
         _ => ev.ret.to_string(),
     };
     if let Some(d) = poll_decoration(ev) {
