@@ -313,6 +313,11 @@ fn futex_shows_the_arguments_its_operation_uses() {
     for (args, ret, want) in cases {
         assert_eq!(line(&ev("futex", *ret, args)), *want, "{args:x?}");
     }
+    // futex_waitv takes all its arguments (strace 6.1 shows the same).
+    assert_eq!(
+        line(&ev("futex_waitv", -22, &[0, 0, 0, 0, 1])),
+        "futex_waitv(NULL, 0, 0, NULL, CLOCK_MONOTONIC) = -1 EINVAL"
+    );
     // The structured form keeps the encoded operation's parts.
     let e = ev("futex", 0, &[0x7f00, 5, 1, 1, 0x7f04, 0x9000_3000]);
     let op = decode(&e).pop().unwrap().value;
