@@ -5,8 +5,8 @@
 //!   stcorpus files DIR    file operations inside DIR, with failures
 //!   stcorpus net          TCP and UDP on 127.0.0.1, IPv6 on ::1, refused connect
 //!   stcorpus unix DIR     unix sockets: path in DIR, abstract, socketpair
-//!   stcorpus proc         fork, execve with argv, wait4, kill, ids
-//!   stcorpus mem          mmap/mprotect/madvise/munmap/brk
+//!   stcorpus proc         fork, execve with argv, wait4, kill, ids, prctl
+//!   stcorpus mem          mmap/mprotect/madvise/mremap/munmap/brk, membarrier
 //!   stcorpus signals      rt_sigaction, rt_sigprocmask, kill/tgkill to self
 //!   stcorpus stat DIR     stat family, statx, statfs, utimensat, getdents64
 //!   stcorpus time         sleeps, clocks, timers, poll/select, rlimits, uname,
@@ -14,6 +14,7 @@
 //!   stcorpus io DIR       iovecs, msghdr, epoll, sockopts, pipes, ioctls
 //!   stcorpus wait         wait4 with status and rusage, clone3, rt_sigsuspend,
 //!                         signal sets
+//!   stcorpus futex        every futex command, each with its own arguments
 //!
 //! Every call's result is checked, so a mode that did not do what it says
 //! fails instead of producing a corpus that tests nothing.
@@ -535,6 +536,16 @@ fn proc_() {
         libc::syscall(libc::SYS_gettid);
         libc::getuid();
         libc::geteuid();
+        // prctl shows only the arguments the option uses; junk in the rest.
+        let pr = |o: c_int, a: libc::c_ulong| libc::syscall(libc::SYS_prctl, o, a, 7, 7, 7);
+        ok(pr(libc::PR_GET_DUMPABLE, 7), "PR_GET_DUMPABLE");
+        ok(pr(libc::PR_SET_DUMPABLE, 1), "PR_SET_DUMPABLE");
+        ok(pr(libc::PR_SET_PDEATHSIG, 0), "PR_SET_PDEATHSIG");
+        ok(pr(libc::PR_CAPBSET_READ, 0), "PR_CAPBSET_READ");
+        ok(pr(libc::PR_GET_SECCOMP, 7), "PR_GET_SECCOMP");
+        ok(pr(libc::PR_SET_TIMERSLACK, 50_000), "PR_SET_TIMERSLACK");
+        fails(pr(libc::PR_GET_NAME, 0), libc::EFAULT, "PR_GET_NAME NULL");
+        fails(pr(0x11, 0), libc::EINVAL, "unknown prctl option");
         let pid = libc::fork();
         assert!(pid >= 0, "fork");
         if pid == 0 {
@@ -590,6 +601,24 @@ fn mem() {
             "mprotect none",
         );
         ok(libc::madvise(p, len, libc::MADV_DONTNEED).into(), "madvise");
+        // Without MREMAP_FIXED the new address (junk here) is not shown.
+        // The pages after the first are one mapping, as mremap needs.
+        let tail = p.cast::<u8>().add(4096);
+        let r = libc::syscall(
+            libc::SYS_mremap,
+            tail,
+            len - 4096,
+            2 * len,
+            libc::MREMAP_MAYMOVE,
+            0x5eed_0000usize,
+        );
+        assert_ne!(r as *mut c_void, libc::MAP_FAILED, "mremap");
+        ok(libc::munmap(r as *mut c_void, 2 * len).into(), "munmap");
+        // The CPU argument only with MEMBARRIER_CMD_FLAG_CPU.
+        ok(
+            libc::syscall(libc::SYS_membarrier, 16, 0, 7),
+            "membarrier register",
+        );
         ok(libc::munmap(p, len).into(), "munmap");
         let q = libc::mmap(
             null_mut(),
@@ -1474,6 +1503,22 @@ fn io(dir: &str) {
             libc::ioctl(m, libc::TIOCGWINSZ, &mut ws2 as *mut libc::winsize).into(),
             "TIOCGWINSZ",
         );
+        // No struct to write into, and a request that takes no argument.
+        fails(
+            libc::ioctl(m, libc::TCGETS, null_mut::<libc::termios>()).into(),
+            libc::EFAULT,
+            "TCGETS NULL",
+        );
+        fails(
+            libc::ioctl(m, libc::FIONREAD, null_mut::<c_int>()).into(),
+            libc::EFAULT,
+            "FIONREAD NULL",
+        );
+        ok(libc::ioctl(m, libc::FIOCLEX).into(), "FIOCLEX");
+        ok(
+            libc::ioctl(m, libc::TCFLSH, libc::TCIFLUSH).into(),
+            "TCFLSH",
+        );
         libc::close(m);
         // Not a terminal.
         fails(
@@ -1492,6 +1537,132 @@ fn io(dir: &str) {
         );
         libc::close(nul);
     }
+}
+
+/// Every futex command on words of this thread: each shows its own
+/// arguments (FUTEX_WAKE only `val`, the waits a timeout, FUTEX_WAKE_OP its
+/// encoded operation). Unused registers get junk, as libc may leave there.
+fn futex() {
+    const JUNK: usize = 0x5eed_0000;
+    let fx = |u: *const u32, op: c_int, val: u32, t: usize, u2: *const u32, v3: u32| unsafe {
+        libc::syscall(libc::SYS_futex, u, op, val, t, u2, v3)
+    };
+    let w = Box::new([0u32; 2]);
+    let (a, b) = (&w[0] as *const u32, &w[1] as *const u32);
+    let pv = libc::FUTEX_PRIVATE_FLAG;
+    let j = JUNK as *const u32;
+    ok(fx(a, libc::FUTEX_WAKE, 1, JUNK, j, 7), "FUTEX_WAKE");
+    ok(
+        fx(a, libc::FUTEX_WAKE | pv, 1, JUNK, j, 7),
+        "FUTEX_WAKE_PRIVATE",
+    );
+    fails(
+        fx(a, libc::FUTEX_WAIT, 1, 0, j, 7),
+        libc::EAGAIN,
+        "FUTEX_WAIT",
+    );
+    fails(
+        fx(
+            a,
+            libc::FUTEX_WAIT | pv | libc::FUTEX_CLOCK_REALTIME,
+            1,
+            0,
+            j,
+            7,
+        ),
+        // The kernel takes the clock only on FUTEX_WAIT_BITSET and the PI calls.
+        libc::ENOSYS,
+        "FUTEX_WAIT_PRIVATE|FUTEX_CLOCK_REALTIME",
+    );
+    // A timeout: strace shows the structure, which is not copied.
+    let ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 1000,
+    };
+    fails(
+        fx(a, libc::FUTEX_WAIT | pv, 0, &ts as *const _ as usize, j, 7),
+        libc::ETIMEDOUT,
+        "FUTEX_WAIT_PRIVATE timeout",
+    );
+    let any = u32::MAX;
+    fails(
+        fx(
+            a,
+            libc::FUTEX_WAIT_BITSET | pv | libc::FUTEX_CLOCK_REALTIME,
+            1,
+            0,
+            j,
+            any,
+        ),
+        libc::EAGAIN,
+        "FUTEX_WAIT_BITSET",
+    );
+    fails(
+        fx(a, libc::FUTEX_WAIT_BITSET, 1, 0, j, 5),
+        libc::EAGAIN,
+        "FUTEX_WAIT_BITSET 5",
+    );
+    ok(
+        fx(a, libc::FUTEX_WAKE_BITSET | pv, 1, JUNK, j, any),
+        "FUTEX_WAKE_BITSET",
+    );
+    ok(fx(a, libc::FUTEX_REQUEUE | pv, 1, 2, b, 7), "FUTEX_REQUEUE");
+    ok(
+        fx(a, libc::FUTEX_CMP_REQUEUE | pv, 1, 0x7fff_ffff, b, 0),
+        "FUTEX_CMP_REQUEUE",
+    );
+    fails(
+        fx(a, libc::FUTEX_CMP_REQUEUE, 1, 2, b, 7),
+        libc::EAGAIN,
+        "FUTEX_CMP_REQUEUE 7",
+    );
+    // FUTEX_OP(FUTEX_OP_SET, 0, FUTEX_OP_CMP_GT, 1) and
+    // FUTEX_OP(FUTEX_OP_ADD | FUTEX_OP_OPARG_SHIFT, 3, FUTEX_OP_CMP_EQ, 0).
+    ok(
+        fx(a, libc::FUTEX_WAKE_OP | pv, 1, 1, b, 0x0400_0001),
+        "FUTEX_WAKE_OP",
+    );
+    ok(
+        fx(a, libc::FUTEX_WAKE_OP, 1, 1, b, 0x9000_3000),
+        "FUTEX_WAKE_OP shift",
+    );
+    fails(
+        fx(a, libc::FUTEX_WAKE_OP, 1, 1, b, u32::MAX),
+        libc::ENOSYS,
+        "FUTEX_WAKE_OP bad",
+    );
+    // The PI lock on a free word: taken, released, tried, released.
+    ok(fx(a, libc::FUTEX_LOCK_PI | pv, 7, 0, j, 7), "FUTEX_LOCK_PI");
+    ok(
+        fx(a, libc::FUTEX_UNLOCK_PI | pv, 7, JUNK, j, 7),
+        "FUTEX_UNLOCK_PI",
+    );
+    ok(
+        fx(a, libc::FUTEX_TRYLOCK_PI, 7, JUNK, j, 7),
+        "FUTEX_TRYLOCK_PI",
+    );
+    ok(
+        fx(a, libc::FUTEX_UNLOCK_PI, 7, JUNK, j, 7),
+        "FUTEX_UNLOCK_PI shared",
+    );
+    fails(fx(a, 99, 1, 3, b, 4), libc::ENOSYS, "unknown futex command");
+    fails(
+        fx(
+            a,
+            libc::FUTEX_WAKE | libc::FUTEX_CLOCK_REALTIME,
+            1,
+            JUNK,
+            j,
+            7,
+        ),
+        libc::ENOSYS,
+        "FUTEX_WAKE with a clock",
+    );
+    fails(
+        fx(std::ptr::null(), libc::FUTEX_WAKE, 1, JUNK, j, 7),
+        libc::EFAULT,
+        "FUTEX_WAKE NULL",
+    );
 }
 
 extern "C" fn on_usr2(_: c_int) {}
@@ -1609,8 +1780,11 @@ fn main() {
         Some("time") => time(),
         Some("io") => io(&dir),
         Some("wait") => wait(),
+        Some("futex") => futex(),
         _ => {
-            eprintln!("usage: stcorpus files|net|unix|proc|mem|signals|stat|time|io|wait [DIR]");
+            eprintln!(
+                "usage: stcorpus files|net|unix|proc|mem|signals|stat|time|io|wait|futex [DIR]"
+            );
             std::process::exit(2);
         }
     }

@@ -569,7 +569,16 @@ pub const PR: Names = &[
     (67, "PR_SET_MEMORY_MERGE"),
     (68, "PR_GET_MEMORY_MERGE"),
     (0x5356_4d41, "PR_SET_VMA"),
+    (0x5961_6d61, "PR_SET_PTRACER"),
 ];
+pub const SUID_DUMP: Names = &[
+    (0, "SUID_DUMP_DISABLE"),
+    (1, "SUID_DUMP_USER"),
+    (2, "SUID_DUMP_ROOT"),
+];
+pub const PR_TSC: Names = &[(1, "PR_TSC_ENABLE"), (2, "PR_TSC_SIGSEGV")];
+pub const PR_UNALIGN: Bits = &[(1, "PR_UNALIGN_NOPRINT"), (2, "PR_UNALIGN_SIGBUS")];
+pub const PR_FP_MODE: Bits = &[(1, "PR_FP_MODE_FR"), (2, "PR_FP_MODE_FRE")];
 
 pub const EPOLL_CTL: Names = &[
     (1, "EPOLL_CTL_ADD"),
@@ -609,7 +618,8 @@ pub const IOCTL: Names = &[
     (0x5450, "FIONCLEX"),
     (0x5451, "FIOCLEX"),
     (0x5452, "FIOASYNC"),
-    (0x545D, "TIOCMIWAIT"),
+    (0x545C, "TIOCMIWAIT"),
+    (0x545D, "TIOCGICOUNT"),
     (0x5460, "FIOQSIZE"),
     (0x8004_5430, "TIOCGPTN"),
     (0x4004_5431, "TIOCSPTLCK"),
@@ -635,6 +645,10 @@ pub const IOCTL: Names = &[
     (0xAE00, "KVM_GET_API_VERSION"),
     (0xAE01, "KVM_CREATE_VM"),
 ];
+
+/// TCXONC's and TCFLSH's arguments.
+pub const TCXONC_ARG: Names = &[(0, "TCOOFF"), (1, "TCOON"), (2, "TCIOFF"), (3, "TCION")];
+pub const TCFLSH_ARG: Names = &[(0, "TCIFLUSH"), (1, "TCOFLUSH"), (2, "TCIOFLUSH")];
 
 pub const WAIT_OPTIONS: Bits = &[
     (1, "WNOHANG"),

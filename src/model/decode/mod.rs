@@ -120,6 +120,9 @@ pub enum Value<'a> {
     SymMode(u32),
     /// A size strace writes in KiB when it is a multiple: `8192*1024`.
     Kib(u64),
+    /// FUTEX_WAKE_OP's encoded operation (its val3):
+    /// `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1`.
+    FutexWakeOp(u32),
     /// Bytes strace always shows in hex escapes (getrandom's).
     HexBytes {
         data: &'a [u8],
@@ -330,7 +333,98 @@ fn shown_args(ev: &TraceEvent, info: &SyscallInfo) -> usize {
             1 | 3 | 9 | 11 | 1025 | 1032 | 1034 => 2,
             _ => n,
         },
+        "ioctl" => match ioctl_arg(a[1]) {
+            IoctlArg::None => 2,
+            _ => n,
+        },
+        "prctl" => prctl_shown(a[0]),
+        // The new address matters only when the mapping moves to it.
+        "mremap" if a[3] & 3 != 3 => 4,
+        // The CPU only with MEMBARRIER_CMD_FLAG_CPU.
+        "membarrier" if a[1] & 1 == 0 => 2,
         _ => n,
+    }
+}
+
+/// How many arguments strace shows for a prctl option (the option
+/// included): the getters that return their value show none, the ones
+/// with one argument only it, the rest (and unknown options) all five.
+fn prctl_shown(option: u64) -> usize {
+    match option & 0xffff_ffff {
+        3 | 7 | 13 | 21 | 27 | 30 | 31 | 32 | 46 | 51 | 64 => 1,
+        1
+        | 2
+        | 4
+        | 5
+        | 6
+        | 8..=12
+        | 14..=16
+        | 19
+        | 20
+        | 23..=26
+        | 28
+        | 29
+        | 36
+        | 37
+        | 40
+        | 45
+        | 50
+        | 63
+        | 0x5961_6d61 => 2,
+        // PR_GET_SPECULATION_CTRL, PR_SET_SPECULATION_CTRL.
+        52 | 53 => 3,
+        _ => 5,
+    }
+}
+
+/// prctl's second argument for the options that show it decoded; None:
+/// as the signature has it (hex).
+fn prctl_arg2(option: u64, v: u64) -> Option<Value<'static>> {
+    let low = v & 0xffff_ffff;
+    Some(match option & 0xffff_ffff {
+        // The getters that write through a pointer, and PR_SET_NAME's
+        // string (not copied).
+        2 | 5 | 9 | 11 | 15 | 16 | 19 | 25 | 37 | 40 => ptr(v),
+        1 => signal(v),
+        4 => named(low as i64, consts::SUID_DUMP),
+        6 => Value::Flags(bits(low, consts::PR_UNALIGN)),
+        23 | 24 => structs::cap_name(low).map_or(Value::Int(low as i32 as i64), Value::Sym),
+        26 => named(low as i64, consts::PR_TSC),
+        45 => Value::Flags(bits(low, consts::PR_FP_MODE)),
+        29 => Value::UInt(v),
+        0x5961_6d61 if v == u64::MAX => Value::Sym("PR_SET_PTRACER_ANY"),
+        8 | 10 | 12 | 14 | 20 | 36 | 0x5961_6d61 => Value::UInt(low),
+        _ => return None,
+    })
+}
+
+/// What an ioctl request's third argument is, as strace shows it.
+enum IoctlArg {
+    /// Not used: not shown.
+    None,
+    /// A pointer: NULL when 0.
+    Ptr,
+    /// An int, in decimal.
+    Int,
+    Named(Names),
+    /// A number strace leaves in hex (and unknown requests).
+    Raw,
+}
+
+fn ioctl_arg(request: u64) -> IoctlArg {
+    match request & 0xffff_ffff {
+        // TIOCEXCL, TIOCNXCL, TIOCCONS, TIOCNOTTY, FIONCLEX, FIOCLEX.
+        0x540C | 0x540D | 0x541D | 0x5422 | 0x5450 | 0x5451 => IoctlArg::None,
+        // TCSBRK, TIOCSCTTY, FICLONE.
+        0x5409 | 0x540E | 0x4004_9409 => IoctlArg::Int,
+        0x540A => IoctlArg::Named(consts::TCXONC_ARG),
+        0x540B => IoctlArg::Named(consts::TCFLSH_ARG),
+        // TIOCLINUX, TIOCGPTPEER, TIOCMIWAIT, TIOCGICOUNT, FIOQSIZE,
+        // FS_IOC_GETVERSION and the KVM requests: strace does not take
+        // them as pointers.
+        0x541C | 0x5441 | 0x545C | 0x545D | 0x5460 | 0x8008_7601 | 0xAE00 | 0xAE01 => IoctlArg::Raw,
+        r if consts::name_of(consts::IOCTL, r as i64).is_some() => IoctlArg::Ptr,
+        _ => IoctlArg::Raw,
     }
 }
 
@@ -348,6 +442,13 @@ fn refine<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, v: Value<'a>) ->
             0 | 8 | 1024 | 1026 | 1030 | 1031 => Value::Int(a[2] as i32 as i64),
             10 => signal(a[2]),
             _ => ptr(a[2]),
+        },
+        // Only what no structure decoded: the argument as the request takes it.
+        ("ioctl", 2) if v.is_raw() => match ioctl_arg(a[1]) {
+            IoctlArg::Ptr => ptr(a[2]),
+            IoctlArg::Int => Value::Int(a[2] as i32 as i64),
+            IoctlArg::Named(t) => named(a[2] as i32 as i64, t),
+            IoctlArg::None | IoctlArg::Raw => v,
         },
         ("socket" | "socketpair", 2) => match a[0] as i32 {
             2 | 10 => named(a[2] as i32 as i64, consts::IPPROTO),
@@ -383,6 +484,11 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
     if let Some(info) = info.filter(|i| i.name == "clone") {
         n = clone_order(ev, info, &mut order, &mut label);
     }
+    let futex = info.is_some_and(|i| i.name == "futex");
+    let prctl = info.is_some_and(|i| i.name == "prctl");
+    if futex {
+        n = futex_order(ev.args[1], &mut order);
+    }
     // preadv2/pwritev2: pos_h (argument 4) is unused on 64-bit.
     if info.is_some_and(|i| matches!(i.name, "preadv2" | "pwritev2")) {
         order = [0, 1, 2, 3, 5, 5];
@@ -397,7 +503,14 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
             },
             Some(info) => {
                 let spec = &info.args[i];
-                let value = refine(ev, info, i, decode_one(ev, info, i, spec));
+                let value = if futex {
+                    futex_arg(ev, i).unwrap_or_else(|| decode_one(ev, info, i, spec))
+                } else if prctl && i == 1 {
+                    prctl_arg2(ev.args[0], ev.args[1])
+                        .unwrap_or_else(|| decode_one(ev, info, i, spec))
+                } else {
+                    refine(ev, info, i, decode_one(ev, info, i, spec))
+                };
                 match label[k] {
                     Some(l) => Arg {
                         name: l,
@@ -410,6 +523,51 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
                 }
             }
         }
+    })
+}
+
+/// The futex arguments strace shows for the operation (`op & 127`, as
+/// strace switches on it): each command uses its own subset.
+fn futex_order(op: u64, order: &mut [u8; 6]) -> usize {
+    let shown: &[u8] = match op & 127 {
+        // FUTEX_WAIT: val, timeout.
+        0 => &[0, 1, 2, 3],
+        // FUTEX_WAKE, FUTEX_FD: val.
+        1 | 2 => &[0, 1, 2],
+        // FUTEX_REQUEUE: val, val2, uaddr2.
+        3 => &[0, 1, 2, 3, 4],
+        // FUTEX_LOCK_PI, FUTEX_LOCK_PI2: timeout.
+        6 | 13 => &[0, 1, 3],
+        // FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI: nothing more.
+        7 | 8 => &[0, 1],
+        // FUTEX_WAIT_BITSET: val, timeout, bitset.
+        9 => &[0, 1, 2, 3, 5],
+        // FUTEX_WAKE_BITSET: val, bitset.
+        10 => &[0, 1, 2, 5],
+        // FUTEX_WAIT_REQUEUE_PI: val, timeout, uaddr2.
+        11 => &[0, 1, 2, 3, 4],
+        // The CMP_REQUEUEs, FUTEX_WAKE_OP and unknown commands: all six.
+        _ => &[0, 1, 2, 3, 4, 5],
+    };
+    order[..shown.len()].copy_from_slice(shown);
+    shown.len()
+}
+
+/// futex arguments whose meaning depends on the operation: the fourth is
+/// a count for the requeues and FUTEX_WAKE_OP, the sixth a count, a bitset
+/// or an encoded operation. None: decoded by the signature (uaddr, op, val,
+/// the timeout, uaddr2).
+fn futex_arg(ev: &TraceEvent, i: usize) -> Option<Value<'static>> {
+    let a = &ev.args;
+    let cmd = a[1] & 127;
+    let low = a[i] & 0xffff_ffff;
+    Some(match (i, cmd) {
+        (3, 3 | 4 | 5 | 12) => Value::UInt(low),
+        (5, 4 | 12) => Value::UInt(low),
+        (5, 5) => Value::FutexWakeOp(low as u32),
+        (5, 9 | 10) if low == 0xffff_ffff => Value::Sym("FUTEX_BITSET_MATCH_ANY"),
+        (5, _) => Value::Hex(low),
+        _ => return None,
     })
 }
 

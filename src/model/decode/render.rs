@@ -57,6 +57,59 @@ pub(super) fn write_sym_mode(out: &mut String, m: u32) {
     let _ = write!(out, "{o:0>3}");
 }
 
+type Named = (u32, Option<&'static str>);
+
+/// FUTEX_WAKE_OP's val3 split as the kernel's FUTEX_OP() packs it: the
+/// OPARG_SHIFT bit, the operation, its argument, the comparison and its
+/// argument.
+fn futex_wake_op_parts(v: u32) -> (bool, Named, u32, Named, u32) {
+    const OPS: [&str; 5] = [
+        "FUTEX_OP_SET",
+        "FUTEX_OP_ADD",
+        "FUTEX_OP_OR",
+        "FUTEX_OP_ANDN",
+        "FUTEX_OP_XOR",
+    ];
+    const CMPS: [&str; 6] = [
+        "FUTEX_OP_CMP_EQ",
+        "FUTEX_OP_CMP_NE",
+        "FUTEX_OP_CMP_LT",
+        "FUTEX_OP_CMP_LE",
+        "FUTEX_OP_CMP_GT",
+        "FUTEX_OP_CMP_GE",
+    ];
+    let op = (v >> 28) & 7;
+    let cmp = (v >> 24) & 0xf;
+    (
+        v >> 31 != 0,
+        (op, OPS.get(op as usize).copied()),
+        (v >> 12) & 0xfff,
+        (cmp, CMPS.get(cmp as usize).copied()),
+        v & 0xfff,
+    )
+}
+
+/// strace's form of FUTEX_WAKE_OP's val3.
+fn write_futex_wake_op(out: &mut String, v: u32) {
+    let (shift, op, oparg, cmp, cmparg) = futex_wake_op_parts(v);
+    if shift {
+        out.push_str("FUTEX_OP_OPARG_SHIFT<<28|");
+    }
+    match op.1 {
+        Some(n) => out.push_str(n),
+        None => write_hex(out, op.0.into()),
+    }
+    out.push_str("<<28|");
+    write_hex(out, oparg.into());
+    out.push_str("<<12|");
+    match cmp.1 {
+        Some(n) => out.push_str(n),
+        None => write_hex(out, cmp.0.into()),
+    }
+    out.push_str("<<24|");
+    write_hex(out, cmparg.into());
+}
+
 /// C's `%#x`: zero has no prefix.
 pub(super) fn write_hex(out: &mut String, n: u64) {
     if n == 0 {
@@ -215,6 +268,7 @@ impl Value<'_> {
                     out.push_str("...");
                 }
             }
+            Value::FutexWakeOp(v) => write_futex_wake_op(out, *v),
             Value::FdList(v) => {
                 out.push('[');
                 for (k, n) in v.iter().enumerate() {
@@ -310,6 +364,17 @@ impl Value<'_> {
                 json!({"address": format!("{addr:#x}"), "entries": entries})
             }
             Value::FdList(v) => J::Array(v.iter().map(Value::json).collect()),
+            Value::FutexWakeOp(v) => {
+                let (shift, op, oparg, cmp, cmparg) = futex_wake_op_parts(*v);
+                let name = |n: Option<&str>, v: u32| n.map_or(json!(v), |n| json!(n));
+                json!({
+                    "op": name(op.1, op.0),
+                    "oparg_shift": shift,
+                    "oparg": oparg,
+                    "cmp": name(cmp.1, cmp.0),
+                    "cmparg": cmparg,
+                })
+            }
             Value::Named(_, v) => v.json(),
             Value::Kib(n) => json!(n),
             Value::SymMode(m) => J::String(mode_string(*m)),
@@ -404,7 +469,8 @@ impl Value<'_> {
             | Value::Wait(_)
             | Value::InOut(..)
             | Value::Changed(..)
-            | Value::Dirents { .. } => {
+            | Value::Dirents { .. }
+            | Value::FutexWakeOp(_) => {
                 out.extend_from_slice(self.json().to_string().as_bytes());
             }
         }
@@ -461,6 +527,11 @@ pub fn format_return(ev: &TraceEvent) -> String {
             }
             t
         }
+        // PR_GET_DUMPABLE: the value with its name.
+        (_, "prctl") if ev.args[0] == 3 => match consts::name_of(consts::SUID_DUMP, ev.ret) {
+            Some(n) => format!("{} ({n})", ev.ret),
+            None => ev.ret.to_string(),
+        },
         _ => ev.ret.to_string(),
     };
     if let Some(d) = poll_decoration(ev) {

@@ -1060,6 +1060,14 @@ const CAP_VERSIONS: Names = &[
     (0x2008_0522, "_LINUX_CAPABILITY_VERSION_3"),
 ];
 
+/// Capability number `n` by name (`CAP_CHOWN`), as prctl takes one.
+pub(super) fn cap_name(n: u64) -> Option<&'static str> {
+    let bit = 1u64.checked_shl(u32::try_from(n).ok()?)?;
+    CAPS.iter()
+        .find(|(m, _)| *m == bit)
+        .and_then(|(_, name)| name.strip_prefix("1<<"))
+}
+
 /// Capabilities as strace writes them: `1<<CAP_CHOWN|1<<CAP_KILL`.
 const CAPS: Bits = &[
     (1 << 0, "1<<CAP_CHOWN"),

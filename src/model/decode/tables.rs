@@ -249,20 +249,7 @@ pub(super) fn flag_value(set: FlagSet, v: u64, sys: &str, arch: Arch) -> Value<'
         }
         FlagSet::Whence => named(v as i32 as i64, WHENCE),
         FlagSet::FcntlCmd => named(v as i32 as i64, F_CMD),
-        FlagSet::FutexOp => {
-            let cmd = v & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
-            let Some(name) = name_of(FUTEX_CMD, cmd as i64) else {
-                return Value::Hex(v);
-            };
-            let mut f = vec![Flag::Name(name)];
-            if v & FUTEX_PRIVATE != 0 {
-                f[0] = Flag::Name(futex_private(name));
-            }
-            if v & FUTEX_CLOCK_REALTIME != 0 {
-                f.push(Flag::Name("FUTEX_CLOCK_REALTIME"));
-            }
-            Value::Flags(f)
-        }
+        FlagSet::FutexOp => futex_op(v),
         FlagSet::ClockId => named(v as i32 as i64, CLOCK),
         FlagSet::Madvise => named(v as i32 as i64, MADV),
         FlagSet::SigprocmaskHow => named(v as i32 as i64, SIG_HOW),
@@ -278,11 +265,37 @@ pub(super) fn flag_value(set: FlagSet, v: u64, sys: &str, arch: Arch) -> Value<'
     }
 }
 
-pub(super) fn futex_private(name: &'static str) -> &'static str {
-    match name {
+/// The futex operation as strace names it: the command with `_PRIVATE`,
+/// FUTEX_CLOCK_REALTIME only on the waits that take it, anything else
+/// (unknown bits, a clock on a wake) as the number in hex.
+pub(super) fn futex_op(v: u64) -> Value<'static> {
+    use consts::{FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE};
+    let cmd = v & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+    let Some(name) = consts::name_of(consts::FUTEX_CMD, cmd as i64) else {
+        return Value::Hex(v);
+    };
+    // FUTEX_WAIT, FUTEX_WAIT_BITSET and FUTEX_WAIT_REQUEUE_PI.
+    if v & FUTEX_CLOCK_REALTIME != 0 && !matches!(cmd, 0 | 9 | 11) {
+        return Value::Hex(v);
+    }
+    let mut f = vec![Flag::Name(name)];
+    if v & FUTEX_PRIVATE != 0 {
+        f = match futex_private(name) {
+            Some(p) => vec![Flag::Name(p)],
+            // FUTEX_FD has no _PRIVATE name.
+            None => vec![Flag::Name(name), Flag::Name("FUTEX_PRIVATE_FLAG")],
+        };
+    }
+    if v & FUTEX_CLOCK_REALTIME != 0 {
+        f.push(Flag::Name("FUTEX_CLOCK_REALTIME"));
+    }
+    Value::Flags(f)
+}
+
+pub(super) fn futex_private(name: &'static str) -> Option<&'static str> {
+    Some(match name {
         "FUTEX_WAIT" => "FUTEX_WAIT_PRIVATE",
         "FUTEX_WAKE" => "FUTEX_WAKE_PRIVATE",
-        "FUTEX_FD" => "FUTEX_FD_PRIVATE",
         "FUTEX_REQUEUE" => "FUTEX_REQUEUE_PRIVATE",
         "FUTEX_CMP_REQUEUE" => "FUTEX_CMP_REQUEUE_PRIVATE",
         "FUTEX_WAKE_OP" => "FUTEX_WAKE_OP_PRIVATE",
@@ -294,8 +307,8 @@ pub(super) fn futex_private(name: &'static str) -> &'static str {
         "FUTEX_WAIT_REQUEUE_PI" => "FUTEX_WAIT_REQUEUE_PI_PRIVATE",
         "FUTEX_CMP_REQUEUE_PI" => "FUTEX_CMP_REQUEUE_PI_PRIVATE",
         "FUTEX_LOCK_PI2" => "FUTEX_LOCK_PI2_PRIVATE",
-        other => other,
-    }
+        _ => return None,
+    })
 }
 
 pub(crate) fn ptr(v: u64) -> Value<'static> {
