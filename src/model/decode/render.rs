@@ -95,17 +95,15 @@ fn write_futex_wake_op(out: &mut String, v: u32) {
     if shift {
         out.push_str("FUTEX_OP_OPARG_SHIFT<<28|");
     }
-    match op.1 {
+    let name_or_hex = |out: &mut String, (v, name): (u32, Option<&str>)| match name {
         Some(n) => out.push_str(n),
-        None => write_hex(out, op.0.into()),
-    }
+        None => write_hex(out, v.into()),
+    };
+    name_or_hex(out, op);
     out.push_str("<<28|");
     write_hex(out, oparg.into());
     out.push_str("<<12|");
-    match cmp.1 {
-        Some(n) => out.push_str(n),
-        None => write_hex(out, cmp.0.into()),
-    }
+    name_or_hex(out, cmp);
     out.push_str("<<24|");
     write_hex(out, cmparg.into());
 }
