@@ -127,7 +127,7 @@ impl App {
     /// Call once per frame: keeps rates fresh when nothing arrives.
     pub fn tick(&mut self) {
         self.rate.add(0);
-        self.tree.tick(&self.containers);
+        self.tree.tick(&self.containers, &self.labels);
         let first = self.store.first_seq();
         let (labels, live) = (&mut self.labels, &self.containers);
         self.gone.retain(|&cg, (c, end)| {
