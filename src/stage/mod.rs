@@ -132,6 +132,10 @@ pub struct Stages {
     /// counts (the top view, the summary, the metrics). Containers that
     /// are gone stay: their calls were counted under their names.
     pub labels: Option<Arc<Mutex<ContainerMap>>>,
+    /// With a container selection: the cgroups whose container was passed
+    /// on. Containers the selection leaves out are not announced (their
+    /// names would reach the pane and a `-w` file), nor their removal.
+    announced: std::collections::HashSet<u64>,
     verdicts: ThreadVerdicts,
 }
 
@@ -142,6 +146,7 @@ impl Stages {
             containers: ContainerMap::default(),
             fd_paths: fd_paths.then(FdPaths::new),
             labels: None,
+            announced: std::collections::HashSet::new(),
             verdicts: ThreadVerdicts::new(),
         }
     }
@@ -170,12 +175,20 @@ impl Stages {
                 if let Some(l) = &self.labels {
                     l.lock().unwrap_or_else(|e| e.into_inner()).add(a);
                 }
-                true
+                let Some(sel) = &self.filter.selection else {
+                    return true;
+                };
+                // Not looked up yet: it may be selected once it is.
+                let keep = !a.container.resolved || sel.matches(Some(&a.container));
+                if keep {
+                    self.announced.insert(a.cgroup_id);
+                }
+                keep || self.announced.contains(&a.cgroup_id)
             }
             Event::ContainerDel(d) => {
                 self.containers.del(d);
                 self.verdicts.clear();
-                true
+                self.filter.selection.is_none() || self.announced.remove(&d.cgroup_id)
             }
             Event::Lost(_) | Event::Node(_) => true,
         });
@@ -221,6 +234,43 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// With --pod, the containers of other pods are not announced: their
+    /// names reach neither the container pane nor a `-w` file.
+    #[test]
+    fn unselected_containers_are_not_announced() {
+        let sel = Selection::new(Some("^pay"), None, None, false).unwrap();
+        let mut s = Stages::new(UserFilter::new(&[], None, None, sel).unwrap(), false);
+        let mut pay = in_pod(&"a".repeat(64), Some("payments"));
+        pay.resolved = true;
+        let mut other = in_pod(&"b".repeat(64), Some("other"));
+        other.resolved = true;
+        let pending = in_pod(&"c".repeat(64), None);
+        let gone = |cgroup_id: u64, c: &ContainerInfo| {
+            Event::ContainerDel(crate::model::container::ContainerDelEvent {
+                cgroup_id,
+                container: Arc::new(c.clone()),
+            })
+        };
+        let mut batch = vec![
+            add(10, pay.clone()),
+            add(11, other.clone()),
+            add(12, pending),
+            syscall(1, 11),
+            gone(10, &pay),
+            gone(11, &other),
+        ];
+        s.apply(&mut batch);
+        let seen: Vec<(char, u64)> = batch
+            .iter()
+            .filter_map(|e| match e {
+                Event::ContainerAdd(a) => Some(('+', a.cgroup_id)),
+                Event::ContainerDel(d) => Some(('-', d.cgroup_id)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(seen, vec![('+', 10), ('+', 12), ('-', 10)]);
     }
 
     #[test]

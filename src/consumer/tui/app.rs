@@ -62,13 +62,18 @@ pub struct App {
     pub total: u64,
     pub lost: LostEvents,
     pub quit: bool,
-    /// Which container each cgroup is (labels are looked up at draw time,
-    /// so names that arrive late relabel earlier events too).
+    /// Which container each live cgroup is (the container pane). Labels
+    /// are looked up at draw time in `labels`, so names that arrive late
+    /// relabel earlier events too.
     pub containers: ContainerMap,
     /// Containers whose cgroup is gone, with the sequence number their
     /// events end before: kept while any of those may still be retained, so
     /// an export still names them.
     pub(super) gone: HashMap<u64, (Arc<ContainerInfo>, u64)>,
+    /// The live containers and the gone ones: what names an event (its
+    /// label, the view filter, statistics, details), so the events of a
+    /// container that exited are not shown as `host`.
+    pub(super) labels: ContainerMap,
     /// The container/pod pane; its selection narrows the stream.
     pub tree: Tree,
     /// The view filter (`f`); capture goes on regardless.
@@ -123,6 +128,7 @@ impl App {
             quit: false,
             containers: ContainerMap::default(),
             gone: HashMap::new(),
+            labels: ContainerMap::default(),
             tree: Tree::default(),
             filter: None,
             errors_only: false,
@@ -321,7 +327,7 @@ impl App {
     /// The text of an event's line, as searched and copied: time, process,
     /// container, then the strace-style call.
     pub fn line_text(&self, ev: &TraceEvent) -> String {
-        line_text(&self.containers, &self.clock, ev)
+        line_text(&self.labels, &self.clock, ev)
     }
 
     fn jump_match(&mut self, forward: bool, inclusive: bool) {
@@ -330,7 +336,7 @@ impl App {
             return;
         }
         let picks = self.list.picks();
-        let (containers, clock) = (&self.containers, &self.clock);
+        let (containers, clock) = (&self.labels, &self.clock);
         let note = self.list.jump_match(&self.store, forward, inclusive, |ev| {
             line_text(containers, clock, ev)
         });

@@ -107,7 +107,7 @@ pub fn lines(app: &App, ev: &TraceEvent) -> Vec<Line<'static>> {
         "user",
         format!("uid {} gid {}", ev.id.uid, ev.id.gid),
     ));
-    match app.containers.get(ev.id.cgroup_id) {
+    match app.labels.get(ev.id.cgroup_id) {
         Some(c) => {
             out.push(field(
                 "container",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::app::App;
 use super::refilter::{group_label, ViewTest};
 use super::tree::NodeKey;
-use crate::model::container::ContainerInfo;
+use crate::model::container::{ContainerAddEvent, ContainerDelEvent, ContainerInfo};
 use crate::model::event::{Event, TraceEvent};
 
 /// Events per second over the last full second.
@@ -50,13 +50,13 @@ impl App {
             self.filter.as_ref(),
             self.errors_only,
             &self.tree,
-            &self.containers,
+            &self.labels,
         )
     }
 
     /// Container pane and column are shown once there are containers.
     pub fn shows_containers(&self) -> bool {
-        !self.containers.is_empty() || self.tree.has_nodes()
+        !self.labels.is_empty() || self.tree.has_nodes()
     }
 
     /// Whether every retained event is shown (no filter of any kind).
@@ -66,7 +66,7 @@ impl App {
 
     /// The group an event is counted under in the statistics.
     pub fn group_of(&self, ev: &TraceEvent) -> Cow<'static, str> {
-        group_label(&self.containers, ev)
+        group_label(&self.labels, ev)
     }
 
     pub fn ingest(&mut self, ev: Event) {
@@ -91,6 +91,7 @@ impl App {
             Event::ContainerAdd(a) => {
                 self.gone.remove(&a.cgroup_id);
                 self.containers.add(&a);
+                self.labels.add(&a);
                 // Names can arrive after a container's first events. Many
                 // arrive at once at start-up: the event loop does the work.
                 if !self.unfiltered() {
@@ -99,9 +100,12 @@ impl App {
             }
             Event::ContainerDel(d) => {
                 // The last names known are the best ones.
-                let c = self.containers.get(d.cgroup_id).unwrap_or(&d.container);
-                self.gone
-                    .insert(d.cgroup_id, (c.clone(), self.store.end_seq()));
+                let c = self.labels.get(d.cgroup_id).unwrap_or(&d.container).clone();
+                self.labels.add(&ContainerAddEvent {
+                    cgroup_id: d.cgroup_id,
+                    container: c.clone(),
+                });
+                self.gone.insert(d.cgroup_id, (c, self.store.end_seq()));
                 self.containers.del(&d);
             }
             // The tree shows a node's state from `model::node`.
@@ -123,17 +127,25 @@ impl App {
     /// Call once per frame: keeps rates fresh when nothing arrives.
     pub fn tick(&mut self) {
         self.rate.add(0);
-        self.tree.tick(&self.containers);
+        self.tree.tick(&self.containers, &self.labels);
         let first = self.store.first_seq();
-        self.gone.retain(|_, (_, end)| *end > first);
+        let (labels, live) = (&mut self.labels, &self.containers);
+        self.gone.retain(|&cg, (c, end)| {
+            let keep = *end > first;
+            if !keep && live.get(cg).is_none() {
+                labels.del(&ContainerDelEvent {
+                    cgroup_id: cg,
+                    container: c.clone(),
+                });
+            }
+            keep
+        });
     }
 
     /// The container of a cgroup, also when it is gone but some of its
     /// events may still be retained.
     pub fn container_of(&self, cgroup_id: u64) -> Option<&Arc<ContainerInfo>> {
-        self.containers
-            .get(cgroup_id)
-            .or_else(|| self.gone.get(&cgroup_id).map(|(c, _)| c))
+        self.labels.get(cgroup_id)
     }
 
     pub fn events_per_sec(&self) -> f64 {

@@ -196,7 +196,7 @@ impl App {
             // Costly filters select few events: counting them after the
             // threads are done costs little.
             for ev in hits.iter().filter_map(|&s| self.store.get(s)) {
-                self.stats.record(ev, &group_label(&self.containers, ev));
+                self.stats.record(ev, &group_label(&self.labels, ev));
             }
             scan.hi = lo;
         }
@@ -211,13 +211,13 @@ impl App {
                     self.filter.as_ref(),
                     self.errors_only,
                     &self.tree,
-                    &self.containers,
+                    &self.labels,
                 );
                 view.collect(&self.store, lo, scan.hi, &mut hits, Some(&mut self.stats));
                 self.list.rows.prepend(&hits);
             } else {
                 for ev in self.store.range(lo, scan.hi) {
-                    self.stats.record(ev, &group_label(&self.containers, ev));
+                    self.stats.record(ev, &group_label(&self.labels, ev));
                 }
             }
             scan.hi = lo;
@@ -295,7 +295,7 @@ impl App {
             let workers: Vec<_> = (1..threads)
                 .map(|_| {
                     let filter = self.filter.clone();
-                    let (tree, containers) = (&self.tree, &self.containers);
+                    let (tree, containers) = (&self.tree, &self.labels);
                     let errors_only = self.errors_only;
                     let work = &work;
                     sc.spawn(move || {

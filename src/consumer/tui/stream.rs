@@ -163,7 +163,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     for seq in app.list.rows.seqs_from(first, end, top).take(rows_avail) {
         let Some(ev) = app.store.get(seq) else { break };
         let label = with_ctr
-            .then(|| crate::model::node::with_node(ev.node, app.containers.label(ev.id.cgroup_id)));
+            .then(|| crate::model::node::with_node(ev.node, app.labels.label(ev.id.cgroup_id)));
         shown.push((seq, Fields::of(ev, &app.clock, label).cells()));
     }
     let mut want = COLS.map(|c| text::width(c.name()));

@@ -153,13 +153,15 @@ impl Tree {
         *self.pending.entry(cgroup_id).or_default() += 1;
     }
 
-    /// Once a second: moves the counts into per-node history.
-    pub fn tick(&mut self, containers: &ContainerMap) {
+    /// Once a second: moves the counts into per-node history. `names`
+    /// also holds the containers that are gone while their events are
+    /// retained: those counted this second still belong to them.
+    pub fn tick(&mut self, containers: &ContainerMap, names: &ContainerMap) {
         if self.window.elapsed() < Duration::from_secs(1) {
             return;
         }
         self.window = Instant::now();
-        self.roll(containers);
+        self.roll_named(containers, names);
     }
 
     /// A cluster node is known (its events may not have come yet).
@@ -182,6 +184,12 @@ impl Tree {
 
     /// Closes the current second (tests call this directly).
     pub fn roll(&mut self, containers: &ContainerMap) {
+        self.roll_named(containers, containers);
+    }
+
+    /// Closes the current second: rows for the live `containers`, counts
+    /// under the containers `names` knows.
+    fn roll_named(&mut self, containers: &ContainerMap, names: &ContainerMap) {
         let seen: Vec<u16> = self
             .pending
             .keys()
@@ -194,7 +202,7 @@ impl Tree {
         let multi = self.multi();
         let mut sums: HashMap<NodeKey, u64> = HashMap::new();
         for (cg, n) in self.pending.drain() {
-            for k in ancestry(cg, containers.get(cg).map(|c| c.as_ref()), multi) {
+            for k in ancestry(cg, names.get(cg).map(|c| c.as_ref()), multi) {
                 *sums.entry(k).or_default() += n;
             }
         }
@@ -679,6 +687,26 @@ mod tests {
         assert!(t.accepts(99, &m) && !t.accepts(10, &m));
         assert!(!t.move_by(-5, &m) || t.selected() == &NodeKey::All);
         assert_eq!(t.selected(), &NodeKey::All);
+    }
+
+    /// A short-lived container's events counted in the second its cgroup
+    /// went away are counted under its pod, not host.
+    #[test]
+    fn events_of_a_container_gone_this_second_count_in_its_pod() {
+        let names = sample();
+        let mut live = sample();
+        let gone = live.get(30).unwrap().clone();
+        live.del(&ContainerDelEvent {
+            cgroup_id: 30,
+            container: gone,
+        });
+        let mut t = Tree::default();
+        t.count(30); // redis, gone
+        t.count(10); // app
+        t.roll_named(&live, &names);
+        assert_eq!(t.rate(&NodeKey::Host), 0);
+        assert_eq!(t.rate(&NodeKey::Container("e".repeat(64))), 1);
+        assert_eq!(t.rate(&NodeKey::All), 2);
     }
 
     #[test]

@@ -469,6 +469,43 @@ fn export_writes_the_containers_of_its_events() {
     }
 }
 
+/// A container that exited (`podman run --rm`) keeps its name on its
+/// retained events: in the stream, the view filter, the details and the
+/// statistics, not `host`.
+#[test]
+fn gone_containers_still_name_their_events() {
+    let mut app = app_with(vec![]);
+    app.ingest(container(11, 'b', "db"));
+    app.ingest_batch(vec![
+        Event::Syscall(in_cgroup(event("openat", "pg", 21, 3, Some("/d")), 11)),
+        Event::Syscall(event("getppid", "sh", 22, 1, None)),
+    ]);
+    let Event::ContainerAdd(db) = container(11, 'b', "db") else {
+        unreachable!()
+    };
+    app.ingest(Event::ContainerDel(ContainerDelEvent {
+        cgroup_id: 11,
+        container: db.container,
+    }));
+    app.tick();
+    let label = format!("{NS}/{POD}/db");
+    let s = screen(&mut app, 200, 10);
+    let row = s.lines().find(|l| l.contains("pg")).unwrap_or_default();
+    assert!(row.contains(&label), "stream:\n{s}");
+    assert!(app.group_of(app.store.get(0).unwrap()) == label);
+    app.on_action(Action::Filter);
+    typ(&mut app, "container == db");
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 200, 10);
+    assert!(s.contains("(1 shown)"), "filter:\n{s}");
+    app.on_action(Action::Details);
+    let s = screen(&mut app, 200, 40);
+    assert!(
+        s.contains("db (") && !s.contains("not in a known container"),
+        "details:\n{s}"
+    );
+}
+
 /// A gone container is forgotten once none of its events can be retained.
 #[test]
 fn gone_containers_are_forgotten_with_their_events() {
