@@ -55,7 +55,7 @@ fn cri_pods_resolve_and_filter_in_the_kernel() {
     assert_eq!(c.namespace(), Some(ns_a.as_str()));
     assert_eq!(c.label(), format!("{ns_a}/{pod_a}/app"));
     assert!(c.pod.as_ref().unwrap().uid.is_some());
-    for (_, e) in &t.seen {
+    for (_, e) in t.seen_old() {
         let c = t.now(e).expect("no host events under --pod");
         assert_eq!(c.pod_name(), Some(pod_a.as_str()));
     }
@@ -87,7 +87,7 @@ fn cri_pods_resolve_and_filter_in_the_kernel() {
     assert!(t.pump_until(Duration::from_secs(20), |t| !t.opening(&ma).is_empty()));
     t.pump_until(Duration::from_secs(2), |_| false);
     assert!(t.opening(&mb).is_empty(), "pod B's events are absent");
-    for (_, e) in &t.seen {
+    for (_, e) in t.seen_old() {
         let c = t.now(e).expect("no host events under a pod filter");
         assert_eq!(c.pod_name(), Some(pod_a.as_str()));
     }

@@ -83,7 +83,7 @@ fn docker_containers_and_compose_services_are_named_and_grouped() {
     }));
     t.pump_until(Duration::from_secs(1), |_| false);
     assert!(t.opening(&m("web")).is_empty() && t.opening(&m("worker")).is_empty());
-    for (_, e) in &t.seen {
+    for (_, e) in t.seen_old() {
         let c = t.now(e).expect("no host events under --pod");
         assert_eq!(c.pod_name(), Some(project.as_str()));
     }

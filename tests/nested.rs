@@ -14,19 +14,7 @@ use runtimes::node::{Flavour, Layout, Node};
 use runtimes::{opener, Traced};
 use systrace_tui::model::container::Runtime;
 use systrace_tui::model::selection::Selection;
-use systrace_tui::source::topology::cgroups::CgroupTree;
 use systrace_tui::source::topology::{TopologyOptions, VIRTUAL};
-
-/// The largest cgroup2 id now: cgroups made later have larger ones.
-fn newest_cgroup() -> u64 {
-    let mut tree = CgroupTree::discover().expect("a cgroup2 mount");
-    tree.rescan().expect("walking the cgroup2 tree");
-    tree.paths()
-        .keys()
-        .copied()
-        .max()
-        .expect("the root at least")
-}
 
 fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
     if !common::require_root(test) {
@@ -44,10 +32,6 @@ fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
     let sel = Selection::new(Some(&re_a), None, None, false)
         .unwrap()
         .unwrap();
-    // Cgroups made from here on may pass the kernel until a walk has named
-    // them (a short-lived container of the selection must not be lost);
-    // those that were already there never do unless selected.
-    let newest_before = newest_cgroup();
     let mut t = Traced::start(TopologyOptions {
         selection: Some(sel.clone()),
         ..Default::default()
@@ -76,13 +60,7 @@ fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
         Some(node.name.as_str()),
         "grouped under its node"
     );
-    // A cgroup made while tracing (not one of the node's pods told apart by
-    // their v1 path, whose ids are virtual).
-    let made_since = |id: u64| id & VIRTUAL == 0 && id > newest_before;
-    for (_, e) in &t.seen {
-        if made_since(e.id.cgroup_id) {
-            continue;
-        }
+    for (_, e) in t.seen_old() {
         let c = t.now(e).unwrap_or_else(|| {
             panic!(
                 "a host event passed the kernel filter: {}[{}]",
@@ -109,11 +87,10 @@ fn pods_in_a_node(test: &str, flavour: Flavour, layout: Layout) {
             // Pods with cgroup2 directories of their own: the kernel keeps
             // pod A's cgroups only.
             assert!(t.opening(&mb).is_empty(), "pod B's events are absent");
-            // Besides pod A's, only cgroups made while tracing (other
-            // containers starting, which the stages then drop).
-            for (_, e) in &t.seen {
+            // Of the cgroups that were there, only pod A's.
+            for (_, e) in t.seen_old() {
                 assert!(
-                    sel.matches(t.now(e).as_deref()) || made_since(e.id.cgroup_id),
+                    sel.matches(t.now(e).as_deref()),
                     "an unselected event of a cgroup older than the trace: {:?}",
                     t.now(e)
                 );

@@ -137,7 +137,10 @@ fn pod_filter_is_applied_in_the_kernel() {
         "the other pod's events never arrived"
     );
     assert!(!t.seen.is_empty());
-    for (_, e) in &t.seen {
+    for (_, e) in t.opening(&ml) {
+        assert_eq!(t.now(e).unwrap().pod_name(), Some(pod.as_str()));
+    }
+    for (_, e) in t.seen_old() {
         let c = t.now(e).unwrap_or_else(|| {
             panic!(
                 "an event from outside any container arrived: {}[{}]",

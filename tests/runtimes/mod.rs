@@ -18,8 +18,9 @@ use systrace_tui::model::container::{ContainerInfo, ContainerMap};
 use systrace_tui::model::event::{Event, TraceEvent};
 use systrace_tui::model::selection::Selection;
 use systrace_tui::source::kernel::reader::{Capture, CaptureOptions};
+use systrace_tui::source::topology::cgroups::CgroupTree;
 use systrace_tui::source::topology::names::Sources;
-use systrace_tui::source::topology::{Topology, TopologyOptions};
+use systrace_tui::source::topology::{Topology, TopologyOptions, VIRTUAL};
 
 /// A directory with busybox-static and its applet links: a whole image.
 pub fn busybox_rootfs(dir: &Path) -> PathBuf {
@@ -239,8 +240,21 @@ impl Drop for Podman {
     }
 }
 
+/// The largest cgroup2 id now: cgroups made later have larger ones.
+pub fn newest_cgroup() -> u64 {
+    let mut tree = CgroupTree::discover().expect("a cgroup2 mount");
+    tree.rescan().expect("walking the cgroup2 tree");
+    tree.paths()
+        .keys()
+        .copied()
+        .max()
+        .expect("the root at least")
+}
+
 /// A running capture plus topology pipeline, as the binary wires them.
 pub struct Traced {
+    /// The newest cgroup when tracing started (see `seen_old`).
+    pub newest_before: u64,
     pub capture: Capture,
     pub events: crossbeam_channel::Receiver<Vec<Event>>,
     pub containers: ContainerMap,
@@ -261,6 +275,7 @@ impl Traced {
     }
 
     pub fn start(opts: TopologyOptions) -> Traced {
+        let newest_before = newest_cgroup();
         let topo = Topology::new(opts, Default::default()).expect("topology");
         let capture = Capture::start(CaptureOptions {
             filter: topo.kernel_filter(),
@@ -279,6 +294,7 @@ impl Traced {
             )
             .unwrap();
         Traced {
+            newest_before,
             capture,
             events,
             containers: ContainerMap::default(),
@@ -319,6 +335,24 @@ impl Traced {
             }
         }
         done(self)
+    }
+
+    /// Whether a cgroup was made while tracing. Under a selection the
+    /// kernel lets those through until a walk has named them (a container
+    /// that starts and exits at once must not be lost), and the stages drop
+    /// the ones not selected; cgroups that were already there pass only if
+    /// selected. Virtual ids (pods told apart by their v1 path) are their
+    /// node's, which was there.
+    pub fn made_while_tracing(&self, cgroup_id: u64) -> bool {
+        cgroup_id & VIRTUAL == 0 && cgroup_id > self.newest_before
+    }
+
+    /// The events of cgroups that were there when tracing started: what the
+    /// kernel's selection alone decides.
+    pub fn seen_old(&self) -> impl Iterator<Item = &(Option<Arc<ContainerInfo>>, TraceEvent)> {
+        self.seen
+            .iter()
+            .filter(|(_, e)| !self.made_while_tracing(e.id.cgroup_id))
     }
 
     /// Events whose first captured path is `path`.
