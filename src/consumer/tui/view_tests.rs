@@ -416,13 +416,7 @@ fn export_writes_the_containers_of_its_events() {
         Event::Syscall(event("getppid", "sh", 22, 1, None)),
     ]);
     // db's cgroup goes away; its event stays retained.
-    let Event::ContainerAdd(db) = container(11, 'b', "db") else {
-        unreachable!()
-    };
-    app.ingest(Event::ContainerDel(ContainerDelEvent {
-        cgroup_id: 11,
-        container: db.container,
-    }));
+    app.ingest(gone(11, 'b', "db"));
     app.tick();
     for (name, scope) in [("all.jsonl", 'a'), ("all.jsonl.zst", 'a'), ("m.jsonl", 'm')] {
         let p = dir.path().join(name);
@@ -469,6 +463,17 @@ fn export_writes_the_containers_of_its_events() {
     }
 }
 
+/// The removal of the container `container(cgroup, c, name)` announced.
+fn gone(cgroup_id: u64, c: char, name: &str) -> Event {
+    let Event::ContainerAdd(a) = container(cgroup_id, c, name) else {
+        unreachable!()
+    };
+    Event::ContainerDel(ContainerDelEvent {
+        cgroup_id,
+        container: a.container,
+    })
+}
+
 /// A container that exited (`podman run --rm`) keeps its name on its
 /// retained events: in the stream, the view filter, the details and the
 /// statistics, not `host`.
@@ -480,13 +485,7 @@ fn gone_containers_still_name_their_events() {
         Event::Syscall(in_cgroup(event("openat", "pg", 21, 3, Some("/d")), 11)),
         Event::Syscall(event("getppid", "sh", 22, 1, None)),
     ]);
-    let Event::ContainerAdd(db) = container(11, 'b', "db") else {
-        unreachable!()
-    };
-    app.ingest(Event::ContainerDel(ContainerDelEvent {
-        cgroup_id: 11,
-        container: db.container,
-    }));
+    app.ingest(gone(11, 'b', "db"));
     app.tick();
     let label = format!("{NS}/{POD}/db");
     let s = screen(&mut app, 200, 10);
