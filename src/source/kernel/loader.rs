@@ -817,6 +817,16 @@ mod tests {
         assert_ne!(exec.flags & P_REFRESH, 0);
         let exit = plan_for(syscalls::by_name(arch, "exit_group").unwrap());
         assert_ne!(exit.flags & P_NO_RETURN, 0);
+        // The kernel sends every call that does not return with one
+        // argument (a constant size for the verifier).
+        for arch in Arch::ALL {
+            for info in syscalls::table(arch) {
+                let p = plan_for_arch(arch, info);
+                if p.flags & P_NO_RETURN != 0 {
+                    assert_eq!(p.flags >> P_NARGS_SHIFT, 1 + 1, "{}", info.name);
+                }
+            }
+        }
         let getppid = plan_for(syscalls::by_name(arch, "getppid").unwrap());
         assert_eq!(getppid.caps, Plan::default().caps);
         assert_eq!(getppid.flags, 1 << P_NARGS_SHIFT);

@@ -305,12 +305,17 @@ static __always_inline u64 wake_flag(void)
 	return avail >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void count_lost(void)
+static __always_inline void count_lost_n(u64 calls)
 {
 	u32 zero = 0;
 	u64 *n = bpf_map_lookup_elem(&lost, &zero);
 	if (n)
-		*n += 1;
+		*n += calls;
+}
+
+static __always_inline void count_lost(void)
+{
+	count_lost_n(1);
 }
 
 #ifdef ST_STAGE
@@ -356,12 +361,8 @@ static __always_inline void stage_flush(struct stage *st, u32 len)
 		len = ST_STAGE_BYTES;
 	st->kind = ST_K_CHUNK;
 	st->len = len;
-	if (bpf_ringbuf_output(&events, st, 8 + len, wake_flag()) != 0) {
-		u32 zero = 0;
-		u64 *n = bpf_map_lookup_elem(&lost, &zero);
-		if (n)
-			*n += st->calls;
-	}
+	if (bpf_ringbuf_output(&events, st, 8 + len, wake_flag()) != 0)
+		count_lost_n(st->calls);
 	st->len = 0;
 	st->calls = 0;
 }
@@ -1366,31 +1367,20 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			count_lost();
 			return 0;
 		}
-		/* exit and exit_group take one argument: sent cut after it,
-		 * like every call that captures nothing (the registers past a
-		 * call's arguments are not its arguments). */
-		if ((plan->flags >> ST_P_NARGS_SHIFT) == 1 + 1) { /* 1 + nargs */
-			struct st_short *sv = bpf_ringbuf_reserve(
-				&events, __builtin_offsetof(struct st_short, args) + 8, 0);
-			if (!sv) {
-				count_lost();
-				return 0;
-			}
-			fill_short(sv, ts, pid_tgid, nr, ts->start_ns, ts->csw, 0, 1);
-			sv->flags = ST_F_NO_RETURN;
-			sv->args[0] = ts->args[0];
-			bpf_ringbuf_submit(sv, BPF_RB_FORCE_WAKEUP);
-			return 0;
-		}
-		struct st_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-		if (!ev) {
+		/* The calls that do not return are exit and exit_group (the
+		 * syscall table's tests pin them), with one argument: sent cut
+		 * after it, like every call that captures nothing (the
+		 * registers past a call's arguments are not its arguments). */
+		struct st_short *sv = bpf_ringbuf_reserve(
+			&events, __builtin_offsetof(struct st_short, args) + 8, 0);
+		if (!sv) {
 			count_lost();
 			return 0;
 		}
-		fill_header(ev, ts, pid_tgid, nr, ts->start_ns, ts->csw);
-		ev->flags = ST_F_NO_RETURN;
-		ev->ret = 0;
-		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+		fill_short(sv, ts, pid_tgid, nr, ts->start_ns, ts->csw, 0, 1);
+		sv->flags = ST_F_NO_RETURN;
+		sv->args[0] = ts->args[0];
+		bpf_ringbuf_submit(sv, BPF_RB_FORCE_WAKEUP);
 		return 0;
 	}
 	ts->active = 1;
