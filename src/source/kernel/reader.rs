@@ -3,8 +3,6 @@
 //! filling), decodes records and hands them on in batches. It never blocks
 //! on the consumer: a full channel is counted as lost events.
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -311,7 +309,7 @@ fn run(
         .ok()
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis);
-    let batcher = Rc::new(RefCell::new(Batcher {
+    let mut batcher = Batcher {
         out: tx,
         pool,
         batch: Vec::with_capacity(BATCH),
@@ -320,7 +318,7 @@ fn run(
         arch: Arch::native(),
         ids: Identities::new(),
         slow,
-    }));
+    };
     let ring = super::ring::Ring::new(tracer.events().as_fd(), tracer.events().max_entries())?;
     if opts.drop_privileges {
         if let Err(e) = crate::privs::drop_privileges() {
@@ -340,12 +338,12 @@ fn run(
         // drain (what libbpf's poll/consume do) would never get back to the
         // control messages (stop, new filters).
         wait_readable(ring.epoll_fd(), opts.drain_every);
-        ring.consume_n(DRAIN_SLICE, |d| batcher.borrow_mut().push(d));
+        ring.consume_n(DRAIN_SLICE, |d| batcher.push(d));
         // A part-filled batch waits a little for company: under load the
         // ring wakes us often with few records each time, and a channel
         // message per wake-up (with a thread wake-up on the other side)
         // filled the channel faster than the consumers were scheduled.
-        batcher.borrow_mut().flush_if_older(PARTIAL_FLUSH);
+        batcher.flush_if_older(PARTIAL_FLUSH);
 
         let stop = loop {
             match ctl.try_recv() {
@@ -372,15 +370,15 @@ fn run(
         if stop || last_check.elapsed() >= Duration::from_millis(200) {
             last_check = Instant::now();
             if stop {
-                ring.consume_n(DRAIN_SLICE, |d| batcher.borrow_mut().push(d));
-                batcher.borrow_mut().flush_final();
+                ring.consume_n(DRAIN_SLICE, |d| batcher.push(d));
+                batcher.flush_final();
             }
             let k = tracer.kernel_lost();
             stats.kernel_lost.store(k, Ordering::Relaxed);
             let lost = stats.lost();
             if lost != last_lost || stop {
                 last_lost = lost;
-                batcher.borrow_mut().send_lost(lost);
+                batcher.send_lost(lost);
             }
         }
         if stop {
