@@ -251,13 +251,11 @@ impl Resolver {
             // the container's process has entered the pod.
             if n.pod.is_none() {
                 n.pod = read_hostname(
-                    &self
-                        .sources
+                    self.sources
                         .storage_run
                         .join("overlay-containers")
                         .join(&m.id)
-                        .join("userdata/hostname")
-                        .to_string_lossy(),
+                        .join("userdata/hostname"),
                 );
             }
         }
@@ -452,7 +450,7 @@ impl Resolver {
 /// hostNetwork pod (kubelet gives those the node's name), is not named
 /// by it.
 pub fn hostname_of(pid: u32) -> Option<String> {
-    let h = read_hostname(&format!("/proc/{pid}/root/etc/hostname"))?;
+    let h = read_hostname(format!("/proc/{pid}/root/etc/hostname"))?;
     let node = [
         "/etc/hostname",
         "/proc/1/root/etc/hostname",
@@ -464,7 +462,7 @@ pub fn hostname_of(pid: u32) -> Option<String> {
     (!is_node).then_some(h)
 }
 
-fn read_hostname(path: &str) -> Option<String> {
+fn read_hostname(path: impl AsRef<std::path::Path>) -> Option<String> {
     let h = std::fs::read_to_string(path).ok()?;
     let h = h.trim();
     (!h.is_empty()).then(|| h.to_string())
