@@ -430,11 +430,16 @@ fn ioctl_arg(request: u64) -> IoctlArg {
 
 /// Per-call refinements of one argument that depend on another argument.
 fn refine<'a>(ev: &'a TraceEvent, info: &SyscallInfo, i: usize, v: Value<'a>) -> Value<'a> {
-    // Only third arguments are refined: no name to compare for the others.
-    if i != 2 {
-        return v;
-    }
     let a = &ev.args;
+    match (i, info.name) {
+        // futex's fourth and sixth by its operation, prctl's second by its
+        // option.
+        (3 | 5, "futex") => return futex_arg(ev, i).unwrap_or(v),
+        (1, "prctl") => return prctl_arg2(a[0], a[1]).unwrap_or(v),
+        // The others refine only third arguments: no name to compare.
+        (2, _) => {}
+        _ => return v,
+    }
     match (info.name, i) {
         ("fcntl", 2) => match a[1] as i32 {
             2 => Value::Flags(bits(a[2], consts::FD_CLOEXEC_FLAGS)),
@@ -484,9 +489,7 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
     if let Some(info) = info.filter(|i| i.name == "clone") {
         n = clone_order(ev, info, &mut order, &mut label);
     }
-    let futex = info.is_some_and(|i| i.name == "futex");
-    let prctl = info.is_some_and(|i| i.name == "prctl");
-    if futex {
+    if info.is_some_and(|i| i.name == "futex") {
         n = futex_order(ev.args[1], &mut order);
     }
     // preadv2/pwritev2: pos_h (argument 4) is unused on 64-bit.
@@ -503,14 +506,7 @@ pub fn decode_iter(ev: &TraceEvent) -> impl Iterator<Item = Arg<'_>> {
             },
             Some(info) => {
                 let spec = &info.args[i];
-                let value = if futex {
-                    futex_arg(ev, i).unwrap_or_else(|| decode_one(ev, info, i, spec))
-                } else if prctl && i == 1 {
-                    prctl_arg2(ev.args[0], ev.args[1])
-                        .unwrap_or_else(|| decode_one(ev, info, i, spec))
-                } else {
-                    refine(ev, info, i, decode_one(ev, info, i, spec))
-                };
+                let value = refine(ev, info, i, decode_one(ev, info, i, spec));
                 match label[k] {
                     Some(l) => Arg {
                         name: l,
