@@ -14,7 +14,7 @@ use systrace_tui::model::filter::Filter;
 use systrace_tui::model::selection::Selection;
 use systrace_tui::model::syscalls::Arch;
 use systrace_tui::source::topology::names::{Resolver, Sources};
-use systrace_tui::source::topology::{cgroups, cri, path};
+use systrace_tui::source::topology::{cgroups, path};
 
 #[test]
 fn cri_pods_resolve_and_filter_in_the_kernel() {
@@ -30,11 +30,7 @@ fn cri_pods_resolve_and_filter_in_the_kernel() {
     let id_a = ctd.pod(&pod_a, &ns_a, "app", &opener(&ma));
     let id_b = ctd.pod(&pod_b, &ns_b, "worker", &opener(&mb));
 
-    let sources = Sources {
-        cri_sockets: cri::sockets(std::slice::from_ref(&ctd.sock)),
-        containerd_state: vec![ctd.state()],
-        ..Default::default()
-    };
+    let sources = ctd.sources();
     let traced = |sel: Option<Selection>| Traced::with(&sources, sel);
 
     // --pod: only pod A's events arrive, and they carry its names.
@@ -127,11 +123,7 @@ fn a_short_lived_container_of_a_new_pod_is_kept_by_its_selection() {
     }
     let u = format!("{:x}", std::process::id());
     let mut ctd = Containerd::start(&format!("crishort-{u}"));
-    let sources = Sources {
-        cri_sockets: cri::sockets(std::slice::from_ref(&ctd.sock)),
-        containerd_state: vec![ctd.state()],
-        ..Default::default()
-    };
+    let sources = ctd.sources();
     let (pod, ns, marker) = (
         format!("batch-4c5d-{u}"),
         format!("jobs-{u}"),

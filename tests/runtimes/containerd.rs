@@ -14,6 +14,7 @@ use k8s_cri::v1::{
     StartContainerRequest, StopPodSandboxRequest,
 };
 use systrace_tui::source::topology::cri;
+use systrace_tui::source::topology::names::Sources;
 use tonic::transport::Channel;
 
 use super::Podman;
@@ -190,6 +191,16 @@ impl Containerd {
 
     pub fn state(&self) -> PathBuf {
         self.dir.path().join("state")
+    }
+
+    /// Where the tracer finds this containerd's names: its CRI socket and
+    /// its state directory.
+    pub fn sources(&self) -> Sources {
+        Sources {
+            cri_sockets: cri::sockets(std::slice::from_ref(&self.sock)),
+            containerd_state: vec![self.state()],
+            ..Default::default()
+        }
     }
 
     pub fn client(&self) -> RuntimeServiceClient<Channel> {
